@@ -1,0 +1,36 @@
+// Package activities does Tailor's I/O on behalf of the deterministic workflows: it records
+// purchases, picks products and renders and sends follow-up emails. Every dependency is a small
+// interface declared here and injected from worker/main.go.
+package activities
+
+import (
+	"context"
+	"time"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+)
+
+// Store is the part of the customer database the activities need.
+type Store interface {
+	// Customer returns lifecycle.ErrNotFound (wrapped) for an unknown id.
+	Customer(ctx context.Context, id string) (lifecycle.Customer, error)
+	Preferences(ctx context.Context, customerID string) (lifecycle.Preferences, error)
+	Product(ctx context.Context, sku string) (lifecycle.Product, error)
+	// RecordPurchase stores the purchase once (by ID), learns preferences from it and opens a wish
+	// when a different colour was wanted. It returns the bought product and the updated preferences.
+	RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycle.Product, lifecycle.Preferences, error)
+	// Products returns in-stock products matching q, newest first.
+	Products(ctx context.Context, q lifecycle.ProductQuery) ([]lifecycle.Product, error)
+	CloseWish(ctx context.Context, customerID, wishID string) error
+	// ClaimSend inserts a claimed send-log row for r.Key unless one exists, and returns the row as
+	// it stands afterwards: a row already sent must not be sent again.
+	ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycle.SendRecord, error)
+	MarkSent(ctx context.Context, key, messageID string, at time.Time) error
+	MarkFailed(ctx context.Context, key, reason string) error
+}
+
+// Mailer delivers a rendered email and returns the provider's message id.
+// Refusals by the provider come back as *lifecycle.SendError.
+type Mailer interface {
+	Send(ctx context.Context, e lifecycle.Email) (messageID string, err error)
+}

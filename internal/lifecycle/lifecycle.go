@@ -1,0 +1,217 @@
+// Package lifecycle holds Tailor's domain: customers, products, preferences, the follow-up kinds
+// and the contact policy. It is pure data and pure functions so that workflows, activities and
+// adapters can all share it without pulling I/O into deterministic code.
+package lifecycle
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is wrapped by adapters when a customer, product or record does not exist.
+// Activities turn it into a non-retryable error.
+var ErrNotFound = errors.New("not found")
+
+// Locales Tailor has email templates for.
+const (
+	LocaleEnglish = "en"
+	LocaleDutch   = "nl"
+)
+
+// ValidLocale reports whether templates exist for locale.
+func ValidLocale(locale string) bool { return locale == LocaleEnglish || locale == LocaleDutch }
+
+// Customer is what the shop knows to reach a person.
+type Customer struct {
+	ID               string
+	Name             string
+	Email            string
+	Locale           string // en or nl
+	Timezone         string // IANA name, e.g. Europe/Amsterdam
+	MarketingConsent bool
+}
+
+// Preferences is what the shop knows a customer likes: stated on import or learned from purchases
+// and wishes (bought blue, wanted grey => likes blue and grey).
+type Preferences struct {
+	Colors     []string `json:"colors"`
+	Sizes      []string `json:"sizes"`
+	Categories []string `json:"categories"`
+}
+
+// Merge returns the union of p and other, each list sorted and without duplicates.
+func (p Preferences) Merge(other Preferences) Preferences {
+	return Preferences{
+		Colors:     union(p.Colors, other.Colors),
+		Sizes:      union(p.Sizes, other.Sizes),
+		Categories: union(p.Categories, other.Categories),
+	}
+}
+
+func union(a, b []string) []string {
+	out := make([]string, 0, len(a)+len(b))
+	for _, s := range append(slices.Clone(a), b...) {
+		s = Normalize(s)
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Normalize lower-cases and trims a colour, size or category so "Grey " and "grey" match.
+func Normalize(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// Product is one SKU: a style (Product) in one colour and size.
+type Product struct {
+	SKU         string   `json:"sku"`
+	Product     string   `json:"product"` // the style shared by all colours and sizes
+	Name        string   `json:"name"`
+	Category    string   `json:"category"`
+	Color       string   `json:"color"`
+	Size        string   `json:"size"`
+	PriceCents  int64    `json:"price_cents"`
+	Stock       int      `json:"stock"`
+	Collections []string `json:"collections"`
+}
+
+// Offer is a product as shown in an email, with the price the customer pays.
+type Offer struct {
+	Product
+	OfferCents int64 `json:"offer_cents"` // price after discount; equals PriceCents without one
+}
+
+// Discounted returns price reduced by pct percent, rounded to whole cents.
+func Discounted(priceCents int64, pct int) int64 {
+	return (priceCents*int64(100-pct) + 50) / 100
+}
+
+// Kind names a follow-up; it is part of every idempotency key and every template name.
+type Kind string
+
+const (
+	KindRestock Kind = "restock"
+	KindSale    Kind = "sale"
+	KindSeason  Kind = "season"
+)
+
+// Priority orders follow-ups that are due together: a wished-for item back in stock matters most,
+// a time-limited sale next, a seasonal selection last.
+func (k Kind) Priority() int {
+	switch k {
+	case KindRestock:
+		return 0
+	case KindSale:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// Wish is a product the customer wanted but could not buy, e.g. the same trousers in grey.
+type Wish struct {
+	ID        string    `json:"id"` // the purchase ID that recorded it
+	Product   string    `json:"product"`
+	Name      string    `json:"name"`
+	Color     string    `json:"color"`
+	Size      string    `json:"size"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// MatchesRestock reports whether a restocked SKU fulfils the wish within window.
+func (w Wish) MatchesRestock(p Product, at time.Time, window time.Duration) bool {
+	return p.Product == w.Product &&
+		Normalize(p.Color) == Normalize(w.Color) &&
+		Normalize(p.Size) == Normalize(w.Size) &&
+		!at.After(w.CreatedAt.Add(window))
+}
+
+// Policy is the contact policy from LIFECYCLE_CONFIG.
+type Policy struct {
+	MinGap         time.Duration `json:"min_gap"`         // no two follow-ups closer than this
+	RestockWindow  time.Duration `json:"restock_window"`  // a wish expires this long after it was made
+	SeasonFallback time.Duration `json:"season_fallback"` // send a seasonal selection this long after a purchase if no season campaign came
+}
+
+// DefaultPolicy is used for every setting LIFECYCLE_CONFIG leaves out.
+func DefaultPolicy() Policy {
+	return Policy{
+		MinGap:         7 * 24 * time.Hour,
+		RestockWindow:  60 * 24 * time.Hour,
+		SeasonFallback: 90 * 24 * time.Hour,
+	}
+}
+
+// SendKey is the idempotency key of one follow-up email: stable across retries, worker crashes and
+// continue-as-new, so the send log lets each follow-up out exactly once.
+func SendKey(customerID string, kind Kind, subject string) string {
+	return "customer/" + customerID + "/" + string(kind) + "/" + subject
+}
+
+// Purchase is one bought SKU, optionally with the colour the customer wanted instead.
+type Purchase struct {
+	ID          string    `json:"id"` // chosen by the caller; re-recording the same ID changes nothing
+	CustomerID  string    `json:"customer_id"`
+	SKU         string    `json:"sku"`
+	WantedColor string    `json:"wanted_color,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+// ProductQuery selects in-stock products for an email. Empty fields do not filter.
+type ProductQuery struct {
+	Category   string
+	Collection string
+	Sizes      []string // any of
+	Colors     []string // any of
+	Limit      int      // 0 means 6
+}
+
+// Email is one rendered message, ready for a mail adapter.
+type Email struct {
+	Key        string `json:"key"` // the send-log idempotency key, carried to the provider as custom_args
+	CustomerID string `json:"customer_id"`
+	Kind       Kind   `json:"kind"`
+	ToEmail    string `json:"to_email"`
+	ToName     string `json:"to_name"`
+	Subject    string `json:"subject"`
+	HTML       string `json:"html"`
+	Text       string `json:"text"`
+}
+
+// SendError is returned by a mail adapter when the provider answered without accepting the email.
+type SendError struct {
+	Status     int           // HTTP status from the provider
+	Message    string        // the provider's own explanation
+	Permanent  bool          // retrying cannot help (bad request, bad key, too large)
+	RetryAfter time.Duration // when the provider said when to come back (429 X-RateLimit-Reset)
+}
+
+func (e *SendError) Error() string {
+	return "mail provider answered " + strconv.Itoa(e.Status) + ": " + e.Message
+}
+
+// SendStatus is the state of one row in the send log.
+type SendStatus string
+
+const (
+	SendClaimed SendStatus = "claimed" // key reserved; the send may or may not have reached the provider
+	SendSent    SendStatus = "sent"    // the provider accepted it
+	SendFailed  SendStatus = "failed"  // the provider refused it for good
+)
+
+// SendRecord is one row of the send log.
+type SendRecord struct {
+	Key        string
+	CustomerID string
+	Kind       Kind
+	Subject    string
+	Status     SendStatus
+	MessageID  string
+	Error      string
+	CreatedAt  time.Time
+	SentAt     time.Time // zero until sent
+}
