@@ -34,3 +34,34 @@ type Store interface {
 type Mailer interface {
 	Send(ctx context.Context, e lifecycle.Email) (messageID string, err error)
 }
+
+// Activities is registered on the worker; its methods are the activities.
+type Activities struct {
+	Store  Store
+	Mailer Mailer
+	Policy lifecycle.Policy
+	// UnsubscribeURL is the base of the unsubscribe link in every email; the customer id is appended.
+	UnsubscribeURL string
+	Now            func() time.Time
+}
+
+// Error types of non-retryable failures, visible in the Temporal UI and to the workflow.
+const (
+	ErrTypeUnknownCustomer = "UnknownCustomer"
+	ErrTypeUnknownProduct  = "UnknownProduct"
+	ErrTypeEmailRejected   = "EmailRejected"
+	ErrTypeInvalidInput    = "InvalidInput"
+)
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// LoadPolicy returns the worker's contact policy. The workflow runs it as a local activity at the
+// start of every run, so a changed LIFECYCLE_CONFIG reaches running customers deterministically.
+func (a *Activities) LoadPolicy(ctx context.Context) (lifecycle.Policy, error) {
+	return a.Policy, nil
+}

@@ -215,3 +215,20 @@ type SendRecord struct {
 	CreatedAt  time.Time
 	SentAt     time.Time // zero until sent
 }
+
+// FollowUp is one queued email. Key is its idempotency key (SendKey), stable across
+// continue-as-new, retries and duplicate events.
+type FollowUp struct {
+	Key       string    `json:"key"`
+	Kind      Kind      `json:"kind"`
+	Due       time.Time `json:"due"`
+	ExpiresAt time.Time `json:"expires_at,omitempty"` // zero: never
+
+	WishID      string   `json:"wish_id,omitempty"`      // restock
+	Product     *Product `json:"product,omitempty"`      // restock: the SKU back in stock
+	SaleID      string   `json:"sale_id,omitempty"`      // sale
+	Category    string   `json:"category,omitempty"`     // sale
+	DiscountPct int      `json:"discount_pct,omitempty"` // sale
+	Collection  string   `json:"collection,omitempty"`   // season; empty: the newest items
+	Fallback    bool     `json:"fallback,omitempty"`     // season fallback timer after a purchase
+}

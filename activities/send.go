@@ -1,0 +1,159 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+)
+
+// SendFollowUpInput is one follow-up of one customer.
+type SendFollowUpInput struct {
+	CustomerID string
+	FollowUp   lifecycle.FollowUp
+}
+
+// SendFollowUpResult says whether the email went out, and if not, why.
+type SendFollowUpResult struct {
+	Sent       bool
+	Subject    string
+	MessageID  string
+	SentAt     time.Time
+	SkipReason string // set when Sent is false
+}
+
+// SendFollowUp fetches the customer's preferences, picks the matching products, renders the email
+// and sends it, exactly once per follow-up key: the key is claimed in the send log before the
+// provider is called, and a key already sent returns the earlier result without sending again.
+//
+// The window that remains is a crash after the provider accepted but before MarkSent: the retry
+// finds the claim and sends again, so delivery is at-least-once within that window.
+func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (SendFollowUpResult, error) {
+	f := in.FollowUp
+	customer, err := a.Store.Customer(ctx, in.CustomerID)
+	if err != nil {
+		return SendFollowUpResult{}, classifyLookup(err, ErrTypeUnknownCustomer)
+	}
+	if !customer.MarketingConsent {
+		return SendFollowUpResult{SkipReason: "no marketing consent"}, nil
+	}
+	prefs, err := a.Store.Preferences(ctx, in.CustomerID)
+	if err != nil {
+		return SendFollowUpResult{}, fmt.Errorf("load preferences of %s: %w", in.CustomerID, err)
+	}
+	offers, skip, err := a.pickOffers(ctx, f, prefs)
+	if err != nil || skip != "" {
+		return SendFollowUpResult{SkipReason: skip}, err
+	}
+	email, err := render(customer, prefs, f, offers, a.UnsubscribeURL)
+	if err != nil {
+		return SendFollowUpResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
+	}
+
+	claim, err := a.Store.ClaimSend(ctx, lifecycle.SendRecord{
+		Key: f.Key, CustomerID: in.CustomerID, Kind: f.Kind, Subject: email.Subject,
+	})
+	if err != nil {
+		return SendFollowUpResult{}, fmt.Errorf("claim send %s: %w", f.Key, err)
+	}
+	switch claim.Status {
+	case lifecycle.SendSent:
+		return SendFollowUpResult{Sent: true, Subject: claim.Subject, MessageID: claim.MessageID, SentAt: claim.SentAt}, nil
+	case lifecycle.SendFailed:
+		return SendFollowUpResult{SkipReason: "refused earlier by the mail provider: " + claim.Error}, nil
+	}
+
+	messageID, err := a.Mailer.Send(ctx, email)
+	if err != nil {
+		return SendFollowUpResult{}, a.classifySendError(ctx, f.Key, err)
+	}
+	sentAt := a.now().UTC()
+	if err := a.Store.MarkSent(ctx, f.Key, messageID, sentAt); err != nil {
+		return SendFollowUpResult{}, fmt.Errorf("mark %s sent: %w", f.Key, err)
+	}
+	if f.Kind == lifecycle.KindRestock && f.WishID != "" {
+		if err := a.Store.CloseWish(ctx, in.CustomerID, f.WishID); err != nil {
+			return SendFollowUpResult{}, fmt.Errorf("close wish %s: %w", f.WishID, err)
+		}
+	}
+	return SendFollowUpResult{Sent: true, Subject: email.Subject, MessageID: messageID, SentAt: sentAt}, nil
+}
+
+// pickOffers chooses the products to show. A non-empty skip reason means there is nothing worth sending.
+func (a *Activities) pickOffers(ctx context.Context, f lifecycle.FollowUp, prefs lifecycle.Preferences) ([]lifecycle.Offer, string, error) {
+	switch f.Kind {
+	case lifecycle.KindRestock:
+		if f.Product == nil {
+			return nil, "", temporal.NewNonRetryableApplicationError("restock follow-up without a product", ErrTypeInvalidInput, nil)
+		}
+		p, err := a.Store.Product(ctx, f.Product.SKU)
+		if err != nil {
+			return nil, "", classifyLookup(err, ErrTypeUnknownProduct)
+		}
+		if p.Stock <= 0 {
+			return nil, fmt.Sprintf("%s is out of stock again", p.SKU), nil
+		}
+		return []lifecycle.Offer{{Product: p, OfferCents: p.PriceCents}}, "", nil
+
+	case lifecycle.KindSale:
+		products, err := a.Store.Products(ctx, lifecycle.ProductQuery{Category: f.Category, Sizes: prefs.Sizes, Colors: prefs.Colors})
+		if err != nil {
+			return nil, "", fmt.Errorf("find sale products in %s: %w", f.Category, err)
+		}
+		if len(products) == 0 {
+			return nil, fmt.Sprintf("no %s in stock in the customer's sizes and colours", f.Category), nil
+		}
+		return withDiscount(products, f.DiscountPct), "", nil
+
+	case lifecycle.KindSeason:
+		q := lifecycle.ProductQuery{Collection: f.Collection, Sizes: prefs.Sizes, Colors: prefs.Colors}
+		products, err := a.Store.Products(ctx, q)
+		if err == nil && len(products) == 0 {
+			q.Colors = nil // nothing in their colours: their size only
+			products, err = a.Store.Products(ctx, q)
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("find season products in %q: %w", f.Collection, err)
+		}
+		if len(products) == 0 {
+			return nil, "nothing in stock in the customer's sizes", nil
+		}
+		return withDiscount(products, 0), "", nil
+	}
+	return nil, "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown follow-up kind %q", f.Kind), ErrTypeInvalidInput, nil)
+}
+
+func withDiscount(products []lifecycle.Product, pct int) []lifecycle.Offer {
+	offers := make([]lifecycle.Offer, len(products))
+	for i, p := range products {
+		offers[i] = lifecycle.Offer{Product: p, OfferCents: lifecycle.Discounted(p.PriceCents, pct)}
+	}
+	return offers
+}
+
+// classifySendError turns a provider refusal into a non-retryable error (recorded as failed in the
+// send log), a rate limit into a retry after the provider's reset time, and anything else into a
+// plain error that Temporal retries.
+func (a *Activities) classifySendError(ctx context.Context, key string, err error) error {
+	var refused *lifecycle.SendError
+	if !errors.As(err, &refused) {
+		return err
+	}
+	if refused.Permanent {
+		if markErr := a.Store.MarkFailed(ctx, key, refused.Message); markErr != nil {
+			return fmt.Errorf("mark %s failed after %v: %w", key, err, markErr)
+		}
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeEmailRejected, err)
+	}
+	if refused.RetryAfter > 0 {
+		return temporal.NewApplicationErrorWithOptions(err.Error(), "RateLimited", temporal.ApplicationErrorOptions{
+			NextRetryDelay: refused.RetryAfter,
+			Cause:          err,
+		})
+	}
+	return err
+}

@@ -1,0 +1,10 @@
+package store_test
+
+import (
+	"github.com/tailorhq/tailor/activities"
+	"github.com/tailorhq/tailor/internal/store"
+)
+
+// The activities own the Store interface; this keeps the adapter honest without the store
+// package importing activities.
+var _ activities.Store = (*store.Store)(nil)

@@ -1,0 +1,409 @@
+package store
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones are validated the same way on every host
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+)
+
+// RowProblem is one thing wrong in an imported file. Line counts the header as line 1; Column is
+// empty for problems with a whole line or the header.
+type RowProblem struct {
+	Line    int
+	Column  string
+	Message string
+}
+
+func (p RowProblem) String() string {
+	if p.Column == "" {
+		return fmt.Sprintf("line %d: %s", p.Line, p.Message)
+	}
+	return fmt.Sprintf("line %d: %s %s", p.Line, p.Column, p.Message)
+}
+
+// ImportError lists every problem found in an imported file. When it is returned nothing from
+// the file was written.
+type ImportError struct {
+	Problems []RowProblem
+}
+
+// maxListedProblems keeps the message of a badly broken 100k-line file readable; Problems keeps all.
+const maxListedProblems = 100
+
+func (e *ImportError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d problem(s), nothing was imported; fix them and import the file again:", len(e.Problems))
+	for i, p := range e.Problems {
+		if i == maxListedProblems {
+			fmt.Fprintf(&b, "\n... and %d more", len(e.Problems)-i)
+			break
+		}
+		b.WriteString("\n")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+var (
+	customerColumns         = []string{"id", "name", "email", "locale", "timezone", "colors", "sizes"}
+	customerOptionalColumns = []string{"categories", "consent"}
+	productColumnsCSV       = []string{"sku", "product", "name", "category", "color", "size", "price", "stock", "collections"}
+)
+
+type importedCustomer struct {
+	id, name, email, locale, timezone string
+	colors, sizes, categories         []string
+	consent                           *bool // nil: not stated
+}
+
+// ImportCustomers reads a CSV file with the header id,name,email,locale,timezone,colors,sizes and
+// optionally categories and consent, in any order; lists are separated by ";". It validates every
+// row first and returns an *ImportError listing all problems, writing nothing, or upserts all rows
+// in one transaction and returns how many there were.
+//
+// Stated colours, sizes and categories are merged into what is already known. Consent (true or
+// false) is recorded with source "import"; when a row leaves it out, a new customer gets consent
+// and an existing customer keeps theirs, so re-importing a file cannot resubscribe anybody.
+func (s *Store) ImportCustomers(ctx context.Context, r io.Reader) (int, error) {
+	rows, problems, err := readCSV(r, customerColumns, customerOptionalColumns)
+	if err != nil {
+		return 0, fmt.Errorf("import customers: %w", err)
+	}
+	var customers []importedCustomer
+	seen := map[string]int{}
+	zones := map[string]bool{} // LoadLocation parses tzdata on every call; files repeat a few zones
+	for _, row := range rows {
+		c := importedCustomer{
+			id:         row.get("id"),
+			name:       row.get("name"),
+			email:      row.get("email"),
+			locale:     strings.ToLower(row.get("locale")),
+			timezone:   row.get("timezone"),
+			colors:     splitNormalized(row.get("colors")),
+			sizes:      splitNormalized(row.get("sizes")),
+			categories: splitNormalized(row.get("categories")),
+		}
+		bad := func(column, format string, args ...any) {
+			problems = append(problems, RowProblem{Line: row.line, Column: column, Message: fmt.Sprintf(format, args...)})
+		}
+		if c.id == "" {
+			bad("id", "is empty")
+		} else if first, dup := seen[c.id]; dup {
+			bad("id", "%q: already on line %d", c.id, first)
+		} else {
+			seen[c.id] = row.line
+		}
+		if addr, err := mail.ParseAddress(c.email); err != nil || addr.Name != "" || addr.Address != c.email {
+			bad("email", "%q: not a valid address, give only the address like ann@example.com", c.email)
+		}
+		if !lifecycle.ValidLocale(c.locale) {
+			bad("locale", "%q: unknown locale, use %s or %s", row.get("locale"), lifecycle.LocaleEnglish, lifecycle.LocaleDutch)
+		}
+		if !validZone(zones, c.timezone) {
+			bad("timezone", "%q: unknown time zone, use an IANA name like Europe/Amsterdam", c.timezone)
+		}
+		if v := row.get("consent"); v != "" {
+			consent, err := strconv.ParseBool(v)
+			if err != nil {
+				bad("consent", "%q: use true or false", v)
+			}
+			c.consent = &consent
+		}
+		customers = append(customers, c)
+	}
+	if len(problems) > 0 {
+		return 0, fmt.Errorf("import customers: %w", &ImportError{Problems: problems})
+	}
+
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			CREATE TEMP TABLE import_customers (
+				id text, name text, email text, locale text, timezone text,
+				colors text[], sizes text[], categories text[], consent boolean
+			) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_customers"},
+			[]string{"id", "name", "email", "locale", "timezone", "colors", "sizes", "categories", "consent"},
+			pgx.CopyFromSlice(len(customers), func(i int) ([]any, error) {
+				c := customers[i]
+				return []any{c.id, c.name, c.email, c.locale, c.timezone, c.colors, c.sizes, c.categories, c.consent}, nil
+			}))
+		if err != nil {
+			return err
+		}
+		// consent_updated_at stays NULL while consent is only the default; on conflict that tells
+		// the update to keep the customer's current consent.
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO customers AS c
+				(id, name, email, locale, timezone, marketing_consent, consent_source, consent_updated_at)
+			SELECT id, name, email, locale, timezone, coalesce(consent, true), 'import',
+			       CASE WHEN consent IS NULL THEN NULL ELSE now() END
+			FROM import_customers
+			ON CONFLICT (id) DO UPDATE SET
+				name = excluded.name,
+				email = excluded.email,
+				locale = excluded.locale,
+				timezone = excluded.timezone,
+				marketing_consent = CASE WHEN excluded.consent_updated_at IS NULL
+				                         THEN c.marketing_consent ELSE excluded.marketing_consent END,
+				consent_source = CASE WHEN excluded.consent_updated_at IS NULL
+				                      THEN c.consent_source ELSE excluded.consent_source END,
+				consent_updated_at = coalesce(excluded.consent_updated_at, c.consent_updated_at),
+				updated_at = now()`); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO preferences AS p (customer_id, colors, sizes, categories)
+			SELECT id, colors, sizes, categories FROM import_customers
+			ON CONFLICT (customer_id) DO UPDATE SET
+				colors = `+sqlUnion("p.colors", "excluded.colors")+`,
+				sizes = `+sqlUnion("p.sizes", "excluded.sizes")+`,
+				categories = `+sqlUnion("p.categories", "excluded.categories"))
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("import customers: %w", err)
+	}
+	return len(customers), nil
+}
+
+// validZone reports whether name is an IANA time zone, remembering answers in known.
+func validZone(known map[string]bool, name string) bool {
+	ok, seen := known[name]
+	if !seen {
+		_, err := time.LoadLocation(name)
+		ok = err == nil && name != "" && name != "Local"
+		known[name] = ok
+	}
+	return ok
+}
+
+// sqlUnion is lifecycle.Preferences.Merge in SQL: the sorted (byte order) distinct union of two
+// text arrays of normalized values.
+func sqlUnion(a, b string) string {
+	return `ARRAY(SELECT v FROM unnest(` + a + ` || ` + b + `) AS u(v) GROUP BY v ORDER BY v COLLATE "C")`
+}
+
+// ImportProducts reads a CSV file with the header sku,product,name,category,color,size,price,stock,
+// collections in any order (price like 79.95, collections separated by ";"). Like ImportCustomers
+// it writes nothing unless every row is valid; existing SKUs are updated, stock included.
+func (s *Store) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
+	rows, problems, err := readCSV(r, productColumnsCSV, nil)
+	if err != nil {
+		return 0, fmt.Errorf("import products: %w", err)
+	}
+	var products []lifecycle.Product
+	seen := map[string]int{}
+	for _, row := range rows {
+		p := lifecycle.Product{
+			SKU:         row.get("sku"),
+			Product:     row.get("product"),
+			Name:        row.get("name"),
+			Category:    lifecycle.Normalize(row.get("category")),
+			Color:       lifecycle.Normalize(row.get("color")),
+			Size:        lifecycle.Normalize(row.get("size")),
+			Collections: splitTrimmed(row.get("collections")),
+		}
+		bad := func(column, format string, args ...any) {
+			problems = append(problems, RowProblem{Line: row.line, Column: column, Message: fmt.Sprintf(format, args...)})
+		}
+		if p.SKU == "" {
+			bad("sku", "is empty")
+		} else if first, dup := seen[p.SKU]; dup {
+			bad("sku", "%q: already on line %d", p.SKU, first)
+		} else {
+			seen[p.SKU] = row.line
+		}
+		if p.Product == "" {
+			bad("product", "is empty; name the style shared by all colours and sizes")
+		}
+		price := row.get("price")
+		if cents, ok := parseCents(price); ok {
+			p.PriceCents = cents
+		} else if strings.HasPrefix(price, "-") {
+			bad("price", "%q: must not be negative", price)
+		} else {
+			bad("price", "%q: not a price like 79.95", price)
+		}
+		stock := row.get("stock")
+		if n, err := strconv.Atoi(stock); err == nil && n >= 0 && n <= math.MaxInt32 {
+			p.Stock = n
+		} else if err == nil && n < 0 {
+			bad("stock", "%q: must not be negative", stock)
+		} else {
+			bad("stock", "%q: not a whole number of items", stock)
+		}
+		products = append(products, p)
+	}
+	if len(problems) > 0 {
+		return 0, fmt.Errorf("import products: %w", &ImportError{Problems: problems})
+	}
+
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			CREATE TEMP TABLE import_products (
+				sku text, product text, name text, category text, color text, size text,
+				price_cents bigint, stock integer, collections text[]
+			) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_products"},
+			[]string{"sku", "product", "name", "category", "color", "size", "price_cents", "stock", "collections"},
+			pgx.CopyFromSlice(len(products), func(i int) ([]any, error) {
+				p := products[i]
+				return []any{p.SKU, p.Product, p.Name, p.Category, p.Color, p.Size, p.PriceCents, int32(p.Stock), p.Collections}, nil
+			}))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO products (`+productColumns+`)
+			SELECT `+productColumns+` FROM import_products
+			ON CONFLICT (sku) DO UPDATE SET
+				product = excluded.product,
+				name = excluded.name,
+				category = excluded.category,
+				color = excluded.color,
+				size = excluded.size,
+				price_cents = excluded.price_cents,
+				stock = excluded.stock,
+				collections = excluded.collections,
+				updated_at = now()`)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("import products: %w", err)
+	}
+	return len(products), nil
+}
+
+var priceRE = regexp.MustCompile(`^([0-9]{1,13})(?:\.([0-9]{1,2}))?$`)
+
+// parseCents turns "79.95", "80" or "79.5" into cents.
+func parseCents(s string) (int64, bool) {
+	m := priceRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	units, _ := strconv.ParseInt(m[1], 10, 64)
+	frac := m[2]
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	cents, _ := strconv.ParseInt(frac, 10, 64)
+	return units*100 + cents, true
+}
+
+// splitNormalized splits a ";"-separated list of colours, sizes or categories into normalized,
+// sorted, distinct values.
+func splitNormalized(s string) []string { return normalizeList(strings.Split(s, ";")) }
+
+// splitTrimmed splits a ";"-separated list of names, keeping their case, sorted and distinct.
+func splitTrimmed(s string) []string {
+	out := []string{}
+	for _, v := range strings.Split(s, ";") {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+type csvRow struct {
+	line    int
+	columns map[string]int
+	fields  []string
+}
+
+// get returns the trimmed value of column, or "" when the file has no such column.
+func (r csvRow) get(column string) string {
+	i, ok := r.columns[column]
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(r.fields[i])
+}
+
+// readCSV reads a header naming every required column and any optional ones, then the rows.
+// Problems with the header, malformed lines and lines with the wrong number of fields come back
+// as problems; the error is only for failing to read.
+func readCSV(r io.Reader, required, optional []string) ([]csvRow, []RowProblem, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1 // checked below, so every bad line is reported
+	var problems []RowProblem
+
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, []RowProblem{{Line: 1, Message: "the file is empty; the first line must be the header " + strings.Join(required, ",")}}, nil
+	}
+	var parseErr *csv.ParseError
+	if errors.As(err, &parseErr) {
+		return nil, []RowProblem{{Line: parseErr.Line, Message: parseErr.Err.Error()}}, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	columns := map[string]int{}
+	for i, name := range header {
+		if i == 0 {
+			name = strings.TrimPrefix(name, "\ufeff") // spreadsheet exports start with a BOM
+		}
+		name = strings.ToLower(strings.TrimSpace(name))
+		switch {
+		case !slices.Contains(required, name) && !slices.Contains(optional, name):
+			expected := strings.Join(append(slices.Clone(required), optional...), ", ")
+			problems = append(problems, RowProblem{Line: 1, Message: fmt.Sprintf("unknown column %q; the columns are %s", name, expected)})
+		default:
+			if _, dup := columns[name]; dup {
+				problems = append(problems, RowProblem{Line: 1, Message: fmt.Sprintf("column %q appears twice", name)})
+			}
+			columns[name] = i
+		}
+	}
+	for _, name := range required {
+		if _, ok := columns[name]; !ok {
+			problems = append(problems, RowProblem{Line: 1, Message: fmt.Sprintf("missing column %q", name)})
+		}
+	}
+	if len(problems) > 0 {
+		return nil, problems, nil
+	}
+
+	var rows []csvRow
+	for {
+		fields, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.As(err, &parseErr) {
+			problems = append(problems, RowProblem{Line: parseErr.StartLine, Message: parseErr.Err.Error()})
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		line, _ := cr.FieldPos(0)
+		if len(fields) != len(header) {
+			problems = append(problems, RowProblem{Line: line, Message: fmt.Sprintf("has %d fields, the header has %d", len(fields), len(header))})
+			continue
+		}
+		rows = append(rows, csvRow{line: line, columns: columns, fields: fields})
+	}
+	return rows, problems, nil
+}

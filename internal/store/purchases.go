@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+)
+
+// RecordPurchase stores the purchase once, keyed by p.ID, learns the customer's preferences from it
+// (the product's colour, size and category and the wanted colour) and, when a different colour was
+// wanted, opens a wish with the purchase's id for the same style and size in that colour. Recording
+// the same purchase again changes nothing and returns the same product and the current
+// preferences. A zero p.At means the database's current time.
+func (s *Store) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycle.Product, lifecycle.Preferences, error) {
+	var (
+		product lifecycle.Product
+		prefs   lifecycle.Preferences
+	)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		product, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE sku = $1`, p.SKU))
+		if isNoRows(err) {
+			return notFound("product", p.SKU)
+		}
+		if err != nil {
+			return err
+		}
+		// Locks the customer row: concurrent purchases of one customer merge one after the other.
+		current, err := loadPreferences(ctx, tx, p.CustomerID, true)
+		if err != nil {
+			return err
+		}
+		var at *time.Time
+		if !p.At.IsZero() {
+			at = &p.At
+		}
+		wanted := lifecycle.Normalize(p.WantedColor)
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO purchases (id, customer_id, sku, wanted_color, purchased_at)
+			VALUES ($1, $2, $3, $4, coalesce($5, now()))
+			ON CONFLICT (id) DO NOTHING`, p.ID, p.CustomerID, p.SKU, wanted, at)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			// Already recorded: make sure it is the same purchase, then change nothing.
+			var customerID, sku string
+			if err := tx.QueryRow(ctx, `SELECT customer_id, sku FROM purchases WHERE id = $1`, p.ID).Scan(&customerID, &sku); err != nil {
+				return err
+			}
+			if customerID != p.CustomerID || sku != p.SKU {
+				return fmt.Errorf("purchase id %q is already used for customer %s buying %s", p.ID, customerID, sku)
+			}
+			prefs = current
+			return nil
+		}
+		prefs = current.Merge(lifecycle.Preferences{
+			Colors:     []string{product.Color, wanted},
+			Sizes:      []string{product.Size},
+			Categories: []string{product.Category},
+		})
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO preferences (customer_id, colors, sizes, categories) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (customer_id) DO UPDATE
+			SET colors = excluded.colors, sizes = excluded.sizes, categories = excluded.categories`,
+			p.CustomerID, prefs.Colors, prefs.Sizes, prefs.Categories); err != nil {
+			return err
+		}
+		if wanted != "" && wanted != lifecycle.Normalize(product.Color) {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO wishes (id, customer_id, product, color, size, created_at)
+				SELECT id, customer_id, $2, $3, $4, purchased_at FROM purchases WHERE id = $1
+				ON CONFLICT (id) DO NOTHING`,
+				p.ID, product.Product, wanted, lifecycle.Normalize(product.Size)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return lifecycle.Product{}, lifecycle.Preferences{}, fmt.Errorf("record purchase %s: %w", p.ID, err)
+	}
+	return product, prefs, nil
+}
+
+// Wish is an open wish waiting for its product to come back in stock.
+type Wish struct {
+	ID         string // the id of the purchase that recorded it
+	CustomerID string
+	CreatedAt  time.Time
+}
+
+// OpenWishes returns the open wishes for the product style in color and size made after
+// createdAfter, of customers with marketing consent, ordered by customer id.
+func (s *Store) OpenWishes(ctx context.Context, product, color, size string, createdAfter time.Time) ([]Wish, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT w.id, w.customer_id, w.created_at
+		FROM wishes w JOIN customers c ON c.id = w.customer_id
+		WHERE w.product = $1 AND w.color = $2 AND w.size = $3
+		  AND w.closed_at IS NULL AND w.created_at > $4 AND c.marketing_consent
+		ORDER BY w.customer_id COLLATE "C", w.created_at, w.id COLLATE "C"`,
+		product, lifecycle.Normalize(color), lifecycle.Normalize(size), createdAfter)
+	if err != nil {
+		return nil, fmt.Errorf("list open wishes for %s %s %s: %w", product, color, size, err)
+	}
+	wishes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Wish, error) {
+		var w Wish
+		err := r.Scan(&w.ID, &w.CustomerID, &w.CreatedAt)
+		return w, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list open wishes for %s %s %s: %w", product, color, size, err)
+	}
+	return wishes, nil
+}
+
+// CloseWish marks the customer's wish as fulfilled or expired. Closing a closed wish is a no-op;
+// an unknown wish (or one of another customer) wraps lifecycle.ErrNotFound.
+func (s *Store) CloseWish(ctx context.Context, customerID, wishID string) error {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE wishes SET closed_at = coalesce(closed_at, now())
+		WHERE id = $1 AND customer_id = $2`, wishID, customerID)
+	if err != nil {
+		return fmt.Errorf("close wish %s of %s: %w", wishID, customerID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("wish %q of customer %q: %w", wishID, customerID, lifecycle.ErrNotFound)
+	}
+	return nil
+}

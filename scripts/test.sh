@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Runs every check and test of Tailor; the README's test command, and what
+# .ci/run executes on a fresh machine with Go and PostgreSQL.
+#
+#   scripts/test.sh                 # everything
+#   scripts/test.sh -run TestStory  # extra arguments go to `go test`
+#   scripts/test.sh ./workflows     # a package pattern replaces ./...
+#
+# It starts (or installs) PostgreSQL and builds the pinned Temporal CLI when
+# they are missing. Tests read TEST_DATABASE_URL (default: the local server's
+# postgres database) and TEMPORAL_CLI_PATH (the CLI in .bin/).
+
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+command -v go >/dev/null 2>&1 || die "go is not on PATH; install Go (see go.mod for the version)"
+
+step "PostgreSQL"
+ensure_postgres
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+ensure_database_access "$TEST_DATABASE_URL"
+
+step "Temporal CLI"
+ensure_temporal
+
+step "go vet"
+go vet ./...
+
+step "gofmt"
+unformatted="$(gofmt -l .)"
+if [[ -n "$unformatted" ]]; then
+	printf '%s\n' "$unformatted" | sed 's/^/    /' >&2
+	die "the files above are not gofmt-ed; run: gofmt -w ."
+fi
+note "all Go files are formatted"
+
+step "determinism fence: what ./workflows reaches"
+# Workflow code is replayed, so it must not reach I/O. STYLE.md, Boundaries.
+module="$(go list -m)"
+forbidden="github\.com/jackc/pgx|sendgrid|${module//./\\.}/internal/(store|email)(/|$)"
+deps="$(go list -deps ./workflows)"
+leaks="$(grep -E "$forbidden" <<<"$deps" || true)"
+if [[ -n "$leaks" ]]; then
+	printf '    %s\n' "./workflows depends on:" >&2
+	printf '%s\n' "$leaks" | sed 's/^/      /' >&2
+	printf '    %s\n' "imported by:" >&2
+	go list -deps -f '{{.ImportPath}}{{range .Imports}} {{.}}{{end}}' ./workflows |
+		awk -v leaks="$leaks" 'BEGIN { n = split(leaks, l, "\n"); for (i = 1; i <= n; i++) bad[l[i]] = 1 }
+			{ for (i = 2; i <= NF; i++) if ($i in bad) printf "      %s -> %s\n", $1, $i }' >&2
+	die "./workflows must not reach pgx, sendgrid, internal/store or internal/email; inject them through activities"
+fi
+note "./workflows reaches none of pgx, sendgrid, internal/store, internal/email"
+
+step "go test"
+# Extra arguments go to go test; unless one of them names packages, test all.
+packages=(./...)
+for arg in "$@"; do
+	if [[ "$arg" == . || "$arg" == ./* || "$arg" == ../* || "$arg" == *...* || "$arg" == "$module"* ]]; then
+		packages=()
+		break
+	fi
+done
+go test -count=1 -timeout 20m "$@" "${packages[@]}"

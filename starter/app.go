@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.temporal.io/sdk/client"
+	temporallog "go.temporal.io/sdk/log"
+
+	"github.com/tailorhq/tailor/internal/config"
+	"github.com/tailorhq/tailor/internal/store"
+)
+
+// connectTimeout bounds connecting to PostgreSQL or Temporal, so a server that is down is
+// reported instead of waited for.
+const connectTimeout = 15 * time.Second
+
+// app holds what a command needs; config and connections are made on first use and closed once.
+type app struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+
+	cfg      *config.Config
+	store    *store.Store
+	temporal client.Client
+}
+
+func (a *app) close() {
+	if a.temporal != nil {
+		a.temporal.Close()
+	}
+	if a.store != nil {
+		a.store.Close()
+	}
+}
+
+func (a *app) config() (config.Config, error) {
+	if a.cfg == nil {
+		cfg, err := config.FromEnv(a.getenv)
+		if err != nil {
+			return config.Config{}, fmt.Errorf("configuration from the environment is wrong; fix these and run again:\n%w", err)
+		}
+		a.cfg = &cfg
+	}
+	return *a.cfg, nil
+}
+
+// db connects to PostgreSQL on first use.
+func (a *app) db(ctx context.Context) (*store.Store, error) {
+	if a.store != nil {
+		return a.store, nil
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s (DATABASE_URL): start PostgreSQL or set DATABASE_URL: %w",
+			describeDatabase(cfg.DatabaseURL), err)
+	}
+	a.store = st
+	return st, nil
+}
+
+// temporalClient connects to the Temporal frontend on first use.
+func (a *app) temporalClient(ctx context.Context) (client.Client, error) {
+	if a.temporal != nil {
+		return a.temporal, nil
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	// The SDK logs at info level by default; a command line only wants its warnings.
+	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    temporallog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS), namespace %q (TEMPORAL_NAMESPACE): start the server (temporal server start-dev) or fix the variables: %w",
+			cfg.TemporalAddress, cfg.TemporalNamespace, err)
+	}
+	a.temporal = c
+	return c, nil
+}
+
+// describeDatabase names a database without its password: host:port/dbname.
+func describeDatabase(databaseURL string) string {
+	pc, err := pgconn.ParseConfig(databaseURL)
+	if err != nil {
+		return "the DATABASE_URL (which does not parse)"
+	}
+	return fmt.Sprintf("%s:%d/%s", pc.Host, pc.Port, pc.Database)
+}
+
+// explainStoreError adds what to do to errors a fresh machine typically meets.
+func explainStoreError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+		return fmt.Errorf("%w\nthe database has no Tailor tables yet: run `starter setup` first", err)
+	}
+	return err
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Exit statuses of the starter.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the command ran and failed
+	exitUsage   = 2 // the command line is wrong
+	programName = "starter"
+)
+
+// command is one subcommand of the starter.
+type command struct {
+	name    string
+	usage   string // the arguments after `starter <name>`
+	summary string
+	details string // more help, shown by `starter <name> --help`
+	run     func(ctx context.Context, a *app, c command, args []string) error
+}
+
+// commands lists the subcommands in the order `starter help` shows them.
+var commands = []command{
+	{"setup", "", "apply the database migrations and register the search attributes CustomerId and LifecycleStage; safe to repeat", "", runSetup},
+	{"import", "customers|products FILE.csv", "import customers or products from a CSV file; a bad row stops the whole file", `Customers CSV header: id,name,email,locale,timezone,colors,sizes (optional: categories,consent).
+Products CSV header:  sku,product,name,category,color,size,price,stock,collections.
+Lists are separated by ";". Every bad row is reported with its line number and nothing from the
+file is written; importing again updates the rows already there.`, runImport},
+	{"purchase", "--customer ID --sku SKU [--wanted-color COLOR] [--id PURCHASE_ID]", "record a purchase, optionally with the colour the customer wanted instead", "", runPurchase},
+	{"restock", "--sku SKU --quantity N", "add stock and tell the customers whose open wish it fulfils", "", runRestock},
+	{"sale", "--category CAT --discount PCT [--until YYYY-MM-DD]", "announce a sale to the customers who bought or like the category", "", runSale},
+	{"season", "--collection NAME", "announce a seasonal collection to every customer who bought something", "", runSeason},
+	{"unsubscribe", "--customer ID", "withdraw a customer's marketing consent and stop their follow-ups", "", runUnsubscribe},
+	{"status", "--customer ID [--json]", "show a customer's lifecycle: stage, wishes, pending follow-ups, emails, decisions", "", runStatus},
+	{"outbox", "[--customer ID]", "list the emails kept in the local outbox (when SENDGRID_API_KEY is not set)", "", runOutbox},
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func (c command) usageLine() string {
+	return strings.TrimSpace(programName + " " + c.name + " " + c.usage)
+}
+
+// environment lists the variables the starter reads, for `starter help`.
+var environment = [][2]string{
+	{"TEMPORAL_ADDRESS", "Temporal frontend host:port (default localhost:7233)"},
+	{"TEMPORAL_NAMESPACE", "Temporal namespace (default default)"},
+	{"DATABASE_URL", "PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/tailor?sslmode=disable)"},
+	{"OUTBOX_DIR", "folder of the local outbox's .html/.txt files (default outbox)"},
+	{"LIFECYCLE_CONFIG", "YAML contact policy: min_gap, restock_window, season_fallback (defaults 7d, 60d, 90d)"},
+}
+
+// run is the whole starter: it runs the subcommand named by args[0] and returns the exit status.
+// Connections are opened only by the commands that need them.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now}
+	defer a.close()
+	return a.main(ctx, args)
+}
+
+func (a *app) main(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		a.printHelp(a.stdout)
+		return exitOK
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if c, ok := findCommand(args[1]); ok {
+				a.printCommandHelp(c, newFlags(c.name), a.stdout)
+				return exitOK
+			}
+		}
+		a.printHelp(a.stdout)
+		return exitOK
+	}
+	c, ok := findCommand(name)
+	if !ok {
+		fmt.Fprintf(a.stderr, "%s: unknown command %q\nrun `%s help` to list the commands\n", programName, name, programName)
+		return exitUsage
+	}
+	err := c.run(ctx, a, c, args[1:])
+	var usage *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errHelpShown):
+		return exitOK
+	case errors.As(err, &usage):
+		fmt.Fprintf(a.stderr, "%s %s: %s\nusage: %s\nrun `%s %s --help` for details\n",
+			programName, c.name, usage.msg, c.usageLine(), programName, c.name)
+		return exitUsage
+	default:
+		fmt.Fprintf(a.stderr, "%s %s: %v\n", programName, c.name, err)
+		return exitFailed
+	}
+}
+
+func (a *app) printHelp(w io.Writer) {
+	fmt.Fprintf(w, "%s drives Tailor's customer lifecycles: it records shop events and shows what each customer's workflow decided.\n\n", programName)
+	fmt.Fprintf(w, "usage: %s <command> [flags]\n\ncommands:\n", programName)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	for _, c := range commands {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nrun `%s <command> --help` for a command's flags.\n\nenvironment:\n", programName)
+	tw = tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	for _, e := range environment {
+		fmt.Fprintf(tw, "  %s\t%s\n", e[0], e[1])
+	}
+	tw.Flush()
+}
+
+func (a *app) printCommandHelp(c command, fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "usage: %s\n\n%s.\n", c.usageLine(), upperFirst(c.summary))
+	if c.details != "" {
+		fmt.Fprintf(w, "\n%s\n", c.details)
+	}
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if first {
+			fmt.Fprintf(w, "\nflags:\n")
+			first = false
+		}
+		placeholder, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  %s\n    \t%s\n", strings.TrimSpace("--"+f.Name+" "+placeholder), usage)
+	})
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// errHelpShown ends a command after its --help was printed: exit status 0.
+var errHelpShown = errors.New("help shown")
+
+// usageError is a mistake on the command line: exit status 2 with the command's usage line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// newFlags returns a silent flag set: parse errors and help are printed by parseFlags.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(programName+" "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseFlags parses args for command c. It returns errHelpShown after printing the help for
+// --help, and a usageError for unknown flags, bad values or, unless positional allows them,
+// leftover arguments. It returns the positional arguments.
+func (a *app) parseFlags(c command, fs *flag.FlagSet, args []string, positional int) ([]string, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			a.printCommandHelp(c, fs, a.stdout)
+			return nil, errHelpShown
+		}
+		// The flag package names flags with one dash; the usage line shows two. Both work.
+		return nil, usagef("%s", strings.Replace(err.Error(), " -", " --", 1))
+	}
+	rest := fs.Args()
+	// Allow flags after positional arguments too (`import customers x.csv --help`).
+	for _, arg := range rest {
+		if arg == "-h" || arg == "-help" || arg == "--help" {
+			a.printCommandHelp(c, fs, a.stdout)
+			return nil, errHelpShown
+		}
+	}
+	if len(rest) > positional {
+		return nil, usagef("unexpected argument %q", rest[positional])
+	}
+	return rest, nil
+}
+
+// problems collects every mistake on a command line so that one run reports them all.
+type problems []string
+
+func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+func (p *problems) require(flagName, placeholder, value string) {
+	if strings.TrimSpace(value) == "" {
+		p.addf("missing --%s %s", flagName, placeholder)
+	}
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return usagef("%s", strings.Join(p, "; "))
+}
+
+// flagSet reports whether the flag called name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

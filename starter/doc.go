@@ -1,0 +1,18 @@
+// Command starter is Tailor's command line: it prepares the database and the Temporal namespace,
+// imports customers and products, and turns shop events (a purchase, a restock, a sale, a season
+// campaign, an unsubscribe) into signals to the customers' lifecycle workflows. It also reads a
+// customer's status and the local outbox.
+//
+// Contract:
+//   - Every event reaches a customer through one SignalWithStart (reachCustomer), so an event never
+//     races the start of the workflow it is for. Workflow IDs come from workflows.CustomerWorkflowID.
+//   - Restock, sale and season reach only the customers they concern, as found in PostgreSQL, and
+//     repeating one of them is safe: the workflows ignore a follow-up they already know.
+//   - Connections to PostgreSQL and Temporal are opened only by the commands that need them, so
+//     --help and mistakes on the command line are answered without any server.
+//   - Exit status: 0 on success or --help, 2 when the command line is wrong (the message says what
+//     to run instead), 1 when the command failed at run time.
+//
+// The configuration is read from the environment by internal/config: TEMPORAL_ADDRESS,
+// TEMPORAL_NAMESPACE, DATABASE_URL, OUTBOX_DIR and LIFECYCLE_CONFIG; see `starter help`.
+package main

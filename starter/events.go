@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+// Sale discounts the starter accepts, in percent.
+const (
+	minDiscount = 1
+	maxDiscount = 90
+)
+
+const dateLayout = "2006-01-02"
+
+func runPurchase(ctx context.Context, a *app, c command, args []string) error {
+	fs := newFlags(c.name)
+	customerID := fs.String("customer", "", "`ID` of the customer who bought (required)")
+	sku := fs.String("sku", "", "`SKU` bought (required)")
+	wanted := fs.String("wanted-color", "", "the `COLOR` the customer wanted but could not get; opens a wish for a restock")
+	purchaseID := fs.String("id", "", "`PURCHASE_ID`, e.g. the order line; repeating an id records nothing new (default: a new random p-... id)")
+	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+		return err
+	}
+	var p problems
+	p.require("customer", "ID", *customerID)
+	p.require("sku", "SKU", *sku)
+	if flagSet(fs, "id") {
+		p.require("id", "PURCHASE_ID", *purchaseID)
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	id := strings.TrimSpace(*purchaseID)
+	if id == "" {
+		id = newPurchaseID()
+	}
+
+	st, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	// Check both before sending anything: the workflow would only find out in an activity.
+	var missing []string
+	if _, err := st.Customer(ctx, *customerID); errors.Is(err, lifecycle.ErrNotFound) {
+		missing = append(missing, fmt.Sprintf("no customer %q: import it first (starter import customers FILE.csv)", *customerID))
+	} else if err != nil {
+		return explainStoreError(err)
+	}
+	product, err := st.Product(ctx, *sku)
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		missing = append(missing, fmt.Sprintf("no product with SKU %q: import it first (starter import products FILE.csv)", *sku))
+	} else if err != nil {
+		return explainStoreError(err)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("nothing recorded: %s", strings.Join(missing, "; "))
+	}
+
+	tc, err := a.temporalClient(ctx)
+	if err != nil {
+		return err
+	}
+	sig := workflows.PurchaseSignal{PurchaseID: id, SKU: *sku, WantedColor: strings.TrimSpace(*wanted), At: a.now().UTC()}
+	if err := reachCustomer(ctx, tc, *customerID, workflows.SignalPurchase, sig); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("recorded purchase %s: customer %s bought %s (%s, %s, %s)", id, *customerID, product.SKU, product.Name, product.Color, product.Size)
+	if sig.WantedColor != "" {
+		msg += fmt.Sprintf(", wanted %s", sig.WantedColor)
+	}
+	fmt.Fprintf(a.stdout, "%s; workflow %s\n", msg, workflows.CustomerWorkflowID(*customerID))
+	return nil
+}
+
+// newPurchaseID returns a random purchase id like p-3f9c0a1b2c3d4e5f.
+func newPurchaseID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error
+	return "p-" + hex.EncodeToString(b)
+}
+
+func runRestock(ctx context.Context, a *app, c command, args []string) error {
+	fs := newFlags(c.name)
+	sku := fs.String("sku", "", "`SKU` back in stock (required)")
+	quantity := fs.Int("quantity", 0, "number of items added, at least 1 (required)")
+	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+		return err
+	}
+	var p problems
+	p.require("sku", "SKU", *sku)
+	switch {
+	case !flagSet(fs, "quantity"):
+		p.addf("missing --quantity N")
+	case *quantity < 1:
+		p.addf("--quantity must be at least 1, got %d", *quantity)
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	st, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	product, err := st.Restock(ctx, *sku, *quantity)
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		return fmt.Errorf("no product with SKU %q: import it first (starter import products FILE.csv)", *sku)
+	}
+	if err != nil {
+		return explainStoreError(err)
+	}
+	now := a.now().UTC()
+	wishes, err := st.OpenWishes(ctx, product.Product, product.Color, product.Size, now.Add(-cfg.Policy.RestockWindow))
+	if err != nil {
+		return explainStoreError(err)
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, w := range wishes {
+		if !seen[w.CustomerID] {
+			seen[w.CustomerID] = true
+			ids = append(ids, w.CustomerID)
+		}
+	}
+	reached := 0
+	if len(ids) > 0 {
+		tc, err := a.temporalClient(ctx)
+		if err != nil {
+			return fmt.Errorf("restocked %s, but no customer was told: %w", *sku, err)
+		}
+		reached, err = broadcast(ctx, tc, ids, workflows.SignalRestock, workflows.RestockSignal{Product: product, At: now}, a.stderr)
+		if err != nil {
+			return fmt.Errorf("restocked %s (+%d, now %d in stock), but %w", product.SKU, *quantity, product.Stock, err)
+		}
+	}
+	fmt.Fprintf(a.stdout, "restocked %s (+%d, now %d in stock); notified %d customers with a matching wish\n",
+		product.SKU, *quantity, product.Stock, reached)
+	return nil
+}
+
+func runSale(ctx context.Context, a *app, c command, args []string) error {
+	fs := newFlags(c.name)
+	category := fs.String("category", "", "product `CATEGORY` on sale, e.g. trousers (required)")
+	discount := fs.Int("discount", 0, fmt.Sprintf("discount in `PCT`, %d to %d (required)", minDiscount, maxDiscount))
+	until := fs.String("until", "", "last day of the sale, `YYYY-MM-DD`, today or later (default: no end)")
+	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+		return err
+	}
+	now := a.now().UTC()
+	var p problems
+	p.require("category", "CAT", *category)
+	switch {
+	case !flagSet(fs, "discount"):
+		p.addf("missing --discount PCT")
+	case *discount < minDiscount || *discount > maxDiscount:
+		p.addf("--discount must be between %d and %d percent, got %d", minDiscount, maxDiscount, *discount)
+	}
+	var end time.Time
+	if *until != "" {
+		day, err := time.Parse(dateLayout, *until)
+		switch {
+		case err != nil:
+			p.addf("--until %q is not a date like %s", *until, now.AddDate(0, 0, 14).Format(dateLayout))
+		case day.Before(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)):
+			p.addf("--until %s is in the past: give today (%s, UTC) or a later day, or leave it out for a sale without end", *until, now.Format(dateLayout))
+		default:
+			// The last second of that day in UTC, so the email shows the day the shop chose.
+			end = day.Add(24*time.Hour - time.Second)
+		}
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	cat := lifecycle.Normalize(*category)
+	saleID := saleID(cat, end, *discount)
+
+	st, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	ok, err := st.CategoryExists(ctx, cat)
+	if err != nil {
+		return explainStoreError(err)
+	}
+	if !ok {
+		return fmt.Errorf("no product has category %q: check the spelling or import the products first (starter import products FILE.csv)", cat)
+	}
+	ids, err := st.CustomersInterestedIn(ctx, cat)
+	if err != nil {
+		return explainStoreError(err)
+	}
+	reached := 0
+	if len(ids) > 0 {
+		tc, err := a.temporalClient(ctx)
+		if err != nil {
+			return err
+		}
+		sig := workflows.SaleSignal{SaleID: saleID, Category: cat, DiscountPct: *discount, Until: end}
+		if reached, err = broadcast(ctx, tc, ids, workflows.SignalSale, sig, a.stderr); err != nil {
+			return fmt.Errorf("sale %s: %w", saleID, err)
+		}
+	}
+	endText := "without end"
+	if !end.IsZero() {
+		endText = "until " + end.Format(dateLayout)
+	}
+	fmt.Fprintf(a.stdout, "sale %s: %d%% off %s %s; notified %d customers who bought or like %s\n",
+		saleID, *discount, cat, endText, reached, cat)
+	return nil
+}
+
+// saleID names a sale stably, so repeating the command does not announce it twice:
+// sale/<category>/<yyyymmdd of the last day, or open>-<pct>.
+func saleID(category string, until time.Time, pct int) string {
+	day := "open"
+	if !until.IsZero() {
+		day = until.UTC().Format("20060102")
+	}
+	return fmt.Sprintf("sale/%s/%s-%d", category, day, pct)
+}
+
+func runSeason(ctx context.Context, a *app, c command, args []string) error {
+	fs := newFlags(c.name)
+	collection := fs.String("collection", "", "`NAME` of the collection, as in the products' collections column (required)")
+	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+		return err
+	}
+	var p problems
+	p.require("collection", "NAME", *collection)
+	if err := p.err(); err != nil {
+		return err
+	}
+	name := strings.TrimSpace(*collection)
+	st, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	ok, err := st.CollectionExists(ctx, name)
+	if err != nil {
+		return explainStoreError(err)
+	}
+	if !ok {
+		return fmt.Errorf("no product belongs to collection %q (names match exactly): check the spelling or import the products first (starter import products FILE.csv)", name)
+	}
+	ids, err := st.CustomersWithPurchases(ctx)
+	if err != nil {
+		return explainStoreError(err)
+	}
+	reached := 0
+	if len(ids) > 0 {
+		tc, err := a.temporalClient(ctx)
+		if err != nil {
+			return err
+		}
+		if reached, err = broadcast(ctx, tc, ids, workflows.SignalSeason, workflows.SeasonSignal{Collection: name}, a.stderr); err != nil {
+			return fmt.Errorf("season %q: %w", name, err)
+		}
+	}
+	fmt.Fprintf(a.stdout, "season %s: notified %d customers who bought before\n", name, reached)
+	return nil
+}
+
+func runUnsubscribe(ctx context.Context, a *app, c command, args []string) error {
+	fs := newFlags(c.name)
+	customerID := fs.String("customer", "", "`ID` of the customer who unsubscribes (required)")
+	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+		return err
+	}
+	var p problems
+	p.require("customer", "ID", *customerID)
+	if err := p.err(); err != nil {
+		return err
+	}
+	st, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	// Consent first: from here on no activity sends to this customer, even before the signal lands.
+	err = st.SetConsent(ctx, *customerID, false, "starter")
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		return fmt.Errorf("no customer %q in the database: check the id (starter status --customer ID)", *customerID)
+	}
+	if err != nil {
+		return explainStoreError(err)
+	}
+	tc, err := a.temporalClient(ctx)
+	if err != nil {
+		return fmt.Errorf("consent withdrawn in the database, but the workflow was not told (run the command again): %w", err)
+	}
+	sig := workflows.UnsubscribeSignal{Reason: "starter unsubscribe"}
+	if err := reachCustomer(ctx, tc, *customerID, workflows.SignalUnsubscribe, sig); err != nil {
+		return fmt.Errorf("consent withdrawn in the database, but the workflow was not told (run the command again): %w", err)
+	}
+	fmt.Fprintf(a.stdout, "unsubscribed customer %s: consent withdrawn, pending follow-ups stopped\n", *customerID)
+	return nil
+}

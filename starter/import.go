@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/tailorhq/tailor/internal/store"
+)
+
+// importers maps the kinds `starter import` accepts to the store method that reads them.
+var importers = map[string]func(s *store.Store, ctx context.Context, r io.Reader) (int, error){
+	"customers": (*store.Store).ImportCustomers,
+	"products":  (*store.Store).ImportProducts,
+}
+
+func runImport(ctx context.Context, a *app, c command, args []string) error {
+	fs := newFlags(c.name)
+	rest, err := a.parseFlags(c, fs, args, 2)
+	if err != nil {
+		return err
+	}
+	if len(rest) == 0 {
+		return usagef("missing what to import: customers or products")
+	}
+	kind := rest[0]
+	importFile, ok := importers[kind]
+	if !ok {
+		return usagef("cannot import %q: choose customers or products", kind)
+	}
+	if len(rest) < 2 || strings.TrimSpace(rest[1]) == "" {
+		return usagef("missing the CSV file of %s to import", kind)
+	}
+	path := rest[1]
+
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open %s file: %w", kind, err)
+	}
+	defer f.Close()
+	st, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	n, err := importFile(st, ctx, f)
+	var bad *store.ImportError
+	if errors.As(err, &bad) {
+		for _, p := range bad.Problems {
+			fmt.Fprintf(a.stderr, "%s: %s\n", path, p)
+		}
+		return fmt.Errorf("%s has %d problem(s) listed above; nothing from it was imported: fix them and run `starter import %s %s` again",
+			path, len(bad.Problems), kind, path)
+	}
+	if err != nil {
+		return fmt.Errorf("import %s from %s: %w", kind, path, explainStoreError(err))
+	}
+	fmt.Fprintf(a.stdout, "imported %d %s\n", n, kind)
+	return nil
+}

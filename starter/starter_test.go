@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+// noEnv is an empty environment: every test here runs without PostgreSQL or Temporal, and the
+// defaults point at servers that a test must never reach.
+func noEnv(string) string { return "" }
+
+func runStarter(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	code = run(ctx, args, &out, &errOut, noEnv)
+	return code, out.String(), errOut.String()
+}
+
+func TestHelpOfEveryCommand(t *testing.T) {
+	for _, c := range commands {
+		for _, help := range []string{"--help", "-h"} {
+			args := []string{c.name, help}
+			if c.name == "import" {
+				args = []string{c.name, "customers", help}
+			}
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				code, stdout, stderr := runStarter(t, args...)
+				assert.Equal(t, exitOK, code, "starter %v: stderr %q", args, stderr)
+				assert.Contains(t, stdout, "usage: starter "+c.name, "starter %v", args)
+				assert.Empty(t, stderr, "starter %v", args)
+			})
+		}
+	}
+}
+
+func TestHelpListsCommands(t *testing.T) {
+	for _, args := range [][]string{nil, {"help"}, {"--help"}} {
+		code, stdout, _ := runStarter(t, args...)
+		assert.Equal(t, exitOK, code, "starter %v", args)
+		for _, c := range commands {
+			assert.Contains(t, stdout, c.name, "starter %v must list %s", args, c.name)
+		}
+		assert.Contains(t, stdout, "TEMPORAL_ADDRESS", "starter %v must list the environment", args)
+	}
+	code, stdout, _ := runStarter(t, "help", "sale")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, stdout, "usage: starter sale --category CAT")
+}
+
+func TestFlagHelpShowsEachFlag(t *testing.T) {
+	for cmd, flags := range map[string][]string{
+		"purchase":    {"-customer", "-sku", "-wanted-color", "-id"},
+		"restock":     {"-sku", "-quantity"},
+		"sale":        {"-category", "-discount", "-until"},
+		"season":      {"-collection"},
+		"unsubscribe": {"-customer"},
+		"status":      {"-customer", "-json"},
+		"outbox":      {"-customer"},
+	} {
+		_, stdout, _ := runStarter(t, cmd, "--help")
+		for _, f := range flags {
+			assert.Contains(t, stdout, f, "starter %s --help must describe %s", cmd, f)
+		}
+	}
+}
+
+func TestBadCommandLines(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want []string // all must appear on stderr
+	}{
+		{"unknown command", []string{"refund"}, []string{`unknown command "refund"`, "starter help"}},
+		{"purchase without customer", []string{"purchase", "--sku", "TR-1"}, []string{"missing --customer"}},
+		{"purchase without sku", []string{"purchase", "--customer", "c1"}, []string{"missing --sku"}},
+		{"purchase without anything", []string{"purchase"}, []string{"missing --customer", "missing --sku"}},
+		{"purchase with empty id", []string{"purchase", "--customer", "c1", "--sku", "TR-1", "--id", ""}, []string{"missing --id"}},
+		{"purchase with unknown flag", []string{"purchase", "--customer", "c1", "--sku", "TR-1", "--colour", "grey"}, []string{"--colour"}},
+		{"purchase with stray argument", []string{"purchase", "--customer", "c1", "--sku", "TR-1", "grey"}, []string{`unexpected argument "grey"`}},
+		{"restock without quantity", []string{"restock", "--sku", "TR-1"}, []string{"missing --quantity"}},
+		{"restock with quantity 0", []string{"restock", "--sku", "TR-1", "--quantity", "0"}, []string{"--quantity must be at least 1"}},
+		{"restock with negative quantity", []string{"restock", "--sku", "TR-1", "--quantity", "-3"}, []string{"--quantity must be at least 1, got -3"}},
+		{"restock with a word for quantity", []string{"restock", "--sku", "TR-1", "--quantity", "ten"}, []string{"--quantity"}},
+		{"restock without sku", []string{"restock", "--quantity", "5"}, []string{"missing --sku"}},
+		{"sale with discount 0", []string{"sale", "--category", "trousers", "--discount", "0"}, []string{"--discount must be between 1 and 90", "got 0"}},
+		{"sale with discount 95", []string{"sale", "--category", "trousers", "--discount", "95"}, []string{"--discount must be between 1 and 90", "got 95"}},
+		{"sale without discount", []string{"sale", "--category", "trousers"}, []string{"missing --discount"}},
+		{"sale without category", []string{"sale", "--discount", "20"}, []string{"missing --category"}},
+		{"sale until in the past", []string{"sale", "--category", "trousers", "--discount", "20", "--until", "2001-01-01"}, []string{"--until 2001-01-01 is in the past"}},
+		{"sale until malformed", []string{"sale", "--category", "trousers", "--discount", "20", "--until", "31-12-2030"}, []string{`--until "31-12-2030" is not a date`}},
+		{"sale until impossible date", []string{"sale", "--category", "trousers", "--discount", "20", "--until", "2030-02-30"}, []string{`--until "2030-02-30" is not a date`}},
+		{"season without collection", []string{"season"}, []string{"missing --collection"}},
+		{"unsubscribe without customer", []string{"unsubscribe"}, []string{"missing --customer"}},
+		{"status without customer", []string{"status", "--json"}, []string{"missing --customer"}},
+		{"outbox with stray argument", []string{"outbox", "c1"}, []string{`unexpected argument "c1"`}},
+		{"setup with stray argument", []string{"setup", "now"}, []string{`unexpected argument "now"`}},
+		{"import nothing", []string{"import"}, []string{"missing what to import"}},
+		{"import orders", []string{"import", "orders", "orders.csv"}, []string{`cannot import "orders"`}},
+		{"import without file", []string{"import", "customers"}, []string{"missing the CSV file"}},
+		{"import two files", []string{"import", "customers", "a.csv", "b.csv"}, []string{`unexpected argument "b.csv"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runStarter(t, tt.args...)
+			require.Equal(t, exitUsage, code, "starter %q: stderr %q", tt.args, stderr)
+			assert.Empty(t, stdout, "starter %q printed on stdout", tt.args)
+			for _, want := range tt.want {
+				assert.Contains(t, stderr, want, "starter %q", tt.args)
+			}
+			if tt.args[0] != "refund" {
+				assert.Contains(t, stderr, "usage: starter "+tt.args[0], "starter %q must show its usage line", tt.args)
+				assert.Contains(t, stderr, "--help", "starter %q must say what to run", tt.args)
+			}
+		})
+	}
+}
+
+func TestSaleUntilToday(t *testing.T) {
+	// Today is accepted; a check of the date must not reach the database first, so point
+	// DATABASE_URL at a closed port and expect a runtime failure (1), not a usage error (2).
+	now := time.Date(2030, 6, 15, 23, 30, 0, 0, time.UTC)
+	var out, errOut bytes.Buffer
+	a := &app{stdout: &out, stderr: &errOut, now: func() time.Time { return now }, getenv: func(name string) string {
+		if name == "DATABASE_URL" {
+			return "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1"
+		}
+		return ""
+	}}
+	defer a.close()
+	code := a.main(context.Background(), []string{"sale", "--category", "trousers", "--discount", "20", "--until", "2030-06-15"})
+	assert.Equal(t, exitFailed, code, "stderr %q", errOut.String())
+	assert.Contains(t, errOut.String(), "DATABASE_URL")
+
+	errOut.Reset()
+	code = a.main(context.Background(), []string{"sale", "--category", "trousers", "--discount", "20", "--until", "2030-06-14"})
+	assert.Equal(t, exitUsage, code, "yesterday must be refused: stderr %q", errOut.String())
+}
+
+func TestSaleID(t *testing.T) {
+	until := time.Date(2026, 12, 1, 23, 59, 59, 0, time.UTC)
+	assert.Equal(t, "sale/trousers/20261201-20", saleID("trousers", until, 20))
+	assert.Equal(t, "sale/trousers/open-35", saleID("trousers", time.Time{}, 35))
+}
+
+func TestNewPurchaseID(t *testing.T) {
+	a, b := newPurchaseID(), newPurchaseID()
+	assert.Regexp(t, `^p-[0-9a-f]{16}$`, a)
+	assert.NotEqual(t, a, b)
+}
+
+func TestDescribeDatabaseHidesPassword(t *testing.T) {
+	got := describeDatabase("postgres://tailor:s3cret@db.example:5433/shop?sslmode=disable")
+	assert.Equal(t, "db.example:5433/shop", got)
+	assert.NotContains(t, got, "s3cret")
+}
+
+func sampleStatus() workflows.Status {
+	at := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	return workflows.Status{
+		CustomerID:  "c1",
+		Stage:       workflows.StageFollowedUp,
+		Preferences: lifecycle.Preferences{Colors: []string{"blue", "grey"}, Sizes: []string{"32"}, Categories: []string{"trousers"}},
+		Purchases:   []workflows.PurchaseRecord{{ID: "p-1", SKU: "TR-BLU-32", Name: "Chino trousers", Color: "blue", Size: "32", At: at}},
+		Wishes: []workflows.WishStatus{{
+			Wish:      lifecycle.Wish{ID: "p-1", Name: "Chino trousers", Color: "grey", Size: "32", CreatedAt: at},
+			ExpiresAt: at.AddDate(0, 0, 60),
+		}},
+		Pending: []workflows.PendingStatus{{Kind: lifecycle.KindSale, Key: "customer/c1/sale/sale/trousers/open-20", Due: at.AddDate(0, 0, 7)}},
+		Emails:  []workflows.SentEmail{{Kind: lifecycle.KindRestock, Subject: "Your grey chinos are back", SentAt: at.Add(time.Hour)}},
+		Decisions: []workflows.Decision{
+			{At: at.Add(2 * time.Hour), Kind: lifecycle.KindSale, Outcome: workflows.OutcomeDeferred, Reason: "min_gap 7d", Until: at.AddDate(0, 0, 7)},
+			{At: at.Add(3 * time.Hour), Outcome: workflows.OutcomeIgnored, Reason: "duplicate purchase"},
+		},
+	}
+}
+
+func TestStatusReport(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, writeStatus(&out, sampleStatus(), false, time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)))
+	for _, want := range []string{
+		"customer c1", "stage: followed-up", "colours blue, grey; sizes 32; categories trousers",
+		"p-1", "TR-BLU-32",
+		"Chino trousers in grey, size 32", "expires 2026-04-30 09:30 UTC",
+		"sale", "due 2026-03-08 09:30 UTC (in 6d 0h)",
+		`2026-03-01 10:30 UTC  restock  "Your grey chinos are back"`,
+		"deferred", "min_gap 7d (until 2026-03-08 09:30 UTC)", "ignored", "duplicate purchase",
+	} {
+		assert.Contains(t, out.String(), want)
+	}
+
+	out.Reset()
+	require.NoError(t, writeStatus(&out, workflows.Status{CustomerID: "c2", Stage: workflows.StageNew}, false, time.Now()))
+	assert.Contains(t, out.String(), "emails sent: none")
+	assert.Contains(t, out.String(), "pending follow-ups: none")
+}
+
+func TestStatusJSON(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, writeStatus(&out, sampleStatus(), true, time.Now()))
+	var got struct {
+		CustomerID string `json:"customer_id"`
+		Stage      string `json:"stage"`
+		Emails     []struct {
+			Kind    string    `json:"kind"`
+			Subject string    `json:"subject"`
+			SentAt  time.Time `json:"sent_at"`
+		} `json:"emails"`
+		Pending []struct {
+			Kind string    `json:"kind"`
+			Due  time.Time `json:"due"`
+		} `json:"pending"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got), "status --json output: %s", out.String())
+	assert.Equal(t, "c1", got.CustomerID)
+	assert.Equal(t, "followed-up", got.Stage)
+	require.Len(t, got.Emails, 1)
+	assert.Equal(t, "restock", got.Emails[0].Kind)
+	assert.Equal(t, "Your grey chinos are back", got.Emails[0].Subject)
+	assert.False(t, got.Emails[0].SentAt.IsZero())
+	require.Len(t, got.Pending, 1)
+	assert.Equal(t, "sale", got.Pending[0].Kind)
+	assert.False(t, got.Pending[0].Due.IsZero())
+}
+
+func TestNoWorkerAnswered(t *testing.T) {
+	assert.False(t, noWorkerAnswered(nil))
+	assert.True(t, noWorkerAnswered(context.DeadlineExceeded))
+	assert.True(t, noWorkerAnswered(errors.New("no poller seen for task queue recently, worker may be down")))
+	assert.False(t, noWorkerAnswered(errors.New("permission denied")))
+}
+
+func TestKindOfOutboxEmail(t *testing.T) {
+	assert.Equal(t, lifecycle.KindRestock, kindOf(store.OutboxEmail{CustomerID: "c1", Key: "customer/c1/restock/p-1"}))
+	assert.Equal(t, lifecycle.KindSale, kindOf(store.OutboxEmail{CustomerID: "a/b", Key: "customer/a/b/sale/sale/x/open-10"}))
+	assert.Equal(t, lifecycle.Kind(""), kindOf(store.OutboxEmail{CustomerID: "c1", Key: "something else"}))
+}

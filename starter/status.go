@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/tailorhq/tailor/workflows"
+)
+
+// queryTimeout bounds the status query: it is answered by a worker, and none may be running.
+const queryTimeout = 15 * time.Second
+
+// timeLayout is how the starter shows times: in UTC, to the minute.
+const timeLayout = "2006-01-02 15:04 UTC"
+
+func runStatus(ctx context.Context, a *app, c command, args []string) error {
+	fs := newFlags(c.name)
+	customerID := fs.String("customer", "", "`ID` of the customer (required)")
+	asJSON := fs.Bool("json", false, "print the status as JSON (customer_id, stage, preferences, purchases, wishes, pending, emails, decisions, policy)")
+	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+		return err
+	}
+	var p problems
+	p.require("customer", "ID", *customerID)
+	if err := p.err(); err != nil {
+		return err
+	}
+	tc, err := a.temporalClient(ctx)
+	if err != nil {
+		return err
+	}
+	id := workflows.CustomerWorkflowID(*customerID)
+	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	value, err := tc.QueryWorkflow(qctx, id, "", workflows.QueryStatus)
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return fmt.Errorf("no workflow for customer %s: record a purchase first (starter purchase --customer %s --sku SKU)", *customerID, *customerID)
+	case ctx.Err() == nil && noWorkerAnswered(err):
+		// The workflow exists, but a query is answered by a worker, and none did in time.
+		return fmt.Errorf("no worker answered the status query of %s: is the worker running on task queue %q against namespace %q? (go run ./worker): %w",
+			id, workflows.TaskQueue, a.cfg.TemporalNamespace, err)
+	case err != nil:
+		return fmt.Errorf("query status of %s: %w", id, err)
+	}
+	var st workflows.Status
+	if err := value.Get(&st); err != nil {
+		return fmt.Errorf("decode status of %s: %w", id, err)
+	}
+	return writeStatus(a.stdout, st, *asJSON, a.now())
+}
+
+// writeStatus prints st as JSON (the struct's own field names) or as a report.
+func writeStatus(w io.Writer, st workflows.Status, asJSON bool, now time.Time) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	printStatus(w, st, now)
+	return nil
+}
+
+// noWorkerAnswered reports whether err says that the query reached a workflow but no worker
+// answered it: the server says so outright, or the query timed out.
+func noWorkerAnswered(err error) bool {
+	if err == nil {
+		return false
+	}
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &deadline) ||
+		strings.Contains(err.Error(), "no poller")
+}
+
+// printStatus writes the status as a report a person reads top to bottom.
+func printStatus(w io.Writer, st workflows.Status, now time.Time) {
+	fmt.Fprintf(w, "customer %s (workflow %s)\n", st.CustomerID, workflows.CustomerWorkflowID(st.CustomerID))
+	fmt.Fprintf(w, "stage: %s\n", st.Stage)
+	prefs := st.Preferences
+	fmt.Fprintf(w, "preferences: colours %s; sizes %s; categories %s\n",
+		listOrNone(prefs.Colors), listOrNone(prefs.Sizes), listOrNone(prefs.Categories))
+
+	section(w, "purchases", len(st.Purchases), func(tw *tabwriter.Writer) {
+		for _, p := range st.Purchases {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s, %s, size %s\n", formatTime(p.At), p.ID, p.SKU, p.Name, p.Color, p.Size)
+		}
+	})
+	section(w, "open wishes", len(st.Wishes), func(tw *tabwriter.Writer) {
+		for _, wish := range st.Wishes {
+			fmt.Fprintf(tw, "  %s in %s, size %s\t(wish %s)\texpires %s\n", wish.Name, wish.Color, wish.Size, wish.ID, formatTime(wish.ExpiresAt))
+		}
+	})
+	section(w, "pending follow-ups", len(st.Pending), func(tw *tabwriter.Writer) {
+		for _, p := range st.Pending {
+			due := "due " + formatTime(p.Due)
+			if p.Due.After(now) {
+				due += " (in " + formatAge(p.Due.Sub(now)) + ")"
+			}
+			expires := ""
+			if !p.ExpiresAt.IsZero() {
+				expires = "expires " + formatTime(p.ExpiresAt)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Kind, due, expires, p.Key)
+		}
+	})
+	section(w, "emails sent", len(st.Emails), func(tw *tabwriter.Writer) {
+		for _, e := range st.Emails {
+			fmt.Fprintf(tw, "  %s\t%s\t%q\n", formatTime(e.SentAt), e.Kind, e.Subject)
+		}
+	})
+	section(w, "last decisions", len(st.Decisions), func(tw *tabwriter.Writer) {
+		for _, d := range st.Decisions {
+			kind := string(d.Kind)
+			if kind == "" {
+				kind = "-"
+			}
+			reason := d.Reason
+			if !d.Until.IsZero() {
+				reason += " (until " + formatTime(d.Until) + ")"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", formatTime(d.At), d.Outcome, kind, reason)
+		}
+	})
+}
+
+func section(w io.Writer, title string, n int, rows func(tw *tabwriter.Writer)) {
+	if n == 0 {
+		fmt.Fprintf(w, "%s: none\n", title)
+		return
+	}
+	fmt.Fprintf(w, "%s:\n", title)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	rows(tw)
+	tw.Flush()
+}
+
+func listOrNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(timeLayout)
+}
+
+// formatAge writes a duration the way a person says it: 6d 23h, 5h 10m, 42s.
+func formatAge(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d >= day:
+		return fmt.Sprintf("%dd %dh", d/day, (d%day)/time.Hour)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh %dm", d/time.Hour, (d%time.Hour)/time.Minute)
+	case d >= time.Minute:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	default:
+		return fmt.Sprintf("%ds", d/time.Second)
+	}
+}

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.temporal.io/sdk/client"
+	temporallog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/tailorhq/tailor/activities"
+	"github.com/tailorhq/tailor/internal/config"
+	"github.com/tailorhq/tailor/internal/email/outbox"
+	"github.com/tailorhq/tailor/internal/email/sendgrid"
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+const (
+	// connectTimeout bounds connecting to PostgreSQL and Temporal at start.
+	connectTimeout = 30 * time.Second
+	// stopTimeout is how long activities in flight may finish after SIGINT/SIGTERM.
+	stopTimeout = 10 * time.Second
+)
+
+// environment lists the variables the worker reads, for --help.
+var environment = [][2]string{
+	{"TEMPORAL_ADDRESS", "Temporal frontend host:port (default " + config.DefaultTemporalAddress + ")"},
+	{"TEMPORAL_NAMESPACE", "Temporal namespace (default " + config.DefaultNamespace + ")"},
+	{"DATABASE_URL", "PostgreSQL URL (default " + config.DefaultDatabaseURL + ")"},
+	{"SENDGRID_API_KEY", "send through SendGrid; without it emails go to the local outbox"},
+	{"SENDGRID_BASE_URL", "SendGrid API base URL (default " + config.DefaultSendGridBaseURL + ")"},
+	{"MAIL_FROM", "sender address (default " + config.DefaultMailFrom + ")"},
+	{"OUTBOX_DIR", "folder for the local outbox's .html/.txt files (default " + config.DefaultOutboxDir + ")"},
+	{"UNSUBSCRIBE_URL", "base of the unsubscribe link; the customer id is appended (default " + config.DefaultUnsubscribeURL + ")"},
+	{"LIFECYCLE_CONFIG", "YAML contact policy: min_gap, restock_window, season_fallback (defaults 7d, 60d, 90d)"},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := start(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// start builds the configuration, the logger and the clients, runs the worker until ctx is done
+// and returns the exit status.
+func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	for _, arg := range args {
+		switch arg {
+		case "-h", "-help", "--help", "help":
+			printUsage(stdout)
+			return 0
+		default:
+			fmt.Fprintf(stderr, "worker: unexpected argument %q: the worker takes no arguments, only environment variables\nrun `worker --help` to list them\n", arg)
+			return 2
+		}
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
+		return 1
+	}
+	deps, err := connect(ctx, cfg, logger)
+	if err != nil {
+		logger.Error("worker cannot start", "error", err.Error())
+		return 1
+	}
+	defer deps.close()
+	if err := run(ctx, deps.temporal, deps.activities, logger); err != nil {
+		logger.Error("worker stopped", "error", err.Error())
+		return 1
+	}
+	return 0
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, "usage: worker\n\nRuns Tailor's Temporal worker on task queue %q until SIGINT or SIGTERM.\n", workflows.TaskQueue)
+	fmt.Fprintf(w, "Run `starter setup` once before the first start.\n\nenvironment:\n")
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	for _, e := range environment {
+		fmt.Fprintf(tw, "  %s\t%s\n", e[0], e[1])
+	}
+	tw.Flush()
+}
+
+// dependencies are the connections the worker holds for its whole life.
+type dependencies struct {
+	store      *store.Store
+	temporal   client.Client
+	activities *activities.Activities
+}
+
+func (d *dependencies) close() {
+	if d.temporal != nil {
+		d.temporal.Close()
+	}
+	if d.store != nil {
+		d.store.Close()
+	}
+}
+
+// connect opens the store, checks its schema, picks the mailer and dials Temporal.
+func connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (*dependencies, error) {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	d := &dependencies{}
+	ok := false
+	defer func() {
+		if !ok {
+			d.close()
+		}
+	}()
+
+	db := describeDatabase(cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s (DATABASE_URL): start PostgreSQL or set DATABASE_URL: %w", db, err)
+	}
+	d.store = st
+	if err := checkSchema(ctx, st); err != nil {
+		return nil, fmt.Errorf("database %s: %w", db, err)
+	}
+
+	var mailer activities.Mailer
+	if cfg.SendGridAPIKey != "" {
+		mailer = sendgrid.New(sendgrid.Config{
+			APIKey:    cfg.SendGridAPIKey,
+			BaseURL:   cfg.SendGridBaseURL,
+			FromEmail: cfg.MailFrom.Address,
+			FromName:  cfg.MailFrom.Name,
+			// Timeout 0: the adapter's default per-request timeout; a timeout is retried.
+		})
+		logger.Info("mail via SendGrid at " + cfg.SendGridBaseURL)
+	} else {
+		dir := cfg.OutboxDir
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		mailer = outbox.New(st, dir, time.Now)
+		logger.Info("no SENDGRID_API_KEY: emails go to the local outbox in " + dir + " and `starter outbox`")
+	}
+	d.activities = &activities.Activities{
+		Store:          st,
+		Mailer:         mailer,
+		Policy:         cfg.Policy,
+		UnsubscribeURL: cfg.UnsubscribeURL,
+	}
+
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    temporallog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS), namespace %q (TEMPORAL_NAMESPACE): start the server (temporal server start-dev) or fix the variables: %w",
+			cfg.TemporalAddress, cfg.TemporalNamespace, err)
+	}
+	d.temporal = c
+	logger.Info("connected",
+		"database", db,
+		"temporal", cfg.TemporalAddress,
+		"namespace", cfg.TemporalNamespace,
+		"min_gap", cfg.Policy.MinGap.String(),
+		"restock_window", cfg.Policy.RestockWindow.String(),
+		"season_fallback", cfg.Policy.SeasonFallback.String())
+	ok = true
+	return d, nil
+}
+
+// checkSchema fails when `starter setup` has not created the tables yet: the worker would
+// otherwise start and fail every activity.
+func checkSchema(ctx context.Context, st *store.Store) error {
+	// Looking up a customer that cannot exist touches the customers table and nothing else.
+	_, err := st.Customer(ctx, "")
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil, errors.Is(err, lifecycle.ErrNotFound):
+		return nil
+	case errors.As(err, &pgErr) && pgErr.Code == "42P01": // undefined_table
+		return errors.New("no Tailor tables: run `starter setup` first, then start the worker again")
+	default:
+		return fmt.Errorf("check the schema: %w", err)
+	}
+}
+
+// run polls the task queue until ctx is done or the worker fails for good.
+func run(ctx context.Context, c client.Client, acts *activities.Activities, logger *slog.Logger) error {
+	fatal := make(chan error, 1)
+	w := worker.New(c, workflows.TaskQueue, worker.Options{
+		WorkerStopTimeout: stopTimeout,
+		OnFatalError: func(err error) {
+			select {
+			case fatal <- err:
+			default:
+			}
+		},
+	})
+	w.RegisterWorkflow(workflows.CustomerLifecycle)
+	w.RegisterActivity(acts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker on task queue %q: %w", workflows.TaskQueue, err)
+	}
+	logger.Info("worker started", "task_queue", workflows.TaskQueue)
+	var err error
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping: finishing activities in flight", "timeout", stopTimeout.String())
+	case err = <-fatal:
+		err = fmt.Errorf("worker failed: %w", err)
+	}
+	w.Stop()
+	if err == nil {
+		logger.Info("worker stopped")
+	}
+	return err
+}
+
+// describeDatabase names a database without its password: host:port/dbname.
+func describeDatabase(databaseURL string) string {
+	pc, err := pgconn.ParseConfig(databaseURL)
+	if err != nil {
+		return "the DATABASE_URL (which does not parse)"
+	}
+	return fmt.Sprintf("%s:%d/%s", pc.Host, pc.Port, pc.Database)
+}

@@ -1,0 +1,424 @@
+// Package workflows holds Tailor's deterministic orchestration: one CustomerLifecycle workflow per
+// customer that turns events (purchase, restock, sale, season, unsubscribe) into timed, personal
+// follow-ups under the contact policy. All I/O happens in activities.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tailorhq/tailor/activities"
+	"github.com/tailorhq/tailor/internal/lifecycle"
+)
+
+// Activities are referenced through a nil pointer: only the method names reach the worker.
+var a *activities.Activities
+
+const defaultContinueAsNewAfter = 500
+
+var (
+	customerIDKey = temporal.NewSearchAttributeKeyKeyword(SearchAttrCustomerID)
+	stageKey      = temporal.NewSearchAttributeKeyKeyword(SearchAttrLifecycleStage)
+)
+
+// CustomerLifecycle is the long-running workflow of one customer (ID CustomerWorkflowID).
+func CustomerLifecycle(ctx workflow.Context, in CustomerLifecycleInput) error {
+	l, err := setup(ctx, in)
+	if err != nil {
+		return err
+	}
+	return l.run(ctx)
+}
+
+// lifecycleRun is one run of the workflow: the carried State plus what this run needs.
+type lifecycleRun struct {
+	state    *State
+	policy   lifecycle.Policy
+	channels map[string]workflow.ReceiveChannel
+	// upserted is the stage last written to the search attribute, to write only changes.
+	upserted Stage
+	handled  int // events handled in this run, for continue-as-new
+	canAfter int
+}
+
+// signalNames is the fixed order in which signal channels are drained.
+var signalNames = []string{SignalPurchase, SignalRestock, SignalSale, SignalSeason, SignalUnsubscribe}
+
+func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, error) {
+	if in.CustomerID == "" {
+		return nil, temporal.NewNonRetryableApplicationError("customer id is empty", activities.ErrTypeInvalidInput, nil)
+	}
+	l := &lifecycleRun{state: in.State, canAfter: in.ContinueAsNewAfter, channels: map[string]workflow.ReceiveChannel{}}
+	if l.state == nil {
+		l.state = newState(in.CustomerID)
+	}
+	if l.canAfter <= 0 {
+		l.canAfter = defaultContinueAsNewAfter
+	}
+	for _, name := range signalNames {
+		l.channels[name] = workflow.GetSignalChannel(ctx, name)
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (Status, error) {
+		return l.status(workflow.Now(ctx)), nil
+	}); err != nil {
+		return nil, fmt.Errorf("register status query: %w", err)
+	}
+
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
+	if err := workflow.ExecuteLocalActivity(lctx, a.LoadPolicy).Get(ctx, &l.policy); err != nil {
+		return nil, fmt.Errorf("load policy: %w", err)
+	}
+	l.upsertStage(ctx)
+	return l, nil
+}
+
+func (l *lifecycleRun) run(ctx workflow.Context) error {
+	for {
+		if l.handled >= l.canAfter || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return l.continueAsNew(ctx)
+		}
+
+		next, readyAt, hasNext := l.state.next(l.policy.MinGap)
+		if hasNext && !readyAt.After(workflow.Now(ctx)) {
+			// Due now: events that already arrived go first, as they may change what is due.
+			if l.drain(ctx) {
+				continue
+			}
+			l.sendFollowUp(ctx, next)
+			continue
+		}
+
+		selector := workflow.NewSelector(ctx)
+		for _, name := range signalNames {
+			selector.AddReceive(l.channels[name], func(c workflow.ReceiveChannel, _ bool) {
+				l.receive(ctx, name, c)
+			})
+		}
+		// Cancelling the workflow (an operator's decision) ends it; pending follow-ups go with it.
+		selector.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+		timerCtx, cancelTimer := workflow.WithCancel(ctx)
+		if hasNext {
+			selector.AddFuture(workflow.NewTimer(timerCtx, readyAt.Sub(workflow.Now(ctx))), func(workflow.Future) {})
+		}
+		selector.Select(ctx)
+		cancelTimer()
+		if err := ctx.Err(); err != nil {
+			return temporal.NewCanceledError(err.Error())
+		}
+	}
+}
+
+// continueAsNew drains signals that arrived meanwhile, waits for handlers, and starts the next
+// run with the whole state, so nothing is lost across the boundary.
+func (l *lifecycleRun) continueAsNew(ctx workflow.Context) error {
+	for l.drain(ctx) {
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	return workflow.NewContinueAsNewError(ctx, CustomerLifecycle, CustomerLifecycleInput{
+		CustomerID:         l.state.CustomerID,
+		State:              l.state,
+		ContinueAsNewAfter: l.canAfter,
+	})
+}
+
+// drain handles every signal already buffered; it reports whether it handled any.
+func (l *lifecycleRun) drain(ctx workflow.Context) bool {
+	handled := false
+	for _, name := range signalNames {
+		for {
+			c := l.channels[name]
+			if c.Len() == 0 {
+				break
+			}
+			l.receive(ctx, name, c)
+			handled = true
+		}
+	}
+	return handled
+}
+
+func (l *lifecycleRun) receive(ctx workflow.Context, name string, c workflow.ReceiveChannel) {
+	l.handled++
+	switch name {
+	case SignalPurchase:
+		var sig PurchaseSignal
+		c.Receive(ctx, &sig)
+		l.onPurchase(ctx, sig)
+	case SignalRestock:
+		var sig RestockSignal
+		c.Receive(ctx, &sig)
+		l.onRestock(ctx, sig)
+	case SignalSale:
+		var sig SaleSignal
+		c.Receive(ctx, &sig)
+		l.onSale(ctx, sig)
+	case SignalSeason:
+		var sig SeasonSignal
+		c.Receive(ctx, &sig)
+		l.onSeason(ctx, sig)
+	case SignalUnsubscribe:
+		var sig UnsubscribeSignal
+		c.Receive(ctx, &sig)
+		l.onUnsubscribe(ctx, sig)
+	}
+	l.upsertStage(ctx)
+}
+
+func eventTime(ctx workflow.Context, at time.Time) time.Time {
+	if at.IsZero() {
+		return workflow.Now(ctx)
+	}
+	return at
+}
+
+func (l *lifecycleRun) onPurchase(ctx workflow.Context, sig PurchaseSignal) {
+	s, now := l.state, workflow.Now(ctx)
+	if sig.PurchaseID == "" || slices.ContainsFunc(s.Purchases, func(p PurchaseRecord) bool { return p.ID == sig.PurchaseID }) {
+		s.decide(Decision{At: now, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("purchase %q already recorded or without id", sig.PurchaseID)})
+		return
+	}
+	at := eventTime(ctx, sig.At)
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{MaximumInterval: 5 * time.Minute},
+	})
+	var res activities.RecordPurchaseResult
+	err := workflow.ExecuteActivity(actx, a.RecordPurchase, activities.RecordPurchaseInput{Purchase: lifecycle.Purchase{
+		ID: sig.PurchaseID, CustomerID: s.CustomerID, SKU: sig.SKU, WantedColor: sig.WantedColor, At: at,
+	}}).Get(ctx, &res)
+	if err != nil {
+		s.decide(Decision{At: now, Outcome: OutcomeFailed, Reason: fmt.Sprintf("record purchase %s of %s: %v", sig.PurchaseID, sig.SKU, err)})
+		return
+	}
+	p := res.Product
+	s.Purchases = appendBounded(s.Purchases, PurchaseRecord{
+		ID: sig.PurchaseID, SKU: p.SKU, Product: p.Product, Name: p.Name, Category: p.Category, Color: p.Color, Size: p.Size, At: at,
+	}, maxPurchases)
+	s.Preferences = res.Preferences
+	if s.Stage == StageNew {
+		s.Stage = StagePurchased
+	}
+	wanted := lifecycle.Normalize(sig.WantedColor)
+	if wanted != "" && wanted != lifecycle.Normalize(p.Color) {
+		s.Wishes = append(s.Wishes, lifecycle.Wish{ID: sig.PurchaseID, Product: p.Product, Name: p.Name, Color: wanted, Size: p.Size, CreatedAt: at})
+	}
+	if s.Stage == StageUnsubscribed {
+		return
+	}
+	// One season fallback at a time, counted from the latest purchase.
+	for _, f := range s.Pending {
+		if f.Kind == lifecycle.KindSeason && f.Fallback {
+			l.drop(now, f, "replaced by the fallback of a later purchase")
+		}
+	}
+	l.schedule(now, lifecycle.FollowUp{
+		Key:      lifecycle.SendKey(s.CustomerID, lifecycle.KindSeason, "fallback-"+sig.PurchaseID),
+		Kind:     lifecycle.KindSeason,
+		Due:      at.Add(l.policy.SeasonFallback),
+		Fallback: true,
+	}, fmt.Sprintf("season fallback %s after purchase %s, unless a season campaign comes first", formatDuration(l.policy.SeasonFallback), sig.PurchaseID))
+}
+
+func (l *lifecycleRun) onRestock(ctx workflow.Context, sig RestockSignal) {
+	s, now := l.state, workflow.Now(ctx)
+	at := eventTime(ctx, sig.At)
+	l.expireWishes(now)
+	matched := false
+	for _, w := range s.Wishes {
+		if !w.MatchesRestock(sig.Product, at, l.policy.RestockWindow) {
+			continue
+		}
+		matched = true
+		if s.Stage == StageUnsubscribed {
+			s.decide(Decision{At: now, Kind: lifecycle.KindRestock, Outcome: OutcomeIgnored, Reason: "unsubscribed"})
+			continue
+		}
+		product := sig.Product
+		l.schedule(now, lifecycle.FollowUp{
+			Key:       lifecycle.SendKey(s.CustomerID, lifecycle.KindRestock, w.ID),
+			Kind:      lifecycle.KindRestock,
+			Due:       at,
+			ExpiresAt: w.CreatedAt.Add(l.policy.RestockWindow),
+			WishID:    w.ID,
+			Product:   &product,
+		}, fmt.Sprintf("%s restocked in wished %s, size %s", product.SKU, w.Color, w.Size))
+	}
+	if !matched {
+		s.decide(Decision{At: now, Kind: lifecycle.KindRestock, Outcome: OutcomeIgnored,
+			Reason: fmt.Sprintf("restock of %s (%s, %s, %s) matches no open wish", sig.Product.SKU, sig.Product.Product, sig.Product.Color, sig.Product.Size)})
+	}
+}
+
+func (l *lifecycleRun) onSale(ctx workflow.Context, sig SaleSignal) {
+	s, now := l.state, workflow.Now(ctx)
+	category := lifecycle.Normalize(sig.Category)
+	switch {
+	case s.Stage == StageUnsubscribed:
+		s.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: "unsubscribed"})
+	case !l.caresAbout(category):
+		s.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("sale on %s: not a category the customer bought or likes", category)})
+	case !sig.Until.IsZero() && !now.Before(sig.Until):
+		s.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("sale %s already ended at %s", sig.SaleID, sig.Until.Format(time.RFC3339))})
+	default:
+		l.schedule(now, lifecycle.FollowUp{
+			Key:         lifecycle.SendKey(s.CustomerID, lifecycle.KindSale, sig.SaleID),
+			Kind:        lifecycle.KindSale,
+			Due:         now,
+			ExpiresAt:   sig.Until,
+			SaleID:      sig.SaleID,
+			Category:    category,
+			DiscountPct: sig.DiscountPct,
+		}, fmt.Sprintf("sale on %s, %d%% off", category, sig.DiscountPct))
+	}
+}
+
+func (l *lifecycleRun) caresAbout(category string) bool {
+	if slices.Contains(l.state.Preferences.Categories, category) {
+		return true
+	}
+	return slices.ContainsFunc(l.state.Purchases, func(p PurchaseRecord) bool { return lifecycle.Normalize(p.Category) == category })
+}
+
+func (l *lifecycleRun) onSeason(ctx workflow.Context, sig SeasonSignal) {
+	s, now := l.state, workflow.Now(ctx)
+	if s.Stage == StageUnsubscribed {
+		s.decide(Decision{At: now, Kind: lifecycle.KindSeason, Outcome: OutcomeIgnored, Reason: "unsubscribed"})
+		return
+	}
+	for _, f := range s.Pending {
+		if f.Kind == lifecycle.KindSeason && f.Fallback {
+			l.drop(now, f, fmt.Sprintf("season campaign %q came before the fallback", sig.Collection))
+		}
+	}
+	l.schedule(now, lifecycle.FollowUp{
+		Key:        lifecycle.SendKey(s.CustomerID, lifecycle.KindSeason, sig.Collection),
+		Kind:       lifecycle.KindSeason,
+		Due:        now,
+		Collection: sig.Collection,
+	}, fmt.Sprintf("season campaign %q", sig.Collection))
+}
+
+func (l *lifecycleRun) onUnsubscribe(ctx workflow.Context, sig UnsubscribeSignal) {
+	s, now := l.state, workflow.Now(ctx)
+	reason := "unsubscribed"
+	if sig.Reason != "" {
+		reason += ": " + sig.Reason
+	}
+	for _, f := range slices.Clone(s.Pending) {
+		l.drop(now, f, reason)
+	}
+	s.Stage = StageUnsubscribed
+	s.decide(Decision{At: now, Outcome: OutcomeDropped, Reason: reason + "; all follow-ups stopped"})
+}
+
+// schedule queues f unless a follow-up with the same key is queued or done (duplicate events).
+func (l *lifecycleRun) schedule(now time.Time, f lifecycle.FollowUp, why string) {
+	s := l.state
+	if s.known(f.Key) {
+		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeIgnored, Reason: "duplicate: already scheduled or handled"})
+		return
+	}
+	s.Pending = append(s.Pending, f)
+	ready := s.readyAt(f, l.policy.MinGap)
+	if ready.After(f.Due) && !ready.Before(now) {
+		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready,
+			Reason: fmt.Sprintf("%s; min_gap %s since the last email at %s", why, formatDuration(l.policy.MinGap), s.LastSentAt.Format(time.RFC3339))})
+		return
+	}
+	s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeScheduled, Until: ready, Reason: why})
+}
+
+func (l *lifecycleRun) drop(now time.Time, f lifecycle.FollowUp, reason string) {
+	l.state.removePending(f.Key)
+	l.state.markDone(f.Key)
+	l.state.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDropped, Reason: reason})
+}
+
+// expireWishes forgets wishes older than the restock window.
+func (l *lifecycleRun) expireWishes(now time.Time) {
+	l.state.Wishes = slices.DeleteFunc(l.state.Wishes, func(w lifecycle.Wish) bool {
+		return now.After(w.CreatedAt.Add(l.policy.RestockWindow))
+	})
+}
+
+func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) {
+	s, now := l.state, workflow.Now(ctx)
+	if !f.ExpiresAt.IsZero() && now.After(f.ExpiresAt) {
+		l.drop(now, f, fmt.Sprintf("offer expired at %s while waiting for min_gap after the email of %s",
+			f.ExpiresAt.Format(time.RFC3339), s.LastSentAt.Format(time.RFC3339)))
+		return
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{MaximumInterval: 10 * time.Minute},
+	})
+	var res activities.SendFollowUpResult
+	err := workflow.ExecuteActivity(actx, a.SendFollowUp, activities.SendFollowUpInput{CustomerID: s.CustomerID, FollowUp: f}).Get(ctx, &res)
+	now = workflow.Now(ctx)
+	s.removePending(f.Key)
+	s.markDone(f.Key)
+	switch {
+	case err != nil:
+		var appErr *temporal.ApplicationError
+		reason := err.Error()
+		if errors.As(err, &appErr) {
+			reason = appErr.Type() + ": " + appErr.Error()
+		}
+		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeFailed, Reason: reason})
+	case !res.Sent:
+		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: res.SkipReason})
+	default:
+		s.Emails = appendBounded(s.Emails, SentEmail{Kind: f.Kind, Key: f.Key, Subject: res.Subject, MessageID: res.MessageID, SentAt: now}, maxEmails)
+		s.LastSentAt = now
+		if f.Kind == lifecycle.KindRestock {
+			s.Wishes = slices.DeleteFunc(s.Wishes, func(w lifecycle.Wish) bool { return w.ID == f.WishID })
+		}
+		if s.Stage != StageUnsubscribed {
+			s.Stage = StageFollowedUp
+		}
+		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSent, Reason: res.Subject})
+		l.recordDeferrals(now)
+	}
+	l.upsertStage(ctx)
+}
+
+// recordDeferrals notes, after an email went out, which queued follow-ups now wait for min_gap.
+func (l *lifecycleRun) recordDeferrals(now time.Time) {
+	s := l.state
+	for _, f := range s.Pending {
+		if ready := s.readyAt(f, l.policy.MinGap); ready.After(f.Due) {
+			s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready,
+				Reason: fmt.Sprintf("min_gap %s since the email just sent", formatDuration(l.policy.MinGap))})
+		}
+	}
+}
+
+// upsertStage mirrors the stage into the search attributes when it changed. The attributes must be
+// registered on the namespace (`starter setup`), or the server fails the workflow task.
+func (l *lifecycleRun) upsertStage(ctx workflow.Context) {
+	if l.upserted == l.state.Stage {
+		return
+	}
+	l.upserted = l.state.Stage
+	_ = workflow.UpsertTypedSearchAttributes(ctx,
+		customerIDKey.ValueSet(l.state.CustomerID),
+		stageKey.ValueSet(string(l.state.Stage)))
+}
+
+// formatDuration writes whole days as "14d", the way LIFECYCLE_CONFIG spells them.
+func formatDuration(d time.Duration) string {
+	const day = 24 * time.Hour
+	if d >= day && d%day == 0 {
+		return fmt.Sprintf("%dd", d/day)
+	}
+	return d.String()
+}
