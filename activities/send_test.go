@@ -1,0 +1,148 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tailorhq/tailor/activities"
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/internal/store/storetest"
+)
+
+// scriptedMailer answers with the next scripted error, then accepts.
+type scriptedMailer struct {
+	mu     sync.Mutex
+	errs   []error
+	emails []lifecycle.Email
+}
+
+func (m *scriptedMailer) Send(_ context.Context, e lifecycle.Email) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.errs) > 0 {
+		err := m.errs[0]
+		m.errs = m.errs[1:]
+		return "", err
+	}
+	m.emails = append(m.emails, e)
+	return "msg-" + e.Key, nil
+}
+
+func setup(t *testing.T) *store.Store {
+	t.Helper()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	_, err := st.ImportProducts(ctx, strings.NewReader("sku,product,name,category,color,size,price,stock,collections\n"+
+		"TR-BLUE-50,classic-trousers,Classic trousers,trousers,blue,50,89.00,5,\n"))
+	require.NoError(t, err)
+	_, err = st.ImportCustomers(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes\n"+
+		"david,David Sable,david@example.com,en,America/New_York,blue,50\n"))
+	require.NoError(t, err)
+	return st
+}
+
+func saleInput() activities.SendFollowUpInput {
+	return activities.SendFollowUpInput{CustomerID: "david", FollowUp: lifecycle.FollowUp{
+		Key: "customer/david/sale/s1", Kind: lifecycle.KindSale, Category: "trousers", DiscountPct: 20,
+	}}
+}
+
+func TestSendFollowUpClassifiesProviderAnswers(t *testing.T) {
+	tests := []struct {
+		name          string
+		err           error
+		wantType      string
+		nonRetryable  bool
+		wantDelay     time.Duration
+		wantLogStatus lifecycle.SendStatus
+	}{
+		{"refused for good", &lifecycle.SendError{Status: 400, Message: "bad address", Permanent: true},
+			activities.ErrTypeEmailRejected, true, 0, lifecycle.SendFailed},
+		{"rate limited", &lifecycle.SendError{Status: 429, Message: "slow down", RetryAfter: 30 * time.Second},
+			"RateLimited", false, 30 * time.Second, lifecycle.SendClaimed},
+		{"server error", &lifecycle.SendError{Status: 500, Message: "oops"}, "", false, 0, lifecycle.SendClaimed},
+		{"timeout", context.DeadlineExceeded, "", false, 0, lifecycle.SendClaimed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := setup(t)
+			mailer := &scriptedMailer{errs: []error{tt.err}}
+			var suite testsuite.WorkflowTestSuite
+			suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+			env := suite.NewTestActivityEnvironment()
+			env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy()})
+
+			_, err := env.ExecuteActivity("SendFollowUp", saleInput())
+			require.Error(t, err, "provider answer %v", tt.err)
+			var appErr *temporal.ApplicationError
+			require.True(t, errors.As(err, &appErr), "want an application error for %v, got %T", tt.err, err)
+			require.Equal(t, tt.nonRetryable, appErr.NonRetryable(), "non-retryable for %v", tt.err)
+			if tt.wantType != "" {
+				require.Equal(t, tt.wantType, appErr.Type(), "error type for %v", tt.err)
+			}
+			require.Equal(t, tt.wantDelay, appErr.NextRetryDelay(), "retry delay for %v", tt.err)
+
+			log, err := st.SendLog(context.Background(), "david")
+			require.NoError(t, err)
+			require.Len(t, log, 1)
+			require.Equal(t, tt.wantLogStatus, log[0].Status, "send log after %v", tt.err)
+
+			// The retry Temporal makes after a transient failure sends; after a refusal it does not.
+			res, err := env.ExecuteActivity("SendFollowUp", saleInput())
+			require.NoError(t, err)
+			var out activities.SendFollowUpResult
+			require.NoError(t, res.Get(&out))
+			require.Equal(t, !tt.nonRetryable, out.Sent, "retry after %v: %+v", tt.err, out)
+			require.Len(t, mailer.emails, map[bool]int{true: 0, false: 1}[tt.nonRetryable])
+		})
+	}
+}
+
+func TestSendFollowUpSendsOncePerKey(t *testing.T) {
+	st := setup(t)
+	mailer := &scriptedMailer{}
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy()})
+
+	var first, second activities.SendFollowUpResult
+	res, err := env.ExecuteActivity("SendFollowUp", saleInput())
+	require.NoError(t, err)
+	require.NoError(t, res.Get(&first))
+	res, err = env.ExecuteActivity("SendFollowUp", saleInput())
+	require.NoError(t, err)
+	require.NoError(t, res.Get(&second))
+
+	require.Len(t, mailer.emails, 1, "the second call finds the key sent in the send log")
+	require.True(t, second.Sent)
+	require.Equal(t, first.MessageID, second.MessageID)
+	require.Equal(t, first.Subject, second.Subject)
+	require.Equal(t, "customer/david/sale/s1", mailer.emails[0].Key)
+}
+
+func TestSendFollowUpUnknownCustomerIsPermanent(t *testing.T) {
+	st := setup(t)
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Store: st, Mailer: &scriptedMailer{}, Policy: lifecycle.DefaultPolicy()})
+	in := saleInput()
+	in.CustomerID = "nobody"
+	_, err := env.ExecuteActivity("SendFollowUp", in)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "got %v", err)
+	require.True(t, appErr.NonRetryable())
+	require.Equal(t, activities.ErrTypeUnknownCustomer, appErr.Type())
+}
