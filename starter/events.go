@@ -70,6 +70,13 @@ func runPurchase(ctx context.Context, a *app, c command, args []string) error {
 		return err
 	}
 	sig := workflows.PurchaseSignal{PurchaseID: id, SKU: *sku, WantedColor: strings.TrimSpace(*wanted), At: a.now().UTC()}
+	// Recorded here as well as in the workflow (both idempotent on the purchase id), so a wish is in
+	// PostgreSQL when this command returns and a restock right after finds it.
+	if _, _, err := st.RecordPurchase(ctx, lifecycle.Purchase{
+		ID: id, CustomerID: *customerID, SKU: *sku, WantedColor: sig.WantedColor, At: sig.At,
+	}); err != nil {
+		return explainStoreError(err)
+	}
 	if err := reachCustomer(ctx, tc, *customerID, workflows.SignalPurchase, sig); err != nil {
 		return err
 	}
