@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -100,6 +101,10 @@ func (a *Activities) pickOffers(ctx context.Context, f lifecycle.FollowUp, prefs
 		return []lifecycle.Offer{{Product: p, OfferCents: p.PriceCents}}, "", nil
 
 	case lifecycle.KindSale:
+		// Preferences hold the categories stated at import and those of every purchase.
+		if !slices.Contains(prefs.Categories, lifecycle.Normalize(f.Category)) {
+			return nil, fmt.Sprintf("sale on %s: not a category the customer bought or likes", f.Category), nil
+		}
 		products, err := a.Store.Products(ctx, lifecycle.ProductQuery{Category: f.Category, Sizes: prefs.Sizes, Colors: prefs.Colors})
 		if err != nil {
 			return nil, "", fmt.Errorf("find sale products in %s: %w", f.Category, err)

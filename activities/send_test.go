@@ -46,8 +46,9 @@ func setup(t *testing.T) *store.Store {
 	_, err := st.ImportProducts(ctx, strings.NewReader("sku,product,name,category,color,size,price,stock,collections\n"+
 		"TR-BLUE-50,classic-trousers,Classic trousers,trousers,blue,50,89.00,5,\n"))
 	require.NoError(t, err)
-	_, err = st.ImportCustomers(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes\n"+
-		"david,David Sable,david@example.com,en,America/New_York,blue,50\n"))
+	_, err = st.ImportCustomers(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes,categories\n"+
+		"david,David Sable,david@example.com,en,America/New_York,blue,50,trousers\n"+
+		"jan,Jan Jansen,jan@example.com,nl,Europe/Amsterdam,blue,50,suits\n"))
 	require.NoError(t, err)
 	return st
 }
@@ -145,4 +146,22 @@ func TestSendFollowUpUnknownCustomerIsPermanent(t *testing.T) {
 	require.True(t, errors.As(err, &appErr), "got %v", err)
 	require.True(t, appErr.NonRetryable())
 	require.Equal(t, activities.ErrTypeUnknownCustomer, appErr.Type())
+}
+
+func TestSendFollowUpSkipsASaleOutsideTheCustomersCategories(t *testing.T) {
+	st := setup(t)
+	mailer := &scriptedMailer{}
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy()})
+	in := saleInput()
+	in.CustomerID = "jan" // likes suits, bought nothing
+	res, err := env.ExecuteActivity("SendFollowUp", in)
+	require.NoError(t, err)
+	var out activities.SendFollowUpResult
+	require.NoError(t, res.Get(&out))
+	require.False(t, out.Sent)
+	require.Equal(t, "sale on trousers: not a category the customer bought or likes", out.SkipReason)
+	require.Empty(t, mailer.emails)
 }

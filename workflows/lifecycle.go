@@ -263,8 +263,6 @@ func (l *lifecycleRun) onSale(ctx workflow.Context, sig SaleSignal) {
 	switch {
 	case s.Stage == StageUnsubscribed:
 		s.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: "unsubscribed"})
-	case !l.caresAbout(category):
-		s.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("sale on %s: not a category the customer bought or likes", category)})
 	case !sig.Until.IsZero() && !now.Before(sig.Until):
 		s.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("sale %s already ended at %s", sig.SaleID, sig.Until.Format(time.RFC3339))})
 	default:
@@ -278,13 +276,6 @@ func (l *lifecycleRun) onSale(ctx workflow.Context, sig SaleSignal) {
 			DiscountPct: sig.DiscountPct,
 		}, fmt.Sprintf("sale on %s, %d%% off", category, sig.DiscountPct))
 	}
-}
-
-func (l *lifecycleRun) caresAbout(category string) bool {
-	if slices.Contains(l.state.Preferences.Categories, category) {
-		return true
-	}
-	return slices.ContainsFunc(l.state.Purchases, func(p PurchaseRecord) bool { return lifecycle.Normalize(p.Category) == category })
 }
 
 func (l *lifecycleRun) onSeason(ctx workflow.Context, sig SeasonSignal) {

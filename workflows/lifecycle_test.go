@@ -40,10 +40,11 @@ SU-BLACK-50,suit,Flannel suit,suits,black,50,379.00,2,autumn
 JK-BLUE-48,jacket,Tweed jacket,jackets,blue,48,249.00,2,autumn
 `
 
-const testCustomers = `id,name,email,locale,timezone,colors,sizes,consent
-david,David Sable,david@example.com,en,America/New_York,,50,true
-els,Els Peeters,els@example.com,nl,Europe/Brussels,,50,true
-nocontact,No Contact,no@example.com,en,Europe/London,,50,false
+const testCustomers = `id,name,email,locale,timezone,colors,sizes,categories,consent
+david,David Sable,david@example.com,en,America/New_York,,50,,true
+els,Els Peeters,els@example.com,nl,Europe/Brussels,,50,,true
+bram,Bram Smit,bram@example.com,nl,Europe/Amsterdam,grey,50,trousers,true
+nocontact,No Contact,no@example.com,en,Europe/London,,50,,false
 `
 
 var storyStart = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
@@ -346,6 +347,16 @@ func TestUnsubscribeStopsEverything(t *testing.T) {
 	}
 	require.Contains(t, droppedKeys, "customer/david/sale/sale/trousers/18")
 	require.Contains(t, droppedKeys, "customer/david/season/fallback-p1")
+}
+
+func TestSaleReachesACustomerWhoOnlySaidTheyLikeTheCategory(t *testing.T) {
+	h := newHarness(t, newStore(t), lifecycle.DefaultPolicy())
+	h.sale(3*day, "trousers", 20, 10*day)
+	h.requireCanceled(h.runUntil(5*day, workflows.CustomerLifecycleInput{CustomerID: "bram"}))
+	require.Equal(t, []string{"sale@day3"}, sentDays(h.status))
+	mails := h.mailer.sent()
+	require.Equal(t, "Solden: 20% korting op trousers in uw maat", mails[0].Subject)
+	require.Contains(t, mails[0].Text, "Chinos, grey, maat 50: € 55,20 (was € 69,00)")
 }
 
 func TestNoConsentNoEmail(t *testing.T) {

@@ -45,7 +45,7 @@ type Decision struct {
 	Kind    lifecycle.Kind `json:"kind,omitempty"`
 	Key     string         `json:"key,omitempty"`
 	Outcome Outcome        `json:"outcome"`
-	Until   time.Time      `json:"until,omitempty"` // deferred or scheduled until
+	Until   time.Time      `json:"until,omitzero"` // deferred or scheduled until
 	Reason  string         `json:"reason"`
 }
 

@@ -31,7 +31,7 @@ type PendingStatus struct {
 	Kind      lifecycle.Kind `json:"kind"`
 	Key       string         `json:"key"`
 	Due       time.Time      `json:"due"`
-	ExpiresAt time.Time      `json:"expires_at,omitempty"`
+	ExpiresAt time.Time      `json:"expires_at,omitzero"`
 }
 
 func (l *lifecycleRun) status(now time.Time) Status {

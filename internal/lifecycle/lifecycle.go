@@ -222,7 +222,7 @@ type FollowUp struct {
 	Key       string    `json:"key"`
 	Kind      Kind      `json:"kind"`
 	Due       time.Time `json:"due"`
-	ExpiresAt time.Time `json:"expires_at,omitempty"` // zero: never
+	ExpiresAt time.Time `json:"expires_at,omitzero"` // zero: never
 
 	WishID      string   `json:"wish_id,omitempty"`      // restock
 	Product     *Product `json:"product,omitempty"`      // restock: the SKU back in stock
