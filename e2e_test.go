@@ -158,9 +158,9 @@ func TestTailorStoryEndToEnd(t *testing.T) {
 	restock, sale, season := msgs[0], msgs[1], msgs[2]
 
 	require.Equal(t, "customer/david/restock/p1", restock.Key)
-	require.Equal(t, "Your Classic trousers is now in stock in grey", restock.Subject)
+	require.Equal(t, "Now in stock in grey: Classic trousers", restock.Subject)
 	require.Contains(t, restock.Text, "Dear David Sable")
-	require.Contains(t, restock.Text, "your favourite grey, in your size 50, for €89.00")
+	require.Contains(t, restock.Text, "your favourite grey. Classic trousers, size 50, for €89.00")
 
 	require.Equal(t, "Sale: 20% off trousers in your size", sale.Subject)
 	require.Contains(t, sale.Text, "until "+until)
@@ -215,7 +215,7 @@ func TestTailorOutboxEndToEnd(t *testing.T) {
 	s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1")
 	require.Contains(t, s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3"), "notified 1 customers")
 
-	const subject = "Your Classic trousers is now in stock in grey"
+	const subject = "Now in stock in grey: Classic trousers"
 	var out string
 	ok := pollUntil(e2eTimeout, func() bool {
 		r := s.run("outbox", "--customer", "david")
@@ -235,7 +235,7 @@ func TestTailorOutboxEndToEnd(t *testing.T) {
 	text, err := os.ReadFile(txt)
 	require.NoError(t, err)
 	require.Contains(t, string(text), "Dear David Sable")
-	require.Contains(t, string(text), "your favourite grey, in your size 50")
+	require.Contains(t, string(text), "your favourite grey. Classic trousers, size 50")
 	page, err := os.ReadFile(html[0])
 	require.NoError(t, err)
 	require.Contains(t, string(page), e2eUnsubscribe+"david")

@@ -8,8 +8,8 @@
 # Needs Go and PostgreSQL (started or installed when missing, see scripts/lib.sh); no Docker.
 # It builds the pinned Temporal CLI, worker and starter into .bin/, creates the database
 # "tailor", starts the Temporal dev server with its UI (ports 7233 and 8233) and the worker in the
-# background (pids and logs in .run/), imports examples/*.csv and plays the story with the
-# compressed policy of examples/demo-lifecycle.yaml. Emails land in outbox/ unless
+# background (pids and logs in .run/), imports examples/demo/*.csv and plays the story with the
+# compressed policy of examples/demo/lifecycle.yaml. Emails land in outbox/ unless
 # SENDGRID_API_KEY is set. Running it again reuses what is running and plays the story again.
 
 set -euo pipefail
@@ -30,7 +30,7 @@ WORKER_PID="$RUN_DIR/worker.pid"
 WORKER_LOG="$RUN_DIR/worker.log"
 DEFAULT_DATABASE_URL="postgres://postgres@127.0.0.1:5432/tailor?sslmode=disable"
 
-# The story's cast, from examples/products.csv and examples/customers.csv.
+# The story's cast, from examples/demo/products.csv and examples/demo/customers.csv.
 STORY_TEMPLATE_CUSTOMER="david"
 BOUGHT_SKU="TR-CLASSIC-BLUE-50"
 WANTED_SKU="TR-CLASSIC-GREY-50"
@@ -44,7 +44,7 @@ usage: scripts/demo.sh [up|down|--help]
 
   up (default)  Build Tailor and the pinned Temporal CLI into $BIN_DIR/, create the database, start
                 the Temporal dev server with its UI (localhost:$TEMPORAL_PORT, http://localhost:$UI_PORT)
-                and the worker in the background, import examples/*.csv and walk through the
+                and the worker in the background, import examples/demo/*.csv and walk through the
                 tailor story: a purchase with a wish, a restock, a sale, a seasonal selection.
                 Takes about 1.5 minutes after the first build. Safe to run again.
   down          Stop the worker and the dev server this script started (pid files in $RUN_DIR/).
@@ -58,7 +58,7 @@ environment:
                     (SENDGRID_BASE_URL and MAIL_FROM as for the worker)
 
 The demo always uses the dev server on localhost:$TEMPORAL_PORT (namespace default) and the policy
-in examples/demo-lifecycle.yaml, whatever TEMPORAL_ADDRESS and LIFECYCLE_CONFIG say.
+in examples/demo/lifecycle.yaml, whatever TEMPORAL_ADDRESS and LIFECYCLE_CONFIG say.
 Logs: $WORKER_LOG and $TEMPORAL_LOG.
 EOF
 }
@@ -346,7 +346,7 @@ urlencode() {
 	printf '%s' "$out"
 }
 
-# import_story_customer adds this run's David: examples/customers.csv's david under a new id.
+# import_story_customer adds this run's David: examples/demo/customers.csv's david under a new id.
 #
 # Every run tells the story to a new customer, david-<time>, rather than to "david" again: a
 # customer's workflow lives for months and remembers everything, so a second run for the same
@@ -357,8 +357,8 @@ import_story_customer() {
 	local csv="$RUN_DIR/demo-customer.csv"
 	awk -F, -v from="$STORY_TEMPLATE_CUSTOMER" -v to="$CUSTOMER" -v OFS=, \
 		'NR == 1 { print; next } $1 == from { $1 = to; print; found = 1 } END { exit !found }' \
-		examples/customers.csv >"$csv" ||
-		die "examples/customers.csv has no customer $STORY_TEMPLATE_CUSTOMER to copy"
+		examples/demo/customers.csv >"$csv" ||
+		die "examples/demo/customers.csv has no customer $STORY_TEMPLATE_CUSTOMER to copy"
 	starter import customers "$csv"
 }
 
@@ -398,7 +398,7 @@ up() {
 	start_temporal
 
 	# The worker and the starter share this environment.
-	export LIFECYCLE_CONFIG="examples/demo-lifecycle.yaml" OUTBOX_DIR="outbox"
+	export LIFECYCLE_CONFIG="examples/demo/lifecycle.yaml" OUTBOX_DIR="outbox"
 
 	step "Schema and search attributes"
 	starter setup
@@ -406,7 +406,7 @@ up() {
 	step "Worker"
 	if [[ -n "${SENDGRID_API_KEY:-}" ]]; then
 		note "SENDGRID_API_KEY is set: the emails go through SendGrid (${SENDGRID_BASE_URL:-https://api.sendgrid.com})"
-		note "to the customers' addresses in examples/customers.csv, not to the local outbox/"
+		note "to the customers' addresses in examples/demo/customers.csv, not to the local outbox/"
 	else
 		note "no SENDGRID_API_KEY: the emails go to the local outbox/ folder and the database"
 	fi
@@ -415,9 +415,9 @@ up() {
 	note "(in production, without LIFECYCLE_CONFIG: 7d, 60d, 90d)"
 
 	CUSTOMER="$STORY_TEMPLATE_CUSTOMER-$(date -u +%Y%m%d-%H%M%S)"
-	step "The shop's data: examples/products.csv, examples/customers.csv"
-	starter import products examples/products.csv
-	starter import customers examples/customers.csv
+	step "The shop's data: examples/demo/products.csv, examples/demo/customers.csv"
+	starter import products examples/demo/products.csv
+	starter import customers examples/demo/customers.csv
 	note "this run's David is $CUSTOMER: each run tells the story to a new customer"
 	import_story_customer
 

@@ -42,6 +42,7 @@ file is written; importing again updates the rows already there.`, runImport},
 	{"unsubscribe", "--customer ID", "withdraw a customer's marketing consent and stop their follow-ups", "", runUnsubscribe},
 	{"status", "--customer ID [--json]", "show a customer's lifecycle: stage, wishes, pending follow-ups, emails, decisions", "", runStatus},
 	{"outbox", "[--customer ID]", "list the emails kept in the local outbox (when SENDGRID_API_KEY is not set)", "", runOutbox},
+	{"simulate", "--scenario FILE.yaml [--out DIR] [--config LIFECYCLE.yaml] [--json]", "run a scenario of one customer's year through the real workflow in seconds, offline, and check its expectations", simulateDetails, runSimulate},
 }
 
 func findCommand(name string) (command, bool) {

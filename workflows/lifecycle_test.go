@@ -189,9 +189,9 @@ func TestTailorStory(t *testing.T) {
 	require.Len(t, mails, 3)
 	restock, sale, season := mails[0], mails[1], mails[2]
 
-	require.Equal(t, "Your Classic trousers is now in stock in grey", restock.Subject)
+	require.Equal(t, "Now in stock in grey: Classic trousers", restock.Subject)
 	require.Contains(t, restock.Text, "Dear David Sable")
-	require.Contains(t, restock.Text, "your favourite grey, in your size 50, for €89.00")
+	require.Contains(t, restock.Text, "your favourite grey. Classic trousers, size 50, for €89.00")
 	require.Contains(t, restock.HTML, "https://shop.example/unsubscribe/david")
 	require.Equal(t, "customer/david/restock/p1", restock.Key)
 
@@ -227,7 +227,7 @@ func TestTailorStoryInDutch(t *testing.T) {
 
 	mails := h.mailer.sent()
 	require.Len(t, mails, 3)
-	require.Equal(t, "Uw Classic trousers is nu in grey op voorraad", mails[0].Subject)
+	require.Equal(t, "Nu op voorraad in grey: Classic trousers", mails[0].Subject)
 	require.Contains(t, mails[0].Text, "Beste Els Peeters")
 	require.Contains(t, mails[1].Text, "€ 71,20 (was € 89,00)")
 	require.Contains(t, mails[2].Text, "Ik weet dat u van blue en grey houdt")

@@ -1,0 +1,169 @@
+package simulation
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+// Check is the outcome of one expectation.
+type Check struct {
+	Expectation string `json:"expectation"`
+	Line        int    `json:"line"`
+	Passed      bool   `json:"passed"`
+	Message     string `json:"message"` // what happened; on failure, what happened instead
+}
+
+func check(expect []Expectation, res *Result) []Check {
+	checks := make([]Check, 0, len(expect))
+	for _, x := range expect {
+		c := Check{Expectation: x.String(), Line: x.Line}
+		switch x.Type {
+		case ExpectEmail:
+			c.Passed, c.Message = checkEmail(x, res)
+		case ExpectNoEmail:
+			c.Passed, c.Message = checkNoEmail(x, res)
+		case ExpectStage:
+			c.Passed = res.Stage == x.Stage
+			if c.Passed {
+				c.Message = fmt.Sprintf("stage %s at the end (day %d)", x.Stage, res.EndDay)
+			} else {
+				c.Message = fmt.Sprintf("expected stage %s at the end (day %d), but it is %s", x.Stage, res.EndDay, res.Stage)
+			}
+		}
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+func checkEmail(x Expectation, res *Result) (bool, string) {
+	var same []Email
+	for _, e := range res.Emails {
+		if e.Kind != x.Kind {
+			continue
+		}
+		if e.Day == x.Day {
+			return true, fmt.Sprintf("%s email on day %d: %q", x.Kind, x.Day, e.Subject)
+		}
+		same = append(same, e)
+	}
+	msg := fmt.Sprintf("expected %s %s email on day %d, but ", article(x.Kind), x.Kind, x.Day)
+	switch len(same) {
+	case 0:
+		msg += fmt.Sprintf("no %s email went out", x.Kind)
+		if why := res.whyNone(x.Kind); why != "" {
+			msg += " (" + why + ")"
+		}
+	case 1:
+		msg += fmt.Sprintf("the only %s email went out on day %d", x.Kind, same[0].Day)
+		if why := res.whyThen(same[0]); why != "" {
+			msg += " (" + why + ")"
+		}
+	default:
+		days := make([]string, len(same))
+		for i, e := range same {
+			days[i] = fmt.Sprint(e.Day)
+		}
+		msg += fmt.Sprintf("%s emails went out on days %s", x.Kind, strings.Join(days, ", "))
+	}
+	return false, msg
+}
+
+func article(k lifecycle.Kind) string {
+	if strings.ContainsRune("aeiou", rune(string(k)[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+func checkNoEmail(x Expectation, res *Result) (bool, string) {
+	var found []string
+	for _, e := range res.Emails {
+		if e.Day >= x.FromDay && e.Day <= x.ToDay {
+			found = append(found, fmt.Sprintf("%s on day %d (%q)", e.Kind, e.Day, e.Subject))
+		}
+	}
+	if len(found) == 0 {
+		return true, fmt.Sprintf("no email from day %d to day %d", x.FromDay, x.ToDay)
+	}
+	return false, fmt.Sprintf("expected no email from day %d to day %d, but %s went out", x.FromDay, x.ToDay, strings.Join(found, ", "))
+}
+
+// whyThen explains the day an email went out from the decisions about its key: a min_gap
+// deferral, or the time it was scheduled for.
+func (res *Result) whyThen(e Email) string {
+	var scheduled *Entry
+	for i := range res.Timeline {
+		d := &res.Timeline[i]
+		if d.Key != e.Key {
+			continue
+		}
+		switch d.Outcome {
+		case workflows.OutcomeDeferred:
+			why := fmt.Sprintf("deferred on day %d", d.Day)
+			if d.UntilDay != nil {
+				why += fmt.Sprintf(" until day %d", *d.UntilDay)
+			}
+			why += " by min_gap " + res.Policy.MinGap
+			if last, ok := res.lastEmailBefore(d.At); ok {
+				why += fmt.Sprintf(" after the %s email on day %d", last.Kind, last.Day)
+			}
+			return why
+		case workflows.OutcomeScheduled:
+			if scheduled == nil {
+				scheduled = d
+			}
+		}
+	}
+	if scheduled == nil {
+		return ""
+	}
+	return fmt.Sprintf("scheduled on day %d: %s", scheduled.Day, scheduled.Reason)
+}
+
+func (res *Result) lastEmailBefore(t time.Time) (Email, bool) {
+	var last Email
+	found := false
+	for _, e := range res.Emails {
+		if !e.At.After(t) {
+			last, found = e, true
+		}
+	}
+	return last, found
+}
+
+// whyNone explains a kind that never went out: the decisions that stopped it and what was still
+// pending at the end.
+func (res *Result) whyNone(k lifecycle.Kind) string {
+	var why []string
+	for _, d := range res.Timeline {
+		if d.Kind != k {
+			continue
+		}
+		switch d.Outcome {
+		case workflows.OutcomeDropped, workflows.OutcomeSkipped, workflows.OutcomeIgnored, workflows.OutcomeFailed:
+			why = append(why, fmt.Sprintf("%s on day %d: %s", d.Outcome, d.Day, d.Reason))
+		}
+	}
+	for _, p := range res.status.Pending {
+		if p.Kind == k {
+			why = append(why, fmt.Sprintf("still pending at the end, due on day %d", res.day(p.Due)))
+		}
+	}
+	if len(why) == 0 && !res.hasKind(k) {
+		return "the workflow never scheduled one"
+	}
+	return strings.Join(why, "; ")
+}
+
+func (res *Result) hasKind(k lifecycle.Kind) bool {
+	for _, d := range res.Timeline {
+		if d.Kind == k {
+			return true
+		}
+	}
+	return false
+}

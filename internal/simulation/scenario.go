@@ -1,0 +1,637 @@
+package simulation
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones resolve the same way on every host
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tailorhq/tailor/internal/config"
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+// Day is the unit of a scenario's timeline.
+const Day = 24 * time.Hour
+
+// defaultEndAfter is how long a scenario runs after its last event unless end_day says otherwise:
+// long enough for a season fallback (90 days by default) to fire.
+const defaultEndAfter = 120
+
+// Sale discounts a scenario accepts, in percent: the same bounds as `starter sale`.
+const (
+	minDiscount = 1
+	maxDiscount = 90
+)
+
+// DefaultStart is when a scenario starts unless it sets start: Monday 5 January 2026, 10:00 UTC.
+func DefaultStart() time.Time { return time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC) }
+
+// Scenario is a parsed, validated scenario file.
+type Scenario struct {
+	Name        string // the file it came from, for messages
+	Description string
+	Customer    lifecycle.Customer
+	Preferences lifecycle.Preferences // stated on "import"; purchases add to them
+	Products    []lifecycle.Product   // oldest first: a later product is newer
+	Start       time.Time
+	Policy      lifecycle.Policy // defaults, overridden by the scenario's policy block
+	Events      []Event          // in time order
+	Expect      []Expectation
+	EndDay      int
+
+	location *time.Location
+}
+
+// Event is one thing that happens in the shop; exactly one of the pointers is set.
+type Event struct {
+	Day  int
+	At   time.Time
+	Line int // in the scenario file
+
+	Purchase    *PurchaseEvent
+	Restock     *RestockEvent
+	Sale        *SaleEvent
+	Season      *SeasonEvent
+	Unsubscribe *UnsubscribeEvent
+}
+
+// PurchaseEvent is `starter purchase`.
+type PurchaseEvent struct {
+	ID          string
+	SKU         string
+	WantedColor string
+}
+
+// RestockEvent is `starter restock`.
+type RestockEvent struct {
+	SKU      string
+	Quantity int
+}
+
+// SaleEvent is `starter sale`; Until is the last second of the until day in UTC, zero without end.
+type SaleEvent struct {
+	Category    string
+	DiscountPct int
+	UntilDay    int
+	Until       time.Time
+}
+
+// SeasonEvent is `starter season`.
+type SeasonEvent struct {
+	Collection string
+}
+
+// UnsubscribeEvent is `starter unsubscribe` (or the unsubscribe link).
+type UnsubscribeEvent struct {
+	Reason string
+}
+
+// ExpectationType names what an expectation checks.
+type ExpectationType string
+
+const (
+	ExpectEmail   ExpectationType = "email"    // an email of Kind on Day
+	ExpectNoEmail ExpectationType = "no_email" // no email from FromDay to ToDay, both included
+	ExpectStage   ExpectationType = "stage"    // the stage at the end
+)
+
+// Expectation is one line of the scenario's expect block.
+type Expectation struct {
+	Type    ExpectationType
+	Line    int
+	Kind    lifecycle.Kind
+	Day     int
+	FromDay int
+	ToDay   int
+	Stage   workflows.Stage
+}
+
+func (e Expectation) String() string {
+	switch e.Type {
+	case ExpectEmail:
+		return fmt.Sprintf("email: %s, day: %d", e.Kind, e.Day)
+	case ExpectNoEmail:
+		return fmt.Sprintf("no_email: {from_day: %d, to_day: %d}", e.FromDay, e.ToDay)
+	default:
+		return fmt.Sprintf("stage: %s", e.Stage)
+	}
+}
+
+// The YAML layout. Every field is known: anything else in a file is an error with its line.
+type (
+	scenarioFile struct {
+		Description string        `yaml:"description"`
+		Customer    customerFile  `yaml:"customer"`
+		Catalogue   catalogueFile `yaml:"catalogue"`
+		Start       string        `yaml:"start"`
+		Policy      *policyFile   `yaml:"policy"`
+		Events      []eventFile   `yaml:"events"`
+		Expect      []expectFile  `yaml:"expect"`
+		EndDay      *int          `yaml:"end_day"`
+	}
+	customerFile struct {
+		ID         string   `yaml:"id"`
+		Name       string   `yaml:"name"`
+		Email      string   `yaml:"email"`
+		Locale     string   `yaml:"locale"`
+		Timezone   string   `yaml:"timezone"`
+		Colors     []string `yaml:"colors"`
+		Sizes      []string `yaml:"sizes"`
+		Categories []string `yaml:"categories"`
+		Consent    *bool    `yaml:"consent"`
+	}
+	catalogueFile struct {
+		Products []productFile `yaml:"products"`
+	}
+	productFile struct {
+		SKU         string   `yaml:"sku"`
+		Product     string   `yaml:"product"`
+		Name        string   `yaml:"name"`
+		Category    string   `yaml:"category"`
+		Color       string   `yaml:"color"`
+		Size        string   `yaml:"size"`
+		Price       string   `yaml:"price"`
+		Stock       int      `yaml:"stock"`
+		Collections []string `yaml:"collections"`
+	}
+	policyFile struct {
+		MinGap         string `yaml:"min_gap"`
+		RestockWindow  string `yaml:"restock_window"`
+		SeasonFallback string `yaml:"season_fallback"`
+	}
+	eventFile struct {
+		Day         *int             `yaml:"day"`
+		At          string           `yaml:"at"`
+		Purchase    *purchaseFile    `yaml:"purchase"`
+		Restock     *restockFile     `yaml:"restock"`
+		Sale        *saleFile        `yaml:"sale"`
+		Season      *seasonFile      `yaml:"season"`
+		Unsubscribe *unsubscribeFile `yaml:"unsubscribe"`
+	}
+	purchaseFile struct {
+		SKU         string `yaml:"sku"`
+		WantedColor string `yaml:"wanted_color"`
+		ID          string `yaml:"id"`
+	}
+	restockFile struct {
+		SKU      string `yaml:"sku"`
+		Quantity int    `yaml:"quantity"`
+	}
+	saleFile struct {
+		Category string `yaml:"category"`
+		Discount int    `yaml:"discount"`
+		UntilDay *int   `yaml:"until_day"`
+	}
+	seasonFile struct {
+		Collection string `yaml:"collection"`
+	}
+	unsubscribeFile struct {
+		Reason string `yaml:"reason"`
+	}
+	expectFile struct {
+		Email   string       `yaml:"email"`
+		Day     *int         `yaml:"day"`
+		NoEmail *noEmailFile `yaml:"no_email"`
+		Stage   string       `yaml:"stage"`
+	}
+	noEmailFile struct {
+		FromDay *int `yaml:"from_day"`
+		ToDay   *int `yaml:"to_day"`
+	}
+)
+
+// knownFields turns yaml.v3's Go type names into what a person can act on.
+var knownFields = strings.NewReplacer(
+	"in type simulation.scenarioFile", "at the top level (known: description, customer, catalogue, start, policy, events, expect, end_day)",
+	"in type simulation.customerFile", "in customer (known: id, name, email, locale, timezone, colors, sizes, categories, consent)",
+	"in type simulation.catalogueFile", "in catalogue (known: products)",
+	"in type simulation.productFile", "in a product (known: sku, product, name, category, color, size, price, stock, collections)",
+	"in type simulation.policyFile", "in policy (known: min_gap, restock_window, season_fallback)",
+	"in type simulation.eventFile", "in an event (known: day, at, purchase, restock, sale, season, unsubscribe)",
+	"in type simulation.purchaseFile", "in purchase (known: sku, wanted_color, id)",
+	"in type simulation.restockFile", "in restock (known: sku, quantity)",
+	"in type simulation.saleFile", "in sale (known: category, discount, until_day)",
+	"in type simulation.seasonFile", "in season (known: collection)",
+	"in type simulation.unsubscribeFile", "in unsubscribe (known: reason)",
+	"in type simulation.expectFile", "in an expectation (known: email with day, no_email, stage)",
+	"in type simulation.noEmailFile", "in no_email (known: from_day, to_day)",
+)
+
+// LoadScenario reads and validates the scenario file at path.
+func LoadScenario(path string) (*Scenario, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read scenario: %w", err)
+	}
+	return ParseScenario(raw, path)
+}
+
+// ParseScenario parses and validates a scenario; name is used in messages. It reports every
+// problem at once, each with its line.
+func ParseScenario(raw []byte, name string) (*Scenario, error) {
+	var f scenarioFile
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: the file is empty; a scenario needs at least customer, catalogue and events", name)
+		}
+		return nil, fmt.Errorf("%s: %s", name, knownFields.Replace(strings.TrimPrefix(err.Error(), "yaml: ")))
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	p := &parser{name: name, lines: lines{root: &root}}
+	sc := p.scenario(f)
+	if len(p.problems) > 0 {
+		return nil, fmt.Errorf("%s: %d problem(s):\n%s", name, len(p.problems), strings.Join(p.problems, "\n"))
+	}
+	return sc, nil
+}
+
+type parser struct {
+	name     string
+	lines    lines
+	problems []string
+}
+
+func (p *parser) addf(line int, format string, args ...any) {
+	p.problems = append(p.problems, fmt.Sprintf("line %d: %s", line, fmt.Sprintf(format, args...)))
+}
+
+var clockRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):([0-5][0-9])$`)
+
+func (p *parser) scenario(f scenarioFile) *Scenario {
+	sc := &Scenario{Name: p.name, Description: strings.TrimSpace(f.Description), Start: DefaultStart(), Policy: lifecycle.DefaultPolicy()}
+	p.customer(sc, f.Customer)
+	p.catalogue(sc, f.Catalogue)
+	if f.Start != "" {
+		start, err := time.Parse(time.RFC3339, f.Start)
+		if err != nil {
+			p.addf(p.lines.key("start"), "start %q is not an RFC 3339 time like 2026-01-05T10:00:00Z", f.Start)
+		} else {
+			sc.Start = start.UTC()
+		}
+	}
+	if f.Policy != nil {
+		p.policy(sc, *f.Policy)
+	}
+	if len(f.Events) == 0 {
+		p.addf(p.lines.key("events"), "events: a scenario needs at least one event")
+	}
+	purchases := 0
+	for i, ef := range f.Events {
+		if ev, ok := p.event(sc, ef, p.lines.item("events", i), &purchases); ok {
+			sc.Events = append(sc.Events, ev)
+		}
+	}
+	slices.SortStableFunc(sc.Events, func(a, b Event) int { return a.At.Compare(b.At) })
+	last := 0
+	for _, ev := range sc.Events {
+		last = max(last, ev.Day)
+	}
+	sc.EndDay = last + defaultEndAfter
+	if f.EndDay != nil {
+		sc.EndDay = *f.EndDay
+		if sc.EndDay < last {
+			p.addf(p.lines.key("end_day"), "end_day %d is before the last event on day %d", sc.EndDay, last)
+		}
+	}
+	for i, xf := range f.Expect {
+		if x, ok := p.expectation(xf, p.lines.item("expect", i)); ok {
+			sc.Expect = append(sc.Expect, x)
+		}
+	}
+	return sc
+}
+
+func (p *parser) customer(sc *Scenario, c customerFile) {
+	line := p.lines.key("customer")
+	sc.Customer = lifecycle.Customer{
+		ID:               strings.TrimSpace(c.ID),
+		Name:             strings.TrimSpace(c.Name),
+		Email:            strings.TrimSpace(c.Email),
+		Locale:           strings.ToLower(strings.TrimSpace(c.Locale)),
+		Timezone:         strings.TrimSpace(c.Timezone),
+		MarketingConsent: c.Consent == nil || *c.Consent,
+	}
+	if sc.Customer.ID == "" {
+		p.addf(line, "customer: id is missing")
+	}
+	if sc.Customer.Email == "" {
+		p.addf(line, "customer: email is missing")
+	}
+	if sc.Customer.Locale == "" {
+		sc.Customer.Locale = lifecycle.LocaleEnglish
+	}
+	if !lifecycle.ValidLocale(sc.Customer.Locale) {
+		p.addf(line, "customer: locale %q has no templates; use %s or %s", c.Locale, lifecycle.LocaleEnglish, lifecycle.LocaleDutch)
+	}
+	if sc.Customer.Timezone == "" {
+		sc.Customer.Timezone = "UTC"
+	}
+	loc, err := time.LoadLocation(sc.Customer.Timezone)
+	if err != nil || sc.Customer.Timezone == "Local" {
+		p.addf(line, "customer: timezone %q is not an IANA name like Europe/Amsterdam", c.Timezone)
+		loc = time.UTC
+	}
+	sc.location = loc
+	sc.Preferences = lifecycle.Preferences{}.Merge(lifecycle.Preferences{Colors: c.Colors, Sizes: c.Sizes, Categories: c.Categories})
+}
+
+func (p *parser) catalogue(sc *Scenario, c catalogueFile) {
+	if len(c.Products) == 0 {
+		p.addf(p.lines.key("catalogue"), "catalogue: products is empty; list at least the products the events name")
+	}
+	seen := map[string]int{}
+	for i, pf := range c.Products {
+		line := p.lines.item2("catalogue", "products", i)
+		prod := lifecycle.Product{
+			SKU:         strings.TrimSpace(pf.SKU),
+			Product:     strings.TrimSpace(pf.Product),
+			Name:        strings.TrimSpace(pf.Name),
+			Category:    lifecycle.Normalize(pf.Category),
+			Color:       lifecycle.Normalize(pf.Color),
+			Size:        lifecycle.Normalize(pf.Size),
+			Stock:       pf.Stock,
+			Collections: trimmedSet(pf.Collections),
+		}
+		switch first, dup := seen[prod.SKU]; {
+		case prod.SKU == "":
+			p.addf(line, "product: sku is missing")
+		case dup:
+			p.addf(line, "product %s: already listed on line %d", prod.SKU, first)
+		default:
+			seen[prod.SKU] = line
+		}
+		if prod.Product == "" {
+			p.addf(line, "product %s: product (the style shared by all colours and sizes) is missing", prod.SKU)
+		}
+		if prod.Name == "" {
+			prod.Name = prod.Product
+		}
+		cents, ok := parseCents(strings.TrimSpace(pf.Price))
+		if !ok {
+			p.addf(line, "product %s: price %q is not a price like 79.95", prod.SKU, pf.Price)
+		}
+		prod.PriceCents = cents
+		if prod.Stock < 0 {
+			p.addf(line, "product %s: stock %d is negative", prod.SKU, prod.Stock)
+		}
+		sc.Products = append(sc.Products, prod)
+	}
+}
+
+func (p *parser) policy(sc *Scenario, f policyFile) {
+	line := p.lines.key("policy")
+	for _, field := range []struct {
+		key, value string
+		dst        *time.Duration
+	}{
+		{"min_gap", f.MinGap, &sc.Policy.MinGap},
+		{"restock_window", f.RestockWindow, &sc.Policy.RestockWindow},
+		{"season_fallback", f.SeasonFallback, &sc.Policy.SeasonFallback},
+	} {
+		if field.value == "" {
+			continue
+		}
+		d, err := config.ParseDuration(field.value)
+		if err != nil {
+			p.addf(line, "policy: %s: %v", field.key, err)
+			continue
+		}
+		*field.dst = d
+	}
+}
+
+func (p *parser) event(sc *Scenario, f eventFile, line int, purchases *int) (Event, bool) {
+	ev := Event{Line: line}
+	bad := len(p.problems)
+	if f.Day == nil {
+		p.addf(line, "event: day is missing")
+	} else if *f.Day < 0 {
+		p.addf(line, "event: day %d is negative", *f.Day)
+	} else {
+		ev.Day = *f.Day
+	}
+	ev.At = sc.Start.Add(time.Duration(ev.Day) * Day)
+	if f.At != "" {
+		m := clockRE.FindStringSubmatch(f.At)
+		if m == nil {
+			p.addf(line, "event on day %d: at %q is not a local time like 09:30", ev.Day, f.At)
+		} else {
+			h, _ := strconv.Atoi(m[1])
+			mi, _ := strconv.Atoi(m[2])
+			local := ev.At.In(sc.location)
+			ev.At = time.Date(local.Year(), local.Month(), local.Day(), h, mi, 0, 0, sc.location).UTC()
+			if ev.At.Before(sc.Start) {
+				p.addf(line, "event on day %d at %s (%s) is before the start %s", ev.Day, f.At, sc.Customer.Timezone, sc.Start.Format(time.RFC3339))
+			}
+		}
+	}
+
+	actions := 0
+	if f.Purchase != nil {
+		actions++
+		*purchases++
+		pu := &PurchaseEvent{ID: strings.TrimSpace(f.Purchase.ID), SKU: strings.TrimSpace(f.Purchase.SKU), WantedColor: lifecycle.Normalize(f.Purchase.WantedColor)}
+		if pu.ID == "" {
+			pu.ID = fmt.Sprintf("p%d", *purchases)
+		}
+		p.knownSKU(sc, line, ev.Day, "purchase", pu.SKU)
+		ev.Purchase = pu
+	}
+	if f.Restock != nil {
+		actions++
+		r := &RestockEvent{SKU: strings.TrimSpace(f.Restock.SKU), Quantity: f.Restock.Quantity}
+		p.knownSKU(sc, line, ev.Day, "restock", r.SKU)
+		if r.Quantity < 1 {
+			p.addf(line, "restock on day %d: quantity must be at least 1, got %d", ev.Day, r.Quantity)
+		}
+		ev.Restock = r
+	}
+	if f.Sale != nil {
+		actions++
+		s := &SaleEvent{Category: lifecycle.Normalize(f.Sale.Category), DiscountPct: f.Sale.Discount}
+		switch {
+		case s.Category == "":
+			p.addf(line, "sale on day %d: category is missing", ev.Day)
+		case !slices.ContainsFunc(sc.Products, func(pr lifecycle.Product) bool { return pr.Category == s.Category }):
+			p.addf(line, "sale on day %d: no product in the catalogue has category %q", ev.Day, s.Category)
+		}
+		if s.DiscountPct < minDiscount || s.DiscountPct > maxDiscount {
+			p.addf(line, "sale on day %d: discount must be between %d and %d percent, got %d", ev.Day, minDiscount, maxDiscount, s.DiscountPct)
+		}
+		if f.Sale.UntilDay != nil {
+			s.UntilDay = *f.Sale.UntilDay
+			if s.UntilDay < ev.Day {
+				p.addf(line, "sale on day %d: until_day %d is before the sale starts", ev.Day, s.UntilDay)
+			}
+			// Like `starter sale --until`: the last second of that day in UTC.
+			d := sc.Start.Add(time.Duration(s.UntilDay) * Day)
+			s.Until = time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, time.UTC)
+		}
+		ev.Sale = s
+	}
+	if f.Season != nil {
+		actions++
+		s := &SeasonEvent{Collection: strings.TrimSpace(f.Season.Collection)}
+		switch {
+		case s.Collection == "":
+			p.addf(line, "season on day %d: collection is missing", ev.Day)
+		case !slices.ContainsFunc(sc.Products, func(pr lifecycle.Product) bool { return slices.Contains(pr.Collections, s.Collection) }):
+			p.addf(line, "season on day %d: no product in the catalogue belongs to collection %q (names match exactly)", ev.Day, s.Collection)
+		}
+		ev.Season = s
+	}
+	if f.Unsubscribe != nil {
+		actions++
+		ev.Unsubscribe = &UnsubscribeEvent{Reason: strings.TrimSpace(f.Unsubscribe.Reason)}
+	}
+	if actions != 1 {
+		p.addf(line, "event on day %d: give exactly one of purchase, restock, sale, season, unsubscribe (found %d)", ev.Day, actions)
+	}
+	return ev, len(p.problems) == bad
+}
+
+func (p *parser) knownSKU(sc *Scenario, line, day int, what, sku string) {
+	if sku == "" {
+		p.addf(line, "%s on day %d: sku is missing", what, day)
+		return
+	}
+	if !slices.ContainsFunc(sc.Products, func(pr lifecycle.Product) bool { return pr.SKU == sku }) {
+		p.addf(line, "%s on day %d: SKU %q is not in the catalogue", what, day, sku)
+	}
+}
+
+func (p *parser) expectation(f expectFile, line int) (Expectation, bool) {
+	x := Expectation{Line: line}
+	bad := len(p.problems)
+	set := 0
+	if f.Email != "" {
+		set++
+		x.Type, x.Kind = ExpectEmail, lifecycle.Kind(lifecycle.Normalize(f.Email))
+		if !slices.Contains([]lifecycle.Kind{lifecycle.KindRestock, lifecycle.KindSale, lifecycle.KindSeason}, x.Kind) {
+			p.addf(line, "expect: email kind %q is unknown; use restock, sale or season", f.Email)
+		}
+		if f.Day == nil {
+			p.addf(line, "expect: email %s needs day: the day it should go out", f.Email)
+		} else {
+			x.Day = *f.Day
+		}
+	} else if f.Day != nil {
+		p.addf(line, "expect: day belongs to an email expectation (email: KIND, day: D)")
+	}
+	if f.NoEmail != nil {
+		set++
+		x.Type = ExpectNoEmail
+		if f.NoEmail.FromDay == nil || f.NoEmail.ToDay == nil {
+			p.addf(line, "expect: no_email needs from_day and to_day")
+		} else {
+			x.FromDay, x.ToDay = *f.NoEmail.FromDay, *f.NoEmail.ToDay
+			if x.FromDay > x.ToDay {
+				p.addf(line, "expect: no_email from_day %d is after to_day %d", x.FromDay, x.ToDay)
+			}
+		}
+	}
+	if f.Stage != "" {
+		set++
+		x.Type, x.Stage = ExpectStage, workflows.Stage(lifecycle.Normalize(f.Stage))
+		if !slices.Contains([]workflows.Stage{workflows.StageNew, workflows.StagePurchased, workflows.StageFollowedUp, workflows.StageUnsubscribed}, x.Stage) {
+			p.addf(line, "expect: stage %q is unknown; use new, purchased, followed-up or unsubscribed", f.Stage)
+		}
+	}
+	if set != 1 {
+		p.addf(line, "expect: give exactly one of email (with day), no_email, stage")
+	}
+	return x, len(p.problems) == bad
+}
+
+// lines finds where things are in the scenario file.
+type lines struct{ root *yaml.Node }
+
+func (l lines) top() *yaml.Node {
+	if l.root == nil || len(l.root.Content) == 0 {
+		return nil
+	}
+	return l.root.Content[0]
+}
+
+func child(n *yaml.Node, key string) (keyNode, value *yaml.Node) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i], n.Content[i+1]
+		}
+	}
+	return nil, nil
+}
+
+// key returns the line of a top-level key, 1 when it is missing.
+func (l lines) key(name string) int {
+	if k, _ := child(l.top(), name); k != nil {
+		return k.Line
+	}
+	return 1
+}
+
+// item returns the line of the i-th element of a top-level list.
+func (l lines) item(list string, i int) int {
+	_, seq := child(l.top(), list)
+	if seq != nil && seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+		return seq.Content[i].Line
+	}
+	return l.key(list)
+}
+
+// item2 returns the line of the i-th element of the list under parent.key.
+func (l lines) item2(parent, list string, i int) int {
+	_, p := child(l.top(), parent)
+	_, seq := child(p, list)
+	if seq != nil && seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+		return seq.Content[i].Line
+	}
+	return l.key(parent)
+}
+
+var priceRE = regexp.MustCompile(`^([0-9]{1,13})(?:\.([0-9]{1,2}))?$`)
+
+// parseCents turns "79.95", "80" or "79.5" into cents, like the product import.
+func parseCents(s string) (int64, bool) {
+	m := priceRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	units, _ := strconv.ParseInt(m[1], 10, 64)
+	frac := m[2]
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	cents, _ := strconv.ParseInt(frac, 10, 64)
+	return units*100 + cents, true
+}
+
+// trimmedSet trims names, keeping their case, sorted and distinct, like the product import.
+func trimmedSet(list []string) []string {
+	out := []string{}
+	for _, v := range list {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
