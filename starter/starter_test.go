@@ -194,10 +194,10 @@ func TestStatusReport(t *testing.T) {
 	for _, want := range []string{
 		"customer c1", "stage: followed-up", "colours blue, grey; sizes 32; categories trousers",
 		"p-1", "TR-BLU-32",
-		"Chino trousers in grey, size 32", "expires 2026-04-30 09:30 UTC",
-		"sale", "due 2026-03-08 09:30 UTC (in 6d 0h)",
-		`2026-03-01 10:30 UTC  restock  "Your grey chinos are back"`,
-		"deferred", "min_gap 7d (until 2026-03-08 09:30 UTC)", "ignored", "duplicate purchase",
+		"Chino trousers in grey, size 32", "expires 2026-04-30 09:30:00 UTC",
+		"sale", "due 2026-03-08 09:30:00 UTC (in 6d 0h)",
+		`2026-03-01 10:30:00 UTC  restock  "Your grey chinos are back"`,
+		"deferred", "min_gap 7d (until 2026-03-08 09:30:00 UTC)", "ignored", "duplicate purchase",
 	} {
 		assert.Contains(t, out.String(), want)
 	}

@@ -19,7 +19,7 @@ import (
 const queryTimeout = 15 * time.Second
 
 // timeLayout is how the starter shows times: in UTC, to the minute.
-const timeLayout = "2006-01-02 15:04 UTC"
+const timeLayout = "2006-01-02 15:04:05 UTC"
 
 func runStatus(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
