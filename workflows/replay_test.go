@@ -71,7 +71,7 @@ func recordTailorStory(t *testing.T, path string) {
 	p, err := st.Restock(ctx, "TR-GREY-50", 3)
 	require.NoError(t, err)
 	send(workflows.SignalRestock, workflows.RestockSignal{Product: p})
-	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "sale/trousers/1", Category: "trousers", DiscountPct: 20, Until: time.Now().Add(time.Hour)}) // deferred by min_gap
+	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "sale/trousers/1", Category: "trousers", DiscountPct: 20, Until: time.Now().Add(time.Hour)})       // deferred by min_gap
 	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "sale/trousers/2", Category: "trousers", DiscountPct: 30, Until: time.Now().Add(3 * time.Second)}) // expires while deferred
 	require.Eventually(t, func() bool { return len(mailer.sent()) == 3 }, 60*time.Second, 100*time.Millisecond, "restock, sale and season emails")
 	require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) == 3 }, 30*time.Second, 50*time.Millisecond)
