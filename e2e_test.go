@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/tailorhq/tailor/internal/devserver"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/sendgridsink"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
@@ -37,7 +39,8 @@ const (
 	quietWindow = 8 * time.Second
 
 	e2eSendGridKey   = "test-key"
-	e2eUnsubscribe   = "https://shop.example/unsubscribe/"
+	e2eBaseURL       = "https://shop.example"
+	e2eLinkSecret    = "e2e-link-secret-0123456789abcdef0123456789"
 	davidEmail       = "david@example.com"
 	workerStartedLog = `"msg":"worker started"`
 )
@@ -151,8 +154,10 @@ func TestTailorStoryEndToEnd(t *testing.T) {
 		require.False(t, keys[m.Key], "idempotency key %s sent twice: %s", m.Key, describeMessages(msgs))
 		keys[m.Key] = true
 		require.True(t, strings.HasPrefix(m.Key, "customer/david/"+m.Kind+"/"), "%s email has key %q", m.Kind, m.Key)
-		require.Contains(t, m.Text, e2eUnsubscribe+"david", "%s email text has the unsubscribe link", m.Kind)
-		require.Contains(t, m.HTML, e2eUnsubscribe+"david", "%s email HTML has the unsubscribe link", m.Kind)
+		link := requireUnsubscribeLink(t, m.Text, "david", m.Kind+" email text")
+		requireUnsubscribeLink(t, m.HTML, "david", m.Kind+" email HTML")
+		require.Equal(t, "<"+link+">", m.Headers["List-Unsubscribe"], "%s email headers", m.Kind)
+		require.Equal(t, "List-Unsubscribe=One-Click", m.Headers["List-Unsubscribe-Post"], "%s email headers", m.Kind)
 	}
 	require.Equal(t, []string{"restock", "sale", "season"}, kinds, "kinds in order: %s", describeMessages(msgs))
 	restock, sale, season := msgs[0], msgs[1], msgs[2]
@@ -238,7 +243,23 @@ func TestTailorOutboxEndToEnd(t *testing.T) {
 	require.Contains(t, string(text), "your favourite grey. Classic trousers, size 50")
 	page, err := os.ReadFile(html[0])
 	require.NoError(t, err)
-	require.Contains(t, string(page), e2eUnsubscribe+"david")
+	requireUnsubscribeLink(t, string(page), "david", "outbox page")
+}
+
+var unsubscribeLink = regexp.MustCompile(regexp.QuoteMeta(e2eBaseURL+"/u/") + `[A-Za-z0-9_.-]+`)
+
+// requireUnsubscribeLink finds the one-click unsubscribe link in text, checks that it is signed
+// with the worker's LINK_SECRET for customerID, and returns it.
+func requireUnsubscribeLink(t *testing.T, text, customerID, what string) string {
+	t.Helper()
+	link := unsubscribeLink.FindString(text)
+	require.NotEmpty(t, link, "%s has no unsubscribe link under %s/u/", what, e2eBaseURL)
+	signer, err := links.New([]byte(e2eLinkSecret), e2eBaseURL, 0, nil)
+	require.NoError(t, err)
+	c, err := signer.Verify(links.PurposeUnsubscribe, strings.TrimPrefix(link, e2eBaseURL+"/u/"))
+	require.NoError(t, err, "%s: unsubscribe link %s", what, link)
+	require.Equal(t, customerID, c.CustomerID, "%s: unsubscribe link %s", what, link)
+	return link
 }
 
 // stack is one test's Tailor: built binaries, their environment, and the servers behind it.
@@ -273,7 +294,9 @@ func newStack(t *testing.T, sendGrid bool) *stack {
 		"MAIL_FROM":          "Tailor <shop@example.com>",
 		"LIFECYCLE_CONFIG":   s.file("lifecycle.yaml", e2ePolicy),
 		"OUTBOX_DIR":         s.outboxDir,
-		"UNSUBSCRIBE_URL":    e2eUnsubscribe,
+		"PUBLIC_BASE_URL":    e2eBaseURL,
+		"LINK_SECRET":        e2eLinkSecret,
+		"HTTP_ADDR":          "127.0.0.1:0", // any free port: tests run side by side
 		"TEMPORAL_NAMESPACE": "default",
 	}
 	if sendGrid {

@@ -15,6 +15,8 @@ type Store interface {
 	// Customer returns lifecycle.ErrNotFound (wrapped) for an unknown id.
 	Customer(ctx context.Context, id string) (lifecycle.Customer, error)
 	Preferences(ctx context.Context, customerID string) (lifecycle.Preferences, error)
+	// SetPreferences replaces the customer's colours, sizes and categories.
+	SetPreferences(ctx context.Context, customerID string, p lifecycle.Preferences) error
 	Product(ctx context.Context, sku string) (lifecycle.Product, error)
 	// RecordPurchase stores the purchase once (by ID), learns preferences from it and opens a wish
 	// when a different colour was wanted. It returns the bought product and the updated preferences.
@@ -35,14 +37,24 @@ type Mailer interface {
 	Send(ctx context.Context, e lifecycle.Email) (messageID string, err error)
 }
 
+// Links makes the signed, expiring links every email carries (internal/links).
+type Links interface {
+	// Unsubscribe is the one-click unsubscribe link: GET shows a confirmation page, POST unsubscribes
+	// (RFC 8058), and it goes into the List-Unsubscribe header.
+	Unsubscribe(customerID string) string
+	// Preferences is the page where the customer sees and edits what the shop knows.
+	Preferences(customerID string) string
+	// Interested is the "yes, I'm interested" link of the offer email with offerKey.
+	Interested(customerID, offerKey string) string
+}
+
 // Activities is registered on the worker; its methods are the activities.
 type Activities struct {
 	Store  Store
 	Mailer Mailer
 	Policy lifecycle.Policy
-	// UnsubscribeURL is the base of the unsubscribe link in every email; the customer id is appended.
-	UnsubscribeURL string
-	Now            func() time.Time
+	Links  Links
+	Now    func() time.Time
 }
 
 // Error types of non-retryable failures, visible in the Temporal UI and to the workflow.

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
-	"net/url"
 	"strings"
 	texttemplate "text/template"
 
@@ -38,7 +37,10 @@ type emailData struct {
 	Until          string // sale end date, empty when open-ended
 	Colors         []string
 	Sizes          []string
+	Offer          string // confirmation: the subject of the accepted offer
 	UnsubscribeURL string
+	PreferencesURL string
+	InterestedURL  string // "yes, I'm interested" under an offer
 }
 
 type offerView struct {
@@ -47,7 +49,7 @@ type offerView struct {
 	Discounted        bool
 }
 
-func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.FollowUp, offers []lifecycle.Offer, unsubscribeBase string) (lifecycle.Email, error) {
+func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.FollowUp, offers []lifecycle.Offer, links Links) (lifecycle.Email, error) {
 	locale := c.Locale
 	if !lifecycle.ValidLocale(locale) {
 		locale = lifecycle.LocaleEnglish
@@ -60,7 +62,12 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		DiscountPct:    f.DiscountPct,
 		Colors:         prefs.Colors,
 		Sizes:          prefs.Sizes,
-		UnsubscribeURL: unsubscribeBase + url.PathEscape(c.ID),
+		Offer:          f.Offer,
+		UnsubscribeURL: links.Unsubscribe(c.ID),
+		PreferencesURL: links.Preferences(c.ID),
+	}
+	if !f.Kind.Transactional() {
+		data.InterestedURL = links.Interested(c.ID, f.Key)
 	}
 	if f.Kind == lifecycle.KindSale && !f.ExpiresAt.IsZero() {
 		data.Until = f.ExpiresAt.Format("2006-01-02")
@@ -84,7 +91,16 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 	if err := htmlTemplates.ExecuteTemplate(&html, name+".html", data); err != nil {
 		return lifecycle.Email{}, fmt.Errorf("render %s html: %w", name, err)
 	}
+	var headers map[string]string
+	if !f.Kind.Transactional() {
+		// RFC 8058 one-click unsubscribe: mailbox providers POST List-Unsubscribe=One-Click to the link.
+		headers = map[string]string{
+			"List-Unsubscribe":      "<" + data.UnsubscribeURL + ">",
+			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		}
+	}
 	return lifecycle.Email{
+		Headers:    headers,
 		Key:        f.Key,
 		CustomerID: c.ID,
 		Kind:       f.Kind,

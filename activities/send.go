@@ -39,7 +39,10 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (Se
 	if err != nil {
 		return SendFollowUpResult{}, classifyLookup(err, ErrTypeUnknownCustomer)
 	}
-	if !customer.MarketingConsent {
+	switch {
+	case customer.Suppressed:
+		return SendFollowUpResult{SkipReason: "address suppressed by the mail provider"}, nil
+	case !f.Kind.Transactional() && !customer.MarketingConsent:
 		return SendFollowUpResult{SkipReason: "no marketing consent"}, nil
 	}
 	prefs, err := a.Store.Preferences(ctx, in.CustomerID)
@@ -50,7 +53,7 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (Se
 	if err != nil || skip != "" {
 		return SendFollowUpResult{SkipReason: skip}, err
 	}
-	email, err := render(customer, prefs, f, offers, a.UnsubscribeURL)
+	email, err := render(customer, prefs, f, offers, a.Links)
 	if err != nil {
 		return SendFollowUpResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
 	}
@@ -99,6 +102,9 @@ func (a *Activities) pickOffers(ctx context.Context, f lifecycle.FollowUp, prefs
 			return nil, fmt.Sprintf("%s is out of stock again", p.SKU), nil
 		}
 		return []lifecycle.Offer{{Product: p, OfferCents: p.PriceCents}}, "", nil
+
+	case lifecycle.KindConfirmation:
+		return nil, "", nil // the confirmation repeats the accepted offer's subject only
 
 	case lifecycle.KindSale:
 		// Preferences hold the categories stated at import and those of every purchase.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
 )
@@ -37,6 +38,13 @@ func (m *scriptedMailer) Send(_ context.Context, e lifecycle.Email) (string, err
 	}
 	m.emails = append(m.emails, e)
 	return "msg-" + e.Key, nil
+}
+
+func testLinks(t testing.TB) *links.Signer {
+	t.Helper()
+	signer, err := links.New([]byte("test-secret-test-secret-test-secret!"), "https://shop.example", 0, nil)
+	require.NoError(t, err)
+	return signer
 }
 
 func setup(t *testing.T) *store.Store {
@@ -82,7 +90,7 @@ func TestSendFollowUpClassifiesProviderAnswers(t *testing.T) {
 			var suite testsuite.WorkflowTestSuite
 			suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 			env := suite.NewTestActivityEnvironment()
-			env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy()})
+			env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: testLinks(t)})
 
 			_, err := env.ExecuteActivity("SendFollowUp", saleInput())
 			require.Error(t, err, "provider answer %v", tt.err)
@@ -116,7 +124,7 @@ func TestSendFollowUpSendsOncePerKey(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy()})
+	env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: testLinks(t)})
 
 	var first, second activities.SendFollowUpResult
 	res, err := env.ExecuteActivity("SendFollowUp", saleInput())
@@ -138,7 +146,7 @@ func TestSendFollowUpUnknownCustomerIsPermanent(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.Activities{Store: st, Mailer: &scriptedMailer{}, Policy: lifecycle.DefaultPolicy()})
+	env.RegisterActivity(&activities.Activities{Store: st, Mailer: &scriptedMailer{}, Policy: lifecycle.DefaultPolicy(), Links: testLinks(t)})
 	in := saleInput()
 	in.CustomerID = "nobody"
 	_, err := env.ExecuteActivity("SendFollowUp", in)
@@ -154,7 +162,7 @@ func TestSendFollowUpSkipsASaleOutsideTheCustomersCategories(t *testing.T) {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy()})
+	env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: testLinks(t)})
 	in := saleInput()
 	in.CustomerID = "jan" // likes suits, bought nothing
 	res, err := env.ExecuteActivity("SendFollowUp", in)

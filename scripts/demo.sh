@@ -56,6 +56,8 @@ environment:
   PGPASSWORD        password for it, if the URL has none and the server wants one
   SENDGRID_API_KEY  send the story's emails through SendGrid instead of the local outbox/
                     (SENDGRID_BASE_URL and MAIL_FROM as for the worker)
+  HTTP_ADDR, PUBLIC_BASE_URL, LINK_SECRET
+                    as for the worker; without LINK_SECRET the demo makes one in $RUN_DIR/link-secret
 
 The demo always uses the dev server on localhost:$TEMPORAL_PORT (namespace default) and the policy
 in examples/demo/lifecycle.yaml, whatever TEMPORAL_ADDRESS and LIFECYCLE_CONFIG say.
@@ -249,6 +251,23 @@ start_worker() {
 	printf ' running (pid %s)\n' "$(<"$WORKER_PID")"
 }
 
+# ensure_link_secret exports LINK_SECRET, which signs the links in the emails: the caller's own,
+# or one made once and kept in $RUN_DIR/ so links in earlier demo emails keep working.
+ensure_link_secret() {
+	local file="$RUN_DIR/link-secret"
+	if [[ -n "${LINK_SECRET:-}" ]]; then
+		return 0
+	fi
+	mkdir -p "$RUN_DIR"
+	if [[ ! -s "$file" ]]; then
+		(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$file") ||
+			die "cannot make a link secret in $file"
+		note "made a link secret for the demo in $file"
+	fi
+	LINK_SECRET="$(<"$file")"
+	export LINK_SECRET
+}
+
 worker_alive() {
 	pid_from "$WORKER_PID" >/dev/null
 }
@@ -404,6 +423,8 @@ up() {
 	starter setup
 
 	step "Worker"
+	ensure_link_secret
+	note "the pages the emails link to (unsubscribe, preferences, \"yes, I'm interested\") are served at ${PUBLIC_BASE_URL:-http://localhost:8080}"
 	if [[ -n "${SENDGRID_API_KEY:-}" ]]; then
 		note "SENDGRID_API_KEY is set: the emails go through SendGrid (${SENDGRID_BASE_URL:-https://api.sendgrid.com})"
 		note "to the customers' addresses in examples/demo/customers.csv, not to the local outbox/"

@@ -9,12 +9,17 @@ import (
 	"strings"
 
 	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/workflows"
 )
 
-// importers maps the kinds `starter import` accepts to the store method that reads them.
-var importers = map[string]func(s *store.Store, ctx context.Context, r io.Reader) (int, error){
-	"customers": (*store.Store).ImportCustomers,
-	"products":  (*store.Store).ImportProducts,
+// importers maps the kinds `starter import` accepts to the store method that reads them; a
+// customers import also reports whose consent it changed.
+var importers = map[string]func(s *store.Store, ctx context.Context, r io.Reader) (int, []store.ConsentChange, error){
+	"customers": (*store.Store).ImportCustomersWithConsentChanges,
+	"products": func(s *store.Store, ctx context.Context, r io.Reader) (int, []store.ConsentChange, error) {
+		n, err := s.ImportProducts(ctx, r)
+		return n, nil, err
+	},
 }
 
 func runImport(ctx context.Context, a *app, c command, args []string) error {
@@ -45,7 +50,7 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := importFile(st, ctx, f)
+	n, changes, err := importFile(st, ctx, f)
 	var bad *store.ImportError
 	if errors.As(err, &bad) {
 		for _, p := range bad.Problems {
@@ -58,5 +63,20 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 		return fmt.Errorf("import %s from %s: %w", kind, path, explainStoreError(err))
 	}
 	fmt.Fprintf(a.stdout, "imported %d %s\n", n, kind)
+	if len(changes) == 0 {
+		return nil
+	}
+	// A consent change must reach the customer's workflow at once: a withdrawal stops what waits.
+	tc, err := a.temporalClient(ctx)
+	if err != nil {
+		return fmt.Errorf("consent of %d customer(s) changed in the database, but their workflows were not told (import again): %w", len(changes), err)
+	}
+	for _, ch := range changes {
+		sig := workflows.ConsentSignal{Granted: ch.Granted, Source: "import", At: a.now().UTC()}
+		if err := reachCustomer(ctx, tc, ch.CustomerID, workflows.SignalConsent, sig); err != nil {
+			return fmt.Errorf("tell customer %s about the consent change (import again, it is safe): %w", ch.CustomerID, err)
+		}
+	}
+	fmt.Fprintf(a.stdout, "told %d customer workflow(s) about their changed marketing consent\n", len(changes))
 	return nil
 }

@@ -12,32 +12,19 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/workflows"
 )
 
 // reachCustomer delivers one event to a customer's lifecycle workflow, starting the workflow if
-// it is not running. It is the only way the starter reaches a customer: SignalWithStart means an
-// event never races the start of the workflow it is for, and the workflow ID always comes from
-// workflows.CustomerWorkflowID.
+// it is not running. It is the only way the starter reaches a customer, and it goes through
+// lifecycleclient, the one place that reaches a customer's workflow (SignalWithStart, so an event
+// never races the start of the workflow it is for; the ID from workflows.CustomerWorkflowID).
 func reachCustomer(ctx context.Context, c client.Client, customerID, signalName string, payload any) error {
-	id := workflows.CustomerWorkflowID(customerID)
-	opts := client.StartWorkflowOptions{
-		ID:        id,
-		TaskQueue: workflows.TaskQueue,
-		// Used only when this call starts the workflow; a running one keeps its own, and the
-		// workflow keeps LifecycleStage up to date itself.
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrCustomerID).ValueSet(customerID),
-			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrLifecycleStage).ValueSet(string(workflows.StageNew)),
-		),
-	}
-	_, err := c.SignalWithStartWorkflow(ctx, id, signalName, payload, opts,
-		workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: customerID})
-	if err != nil {
-		return fmt.Errorf("send %s to workflow %s: %w", signalName, id, explainTemporalError(err))
+	if err := lifecycleclient.New(c).Signal(ctx, customerID, signalName, payload); err != nil {
+		return explainTemporalError(err)
 	}
 	return nil
 }

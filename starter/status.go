@@ -33,30 +33,39 @@ func runStatus(ctx context.Context, a *app, c command, args []string) error {
 	if err := p.err(); err != nil {
 		return err
 	}
-	tc, err := a.temporalClient(ctx)
+	st, err := a.queryStatus(ctx, *customerID)
 	if err != nil {
 		return err
 	}
-	id := workflows.CustomerWorkflowID(*customerID)
+	return writeStatus(a.stdout, st, *asJSON, a.now())
+}
+
+// queryStatus asks the customer's workflow for its status snapshot.
+func (a *app) queryStatus(ctx context.Context, customerID string) (workflows.Status, error) {
+	tc, err := a.temporalClient(ctx)
+	if err != nil {
+		return workflows.Status{}, err
+	}
+	id := workflows.CustomerWorkflowID(customerID)
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	value, err := tc.QueryWorkflow(qctx, id, "", workflows.QueryStatus)
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
-		return fmt.Errorf("no workflow for customer %s: record a purchase first (starter purchase --customer %s --sku SKU)", *customerID, *customerID)
+		return workflows.Status{}, fmt.Errorf("no workflow for customer %s: record a purchase first (starter purchase --customer %s --sku SKU)", customerID, customerID)
 	case ctx.Err() == nil && noWorkerAnswered(err):
 		// The workflow exists, but a query is answered by a worker, and none did in time.
-		return fmt.Errorf("no worker answered the status query of %s: is the worker running on task queue %q against namespace %q? (go run ./worker): %w",
+		return workflows.Status{}, fmt.Errorf("no worker answered the status query of %s: is the worker running on task queue %q against namespace %q? (go run ./worker): %w",
 			id, workflows.TaskQueue, a.cfg.TemporalNamespace, err)
 	case err != nil:
-		return fmt.Errorf("query status of %s: %w", id, err)
+		return workflows.Status{}, fmt.Errorf("query status of %s: %w", id, err)
 	}
 	var st workflows.Status
 	if err := value.Get(&st); err != nil {
-		return fmt.Errorf("decode status of %s: %w", id, err)
+		return workflows.Status{}, fmt.Errorf("decode status of %s: %w", id, err)
 	}
-	return writeStatus(a.stdout, st, *asJSON, a.now())
+	return st, nil
 }
 
 // writeStatus prints st as JSON (the struct's own field names) or as a report.

@@ -3,15 +3,22 @@
 //
 // It owns the wiring of the real dependencies into activities.Activities: the PostgreSQL store
 // (internal/store), and a mailer, SendGrid (internal/email/sendgrid) when SENDGRID_API_KEY is set,
-// else the local outbox (internal/email/outbox) that `starter outbox` lists.
+// else the local outbox (internal/email/outbox) that `starter outbox` lists; and the link signer
+// (internal/links) every email's links come from.
+//
+// Next to the Temporal worker it serves HTTP on HTTP_ADDR (internal/web): the pages the emails
+// link to (/u/ one-click unsubscribe, /p/ preferences, /i/ "yes, I'm interested"), GET /healthz,
+// and the routes of routes() (the SendGrid Event Webhook). PUBLIC_BASE_URL is where customers
+// reach those pages; LINK_SECRET signs the links and is required even with HTTP_ADDR=off, because
+// every email carries links; workers sharing a database must share it.
 //
 // Contract:
 //   - It reads the same environment as the starter (internal/config) and refuses to start when the
 //     configuration is wrong, PostgreSQL or Temporal cannot be reached, or the database has no
 //     schema yet; it does not migrate: `starter setup` does, once.
-//   - It logs JSON to stderr and never logs the SendGrid key.
-//   - On SIGINT or SIGTERM it stops polling and gives activities in flight a few seconds to
-//     finish; an activity cut short is retried by Temporal and, through the send log, never sends
-//     an email twice.
+//   - It logs JSON to stderr and never logs the SendGrid key or the link secret.
+//   - On SIGINT or SIGTERM it stops polling and serving, and gives activities and HTTP requests in
+//     flight a few seconds to finish; an activity cut short is retried by Temporal and, through
+//     the send log, never sends an email twice.
 //   - Exit status: 0 after a clean stop or --help, 2 for an unknown argument, 1 for any failure.
 package main

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,21 +19,33 @@ import (
 	"go.temporal.io/sdk/client"
 	temporallog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/config"
 	"github.com/tailorhq/tailor/internal/email/outbox"
 	"github.com/tailorhq/tailor/internal/email/sendgrid"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/lifecycleclient"
+	"github.com/tailorhq/tailor/internal/links"
+	"github.com/tailorhq/tailor/internal/sendgridwebhook"
 	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/internal/web"
 	"github.com/tailorhq/tailor/workflows"
 )
 
 const (
 	// connectTimeout bounds connecting to PostgreSQL and Temporal at start.
 	connectTimeout = 30 * time.Second
-	// stopTimeout is how long activities in flight may finish after SIGINT/SIGTERM.
+	// stopTimeout is how long activities in flight, and HTTP requests in flight, may finish after
+	// SIGINT/SIGTERM.
 	stopTimeout = 10 * time.Second
+	// readHeaderTimeout bounds a slow client's request headers; the pages answer within
+	// writeTimeout, which covers waiting for the workflow's answer to "yes, I'm interested".
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 2 * time.Minute
 )
 
 // environment lists the variables the worker reads, for --help.
@@ -43,8 +57,13 @@ var environment = [][2]string{
 	{"SENDGRID_BASE_URL", "SendGrid API base URL (default " + config.DefaultSendGridBaseURL + ")"},
 	{"MAIL_FROM", "sender address (default " + config.DefaultMailFrom + ")"},
 	{"OUTBOX_DIR", "folder for the local outbox's .html/.txt files (default " + config.DefaultOutboxDir + ")"},
-	{"UNSUBSCRIBE_URL", "base of the unsubscribe link; the customer id is appended (default " + config.DefaultUnsubscribeURL + ")"},
-	{"LIFECYCLE_CONFIG", "YAML contact policy: min_gap, restock_window, season_fallback (defaults 7d, 60d, 90d)"},
+	{"HTTP_ADDR", "where the pages the emails link to are served (default " + config.DefaultHTTPAddr + "; " + config.HTTPOff + ": serve none)"},
+	{"PUBLIC_BASE_URL", "the address customers reach those pages at; every link starts with it (default " + config.DefaultPublicBaseURL + ")"},
+	{"LINK_SECRET", "required, at least 32 bytes: signs the links in every email (make one with `openssl rand -hex 32`)"},
+	{"LINK_TTL", "how long a link works (default 60d)"},
+	{"SENDGRID_WEBHOOK_PUBLIC_KEY", "the Signed Event Webhook verification key from SendGrid (base64); serves POST /webhooks/sendgrid (default: off)"},
+	{"SENDGRID_WEBHOOK_TOLERANCE", "how old a signed webhook delivery may be before it counts as a replay (default 10m)"},
+	{"LIFECYCLE_CONFIG", "YAML contact policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window"},
 }
 
 func main() {
@@ -69,21 +88,69 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	cfg, err := config.FromEnv(getenv)
+	httpCfg, httpErr := config.HTTPFromEnv(getenv)
+	webhookCfg, webhookErr := config.WebhookFromEnv(getenv)
+	if err := errors.Join(err, httpErr, webhookErr, requireLinkSecret(httpCfg)); err != nil {
+		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
+		return 1
+	}
+	signer, err := links.New(httpCfg.LinkSecret, httpCfg.PublicBaseURL, httpCfg.LinkTTL, nil)
 	if err != nil {
 		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
 		return 1
 	}
-	deps, err := connect(ctx, cfg, logger)
+	deps, err := connect(ctx, cfg, signer, logger)
 	if err != nil {
 		logger.Error("worker cannot start", "error", err.Error())
 		return 1
 	}
 	defer deps.close()
-	if err := run(ctx, deps.temporal, deps.activities, logger); err != nil {
+	var ln net.Listener
+	if httpCfg.Enabled() {
+		if ln, err = net.Listen("tcp", httpCfg.Addr); err != nil {
+			logger.Error("worker cannot start", "error", fmt.Sprintf(
+				"cannot listen on HTTP_ADDR %s: is another process using it? Choose another address, or HTTP_ADDR=%s: %v",
+				httpCfg.Addr, config.HTTPOff, err))
+			return 1
+		}
+	}
+	lc := lifecycleclient.New(deps.temporal)
+	handler := web.New(web.Deps{
+		Links:     signer,
+		Customers: deps.store,
+		Lifecycle: lc,
+		Logger:    logger.With("component", "http"),
+		Routes:    routes(deps, lc, webhookCfg, logger),
+	})
+	if err := run(ctx, deps.temporal, deps.activities, ln, handler, httpCfg.PublicBaseURL, logger); err != nil {
 		logger.Error("worker stopped", "error", err.Error())
 		return 1
 	}
 	return 0
+}
+
+// requireLinkSecret: every email carries signed links, so the worker needs LINK_SECRET even when
+// another process serves the pages (HTTP_ADDR=off).
+func requireLinkSecret(c config.HTTPConfig) error {
+	if len(c.LinkSecret) == 0 && !c.Enabled() {
+		return errors.New("LINK_SECRET is not set: every email carries links signed with it, even when another process serves the pages; make one with `openssl rand -hex 32` and give every worker the same")
+	}
+	return nil
+}
+
+// routes are the handlers served next to the customers' pages, by http.ServeMux pattern, e.g.
+// the SendGrid Event Webhook at "POST /webhooks/sendgrid".
+func routes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, logger *slog.Logger) map[string]http.Handler {
+	if !webhook.Enabled() {
+		logger.Info("no SENDGRID_WEBHOOK_PUBLIC_KEY: the SendGrid Event Webhook endpoint is off")
+		return nil
+	}
+	return map[string]http.Handler{
+		"POST /webhooks/sendgrid": sendgridwebhook.New(
+			sendgridwebhook.Config{PublicKey: webhook.PublicKey, Tolerance: webhook.Tolerance},
+			sendgridwebhook.Deps{Events: d.store, Lifecycle: lc, Logger: logger.With("component", "sendgrid-webhook")},
+		),
+	}
 }
 
 func printUsage(w io.Writer) {
@@ -113,7 +180,7 @@ func (d *dependencies) close() {
 }
 
 // connect opens the store, checks its schema, picks the mailer and dials Temporal.
-func connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (*dependencies, error) {
+func connect(ctx context.Context, cfg config.Config, signer *links.Signer, logger *slog.Logger) (*dependencies, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	d := &dependencies{}
@@ -153,10 +220,10 @@ func connect(ctx context.Context, cfg config.Config, logger *slog.Logger) (*depe
 		logger.Info("no SENDGRID_API_KEY: emails go to the local outbox in " + dir + " and `starter outbox`")
 	}
 	d.activities = &activities.Activities{
-		Store:          st,
-		Mailer:         mailer,
-		Policy:         cfg.Policy,
-		UnsubscribeURL: cfg.UnsubscribeURL,
+		Store:  st,
+		Mailer: mailer,
+		Policy: cfg.Policy,
+		Links:  signer,
 	}
 
 	c, err := client.DialContext(ctx, client.Options{
@@ -196,8 +263,46 @@ func checkSchema(ctx context.Context, st *store.Store) error {
 	}
 }
 
-// run polls the task queue until ctx is done or the worker fails for good.
-func run(ctx context.Context, c client.Client, acts *activities.Activities, logger *slog.Logger) error {
+// run polls the task queue and, when ln is not nil, serves handler on it, until ctx is done or
+// either fails for good; then it stops both.
+func run(ctx context.Context, c client.Client, acts *activities.Activities, ln net.Listener, handler http.Handler, publicURL string, logger *slog.Logger) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return runWorker(ctx, c, acts, logger) })
+	if ln != nil {
+		g.Go(func() error { return serveHTTP(ctx, ln, handler, publicURL, logger) })
+	}
+	return g.Wait()
+}
+
+// serveHTTP serves handler on ln until ctx is done, then lets requests in flight finish.
+func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler, publicURL string, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("serving HTTP", "addr", ln.Addr().String(), "public_base_url", publicURL)
+	select {
+	case err := <-served: // Serve failed before anyone asked it to stop
+		return fmt.Errorf("serve HTTP on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("stop HTTP on %s: %w", ln.Addr(), err)
+	}
+	logger.Info("HTTP stopped")
+	return nil
+}
+
+// runWorker polls the task queue until ctx is done or the worker fails for good.
+func runWorker(ctx context.Context, c client.Client, acts *activities.Activities, logger *slog.Logger) error {
 	fatal := make(chan error, 1)
 	w := worker.New(c, workflows.TaskQueue, worker.Options{
 		WorkerStopTimeout: stopTimeout,

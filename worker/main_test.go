@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestArguments(t *testing.T) {
@@ -18,7 +24,7 @@ func TestArguments(t *testing.T) {
 		noStderr bool
 	}{
 		{args: []string{"--help"}, code: 0, noStderr: true,
-			stdout: []string{"usage: worker", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL", "SENDGRID_API_KEY", "SENDGRID_BASE_URL", "MAIL_FROM", "LIFECYCLE_CONFIG", "starter setup"}},
+			stdout: []string{"usage: worker", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL", "SENDGRID_API_KEY", "SENDGRID_BASE_URL", "MAIL_FROM", "LIFECYCLE_CONFIG", "HTTP_ADDR", "PUBLIC_BASE_URL", "LINK_SECRET", "LINK_TTL", "starter setup"}},
 		{args: []string{"-h"}, code: 0, noStderr: true, stdout: []string{"usage: worker"}},
 		{args: []string{"--queue", "x"}, code: 2, stderr: []string{`unexpected argument "--queue"`, "worker --help"}},
 	}
@@ -47,4 +53,74 @@ func TestBadConfigurationIsReportedWithoutConnecting(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut.String(), "MAIL_FROM")
 	assert.NotContains(t, errOut.String(), "SG.secret-key", "the SendGrid key must never be logged")
+}
+
+func TestLinkSecretProblemsAreReportedWithoutConnecting(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"missing with HTTP on", map[string]string{}, []string{"LINK_SECRET is not set", "openssl rand -hex 32"}},
+		{"missing with HTTP off", map[string]string{"HTTP_ADDR": "off"}, []string{"LINK_SECRET is not set", "every email carries links"}},
+		{"too short, with other problems", map[string]string{"LINK_SECRET": "hunter2-hunter2", "MAIL_FROM": "nope"}, []string{"LINK_SECRET is 15 bytes", "MAIL_FROM"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := start(context.Background(), nil, &out, &errOut, func(k string) string { return tc.env[k] })
+			assert.Equal(t, 1, code, "env %v", tc.env)
+			for _, want := range tc.want {
+				assert.Contains(t, errOut.String(), want, "env %v", tc.env)
+			}
+			if s := tc.env["LINK_SECRET"]; s != "" {
+				assert.NotContains(t, errOut.String(), s, "the link secret must never be logged")
+			}
+		})
+	}
+}
+
+func TestServeHTTPStopsGracefullyWithItsContext(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	entered, release := make(chan struct{}), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, _ *http.Request) {
+		close(entered)
+		<-release
+		_, _ = io.WriteString(w, "finished")
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveHTTP(ctx, ln, mux, "http://localhost", slog.New(slog.DiscardHandler)) }()
+
+	url := "http://" + ln.Addr().String() + "/slow"
+	answered := make(chan string, 1)
+	go func() {
+		resp, err := http.Get(url)
+		if err != nil {
+			answered <- "error: " + err.Error()
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		answered <- string(body)
+	}()
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request never reached the handler")
+	}
+
+	cancel()
+	// A negative check needs a window: Shutdown must wait for the request in flight.
+	select {
+	case err := <-done:
+		t.Fatalf("serveHTTP returned (%v) while a request was in flight", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	assert.Equal(t, "finished", <-answered, "the request in flight is answered")
+	require.NoError(t, <-done)
+	_, err = http.Get(url)
+	assert.Error(t, err, "no longer serving after the context ends")
 }

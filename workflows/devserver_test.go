@@ -28,7 +28,7 @@ func TestSignalsSurviveContinueAsNewOnARealServer(t *testing.T) {
 
 	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: policy, UnsubscribeURL: "https://shop.example/u/"})
+	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: policy, Links: testLinks(t)})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -44,10 +45,14 @@ type lifecycleRun struct {
 	upserted Stage
 	handled  int // events handled in this run, for continue-as-new
 	canAfter int
+	loc      *time.Location // the customer's time zone, for quiet hours
+	// wake lets a handler that queued a follow-up (an accepted offer's confirmation) reach the main loop.
+	wake workflow.Channel
 }
 
 // signalNames is the fixed order in which signal channels are drained.
-var signalNames = []string{SignalPurchase, SignalRestock, SignalSale, SignalSeason, SignalUnsubscribe}
+var signalNames = []string{SignalPurchase, SignalRestock, SignalSale, SignalSeason, SignalUnsubscribe,
+	SignalConsent, SignalPreferences, SignalSuppress}
 
 func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, error) {
 	if in.CustomerID == "" {
@@ -69,9 +74,28 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 		return nil, fmt.Errorf("register status query: %w", err)
 	}
 
+	l.wake = workflow.NewBufferedChannel(ctx, 1)
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateInterested, l.onInterested,
+		workflow.UpdateHandlerOptions{Validator: l.validateInterested}); err != nil {
+		return nil, fmt.Errorf("register %s update: %w", UpdateInterested, err)
+	}
+
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
 	if err := workflow.ExecuteLocalActivity(lctx, a.LoadPolicy).Get(ctx, &l.policy); err != nil {
 		return nil, fmt.Errorf("load policy: %w", err)
+	}
+	// Runs recorded before quiet hours existed did not load the customer's time zone.
+	if workflow.GetVersion(ctx, "load-contact", workflow.DefaultVersion, 1) == 1 {
+		var contact activities.Contact
+		if err := workflow.ExecuteLocalActivity(lctx, a.LoadContact, l.state.CustomerID).Get(ctx, &contact); err == nil {
+			l.state.Timezone = contact.Timezone
+		} else {
+			l.state.decide(Decision{At: workflow.Now(ctx), Outcome: OutcomeFailed, Reason: "load contact, quiet hours fall back to UTC: " + err.Error()})
+		}
+	}
+	l.loc = time.UTC
+	if loc, err := lifecycle.LoadLocation(l.state.Timezone); err == nil {
+		l.loc = loc
 	}
 	l.upsertStage(ctx)
 	return l, nil
@@ -83,7 +107,7 @@ func (l *lifecycleRun) run(ctx workflow.Context) error {
 			return l.continueAsNew(ctx)
 		}
 
-		next, readyAt, hasNext := l.state.next(l.policy.MinGap)
+		next, readyAt, hasNext := l.state.next(l.policy, l.loc)
 		if hasNext && !readyAt.After(workflow.Now(ctx)) {
 			// Due now: events that already arrived go first, as they may change what is due.
 			if l.drain(ctx) {
@@ -101,6 +125,7 @@ func (l *lifecycleRun) run(ctx workflow.Context) error {
 		}
 		// Cancelling the workflow (an operator's decision) ends it; pending follow-ups go with it.
 		selector.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {})
+		selector.AddReceive(l.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 		timerCtx, cancelTimer := workflow.WithCancel(ctx)
 		if hasNext {
 			selector.AddFuture(workflow.NewTimer(timerCtx, readyAt.Sub(workflow.Now(ctx))), func(workflow.Future) {})
@@ -167,6 +192,18 @@ func (l *lifecycleRun) receive(ctx workflow.Context, name string, c workflow.Rec
 		var sig UnsubscribeSignal
 		c.Receive(ctx, &sig)
 		l.onUnsubscribe(ctx, sig)
+	case SignalConsent:
+		var sig ConsentSignal
+		c.Receive(ctx, &sig)
+		l.onConsent(ctx, sig)
+	case SignalPreferences:
+		var sig PreferencesSignal
+		c.Receive(ctx, &sig)
+		l.onPreferences(ctx, sig)
+	case SignalSuppress:
+		var sig SuppressSignal
+		c.Receive(ctx, &sig)
+		l.onSuppress(ctx, sig)
 	}
 	l.upsertStage(ctx)
 }
@@ -210,9 +247,6 @@ func (l *lifecycleRun) onPurchase(ctx workflow.Context, sig PurchaseSignal) {
 	if wanted != "" && wanted != lifecycle.Normalize(p.Color) {
 		s.Wishes = append(s.Wishes, lifecycle.Wish{ID: sig.PurchaseID, Product: p.Product, Name: p.Name, Color: wanted, Size: p.Size, CreatedAt: at})
 	}
-	if s.Stage == StageUnsubscribed {
-		return
-	}
 	// One season fallback at a time, counted from the latest purchase.
 	for _, f := range s.Pending {
 		if f.Kind == lifecycle.KindSeason && f.Fallback {
@@ -237,10 +271,6 @@ func (l *lifecycleRun) onRestock(ctx workflow.Context, sig RestockSignal) {
 			continue
 		}
 		matched = true
-		if s.Stage == StageUnsubscribed {
-			s.decide(Decision{At: now, Kind: lifecycle.KindRestock, Outcome: OutcomeIgnored, Reason: "unsubscribed"})
-			continue
-		}
 		product := sig.Product
 		l.schedule(now, lifecycle.FollowUp{
 			Key:       lifecycle.SendKey(s.CustomerID, lifecycle.KindRestock, w.ID),
@@ -261,8 +291,6 @@ func (l *lifecycleRun) onSale(ctx workflow.Context, sig SaleSignal) {
 	s, now := l.state, workflow.Now(ctx)
 	category := lifecycle.Normalize(sig.Category)
 	switch {
-	case s.Stage == StageUnsubscribed:
-		s.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: "unsubscribed"})
 	case !sig.Until.IsZero() && !now.Before(sig.Until):
 		s.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("sale %s already ended at %s", sig.SaleID, sig.Until.Format(time.RFC3339))})
 	default:
@@ -280,10 +308,6 @@ func (l *lifecycleRun) onSale(ctx workflow.Context, sig SaleSignal) {
 
 func (l *lifecycleRun) onSeason(ctx workflow.Context, sig SeasonSignal) {
 	s, now := l.state, workflow.Now(ctx)
-	if s.Stage == StageUnsubscribed {
-		s.decide(Decision{At: now, Kind: lifecycle.KindSeason, Outcome: OutcomeIgnored, Reason: "unsubscribed"})
-		return
-	}
 	for _, f := range s.Pending {
 		if f.Kind == lifecycle.KindSeason && f.Fallback {
 			l.drop(now, f, fmt.Sprintf("season campaign %q came before the fallback", sig.Collection))
@@ -298,16 +322,124 @@ func (l *lifecycleRun) onSeason(ctx workflow.Context, sig SeasonSignal) {
 }
 
 func (l *lifecycleRun) onUnsubscribe(ctx workflow.Context, sig UnsubscribeSignal) {
-	s, now := l.state, workflow.Now(ctx)
 	reason := "unsubscribed"
 	if sig.Reason != "" {
 		reason += ": " + sig.Reason
 	}
-	for _, f := range slices.Clone(s.Pending) {
-		l.drop(now, f, reason)
+	l.withdrawConsent(ctx, "unsubscribe", reason)
+}
+
+func (l *lifecycleRun) onConsent(ctx workflow.Context, sig ConsentSignal) {
+	s, now := l.state, workflow.Now(ctx)
+	s.ConsentSource, s.ConsentAt = sig.Source, eventTime(ctx, sig.At)
+	if !sig.Granted {
+		l.withdrawConsent(ctx, sig.Source, "marketing consent withdrawn ("+sig.Source+")")
+		return
 	}
-	s.Stage = StageUnsubscribed
+	if s.Stage == StageUnsubscribed {
+		s.Stage = s.stageAfterConsent()
+	}
+	s.decide(Decision{At: now, Outcome: OutcomeScheduled, Reason: "marketing consent granted (" + sig.Source + "); later events may be followed up again"})
+}
+
+// withdrawConsent stops every pending marketing follow-up at once.
+func (l *lifecycleRun) withdrawConsent(ctx workflow.Context, source, reason string) {
+	s, now := l.state, workflow.Now(ctx)
+	s.ConsentSource, s.ConsentAt = source, now
+	l.dropMarketing(now, reason)
+	if s.Stage != StageSuppressed {
+		s.Stage = StageUnsubscribed
+	}
 	s.decide(Decision{At: now, Outcome: OutcomeDropped, Reason: reason + "; all follow-ups stopped"})
+}
+
+func (l *lifecycleRun) onSuppress(ctx workflow.Context, sig SuppressSignal) {
+	s, now := l.state, workflow.Now(ctx)
+	if s.Stage == StageSuppressed {
+		return // the provider may report the same address more than once
+	}
+	reason := fmt.Sprintf("the mail provider reported %s for the address", sig.Event)
+	l.dropMarketing(now, reason)
+	s.Stage = StageSuppressed
+	s.decide(Decision{At: now, Outcome: OutcomeDropped, Reason: reason + "; marketing stopped"})
+}
+
+func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal) {
+	s, now := l.state, workflow.Now(ctx)
+	prefs := lifecycle.Preferences{}.Merge(sig.Preferences) // normalized, sorted
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 24 * time.Hour,
+		RetryPolicy:            &temporal.RetryPolicy{MaximumInterval: 5 * time.Minute},
+	})
+	if err := workflow.ExecuteActivity(actx, a.SavePreferences, activities.SavePreferencesInput{
+		CustomerID: s.CustomerID, Preferences: prefs,
+	}).Get(ctx, nil); err != nil {
+		s.decide(Decision{At: now, Outcome: OutcomeFailed, Reason: "save the customer's preferences: " + err.Error()})
+		return
+	}
+	s.Preferences, s.Paused = prefs, sig.Paused
+	s.Kinds = nil
+	for _, k := range lifecycle.MarketingKinds {
+		if slices.Contains(sig.Kinds, k) {
+			s.Kinds = append(s.Kinds, k)
+		}
+	}
+	if len(s.Kinds) == len(lifecycle.MarketingKinds) {
+		s.Kinds = nil // all
+	}
+	for _, f := range slices.Clone(s.Pending) {
+		if reason := s.unwanted(f); reason != "" {
+			l.drop(now, f, reason)
+		}
+	}
+	s.decide(Decision{At: now, Outcome: OutcomeScheduled, Reason: fmt.Sprintf(
+		"preferences edited by the customer: colours %v, sizes %v, categories %v, kinds %v, paused %t",
+		prefs.Colors, prefs.Sizes, prefs.Categories, s.Kinds, s.Paused)})
+}
+
+func (l *lifecycleRun) dropMarketing(now time.Time, reason string) {
+	for _, f := range slices.Clone(l.state.Pending) {
+		if !f.Kind.Transactional() {
+			l.drop(now, f, reason)
+		}
+	}
+}
+
+func (l *lifecycleRun) validateInterested(req InterestedRequest) error {
+	if !slices.ContainsFunc(l.state.Emails, func(e SentEmail) bool { return e.Key == req.OfferKey && !e.Kind.Transactional() }) {
+		return fmt.Errorf("no offer %q was sent to customer %s", req.OfferKey, l.state.CustomerID)
+	}
+	return nil
+}
+
+// onInterested records "yes, I'm interested": the goal of that offer is reached, so no more offers
+// of its kind for the same product go out, and a transactional confirmation is queued.
+func (l *lifecycleRun) onInterested(ctx workflow.Context, req InterestedRequest) (InterestedResult, error) {
+	s, now := l.state, workflow.Now(ctx)
+	i := slices.IndexFunc(s.Emails, func(e SentEmail) bool { return e.Key == req.OfferKey })
+	offer := s.Emails[i]
+	if slices.Contains(s.Accepted, req.OfferKey) {
+		return InterestedResult{Accepted: true, AlreadyAccepted: true, Message: "You already told us you are interested in “" + offer.Subject + "”. We will be in touch."}, nil
+	}
+	s.Accepted = appendBounded(s.Accepted, req.OfferKey, maxDoneKeys)
+	if offer.Goal != "" && !slices.Contains(s.Goals, offer.Goal) {
+		s.Goals = append(s.Goals, offer.Goal)
+	}
+	s.decide(Decision{At: now, Kind: offer.Kind, Key: offer.Key, Outcome: OutcomeSent, Reason: "the customer said yes to “" + offer.Subject + "”"})
+	for _, f := range slices.Clone(s.Pending) {
+		if reason := s.unwanted(f); reason != "" {
+			l.drop(now, f, reason)
+		}
+	}
+	l.schedule(now, lifecycle.FollowUp{
+		Key:   lifecycle.SendKey(s.CustomerID, lifecycle.KindConfirmation, req.OfferKey),
+		Kind:  lifecycle.KindConfirmation,
+		Due:   now,
+		Offer: offer.Subject,
+	}, "confirmation of the accepted offer “"+offer.Subject+"”")
+	l.wake.SendAsync(struct{}{})
+	return InterestedResult{Accepted: true, Message: "Thank you! We noted your interest in “" + offer.Subject + "” and will be in touch shortly."}, nil
 }
 
 // schedule queues f unless a follow-up with the same key is queued or done (duplicate events).
@@ -317,11 +449,16 @@ func (l *lifecycleRun) schedule(now time.Time, f lifecycle.FollowUp, why string)
 		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeIgnored, Reason: "duplicate: already scheduled or handled"})
 		return
 	}
+	if reason := s.unwanted(f); reason != "" {
+		s.markDone(f.Key)
+		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: why + "; " + reason})
+		return
+	}
 	s.Pending = append(s.Pending, f)
-	ready := s.readyAt(f, l.policy.MinGap)
+	ready := s.readyAt(f, l.policy, l.loc)
 	if ready.After(f.Due) && !ready.Before(now) {
 		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready,
-			Reason: fmt.Sprintf("%s; min_gap %s since the last email at %s", why, formatDuration(l.policy.MinGap), s.LastSentAt.Format(time.RFC3339))})
+			Reason: why + "; " + l.deferralReason(f, ready)})
 		return
 	}
 	s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeScheduled, Until: ready, Reason: why})
@@ -343,8 +480,8 @@ func (l *lifecycleRun) expireWishes(now time.Time) {
 func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) {
 	s, now := l.state, workflow.Now(ctx)
 	if !f.ExpiresAt.IsZero() && now.After(f.ExpiresAt) {
-		l.drop(now, f, fmt.Sprintf("offer expired at %s while waiting for min_gap after the email of %s",
-			f.ExpiresAt.Format(time.RFC3339), s.LastSentAt.Format(time.RFC3339)))
+		l.drop(now, f, fmt.Sprintf("offer expired at %s while waiting for the contact policy (%s)",
+			f.ExpiresAt.Format(time.RFC3339), l.deferralReason(f, now)))
 		return
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -368,12 +505,14 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 	case !res.Sent:
 		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: res.SkipReason})
 	default:
-		s.Emails = appendBounded(s.Emails, SentEmail{Kind: f.Kind, Key: f.Key, Subject: res.Subject, MessageID: res.MessageID, SentAt: now}, maxEmails)
-		s.LastSentAt = now
+		s.Emails = appendBounded(s.Emails, SentEmail{Kind: f.Kind, Key: f.Key, Subject: res.Subject, MessageID: res.MessageID, SentAt: now, Goal: goalOf(f)}, maxEmails)
+		if !f.Kind.Transactional() {
+			s.LastSentAt = now
+		}
 		if f.Kind == lifecycle.KindRestock {
 			s.Wishes = slices.DeleteFunc(s.Wishes, func(w lifecycle.Wish) bool { return w.ID == f.WishID })
 		}
-		if s.Stage != StageUnsubscribed {
+		if s.Stage == StageNew || s.Stage == StagePurchased {
 			s.Stage = StageFollowedUp
 		}
 		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSent, Reason: res.Subject})
@@ -382,15 +521,39 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 	l.upsertStage(ctx)
 }
 
-// recordDeferrals notes, after an email went out, which queued follow-ups now wait for min_gap.
+// recordDeferrals notes, after an email went out, which queued follow-ups now wait because of it.
 func (l *lifecycleRun) recordDeferrals(now time.Time) {
 	s := l.state
 	for _, f := range s.Pending {
-		if ready := s.readyAt(f, l.policy.MinGap); ready.After(f.Due) {
+		if ready := s.readyAt(f, l.policy, l.loc); ready.After(f.Due) && ready.After(now) {
 			s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready,
-				Reason: fmt.Sprintf("min_gap %s since the email just sent", formatDuration(l.policy.MinGap))})
+				Reason: l.deferralReason(f, ready)})
 		}
 	}
+}
+
+// deferralReason names the rules of the contact policy that hold f until ready.
+func (l *lifecycleRun) deferralReason(f lifecycle.FollowUp, ready time.Time) string {
+	s, p := l.state, l.policy
+	var why []string
+	if !s.LastSentAt.IsZero() && s.LastSentAt.Add(p.MinGap).After(f.Due) {
+		why = append(why, fmt.Sprintf("min_gap %s since the last email at %s", formatDuration(p.MinGap), s.LastSentAt.Format(time.RFC3339)))
+	}
+	gapOK := f.Due
+	if !s.LastSentAt.IsZero() && s.LastSentAt.Add(p.MinGap).After(gapOK) {
+		gapOK = s.LastSentAt.Add(p.MinGap)
+	}
+	if capped := s.afterCap(gapOK, p); capped.After(gapOK) {
+		why = append(why, fmt.Sprintf("max_per_window %d per %s", p.MaxPerWindow, formatDuration(p.CapWindow)))
+		gapOK = capped
+	}
+	if quiet := p.QuietHours.NextAllowed(gapOK, l.loc); quiet.After(gapOK) {
+		why = append(why, fmt.Sprintf("quiet hours %s in %s", p.QuietHours, l.loc))
+	}
+	if len(why) == 0 {
+		return "contact policy"
+	}
+	return strings.Join(why, "; ")
 }
 
 // upsertStage mirrors the stage into the search attributes when it changed. The attributes must be

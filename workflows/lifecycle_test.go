@@ -19,6 +19,7 @@ import (
 
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
 	"github.com/tailorhq/tailor/workflows"
@@ -91,9 +92,17 @@ func newHarnessAt(t *testing.T, st *store.Store, policy lifecycle.Policy, start 
 	h := &harness{t: t, env: env, store: st, mailer: &recordingMailer{}}
 	env.RegisterWorkflow(workflows.CustomerLifecycle)
 	env.RegisterActivity(&activities.Activities{
-		Store: st, Mailer: h.mailer, Policy: policy, UnsubscribeURL: "https://shop.example/unsubscribe/",
+		Store: st, Mailer: h.mailer, Policy: policy, Links: testLinks(t),
 	})
 	return h
+}
+
+// testLinks signs links like production, with a test secret.
+func testLinks(t testing.TB) *links.Signer {
+	t.Helper()
+	signer, err := links.New([]byte("test-secret-test-secret-test-secret!"), "https://shop.example", 0, nil)
+	require.NoError(t, err)
+	return signer
 }
 
 func newStore(t *testing.T) *store.Store {
@@ -192,7 +201,9 @@ func TestTailorStory(t *testing.T) {
 	require.Equal(t, "Now in stock in grey: Classic trousers", restock.Subject)
 	require.Contains(t, restock.Text, "Dear David Sable")
 	require.Contains(t, restock.Text, "your favourite grey. Classic trousers, size 50, for €89.00")
-	require.Contains(t, restock.HTML, "https://shop.example/unsubscribe/david")
+	require.Contains(t, restock.HTML, "https://shop.example/u/")
+	require.Equal(t, "List-Unsubscribe=One-Click", restock.Headers["List-Unsubscribe-Post"])
+	require.True(t, strings.HasPrefix(restock.Headers["List-Unsubscribe"], "<https://shop.example/u/"), "List-Unsubscribe %q", restock.Headers["List-Unsubscribe"])
 	require.Equal(t, "customer/david/restock/p1", restock.Key)
 
 	require.Equal(t, "Sale: 20% off trousers in your size", sale.Subject)

@@ -72,3 +72,51 @@ type SeasonSignal struct {
 type UnsubscribeSignal struct {
 	Reason string
 }
+
+// Contact-policy messages: the customer's voice reaching the workflow.
+const (
+	// SignalConsent grants or withdraws marketing consent (import, preference page, support desk).
+	SignalConsent = "consent"
+	// SignalPreferences replaces what the shop knows, as the customer edited it on the preference page.
+	SignalPreferences = "preferences"
+	// SignalSuppress stops marketing to an address the provider reported as bouncing, dropped,
+	// marked as spam or unsubscribed (SendGrid Event Webhook).
+	SignalSuppress = "suppress"
+	// UpdateInterested records "yes, I'm interested" in an offer; the caller gets an InterestedResult.
+	UpdateInterested = "interested"
+)
+
+// ConsentSignal: marketing consent granted or withdrawn, with where it came from.
+type ConsentSignal struct {
+	Granted bool
+	Source  string    // e.g. import, preference-page, starter
+	At      time.Time // optional
+}
+
+// PreferencesSignal: the customer's own edit of what the shop knows and wants.
+type PreferencesSignal struct {
+	Preferences lifecycle.Preferences
+	// Kinds are the follow-up kinds the customer still wants; empty means all.
+	Kinds []lifecycle.Kind
+	// Paused stops all marketing mail until the customer resumes it.
+	Paused bool
+}
+
+// SuppressSignal: the mail provider reported the address as undeliverable or unwanted.
+type SuppressSignal struct {
+	Event string // bounce, dropped, spamreport, unsubscribe
+	At    time.Time
+}
+
+// InterestedRequest: the customer clicked "yes, I'm interested" under the email with OfferKey.
+type InterestedRequest struct {
+	OfferKey string // the send key of the offer email
+}
+
+// InterestedResult answers the interest page.
+type InterestedResult struct {
+	Accepted bool
+	// AlreadyAccepted is true when the same offer was accepted before; nothing new happens.
+	AlreadyAccepted bool
+	Message         string
+}

@@ -54,7 +54,7 @@ func recordTailorStory(t *testing.T, path string) {
 	policy := lifecycle.Policy{MinGap: 2 * time.Second, RestockWindow: time.Minute, SeasonFallback: 6 * time.Second}
 	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: policy, UnsubscribeURL: "https://shop.example/u/"})
+	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: policy, Links: testLinks(t)})
 	require.NoError(t, w.Start())
 	defer w.Stop()
 

@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
@@ -14,7 +16,8 @@ const (
 	StageNew          Stage = "new"          // known, nothing bought yet
 	StagePurchased    Stage = "purchased"    // bought; follow-ups ahead
 	StageFollowedUp   Stage = "followed-up"  // at least one follow-up sent
-	StageUnsubscribed Stage = "unsubscribed" // no marketing any more
+	StageUnsubscribed Stage = "unsubscribed" // withdrew marketing consent
+	StageSuppressed   Stage = "suppressed"   // the mail provider reported the address as undeliverable or unwanted
 )
 
 // Outcome of a decision about a follow-up or an event.
@@ -37,6 +40,7 @@ type SentEmail struct {
 	Subject   string         `json:"subject"`
 	MessageID string         `json:"message_id"`
 	SentAt    time.Time      `json:"sent_at"`
+	Goal      string         `json:"goal,omitempty"` // what accepting this offer reaches, e.g. sale:trousers
 }
 
 // Decision records what the workflow decided and why, for the status query.
@@ -83,6 +87,15 @@ type State struct {
 	// DoneKeys are follow-up keys that were sent, dropped, skipped or failed: a duplicate event
 	// with one of these keys is ignored. The send log in Postgres guards beyond this bound.
 	DoneKeys []string `json:"done_keys"`
+
+	// The customer's voice.
+	Timezone      string           `json:"timezone,omitempty"` // IANA; quiet hours are in this zone
+	ConsentSource string           `json:"consent_source,omitempty"`
+	ConsentAt     time.Time        `json:"consent_at,omitzero"`
+	Paused        bool             `json:"paused,omitempty"`
+	Kinds         []lifecycle.Kind `json:"kinds,omitempty"`    // follow-up kinds wanted; empty: all
+	Accepted      []string         `json:"accepted,omitempty"` // offer keys the customer said yes to
+	Goals         []string         `json:"goals,omitempty"`    // goals reached: no more offers of these
 }
 
 func newState(customerID string) *State {
@@ -109,27 +122,55 @@ func (s *State) removePending(key string) {
 	s.Pending = slices.DeleteFunc(s.Pending, func(f lifecycle.FollowUp) bool { return f.Key == key })
 }
 
-// readyAt is the earliest time f may be sent: its due time, pushed past min_gap after the last email.
-func (s *State) readyAt(f lifecycle.FollowUp, minGap time.Duration) time.Time {
-	if s.LastSentAt.IsZero() {
+// readyAt is the earliest time f may be sent under the contact policy: a transactional email at
+// once; a marketing one at its due time, pushed past min_gap after the last marketing email, past
+// the frequency cap, and out of the customer's quiet hours.
+func (s *State) readyAt(f lifecycle.FollowUp, p lifecycle.Policy, loc *time.Location) time.Time {
+	if f.Kind.Transactional() {
 		return f.Due
 	}
-	if gapEnd := s.LastSentAt.Add(minGap); gapEnd.After(f.Due) {
-		return gapEnd
+	t := f.Due
+	if !s.LastSentAt.IsZero() {
+		if gapEnd := s.LastSentAt.Add(p.MinGap); gapEnd.After(t) {
+			t = gapEnd
+		}
 	}
-	return f.Due
+	t = s.afterCap(t, p)
+	return p.QuietHours.NextAllowed(t, loc)
+}
+
+// afterCap returns the first time at or after t when fewer than MaxPerWindow marketing emails
+// went out in the CapWindow before it.
+func (s *State) afterCap(t time.Time, p lifecycle.Policy) time.Time {
+	if p.MaxPerWindow <= 0 || p.CapWindow <= 0 {
+		return t
+	}
+	for {
+		var inWindow []time.Time
+		for _, e := range s.Emails {
+			if !e.Kind.Transactional() && e.SentAt.After(t.Add(-p.CapWindow)) && !e.SentAt.After(t) {
+				inWindow = append(inWindow, e.SentAt)
+			}
+		}
+		if len(inWindow) < p.MaxPerWindow {
+			return t
+		}
+		// Wait until enough of them have left the window.
+		t = inWindow[len(inWindow)-p.MaxPerWindow].Add(p.CapWindow)
+	}
 }
 
 // next returns the follow-up to send next and when: the earliest ready one; among those ready at
-// the same time the kind with the higher priority (restock, sale, season), then the earliest due.
-func (s *State) next(minGap time.Duration) (lifecycle.FollowUp, time.Time, bool) {
+// the same time the kind with the higher priority (confirmation, restock, sale, season), then the
+// earliest due.
+func (s *State) next(p lifecycle.Policy, loc *time.Location) (lifecycle.FollowUp, time.Time, bool) {
 	if len(s.Pending) == 0 {
 		return lifecycle.FollowUp{}, time.Time{}, false
 	}
 	best := s.Pending[0]
-	bestAt := s.readyAt(best, minGap)
+	bestAt := s.readyAt(best, p, loc)
 	for _, f := range s.Pending[1:] {
-		at := s.readyAt(f, minGap)
+		at := s.readyAt(f, p, loc)
 		switch {
 		case at.Before(bestAt):
 		case at.Equal(bestAt) && f.Kind.Priority() < best.Kind.Priority():
@@ -140,6 +181,71 @@ func (s *State) next(minGap time.Duration) (lifecycle.FollowUp, time.Time, bool)
 		best, bestAt = f, at
 	}
 	return best, bestAt, true
+}
+
+// marketingBlocked says why no marketing email may go out now, or "" when it may.
+func (s *State) marketingBlocked() string {
+	switch {
+	case s.Stage == StageUnsubscribed:
+		return "unsubscribed"
+	case s.Stage == StageSuppressed:
+		return "address suppressed by the mail provider"
+	case s.Paused:
+		return "the customer paused all mail"
+	}
+	return ""
+}
+
+// unwanted says why the customer does not want f, or "".
+func (s *State) unwanted(f lifecycle.FollowUp) string {
+	if f.Kind.Transactional() {
+		return ""
+	}
+	if reason := s.marketingBlocked(); reason != "" {
+		return reason
+	}
+	if len(s.Kinds) > 0 && !slices.Contains(s.Kinds, f.Kind) {
+		return fmt.Sprintf("the customer chose not to receive %s emails", f.Kind)
+	}
+	if goal := goalOf(f); goal != "" && slices.Contains(s.Goals, goal) {
+		return fmt.Sprintf("goal reached: the customer already said yes to a %s offer for %s", f.Kind, goalSubject(goal))
+	}
+	return ""
+}
+
+// goalOf names what accepting f's offer reaches: the product of a restock, the category of a
+// sale, the collection of a season email.
+func goalOf(f lifecycle.FollowUp) string {
+	switch f.Kind {
+	case lifecycle.KindRestock:
+		if f.Product != nil {
+			return "restock:" + f.Product.Product
+		}
+	case lifecycle.KindSale:
+		return "sale:" + f.Category
+	case lifecycle.KindSeason:
+		return "season:" + f.Collection
+	}
+	return ""
+}
+
+func goalSubject(goal string) string {
+	_, subject, _ := strings.Cut(goal, ":")
+	if subject == "" {
+		return "the newest items"
+	}
+	return subject
+}
+
+// stageAfterConsent is the stage of a customer who may be mailed again.
+func (s *State) stageAfterConsent() Stage {
+	switch {
+	case len(s.Emails) > 0:
+		return StageFollowedUp
+	case len(s.Purchases) > 0:
+		return StagePurchased
+	}
+	return StageNew
 }
 
 func appendBounded[T any](list []T, v T, limit int) []T {

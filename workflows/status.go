@@ -18,6 +18,13 @@ type Status struct {
 	Emails      []SentEmail           `json:"emails"`
 	Decisions   []Decision            `json:"decisions"`
 	Policy      lifecycle.Policy      `json:"policy"`
+	Timezone    string                `json:"timezone,omitempty"`
+	Paused      bool                  `json:"paused,omitempty"`
+	Kinds       []lifecycle.Kind      `json:"kinds,omitempty"` // wanted follow-up kinds; empty: all
+	Goals       []string              `json:"goals,omitempty"` // offers accepted: no more of these
+	// ConsentSource and ConsentAt tell where the last consent change came from.
+	ConsentSource string    `json:"consent_source,omitempty"`
+	ConsentAt     time.Time `json:"consent_at,omitzero"`
 }
 
 // WishStatus is an open wish and when it lapses.
@@ -37,15 +44,21 @@ type PendingStatus struct {
 func (l *lifecycleRun) status(now time.Time) Status {
 	s := l.state
 	st := Status{
-		CustomerID:  s.CustomerID,
-		Stage:       s.Stage,
-		Preferences: s.Preferences,
-		Purchases:   slices.Clone(s.Purchases),
-		Emails:      append([]SentEmail{}, s.Emails...),
-		Decisions:   append([]Decision{}, s.Decisions...),
-		Policy:      l.policy,
-		Wishes:      []WishStatus{},
-		Pending:     []PendingStatus{},
+		CustomerID:    s.CustomerID,
+		Stage:         s.Stage,
+		Preferences:   s.Preferences,
+		Purchases:     slices.Clone(s.Purchases),
+		Emails:        append([]SentEmail{}, s.Emails...),
+		Decisions:     append([]Decision{}, s.Decisions...),
+		Policy:        l.policy,
+		Timezone:      s.Timezone,
+		Paused:        s.Paused,
+		Kinds:         slices.Clone(s.Kinds),
+		Goals:         slices.Clone(s.Goals),
+		ConsentSource: s.ConsentSource,
+		ConsentAt:     s.ConsentAt,
+		Wishes:        []WishStatus{},
+		Pending:       []PendingStatus{},
 	}
 	for _, w := range s.Wishes {
 		if expires := w.CreatedAt.Add(l.policy.RestockWindow); !now.After(expires) {
@@ -53,7 +66,7 @@ func (l *lifecycleRun) status(now time.Time) Status {
 		}
 	}
 	for _, f := range s.Pending {
-		st.Pending = append(st.Pending, PendingStatus{Kind: f.Kind, Key: f.Key, Due: s.readyAt(f, l.policy.MinGap), ExpiresAt: f.ExpiresAt})
+		st.Pending = append(st.Pending, PendingStatus{Kind: f.Kind, Key: f.Key, Due: s.readyAt(f, l.policy, l.loc), ExpiresAt: f.ExpiresAt})
 	}
 	slices.SortStableFunc(st.Pending, func(x, y PendingStatus) int { return x.Due.Compare(y.Due) })
 	return st

@@ -27,7 +27,6 @@ const (
 	DefaultSendGridBaseURL = "https://api.sendgrid.com"
 	DefaultMailFrom        = "Your tailor <tailor@example.com>"
 	DefaultOutboxDir       = "outbox"
-	DefaultUnsubscribeURL  = "http://localhost:8080/unsubscribe/"
 )
 
 // Config is everything the worker and the starter need.
@@ -39,7 +38,6 @@ type Config struct {
 	SendGridBaseURL   string
 	MailFrom          mail.Address
 	OutboxDir         string
-	UnsubscribeURL    string
 	Policy            lifecycle.Policy
 	PolicyFile        string // LIFECYCLE_CONFIG, empty when defaults are used
 }
@@ -59,7 +57,6 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		SendGridAPIKey:    get("SENDGRID_API_KEY", ""),
 		SendGridBaseURL:   get("SENDGRID_BASE_URL", DefaultSendGridBaseURL),
 		OutboxDir:         get("OUTBOX_DIR", DefaultOutboxDir),
-		UnsubscribeURL:    get("UNSUBSCRIBE_URL", DefaultUnsubscribeURL),
 		PolicyFile:        get("LIFECYCLE_CONFIG", ""),
 		Policy:            lifecycle.DefaultPolicy(),
 	}
@@ -86,6 +83,9 @@ type policyFile struct {
 	MinGap         string `yaml:"min_gap"`
 	RestockWindow  string `yaml:"restock_window"`
 	SeasonFallback string `yaml:"season_fallback"`
+	QuietHours     string `yaml:"quiet_hours"`
+	MaxPerWindow   *int   `yaml:"max_per_window"`
+	CapWindow      string `yaml:"cap_window"`
 }
 
 // LoadPolicy reads a lifecycle policy file; settings it leaves out keep lifecycle.DefaultPolicy.
@@ -103,7 +103,7 @@ func ParsePolicy(raw []byte, name string) (lifecycle.Policy, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return lifecycle.Policy{}, fmt.Errorf("%s: %w (known settings: min_gap, restock_window, season_fallback)", name, err)
+		return lifecycle.Policy{}, fmt.Errorf("%s: %w (known settings: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window)", name, err)
 	}
 	p := lifecycle.DefaultPolicy()
 	var problems []error
@@ -115,6 +115,7 @@ func ParsePolicy(raw []byte, name string) (lifecycle.Policy, error) {
 		{"min_gap", f.MinGap, &p.MinGap},
 		{"restock_window", f.RestockWindow, &p.RestockWindow},
 		{"season_fallback", f.SeasonFallback, &p.SeasonFallback},
+		{"cap_window", f.CapWindow, &p.CapWindow},
 	} {
 		if field.value == "" {
 			continue
@@ -125,6 +126,21 @@ func ParsePolicy(raw []byte, name string) (lifecycle.Policy, error) {
 			continue
 		}
 		*field.dst = d
+	}
+	if q, err := lifecycle.ParseQuietHours(f.QuietHours); err != nil {
+		problems = append(problems, fmt.Errorf("%s: quiet_hours: %w", name, err))
+	} else {
+		p.QuietHours = q
+	}
+	if f.MaxPerWindow != nil {
+		if *f.MaxPerWindow < 0 {
+			problems = append(problems, fmt.Errorf("%s: max_per_window: %d is negative", name, *f.MaxPerWindow))
+		} else {
+			p.MaxPerWindow = *f.MaxPerWindow
+		}
+	}
+	if p.MaxPerWindow > 0 && p.CapWindow <= 0 {
+		problems = append(problems, fmt.Errorf("%s: max_per_window needs a cap_window, e.g. 30d", name))
 	}
 	return p, errors.Join(problems...)
 }

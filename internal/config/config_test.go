@@ -51,9 +51,13 @@ func TestParsePolicy(t *testing.T) {
 	}{
 		{"empty file keeps defaults", "", defaults, nil},
 		{"all set", "min_gap: 3d\nrestock_window: 30d\nseason_fallback: 2160h\n",
-			lifecycle.Policy{MinGap: 72 * time.Hour, RestockWindow: 30 * 24 * time.Hour, SeasonFallback: 90 * 24 * time.Hour}, nil},
+			lifecycle.Policy{MinGap: 72 * time.Hour, RestockWindow: 30 * 24 * time.Hour, SeasonFallback: 90 * 24 * time.Hour, CapWindow: defaults.CapWindow}, nil},
 		{"partial", "min_gap: 10s\n",
-			lifecycle.Policy{MinGap: 10 * time.Second, RestockWindow: defaults.RestockWindow, SeasonFallback: defaults.SeasonFallback}, nil},
+			lifecycle.Policy{MinGap: 10 * time.Second, RestockWindow: defaults.RestockWindow, SeasonFallback: defaults.SeasonFallback, CapWindow: defaults.CapWindow}, nil},
+		{"contact policy", "quiet_hours: 21:00-08:00\nmax_per_window: 3\ncap_window: 30d\n",
+			lifecycle.Policy{MinGap: defaults.MinGap, RestockWindow: defaults.RestockWindow, SeasonFallback: defaults.SeasonFallback,
+				QuietHours: lifecycle.QuietHours{Start: 21 * 60, End: 8 * 60}, MaxPerWindow: 3, CapWindow: 30 * 24 * time.Hour}, nil},
+		{"bad quiet hours and cap", "quiet_hours: evenings\nmax_per_window: -1\n", lifecycle.Policy{}, []string{"quiet_hours", "max_per_window"}},
 		{"unknown key", "min_gapp: 3d\n", lifecycle.Policy{}, []string{"min_gapp", "known settings"}},
 		{"every bad value reported", "min_gap: soon\nseason_fallback: -1d\n", lifecycle.Policy{}, []string{"min_gap", "season_fallback", "negative"}},
 	}

@@ -32,6 +32,9 @@ type Customer struct {
 	Locale           string // en or nl
 	Timezone         string // IANA name, e.g. Europe/Amsterdam
 	MarketingConsent bool
+	// Suppressed is set when the mail provider reported the address as bouncing, dropped, spam or
+	// unsubscribed: no marketing mail goes to it.
+	Suppressed bool
 }
 
 // Preferences is what the shop knows a customer likes: stated on import or learned from purchases
@@ -99,16 +102,28 @@ const (
 	KindSeason  Kind = "season"
 )
 
-// Priority orders follow-ups that are due together: a wished-for item back in stock matters most,
-// a time-limited sale next, a seasonal selection last.
+// KindConfirmation is transactional: the answer to an accepted offer. It bypasses min_gap, caps
+// and quiet hours, and needs no marketing consent.
+const KindConfirmation Kind = "confirmation"
+
+// Transactional reports whether k answers something the customer did, rather than marketing.
+func (k Kind) Transactional() bool { return k == KindConfirmation }
+
+// MarketingKinds are the follow-up kinds a customer can choose on the preference page.
+var MarketingKinds = []Kind{KindRestock, KindSale, KindSeason}
+
+// Priority orders follow-ups that are due together: a confirmation the customer waits for first,
+// then a wished-for item back in stock, then a time-limited sale, a seasonal selection last.
 func (k Kind) Priority() int {
 	switch k {
-	case KindRestock:
+	case KindConfirmation:
 		return 0
-	case KindSale:
+	case KindRestock:
 		return 1
-	default:
+	case KindSale:
 		return 2
+	default:
+		return 3
 	}
 }
 
@@ -135,6 +150,9 @@ type Policy struct {
 	MinGap         time.Duration `json:"min_gap"`         // no two follow-ups closer than this
 	RestockWindow  time.Duration `json:"restock_window"`  // a wish expires this long after it was made
 	SeasonFallback time.Duration `json:"season_fallback"` // send a seasonal selection this long after a purchase if no season campaign came
+	QuietHours     QuietHours    `json:"quiet_hours"`     // no marketing email in this daily window, customer's local time
+	MaxPerWindow   int           `json:"max_per_window"`  // at most this many marketing emails per CapWindow; 0: no cap
+	CapWindow      time.Duration `json:"cap_window"`      // the window of MaxPerWindow
 }
 
 // DefaultPolicy is used for every setting LIFECYCLE_CONFIG leaves out.
@@ -143,6 +161,7 @@ func DefaultPolicy() Policy {
 		MinGap:         7 * 24 * time.Hour,
 		RestockWindow:  60 * 24 * time.Hour,
 		SeasonFallback: 90 * 24 * time.Hour,
+		CapWindow:      30 * 24 * time.Hour,
 	}
 }
 
@@ -180,6 +199,8 @@ type Email struct {
 	Subject    string `json:"subject"`
 	HTML       string `json:"html"`
 	Text       string `json:"text"`
+	// Headers are extra mail headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058).
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // SendError is returned by a mail adapter when the provider answered without accepting the email.
@@ -231,4 +252,5 @@ type FollowUp struct {
 	DiscountPct int      `json:"discount_pct,omitempty"` // sale
 	Collection  string   `json:"collection,omitempty"`   // season; empty: the newest items
 	Fallback    bool     `json:"fallback,omitempty"`     // season fallback timer after a purchase
+	Offer       string   `json:"offer,omitempty"`        // confirmation: the subject of the accepted offer email
 }

@@ -29,6 +29,9 @@ type Message struct {
 	HTML       string    `json:"html"`
 	MessageID  string    `json:"message_id"`
 	ReceivedAt time.Time `json:"received_at"`
+	// Headers are the request's mail headers, e.g. List-Unsubscribe and X-Tailor-Key; a
+	// personalization's headers override the message's, as in SendGrid. Nil when there are none.
+	Headers map[string]string `json:"headers,omitempty"`
 }
 
 // Sink is an http.Handler that behaves like SendGrid's mail send endpoint. The zero value is not
@@ -108,9 +111,11 @@ type mailBody struct {
 		To         []address         `json:"to"`
 		Subject    string            `json:"subject"`
 		CustomArgs map[string]string `json:"custom_args"`
+		Headers    map[string]string `json:"headers"`
 	} `json:"personalizations"`
 	Content    []content         `json:"content"`
 	CustomArgs map[string]string `json:"custom_args"`
+	Headers    map[string]string `json:"headers"`
 }
 
 type content struct {
@@ -228,6 +233,14 @@ func message(b mailBody) Message {
 			to = append(to, a.Email)
 		}
 	}
+	var headers map[string]string
+	if len(b.Headers)+len(p.Headers) > 0 {
+		headers = maps.Clone(b.Headers)
+		if headers == nil {
+			headers = map[string]string{}
+		}
+		maps.Copy(headers, p.Headers)
+	}
 	subject := b.Subject
 	if p.Subject != "" {
 		subject = p.Subject
@@ -239,6 +252,7 @@ func message(b mailBody) Message {
 		From:       b.From.Email,
 		To:         strings.Join(to, ","),
 		Subject:    subject,
+		Headers:    headers,
 	}
 	for _, c := range b.Content {
 		switch c.Type {

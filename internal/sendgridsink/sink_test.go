@@ -74,6 +74,7 @@ func TestSinkAcceptsAndStores(t *testing.T) {
 	assert.Equal(t, "<p>hello</p>", m.HTML)
 	assert.Equal(t, id, m.MessageID)
 	assert.False(t, m.ReceivedAt.IsZero())
+	assert.Nil(t, m.Headers, "a request without headers records none")
 
 	msgs[0].Key = "changed"
 	assert.Equal(t, "customer/c1/restock/Back in grey", sink.Messages()[0].Key, "Messages must return a copy")
@@ -213,4 +214,30 @@ func TestSinkConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Len(t, sink.Messages(), n)
+}
+
+func TestSinkRecordsHeaders(t *testing.T) {
+	sink, url := sendgridsink.Start(t, apiKey)
+	body := strings.Replace(validBody, `"subject": "Back in grey",`, `"subject": "Back in grey",
+	"headers": {"List-Unsubscribe": "<https://shop.example.com/u/tok>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click", "X-Tailor-Key": "k"},`, 1)
+	body = strings.Replace(body, `"personalizations": [{"to": [{"email": "ann@example.com", "name": "Ann"}]}]`,
+		`"personalizations": [{"to": [{"email": "ann@example.com", "name": "Ann"}], "headers": {"X-Tailor-Key": "personal"}}]`, 1)
+	resp, eb := post(t, http.DefaultClient, url, "Bearer "+apiKey, body)
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, "%+v", eb)
+
+	want := map[string]string{
+		"List-Unsubscribe":      "<https://shop.example.com/u/tok>",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		"X-Tailor-Key":          "personal", // a personalization's header overrides the message's
+	}
+	require.Len(t, sink.Messages(), 1)
+	assert.Equal(t, want, sink.Messages()[0].Headers)
+
+	get, err := http.Get(url + "/messages")
+	require.NoError(t, err)
+	defer get.Body.Close()
+	var listed []sendgridsink.Message
+	require.NoError(t, json.NewDecoder(get.Body).Decode(&listed))
+	require.Len(t, listed, 1)
+	assert.Equal(t, want, listed[0].Headers, "GET /messages lists the headers")
 }

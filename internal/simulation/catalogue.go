@@ -96,6 +96,17 @@ func (c *Catalogue) Preferences(_ context.Context, customerID string) (lifecycle
 	return c.prefs[customerID].Merge(lifecycle.Preferences{}), nil
 }
 
+// SetPreferences replaces the customer's preferences, as the preference page does.
+func (c *Catalogue) SetPreferences(_ context.Context, customerID string, p lifecycle.Preferences) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.customers[customerID]; !ok {
+		return notFound("customer", customerID)
+	}
+	c.prefs[customerID] = lifecycle.Preferences{}.Merge(p)
+	return nil
+}
+
 func (c *Catalogue) product(sku string) (int, bool) {
 	i := slices.IndexFunc(c.products, func(p lifecycle.Product) bool { return p.SKU == sku })
 	return i, i >= 0

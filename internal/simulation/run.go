@@ -16,12 +16,17 @@ import (
 
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
 
-// UnsubscribeURL is the unsubscribe link base in simulated emails.
-const UnsubscribeURL = "https://shop.example/unsubscribe/"
+// Simulated emails carry links signed like production ones, with a simulation-only secret, to a
+// shop that does not exist: they show what the customer would see, not a working page.
+const (
+	linkBaseURL = "https://shop.example"
+	linkSecret  = "simulation-only-secret-never-used-in-production"
+)
 
 // runTimeout bounds one simulation in real time; a year takes well under a second.
 const runTimeout = time.Minute
@@ -117,9 +122,13 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 		shop = NewCatalogue(sc, env.Now)
 	}
 	mailer := &recorder{now: env.Now}
+	signer, err := links.New([]byte(linkSecret), linkBaseURL, 0, env.Now)
+	if err != nil {
+		return nil, fmt.Errorf("simulated links: %w", err)
+	}
 	env.RegisterWorkflow(workflows.CustomerLifecycle)
 	env.RegisterActivity(&activities.Activities{
-		Store: shop, Mailer: mailer, Policy: policy, UnsubscribeURL: UnsubscribeURL, Now: env.Now,
+		Store: shop, Mailer: mailer, Policy: policy, Links: signer, Now: env.Now,
 	})
 
 	r := &runner{ctx: ctx, sc: sc, shop: shop, policy: policy, env: env, location: sc.location}

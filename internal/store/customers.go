@@ -9,13 +9,15 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
-// Customer returns the customer with id, or an error wrapping lifecycle.ErrNotFound.
+// Customer returns the customer with id, or an error wrapping lifecycle.ErrNotFound. Suppressed is
+// true when the address is in suppressions (see Suppress).
 func (s *Store) Customer(ctx context.Context, id string) (lifecycle.Customer, error) {
 	var c lifecycle.Customer
 	err := s.pool.QueryRow(ctx, `
-		SELECT id, name, email, locale, timezone, marketing_consent
-		FROM customers WHERE id = $1`, id,
-	).Scan(&c.ID, &c.Name, &c.Email, &c.Locale, &c.Timezone, &c.MarketingConsent)
+		SELECT c.id, c.name, c.email, c.locale, c.timezone, c.marketing_consent, s.email IS NOT NULL
+		FROM customers c LEFT JOIN suppressions s ON s.email = lower(btrim(c.email))
+		WHERE c.id = $1`, id,
+	).Scan(&c.ID, &c.Name, &c.Email, &c.Locale, &c.Timezone, &c.MarketingConsent, &c.Suppressed)
 	if isNoRows(err) {
 		return lifecycle.Customer{}, notFound("customer", id)
 	}

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	_ "time/tzdata" // time zones are validated the same way on every host
 
 	"github.com/jackc/pgx/v5"
@@ -79,9 +78,22 @@ type importedCustomer struct {
 // false) is recorded with source "import"; when a row leaves it out, a new customer gets consent
 // and an existing customer keeps theirs, so re-importing a file cannot resubscribe anybody.
 func (s *Store) ImportCustomers(ctx context.Context, r io.Reader) (int, error) {
+	n, _, err := s.ImportCustomersWithConsentChanges(ctx, r)
+	return n, err
+}
+
+// ConsentChange is an existing customer whose marketing consent an import changed.
+type ConsentChange struct {
+	CustomerID string
+	Granted    bool
+}
+
+// ImportCustomersWithConsentChanges imports like ImportCustomers and also returns the existing
+// customers whose consent the file changed, so their running workflows can be told.
+func (s *Store) ImportCustomersWithConsentChanges(ctx context.Context, r io.Reader) (int, []ConsentChange, error) {
 	rows, problems, err := readCSV(r, customerColumns, customerOptionalColumns)
 	if err != nil {
-		return 0, fmt.Errorf("import customers: %w", err)
+		return 0, nil, fmt.Errorf("import customers: %w", err)
 	}
 	var customers []importedCustomer
 	seen := map[string]int{}
@@ -126,9 +138,10 @@ func (s *Store) ImportCustomers(ctx context.Context, r io.Reader) (int, error) {
 		customers = append(customers, c)
 	}
 	if len(problems) > 0 {
-		return 0, fmt.Errorf("import customers: %w", &ImportError{Problems: problems})
+		return 0, nil, fmt.Errorf("import customers: %w", &ImportError{Problems: problems})
 	}
 
+	var changes []ConsentChange
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
 			CREATE TEMP TABLE import_customers (
@@ -143,6 +156,20 @@ func (s *Store) ImportCustomers(ctx context.Context, r io.Reader) (int, error) {
 				c := customers[i]
 				return []any{c.id, c.name, c.email, c.locale, c.timezone, c.colors, c.sizes, c.categories, c.consent}, nil
 			}))
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			SELECT i.id, i.consent FROM import_customers i JOIN customers c ON c.id = i.id
+			WHERE i.consent IS NOT NULL AND i.consent <> c.marketing_consent
+			ORDER BY i.id COLLATE "C"`)
+		if err != nil {
+			return err
+		}
+		changes, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ConsentChange, error) {
+			var c ConsentChange
+			return c, r.Scan(&c.CustomerID, &c.Granted)
+		})
 		if err != nil {
 			return err
 		}
@@ -177,16 +204,17 @@ func (s *Store) ImportCustomers(ctx context.Context, r io.Reader) (int, error) {
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("import customers: %w", err)
+		return 0, nil, fmt.Errorf("import customers: %w", err)
 	}
-	return len(customers), nil
+	return len(customers), changes, nil
 }
 
 // validZone reports whether name is an IANA time zone, remembering answers in known.
 func validZone(known map[string]bool, name string) bool {
 	ok, seen := known[name]
 	if !seen {
-		_, err := time.LoadLocation(name)
+		// The embedded database, the one quiet hours use, not the host's.
+		_, err := lifecycle.LoadLocation(name)
 		ok = err == nil && name != "" && name != "Local"
 		known[name] = ok
 	}

@@ -95,7 +95,10 @@ func (m *Mailer) message(e lifecycle.Email) *mail.SGMailV3 {
 	msg.SetCustomArg("idempotency_key", e.Key)
 	msg.SetCustomArg("customer_id", e.CustomerID)
 	msg.SetCustomArg("kind", string(e.Kind))
-	msg.SetHeader("X-Tailor-Key", e.Key)
+	for name, value := range e.Headers { // e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058)
+		msg.SetHeader(name, value)
+	}
+	msg.SetHeader("X-Tailor-Key", e.Key) // last, so the send-log key cannot be overridden
 	return msg
 }
 

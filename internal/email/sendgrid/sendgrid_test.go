@@ -311,3 +311,33 @@ func TestSendRedactsKeyEchoedInErrorBody(t *testing.T) {
 	assert.NotContains(t, err.Error(), apiKey)
 	assert.Contains(t, err.Error(), "bad header: Bearer [redacted]")
 }
+
+func TestSendCarriesEmailHeaders(t *testing.T) {
+	sink := sendgridsink.New(apiKey)
+	c := &capture{next: sink}
+	srv := httptest.NewServer(c)
+	t.Cleanup(srv.Close)
+
+	e := testEmail()
+	e.Headers = map[string]string{
+		"List-Unsubscribe":      "<https://shop.example.com/u/tok>",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		"X-Tailor-Key":          "an email cannot change its send-log key",
+	}
+	_, err := newMailer(srv.URL, sendgrid.Config{}).Send(t.Context(), e)
+	require.NoError(t, err)
+
+	want := map[string]string{
+		"List-Unsubscribe":      "<https://shop.example.com/u/tok>",
+		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+		"X-Tailor-Key":          e.Key,
+	}
+	require.Len(t, c.reqs, 1)
+	var body struct {
+		Headers map[string]string `json:"headers"`
+	}
+	require.NoError(t, json.Unmarshal(c.reqs[0].body, &body), "body %s", c.reqs[0].body)
+	assert.Equal(t, want, body.Headers)
+	require.Len(t, sink.Messages(), 1)
+	assert.Equal(t, want, sink.Messages()[0].Headers, "the sink records the headers as sent")
+}

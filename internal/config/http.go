@@ -1,0 +1,92 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults of the worker's HTTP side.
+const (
+	DefaultHTTPAddr      = "127.0.0.1:8080"
+	DefaultPublicBaseURL = "http://localhost:8080"
+	DefaultLinkTTL       = 60 * 24 * time.Hour
+	// MinLinkSecretLen is the shortest LINK_SECRET accepted, in bytes.
+	MinLinkSecretLen = 32
+	// HTTPOff as HTTP_ADDR turns the worker's HTTP server off.
+	HTTPOff = "off"
+)
+
+// HTTPConfig is the worker's HTTP side: the pages the emails link to, and the links themselves.
+type HTTPConfig struct {
+	// Addr is the listen address; empty when HTTP_ADDR=off.
+	Addr string
+	// PublicBaseURL is where customers reach the pages; every link starts with it.
+	PublicBaseURL string
+	// LinkSecret signs the links; empty only when HTTP is off and LINK_SECRET is unset (then the
+	// worker cannot make links). Never print it.
+	LinkSecret []byte
+	// LinkTTL is how long a link works.
+	LinkTTL time.Duration
+}
+
+// Enabled reports whether the worker serves HTTP.
+func (c HTTPConfig) Enabled() bool { return c.Addr != "" }
+
+// String describes c without the secret.
+func (c HTTPConfig) String() string {
+	addr := c.Addr
+	if addr == "" {
+		addr = HTTPOff
+	}
+	return fmt.Sprintf("http=%s base=%s link_ttl=%s link_secret=%d bytes", addr, c.PublicBaseURL, c.LinkTTL, len(c.LinkSecret))
+}
+
+// HTTPFromEnv reads HTTP_ADDR, PUBLIC_BASE_URL, LINK_SECRET and LINK_TTL from getenv, reporting
+// every problem at once. LINK_SECRET is required while HTTP is on; it is checked whenever set,
+// because a worker with HTTP off still signs the links in its emails.
+func HTTPFromEnv(getenv func(string) string) (HTTPConfig, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := HTTPConfig{
+		Addr:          get("HTTP_ADDR", DefaultHTTPAddr),
+		PublicBaseURL: strings.TrimRight(get("PUBLIC_BASE_URL", DefaultPublicBaseURL), "/"),
+		LinkSecret:    []byte(getenv("LINK_SECRET")), // as given: spaces are part of a secret
+		LinkTTL:       DefaultLinkTTL,
+	}
+	var problems []error
+	if strings.EqualFold(c.Addr, HTTPOff) {
+		c.Addr = ""
+	} else if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		problems = append(problems, fmt.Errorf("HTTP_ADDR %q is not host:port like 127.0.0.1:8080 or :8080 (or %q to serve no HTTP): %w", c.Addr, HTTPOff, err))
+	}
+	if u, err := url.Parse(c.PublicBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		problems = append(problems, fmt.Errorf("PUBLIC_BASE_URL %q must be the absolute URL customers reach the worker's pages at, like https://shop.example.com", c.PublicBaseURL))
+	}
+	const howTo = "make one with `openssl rand -hex 32` and keep it: changing it breaks every link already sent"
+	switch {
+	case len(c.LinkSecret) == 0 && c.Enabled():
+		problems = append(problems, fmt.Errorf("LINK_SECRET is not set: the worker's pages need it to sign and check links (%s), or set HTTP_ADDR=%s", howTo, HTTPOff))
+	case len(c.LinkSecret) > 0 && len(c.LinkSecret) < MinLinkSecretLen:
+		problems = append(problems, fmt.Errorf("LINK_SECRET is %d bytes, it must be at least %d: %s", len(c.LinkSecret), MinLinkSecretLen, howTo))
+	}
+	if v := get("LINK_TTL", ""); v != "" {
+		d, err := ParseDuration(v)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Errorf("LINK_TTL: %w", err))
+		case d == 0:
+			problems = append(problems, errors.New("LINK_TTL must be longer than 0, e.g. 60d"))
+		default:
+			c.LinkTTL = d
+		}
+	}
+	return c, errors.Join(problems...)
+}

@@ -1,0 +1,160 @@
+package lifecycleclient_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/tailorhq/tailor/internal/lifecycleclient"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+// fakeTemporal answers the three calls the Client makes; anything else panics on the nil client.
+type fakeTemporal struct {
+	client.Client
+
+	signalWithStart func(id, signal string, arg any, opts client.StartWorkflowOptions, wf any, args ...any) error
+	update          func(opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+	query           func(id, runID, name string) (converter.EncodedValue, error)
+}
+
+func (f *fakeTemporal) SignalWithStartWorkflow(_ context.Context, id, signal string, arg any, opts client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
+	return nil, f.signalWithStart(id, signal, arg, opts, wf, args...)
+}
+
+func (f *fakeTemporal) UpdateWorkflow(_ context.Context, opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	return f.update(opts)
+}
+
+func (f *fakeTemporal) QueryWorkflow(_ context.Context, id, runID, name string, _ ...any) (converter.EncodedValue, error) {
+	return f.query(id, runID, name)
+}
+
+// jsonValue is an EncodedValue (and an update outcome) holding v or err.
+type jsonValue struct {
+	v   any
+	err error
+}
+
+func (j jsonValue) HasValue() bool { return j.v != nil }
+func (j jsonValue) Get(ptr any) error {
+	if j.err != nil {
+		return j.err
+	}
+	raw, err := json.Marshal(j.v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, ptr)
+}
+
+type fakeHandle struct{ out jsonValue }
+
+func (fakeHandle) WorkflowID() string                     { return "" }
+func (fakeHandle) RunID() string                          { return "" }
+func (fakeHandle) UpdateID() string                       { return "" }
+func (h fakeHandle) Get(_ context.Context, ptr any) error { return h.out.Get(ptr) }
+
+var notFound = serviceerror.NewNotFound("workflow not found for ID: customer/c1")
+
+func TestSignalIsSignalWithStart(t *testing.T) {
+	var calls int
+	f := &fakeTemporal{signalWithStart: func(id, signal string, arg any, opts client.StartWorkflowOptions, wf any, args ...any) error {
+		calls++
+		assert.Equal(t, "customer/c1", id)
+		assert.Equal(t, workflows.SignalUnsubscribe, signal)
+		assert.Equal(t, workflows.UnsubscribeSignal{Reason: "r"}, arg)
+		assert.Equal(t, "customer/c1", opts.ID)
+		assert.Equal(t, workflows.TaskQueue, opts.TaskQueue)
+		assert.Equal(t, 2, opts.TypedSearchAttributes.Size(), "CustomerId and LifecycleStage")
+		assert.Equal(t, []any{workflows.CustomerLifecycleInput{CustomerID: "c1"}}, args)
+		return nil
+	}}
+	require.NoError(t, lifecycleclient.New(f).Signal(t.Context(), "c1", workflows.SignalUnsubscribe, workflows.UnsubscribeSignal{Reason: "r"}))
+	assert.Equal(t, 1, calls)
+
+	f.signalWithStart = func(string, string, any, client.StartWorkflowOptions, any, ...any) error {
+		return serviceerror.NewUnavailable("frontend down")
+	}
+	err := lifecycleclient.New(f).Signal(t.Context(), "c1", workflows.SignalConsent, workflows.ConsentSignal{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "send consent to workflow customer/c1")
+	var unavailable *serviceerror.Unavailable
+	assert.True(t, errors.As(err, &unavailable), "the Temporal error stays inspectable: %v", err)
+}
+
+func TestInterested(t *testing.T) {
+	req := workflows.InterestedRequest{OfferKey: "customer/c1/sale/s1"}
+	for _, tc := range []struct {
+		name       string
+		update     func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+		want       workflows.InterestedResult
+		noWorkflow bool
+		errSubstr  string
+	}{
+		{
+			name: "accepted",
+			update: func(opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+				return fakeHandle{jsonValue{v: workflows.InterestedResult{Accepted: true, Message: "We'll bring some."}}}, nil
+			},
+			want: workflows.InterestedResult{Accepted: true, Message: "We'll bring some."},
+		},
+		{
+			name: "workflow not found",
+			update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+				return nil, notFound
+			},
+			noWorkflow: true, errSubstr: "record a purchase first",
+		},
+		{
+			name: "update handler failed",
+			update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+				return fakeHandle{jsonValue{err: errors.New("handler failed")}}, nil
+			},
+			errSubstr: "handler failed",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeTemporal{update: func(opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+				assert.Equal(t, "customer/c1", opts.WorkflowID)
+				assert.Empty(t, opts.RunID, "the current run")
+				assert.Equal(t, workflows.UpdateInterested, opts.UpdateName)
+				assert.Equal(t, []any{req}, opts.Args)
+				assert.Equal(t, client.WorkflowUpdateStageCompleted, opts.WaitForStage)
+				return tc.update(opts)
+			}}
+			got, err := lifecycleclient.New(f).Interested(t.Context(), "c1", req)
+			if tc.errSubstr == "" {
+				require.NoError(t, err)
+				assert.Equal(t, tc.want, got)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.errSubstr)
+			assert.Equal(t, tc.noWorkflow, errors.Is(err, lifecycleclient.ErrNoWorkflow), "%v", err)
+		})
+	}
+}
+
+func TestStatus(t *testing.T) {
+	f := &fakeTemporal{query: func(id, runID, name string) (converter.EncodedValue, error) {
+		assert.Equal(t, "customer/c1", id)
+		assert.Equal(t, workflows.QueryStatus, name)
+		return jsonValue{v: workflows.Status{CustomerID: "c1", Stage: workflows.StageNew}}, nil
+	}}
+	st, err := lifecycleclient.New(f).Status(t.Context(), "c1")
+	require.NoError(t, err)
+	assert.Equal(t, "c1", st.CustomerID)
+	assert.Equal(t, workflows.StageNew, st.Stage)
+
+	f.query = func(string, string, string) (converter.EncodedValue, error) { return nil, notFound }
+	_, err = lifecycleclient.New(f).Status(t.Context(), "c1")
+	assert.ErrorIs(t, err, lifecycleclient.ErrNoWorkflow)
+}

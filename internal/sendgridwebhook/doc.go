@@ -1,0 +1,40 @@
+// Package sendgridwebhook receives SendGrid's Event Webhook: what happened to the emails Tailor
+// sent (delivered, opened, clicked, bounced, dropped, reported as spam, unsubscribed).
+//
+// # Trust
+//
+// Every request must carry SendGrid's signature (the "Signed Event Webhook"): the
+// X-Twilio-Email-Event-Webhook-Signature header is an ASN.1 DER ECDSA P-256 signature, base64, over
+// SHA-256 of the X-Twilio-Email-Event-Webhook-Timestamp header value followed by the raw body; the
+// public key is the one SendGrid shows under Mail Settings (base64 DER, see ParsePublicKey).
+// A request without a valid signature answers 401 and changes nothing.
+//
+// As a replay guard, a request whose timestamp (unix seconds) lies more than Config.Tolerance
+// (default 10 minutes) before or after Config.Now also answers 401: a captured request cannot be
+// played back later. SendGrid signs every delivery attempt when it makes it, so its own retries
+// carry fresh timestamps; keep the host clock synchronised.
+//
+// # Exactly one effect per event
+//
+// SendGrid delivers at least once: it retries a batch whenever it does not get a 2xx in time, and
+// the retried events carry new sg_event_ids. DedupeKey therefore hashes what stays the same across
+// deliveries: sg_message_id, event, timestamp, email and url (a click's link). Two clicks on the same
+// link of the same email within one second count as one; nothing else is lost.
+//
+// Each event is stored once in the EventStore (email_events). delivered, open, click, processed,
+// deferred and unknown types are only stored: they feed segments later. bounce (except type
+// "blocked", a temporary refusal SendGrid itself does not suppress), dropped, spamreport,
+// unsubscribe and group_unsubscribe also suppress the address (Customer.Suppressed) and, when the
+// email carries a customer_id, signal the customer's workflow (workflows.SignalSuppress) so pending
+// marketing stops at once.
+//
+// The order makes retries safe: for a suppressing event the handler first checks whether the event
+// is already stored, then suppresses (idempotent), then signals, and stores the event last. A stored
+// event therefore always had all its effects; when the database or Temporal fails half-way, the
+// event is not stored, the handler answers 500, SendGrid retries, and the effects are applied again:
+// suppressing twice changes nothing, and a second suppress signal finds the workflow's marketing
+// already stopped. Only then, or when two deliveries of one batch overlap, can the workflow see a
+// suppress signal twice; recording the event before the signal instead could lose the signal for
+// good, which is worse. Other events in the batch are processed regardless, so one failing event
+// does not hold up the rest.
+package sendgridwebhook

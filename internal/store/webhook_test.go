@@ -1,0 +1,104 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailorhq/tailor/internal/store"
+)
+
+func TestRecordEmailEventOnce(t *testing.T) {
+	b := setup(t)
+	at := time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)
+	open := store.EmailEvent{
+		DedupeKey: "k-open", SendKey: "customer/c1/restock/Chino", CustomerID: "c1", Kind: "restock",
+		SGMessageID: "m1", Email: "Ann@Example.com", Event: "open", OccurredAt: at, ReceivedAt: at.Add(time.Minute),
+	}
+	click := open
+	click.DedupeKey, click.Event, click.URL, click.OccurredAt = "k-click", "click", "https://shop.example.com/p", at.Add(time.Second)
+	other := open
+	other.DedupeKey, other.SendKey = "k-other", "customer/c2/sale/x"
+
+	for _, e := range []store.EmailEvent{open, click, other} {
+		isNew, err := b.s.RecordEmailEvent(b.ctx, e)
+		require.NoError(t, err, "record %s", e.DedupeKey)
+		require.True(t, isNew, "first record of %s", e.DedupeKey)
+	}
+	again := open
+	again.Event = "changed" // same key: the first copy stays
+	isNew, err := b.s.RecordEmailEvent(b.ctx, again)
+	require.NoError(t, err)
+	require.False(t, isNew, "second record of the same key")
+	require.Equal(t, 3, b.count(t, "email_events"))
+
+	for key, want := range map[string]bool{"k-open": true, "k-nope": false} {
+		got, err := b.s.EmailEventRecorded(b.ctx, key)
+		require.NoError(t, err, key)
+		require.Equal(t, want, got, "EmailEventRecorded(%s)", key)
+	}
+
+	got, err := b.s.EmailEvents(b.ctx, "customer/c1/restock/Chino")
+	require.NoError(t, err)
+	wantOpen := open
+	wantOpen.Email = "ann@example.com"
+	wantClick := click
+	wantClick.Email = "ann@example.com"
+	for i := range got {
+		got[i].OccurredAt = got[i].OccurredAt.UTC()
+		got[i].ReceivedAt = got[i].ReceivedAt.UTC()
+	}
+	require.Equal(t, []store.EmailEvent{wantOpen, wantClick}, got, "events of one email in order")
+
+	none, err := b.s.EmailEvents(b.ctx, "customer/c9/none")
+	require.NoError(t, err)
+	require.Empty(t, none)
+
+	_, err = b.s.RecordEmailEvent(b.ctx, store.EmailEvent{Event: "open"})
+	require.ErrorContains(t, err, "empty dedupe key")
+}
+
+func TestSuppress(t *testing.T) {
+	b := setup(t)
+	b.importCustomers(t, customersCSV) // c1 is ann@example.com
+	at := time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)
+
+	c, err := b.s.Customer(b.ctx, "c1")
+	require.NoError(t, err)
+	require.False(t, c.Suppressed, "c1 before any event")
+
+	require.NoError(t, b.s.Suppress(b.ctx, " ANN@example.COM ", "bounce", at))
+	require.NoError(t, b.s.Suppress(b.ctx, "ann@example.com", "spamreport", at.Add(time.Hour)), "suppress again")
+	require.Equal(t, 1, b.count(t, "suppressions"))
+
+	var reason string
+	var createdAt time.Time
+	require.NoError(t, b.db.QueryRow(b.ctx, `SELECT reason, created_at FROM suppressions WHERE email = 'ann@example.com'`).Scan(&reason, &createdAt))
+	require.Equal(t, "bounce", reason, "the first reason stays")
+	require.True(t, createdAt.Equal(at), "the first time stays, got %s", createdAt)
+
+	for _, email := range []string{"ann@example.com", "Ann@Example.com", "bob@example.com"} {
+		got, err := b.s.IsSuppressed(b.ctx, email)
+		require.NoError(t, err, email)
+		require.Equal(t, email != "bob@example.com", got, "IsSuppressed(%s)", email)
+	}
+
+	c, err = b.s.Customer(b.ctx, "c1")
+	require.NoError(t, err)
+	require.True(t, c.Suppressed, "c1 after Suppress")
+	c, err = b.s.Customer(b.ctx, "c2")
+	require.NoError(t, err)
+	require.False(t, c.Suppressed, "c2 was never suppressed")
+
+	require.ErrorContains(t, b.s.Suppress(b.ctx, "  ", "bounce", at), "empty email")
+}
+
+func TestCustomerSuppressedMatchesMixedCaseAddress(t *testing.T) {
+	b := setup(t)
+	b.importCustomers(t, "id,name,email,locale,timezone,colors,sizes\nc3,Cas,Cas.Jansen@Example.NL,nl,Europe/Amsterdam,,\n")
+	require.NoError(t, b.s.Suppress(b.ctx, "cas.jansen@example.nl", "unsubscribe", time.Now()))
+	c, err := b.s.Customer(b.ctx, "c3")
+	require.NoError(t, err)
+	require.True(t, c.Suppressed, "customer stored as %s, suppressed in lower case", c.Email)
+}

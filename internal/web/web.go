@@ -1,0 +1,497 @@
+// Package web serves the pages Tailor's emails link to: one-click unsubscribe (RFC 8058), the
+// preference page and "yes, I'm interested" in an offer. Every link is a signed, expiring token
+// (internal/links); a page acts only on a genuine, unexpired token of its own purpose.
+//
+// Contract:
+//   - GET never changes anything (mail scanners follow links); POST acts.
+//   - POST /u/{token} answers 200 without a redirect and needs no cookies (RFC 8058): it withdraws
+//     consent in the store first, so no marketing mail goes out even if the workflow cannot be
+//     reached, then signals the workflow. Repeating it is harmless.
+//   - A tampered, foreign, malformed or wrong-page token gets 400, an expired one 410, an unknown
+//     customer 404; none of them reaches the store's writes or the workflow.
+//   - Tokens are credentials: they are never logged.
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/lifecycleclient"
+	"github.com/tailorhq/tailor/internal/links"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+// Limits of what a form may carry.
+const (
+	maxFormBytes = 64 << 10
+	maxItemRunes = 40 // one colour, size or category
+	maxItems     = 30 // per list
+)
+
+// How long a page waits for the workflow before it tells the customer to try again.
+const (
+	signalTimeout     = 10 * time.Second
+	interestedTimeout = 20 * time.Second
+)
+
+// UnsubscribeReason is the reason the unsubscribe signal carries.
+const UnsubscribeReason = "one-click unsubscribe"
+
+// ConsentSource is recorded with the withdrawn consent.
+const ConsentSource = "unsubscribe-link"
+
+// Verifier checks link tokens; *links.Signer is one.
+type Verifier interface {
+	Verify(purpose links.Purpose, token string) (links.Claims, error)
+}
+
+// Customers is the part of the store the pages read and write; *store.Store is one.
+type Customers interface {
+	// Customer and Preferences return an error wrapping lifecycle.ErrNotFound for an unknown id.
+	Customer(ctx context.Context, id string) (lifecycle.Customer, error)
+	Preferences(ctx context.Context, id string) (lifecycle.Preferences, error)
+	SetConsent(ctx context.Context, id string, consent bool, source string) error
+}
+
+// Lifecycle reaches the customers' workflows; *lifecycleclient.Client is one.
+type Lifecycle interface {
+	Signal(ctx context.Context, customerID, signalName string, payload any) error
+	// Interested returns an error wrapping lifecycleclient.ErrNoWorkflow when the customer has no
+	// running workflow.
+	Interested(ctx context.Context, customerID string, req workflows.InterestedRequest) (workflows.InterestedResult, error)
+}
+
+// Deps is what the pages need.
+type Deps struct {
+	Links     Verifier
+	Customers Customers
+	Lifecycle Lifecycle
+	Logger    *slog.Logger // nil: discard
+	// Routes are more handlers served by the same server, by http.ServeMux pattern, e.g.
+	// "POST /webhooks/sendgrid". A pattern that conflicts with the pages panics in New.
+	Routes map[string]http.Handler
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+
+type server struct {
+	Deps
+}
+
+// New returns the handler serving the pages, GET /healthz and d.Routes.
+func New(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &server{Deps: d}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /u/{token}", s.unsubscribePage)
+	mux.HandleFunc("POST /u/{token}", s.unsubscribe)
+	mux.HandleFunc("GET /p/{token}", s.preferencesPage)
+	mux.HandleFunc("POST /p/{token}", s.savePreferences)
+	mux.HandleFunc("GET /i/{token}", s.interestedPage)
+	mux.HandleFunc("POST /i/{token}", s.interested)
+	for pattern, h := range d.Routes {
+		mux.Handle(pattern, h)
+	}
+	return securityHeaders(mux)
+}
+
+// securityHeaders: pages hold credentials in their URL and personal data in their body, so they
+// are never cached, never leak the URL as a referrer, and load nothing from elsewhere.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// view is what every template gets; each page uses its part.
+type view struct {
+	Title      string
+	Paragraphs []string // message
+
+	Email   string // masked
+	Name    string
+	Consent bool
+	Done    bool // unsubscribe
+
+	Form     preferencesForm
+	Saved    bool
+	Problems []string
+	Failed   bool
+
+	Answer   string // interested
+	Accepted bool
+}
+
+func (s *server) render(w http.ResponseWriter, status int, name string, v view) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, v); err != nil {
+		s.Logger.Error("render page", "page", name, "error", err.Error())
+		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes()) // the customer went away; nothing to do
+}
+
+func (s *server) message(w http.ResponseWriter, status int, title string, paragraphs ...string) {
+	s.render(w, status, "message", view{Title: title, Paragraphs: paragraphs})
+}
+
+func (s *server) tryAgain(w http.ResponseWriter) {
+	s.message(w, http.StatusServiceUnavailable, "Please try again",
+		"We could not finish this right now. Nothing is lost: please try the same link again in a few minutes.")
+}
+
+// claims verifies the token in the path for purpose, or answers the request and returns false.
+func (s *server) claims(w http.ResponseWriter, r *http.Request, purpose links.Purpose) (links.Claims, bool) {
+	c, err := s.Links.Verify(purpose, r.PathValue("token"))
+	if err == nil {
+		return c, true
+	}
+	s.Logger.Info("link refused", "purpose", string(purpose), "customer_id", c.CustomerID, "reason", err.Error())
+	if errors.Is(err, links.ErrExpired) {
+		s.message(w, http.StatusGone, "This link has expired",
+			"Links in our emails work for a limited time, so an old email cannot be used by someone else.",
+			"Every email we send ends with a fresh link to your preferences: use the one in our latest email to unsubscribe, pause or change what you get.")
+		return links.Claims{}, false
+	}
+	s.message(w, http.StatusBadRequest, "This link is not valid",
+		"The link may have been cut off or changed on its way. Please open it again from the email, or use the preferences link at the end of our latest email.")
+	return links.Claims{}, false
+}
+
+// customer loads the customer of a genuine link, or answers the request and returns false.
+func (s *server) customer(w http.ResponseWriter, r *http.Request, id string) (lifecycle.Customer, bool) {
+	c, err := s.Customers.Customer(r.Context(), id)
+	if err != nil {
+		s.storeFailed(w, id, err)
+		return lifecycle.Customer{}, false
+	}
+	return c, true
+}
+
+func (s *server) storeFailed(w http.ResponseWriter, customerID string, err error) {
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		s.Logger.Info("link of an unknown customer", "customer_id", customerID)
+		s.message(w, http.StatusNotFound, "We do not know this address any more",
+			"The customer this link was made for is no longer in our records, so there is nothing to change.")
+		return
+	}
+	s.Logger.Error("customer store failed", "customer_id", customerID, "error", err.Error())
+	s.tryAgain(w)
+}
+
+// --- unsubscribe ---
+
+func (s *server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.claims(w, r, links.PurposeUnsubscribe)
+	if !ok {
+		return
+	}
+	c, ok := s.customer(w, r, claims.CustomerID)
+	if !ok {
+		return
+	}
+	s.render(w, http.StatusOK, "unsubscribe", view{Title: "Unsubscribe", Email: maskEmail(c.Email), Consent: c.MarketingConsent})
+}
+
+// unsubscribe is the RFC 8058 one-click POST, also used by the confirmation page's button.
+func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.claims(w, r, links.PurposeUnsubscribe)
+	if !ok {
+		return
+	}
+	// The body is List-Unsubscribe=One-Click from a mail provider or from our page; the signed
+	// link alone is the authority, so a body that does not parse does not stop the unsubscribe.
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	oneClick := r.PostFormValue("List-Unsubscribe") == "One-Click"
+
+	id := claims.CustomerID
+	// The store first: the send activity checks consent there, so mail stops even if the signal
+	// below fails.
+	if err := s.Customers.SetConsent(r.Context(), id, false, ConsentSource); err != nil {
+		s.storeFailed(w, id, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), signalTimeout)
+	defer cancel()
+	if err := s.Lifecycle.Signal(ctx, id, workflows.SignalUnsubscribe, workflows.UnsubscribeSignal{Reason: UnsubscribeReason}); err != nil {
+		s.Logger.Error("unsubscribe recorded in the store, but not signalled", "customer_id", id, "error", err.Error())
+		s.tryAgain(w)
+		return
+	}
+	s.Logger.Info("unsubscribed", "customer_id", id, "one_click", oneClick)
+	s.render(w, http.StatusOK, "unsubscribe", view{Title: "You are unsubscribed", Done: true, Email: "Your address"})
+}
+
+// --- preferences ---
+
+// preferencesForm is the preference page's form as shown.
+type preferencesForm struct {
+	Colors, Sizes, Categories string
+	Kinds                     []kindBox
+	Paused                    bool
+}
+
+type kindBox struct {
+	Value   lifecycle.Kind
+	Label   string
+	Checked bool
+}
+
+// followUpKinds are the kinds a customer can choose, in the order shown.
+var followUpKinds = []kindBox{
+	{Value: lifecycle.KindRestock, Label: "When something I wanted is back in stock"},
+	{Value: lifecycle.KindSale, Label: "Sales on what I like"},
+	{Value: lifecycle.KindSeason, Label: "A seasonal selection chosen for me"},
+}
+
+func kindBoxes(checked func(lifecycle.Kind) bool) []kindBox {
+	boxes := slices.Clone(followUpKinds)
+	for i := range boxes {
+		boxes[i].Checked = checked(boxes[i].Value)
+	}
+	return boxes
+}
+
+func formOf(p lifecycle.Preferences) preferencesForm {
+	return preferencesForm{
+		Colors:     strings.Join(p.Colors, ", "),
+		Sizes:      strings.Join(p.Sizes, ", "),
+		Categories: strings.Join(p.Categories, ", "),
+		// The workflow, not the store, knows which kinds the customer chose; until the page can
+		// read them, it shows all wanted, which is also what an empty choice means.
+		Kinds: kindBoxes(func(lifecycle.Kind) bool { return true }),
+	}
+}
+
+func (s *server) preferencesPage(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.claims(w, r, links.PurposePreferences)
+	if !ok {
+		return
+	}
+	c, ok := s.customer(w, r, claims.CustomerID)
+	if !ok {
+		return
+	}
+	prefs, err := s.Customers.Preferences(r.Context(), c.ID)
+	if err != nil {
+		s.storeFailed(w, c.ID, err)
+		return
+	}
+	s.render(w, http.StatusOK, "preferences", view{Title: "Your preferences", Email: maskEmail(c.Email), Consent: c.MarketingConsent, Form: formOf(prefs)})
+}
+
+func (s *server) savePreferences(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.claims(w, r, links.PurposePreferences)
+	if !ok {
+		return
+	}
+	c, ok := s.customer(w, r, claims.CustomerID)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		s.message(w, http.StatusBadRequest, "This form could not be read", "Please go back, reload the page and try again.")
+		return
+	}
+	v := view{Title: "Your preferences", Email: maskEmail(c.Email), Consent: c.MarketingConsent}
+	sig, form, problems := parsePreferences(r.PostForm)
+	v.Form = form
+	if len(problems) > 0 {
+		v.Problems = problems
+		s.render(w, http.StatusUnprocessableEntity, "preferences", v)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), signalTimeout)
+	defer cancel()
+	if err := s.Lifecycle.Signal(ctx, c.ID, workflows.SignalPreferences, sig); err != nil {
+		s.Logger.Error("preferences not signalled", "customer_id", c.ID, "error", err.Error())
+		v.Failed = true
+		s.render(w, http.StatusServiceUnavailable, "preferences", v)
+		return
+	}
+	s.Logger.Info("preferences saved", "customer_id", c.ID, "kinds", len(sig.Kinds), "paused", sig.Paused)
+	v.Saved = true
+	v.Form = formOf(sig.Preferences)
+	v.Form.Paused = sig.Paused
+	v.Form.Kinds = kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(sig.Kinds, k) })
+	s.render(w, http.StatusOK, "preferences", v)
+}
+
+// parsePreferences validates the posted form. It returns the signal to send, the form to show
+// again (as typed when there are problems) and every problem found.
+func parsePreferences(form map[string][]string) (workflows.PreferencesSignal, preferencesForm, []string) {
+	get := func(name string) string {
+		if v := form[name]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	var problems []string
+	list := func(field, label string) []string {
+		items, p := splitList(get(field), label)
+		problems = append(problems, p...)
+		return items
+	}
+	prefs := lifecycle.Preferences{
+		Colors:     list("colors", "Colours"),
+		Sizes:      list("sizes", "Sizes"),
+		Categories: list("categories", "Kinds of clothes"),
+	}.Merge(lifecycle.Preferences{}) // normalized, sorted, without duplicates
+
+	var kinds []lifecycle.Kind
+	for _, k := range form["kind"] {
+		kind := lifecycle.Kind(k)
+		if !slices.ContainsFunc(followUpKinds, func(b kindBox) bool { return b.Value == kind }) {
+			problems = append(problems, "There is no kind of email called "+quoted(k)+".")
+			continue
+		}
+		if !slices.Contains(kinds, kind) {
+			kinds = append(kinds, kind)
+		}
+	}
+	slices.Sort(kinds)
+	paused := get("paused") != ""
+	if len(kinds) == 0 && !paused {
+		problems = append(problems, "Choose at least one kind of email, or tick “Pause all mail”.")
+	}
+
+	shown := preferencesForm{
+		Colors:     get("colors"),
+		Sizes:      get("sizes"),
+		Categories: get("categories"),
+		Kinds:      kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(kinds, k) }),
+		Paused:     paused,
+	}
+	return workflows.PreferencesSignal{Preferences: prefs, Kinds: kinds, Paused: paused}, shown, problems
+}
+
+// splitList splits a comma- or newline-separated list, trimming and normalizing each item.
+func splitList(s, label string) ([]string, []string) {
+	var items, problems []string
+	for _, raw := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		item := lifecycle.Normalize(raw)
+		switch {
+		case item == "":
+			continue
+		case !utf8.ValidString(item) || strings.ContainsFunc(item, unicode.IsControl):
+			problems = append(problems, label+": "+quoted(item)+" contains characters we cannot store.")
+		case utf8.RuneCountInString(item) > maxItemRunes:
+			problems = append(problems, label+": "+quoted(truncate(item, maxItemRunes))+"… is longer than 40 characters.")
+		default:
+			items = append(items, item)
+		}
+	}
+	if len(items) > maxItems {
+		problems = append(problems, label+": at most 30 entries, please.")
+	}
+	return items, problems
+}
+
+func quoted(s string) string { return "“" + s + "”" }
+
+func truncate(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
+
+// --- interested ---
+
+func (s *server) interestedPage(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.claims(w, r, links.PurposeInterested)
+	if !ok {
+		return
+	}
+	c, ok := s.customer(w, r, claims.CustomerID)
+	if !ok {
+		return
+	}
+	s.render(w, http.StatusOK, "interested", view{Title: "Shall we bring some?", Name: firstName(c.Name)})
+}
+
+func (s *server) interested(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.claims(w, r, links.PurposeInterested)
+	if !ok {
+		return
+	}
+	c, ok := s.customer(w, r, claims.CustomerID)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), interestedTimeout)
+	defer cancel()
+	res, err := s.Lifecycle.Interested(ctx, c.ID, workflows.InterestedRequest{OfferKey: claims.OfferKey})
+	switch {
+	case errors.Is(err, lifecycleclient.ErrNoWorkflow):
+		s.Logger.Info("interest in an offer without a workflow", "customer_id", c.ID, "offer", claims.OfferKey)
+		s.message(w, http.StatusNotFound, "This offer is no longer open",
+			"We could not find this offer any more. Your tailor will write when there is something new for you.")
+		return
+	case err != nil:
+		s.Logger.Error("interest not recorded", "customer_id", c.ID, "offer", claims.OfferKey, "error", err.Error())
+		s.tryAgain(w)
+		return
+	}
+	status, answer := http.StatusOK, res.Message
+	if !res.Accepted && !res.AlreadyAccepted {
+		status = http.StatusConflict
+		if answer == "" {
+			answer = "This offer can no longer be accepted."
+		}
+	} else if answer == "" {
+		answer = "Thank you, your tailor will take care of it. We will confirm by email."
+	}
+	s.Logger.Info("interest answered", "customer_id", c.ID, "offer", claims.OfferKey,
+		"accepted", res.Accepted, "already_accepted", res.AlreadyAccepted)
+	s.render(w, status, "interested", view{Title: "Shall we bring some?", Answer: answer, Accepted: status == http.StatusOK})
+}
+
+// maskEmail shows enough of an address for its owner to recognise it: a***@example.com.
+func maskEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" {
+		return "***"
+	}
+	r, _ := utf8.DecodeRuneInString(local)
+	return string(r) + "***@" + domain
+}
+
+func firstName(name string) string {
+	if f := strings.Fields(name); len(f) > 0 {
+		return f[0]
+	}
+	return "there"
+}

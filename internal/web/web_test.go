@@ -1,0 +1,461 @@
+package web_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/lifecycleclient"
+	"github.com/tailorhq/tailor/internal/links"
+	"github.com/tailorhq/tailor/internal/web"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+var (
+	secret = []byte("web-test-secret-0123456789abcdef-0123")
+	t0     = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+)
+
+const base = "https://shop.example.com"
+
+// calls records, in order, every effect the pages had.
+type calls struct {
+	mu  sync.Mutex
+	log []string
+}
+
+func (c *calls) add(format string, args ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.log = append(c.log, fmt.Sprintf(format, args...))
+}
+
+func (c *calls) all() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.log...)
+}
+
+type fakeCustomers struct {
+	calls     *calls
+	customers map[string]lifecycle.Customer
+	prefs     map[string]lifecycle.Preferences
+	fail      error // returned by SetConsent when set
+}
+
+func (f *fakeCustomers) Customer(_ context.Context, id string) (lifecycle.Customer, error) {
+	c, ok := f.customers[id]
+	if !ok {
+		return lifecycle.Customer{}, fmt.Errorf("customer %s: %w", id, lifecycle.ErrNotFound)
+	}
+	return c, nil
+}
+
+func (f *fakeCustomers) Preferences(_ context.Context, id string) (lifecycle.Preferences, error) {
+	if _, ok := f.customers[id]; !ok {
+		return lifecycle.Preferences{}, fmt.Errorf("customer %s: %w", id, lifecycle.ErrNotFound)
+	}
+	return f.prefs[id], nil
+}
+
+func (f *fakeCustomers) SetConsent(_ context.Context, id string, consent bool, source string) error {
+	if f.fail != nil {
+		return f.fail
+	}
+	c, ok := f.customers[id]
+	if !ok {
+		return fmt.Errorf("customer %s: %w", id, lifecycle.ErrNotFound)
+	}
+	f.calls.add("SetConsent %s %t %s", id, consent, source)
+	c.MarketingConsent = consent
+	f.customers[id] = c
+	return nil
+}
+
+type fakeLifecycle struct {
+	calls      *calls
+	signals    []any
+	signalErr  error
+	result     workflows.InterestedResult
+	interested error
+	requests   []workflows.InterestedRequest
+}
+
+func (f *fakeLifecycle) Signal(_ context.Context, id, name string, payload any) error {
+	if f.signalErr != nil {
+		return f.signalErr
+	}
+	f.calls.add("Signal %s %s", id, name)
+	f.signals = append(f.signals, payload)
+	return nil
+}
+
+func (f *fakeLifecycle) Interested(_ context.Context, id string, req workflows.InterestedRequest) (workflows.InterestedResult, error) {
+	if f.interested != nil {
+		return workflows.InterestedResult{}, f.interested
+	}
+	f.calls.add("Interested %s %s", id, req.OfferKey)
+	f.requests = append(f.requests, req)
+	return f.result, nil
+}
+
+type bundle struct {
+	srv       *httptest.Server
+	signer    *links.Signer
+	now       *time.Time
+	calls     *calls
+	customers *fakeCustomers
+	lifecycle *fakeLifecycle
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	now := t0
+	signer, err := links.New(secret, base, 24*time.Hour, func() time.Time { return now })
+	require.NoError(t, err)
+	c := &calls{}
+	b := &bundle{
+		signer: signer,
+		now:    &now,
+		calls:  c,
+		customers: &fakeCustomers{
+			calls: c,
+			customers: map[string]lifecycle.Customer{
+				"c1": {ID: "c1", Name: "Ann de Vries", Email: "ann@example.com", MarketingConsent: true},
+			},
+			prefs: map[string]lifecycle.Preferences{
+				"c1": {Colors: []string{"blue", "grey"}, Sizes: []string{"48"}, Categories: []string{"trousers"}},
+			},
+		},
+		lifecycle: &fakeLifecycle{calls: c},
+	}
+	b.srv = httptest.NewServer(web.New(web.Deps{
+		Links:     signer,
+		Customers: b.customers,
+		Lifecycle: b.lifecycle,
+		Routes: map[string]http.Handler{
+			"POST /webhooks/sendgrid": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }),
+		},
+	}))
+	t.Cleanup(b.srv.Close)
+	return b
+}
+
+// path turns a link made by the signer into a URL on the test server.
+func (b *bundle) path(link string) string {
+	return b.srv.URL + strings.TrimPrefix(link, base)
+}
+
+// noRedirects is a client without cookies that does not follow redirects, like a mail provider's.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func do(t *testing.T, method, target string, form url.Values) response {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, target, body)
+	require.NoError(t, err)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := noRedirects.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return response{resp.StatusCode, resp.Header, string(raw)}
+}
+
+func assertPageHeaders(t *testing.T, r response, what string) {
+	t.Helper()
+	assert.Equal(t, "no-store", r.header.Get("Cache-Control"), what)
+	assert.Equal(t, "no-referrer", r.header.Get("Referrer-Policy"), what)
+	assert.Empty(t, r.header.Get("Location"), "%s: never a redirect", what)
+	assert.Empty(t, r.header.Get("Set-Cookie"), "%s: no cookies", what)
+}
+
+var oneClick = url.Values{"List-Unsubscribe": {"One-Click"}}
+
+func TestHealthz(t *testing.T) {
+	b := setup(t)
+	r := do(t, http.MethodGet, b.srv.URL+"/healthz", nil)
+	assert.Equal(t, http.StatusOK, r.status)
+	assert.Equal(t, "ok\n", r.body)
+}
+
+func TestExtraRoutesAreMounted(t *testing.T) {
+	b := setup(t)
+	r := do(t, http.MethodPost, b.srv.URL+"/webhooks/sendgrid", url.Values{})
+	assert.Equal(t, http.StatusNoContent, r.status)
+}
+
+func TestUnsubscribeConfirmationPageChangesNothing(t *testing.T) {
+	b := setup(t)
+	r := do(t, http.MethodGet, b.path(b.signer.Unsubscribe("c1")), nil)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assertPageHeaders(t, r, "GET /u/")
+	assert.Contains(t, r.body, "Unsubscribe <strong>a***@example.com</strong> from all marketing mail?")
+	assert.NotContains(t, r.body, "ann@example.com", "the address is masked")
+	assert.Contains(t, r.body, `<form method="post">`)
+	assert.Contains(t, r.body, `name="List-Unsubscribe" value="One-Click"`)
+	assert.NotContains(t, r.body, "http://", "no external assets")
+	assert.Empty(t, b.calls.all(), "GET must change nothing")
+}
+
+func TestOneClickUnsubscribe(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		contentType string
+		body        string
+	}{
+		{"RFC 8058 urlencoded", "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click"},
+		{"RFC 8058 multipart", "multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--xyz--\r\n"},
+		{"empty body", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := setup(t)
+			target := b.path(b.signer.Unsubscribe("c1"))
+			for range 2 { // idempotent: the second POST answers the same
+				req, err := http.NewRequest(http.MethodPost, target, strings.NewReader(tc.body))
+				require.NoError(t, err)
+				if tc.contentType != "" {
+					req.Header.Set("Content-Type", tc.contentType)
+				}
+				resp, err := noRedirects.Do(req)
+				require.NoError(t, err)
+				raw, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				r := response{resp.StatusCode, resp.Header, string(raw)}
+				require.Equal(t, http.StatusOK, r.status, r.body)
+				assertPageHeaders(t, r, "POST /u/")
+				assert.Contains(t, r.body, "You are unsubscribed")
+			}
+			assert.Equal(t, []string{
+				"SetConsent c1 false unsubscribe-link", "Signal c1 unsubscribe",
+				"SetConsent c1 false unsubscribe-link", "Signal c1 unsubscribe",
+			}, b.calls.all(), "consent is withdrawn in the store before the workflow is signalled")
+			assert.Equal(t, workflows.UnsubscribeSignal{Reason: "one-click unsubscribe"}, b.lifecycle.signals[0])
+		})
+	}
+}
+
+func TestUnsubscribeWhenTheWorkflowCannotBeReached(t *testing.T) {
+	b := setup(t)
+	b.lifecycle.signalErr = errors.New("frontend down")
+	r := do(t, http.MethodPost, b.path(b.signer.Unsubscribe("c1")), oneClick)
+	assert.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Contains(t, r.body, "try the same link again")
+	assert.Equal(t, []string{"SetConsent c1 false unsubscribe-link"}, b.calls.all(), "the store already stops the mail")
+}
+
+func TestBadLinksChangeNothing(t *testing.T) {
+	b := setup(t)
+	foreignSigner, err := links.New([]byte("another-shop-secret-0123456789abcdef"), base, time.Hour, nil)
+	require.NoError(t, err)
+	unsub := b.signer.Unsubscribe("c1")
+	tok := strings.TrimPrefix(unsub, base+"/u/")
+	payload, sig, _ := strings.Cut(tok, ".")
+	tampered := payload[:len(payload)-2] + flip(payload[len(payload)-2:len(payload)-1]) + payload[len(payload)-1:] + "." + sig
+
+	type link struct {
+		name   string
+		path   string // under the server
+		expire bool   // move the clock past the expiry first
+		status int
+		title  string
+	}
+	var cases []link
+	for _, p := range []string{"u", "p", "i"} {
+		cases = append(cases,
+			link{name: p + " tampered", path: "/" + p + "/" + tampered, status: http.StatusBadRequest, title: "This link is not valid"},
+			link{name: p + " garbage", path: "/" + p + "/not-a-token", status: http.StatusBadRequest, title: "This link is not valid"},
+		)
+	}
+	cases = append(cases,
+		link{name: "foreign", path: strings.TrimPrefix(foreignSigner.Unsubscribe("c1"), base), status: http.StatusBadRequest, title: "This link is not valid"},
+		link{name: "unsubscribe token on the preference page", path: "/p/" + tok, status: http.StatusBadRequest, title: "This link is not valid"},
+		link{name: "preference token on the unsubscribe page", path: strings.Replace(strings.TrimPrefix(b.signer.Preferences("c1"), base), "/p/", "/u/", 1), status: http.StatusBadRequest, title: "This link is not valid"},
+		link{name: "unsubscribe token as interest", path: "/i/" + tok, status: http.StatusBadRequest, title: "This link is not valid"},
+		link{name: "expired unsubscribe", path: "/u/" + tok, expire: true, status: http.StatusGone, title: "This link has expired"},
+		link{name: "expired preferences", path: strings.TrimPrefix(b.signer.Preferences("c1"), base), expire: true, status: http.StatusGone, title: "This link has expired"},
+		link{name: "expired interest", path: strings.TrimPrefix(b.signer.Interested("c1", "customer/c1/sale/s1"), base), expire: true, status: http.StatusGone, title: "This link has expired"},
+	)
+	for _, tc := range cases {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			t.Run(tc.name+" "+method, func(t *testing.T) {
+				*b.now = t0
+				if tc.expire {
+					*b.now = t0.Add(25 * time.Hour)
+				}
+				var form url.Values
+				if method == http.MethodPost {
+					form = url.Values{"List-Unsubscribe": {"One-Click"}, "colors": {"red"}, "kind": {"sale"}}
+				}
+				r := do(t, method, b.srv.URL+tc.path, form)
+				assert.Equal(t, tc.status, r.status, "%s %s: %s", method, tc.path, r.body)
+				assert.Contains(t, r.body, tc.title)
+				assertPageHeaders(t, r, tc.name)
+				if tc.expire {
+					assert.Contains(t, r.body, "link to your preferences", "an expired link points to the preference page")
+				}
+				assert.Empty(t, b.calls.all(), "%s %s must change nothing", method, tc.path)
+			})
+		}
+	}
+}
+
+func flip(s string) string {
+	if s == "A" {
+		return "B"
+	}
+	return "A"
+}
+
+func TestUnknownCustomer(t *testing.T) {
+	b := setup(t)
+	for _, link := range []string{b.signer.Unsubscribe("gone"), b.signer.Preferences("gone"), b.signer.Interested("gone", "customer/gone/sale/s1")} {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			r := do(t, method, b.path(link), url.Values{"kind": {"sale"}})
+			assert.Equal(t, http.StatusNotFound, r.status, "%s %s", method, link)
+			assert.Contains(t, r.body, "We do not know this address any more")
+		}
+	}
+	assert.Empty(t, b.calls.all())
+}
+
+func TestPreferencePage(t *testing.T) {
+	b := setup(t)
+	r := do(t, http.MethodGet, b.path(b.signer.Preferences("c1")), nil)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assertPageHeaders(t, r, "GET /p/")
+	for _, want := range []string{
+		`<textarea id="colors" name="colors" rows="2">blue, grey</textarea>`,
+		`<textarea id="sizes" name="sizes" rows="2">48</textarea>`,
+		`<textarea id="categories" name="categories" rows="2">trousers</textarea>`,
+		`name="kind" value="restock" checked`, `name="kind" value="sale" checked`, `name="kind" value="season" checked`,
+		`name="paused" value="on">`,
+	} {
+		assert.Contains(t, r.body, want)
+	}
+	assert.NotContains(t, r.body, "Saved.")
+	assert.Empty(t, b.calls.all())
+}
+
+func TestSavePreferences(t *testing.T) {
+	b := setup(t)
+	r := do(t, http.MethodPost, b.path(b.signer.Preferences("c1")), url.Values{
+		"colors":     {" Grey , navy\r\nGREY\n\n"},
+		"sizes":      {"48,50"},
+		"categories": {""},
+		"kind":       {"season", "restock"},
+		"paused":     {"on"},
+	})
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Contains(t, r.body, "Saved.")
+	assert.Contains(t, r.body, `<textarea id="colors" name="colors" rows="2">grey, navy</textarea>`)
+	assert.Contains(t, r.body, `name="kind" value="restock" checked`)
+	assert.Contains(t, r.body, `name="kind" value="sale">`)
+	assert.Contains(t, r.body, `name="paused" value="on" checked`)
+	assert.Equal(t, []string{"Signal c1 preferences"}, b.calls.all())
+	assert.Equal(t, workflows.PreferencesSignal{
+		Preferences: lifecycle.Preferences{Colors: []string{"grey", "navy"}, Sizes: []string{"48", "50"}, Categories: []string{}},
+		Kinds:       []lifecycle.Kind{lifecycle.KindRestock, lifecycle.KindSeason},
+		Paused:      true,
+	}, b.lifecycle.signals[0])
+}
+
+func TestPreferenceValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		form    url.Values
+		problem string
+	}{
+		{"no kind and not paused", url.Values{"colors": {"blue"}}, "Choose at least one kind of email"},
+		{"unknown kind", url.Values{"kind": {"sale", "spam"}}, "There is no kind of email called “spam”"},
+		{"item too long", url.Values{"kind": {"sale"}, "colors": {strings.Repeat("x", 41)}}, "is longer than 40 characters"},
+		{"control character", url.Values{"kind": {"sale"}, "sizes": {"4\x008"}}, "contains characters we cannot store"},
+		{"too many items", url.Values{"kind": {"sale"}, "categories": {strings.Repeat("a,b,c,d,e,f,g,h,i,j,", 4)}}, "at most 30 entries"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := setup(t)
+			r := do(t, http.MethodPost, b.path(b.signer.Preferences("c1")), tc.form)
+			assert.Equal(t, http.StatusUnprocessableEntity, r.status, "form %v", tc.form)
+			assert.Contains(t, r.body, "Nothing was saved")
+			assert.Contains(t, r.body, tc.problem, "form %v", tc.form)
+			assert.NotContains(t, r.body, "Saved.")
+			assert.Empty(t, b.calls.all(), "form %v must not be signalled", tc.form)
+		})
+	}
+}
+
+func TestSavePreferencesWhenTheWorkflowCannotBeReached(t *testing.T) {
+	b := setup(t)
+	b.lifecycle.signalErr = errors.New("frontend down")
+	r := do(t, http.MethodPost, b.path(b.signer.Preferences("c1")), url.Values{"kind": {"sale"}, "colors": {"Red"}})
+	assert.Equal(t, http.StatusServiceUnavailable, r.status)
+	assert.Contains(t, r.body, "We could not save this right now")
+	assert.Contains(t, r.body, `name="colors" rows="2">Red</textarea>`, "what the customer typed is kept")
+}
+
+func TestInterested(t *testing.T) {
+	const offer = "customer/c1/sale/sale/trousers/20261201"
+	for _, tc := range []struct {
+		name    string
+		result  workflows.InterestedResult
+		err     error
+		status  int
+		message string
+	}{
+		{name: "accepted", result: workflows.InterestedResult{Accepted: true, Message: "We will bring the trousers on Friday."},
+			status: http.StatusOK, message: "We will bring the trousers on Friday."},
+		{name: "already accepted", result: workflows.InterestedResult{AlreadyAccepted: true, Message: "You told us already; see you Friday."},
+			status: http.StatusOK, message: "You told us already; see you Friday."},
+		{name: "not accepted", result: workflows.InterestedResult{Message: "This sale has ended."},
+			status: http.StatusConflict, message: "This sale has ended."},
+		{name: "no workflow", err: fmt.Errorf("record interest: %w", lifecycleclient.ErrNoWorkflow),
+			status: http.StatusNotFound, message: "This offer is no longer open"},
+		{name: "temporal down", err: context.DeadlineExceeded,
+			status: http.StatusServiceUnavailable, message: "try the same link again"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := setup(t)
+			b.lifecycle.result, b.lifecycle.interested = tc.result, tc.err
+			link := b.path(b.signer.Interested("c1", offer))
+
+			page := do(t, http.MethodGet, link, nil)
+			require.Equal(t, http.StatusOK, page.status, page.body)
+			assertPageHeaders(t, page, "GET /i/")
+			assert.Contains(t, page.body, "Yes, I'm interested")
+			assert.Contains(t, page.body, "Ann")
+			assert.Empty(t, b.calls.all(), "GET must change nothing")
+
+			r := do(t, http.MethodPost, link, url.Values{})
+			assert.Equal(t, tc.status, r.status, r.body)
+			assert.Contains(t, r.body, tc.message)
+			assertPageHeaders(t, r, "POST /i/")
+			if tc.err == nil {
+				assert.Equal(t, []workflows.InterestedRequest{{OfferKey: offer}}, b.lifecycle.requests)
+			}
+		})
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+// explainFollowUps is how many of the latest follow-ups `starter explain` walks through.
+const explainFollowUps = 5
+
+func runExplain(ctx context.Context, a *app, c command, args []string) error {
+	fs := newFlags(c.name)
+	customerID := fs.String("customer", "", "`ID` of the customer (required)")
+	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+		return err
+	}
+	var p problems
+	p.require("customer", "ID", *customerID)
+	if err := p.err(); err != nil {
+		return err
+	}
+	st, err := a.queryStatus(ctx, *customerID)
+	if err != nil {
+		return err
+	}
+	writeExplanation(a.stdout, st, a.now())
+	return nil
+}
+
+// writeExplanation tells, in sentences, why the customer's latest follow-ups did or did not go
+// out: first what holds all marketing back, then each follow-up's path through the decisions.
+func writeExplanation(w io.Writer, st workflows.Status, now time.Time) {
+	fmt.Fprintf(w, "Customer %s is %s.\n", st.CustomerID, st.Stage)
+	switch st.Stage {
+	case workflows.StageUnsubscribed:
+		fmt.Fprintf(w, "No marketing email goes out: consent was withdrawn%s.\n", consentOrigin(st))
+	case workflows.StageSuppressed:
+		fmt.Fprintln(w, "No marketing email goes out: the mail provider reported the address as bouncing, dropped, spam or unsubscribed.")
+	}
+	if st.Paused {
+		fmt.Fprintln(w, "The customer paused all mail on the preference page.")
+	}
+	if len(st.Kinds) > 0 {
+		fmt.Fprintf(w, "The customer wants only these follow-ups: %s.\n", joinKinds(st.Kinds))
+	}
+	for _, g := range st.Goals {
+		fmt.Fprintf(w, "Goal reached, no more such offers: %s.\n", g)
+	}
+	pol := st.Policy
+	fmt.Fprintf(w, "Contact policy: min_gap %s", formatAge(pol.MinGap))
+	if pol.MaxPerWindow > 0 {
+		fmt.Fprintf(w, ", at most %d per %s", pol.MaxPerWindow, formatAge(pol.CapWindow))
+	}
+	if q := pol.QuietHours.String(); q != "" {
+		zone := st.Timezone
+		if zone == "" {
+			zone = "UTC"
+		}
+		fmt.Fprintf(w, ", quiet hours %s in %s", q, zone)
+	}
+	fmt.Fprintln(w, ".")
+
+	// The latest follow-ups, each with every decision about it, oldest first.
+	var keys []string
+	for i := len(st.Decisions) - 1; i >= 0 && len(keys) < explainFollowUps; i-- {
+		if k := st.Decisions[i].Key; k != "" && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		fmt.Fprintln(w, "\nNo follow-up has been decided yet.")
+		return
+	}
+	slices.Reverse(keys)
+	for _, key := range keys {
+		var path []workflows.Decision
+		for _, d := range st.Decisions {
+			if d.Key == key {
+				path = append(path, d)
+			}
+		}
+		last := path[len(path)-1]
+		fmt.Fprintf(w, "\n%s (%s): %s\n", last.Kind, key, verdict(last, st, now))
+		for _, d := range path {
+			fmt.Fprintf(w, "  %s  %-9s %s%s\n", d.At.UTC().Format(timeLayout), d.Outcome, d.Reason, untilSuffix(d))
+		}
+	}
+}
+
+func verdict(last workflows.Decision, st workflows.Status, now time.Time) string {
+	switch last.Outcome {
+	case workflows.OutcomeSent:
+		return "sent."
+	case workflows.OutcomeScheduled, workflows.OutcomeDeferred:
+		for _, p := range st.Pending {
+			if p.Key == last.Key {
+				return fmt.Sprintf("waiting, goes out at %s (%s).", p.Due.UTC().Format(timeLayout), relative(p.Due, now))
+			}
+		}
+		return "no longer pending."
+	case workflows.OutcomeDropped:
+		return "dropped, not sent: " + last.Reason + "."
+	case workflows.OutcomeSkipped:
+		return "not sent: " + last.Reason + "."
+	case workflows.OutcomeFailed:
+		return "failed: " + last.Reason + "."
+	}
+	return string(last.Outcome) + ": " + last.Reason + "."
+}
+
+func untilSuffix(d workflows.Decision) string {
+	if d.Until.IsZero() {
+		return ""
+	}
+	return " (until " + d.Until.UTC().Format(timeLayout) + ")"
+}
+
+func relative(t, now time.Time) string {
+	if d := t.Sub(now); d > 0 {
+		return "in " + formatAge(d)
+	}
+	return "now"
+}
+
+func consentOrigin(st workflows.Status) string {
+	if st.ConsentSource == "" {
+		return ""
+	}
+	return " (" + st.ConsentSource + ", " + st.ConsentAt.UTC().Format(timeLayout) + ")"
+}
+
+func joinKinds(kinds []lifecycle.Kind) string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
