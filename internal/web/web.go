@@ -70,6 +70,8 @@ type Lifecycle interface {
 	// Interested returns an error wrapping lifecycleclient.ErrNoWorkflow when the customer has no
 	// running workflow.
 	Interested(ctx context.Context, customerID string, req workflows.InterestedRequest) (workflows.InterestedResult, error)
+	// Status is the workflow's snapshot; the page reads the chosen kinds and the pause from it.
+	Status(ctx context.Context, customerID string) (workflows.Status, error)
 }
 
 // Deps is what the pages need.
@@ -285,9 +287,7 @@ func formOf(p lifecycle.Preferences) preferencesForm {
 		Colors:     strings.Join(p.Colors, ", "),
 		Sizes:      strings.Join(p.Sizes, ", "),
 		Categories: strings.Join(p.Categories, ", "),
-		// The workflow, not the store, knows which kinds the customer chose; until the page can
-		// read them, it shows all wanted, which is also what an empty choice means.
-		Kinds: kindBoxes(func(lifecycle.Kind) bool { return true }),
+		Kinds:      kindBoxes(func(lifecycle.Kind) bool { return true }), // all, until the workflow says otherwise
 	}
 }
 
@@ -305,7 +305,15 @@ func (s *server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, c.ID, err)
 		return
 	}
-	s.render(w, http.StatusOK, "preferences", view{Title: "Your preferences", Email: maskEmail(c.Email), Consent: c.MarketingConsent, Form: formOf(prefs)})
+	form := formOf(prefs)
+	// Only the workflow knows the kinds chosen and the pause; without one, all kinds are wanted.
+	if st, err := s.Lifecycle.Status(r.Context(), c.ID); err == nil {
+		form.Paused = st.Paused
+		if len(st.Kinds) > 0 {
+			form.Kinds = kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(st.Kinds, k) })
+		}
+	}
+	s.render(w, http.StatusOK, "preferences", view{Title: "Your preferences", Email: maskEmail(c.Email), Consent: c.MarketingConsent, Form: form})
 }
 
 func (s *server) savePreferences(w http.ResponseWriter, r *http.Request) {

@@ -91,6 +91,15 @@ type fakeLifecycle struct {
 	result     workflows.InterestedResult
 	interested error
 	requests   []workflows.InterestedRequest
+	status     workflows.Status
+	statusErr  error
+}
+
+func (f *fakeLifecycle) Status(_ context.Context, id string) (workflows.Status, error) {
+	if f.statusErr != nil {
+		return workflows.Status{}, f.statusErr
+	}
+	return f.status, nil
 }
 
 func (f *fakeLifecycle) Signal(_ context.Context, id, name string, payload any) error {
@@ -341,6 +350,16 @@ func TestUnknownCustomer(t *testing.T) {
 		}
 	}
 	assert.Empty(t, b.calls.all())
+}
+
+func TestPreferencePageShowsTheWorkflowsChoices(t *testing.T) {
+	b := setup(t)
+	b.lifecycle.status = workflows.Status{Kinds: []lifecycle.Kind{lifecycle.KindRestock}, Paused: true}
+	r := do(t, http.MethodGet, b.path(b.signer.Preferences("c1")), nil)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Contains(t, r.body, `name="kind" value="restock" checked`)
+	assert.NotContains(t, r.body, `name="kind" value="sale" checked`)
+	assert.Contains(t, r.body, `name="paused" value="on" checked`)
 }
 
 func TestPreferencePage(t *testing.T) {
