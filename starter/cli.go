@@ -66,7 +66,7 @@ var environment = [][2]string{
 	{"TEMPORAL_NAMESPACE", "Temporal namespace (default default)"},
 	{"DATABASE_URL", "PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/tailor?sslmode=disable)"},
 	{"OUTBOX_DIR", "folder of the local outbox's .html/.txt files (default outbox)"},
-	{"LIFECYCLE_CONFIG", "YAML contact policy: min_gap, restock_window, season_fallback (defaults 7d, 60d, 90d)"},
+	{"LIFECYCLE_CONFIG", "YAML contact policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window"},
 }
 
 // run is the whole starter: it runs the subcommand named by args[0] and returns the exit status.
