@@ -21,16 +21,24 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-var record = flag.Bool("record", false, "record testdata/histories/tailor-story.json from a dev server before replaying")
+var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story or contact-policy")
 
 const historyDir = "testdata/histories"
 
 // Every recorded history must replay against the current workflow code: a change to the commands a
 // running customer's workflow emits breaks this test unless it is guarded with workflow.GetVersion.
-// Record again with: go test ./workflows -run TestReplay -record
+// Record again with: go test ./workflows -run TestReplay -record tailor-story (or contact-policy).
+// tailor-story.json predates quiet hours and local-activity sends, so it replays the default
+// branches of the GetVersion changes; contact-policy.json replays the current ones.
 func TestReplayRecordedHistories(t *testing.T) {
-	if *record {
+	switch *record {
+	case "":
+	case "tailor-story":
 		recordTailorStory(t, filepath.Join(historyDir, "tailor-story.json"))
+	case "contact-policy":
+		recordContactPolicy(t, filepath.Join(historyDir, "contact-policy.json"))
+	default:
+		t.Fatalf("-record %q: choose tailor-story or contact-policy", *record)
 	}
 	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
 	require.NoError(t, err)
@@ -75,9 +83,53 @@ func recordTailorStory(t *testing.T, path string) {
 	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "sale/trousers/2", Category: "trousers", DiscountPct: 30, Until: time.Now().Add(3 * time.Second)}) // expires while deferred
 	require.Eventually(t, func() bool { return len(mailer.sent()) == 3 }, 60*time.Second, 100*time.Millisecond, "restock, sale and season emails")
 	require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) == 3 }, 30*time.Second, 50*time.Millisecond)
+	saveHistory(t, srv, id, path)
+}
+
+// recordContactPolicy plays consent, preferences and an accepted offer under quiet hours off and a
+// cap, on the current code (local-activity sends, the contact loaded per run).
+func recordContactPolicy(t *testing.T, path string) {
+	st := newStore(t)
+	srv := devserver.Start(t)
+	mailer := &recordingMailer{}
+	policy := lifecycle.Policy{MinGap: time.Second, RestockWindow: time.Minute, SeasonFallback: time.Hour, MaxPerWindow: 3, CapWindow: time.Hour}
+	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.CustomerLifecycle)
+	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: policy, Links: testLinks(t)})
+	require.NoError(t, w.Start())
+	defer w.Stop()
+
+	ctx := context.Background()
+	id := workflows.CustomerWorkflowID("david")
+	send := func(name string, arg any) {
+		_, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg, client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
+			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david"})
+		require.NoError(t, err, "signal %s", name)
+	}
+	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50"})
+	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s1", Category: "trousers", DiscountPct: 20})
+	require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) == 1 }, 30*time.Second, 50*time.Millisecond)
+	h, err := srv.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: workflows.UpdateInterested, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.InterestedRequest{OfferKey: "customer/david/sale/s1"}},
+	})
+	require.NoError(t, err)
+	var res workflows.InterestedResult
+	require.NoError(t, h.Get(ctx, &res))
+	require.True(t, res.Accepted)
+	require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) == 2 }, 30*time.Second, 50*time.Millisecond, "confirmation")
+	send(workflows.SignalConsent, workflows.ConsentSignal{Granted: false, Source: "test"})
+	send(workflows.SignalConsent, workflows.ConsentSignal{Granted: true, Source: "test"})
+	send(workflows.SignalPreferences, workflows.PreferencesSignal{Preferences: lifecycle.Preferences{Colors: []string{"grey"}, Sizes: []string{"50"}, Categories: []string{"suits"}}})
+	send(workflows.SignalSuppress, workflows.SuppressSignal{Event: "bounce"})
+	require.Eventually(t, func() bool { return queryStatus(t, srv.Client, id).Stage == workflows.StageSuppressed }, 30*time.Second, 50*time.Millisecond)
+	saveHistory(t, srv, id, path)
+}
+
+func saveHistory(t *testing.T, srv *devserver.Server, id, path string) {
+	ctx := context.Background()
 	require.NoError(t, srv.Client.CancelWorkflow(ctx, id, ""))
 	require.Error(t, srv.Client.GetWorkflow(ctx, id, "").Get(ctx, nil), "the workflow ends cancelled")
-
 	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", srv.HostPort, "--workflow-id", id, "--output", "json").Output()
 	require.NoError(t, err, "export the history with the Temporal CLI")
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
