@@ -98,6 +98,8 @@ func verdict(last workflows.Decision, st workflows.Status, now time.Time) string
 	switch last.Outcome {
 	case workflows.OutcomeSent:
 		return "sent."
+	case workflows.OutcomeAccepted:
+		return "sent, and the customer said yes."
 	case workflows.OutcomeScheduled, workflows.OutcomeDeferred:
 		for _, p := range st.Pending {
 			if p.Key == last.Key {

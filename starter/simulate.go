@@ -15,8 +15,10 @@ const simulateDetails = `Runs the real CustomerLifecycle workflow, activities, t
 time-skipping test environment, against an in-memory catalogue and an email recorder: no Temporal
 server, database or mail provider is needed, and a year takes well under a second.
 
-The policy is --config if given, else the scenario's policy block, else the defaults;
-LIFECYCLE_CONFIG is not read, so a scenario's result does not depend on the environment.
+The policy is --config if given, else the scenario's policy block (the same settings as
+LIFECYCLE_CONFIG: min_gap, restock_window, season_fallback, quiet_hours, max_per_window,
+cap_window), else the defaults; LIFECYCLE_CONFIG is not read, so a scenario's result does not
+depend on the environment.
 The exit status is 1 when an expectation fails, 2 when the scenario file is wrong.
 The format is described in docs/SCENARIOS.md; examples are in examples.`
 
@@ -24,7 +26,7 @@ func runSimulate(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
 	scenarioPath := fs.String("scenario", "", "scenario `FILE.yaml` (required)")
 	outDir := fs.String("out", "", "write each email as <day>-<kind>.html and .txt into `DIR`")
-	policyPath := fs.String("config", "", "contact policy `LIFECYCLE.yaml` (min_gap, restock_window, season_fallback), replacing the scenario's")
+	policyPath := fs.String("config", "", "contact policy `LIFECYCLE.yaml` (like LIFECYCLE_CONFIG), replacing the scenario's policy block")
 	asJSON := fs.Bool("json", false, "print the result as JSON (timeline, emails, stage, expectations) instead of the timeline")
 	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
 		return err

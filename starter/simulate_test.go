@@ -78,14 +78,40 @@ func TestSimulateConfigReplacesPolicy(t *testing.T) {
 	require.NoError(t, os.WriteFile(policy, []byte("min_gap: 40d\n"), 0o644))
 	code, stdout, stderr := simulate(t, "--scenario", tailorScenario, "--config", policy)
 	require.Equal(t, exitFailed, code, "stdout: %s", stdout)
-	require.Contains(t, stdout, "Policy: min_gap 40d, restock_window 60d, season_fallback 90d")
+	require.Contains(t, stdout, "Policy: min_gap 40d, restock_window 60d, season_fallback 90d, no quiet_hours, no max_per_window\n")
 	require.Contains(t, stderr, "went out on day 54 (deferred on day 44 until day 54 by min_gap 40d after the restock email on day 14)")
+
+	// Quiet hours and a cap from the file: David's day-14 restock in New York (10:00) is fine, but
+	// the sale on day 44 is capped by the restock within 60 days, until day 74.
+	require.NoError(t, os.WriteFile(policy, []byte("quiet_hours: \"21:00-08:00\"\nmax_per_window: 1\ncap_window: 60d\n"), 0o644))
+	code, stdout, stderr = simulate(t, "--scenario", tailorScenario, "--config", policy)
+	require.Equal(t, exitFailed, code, "stdout: %s", stdout)
+	require.Contains(t, stdout, "Policy: min_gap 7d, restock_window 60d, season_fallback 90d, quiet_hours 21:00-08:00 local time, max_per_window 1 per cap_window 60d\n")
+	require.Contains(t, stderr, "expected a sale email on day 44, but ")
+	require.Contains(t, stderr, "max_per_window 1 per 60d")
+}
+
+func TestSimulateQuietHours(t *testing.T) {
+	code, stdout, stderr := simulate(t, "--scenario", "../examples/quiet-hours.yaml")
+	require.Equal(t, exitOK, code, "stderr: %s", stderr)
+	for _, want := range []string{
+		"quiet_hours 21:00-08:00 local time",
+		"14   Mon 2026-01-19 23:00 EST  event      restock",
+		"deferred   restock   until day 15, Tue 2026-01-20 08:00 EST",
+		`15   Tue 2026-01-20 08:00 EST  sent       restock   "Now in stock in grey: Classic trousers"`,
+		"  day 62  Sun 2026-03-08 08:00 EDT  sale",
+		"Expectations: 6 passed, 0 failed",
+	} {
+		require.Contains(t, stdout, want)
+	}
 }
 
 func TestSimulateBadInput(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("customer: {id: x, email: x@example.com}\ncatalogue: {products: []}\nevents:\n  - day: 1\n    restock: {sku: B, quantity: 1, when: now}\n"), 0o644))
+	badQuiet := filepath.Join(dir, "quiet.yaml")
+	require.NoError(t, os.WriteFile(badQuiet, []byte("customer: {id: x, email: x@example.com}\ncatalogue: {products: [{sku: A, product: a, price: \"1\", stock: 1}]}\nevents: [{day: 0, purchase: {sku: A}}]\npolicy:\n  quiet_hours: late\n"), 0o644))
 	badPolicy := filepath.Join(dir, "policy.yaml")
 	require.NoError(t, os.WriteFile(badPolicy, []byte("min_gap: soon\n"), 0o644))
 	tests := []struct {
@@ -96,6 +122,7 @@ func TestSimulateBadInput(t *testing.T) {
 		{[]string{"--scenario", filepath.Join(dir, "none.yaml")}, []string{"read scenario", "none.yaml"}},
 		{[]string{"--scenario", bad}, []string{"line 5: field when not found in restock (known: sku, quantity)"}},
 		{[]string{"--scenario", tailorScenario, "--config", badPolicy}, []string{`min_gap: "soon" is not a duration`}},
+		{[]string{"--scenario", badQuiet}, []string{`line 5: policy: quiet_hours: "late" is not a window like 21:00-08:00`}},
 		{[]string{"--scenario", tailorScenario, "--speed", "fast"}, []string{"flag provided but not defined: --speed"}},
 	}
 	for _, tt := range tests {

@@ -426,7 +426,7 @@ func (l *lifecycleRun) onInterested(ctx workflow.Context, req InterestedRequest)
 	if offer.Goal != "" && !slices.Contains(s.Goals, offer.Goal) {
 		s.Goals = append(s.Goals, offer.Goal)
 	}
-	s.decide(Decision{At: now, Kind: offer.Kind, Key: offer.Key, Outcome: OutcomeSent, Reason: "the customer said yes to “" + offer.Subject + "”"})
+	s.decide(Decision{At: now, Kind: offer.Kind, Key: offer.Key, Outcome: OutcomeAccepted, Reason: "the customer said yes to “" + offer.Subject + "”"})
 	for _, f := range slices.Clone(s.Pending) {
 		if reason := s.unwanted(f); reason != "" {
 			l.drop(now, f, reason)

@@ -27,10 +27,11 @@ const (
 	OutcomeScheduled Outcome = "scheduled" // queued, due at a time
 	OutcomeDeferred  Outcome = "deferred"  // due, but waits for min_gap
 	OutcomeSent      Outcome = "sent"
-	OutcomeDropped   Outcome = "dropped" // will not be sent: expired, replaced, unsubscribed
-	OutcomeSkipped   Outcome = "skipped" // the send step found nothing to send or no consent
-	OutcomeFailed    Outcome = "failed"  // the provider refused for good
-	OutcomeIgnored   Outcome = "ignored" // an event that does not concern this customer
+	OutcomeDropped   Outcome = "dropped"  // will not be sent: expired, replaced, unsubscribed
+	OutcomeSkipped   Outcome = "skipped"  // the send step found nothing to send or no consent
+	OutcomeFailed    Outcome = "failed"   // the provider refused for good
+	OutcomeIgnored   Outcome = "ignored"  // an event that does not concern this customer
+	OutcomeAccepted  Outcome = "accepted" // the customer said yes to the offer
 )
 
 // SentEmail is one follow-up that went out.

@@ -2,6 +2,7 @@ package simulation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,13 +15,17 @@ import (
 )
 
 // Shop is the database a simulation runs against: what the activities need, plus what the
-// starter's restock and unsubscribe commands do before they signal. *store.Store is one; Catalogue
+// starter's restock, unsubscribe and consent commands and the SendGrid webhook do before they
+// signal. *store.Store is one; Catalogue
 // is the in-memory one the simulate command uses.
 type Shop interface {
 	activities.Store
 	Restock(ctx context.Context, sku string, quantity int) (lifecycle.Product, error)
 	SetConsent(ctx context.Context, customerID string, consent bool, source string) error
 	OpenWishes(ctx context.Context, product, color, size string, createdAfter time.Time) ([]store.Wish, error)
+	// Suppress stops marketing to the address (compared case-insensitively), as the SendGrid
+	// Event Webhook does for a bounce, dropped, spamreport or unsubscribe.
+	Suppress(ctx context.Context, email, reason string, at time.Time) error
 }
 
 var (
@@ -284,6 +289,24 @@ func (c *Catalogue) SetConsent(_ context.Context, customerID string, consent boo
 	}
 	cu.MarketingConsent = consent
 	c.customers[customerID] = cu
+	return nil
+}
+
+// Suppress marks every customer with the address (compared case-insensitively) as suppressed, so
+// Customer reports Suppressed like the store's join on its suppressions; again is a no-op.
+func (c *Catalogue) Suppress(_ context.Context, email, _ string, _ time.Time) error {
+	addr := store.NormalizeEmail(email)
+	if addr == "" {
+		return errors.New("suppress: empty email address")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, cu := range c.customers {
+		if store.NormalizeEmail(cu.Email) == addr {
+			cu.Suppressed = true
+			c.customers[id] = cu
+		}
+	}
 	return nil
 }
 

@@ -53,7 +53,11 @@ func csvOf(rows ...[]string) string {
 // different story than production: the same scenarios, run against both, print the same
 // timeline and send the same emails, byte for byte.
 func TestCatalogueMatchesStore(t *testing.T) {
-	for _, file := range []string{filepath.Join(scenarioDir, "tailor.yaml"), filepath.Join(scenarioDir, "min-gap.yaml"), "testdata/year.yaml"} {
+	files, err := filepath.Glob(filepath.Join(scenarioDir, "*.yaml"))
+	require.NoError(t, err)
+	more, err := filepath.Glob("testdata/*.yaml")
+	require.NoError(t, err)
+	for _, file := range append(files, more...) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			sc := load(t, file)
 			memory := run(t, sc, simulation.Options{})

@@ -40,17 +40,31 @@ func check(expect []Expectation, res *Result) []Check {
 }
 
 func checkEmail(x Expectation, res *Result) (bool, string) {
-	var same []Email
+	var same, sameDay []Email
 	for _, e := range res.Emails {
 		if e.Kind != x.Kind {
 			continue
 		}
+		if e.Day == x.Day && (x.At == "" || res.clock(e.At) == x.At) {
+			return true, fmt.Sprintf("%s email on day %d at %s: %q", x.Kind, x.Day, res.clock(e.At), e.Subject)
+		}
 		if e.Day == x.Day {
-			return true, fmt.Sprintf("%s email on day %d: %q", x.Kind, x.Day, e.Subject)
+			sameDay = append(sameDay, e)
 		}
 		same = append(same, e)
 	}
 	msg := fmt.Sprintf("expected %s %s email on day %d, but ", article(x.Kind), x.Kind, x.Day)
+	if x.At != "" {
+		msg = fmt.Sprintf("expected %s %s email on day %d at %s, but ", article(x.Kind), x.Kind, x.Day, x.At)
+	}
+	if len(sameDay) > 0 {
+		e := sameDay[0]
+		msg += fmt.Sprintf("the %s email of day %d went out at %s", x.Kind, x.Day, res.clock(e.At))
+		if why := res.whyThen(e); why != "" {
+			msg += " (" + why + ")"
+		}
+		return false, msg
+	}
 	switch len(same) {
 	case 0:
 		msg += fmt.Sprintf("no %s email went out", x.Kind)
@@ -71,6 +85,9 @@ func checkEmail(x Expectation, res *Result) (bool, string) {
 	}
 	return false, msg
 }
+
+// clock is t's local time of day as an expectation's at: writes it.
+func (res *Result) clock(t time.Time) string { return t.In(res.location).Format("15:04") }
 
 func article(k lifecycle.Kind) string {
 	if strings.ContainsRune("aeiou", rune(string(k)[0])) {
@@ -107,8 +124,9 @@ func (res *Result) whyThen(e Email) string {
 			if d.UntilDay != nil {
 				why += fmt.Sprintf(" until day %d", *d.UntilDay)
 			}
-			why += " by min_gap " + res.Policy.MinGap
-			if last, ok := res.lastEmailBefore(d.At); ok {
+			rules, afterEmail := res.deferralRules(d.Reason)
+			why += " by " + rules
+			if last, ok := res.lastEmailBefore(d.At); ok && afterEmail {
 				why += fmt.Sprintf(" after the %s email on day %d", last.Kind, last.Day)
 			}
 			return why
@@ -122,6 +140,28 @@ func (res *Result) whyThen(e Email) string {
 		return ""
 	}
 	return fmt.Sprintf("scheduled on day %d: %s", scheduled.Day, scheduled.Reason)
+}
+
+// deferralRules names the rules of the policy a deferral's reason gives, and whether they count
+// from an earlier email (min_gap, max_per_window) rather than the clock (quiet hours).
+func (res *Result) deferralRules(reason string) (string, bool) {
+	var rules []string
+	afterEmail := false
+	if strings.Contains(reason, "min_gap") {
+		rules = append(rules, "min_gap "+res.Policy.MinGap)
+		afterEmail = true
+	}
+	if strings.Contains(reason, "max_per_window") {
+		rules = append(rules, fmt.Sprintf("max_per_window %d per %s", res.Policy.MaxPerWindow, res.Policy.CapWindow))
+		afterEmail = true
+	}
+	if strings.Contains(reason, "quiet hours") {
+		rules = append(rules, "quiet_hours "+res.Policy.QuietHours+" in "+res.Customer.Timezone)
+	}
+	if len(rules) == 0 {
+		return "the contact policy", true
+	}
+	return strings.Join(rules, " and "), afterEmail
 }
 
 func (res *Result) lastEmailBefore(t time.Time) (Email, bool) {

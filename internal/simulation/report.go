@@ -21,7 +21,7 @@ func (res *Result) WriteTimeline(w io.Writer) error {
 	}
 	c := res.Customer
 	ew.printf("\nCustomer %s: %s <%s>, locale %s, time zone %s\n", c.ID, c.Name, c.Email, c.Locale, c.Timezone)
-	ew.printf("Policy: min_gap %s, restock_window %s, season_fallback %s\n", res.Policy.MinGap, res.Policy.RestockWindow, res.Policy.SeasonFallback)
+	ew.printf("Policy: %s\n", res.Policy)
 	ew.printf("Simulated day 0 (%s) to day %d (%s); times are the customer's local time\n\n",
 		res.local(res.Start), res.EndDay, res.local(res.End))
 

@@ -73,6 +73,32 @@ type PolicyView struct {
 	MinGap         string `json:"min_gap"`
 	RestockWindow  string `json:"restock_window"`
 	SeasonFallback string `json:"season_fallback"`
+	QuietHours     string `json:"quiet_hours"`    // like 21:00-08:00 in the customer's time zone; "" for none
+	MaxPerWindow   int    `json:"max_per_window"` // 0: no cap
+	CapWindow      string `json:"cap_window"`
+}
+
+func policyView(p lifecycle.Policy) PolicyView {
+	return PolicyView{
+		MinGap: formatDuration(p.MinGap), RestockWindow: formatDuration(p.RestockWindow), SeasonFallback: formatDuration(p.SeasonFallback),
+		QuietHours: p.QuietHours.String(), MaxPerWindow: p.MaxPerWindow, CapWindow: formatDuration(p.CapWindow),
+	}
+}
+
+// String is the policy on one line, as the timeline's header shows it.
+func (v PolicyView) String() string {
+	s := fmt.Sprintf("min_gap %s, restock_window %s, season_fallback %s", v.MinGap, v.RestockWindow, v.SeasonFallback)
+	if v.QuietHours != "" {
+		s += ", quiet_hours " + v.QuietHours + " local time"
+	} else {
+		s += ", no quiet_hours"
+	}
+	if v.MaxPerWindow > 0 {
+		s += fmt.Sprintf(", max_per_window %d per cap_window %s", v.MaxPerWindow, v.CapWindow)
+	} else {
+		s += ", no max_per_window"
+	}
+	return s
 }
 
 // Entry is one line of the timeline: an event (Event set) or a decision of the workflow.
@@ -131,7 +157,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 		Store: shop, Mailer: mailer, Policy: policy, Links: signer, Now: env.Now,
 	})
 
-	r := &runner{ctx: ctx, sc: sc, shop: shop, policy: policy, env: env, location: sc.location}
+	r := &runner{ctx: ctx, sc: sc, shop: shop, policy: policy, env: env, location: sc.location, mailer: mailer, answers: map[int]string{}}
 	// Events at the same moment go in one callback, in file order.
 	for i := 0; i < len(sc.Events); {
 		j := i
@@ -169,8 +195,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 		Description: sc.Description,
 		Customer: CustomerView{ID: sc.Customer.ID, Name: sc.Customer.Name, Email: sc.Customer.Email,
 			Locale: sc.Customer.Locale, Timezone: sc.Customer.Timezone},
-		Policy: PolicyView{MinGap: formatDuration(policy.MinGap), RestockWindow: formatDuration(policy.RestockWindow),
-			SeasonFallback: formatDuration(policy.SeasonFallback)},
+		Policy:   policyView(policy),
 		Start:    sc.Start,
 		End:      end,
 		EndDay:   sc.EndDay,
@@ -198,6 +223,11 @@ type runner struct {
 	policy   lifecycle.Policy
 	env      *testsuite.TestWorkflowEnvironment
 	location *time.Location
+	mailer   *recorder
+
+	// answers completes the text of interested events (by index in events) once the workflow
+	// has answered the Update.
+	answers map[int]string
 
 	events    []Entry
 	decisions []workflows.Decision
@@ -287,6 +317,51 @@ func (r *runner) signal(ev Event) (string, error) {
 		r.env.SignalWorkflow(workflows.SignalSeason, workflows.SeasonSignal{Collection: ev.Season.Collection})
 		return fmt.Sprintf("season %q", ev.Season.Collection), nil
 
+	case ev.Consent != nil:
+		// The database first, like `starter consent`: SendFollowUp checks it before every email.
+		c := ev.Consent
+		if err := r.shop.SetConsent(ctx, id, c.Granted, c.Source); err != nil {
+			return "", err
+		}
+		r.env.SignalWorkflow(workflows.SignalConsent, workflows.ConsentSignal{Granted: c.Granted, Source: c.Source, At: ev.At})
+		if c.Granted {
+			return "consent granted (source " + c.Source + ")", nil
+		}
+		return "consent withdrawn (source " + c.Source + ")", nil
+
+	case ev.Preferences != nil:
+		// Like the preference page: only the signal; the workflow saves the lists itself.
+		pe := ev.Preferences
+		r.env.SignalWorkflow(workflows.SignalPreferences, workflows.PreferencesSignal{
+			Preferences: pe.Preferences, Kinds: slices.Clone(pe.Kinds), Paused: pe.Paused,
+		})
+		kinds := "all kinds"
+		if len(pe.Kinds) > 0 {
+			names := make([]string, len(pe.Kinds))
+			for i, k := range pe.Kinds {
+				names[i] = string(k)
+			}
+			kinds = "kinds " + strings.Join(names, ", ")
+		}
+		text := fmt.Sprintf("preferences colours %s, sizes %s, categories %s, %s", list(pe.Preferences.Colors),
+			list(pe.Preferences.Sizes), list(pe.Preferences.Categories), kinds)
+		if pe.Paused {
+			text += ", all mail paused"
+		}
+		return text, nil
+
+	case ev.Suppress != nil:
+		// Like the SendGrid Event Webhook: the address is suppressed in the database, then the signal.
+		email := r.sc.Customer.Email
+		if err := r.shop.Suppress(ctx, email, ev.Suppress.Event, ev.At); err != nil {
+			return "", err
+		}
+		r.env.SignalWorkflow(workflows.SignalSuppress, workflows.SuppressSignal{Event: ev.Suppress.Event, At: ev.At})
+		return fmt.Sprintf("suppress the mail provider reported %s for %s", ev.Suppress.Event, email), nil
+
+	case ev.Interested != nil:
+		return r.interested(ev), nil
+
 	case ev.Unsubscribe != nil:
 		// Consent first, like `starter unsubscribe`: no activity sends from here on.
 		if err := r.shop.SetConsent(ctx, id, false, "simulation"); err != nil {
@@ -300,6 +375,58 @@ func (r *runner) signal(ev Event) (string, error) {
 		return "unsubscribe (" + reason + ")", nil
 	}
 	return "", errors.New("event without an action")
+}
+
+func list(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	return strings.Join(l, ", ")
+}
+
+// interested clicks "yes, I'm interested" under the offer email the event names, through the
+// workflow's Update as the interest page does; the answer completes the event's text.
+func (r *runner) interested(ev Event) string {
+	ie := ev.Interested
+	which := "offer email"
+	if ie.Kind != "" {
+		which = string(ie.Kind) + " email"
+	}
+	if ie.OfferDay != nil {
+		which += fmt.Sprintf(" of day %d", *ie.OfferDay)
+	}
+	var offer *recordedEmail
+	for _, e := range r.mailer.sent() {
+		if e.Kind.Transactional() || e.at.After(ev.At) || (ie.Kind != "" && e.Kind != ie.Kind) ||
+			(ie.OfferDay != nil && dayOf(r.sc.Start, e.at) != *ie.OfferDay) {
+			continue
+		}
+		offer = &e
+	}
+	if offer == nil {
+		return "interested in the " + which + ", but no such email went out before: nothing to accept"
+	}
+	text := fmt.Sprintf("interested in the %s email of day %d, %q", offer.Kind, dayOf(r.sc.Start, offer.at), offer.Subject)
+	i := len(r.events) // apply appends this event's entry next
+	r.answers[i] = text + ": the workflow did not answer"
+	r.env.UpdateWorkflow(workflows.UpdateInterested, fmt.Sprintf("interested-line-%d", ev.Line), &testsuite.TestUpdateCallback{
+		OnAccept: func() {},
+		OnReject: func(err error) { r.answers[i] = text + ": rejected: " + err.Error() },
+		OnComplete: func(v any, err error) {
+			res, _ := v.(workflows.InterestedResult)
+			switch {
+			case err != nil:
+				r.answers[i] = text + ": failed: " + err.Error()
+			case res.AlreadyAccepted:
+				r.answers[i] = text + ": already accepted: " + res.Message
+			case res.Accepted:
+				r.answers[i] = text + ": accepted: " + res.Message
+			default:
+				r.answers[i] = text + ": not accepted: " + res.Message
+			}
+		},
+	}, workflows.InterestedRequest{OfferKey: offer.Key})
+	return text
 }
 
 // saleID names a sale like `starter sale`: sale/<category>/<yyyymmdd of the last day, or open>-<pct>.
@@ -347,6 +474,9 @@ func sameDecision(a, b workflows.Decision) bool {
 // the decisions it caused.
 func (r *runner) timeline() []Entry {
 	out := slices.Clone(r.events)
+	for i, text := range r.answers {
+		out[i].Event = text
+	}
 	for _, d := range r.decisions {
 		e := Entry{At: d.At, Outcome: d.Outcome, Kind: d.Kind, Key: d.Key, Until: d.Until, Reason: d.Reason}
 		if !d.Until.IsZero() {

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // time zones resolve the same way on every host
 
 	"gopkg.in/yaml.v3"
 
@@ -63,6 +62,10 @@ type Event struct {
 	Sale        *SaleEvent
 	Season      *SeasonEvent
 	Unsubscribe *UnsubscribeEvent
+	Consent     *ConsentEvent
+	Preferences *PreferencesEvent
+	Suppress    *SuppressEvent
+	Interested  *InterestedEvent
 }
 
 // PurchaseEvent is `starter purchase`.
@@ -96,6 +99,37 @@ type UnsubscribeEvent struct {
 	Reason string
 }
 
+// ConsentEvent is `starter consent`: consent saved in the database, then the consent signal.
+type ConsentEvent struct {
+	Granted bool
+	Source  string
+}
+
+// PreferencesEvent is the customer saving the preference page: the preferences signal, which the
+// workflow saves to the database itself.
+type PreferencesEvent struct {
+	Preferences lifecycle.Preferences
+	Kinds       []lifecycle.Kind // wanted kinds; empty: all
+	Paused      bool
+}
+
+// SuppressEvent is the SendGrid Event Webhook reporting the address: suppressed in the database,
+// then the suppress signal.
+type SuppressEvent struct {
+	Event string // bounce, dropped, spamreport, unsubscribe, group_unsubscribe
+}
+
+// InterestedEvent is the customer clicking "yes, I'm interested" under an offer email: the
+// interested Update for the most recent offer email of Kind (any when empty) sent on OfferDay
+// (any day when nil) at or before the event.
+type InterestedEvent struct {
+	Kind     lifecycle.Kind
+	OfferDay *int
+}
+
+// suppressingEvents are the SendGrid events that suppress an address (internal/sendgridwebhook).
+var suppressingEvents = []string{"bounce", "dropped", "spamreport", "unsubscribe", "group_unsubscribe"}
+
 // ExpectationType names what an expectation checks.
 type ExpectationType string
 
@@ -111,6 +145,7 @@ type Expectation struct {
 	Line    int
 	Kind    lifecycle.Kind
 	Day     int
+	At      string // optional, with Kind: the local time "HH:MM" the email went out
 	FromDay int
 	ToDay   int
 	Stage   workflows.Stage
@@ -119,6 +154,9 @@ type Expectation struct {
 func (e Expectation) String() string {
 	switch e.Type {
 	case ExpectEmail:
+		if e.At != "" {
+			return fmt.Sprintf("email: %s, day: %d, at: %q", e.Kind, e.Day, e.At)
+		}
 		return fmt.Sprintf("email: %s, day: %d", e.Kind, e.Day)
 	case ExpectNoEmail:
 		return fmt.Sprintf("no_email: {from_day: %d, to_day: %d}", e.FromDay, e.ToDay)
@@ -134,7 +172,7 @@ type (
 		Customer    customerFile  `yaml:"customer"`
 		Catalogue   catalogueFile `yaml:"catalogue"`
 		Start       string        `yaml:"start"`
-		Policy      *policyFile   `yaml:"policy"`
+		Policy      yaml.Node     `yaml:"policy"` // LIFECYCLE_CONFIG's layout, parsed by config.ParsePolicy
 		Events      []eventFile   `yaml:"events"`
 		Expect      []expectFile  `yaml:"expect"`
 		EndDay      *int          `yaml:"end_day"`
@@ -164,11 +202,6 @@ type (
 		Stock       int      `yaml:"stock"`
 		Collections []string `yaml:"collections"`
 	}
-	policyFile struct {
-		MinGap         string `yaml:"min_gap"`
-		RestockWindow  string `yaml:"restock_window"`
-		SeasonFallback string `yaml:"season_fallback"`
-	}
 	eventFile struct {
 		Day         *int             `yaml:"day"`
 		At          string           `yaml:"at"`
@@ -177,6 +210,10 @@ type (
 		Sale        *saleFile        `yaml:"sale"`
 		Season      *seasonFile      `yaml:"season"`
 		Unsubscribe *unsubscribeFile `yaml:"unsubscribe"`
+		Consent     *consentFile     `yaml:"consent"`
+		Preferences *preferencesFile `yaml:"preferences"`
+		Suppress    *suppressFile    `yaml:"suppress"`
+		Interested  *interestedFile  `yaml:"interested"`
 	}
 	purchaseFile struct {
 		SKU         string `yaml:"sku"`
@@ -198,9 +235,28 @@ type (
 	unsubscribeFile struct {
 		Reason string `yaml:"reason"`
 	}
+	consentFile struct {
+		Granted *bool  `yaml:"granted"`
+		Source  string `yaml:"source"`
+	}
+	preferencesFile struct {
+		Colors     []string `yaml:"colors"`
+		Sizes      []string `yaml:"sizes"`
+		Categories []string `yaml:"categories"`
+		Kinds      []string `yaml:"kinds"`
+		Paused     bool     `yaml:"paused"`
+	}
+	suppressFile struct {
+		Event string `yaml:"event"`
+	}
+	interestedFile struct {
+		Kind     string `yaml:"kind"`
+		OfferDay *int   `yaml:"offer_day"`
+	}
 	expectFile struct {
 		Email   string       `yaml:"email"`
 		Day     *int         `yaml:"day"`
+		At      string       `yaml:"at"`
 		NoEmail *noEmailFile `yaml:"no_email"`
 		Stage   string       `yaml:"stage"`
 	}
@@ -216,14 +272,17 @@ var knownFields = strings.NewReplacer(
 	"in type simulation.customerFile", "in customer (known: id, name, email, locale, timezone, colors, sizes, categories, consent)",
 	"in type simulation.catalogueFile", "in catalogue (known: products)",
 	"in type simulation.productFile", "in a product (known: sku, product, name, category, color, size, price, stock, collections)",
-	"in type simulation.policyFile", "in policy (known: min_gap, restock_window, season_fallback)",
-	"in type simulation.eventFile", "in an event (known: day, at, purchase, restock, sale, season, unsubscribe)",
+	"in type simulation.eventFile", "in an event (known: day, at, purchase, restock, sale, season, unsubscribe, consent, preferences, suppress, interested)",
 	"in type simulation.purchaseFile", "in purchase (known: sku, wanted_color, id)",
 	"in type simulation.restockFile", "in restock (known: sku, quantity)",
 	"in type simulation.saleFile", "in sale (known: category, discount, until_day)",
 	"in type simulation.seasonFile", "in season (known: collection)",
 	"in type simulation.unsubscribeFile", "in unsubscribe (known: reason)",
-	"in type simulation.expectFile", "in an expectation (known: email with day, no_email, stage)",
+	"in type simulation.consentFile", "in consent (known: granted, source)",
+	"in type simulation.preferencesFile", "in preferences (known: colors, sizes, categories, kinds, paused)",
+	"in type simulation.suppressFile", "in suppress (known: event)",
+	"in type simulation.interestedFile", "in interested (known: kind, offer_day)",
+	"in type simulation.expectFile", "in an expectation (known: email with day and at, no_email, stage)",
 	"in type simulation.noEmailFile", "in no_email (known: from_day, to_day)",
 )
 
@@ -284,9 +343,7 @@ func (p *parser) scenario(f scenarioFile) *Scenario {
 			sc.Start = start.UTC()
 		}
 	}
-	if f.Policy != nil {
-		p.policy(sc, *f.Policy)
-	}
+	p.policy(sc, &f.Policy)
 	if len(f.Events) == 0 {
 		p.addf(p.lines.key("events"), "events: a scenario needs at least one event")
 	}
@@ -341,7 +398,8 @@ func (p *parser) customer(sc *Scenario, c customerFile) {
 	if sc.Customer.Timezone == "" {
 		sc.Customer.Timezone = "UTC"
 	}
-	loc, err := time.LoadLocation(sc.Customer.Timezone)
+	// The workflow's own zone database, so quiet hours and the timeline agree on every host.
+	loc, err := lifecycle.LoadLocation(sc.Customer.Timezone)
 	if err != nil || sc.Customer.Timezone == "Local" {
 		p.addf(line, "customer: timezone %q is not an IANA name like Europe/Amsterdam", c.Timezone)
 		loc = time.UTC
@@ -393,26 +451,63 @@ func (p *parser) catalogue(sc *Scenario, c catalogueFile) {
 	}
 }
 
-func (p *parser) policy(sc *Scenario, f policyFile) {
-	line := p.lines.key("policy")
-	for _, field := range []struct {
-		key, value string
-		dst        *time.Duration
-	}{
-		{"min_gap", f.MinGap, &sc.Policy.MinGap},
-		{"restock_window", f.RestockWindow, &sc.Policy.RestockWindow},
-		{"season_fallback", f.SeasonFallback, &sc.Policy.SeasonFallback},
-	} {
-		if field.value == "" {
-			continue
-		}
-		d, err := config.ParseDuration(field.value)
-		if err != nil {
-			p.addf(line, "policy: %s: %v", field.key, err)
-			continue
-		}
-		*field.dst = d
+// policy reads the scenario's policy block with config.ParsePolicy, the parser of
+// LIFECYCLE_CONFIG, so the block accepts exactly what the file does. Each setting is parsed on its
+// own first, so that a problem names its line; then the whole block, for the checks that span
+// settings (max_per_window needs a cap_window).
+func (p *parser) policy(sc *Scenario, node *yaml.Node) {
+	if node.Kind == 0 || node.Tag == "!!null" {
+		return // no policy block: the defaults
 	}
+	line := p.lines.key("policy")
+	if node.Kind != yaml.MappingNode {
+		p.addf(line, "policy: expected settings like LIFECYCLE_CONFIG's (min_gap: 7d, quiet_hours: 21:00-08:00, ...)")
+		return
+	}
+	bad := len(p.problems)
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		setting := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: node.Content[i : i+2]}
+		if _, err := parsePolicyNode(setting); err != nil {
+			for _, msg := range policyProblems(err) {
+				p.addf(node.Content[i].Line, "%s", msg)
+			}
+		}
+	}
+	policy, err := parsePolicyNode(node)
+	if err != nil {
+		if len(p.problems) == bad {
+			for _, msg := range policyProblems(err) {
+				p.addf(line, "%s", msg)
+			}
+		}
+		return
+	}
+	sc.Policy = policy
+}
+
+func parsePolicyNode(n *yaml.Node) (lifecycle.Policy, error) {
+	raw, err := yaml.Marshal(n)
+	if err != nil {
+		return lifecycle.Policy{}, fmt.Errorf("policy: %w", err)
+	}
+	return config.ParsePolicy(raw, "policy")
+}
+
+// yamlLineRE is the position yaml.v3 gives inside the re-encoded block, which means nothing to
+// the scenario's author: the scenario's own line is in front of the message.
+var yamlLineRE = regexp.MustCompile(`yaml: unmarshal errors:\s*line \d+: `)
+
+// policyProblems splits config.ParsePolicy's error into one message per problem.
+func policyProblems(err error) []string {
+	msg := yamlLineRE.ReplaceAllString(err.Error(), "")
+	msg = strings.ReplaceAll(msg, "in type config.policyFile", "in policy")
+	var out []string
+	for _, m := range strings.Split(msg, "\n") {
+		if m = strings.TrimSpace(m); m != "" {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func (p *parser) event(sc *Scenario, f eventFile, line int, purchases *int) (Event, bool) {
@@ -499,8 +594,60 @@ func (p *parser) event(sc *Scenario, f eventFile, line int, purchases *int) (Eve
 		actions++
 		ev.Unsubscribe = &UnsubscribeEvent{Reason: strings.TrimSpace(f.Unsubscribe.Reason)}
 	}
+	if f.Consent != nil {
+		actions++
+		c := &ConsentEvent{Source: strings.TrimSpace(f.Consent.Source)}
+		if f.Consent.Granted == nil {
+			p.addf(line, "consent on day %d: granted is missing (true or false)", ev.Day)
+		} else {
+			c.Granted = *f.Consent.Granted
+		}
+		if c.Source == "" {
+			c.Source = "starter" // `starter consent`'s default
+		}
+		ev.Consent = c
+	}
+	if f.Preferences != nil {
+		actions++
+		pf := f.Preferences
+		pe := &PreferencesEvent{
+			Preferences: lifecycle.Preferences{}.Merge(lifecycle.Preferences{Colors: pf.Colors, Sizes: pf.Sizes, Categories: pf.Categories}),
+			Paused:      pf.Paused,
+		}
+		for _, k := range pf.Kinds {
+			kind := lifecycle.Kind(lifecycle.Normalize(k))
+			if !slices.Contains(lifecycle.MarketingKinds, kind) {
+				p.addf(line, "preferences on day %d: kind %q is unknown; use restock, sale or season", ev.Day, k)
+			} else if !slices.Contains(pe.Kinds, kind) {
+				pe.Kinds = append(pe.Kinds, kind)
+			}
+		}
+		ev.Preferences = pe
+	}
+	if f.Suppress != nil {
+		actions++
+		s := &SuppressEvent{Event: lifecycle.Normalize(f.Suppress.Event)}
+		if !slices.Contains(suppressingEvents, s.Event) {
+			p.addf(line, "suppress on day %d: event %q does not suppress an address; use one of %s", ev.Day, f.Suppress.Event, strings.Join(suppressingEvents, ", "))
+		}
+		ev.Suppress = s
+	}
+	if f.Interested != nil {
+		actions++
+		ie := &InterestedEvent{Kind: lifecycle.Kind(lifecycle.Normalize(f.Interested.Kind)), OfferDay: f.Interested.OfferDay}
+		if ie.Kind != "" && !slices.Contains(lifecycle.MarketingKinds, ie.Kind) {
+			p.addf(line, "interested on day %d: kind %q is not an offer; use restock, sale or season", ev.Day, f.Interested.Kind)
+		}
+		if d := ie.OfferDay; d != nil && (*d < 0 || *d > ev.Day) {
+			p.addf(line, "interested on day %d: offer_day %d must be between 0 and the day of the event", ev.Day, *d)
+		}
+		if ie.Kind == "" && ie.OfferDay == nil {
+			p.addf(line, "interested on day %d: say which offer: kind (the most recent offer email of that kind) and/or offer_day (sent that day)", ev.Day)
+		}
+		ev.Interested = ie
+	}
 	if actions != 1 {
-		p.addf(line, "event on day %d: give exactly one of purchase, restock, sale, season, unsubscribe (found %d)", ev.Day, actions)
+		p.addf(line, "event on day %d: give exactly one of purchase, restock, sale, season, unsubscribe, consent, preferences, suppress, interested (found %d)", ev.Day, actions)
 	}
 	return ev, len(p.problems) == bad
 }
@@ -522,16 +669,22 @@ func (p *parser) expectation(f expectFile, line int) (Expectation, bool) {
 	if f.Email != "" {
 		set++
 		x.Type, x.Kind = ExpectEmail, lifecycle.Kind(lifecycle.Normalize(f.Email))
-		if !slices.Contains([]lifecycle.Kind{lifecycle.KindRestock, lifecycle.KindSale, lifecycle.KindSeason}, x.Kind) {
-			p.addf(line, "expect: email kind %q is unknown; use restock, sale or season", f.Email)
+		if !slices.Contains(append(slices.Clone(lifecycle.MarketingKinds), lifecycle.KindConfirmation), x.Kind) {
+			p.addf(line, "expect: email kind %q is unknown; use restock, sale, season or confirmation", f.Email)
+		}
+		if f.At != "" {
+			if !clockRE.MatchString(f.At) {
+				p.addf(line, "expect: at %q is not a local time like 08:00", f.At)
+			}
+			x.At = f.At
 		}
 		if f.Day == nil {
 			p.addf(line, "expect: email %s needs day: the day it should go out", f.Email)
 		} else {
 			x.Day = *f.Day
 		}
-	} else if f.Day != nil {
-		p.addf(line, "expect: day belongs to an email expectation (email: KIND, day: D)")
+	} else if f.Day != nil || f.At != "" {
+		p.addf(line, "expect: day and at belong to an email expectation (email: KIND, day: D, at: \"HH:MM\")")
 	}
 	if f.NoEmail != nil {
 		set++
@@ -548,8 +701,8 @@ func (p *parser) expectation(f expectFile, line int) (Expectation, bool) {
 	if f.Stage != "" {
 		set++
 		x.Type, x.Stage = ExpectStage, workflows.Stage(lifecycle.Normalize(f.Stage))
-		if !slices.Contains([]workflows.Stage{workflows.StageNew, workflows.StagePurchased, workflows.StageFollowedUp, workflows.StageUnsubscribed}, x.Stage) {
-			p.addf(line, "expect: stage %q is unknown; use new, purchased, followed-up or unsubscribed", f.Stage)
+		if !slices.Contains([]workflows.Stage{workflows.StageNew, workflows.StagePurchased, workflows.StageFollowedUp, workflows.StageUnsubscribed, workflows.StageSuppressed}, x.Stage) {
+			p.addf(line, "expect: stage %q is unknown; use new, purchased, followed-up, unsubscribed or suppressed", f.Stage)
 		}
 	}
 	if set != 1 {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -37,7 +38,9 @@ func TestScenarioFilesPass(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(scenarioDir, "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files, "no scenarios in %s", scenarioDir)
-	files = append(files, "testdata/year.yaml")
+	more, err := filepath.Glob("testdata/*.yaml")
+	require.NoError(t, err)
+	files = append(files, more...)
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			sc := load(t, file)
@@ -226,4 +229,131 @@ expect:
 	// 29 March 2026 is the first day of summer time in Brussels: 09:30 CEST is 07:30 UTC.
 	require.Equal(t, "2026-03-29T07:30:00Z", sc.Events[1].At.Format("2006-01-02T15:04:05Z07:00"))
 	require.Equal(t, 122, sc.EndDay, "the last event plus 120 days")
+}
+
+const policyBase = `customer: {id: david, email: david@example.com, timezone: America/New_York}
+catalogue:
+  products:
+    - {sku: A, product: a, category: trousers, price: "10.00", stock: 1}
+events:
+  - day: 0
+    purchase: {sku: A}
+`
+
+// The policy block is LIFECYCLE_CONFIG: every setting the file accepts, parsed by the same code.
+func TestPolicyBlockIsLifecycleConfig(t *testing.T) {
+	sc, err := simulation.ParseScenario([]byte(policyBase+`policy:
+  min_gap: 2d
+  restock_window: 36h
+  season_fallback: 30d
+  quiet_hours: "22:00-07:30"
+  max_per_window: 3
+  cap_window: 14d
+`), "s.yaml")
+	require.NoError(t, err)
+	want := lifecycle.DefaultPolicy()
+	want.MinGap, want.RestockWindow, want.SeasonFallback = 2*simulation.Day, 36*time.Hour, 30*simulation.Day
+	want.QuietHours = lifecycle.QuietHours{Start: 22 * 60, End: 7*60 + 30}
+	want.MaxPerWindow, want.CapWindow = 3, 14*simulation.Day
+	require.Equal(t, want, sc.Policy)
+
+	res := run(t, sc, simulation.Options{})
+	var out bytes.Buffer
+	require.NoError(t, res.WriteTimeline(&out))
+	require.Contains(t, out.String(), "Policy: min_gap 2d, restock_window 36h0m0s, season_fallback 30d, quiet_hours 22:00-07:30 local time, max_per_window 3 per cap_window 14d\n")
+	require.Equal(t, simulation.PolicyView{MinGap: "2d", RestockWindow: "36h0m0s", SeasonFallback: "30d",
+		QuietHours: "22:00-07:30", MaxPerWindow: 3, CapWindow: "14d"}, res.Policy)
+
+	for _, tt := range []struct{ block, want string }{
+		{"policy:\n  min_gap: 7d\n  quiet_hours: 9pm\n", `line 10: policy: quiet_hours: "9pm" is not a window like 21:00-08:00`},
+		{"policy:\n  min_gap: soon\n", `line 9: policy: min_gap: "soon" is not a duration like 14d, 36h or 90s`},
+		{"policy:\n  min_gap: 7d\n  max_per_day: 2\n", "line 10: policy: field max_per_day not found in policy (known settings: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window)"},
+		{"policy:\n  max_per_window: -1\n", "line 9: policy: max_per_window: -1 is negative"},
+		{"policy:\n  max_per_window: 2\n  cap_window: 0s\n", "line 8: policy: max_per_window needs a cap_window, e.g. 30d"},
+		{"policy: {min_gap: 1d, cap_window: often}\n", `line 8: policy: cap_window: "often" is not a duration`},
+		{"policy: 7d\n", "line 8: policy: expected settings like LIFECYCLE_CONFIG's"},
+	} {
+		_, err := simulation.ParseScenario([]byte(policyBase+tt.block), "s.yaml")
+		require.Error(t, err, tt.block)
+		require.Contains(t, err.Error(), tt.want, tt.block)
+	}
+}
+
+// The quiet-hours example: the restock at 23:00 in New York goes out at 08:00 the next morning,
+// and an expectation with at: says so when it is wrong.
+func TestQuietHoursScenario(t *testing.T) {
+	res := run(t, load(t, filepath.Join(scenarioDir, "quiet-hours.yaml")), simulation.Options{})
+	require.True(t, res.Passed, strings.Join(res.Failures(), "\n"))
+	require.Equal(t, "Tue 2026-01-20 08:00 EST", res.Emails[0].Local)
+	require.Equal(t, "Sun 2026-03-08 08:00 EDT", res.Emails[2].Local, "08:00 on the wall clock after spring forward")
+
+	raw, err := os.ReadFile(filepath.Join(scenarioDir, "quiet-hours.yaml"))
+	require.NoError(t, err)
+	from := `{email: restock, day: 15, at: "08:00"}`
+	require.Contains(t, string(raw), from)
+	sc, err := simulation.ParseScenario([]byte(strings.Replace(string(raw), from, `{email: restock, day: 15, at: "07:00"}`, 1)), "q.yaml")
+	require.NoError(t, err)
+	res = run(t, sc, simulation.Options{})
+	require.Equal(t, []string{`q.yaml: line 44: expected a restock email on day 15 at 07:00, but the restock email of day 15 went out at 08:00 ` +
+		`(deferred on day 14 until day 15 by quiet_hours 21:00-08:00 in America/New_York)`}, res.Failures())
+}
+
+// Consent, preferences, suppression and "yes, I'm interested" reach the workflow the way the
+// starter, the preference page, the SendGrid webhook and the interest page send them.
+func TestCustomersVoice(t *testing.T) {
+	res := run(t, load(t, filepath.Join(scenarioDir, "consent-and-interest.yaml")), simulation.Options{})
+	require.True(t, res.Passed, strings.Join(res.Failures(), "\n"))
+	var got []string
+	for _, e := range res.Emails {
+		got = append(got, fmt.Sprintf("%s@%d: %s", e.Kind, e.Day, e.Subject))
+	}
+	require.Equal(t, []string{
+		"restock@14: Now in stock in grey: Classic trousers",
+		"sale@30: Sale: 30% off trousers in your size",
+		"confirmation@32: Thank you: Sale: 30% off trousers in your size",
+		"sale@41: Sale: 15% off suits in your size",
+	}, got)
+	var out bytes.Buffer
+	require.NoError(t, res.WriteTimeline(&out))
+	for _, want := range []string{
+		"consent       withdrawn (source support desk)",
+		"dropped    sale          marketing consent withdrawn (support desk)",
+		`interested    in the sale email of day 30, "Sale: 30% off trousers in your size": accepted: Thank you!`,
+		"accepted   sale          the customer said yes to “Sale: 30% off trousers in your size”",
+		"skipped    sale          sale on trousers, 40% off; goal reached",
+	} {
+		require.Contains(t, out.String(), want)
+	}
+
+	voice := run(t, load(t, "testdata/voice.yaml"), simulation.Options{})
+	require.True(t, voice.Passed, strings.Join(voice.Failures(), "\n"))
+	var events []string
+	for _, e := range voice.Timeline {
+		if e.Event != "" && e.Day >= 30 {
+			events = append(events, e.Event)
+		}
+	}
+	require.Equal(t, []string{
+		"suppress the mail provider reported bounce for David@Example.com",
+		"sale sale/trousers/open-35: 35% off trousers without end",
+		`interested in the sale email of day 22, "Sale: 25% off trousers in your size": accepted: Thank you! We noted your interest in “Sale: 25% off trousers in your size” and will be in touch shortly.`,
+		`interested in the sale email of day 22, "Sale: 25% off trousers in your size": already accepted: You already told us you are interested in “Sale: 25% off trousers in your size”. We will be in touch.`,
+		"interested in the season email, but no such email went out before: nothing to accept",
+	}, events)
+}
+
+func TestParseVoiceEvents(t *testing.T) {
+	for _, tt := range []struct{ event, want string }{
+		{"consent: {source: desk}", "line 8: consent on day 1: granted is missing (true or false)"},
+		{"preferences: {kinds: [coupon]}", `line 8: preferences on day 1: kind "coupon" is unknown; use restock, sale or season`},
+		{"suppress: {event: open}", `line 8: suppress on day 1: event "open" does not suppress an address; use one of bounce, dropped, spamreport, unsubscribe, group_unsubscribe`},
+		{"interested: {}", "line 8: interested on day 1: say which offer"},
+		{"interested: {kind: confirmation}", `line 8: interested on day 1: kind "confirmation" is not an offer`},
+		{"interested: {offer_day: 2}", "line 8: interested on day 1: offer_day 2 must be between 0 and the day of the event"},
+		{"consent: {granted: true, reason: x}", "line 9: field reason not found in consent (known: granted, source)"},
+	} {
+		_, err := simulation.ParseScenario([]byte(policyBase+"  - day: 1\n    "+tt.event+"\n"), "s.yaml")
+		require.Error(t, err, tt.event)
+		require.Contains(t, err.Error(), tt.want, tt.event)
+	}
 }
