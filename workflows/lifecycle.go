@@ -107,7 +107,22 @@ func (l *lifecycleRun) run(ctx workflow.Context) error {
 			return l.continueAsNew(ctx)
 		}
 
+		// Version 1 drops an offer the moment it expires while it waits, instead of when the policy
+		// would have let it go out; histories recorded before keep the old timing.
+		dropAtExpiry := workflow.GetVersion(ctx, "drop-at-expiry", workflow.DefaultVersion, 1) == 1
+		if dropAtExpiry {
+			l.dropExpired(workflow.Now(ctx))
+		}
 		next, readyAt, hasNext := l.state.next(l.policy, l.loc)
+		wakeAt := readyAt
+		if dropAtExpiry {
+			for _, f := range l.state.Pending {
+				// One instant after expiry, so that the offer is really gone when the timer fires.
+				if expiry := f.ExpiresAt.Add(time.Millisecond); !f.ExpiresAt.IsZero() && expiry.Before(wakeAt) {
+					wakeAt = expiry
+				}
+			}
+		}
 		if hasNext && !readyAt.After(workflow.Now(ctx)) {
 			// Due now: events that already arrived go first, as they may change what is due.
 			if l.drain(ctx) {
@@ -128,12 +143,22 @@ func (l *lifecycleRun) run(ctx workflow.Context) error {
 		selector.AddReceive(l.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 		timerCtx, cancelTimer := workflow.WithCancel(ctx)
 		if hasNext {
-			selector.AddFuture(workflow.NewTimer(timerCtx, readyAt.Sub(workflow.Now(ctx))), func(workflow.Future) {})
+			selector.AddFuture(workflow.NewTimer(timerCtx, wakeAt.Sub(workflow.Now(ctx))), func(workflow.Future) {})
 		}
 		selector.Select(ctx)
 		cancelTimer()
 		if err := ctx.Err(); err != nil {
 			return temporal.NewCanceledError(err.Error())
+		}
+	}
+}
+
+// dropExpired drops every waiting offer whose end has passed.
+func (l *lifecycleRun) dropExpired(now time.Time) {
+	for _, f := range slices.Clone(l.state.Pending) {
+		if !f.ExpiresAt.IsZero() && now.After(f.ExpiresAt) {
+			l.drop(now, f, fmt.Sprintf("offer expired at %s while waiting for the contact policy (%s)",
+				f.ExpiresAt.Format(time.RFC3339), l.deferralReason(f, now)))
 		}
 	}
 }

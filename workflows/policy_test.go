@@ -163,3 +163,19 @@ func TestSuppressionStopsMarketing(t *testing.T) {
 	require.Empty(t, h.mailer.sent())
 	require.Equal(t, workflows.StageSuppressed, h.status.Stage)
 }
+
+func TestAnOfferIsDroppedWhenItExpiresNotWhenItCouldHaveGone(t *testing.T) {
+	policy := lifecycle.DefaultPolicy()
+	policy.MaxPerWindow, policy.CapWindow = 1, 60*day
+	h := newHarness(t, newStore(t), policy)
+	h.purchase(0, "p1", "TR-BLUE-50", "grey")
+	h.restock(14*day, "TR-GREY-50")
+	h.sale(44*day, "trousers", 20, 60*day) // the cap holds it until day 74; it ends on day 60
+	h.requireCanceled(h.runUntil(80*day, workflows.CustomerLifecycleInput{CustomerID: "david"}))
+
+	require.Equal(t, []string{"restock@day14"}, sentDays(h.status))
+	dropped := decisions(h.status, workflows.OutcomeDropped)
+	require.Len(t, dropped, 1, "decisions: %+v", h.status.Decisions)
+	require.Equal(t, 60, int(dropped[0].At.Sub(storyStart)/day), "dropped on the day it ended")
+	require.Contains(t, dropped[0].Reason, "max_per_window 1 per 60d")
+}
