@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/devserver"
@@ -153,4 +154,25 @@ func cliPath(t *testing.T) string {
 		return p
 	}
 	return filepath.Join("..", ".bin", "temporal")
+}
+
+// The replay suite must catch an incompatible change: here, a timer added before the workflow's
+// first command, without GetVersion, as a careless edit of CustomerLifecycle would.
+func TestReplayCatchesAnIncompatibleChange(t *testing.T) {
+	incompatible := func(ctx workflow.Context, in workflows.CustomerLifecycleInput) error {
+		if err := workflow.Sleep(ctx, time.Second); err != nil {
+			return err
+		}
+		return workflows.CustomerLifecycle(ctx, in)
+	}
+	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, file := range files {
+		replayer := worker.NewWorkflowReplayer()
+		replayer.RegisterWorkflowWithOptions(incompatible, workflow.RegisterOptions{Name: "CustomerLifecycle"})
+		err := replayer.ReplayWorkflowHistoryFromJSONFile(log.NewStructuredLogger(slog.New(slog.DiscardHandler)), file)
+		require.Error(t, err, "replaying %s against an incompatible change must fail", file)
+		require.Contains(t, err.Error(), "TMPRL1100", "%s: want a nondeterminism error", file)
+	}
 }
