@@ -3,9 +3,16 @@ package tailor_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,7 +117,7 @@ func TestTailorStoryEndToEnd(t *testing.T) {
 		"recorded purchase p1")
 	// No waiting: `starter purchase` records the wish in PostgreSQL before it returns, so a restock
 	// right after finds it.
-	require.Contains(t, s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3"),
+	require.Contains(t, s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3", "--wait"),
 		"notified 1 customers with a matching wish")
 	s.awaitMessages(1, "the restock email")
 	// Kill the worker between follow-ups: once the workflow has recorded the restock email, so the
@@ -121,12 +128,16 @@ func TestTailorStoryEndToEnd(t *testing.T) {
 	})
 	s.killWorker()
 
-	// While no worker runs, the shop announces a sale, and everything is sent twice.
+	// While no worker runs, the shop announces a sale, and everything is sent twice: the second
+	// sale finds the campaign the first started.
 	until := time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")
-	for range 2 {
-		require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until),
-			"notified 1 customers who bought or like trousers", "only David bought trousers")
-	}
+	saleCampaign := "campaign/sale/trousers/" + strings.ReplaceAll(until, "-", "") + "-20"
+	require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until, "--dry-run"),
+		"would reach 1 customers who bought or like trousers (david)", "only David bought trousers")
+	require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until),
+		"started campaign "+saleCampaign)
+	require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until),
+		"campaign "+saleCampaign+" already exists (running, reached 0)")
 	require.Contains(t, s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1"),
 		"recorded purchase p1")
 
@@ -134,8 +145,9 @@ func TestTailorStoryEndToEnd(t *testing.T) {
 	s.awaitMessages(2, "the sale email, min_gap after the restock")
 
 	// The same events once more, now that the sale has gone out, and a restock no wish waits for.
-	require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until), "notified 1 customers")
-	require.Contains(t, s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "1"), "notified 0 customers",
+	require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until),
+		"campaign "+saleCampaign+" already exists")
+	require.Contains(t, s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "1", "--wait"), "notified 0 customers",
 		"the restock email closed David's wish")
 
 	s.awaitMessages(3, "the season fallback email, season_fallback after the purchase")
@@ -218,7 +230,7 @@ func TestTailorOutboxEndToEnd(t *testing.T) {
 
 	s.startWorker()
 	s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1")
-	require.Contains(t, s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3"), "notified 1 customers")
+	require.Contains(t, s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3", "--wait"), "notified 1 customers")
 
 	const subject = "Now in stock in grey: Classic trousers"
 	var out string
@@ -271,17 +283,44 @@ type stack struct {
 	outboxDir string
 	store     *store.Store       // the test's database, to check what the binaries wrote
 	sink      *sendgridsink.Sink // nil without SendGrid
+	baseURL   string             // PUBLIC_BASE_URL: where the links in the emails point
+	serving   bool               // the worker's pages are reachable at baseURL (withHTTP)
+	webhook   *ecdsa.PrivateKey  // signs SendGrid Event Webhook deliveries (withWebhook); nil: off
 
 	worker    *process
 	workerLog *syncBuffer // every run of the worker, one after the other
 	runs      int
 }
 
+// stackOptions change what newStack sets up; see withPolicy, withHTTP and withWebhook.
+type stackOptions struct {
+	policy  string
+	http    bool
+	webhook bool
+}
+
+type stackOption func(*stackOptions)
+
+// withPolicy replaces e2ePolicy as the worker's LIFECYCLE_CONFIG.
+func withPolicy(yaml string) stackOption { return func(o *stackOptions) { o.policy = yaml } }
+
+// withHTTP serves the worker's pages on a free port of 127.0.0.1, with PUBLIC_BASE_URL pointing
+// there, so that the test can follow the links in the emails.
+func withHTTP() stackOption { return func(o *stackOptions) { o.http = true } }
+
+// withWebhook gives the worker the public half of a fresh P-256 key as
+// SENDGRID_WEBHOOK_PUBLIC_KEY, so that the test can sign Event Webhook deliveries like SendGrid.
+func withWebhook() stackOption { return func(o *stackOptions) { o.webhook = true } }
+
 // newStack builds the binaries and starts PostgreSQL, Temporal and, with sendGrid, the SendGrid
 // sink. On failure it logs the worker's output and the emails sent so far.
-func newStack(t *testing.T, sendGrid bool) *stack {
+func newStack(t *testing.T, sendGrid bool, opts ...stackOption) *stack {
 	t.Helper()
-	s := &stack{t: t, bin: buildBinaries(t), dir: t.TempDir(), workerLog: &syncBuffer{}}
+	o := stackOptions{policy: e2ePolicy}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s := &stack{t: t, bin: buildBinaries(t), dir: t.TempDir(), workerLog: &syncBuffer{}, baseURL: e2eBaseURL}
 	s.outboxDir = filepath.Join(s.dir, "outbox")
 	st, databaseURL := storetest.New(t)
 	s.store = st
@@ -292,12 +331,25 @@ func newStack(t *testing.T, sendGrid bool) *stack {
 		"TEMPORAL_ADDRESS":   srv.HostPort,
 		"DATABASE_URL":       databaseURL,
 		"MAIL_FROM":          "Tailor <shop@example.com>",
-		"LIFECYCLE_CONFIG":   s.file("lifecycle.yaml", e2ePolicy),
+		"LIFECYCLE_CONFIG":   s.file("lifecycle.yaml", o.policy),
 		"OUTBOX_DIR":         s.outboxDir,
 		"PUBLIC_BASE_URL":    e2eBaseURL,
 		"LINK_SECRET":        e2eLinkSecret,
 		"HTTP_ADDR":          "127.0.0.1:0", // any free port: tests run side by side
 		"TEMPORAL_NAMESPACE": "default",
+	}
+	if o.http {
+		addr := freeAddr(t)
+		s.baseURL, s.serving = "http://"+addr, true
+		vars["HTTP_ADDR"], vars["PUBLIC_BASE_URL"] = addr, s.baseURL
+	}
+	if o.webhook {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		require.NoError(t, err)
+		der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+		require.NoError(t, err)
+		s.webhook = key
+		vars["SENDGRID_WEBHOOK_PUBLIC_KEY"] = base64.StdEncoding.EncodeToString(der)
 	}
 	if sendGrid {
 		sink, baseURL := sendgridsink.Start(t, e2eSendGridKey)
@@ -402,6 +454,31 @@ func (s *stack) startWorker() {
 		return p.exited() || strings.Count(s.workerLog.String(), workerStartedLog) >= runs
 	}, e2eTimeout, e2ePoll, "waiting for the worker to log %s", workerStartedLog)
 	require.False(s.t, p.exited(), "the worker exited at start: %v\n%s", p.err, s.workerLog.String())
+	if s.serving {
+		require.Eventually(s.t, func() bool {
+			if p.exited() {
+				return true
+			}
+			resp, err := http.Get(s.baseURL + "/healthz")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		}, e2eTimeout, e2ePoll, "waiting for the worker to serve %s/healthz", s.baseURL)
+		require.False(s.t, p.exited(), "the worker exited at start: %v\n%s", p.err, s.workerLog.String())
+	}
+}
+
+// freeAddr returns 127.0.0.1:PORT with a port that was free a moment ago: the worker's
+// HTTP_ADDR and PUBLIC_BASE_URL must name the same port, so the test chooses it.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
 }
 
 // killWorker kills the worker with SIGKILL, as a crash would.
@@ -462,9 +539,17 @@ type e2eStatus struct {
 	} `json:"pending"`
 	Emails []struct {
 		Kind    string    `json:"kind"`
+		Key     string    `json:"key"`
 		Subject string    `json:"subject"`
 		SentAt  time.Time `json:"sent_at"`
 	} `json:"emails"`
+	Decisions []struct {
+		Kind    string `json:"kind"`
+		Key     string `json:"key"`
+		Outcome string `json:"outcome"`
+		Reason  string `json:"reason"`
+	} `json:"decisions"`
+	Goals []string `json:"goals"`
 }
 
 // tryStatus runs `starter status --json`; it returns what the starter printed in any case.

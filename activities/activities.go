@@ -55,6 +55,10 @@ type Activities struct {
 	Policy lifecycle.Policy
 	Links  Links
 	Now    func() time.Time
+	// Audience and Reacher serve campaigns (CampaignPage, ReachCustomers); nil in a worker that
+	// runs none.
+	Audience Audience
+	Reacher  Reacher
 }
 
 // Error types of non-retryable failures, visible in the Temporal UI and to the workflow.

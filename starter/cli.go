@@ -30,15 +30,16 @@ type command struct {
 
 // commands lists the subcommands in the order `starter help` shows them.
 var commands = []command{
-	{"setup", "", "apply the database migrations and register the search attributes CustomerId and LifecycleStage; safe to repeat", "", runSetup},
+	{"setup", "", "apply the database migrations and register the search attributes CustomerId, LifecycleStage and CampaignState; safe to repeat", "", runSetup},
 	{"import", "customers|products FILE.csv", "import customers or products from a CSV file; a bad row stops the whole file", `Customers CSV header: id,name,email,locale,timezone,colors,sizes (optional: categories,consent).
 Products CSV header:  sku,product,name,category,color,size,price,stock,collections.
 Lists are separated by ";". Every bad row is reported with its line number and nothing from the
 file is written; importing again updates the rows already there.`, runImport},
 	{"purchase", "--customer ID --sku SKU [--wanted-color COLOR] [--id PURCHASE_ID]", "record a purchase, optionally with the colour the customer wanted instead", "", runPurchase},
-	{"restock", "--sku SKU --quantity N", "add stock and tell the customers whose open wish it fulfils", "", runRestock},
-	{"sale", "--category CAT --discount PCT [--until YYYY-MM-DD]", "announce a sale to the customers who bought or like the category", "", runSale},
-	{"season", "--collection NAME", "announce a seasonal collection to every customer who bought something", "", runSeason},
+	{"restock", "--sku SKU --quantity N" + campaignUsage, "add stock and start a campaign telling the customers whose open wish it fulfils", campaignDetails, runRestock},
+	{"sale", "--category CAT --discount PCT [--until YYYY-MM-DD]" + campaignUsage, "start a campaign announcing a sale to the customers who bought or like the category", campaignDetails, runSale},
+	{"season", "--collection NAME" + campaignUsage, "start a campaign announcing a seasonal collection to every customer who bought something", campaignDetails, runSeason},
+	{"campaign", "list | status ID | cancel ID", "list the campaigns, show one's progress and emails, or cancel one", campaignCommandDetails, runCampaign},
 	{"unsubscribe", "--customer ID", "withdraw a customer's marketing consent and stop their follow-ups", "", runUnsubscribe},
 	{"consent", "--customer ID --grant|--withdraw [--source SOURCE]", "record a customer's marketing consent (or its withdrawal) and tell their workflow", "", runConsent},
 	{"explain", "--customer ID", "say why the customer's last follow-ups did or did not go out, and what waits for what", "", runExplain},
@@ -46,6 +47,19 @@ file is written; importing again updates the rows already there.`, runImport},
 	{"outbox", "[--customer ID]", "list the emails kept in the local outbox (when SENDGRID_API_KEY is not set)", "", runOutbox},
 	{"simulate", "--scenario FILE.yaml [--out DIR] [--config LIFECYCLE.yaml] [--json]", "run a scenario of one customer's year through the real workflow in seconds, offline, and check its expectations", simulateDetails, runSimulate},
 }
+
+const campaignUsage = " [--wait] [--dry-run] [--again] [--concurrency N] [--rate N]"
+
+const campaignDetails = `A campaign is a workflow (ID campaign/<kind>/<trigger>) that pages through the customers
+concerned and signals each one's workflow once; the customers' workflows decide when to email under
+the contact policy. Running the same trigger again reports the existing campaign and starts nothing,
+unless --again. Without --wait the command returns once the campaign started.`
+
+const campaignCommandDetails = `list: every campaign with its state (running, done, cancelled) and customers reached.
+status ID: its progress (live from the progress query when a worker runs) and its follow-ups from
+the send log: emailed, failed, and not emailed yet (deferred by the contact policy, skipped by the
+customer's workflow, or in flight).
+cancel ID: stops further pages and signals. Customers already reached keep their follow-ups.`
 
 func findCommand(name string) (command, bool) {
 	for _, c := range commands {

@@ -99,6 +99,7 @@ func runRestock(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
 	sku := fs.String("sku", "", "`SKU` back in stock (required)")
 	quantity := fs.Int("quantity", 0, "number of items added, at least 1 (required)")
+	cf := addCampaignFlags(fs)
 	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
 		return err
 	}
@@ -110,6 +111,7 @@ func runRestock(ctx context.Context, a *app, c command, args []string) error {
 	case *quantity < 1:
 		p.addf("--quantity must be at least 1, got %d", *quantity)
 	}
+	cf.check(&p)
 	if err := p.err(); err != nil {
 		return err
 	}
@@ -122,6 +124,19 @@ func runRestock(ctx context.Context, a *app, c command, args []string) error {
 	if err != nil {
 		return err
 	}
+	now := a.now().UTC()
+	const who = "customers with a matching wish"
+	if *cf.dryRun {
+		product, err := st.Product(ctx, *sku)
+		if errors.Is(err, lifecycle.ErrNotFound) {
+			return fmt.Errorf("no product with SKU %q: import it first (starter import products FILE.csv)", *sku)
+		}
+		if err != nil {
+			return explainStoreError(err)
+		}
+		in := workflows.RestockCampaign(workflows.RestockSignal{Product: product, At: now}, restockID(now), now.Add(-cfg.Policy.RestockWindow))
+		return a.dryRun(ctx, st, in, who)
+	}
 	product, err := st.Restock(ctx, *sku, *quantity)
 	if errors.Is(err, lifecycle.ErrNotFound) {
 		return fmt.Errorf("no product with SKU %q: import it first (starter import products FILE.csv)", *sku)
@@ -129,40 +144,20 @@ func runRestock(ctx context.Context, a *app, c command, args []string) error {
 	if err != nil {
 		return explainStoreError(err)
 	}
-	now := a.now().UTC()
-	wishes, err := st.OpenWishes(ctx, product.Product, product.Color, product.Size, now.Add(-cfg.Policy.RestockWindow))
-	if err != nil {
-		return explainStoreError(err)
-	}
-	var ids []string
-	seen := map[string]bool{}
-	for _, w := range wishes {
-		if !seen[w.CustomerID] {
-			seen[w.CustomerID] = true
-			ids = append(ids, w.CustomerID)
-		}
-	}
-	reached := 0
-	if len(ids) > 0 {
-		tc, err := a.temporalClient(ctx)
-		if err != nil {
-			return fmt.Errorf("restocked %s, but no customer was told: %w", *sku, err)
-		}
-		reached, err = broadcast(ctx, tc, ids, workflows.SignalRestock, workflows.RestockSignal{Product: product, At: now}, a.stderr)
-		if err != nil {
-			return fmt.Errorf("restocked %s (+%d, now %d in stock), but %w", product.SKU, *quantity, product.Stock, err)
-		}
-	}
-	fmt.Fprintf(a.stdout, "restocked %s (+%d, now %d in stock); notified %d customers with a matching wish\n",
-		product.SKU, *quantity, product.Stock, reached)
-	return nil
+	in := workflows.RestockCampaign(workflows.RestockSignal{Product: product, At: now}, restockID(now), now.Add(-cfg.Policy.RestockWindow))
+	prefix := fmt.Sprintf("restocked %s (+%d, now %d in stock); ", product.SKU, *quantity, product.Stock)
+	return a.launch(ctx, st, in, cf, prefix, who)
 }
+
+// restockID tells restocks of one SKU apart in their campaign's ID: each restock is a new event.
+func restockID(now time.Time) string { return now.UTC().Format("20060102T150405.000Z") }
 
 func runSale(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
 	category := fs.String("category", "", "product `CATEGORY` on sale, e.g. trousers (required)")
 	discount := fs.Int("discount", 0, fmt.Sprintf("discount in `PCT`, %d to %d (required)", minDiscount, maxDiscount))
 	until := fs.String("until", "", "last day of the sale, `YYYY-MM-DD`, today or later (default: no end)")
+	cf := addCampaignFlags(fs)
 	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
 		return err
 	}
@@ -188,6 +183,7 @@ func runSale(ctx context.Context, a *app, c command, args []string) error {
 			end = day.Add(24*time.Hour - time.Second)
 		}
 	}
+	cf.check(&p)
 	if err := p.err(); err != nil {
 		return err
 	}
@@ -205,28 +201,16 @@ func runSale(ctx context.Context, a *app, c command, args []string) error {
 	if !ok {
 		return fmt.Errorf("no product has category %q: check the spelling or import the products first (starter import products FILE.csv)", cat)
 	}
-	ids, err := st.CustomersInterestedIn(ctx, cat)
-	if err != nil {
-		return explainStoreError(err)
-	}
-	reached := 0
-	if len(ids) > 0 {
-		tc, err := a.temporalClient(ctx)
-		if err != nil {
-			return err
-		}
-		sig := workflows.SaleSignal{SaleID: saleID, Category: cat, DiscountPct: *discount, Until: end}
-		if reached, err = broadcast(ctx, tc, ids, workflows.SignalSale, sig, a.stderr); err != nil {
-			return fmt.Errorf("sale %s: %w", saleID, err)
-		}
+	in := workflows.SaleCampaign(workflows.SaleSignal{SaleID: saleID, Category: cat, DiscountPct: *discount, Until: end})
+	who := "customers who bought or like " + cat
+	if *cf.dryRun {
+		return a.dryRun(ctx, st, in, who)
 	}
 	endText := "without end"
 	if !end.IsZero() {
 		endText = "until " + end.Format(dateLayout)
 	}
-	fmt.Fprintf(a.stdout, "sale %s: %d%% off %s %s; notified %d customers who bought or like %s\n",
-		saleID, *discount, cat, endText, reached, cat)
-	return nil
+	return a.launch(ctx, st, in, cf, fmt.Sprintf("sale %s: %d%% off %s %s; ", saleID, *discount, cat, endText), who)
 }
 
 // saleID names a sale stably, so repeating the command does not announce it twice:
@@ -242,11 +226,13 @@ func saleID(category string, until time.Time, pct int) string {
 func runSeason(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
 	collection := fs.String("collection", "", "`NAME` of the collection, as in the products' collections column (required)")
+	cf := addCampaignFlags(fs)
 	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
 		return err
 	}
 	var p problems
 	p.require("collection", "NAME", *collection)
+	cf.check(&p)
 	if err := p.err(); err != nil {
 		return err
 	}
@@ -262,22 +248,12 @@ func runSeason(ctx context.Context, a *app, c command, args []string) error {
 	if !ok {
 		return fmt.Errorf("no product belongs to collection %q (names match exactly): check the spelling or import the products first (starter import products FILE.csv)", name)
 	}
-	ids, err := st.CustomersWithPurchases(ctx)
-	if err != nil {
-		return explainStoreError(err)
+	in := workflows.SeasonCampaign(workflows.SeasonSignal{Collection: name})
+	const who = "customers who bought before"
+	if *cf.dryRun {
+		return a.dryRun(ctx, st, in, who)
 	}
-	reached := 0
-	if len(ids) > 0 {
-		tc, err := a.temporalClient(ctx)
-		if err != nil {
-			return err
-		}
-		if reached, err = broadcast(ctx, tc, ids, workflows.SignalSeason, workflows.SeasonSignal{Collection: name}, a.stderr); err != nil {
-			return fmt.Errorf("season %q: %w", name, err)
-		}
-	}
-	fmt.Fprintf(a.stdout, "season %s: notified %d customers who bought before\n", name, reached)
-	return nil
+	return a.launch(ctx, st, in, cf, fmt.Sprintf("season %s: ", name), who)
 }
 
 func runUnsubscribe(ctx context.Context, a *app, c command, args []string) error {

@@ -14,8 +14,8 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-// searchAttributes are the custom search attributes every lifecycle workflow carries.
-var searchAttributes = []string{workflows.SearchAttrCustomerID, workflows.SearchAttrLifecycleStage}
+// searchAttributes are the custom search attributes of the lifecycle and campaign workflows.
+var searchAttributes = []string{workflows.SearchAttrCustomerID, workflows.SearchAttrLifecycleStage, workflows.SearchAttrCampaignState}
 
 // searchAttributeWait bounds how long setup waits for newly added attributes to become visible.
 const searchAttributeWait = 15 * time.Second

@@ -122,6 +122,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Logger:    logger.With("component", "http"),
 		Routes:    routes(deps, lc, webhookCfg, logger),
 	})
+	deps.activities.Reacher = lc // campaigns reach customers through the same client as the pages
 	if err := run(ctx, deps.temporal, deps.activities, ln, handler, httpCfg.PublicBaseURL, logger); err != nil {
 		logger.Error("worker stopped", "error", err.Error())
 		return 1
@@ -224,6 +225,8 @@ func connect(ctx context.Context, cfg config.Config, signer *links.Signer, logge
 		Mailer: mailer,
 		Policy: cfg.Policy,
 		Links:  signer,
+		// Audience: campaigns page through customers; Reacher is set once Temporal is dialled.
+		Audience: st,
 	}
 
 	c, err := client.DialContext(ctx, client.Options{
@@ -306,6 +309,9 @@ func runWorker(ctx context.Context, c client.Client, acts *activities.Activities
 	fatal := make(chan error, 1)
 	w := worker.New(c, workflows.TaskQueue, worker.Options{
 		WorkerStopTimeout: stopTimeout,
+		// A campaign's ReachCustomers heartbeats its progress: sent at least every second, a
+		// cancel reaches it within a second and a retry after a crash repeats at most a second.
+		MaxHeartbeatThrottleInterval: time.Second,
 		OnFatalError: func(err error) {
 			select {
 			case fatal <- err:
@@ -314,6 +320,7 @@ func runWorker(ctx context.Context, c client.Client, acts *activities.Activities
 		},
 	})
 	w.RegisterWorkflow(workflows.CustomerLifecycle)
+	w.RegisterWorkflow(workflows.Campaign)
 	w.RegisterActivity(acts)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker on task queue %q: %w", workflows.TaskQueue, err)

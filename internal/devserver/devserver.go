@@ -51,6 +51,7 @@ func Start(t testing.TB) *Server {
 		SearchAttributes: temporal.NewSearchAttributes(
 			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrCustomerID).ValueSet(""),
 			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrLifecycleStage).ValueSet(""),
+			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrCampaignState).ValueSet(""),
 		),
 		Stdout: io.Discard,
 		Stderr: io.Discard,

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/tailorhq/tailor/activities"
+	"github.com/tailorhq/tailor/internal/devserver"
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/lifecycleclient"
+	"github.com/tailorhq/tailor/internal/links"
+	"github.com/tailorhq/tailor/internal/store/storetest"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+type countingMailer struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (m *countingMailer) Send(_ context.Context, e lifecycle.Email) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keys = append(m.keys, e.Key)
+	return fmt.Sprintf("msg-%d", len(m.keys)), nil
+}
+
+func (m *countingMailer) sent() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.keys...)
+}
+
+// The campaign commands against a real dev server, PostgreSQL and an in-process worker.
+func TestCampaignCommands(t *testing.T) {
+	srv := devserver.Start(t)
+	st, dbURL := storetest.New(t)
+	ctx := context.Background()
+	_, err := st.ImportProducts(ctx, strings.NewReader(`sku,product,name,category,color,size,price,stock,collections
+TR-BLUE-50,classic-trousers,Classic trousers,trousers,blue,50,89.00,5,autumn
+TR-GREY-50,classic-trousers,Classic trousers,trousers,grey,50,89.00,0,
+SU-GREY-50,suit,Flannel suit,suits,grey,50,399.00,2,autumn
+`))
+	require.NoError(t, err)
+	_, err = st.ImportCustomers(ctx, strings.NewReader(`id,name,email,locale,timezone,colors,sizes,categories,consent
+c-01,One,c1@example.com,en,Europe/Amsterdam,,50,trousers,true
+c-02,Two,c2@example.com,en,Europe/Amsterdam,,50,trousers,true
+c-03,Three,c3@example.com,en,Europe/Amsterdam,,50,trousers,true
+c-04,Four,c4@example.com,en,Europe/Amsterdam,,50,trousers,true
+c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
+`))
+	require.NoError(t, err)
+
+	signer, err := links.New([]byte("test-secret-test-secret-test-secret!"), "https://shop.example", 0, nil)
+	require.NoError(t, err)
+	mailer := &countingMailer{}
+	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{MaxHeartbeatThrottleInterval: time.Second})
+	w.RegisterWorkflow(workflows.CustomerLifecycle)
+	w.RegisterWorkflow(workflows.Campaign)
+	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: signer,
+		Audience: st, Reacher: lifecycleclient.New(srv.Client)})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "DATABASE_URL": dbURL}
+	starter := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		code := run(ctx, args, &out, &errOut, func(k string) string { return env[k] })
+		require.Equal(t, exitOK, code, "starter %v\nstdout:\n%s\nstderr:\n%s", args, out.String(), errOut.String())
+		return out.String()
+	}
+	const id = "campaign/sale/trousers/open-20"
+	sale := []string{"sale", "--category", "trousers", "--discount", "20"}
+
+	// A dry run counts and shows a sample, and starts nothing.
+	out := starter(append(sale, "--dry-run")...)
+	require.Contains(t, out, "dry run: campaign "+id+" would reach 4 customers who bought or like trousers (c-01, c-02, c-03, c-04); nothing was changed or started")
+	_, err = srv.Client.DescribeWorkflowExecution(ctx, id, "")
+	require.Error(t, err, "a dry run starts no campaign")
+	out = starter("restock", "--sku", "TR-GREY-50", "--quantity", "3", "--dry-run")
+	require.Contains(t, out, "would reach 0 customers with a matching wish")
+	grey, err := st.Product(ctx, "TR-GREY-50")
+	require.NoError(t, err)
+	require.Equal(t, 0, grey.Stock, "a dry-run restock adds no stock")
+
+	// --wait follows the campaign to its end: progress lines (not a terminal), then the summary.
+	out = starter(append(sale, "--wait", "--page-size", "3", "--concurrency", "2", "--rate", "50")...)
+	require.Contains(t, out, "campaign "+id+": [", "plain progress lines:\n%s", out)
+	require.Contains(t, out, "campaign "+id+" done: notified 4 customers who bought or like trousers in 2 page(s)", out)
+	require.Contains(t, out, "emailed 4, failed 0, not emailed yet 0", out)
+	require.Len(t, mailer.sent(), 4)
+
+	// The same trigger again is a no-op that names the campaign; --again starts another, and the
+	// customers' workflows still send each follow-up once.
+	out = starter(sale...)
+	require.Contains(t, out, "campaign "+id+" already exists (done, reached 4)")
+	out = starter(append(sale, "--again", "--wait")...)
+	require.Contains(t, out, "campaign "+id+"/again-", out)
+	require.Contains(t, out, "notified 4 customers", out)
+	require.Never(t, func() bool { return len(mailer.sent()) > 4 }, time.Second, 100*time.Millisecond, "emails: %v", mailer.sent())
+
+	require.Eventually(t, func() bool { // the visibility store catches up asynchronously
+		out = starter("campaign", "list")
+		return strings.Contains(out, id+"/again-")
+	}, 10*time.Second, 200*time.Millisecond)
+	require.Contains(t, out, id+" ")
+	require.Contains(t, out, "done")
+	require.Equal(t, 3, strings.Count(out, "\n"), "a header and two campaigns, not one row per page run:\n%s", out)
+
+	out = starter("campaign", "status", id)
+	require.Contains(t, out, "reached   4 customers in 2 page(s)", out)
+	require.Contains(t, out, "follow-ups: emailed 4, failed 0, not emailed yet 0", out)
+	out = starter("campaign", "cancel", id)
+	require.Contains(t, out, "already ended (done, reached 4); nothing to cancel")
+}
