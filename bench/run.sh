@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# The campaign benchmark (issue 4): one command that seeds N customers who all like trousers,
+# measures the raw SignalWithStart rate of a no-op workflow on a fresh dev server, then runs a 20%
+# trousers sale through the real starter and worker against a local SendGrid sink, and reports
+# customers reached/s, emails/s, trigger-to-email latency, the worker's peak RSS, history events
+# per customer, duplicates, misses, and the ratio to the raw rate. See docs/BENCHMARKS.md.
+#
+#   bench/run.sh [--customers N] [--concurrency C] [--raw-count N] [--keep]
+#
+#   --customers N    customers to seed and reach (default 10000; 100000 for the issue's target)
+#   --concurrency C  SignalWithStarts in flight, in the baseline and in the sale (--concurrency of
+#                    the campaign; default 16, or 8 with a starter that predates campaigns)
+#   --raw-count N    SignalWithStarts in the baseline (default min(N, 20000))
+#   --keep           keep the work folder (logs, CSVs, results.json) even when all went well
+#
+# Everything it starts is its own: a dev server on free ports with an in-memory store, a fresh
+# database tailor_bench_<pid> on the local PostgreSQL (dropped at the end), the sink, the worker.
+# Set BENCH_POSTGRES_URL to use another server (a URL whose user can create databases).
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+CUSTOMERS=10000
+CONCURRENCY=0
+RAW_COUNT=0
+KEEP=0
+usage() { sed -n '7,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+while (($#)); do
+	case "$1" in
+	--customers) CUSTOMERS="${2:?--customers needs a number}"; shift 2 ;;
+	--concurrency) CONCURRENCY="${2:?--concurrency needs a number}"; shift 2 ;;
+	--raw-count) RAW_COUNT="${2:?--raw-count needs a number}"; shift 2 ;;
+	--keep) KEEP=1; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; die "unknown argument $1" ;;
+	esac
+done
+for n in "$CUSTOMERS" "$CONCURRENCY" "$RAW_COUNT"; do
+	[[ "$n" =~ ^[0-9]+$ ]] || die "$n is not a whole number"
+done
+((CUSTOMERS >= 1)) || die "--customers must be at least 1"
+
+ADMIN_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+DB_NAME="tailor_bench_$$"
+# The admin URL with its database replaced by the benchmark's.
+DATABASE_URL="$(printf '%s' "$ADMIN_URL" | sed -E "s#^(postgres(ql)?://[^/]*)/[^?]*#\1/$DB_NAME#")"
+SINK_KEY="bench-sendgrid-key"
+LINK_SECRET="bench-link-secret-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/tailor-bench.XXXXXX")"
+BIN="$WORK/bin"
+SERVER_PID="" SINK_PID="" WORKER_PID="" DB_CREATED=0 OK=0
+
+# stop ends one process this script started, politely first.
+stop() {
+	local pid="$1"
+	[[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+teardown() {
+	local code=$?
+	set +e
+	step "tearing down"
+	stop "$WORKER_PID"
+	stop "$SINK_PID"
+	stop "$SERVER_PID"
+	if ((DB_CREATED)); then
+		psql "$ADMIN_URL" -XqtAc "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null && note "dropped database $DB_NAME"
+	fi
+	if ((OK && !KEEP)); then
+		rm -rf "$WORK"
+	else
+		note "logs, CSVs and results.json are in $WORK"
+	fi
+	exit "$code"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+# app runs a Tailor binary with only the benchmark's environment (APP_ENV, set once the ports
+# are known): a developer's own SENDGRID_API_KEY or TEMPORAL_* must not leak in. env execs the
+# binary, so "env -i ... &" (not "app ... &") keeps $! the binary's own pid.
+app() { env -i "${APP_ENV[@]}" "$@"; }
+
+# wait_for runs "$@" until it succeeds, for at most $1 seconds.
+wait_for() {
+	local limit="$1" what="$2" waited=0
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		((waited < limit * 10)) || die "$what did not come up within ${limit}s; see $WORK"
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+}
+
+step "PostgreSQL and the pinned Temporal CLI"
+ensure_postgres
+ensure_temporal
+ensure_database_access "$ADMIN_URL"
+
+step "building worker, starter, sendgrid-sink and campaignbench into $BIN"
+(cd "$REPO_ROOT" && go build -o "$BIN/" ./worker ./starter ./internal/sendgridsink/cmd/sendgrid-sink ./bench/cmd/campaignbench)
+
+mapfile -t PORTS < <("$BIN/campaignbench" ports 4)
+TEMPORAL_PORT="${PORTS[0]}" TEMPORAL_HTTP_PORT="${PORTS[1]}" METRICS_PORT="${PORTS[2]}" SINK_PORT="${PORTS[3]}"
+
+APP_ENV=(
+	PATH="$PATH" HOME="${HOME:-/tmp}"
+	TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" TEMPORAL_NAMESPACE=default
+	DATABASE_URL="$DATABASE_URL"
+	SENDGRID_API_KEY="$SINK_KEY" SENDGRID_BASE_URL="http://127.0.0.1:$SINK_PORT"
+	MAIL_FROM="Tailor <shop@example.com>" OUTBOX_DIR="$WORK/outbox"
+	LIFECYCLE_CONFIG="$WORK/lifecycle.yaml"
+	HTTP_ADDR=off PUBLIC_BASE_URL="https://shop.example" LINK_SECRET="$LINK_SECRET"
+)
+[[ -z "${PGPASSWORD:-}" ]] || APP_ENV+=(PGPASSWORD="$PGPASSWORD")
+
+step "starting a fresh dev server on 127.0.0.1:$TEMPORAL_PORT (in memory, no UI)"
+"$TEMPORAL_CLI_PATH" server start-dev --headless --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
+	--http-port "$TEMPORAL_HTTP_PORT" --metrics-port "$METRICS_PORT" --log-level error \
+	--search-attribute CustomerId=Keyword --search-attribute LifecycleStage=Keyword \
+	--search-attribute CampaignState=Keyword >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+wait_for 60 "the dev server" "$TEMPORAL_CLI_PATH" operator namespace describe --namespace default \
+	--address "127.0.0.1:$TEMPORAL_PORT"
+note "dev server pid $SERVER_PID"
+
+step "fresh database $DB_NAME"
+psql "$ADMIN_URL" -XqtAc "CREATE DATABASE $DB_NAME" >/dev/null
+DB_CREATED=1
+
+step "starting the SendGrid sink on 127.0.0.1:$SINK_PORT"
+"$BIN/sendgrid-sink" --addr "127.0.0.1:$SINK_PORT" --api-key "$SINK_KEY" >"$WORK/sink.log" 2>&1 &
+SINK_PID=$!
+wait_for 10 "the sink" curl -sf "http://127.0.0.1:$SINK_PORT/messages" -o /dev/null
+
+# min_gap 0s: the sale email goes out at once to every customer, so the run measures the
+# fan-out and the sending, not the policy.
+cat >"$WORK/lifecycle.yaml" <<'EOF'
+min_gap: 0s
+EOF
+
+step "setup and seeding $CUSTOMERS customers"
+app "$BIN/starter" setup | sed 's/^/    /'
+"$BIN/campaignbench" gen --customers "$CUSTOMERS" --dir "$WORK" | sed 's/^/    /'
+app "$BIN/starter" import products "$WORK/products.csv" | sed 's/^/    /'
+SECONDS_BEFORE=$(date +%s.%N)
+app "$BIN/starter" import customers "$WORK/customers.csv" | sed 's/^/    /'
+note "imported in $(awk -v a="$SECONDS_BEFORE" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
+
+step "starting the worker (HTTP_ADDR=off)"
+env -i "${APP_ENV[@]}" "$BIN/worker" >"$WORK/worker.log" 2>&1 &
+WORKER_PID=$!
+wait_for 60 "the worker" grep -q '"msg":"worker started"' "$WORK/worker.log"
+note "worker pid $WORKER_PID"
+
+step "measuring: baseline, then the sale"
+app "$BIN/campaignbench" measure \
+	--temporal "127.0.0.1:$TEMPORAL_PORT" --database "$DATABASE_URL" \
+	--sink "http://127.0.0.1:$SINK_PORT" --starter "$BIN/starter" \
+	--customers "$CUSTOMERS" --concurrency "$CONCURRENCY" --raw-count "$RAW_COUNT" \
+	--worker-pid "$WORKER_PID" --server-pid "$SERVER_PID" --out "$WORK" | tee "$WORK/report.md"
+{
+	printf '\nmachine: %s cores, %s, %s RAM\n' "$(nproc)" \
+		"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
+		"$(free -h | awk '/^Mem:/ { print $2 }')"
+	extra=""
+	((CONCURRENCY == 0)) || extra+=" --concurrency $CONCURRENCY"
+	((RAW_COUNT == 0)) || extra+=" --raw-count $RAW_COUNT"
+	printf 'command: bench/run.sh --customers %s%s\n' "$CUSTOMERS" "$extra"
+} | tee -a "$WORK/report.md"
+OK=1
