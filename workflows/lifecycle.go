@@ -46,6 +46,11 @@ type lifecycleRun struct {
 	handled  int // events handled in this run, for continue-as-new
 	canAfter int
 	loc      *time.Location // the customer's time zone, for quiet hours
+	// contactPolicy is version 1 of the "contact-policy" change (docs/VERSIONING.md): the contact
+	// loaded per run, sends in a local activity, offers dropped when they expire. One change id for
+	// all three, because every GetVersion also upserts the TemporalChangeVersion search attribute,
+	// a visibility write per customer.
+	contactPolicy bool
 	// wake lets a handler that queued a follow-up (an accepted offer's confirmation) reach the main loop.
 	wake workflow.Channel
 }
@@ -84,8 +89,9 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 	if err := workflow.ExecuteLocalActivity(lctx, a.LoadPolicy).Get(ctx, &l.policy); err != nil {
 		return nil, fmt.Errorf("load policy: %w", err)
 	}
+	l.contactPolicy = workflow.GetVersion(ctx, "contact-policy", workflow.DefaultVersion, 1) == 1
 	// Runs recorded before quiet hours existed did not load the customer's time zone.
-	if workflow.GetVersion(ctx, "load-contact", workflow.DefaultVersion, 1) == 1 {
+	if l.contactPolicy {
 		var contact activities.Contact
 		if err := workflow.ExecuteLocalActivity(lctx, a.LoadContact, l.state.CustomerID).Get(ctx, &contact); err == nil {
 			l.state.Timezone = contact.Timezone
@@ -97,7 +103,14 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 	if loc, err := lifecycle.LoadLocation(l.state.Timezone); err == nil {
 		l.loc = loc
 	}
-	l.upsertStage(ctx)
+	if l.contactPolicy && in.State == nil {
+		// Whoever starts a customer's workflow sets CustomerId and LifecycleStage=new in the start
+		// options (lifecycleclient): no upsert until the stage changes, one visibility write less
+		// per customer. A continued run writes its stage again rather than trust the carry-over.
+		l.upserted = StageNew
+	} else {
+		l.upsertStage(ctx)
+	}
 	return l, nil
 }
 
@@ -107,9 +120,9 @@ func (l *lifecycleRun) run(ctx workflow.Context) error {
 			return l.continueAsNew(ctx)
 		}
 
-		// Version 1 drops an offer the moment it expires while it waits, instead of when the policy
+		// An offer is dropped the moment it expires while it waits, instead of when the policy
 		// would have let it go out; histories recorded before keep the old timing.
-		dropAtExpiry := workflow.GetVersion(ctx, "drop-at-expiry", workflow.DefaultVersion, 1) == 1
+		dropAtExpiry := l.contactPolicy
 		if dropAtExpiry {
 			l.dropExpired(workflow.Now(ctx))
 		}
@@ -513,10 +526,10 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 	retry := &temporal.RetryPolicy{MaximumInterval: 10 * time.Minute}
 	var res activities.SendFollowUpResult
 	var err error
-	// Version 1 sends in a local activity: the decision and the send share one workflow task, which
-	// halves the server round trips per email (see docs/BENCHMARKS.md). Histories recorded before
-	// used a regular activity and still replay through the default branch.
-	if workflow.GetVersion(ctx, "send-local-activity", workflow.DefaultVersion, 1) == 1 {
+	// A local activity: the decision and the send share one workflow task, which halves the server
+	// round trips per email (see docs/BENCHMARKS.md). Histories recorded before used a regular
+	// activity and still replay through the default branch.
+	if l.contactPolicy {
 		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 			StartToCloseTimeout:    time.Minute,
 			ScheduleToCloseTimeout: 24 * time.Hour,
