@@ -45,7 +45,7 @@ file is written; importing again updates the rows already there.`, runImport},
 	{"explain", "--customer ID", "say why the customer's last follow-ups did or did not go out, and what waits for what", "", runExplain},
 	{"status", "--customer ID [--json]", "show a customer's lifecycle: stage, wishes, pending follow-ups, emails, decisions", "", runStatus},
 	{"outbox", "[--customer ID]", "list the emails kept in the local outbox (when SENDGRID_API_KEY is not set)", "", runOutbox},
-	{"simulate", "--scenario FILE.yaml [--out DIR] [--config LIFECYCLE.yaml] [--json]", "run a scenario of one customer's year through the real workflow in seconds, offline, and check its expectations", simulateDetails, runSimulate},
+	{"simulate", "--scenario FILE.yaml [--from-db ID] [--out DIR] [--config LIFECYCLE.yaml] [--json]", "run a scenario of one customer's year through the real workflow in seconds, offline, and check its expectations", simulateDetails, runSimulate},
 }
 
 const campaignUsage = " [--wait] [--dry-run] [--again] [--concurrency N] [--rate N]"

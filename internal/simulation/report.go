@@ -21,6 +21,12 @@ func (res *Result) WriteTimeline(w io.Writer) error {
 	}
 	c := res.Customer
 	ew.printf("\nCustomer %s: %s <%s>, locale %s, time zone %s\n", c.ID, c.Name, c.Email, c.Locale, c.Timezone)
+	if res.CustomerFrom != "" {
+		ew.printf("  from %s\n", res.CustomerFrom)
+	}
+	if res.CatalogueFrom != "" {
+		ew.printf("Catalogue: %s\n", res.CatalogueFrom)
+	}
 	ew.printf("Policy: %s\n", res.Policy)
 	ew.printf("Simulated day 0 (%s) to day %d (%s); times are the customer's local time\n\n",
 		res.local(res.Start), res.EndDay, res.local(res.End))

@@ -43,20 +43,24 @@ type Options struct {
 // Result is what a simulation did: every event and decision in time order, the emails the mail
 // provider would have received, the stage at the end and the outcome of each expectation.
 type Result struct {
-	Scenario    string           `json:"scenario"`
-	Description string           `json:"description,omitempty"`
-	Customer    CustomerView     `json:"customer"`
-	Policy      PolicyView       `json:"policy"`
-	Start       time.Time        `json:"start"`
-	End         time.Time        `json:"end"`
-	EndDay      int              `json:"end_day"`
-	Timeline    []Entry          `json:"timeline"`
-	Emails      []Email          `json:"emails"`
-	Stage       workflows.Stage  `json:"stage"`
-	Checks      []Check          `json:"expectations"`
-	Passed      bool             `json:"passed"`
-	status      workflows.Status // the last query
-	location    *time.Location
+	Scenario    string       `json:"scenario"`
+	Description string       `json:"description,omitempty"`
+	Customer    CustomerView `json:"customer"`
+	// CustomerFrom and CatalogueFrom say where the customer and the products came from when not
+	// from the scenario file (--from-db); empty otherwise.
+	CustomerFrom  string           `json:"customer_from,omitempty"`
+	CatalogueFrom string           `json:"catalogue_from,omitempty"`
+	Policy        PolicyView       `json:"policy"`
+	Start         time.Time        `json:"start"`
+	End           time.Time        `json:"end"`
+	EndDay        int              `json:"end_day"`
+	Timeline      []Entry          `json:"timeline"`
+	Emails        []Email          `json:"emails"`
+	Stage         workflows.Stage  `json:"stage"`
+	Checks        []Check          `json:"expectations"`
+	Passed        bool             `json:"passed"`
+	status        workflows.Status // the last query
+	location      *time.Location
 }
 
 // CustomerView is who the scenario follows.
@@ -195,13 +199,15 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 		Description: sc.Description,
 		Customer: CustomerView{ID: sc.Customer.ID, Name: sc.Customer.Name, Email: sc.Customer.Email,
 			Locale: sc.Customer.Locale, Timezone: sc.Customer.Timezone},
-		Policy:   policyView(policy),
-		Start:    sc.Start,
-		End:      end,
-		EndDay:   sc.EndDay,
-		Stage:    r.status.Stage,
-		status:   r.status,
-		location: sc.location,
+		CustomerFrom:  sc.CustomerFrom,
+		CatalogueFrom: sc.CatalogueFrom,
+		Policy:        policyView(policy),
+		Start:         sc.Start,
+		End:           end,
+		EndDay:        sc.EndDay,
+		Stage:         r.status.Stage,
+		status:        r.status,
+		location:      sc.location,
 	}
 	res.Timeline = r.timeline()
 	for i, e := range mailer.sent() {

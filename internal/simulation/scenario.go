@@ -48,6 +48,13 @@ type Scenario struct {
 	Expect      []Expectation
 	EndDay      int
 
+	// CustomerFrom says where the customer came from when not from the scenario's customer
+	// block (--from-db): the database, and whether a customer block was ignored. Empty otherwise.
+	CustomerFrom string
+	// CatalogueFrom says where the products came from when not from the scenario's catalogue
+	// block: the database's products in stock. Empty otherwise.
+	CatalogueFrom string
+
 	location *time.Location
 }
 
@@ -288,16 +295,41 @@ var knownFields = strings.NewReplacer(
 
 // LoadScenario reads and validates the scenario file at path.
 func LoadScenario(path string) (*Scenario, error) {
+	return LoadScenarioFrom(path, nil)
+}
+
+// LoadScenarioFrom reads and validates the scenario file at path with the customer (and, without
+// a catalogue block, the products) read from the database; db nil is LoadScenario.
+func LoadScenarioFrom(path string, db *FromDB) (*Scenario, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
-	return ParseScenario(raw, path)
+	return ParseScenarioFrom(raw, path, db)
+}
+
+// DeclaresCatalogue reports whether the scenario has a catalogue block, so that --from-db reads
+// the database's products only when they are needed. A file that does not parse reports true:
+// ParseScenario will say what is wrong with it.
+func DeclaresCatalogue(raw []byte) bool {
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return true
+	}
+	k, _ := child(lines{root: &root}.top(), "catalogue")
+	return k != nil
 }
 
 // ParseScenario parses and validates a scenario; name is used in messages. It reports every
 // problem at once, each with its line.
 func ParseScenario(raw []byte, name string) (*Scenario, error) {
+	return ParseScenarioFrom(raw, name, nil)
+}
+
+// ParseScenarioFrom parses and validates a scenario whose customer is db's (--from-db): the
+// scenario's customer block becomes optional and, when present, is ignored. Without a catalogue
+// block the catalogue is db's products in stock. db nil is ParseScenario.
+func ParseScenarioFrom(raw []byte, name string, db *FromDB) (*Scenario, error) {
 	var f scenarioFile
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
@@ -311,7 +343,7 @@ func ParseScenario(raw []byte, name string) (*Scenario, error) {
 	if err := yaml.Unmarshal(raw, &root); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	p := &parser{name: name, lines: lines{root: &root}}
+	p := &parser{name: name, lines: lines{root: &root}, db: db}
 	sc := p.scenario(f)
 	if len(p.problems) > 0 {
 		return nil, fmt.Errorf("%s: %d problem(s):\n%s", name, len(p.problems), strings.Join(p.problems, "\n"))
@@ -322,6 +354,7 @@ func ParseScenario(raw []byte, name string) (*Scenario, error) {
 type parser struct {
 	name     string
 	lines    lines
+	db       *FromDB
 	problems []string
 }
 
@@ -333,8 +366,20 @@ var clockRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):([0-5][0-9])$`)
 
 func (p *parser) scenario(f scenarioFile) *Scenario {
 	sc := &Scenario{Name: p.name, Description: strings.TrimSpace(f.Description), Start: DefaultStart(), Policy: lifecycle.DefaultPolicy()}
-	p.customer(sc, f.Customer)
-	p.catalogue(sc, f.Catalogue)
+	switch {
+	case p.db != nil:
+		p.dbCustomer(sc)
+	case !p.lines.has("customer"):
+		p.addf(1, "customer is missing: declare one (id, email, ...) or read one from the database with starter simulate --from-db ID")
+		sc.location = time.UTC
+	default:
+		p.customer(sc, f.Customer)
+	}
+	if p.db != nil && !p.lines.has("catalogue") {
+		p.dbCatalogue(sc)
+	} else {
+		p.catalogue(sc, f.Catalogue)
+	}
 	if f.Start != "" {
 		start, err := time.Parse(time.RFC3339, f.Start)
 		if err != nil {
@@ -406,6 +451,75 @@ func (p *parser) customer(sc *Scenario, c customerFile) {
 	}
 	sc.location = loc
 	sc.Preferences = lifecycle.Preferences{}.Merge(lifecycle.Preferences{Colors: c.Colors, Sizes: c.Sizes, Categories: c.Categories})
+}
+
+// dbCustomer takes the customer and their stored preferences from the database; a customer block
+// in the file is ignored, and the output says so.
+func (p *parser) dbCustomer(sc *Scenario) {
+	c := p.db.Customer
+	c.Locale = strings.ToLower(strings.TrimSpace(c.Locale))
+	c.Timezone = strings.TrimSpace(c.Timezone)
+	if c.Locale == "" {
+		c.Locale = lifecycle.LocaleEnglish
+	}
+	if c.Timezone == "" {
+		c.Timezone = "UTC"
+	}
+	what := fmt.Sprintf("customer %s from the database at %s", c.ID, p.db.Database)
+	if !lifecycle.ValidLocale(c.Locale) {
+		p.addf(1, "%s: locale %q has no templates", what, c.Locale)
+	}
+	loc, err := lifecycle.LoadLocation(c.Timezone)
+	if err != nil || c.Timezone == "Local" {
+		p.addf(1, "%s: timezone %q is not an IANA name like Europe/Amsterdam", what, c.Timezone)
+		loc = time.UTC
+	}
+	sc.Customer = c
+	sc.location = loc
+	sc.Preferences = lifecycle.Preferences{}.Merge(p.db.Preferences)
+	sc.CustomerFrom = fmt.Sprintf("the database at %s, read-only (marketing consent %s%s; %s)",
+		p.db.Database, yesNo(c.MarketingConsent), map[bool]string{true: ", address suppressed"}[c.Suppressed], describePreferences(sc.Preferences))
+	if p.lines.has("customer") {
+		sc.CustomerFrom += fmt.Sprintf("; the scenario's customer block (line %d) is ignored", p.lines.key("customer"))
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// describePreferences is stated preferences on one line: "colors grey, navy; sizes 50; no categories".
+func describePreferences(p lifecycle.Preferences) string {
+	var parts []string
+	for _, l := range []struct {
+		name string
+		list []string
+	}{{"colors", p.Colors}, {"sizes", p.Sizes}, {"categories", p.Categories}} {
+		if len(l.list) == 0 {
+			parts = append(parts, "no "+l.name)
+		} else {
+			parts = append(parts, l.name+" "+strings.Join(l.list, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// dbCatalogue makes the products in stock in the database the catalogue, oldest first as
+// store.AllProducts lists them.
+func (p *parser) dbCatalogue(sc *Scenario) {
+	for _, prod := range p.db.Products {
+		if prod.Stock > 0 {
+			prod.Collections = slices.Clone(prod.Collections)
+			sc.Products = append(sc.Products, prod)
+		}
+	}
+	if len(sc.Products) == 0 {
+		p.addf(1, "catalogue is missing and the database at %s has no product in stock: declare a catalogue block", p.db.Database)
+	}
+	sc.CatalogueFrom = fmt.Sprintf("the %d product(s) in stock in the database at %s", len(sc.Products), p.db.Database)
 }
 
 func (p *parser) catalogue(sc *Scenario, c catalogueFile) {
@@ -731,6 +845,12 @@ func child(n *yaml.Node, key string) (keyNode, value *yaml.Node) {
 		}
 	}
 	return nil, nil
+}
+
+// has reports whether the file has the top-level key.
+func (l lines) has(name string) bool {
+	k, _ := child(l.top(), name)
+	return k != nil
 }
 
 // key returns the line of a top-level key, 1 when it is missing.

@@ -74,6 +74,24 @@ func (s *Store) Products(ctx context.Context, q lifecycle.ProductQuery) ([]lifec
 	return products, nil
 }
 
+// AllProducts returns every product, in stock or not, oldest first: by created_at, then by SKU
+// descending, so that read from the end the list is in Products' order (newest first, then by
+// SKU). It only reads.
+func (s *Store) AllProducts(ctx context.Context) ([]lifecycle.Product, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+productColumns+` FROM products ORDER BY created_at, sku COLLATE "C" DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	products, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (lifecycle.Product, error) { return scanProduct(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	if products == nil {
+		products = []lifecycle.Product{}
+	}
+	return products, nil
+}
+
 // Restock adds quantity (> 0) to the product's stock and returns the product as it is now.
 func (s *Store) Restock(ctx context.Context, sku string, quantity int) (lifecycle.Product, error) {
 	if quantity <= 0 {
