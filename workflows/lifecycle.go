@@ -211,39 +211,30 @@ func (l *lifecycleRun) receive(ctx workflow.Context, name string, c workflow.Rec
 	l.handled++
 	switch name {
 	case SignalPurchase:
-		var sig PurchaseSignal
-		c.Receive(ctx, &sig)
-		l.onPurchase(ctx, sig)
+		handle(ctx, c, l.onPurchase)
 	case SignalRestock:
-		var sig RestockSignal
-		c.Receive(ctx, &sig)
-		l.onRestock(ctx, sig)
+		handle(ctx, c, l.onRestock)
 	case SignalSale:
-		var sig SaleSignal
-		c.Receive(ctx, &sig)
-		l.onSale(ctx, sig)
+		handle(ctx, c, l.onSale)
 	case SignalSeason:
-		var sig SeasonSignal
-		c.Receive(ctx, &sig)
-		l.onSeason(ctx, sig)
+		handle(ctx, c, l.onSeason)
 	case SignalUnsubscribe:
-		var sig UnsubscribeSignal
-		c.Receive(ctx, &sig)
-		l.onUnsubscribe(ctx, sig)
+		handle(ctx, c, l.onUnsubscribe)
 	case SignalConsent:
-		var sig ConsentSignal
-		c.Receive(ctx, &sig)
-		l.onConsent(ctx, sig)
+		handle(ctx, c, l.onConsent)
 	case SignalPreferences:
-		var sig PreferencesSignal
-		c.Receive(ctx, &sig)
-		l.onPreferences(ctx, sig)
+		handle(ctx, c, l.onPreferences)
 	case SignalSuppress:
-		var sig SuppressSignal
-		c.Receive(ctx, &sig)
-		l.onSuppress(ctx, sig)
+		handle(ctx, c, l.onSuppress)
 	}
 	l.upsertStage(ctx)
+}
+
+// handle receives one signal of type T from c and passes it to on.
+func handle[T any](ctx workflow.Context, c workflow.ReceiveChannel, on func(workflow.Context, T)) {
+	var sig T
+	c.Receive(ctx, &sig)
+	on(ctx, sig)
 }
 
 func eventTime(ctx workflow.Context, at time.Time) time.Time {

@@ -5,6 +5,7 @@ package lifecycle
 
 import (
 	"errors"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,6 +87,23 @@ type Product struct {
 type Offer struct {
 	Product
 	OfferCents int64 `json:"offer_cents"` // price after discount; equals PriceCents without one
+}
+
+var priceRE = regexp.MustCompile(`^([0-9]{1,13})(?:\.([0-9]{1,2}))?$`)
+
+// ParsePrice turns a price written like "79.95", "80" or "79.5" into cents.
+func ParsePrice(s string) (int64, bool) {
+	m := priceRE.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	units, _ := strconv.ParseInt(m[1], 10, 64)
+	frac := m[2]
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	cents, _ := strconv.ParseInt(frac, 10, 64)
+	return units*100 + cents, true
 }
 
 // Discounted returns price reduced by pct percent, rounded to whole cents.

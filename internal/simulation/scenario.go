@@ -553,7 +553,7 @@ func (p *parser) catalogue(sc *Scenario, c catalogueFile) {
 		if prod.Name == "" {
 			prod.Name = prod.Product
 		}
-		cents, ok := parseCents(strings.TrimSpace(pf.Price))
+		cents, ok := lifecycle.ParsePrice(strings.TrimSpace(pf.Price))
 		if !ok {
 			p.addf(line, "product %s: price %q is not a price like 79.95", prod.SKU, pf.Price)
 		}
@@ -878,23 +878,6 @@ func (l lines) item2(parent, list string, i int) int {
 		return seq.Content[i].Line
 	}
 	return l.key(parent)
-}
-
-var priceRE = regexp.MustCompile(`^([0-9]{1,13})(?:\.([0-9]{1,2}))?$`)
-
-// parseCents turns "79.95", "80" or "79.5" into cents, like the product import.
-func parseCents(s string) (int64, bool) {
-	m := priceRE.FindStringSubmatch(s)
-	if m == nil {
-		return 0, false
-	}
-	units, _ := strconv.ParseInt(m[1], 10, 64)
-	frac := m[2]
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	cents, _ := strconv.ParseInt(frac, 10, 64)
-	return units*100 + cents, true
 }
 
 // trimmedSet trims names, keeping their case, sorted and distinct, like the product import.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"net/mail"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -261,7 +260,7 @@ func (s *Store) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
 			bad("product", "is empty; name the style shared by all colours and sizes")
 		}
 		price := row.get("price")
-		if cents, ok := parseCents(price); ok {
+		if cents, ok := lifecycle.ParsePrice(price); ok {
 			p.PriceCents = cents
 		} else if strings.HasPrefix(price, "-") {
 			bad("price", "%q: must not be negative", price)
@@ -318,23 +317,6 @@ func (s *Store) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
 		return 0, fmt.Errorf("import products: %w", err)
 	}
 	return len(products), nil
-}
-
-var priceRE = regexp.MustCompile(`^([0-9]{1,13})(?:\.([0-9]{1,2}))?$`)
-
-// parseCents turns "79.95", "80" or "79.5" into cents.
-func parseCents(s string) (int64, bool) {
-	m := priceRE.FindStringSubmatch(s)
-	if m == nil {
-		return 0, false
-	}
-	units, _ := strconv.ParseInt(m[1], 10, 64)
-	frac := m[2]
-	for len(frac) < 2 {
-		frac += "0"
-	}
-	cents, _ := strconv.ParseInt(frac, 10, 64)
-	return units*100 + cents, true
 }
 
 // splitNormalized splits a ";"-separated list of colours, sizes or categories into normalized,
