@@ -221,8 +221,12 @@ func TestTailorStoryEndToEnd(t *testing.T) {
 
 // TestTailorOutboxEndToEnd runs without SENDGRID_API_KEY: the restock email lands in the local
 // outbox, which `starter outbox` lists and OUTBOX_DIR holds as .html and .txt.
+//
+// Both binaries encrypt payloads here (TAILOR_CODEC_KEYS): the story, the campaign's progress and
+// `starter status` all pass through the codec.
 func TestTailorOutboxEndToEnd(t *testing.T) {
 	s := newStack(t, false)
+	s.env = append(s.env, "TAILOR_CODEC_KEYS=e2e:"+base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
 	s.starter("setup")
 	s.starter("import", "products", s.file("products.csv", e2eProducts))
 	s.starter("import", "customers", s.file("customers.csv", e2eCustomers))
@@ -242,6 +246,8 @@ func TestTailorOutboxEndToEnd(t *testing.T) {
 	require.True(t, ok, "waiting for the restock email in `starter outbox --customer david`; last answer:\n%s", out)
 	require.Contains(t, out, davidEmail)
 	require.Contains(t, out, "1 email(s)", "only the restock email so far:\n%s", out)
+	require.Contains(t, s.starter("status", "--customer", "david"), subject, "the starter decodes the workflow's encrypted status")
+	require.Contains(t, s.workerLog.String(), "payloads in Temporal are encrypted")
 
 	html, err := filepath.Glob(filepath.Join(s.outboxDir, "david", "*.html"))
 	require.NoError(t, err)

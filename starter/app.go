@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	temporallog "go.temporal.io/sdk/log"
 
 	"github.com/tailorhq/tailor/internal/config"
@@ -29,6 +30,9 @@ type app struct {
 	cfg      *config.Config
 	store    *store.Store
 	temporal client.Client
+	// payloads reads what the client cannot decode by itself, such as memos: the codec's data
+	// converter when TAILOR_CODEC_KEYS is set. Set with temporal.
+	payloads converter.DataConverter
 }
 
 func (a *app) close() {
@@ -80,21 +84,39 @@ func (a *app) temporalClient(ctx context.Context) (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The same keys as the worker: the starter's signals carry customer data, and status and
+	// explain read the workflows' encrypted answers.
+	codecCfg, err := config.CodecFromEnv(a.getenv)
+	if err != nil {
+		return nil, fmt.Errorf("configuration from the environment is wrong; fix these and run again:\n%w", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	// The SDK logs at info level by default; a command line only wants its warnings.
 	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    temporallog.NewStructuredLogger(logger),
+		HostPort:         cfg.TemporalAddress,
+		Namespace:        cfg.TemporalNamespace,
+		Logger:           temporallog.NewStructuredLogger(logger),
+		DataConverter:    codecCfg.DataConverter(),
+		FailureConverter: codecCfg.FailureConverter(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS), namespace %q (TEMPORAL_NAMESPACE): start the server (temporal server start-dev) or fix the variables: %w",
 			cfg.TemporalAddress, cfg.TemporalNamespace, err)
 	}
 	a.temporal = c
+	a.payloads = codecCfg.DataConverter() // nil: the default
 	return c, nil
+}
+
+// payloadConverter decodes payloads the client hands over raw, such as memos, with the same
+// codec as the client.
+func (a *app) payloadConverter() converter.DataConverter {
+	if a.payloads == nil {
+		return converter.GetDefaultDataConverter()
+	}
+	return a.payloads
 }
 
 // describeDatabase names a database without its password: host:port/dbname.

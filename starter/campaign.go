@@ -15,7 +15,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tailorhq/tailor/internal/store"
@@ -180,7 +179,7 @@ func (a *app) viewCampaign(ctx context.Context, tc client.Client, id string, liv
 	}
 	v := campaignView{ID: id, Status: info.GetStatus()}
 	if p, ok := info.GetMemo().GetFields()[workflows.MemoCampaignProgress]; ok {
-		if err := converter.GetDefaultDataConverter().FromPayload(p, &v.Progress); err != nil {
+		if err := a.payloadConverter().FromPayload(p, &v.Progress); err != nil {
 			return campaignView{}, fmt.Errorf("read the progress memo of campaign %s: %w", id, err)
 		}
 	}
@@ -359,7 +358,7 @@ func (a *app) listCampaigns(ctx context.Context) error {
 		for _, e := range resp.GetExecutions() {
 			var p workflows.CampaignProgress
 			if m, ok := e.GetMemo().GetFields()[workflows.MemoCampaignProgress]; ok {
-				_ = converter.GetDefaultDataConverter().FromPayload(m, &p) // a bad memo shows as zero
+				_ = a.payloadConverter().FromPayload(m, &p) // a bad memo shows as zero
 			}
 			state := string(p.State)
 			if e.GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_RUNNING && e.GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED &&

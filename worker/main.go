@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tailorhq/tailor/activities"
+	"github.com/tailorhq/tailor/internal/codec"
 	"github.com/tailorhq/tailor/internal/config"
 	"github.com/tailorhq/tailor/internal/email/outbox"
 	"github.com/tailorhq/tailor/internal/email/sendgrid"
@@ -64,6 +65,9 @@ var environment = [][2]string{
 	{"SENDGRID_WEBHOOK_PUBLIC_KEY", "the Signed Event Webhook verification key from SendGrid (base64); serves POST /webhooks/sendgrid (default: off)"},
 	{"SENDGRID_WEBHOOK_TOLERANCE", "how old a signed webhook delivery may be before it counts as a replay (default 10m)"},
 	{"LIFECYCLE_CONFIG", "YAML contact policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window"},
+	{"TAILOR_CODEC_KEYS", "encrypt payloads in Temporal: comma-separated id:base64 of 32 bytes (`openssl rand -base64 32`), the encrypting key first; serves POST /codec/encode and /codec/decode (default: off, payloads in plaintext)"},
+	{"CODEC_AUTH_TOKEN", "bearer token the codec endpoint requires (default: none)"},
+	{"CODEC_CORS_ORIGIN", "the Temporal UI origin allowed to call the codec endpoint (default " + codec.DefaultCORSOrigin + ")"},
 }
 
 func main() {
@@ -90,7 +94,8 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	cfg, err := config.FromEnv(getenv)
 	httpCfg, httpErr := config.HTTPFromEnv(getenv)
 	webhookCfg, webhookErr := config.WebhookFromEnv(getenv)
-	if err := errors.Join(err, httpErr, webhookErr, requireLinkSecret(httpCfg)); err != nil {
+	codecCfg, codecErr := config.CodecFromEnv(getenv)
+	if err := errors.Join(err, httpErr, webhookErr, codecErr, requireLinkSecret(httpCfg)); err != nil {
 		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
 		return 1
 	}
@@ -99,7 +104,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
 		return 1
 	}
-	deps, err := connect(ctx, cfg, signer, logger)
+	deps, err := connect(ctx, cfg, codecCfg, signer, logger)
 	if err != nil {
 		logger.Error("worker cannot start", "error", err.Error())
 		return 1
@@ -120,7 +125,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Customers: deps.store,
 		Lifecycle: lc,
 		Logger:    logger.With("component", "http"),
-		Routes:    routes(deps, lc, webhookCfg, logger),
+		Routes:    routes(deps, lc, webhookCfg, codecCfg, logger),
 	})
 	deps.activities.Reacher = lc // campaigns reach customers through the same client as the pages
 	if err := run(ctx, deps.temporal, deps.activities, ln, handler, httpCfg.PublicBaseURL, logger); err != nil {
@@ -141,16 +146,37 @@ func requireLinkSecret(c config.HTTPConfig) error {
 
 // routes are the handlers served next to the customers' pages, by http.ServeMux pattern, e.g.
 // the SendGrid Event Webhook at "POST /webhooks/sendgrid".
-func routes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, logger *slog.Logger) map[string]http.Handler {
-	if !webhook.Enabled() {
-		logger.Info("no SENDGRID_WEBHOOK_PUBLIC_KEY: the SendGrid Event Webhook endpoint is off")
-		return nil
-	}
-	return map[string]http.Handler{
-		"POST /webhooks/sendgrid": sendgridwebhook.New(
+func routes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, codecCfg config.CodecConfig, logger *slog.Logger) map[string]http.Handler {
+	r := map[string]http.Handler{}
+	if webhook.Enabled() {
+		r["POST /webhooks/sendgrid"] = sendgridwebhook.New(
 			sendgridwebhook.Config{PublicKey: webhook.PublicKey, Tolerance: webhook.Tolerance},
 			sendgridwebhook.Deps{Events: d.store, Lifecycle: lc, Logger: logger.With("component", "sendgrid-webhook")},
-		),
+		)
+	} else {
+		logger.Info("no SENDGRID_WEBHOOK_PUBLIC_KEY: the SendGrid Event Webhook endpoint is off")
+	}
+	for pattern, h := range codecRoutes(codecCfg, logger) {
+		r[pattern] = h
+	}
+	return r
+}
+
+// codecRoutes serve the Temporal UI's remote codec (its --ui-codec-endpoint is this server's
+// /codec): POST /codec/encode and /codec/decode, and their CORS preflights. None without keys.
+func codecRoutes(c config.CodecConfig, logger *slog.Logger) map[string]http.Handler {
+	if !c.Enabled() {
+		return nil
+	}
+	if c.AuthToken == "" {
+		logger.Warn("no CODEC_AUTH_TOKEN: whoever reaches HTTP_ADDR can decrypt payloads through /codec/decode; keep /codec/ away from customers (a proxy that checks operators) or set CODEC_AUTH_TOKEN")
+	}
+	h := codec.Handler(c.Codec, codec.HandlerOptions{AuthToken: c.AuthToken, CORSOrigin: c.CORSOrigin})
+	return map[string]http.Handler{
+		"POST /codec/encode":    h,
+		"POST /codec/decode":    h,
+		"OPTIONS /codec/encode": h,
+		"OPTIONS /codec/decode": h,
 	}
 }
 
@@ -180,8 +206,9 @@ func (d *dependencies) close() {
 	}
 }
 
-// connect opens the store, checks its schema, picks the mailer and dials Temporal.
-func connect(ctx context.Context, cfg config.Config, signer *links.Signer, logger *slog.Logger) (*dependencies, error) {
+// connect opens the store, checks its schema, picks the mailer and dials Temporal, with the
+// payload codec when one is configured.
+func connect(ctx context.Context, cfg config.Config, codecCfg config.CodecConfig, signer *links.Signer, logger *slog.Logger) (*dependencies, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	d := &dependencies{}
@@ -229,10 +256,18 @@ func connect(ctx context.Context, cfg config.Config, signer *links.Signer, logge
 		Audience: st,
 	}
 
+	if codecCfg.Enabled() {
+		logger.Info("payloads in Temporal are encrypted (AES-256-GCM)",
+			"encrypt_with", codecCfg.Codec.EncryptingKeyID(), "key_ids", codecCfg.Codec.KeyIDs())
+	} else {
+		logger.Warn("no TAILOR_CODEC_KEYS: payloads (customer preferences, email subjects, sizes and colours) are stored in plaintext in Temporal's histories; set TAILOR_CODEC_KEYS to encrypt them (README: Protecting customer data in Temporal)")
+	}
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    temporallog.NewStructuredLogger(logger),
+		HostPort:         cfg.TemporalAddress,
+		Namespace:        cfg.TemporalNamespace,
+		Logger:           temporallog.NewStructuredLogger(logger),
+		DataConverter:    codecCfg.DataConverter(),
+		FailureConverter: codecCfg.FailureConverter(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS), namespace %q (TEMPORAL_NAMESPACE): start the server (temporal server start-dev) or fix the variables: %w",

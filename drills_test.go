@@ -1,0 +1,748 @@
+package tailor_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/sendgridsink"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+// The fault drills (issue 6, docs/RELIABILITY.md) break one thing at a time under the real
+// binaries: the worker is SIGKILLed, the Temporal dev server restarted, PostgreSQL cut off, and
+// SendGrid made to fail, rate-limit and lose its answer. Each drill then counts the emails per
+// idempotency key in the SendGrid sink and in the send log: none may be lost, and none sent twice
+// except in the one window the product documents (the provider accepted, the worker never learnt
+// it), which the drills provoke on purpose and measure.
+//
+// Every drill logs its measurements on lines starting with "drill:"; run them with
+//
+//	scripts/test.sh -run Drill -v .
+//	scripts/test.sh -run Drills/SendGrid -v .   # one of them
+
+// TestDrills runs the drills at the same time, each with its own database, dev server, sink and
+// worker. They spend their time waiting out timers and timeouts of the product (a 30 s outage,
+// SendGrid's 15 s timeout, the campaign's 20 s heartbeat timeout, the 10 s workflow task timeout),
+// not computing, so they run side by side whatever -parallel says: t.Run may be called from
+// several goroutines, and subtests that do not call t.Parallel are not limited by it.
+func TestDrills(t *testing.T) {
+	drills := []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"WorkerKilledMidFollowUp", drillWorkerKilledMidFollowUp},
+		{"WorkerKilledMidCampaign", drillWorkerKilledMidCampaign},
+		{"TemporalRestartedWithTimersPending", drillTemporalRestartedWithTimersPending},
+		{"PostgresUnavailableDuringSends", drillPostgresUnavailableDuringSends},
+		{"SendGridFailures", drillSendGridFailures},
+		{"DuplicateEvents", drillDuplicateEvents},
+	}
+	var wg sync.WaitGroup
+	for _, d := range drills {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.Run(d.name, d.run)
+		}()
+	}
+	wg.Wait()
+}
+
+const (
+	// drillQuiet is how long a drill watches for an email that must not come: several min_gaps,
+	// and longer than the first retries of a failed send.
+	drillQuiet = 5 * time.Second
+	// drillPolicy keeps the season fallback out of the way and lets emails follow each other fast.
+	drillPolicy = `min_gap: 1s
+restock_window: 2m
+season_fallback: 10m
+`
+	// sendGridTimeout is the SendGrid adapter's per-request timeout (sendgrid.DefaultTimeout); the
+	// worker does not make it configurable, so the lost-response drill waits it out once.
+	sendGridTimeout = 15 * time.Second
+)
+
+// Drill 1: the worker is SIGKILLed while SendFollowUp's request to SendGrid is in flight, then
+// restarted. (a) The provider had not accepted yet: the follow-up goes out once. (b) The provider
+// had accepted, the answer never reached the dead worker: the send log still says "claimed", and
+// the retry sends again. (b) is the documented at-least-once window; the drill pins its outcome,
+// two deliveries, so that a change closing the window shows here and in docs/RELIABILITY.md.
+func drillWorkerKilledMidFollowUp(t *testing.T) {
+	s := newStack(t, true, withPolicy(drillPolicy))
+	front := s.frontSink()
+	s.setupShop()
+	s.startWorker()
+
+	// (a) Killed before the provider accepted: the sink is slow, and the client's death makes it
+	// drop the request, as SendGrid would drop a request whose connection broke before it was read.
+	s.sink.Delay(2 * time.Second)
+	s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1")
+	s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3")
+	front.awaitArrivals(1, "david's restock email request")
+	time.Sleep(500 * time.Millisecond) // well inside the 2s delay: the request is in flight
+	s.killWorker()
+	require.Never(t, func() bool { return len(s.sink.Messages()) > 0 }, 2*time.Second, e2ePoll,
+		"the sink must drop the request whose client died during its delay")
+	s.sink.Delay(0)
+	restarted := time.Now()
+	s.startWorker()
+	s.awaitMessages(1, "david's restock email after the restart")
+	recoverA := s.sink.Messages()[0].ReceivedAt.Sub(restarted)
+
+	// (b) Killed after the provider accepted, before its answer arrived.
+	front.next(front.acceptAndLoseAnswer)
+	s.starter("purchase", "--customer", "els", "--sku", "TR-BLUE-50", "--wanted-color", "green", "--id", "p2")
+	s.starter("restock", "--sku", "TR-GREEN-50", "--quantity", "2")
+	s.awaitMessages(2, "els's restock email accepted by the sink")
+	s.killWorker()
+	restarted = time.Now()
+	s.startWorker()
+	s.awaitMessages(3, "els's restock email sent again after the restart")
+	s.requireNoMoreMail(3, time.Now().Add(drillQuiet), "after the retries")
+
+	msgs := s.sink.Messages()
+	recoverB := msgs[2].ReceivedAt.Sub(restarted)
+	s.requireDeliveries(map[string]int{
+		"customer/david/restock/p1": 1,
+		"customer/els/restock/p2":   2, // the documented at-least-once window
+	})
+	s.requireSendLogSent("customer/david/restock/p1", "customer/els/restock/p2")
+	for _, id := range []string{"david", "els"} {
+		s.awaitStatus(id, "one restock email in the workflow", func(st e2eStatus) bool { return len(st.Emails) == 1 })
+	}
+	t.Logf("drill: worker killed mid-follow-up: (a) before acceptance: 1 delivery, delivered %v after the restart", recoverA.Round(100*time.Millisecond))
+	t.Logf("drill: worker killed mid-follow-up: (b) after acceptance: 2 deliveries, %v apart; the second %v after the restart",
+		msgs[2].ReceivedAt.Sub(msgs[1].ReceivedAt).Round(100*time.Millisecond), recoverB.Round(100*time.Millisecond))
+}
+
+// Drill 2: a sale campaign over 60 customers, ten a page, is interrupted by a SIGKILL of the
+// worker after some emails went out, and resumed by a new worker. Every customer gets the sale
+// email exactly once. The kill is placed outside the at-least-once window of drill 1 (b): sends
+// arriving at SendGrid are held unanswered, and the kill comes once every accepted email is
+// recorded as sent, so that what the drill shows is the campaign's own resumption.
+func drillWorkerKilledMidCampaign(t *testing.T) {
+	const customers, killAfter = 60, 15
+	s := newStack(t, true, withPolicy(drillPolicy))
+	front := s.frontSink()
+	s.starter("setup")
+	s.starter("import", "products", s.file("products.csv", e2eProducts))
+	var csv strings.Builder
+	csv.WriteString("id,name,email,locale,timezone,colors,sizes,categories,consent\n")
+	var ids []string
+	for i := 1; i <= customers; i++ {
+		id := fmt.Sprintf("c%02d", i)
+		ids = append(ids, id)
+		fmt.Fprintf(&csv, "%s,Customer %d,%s@example.com,en,Europe/Brussels,,50,trousers,true\n", id, i, id)
+	}
+	require.Contains(t, s.starter("import", "customers", s.file("customers.csv", csv.String())), fmt.Sprintf("imported %d customers", customers))
+	s.startWorker()
+
+	until := time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")
+	saleID := "sale/trousers/" + strings.ReplaceAll(until, "-", "") + "-20"
+	campaign := "campaign/" + saleID
+	started := time.Now()
+	require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until,
+		"--page-size", "10", "--concurrency", "2", "--rate", "10"), "started campaign "+campaign)
+	s.awaitMessages(killAfter, fmt.Sprintf("%d sale emails", killAfter))
+
+	front.hold() // requests arriving from now on are never answered nor stored
+	ctx := context.Background()
+	require.Eventually(t, func() bool {
+		log, err := s.store.SendLog(ctx, "")
+		if err != nil {
+			return false
+		}
+		sent := 0
+		for _, r := range log {
+			if r.Status == lifecycle.SendSent {
+				sent++
+			}
+		}
+		return sent == len(s.sink.Messages())
+	}, e2eTimeout, e2ePoll, "every accepted email recorded as sent before the kill")
+	before := len(s.sink.Messages())
+	s.killWorker()
+	front.release()
+	restarted := time.Now()
+	s.startWorker()
+	s.awaitMessages(customers, "every customer's sale email after the restart")
+	s.requireNoMoreMail(customers, time.Now().Add(drillQuiet), "after the campaign")
+	msgs := s.sink.Messages()
+	last := msgs[len(msgs)-1].ReceivedAt
+
+	want := map[string]int{}
+	var keys []string
+	for _, id := range ids {
+		key := "customer/" + id + "/sale/" + saleID
+		want[key] = 1
+		keys = append(keys, key)
+	}
+	s.requireDeliveries(want)
+	s.requireSendLogSent(keys...)
+	out := s.starter("campaign", "status", campaign)
+	t.Logf("drill: worker killed mid-campaign: %d of %d emails before the kill, %d after; every customer once; the last %v after the restart (%v after the start)\n%s",
+		before, customers, len(msgs)-before, last.Sub(restarted).Round(100*time.Millisecond), last.Sub(started).Round(100*time.Millisecond), out)
+}
+
+// Drill 3: the Temporal dev server, file-backed, is stopped (SIGTERM) and started again on the
+// same file and port while a customer's season fallback timer is pending. The worker rides it
+// out, and the timer fires once.
+func drillTemporalRestartedWithTimersPending(t *testing.T) {
+	s := newStack(t, true, withPolicy("min_gap: 1s\nrestock_window: 2m\nseason_fallback: 8s\n"))
+	srv := startFileDevServer(t)
+	s.setEnv("TEMPORAL_ADDRESS", srv.hostPort)
+	s.setupShop()
+	s.startWorker()
+
+	s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--id", "p1")
+	due := s.awaitPendingDue("david", "season")
+	stopped := time.Now()
+	srv.stop()
+	time.Sleep(time.Second) // down for a moment: the worker's polls fail
+	srv.start()
+	back := time.Now()
+	require.True(t, back.Before(due.Add(-time.Second)),
+		"the restart (back at %s) must end before the timer is due (%s); raise season_fallback", back.Format(time.RFC3339Nano), due.Format(time.RFC3339Nano))
+
+	s.awaitMessages(1, "the season fallback email after the server restart")
+	s.requireNoMoreMail(1, time.Now().Add(drillQuiet), "after the season fallback")
+	m := s.sink.Messages()[0]
+	require.Equal(t, "season", m.Kind)
+	s.requireDeliveries(map[string]int{"customer/david/season/fallback-p1": 1})
+	s.requireSendLogSent("customer/david/season/fallback-p1")
+	t.Logf("drill: Temporal restarted with a timer pending: server down %v (SIGTERM to serving again); the timer due %v later fired %v after due; 1 delivery",
+		back.Sub(stopped).Round(100*time.Millisecond), due.Sub(back).Round(100*time.Millisecond), m.ReceivedAt.Sub(due).Round(100*time.Millisecond))
+}
+
+// Drill 4: PostgreSQL becomes unreachable from the worker for 30 s while five season fallbacks
+// fall due: a proxy between them closes every connection and refuses new ones. The sends fail
+// and are retried by Temporal; once PostgreSQL is back every email goes out exactly once.
+//
+// The cut comes while no send is in flight. A cut between the provider's acceptance and MarkSent
+// would be drill 1 (b)'s window again: the attempt fails, the retry finds the key claimed and
+// sends again.
+func drillPostgresUnavailableDuringSends(t *testing.T) {
+	const outage = 30 * time.Second
+	customers := []string{"p1", "p2", "p3", "p4", "p5"}
+	s := newStack(t, true, withPolicy("min_gap: 1s\nrestock_window: 2m\nseason_fallback: 7s\n"))
+	proxy := startTCPProxy(t, s.envValue("DATABASE_URL"))
+	s.setEnv("DATABASE_URL", proxy.databaseURL)
+	s.starter("setup")
+	s.starter("import", "products", s.file("products.csv", e2eProducts))
+	var csv strings.Builder
+	csv.WriteString("id,name,email,locale,timezone,colors,sizes,consent\n")
+	for _, id := range customers {
+		fmt.Fprintf(&csv, "%s,Customer %s,%s@example.com,en,Europe/Brussels,,50,true\n", id, id, id)
+	}
+	s.starter("import", "customers", s.file("customers.csv", csv.String()))
+	s.startWorker()
+
+	for _, id := range customers {
+		s.starter("purchase", "--customer", id, "--sku", "TR-BLUE-50", "--id", "buy-"+id)
+	}
+	var first time.Time
+	for _, id := range customers {
+		if due := s.awaitPendingDue(id, "season"); first.IsZero() || due.Before(first) {
+			first = due
+		}
+	}
+	require.True(t, time.Now().Before(first.Add(-time.Second)), "the first season fallback is due at %s, before the cut; raise season_fallback", first.Format(time.RFC3339Nano))
+	// Cut shortly before the first send is due: every send falls due during the outage.
+	time.Sleep(time.Until(first.Add(-2 * time.Second)))
+
+	proxy.cut()
+	cut := time.Now()
+	time.Sleep(outage) // the outage itself: nothing to wait for but the clock
+	require.Empty(t, s.sink.Messages(), "no email can go out while PostgreSQL is unreachable")
+	proxy.restore()
+	restored := time.Now()
+
+	s.awaitMessages(len(customers), "the season fallbacks after PostgreSQL came back")
+	s.requireNoMoreMail(len(customers), time.Now().Add(drillQuiet), "after the season fallbacks")
+	msgs := s.sink.Messages()
+	want := map[string]int{}
+	var keys []string
+	for _, id := range customers {
+		key := "customer/" + id + "/season/fallback-buy-" + id
+		want[key] = 1
+		keys = append(keys, key)
+	}
+	s.requireDeliveries(want)
+	s.requireSendLogSent(keys...)
+	t.Logf("drill: PostgreSQL unreachable for %v, the first send due %v into it: %d emails, each once; first %v, last %v after PostgreSQL came back",
+		outage, first.Sub(cut).Round(100*time.Millisecond), len(msgs),
+		msgs[0].ReceivedAt.Sub(restored).Round(100*time.Millisecond), msgs[len(msgs)-1].ReceivedAt.Sub(restored).Round(100*time.Millisecond))
+}
+
+// Drill 5: SendGrid fails in every way the adapter tells apart. (a) Two 500s, then a 429 whose
+// X-RateLimit-Reset is a few seconds ahead, then acceptance: one delivery, and the attempt after
+// the 429 waits for the reset. (b) SendGrid accepts, and its answer is lost: the client times out
+// after 15 s, Temporal retries, the send log still says "claimed", and the email is sent again.
+// That second delivery is the remaining at-least-once window, measured here.
+func drillSendGridFailures(t *testing.T) {
+	s := newStack(t, true, withPolicy(drillPolicy))
+	front := s.frontSink()
+	s.setupShop()
+	s.startWorker()
+
+	var resetUnix atomic.Int64
+	front.next(
+		answer(http.StatusInternalServerError, nil),
+		answer(http.StatusInternalServerError, nil),
+		func(w http.ResponseWriter, r *http.Request) {
+			resetUnix.Store(time.Now().Unix() + 4) // 3 to 4 s ahead
+			answer(http.StatusTooManyRequests, http.Header{"X-Ratelimit-Reset": {strconv.FormatInt(resetUnix.Load(), 10)}})(w, r)
+		},
+	)
+	s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1")
+	s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3")
+	s.awaitMessages(1, "david's restock email after two 500s and a 429")
+	arrivals := front.arrivals()
+	reset := time.Unix(resetUnix.Load(), 0)
+	require.Len(t, arrivals, 4, "500, 500, 429, accepted")
+	require.False(t, arrivals[3].Before(reset), "the attempt after the 429 came at %s, before X-RateLimit-Reset %s",
+		arrivals[3].Format(time.RFC3339Nano), reset.Format(time.RFC3339))
+	rateLimited := arrivals[3].Sub(arrivals[2])
+
+	// (b) Accepted, answer lost.
+	front.next(front.acceptAndLoseAnswer)
+	s.starter("purchase", "--customer", "els", "--sku", "TR-BLUE-50", "--wanted-color", "green", "--id", "p2")
+	s.starter("restock", "--sku", "TR-GREEN-50", "--quantity", "2")
+	s.awaitMessages(2, "els's restock email accepted, its answer lost")
+	require.Eventually(t, func() bool { return len(s.sink.Messages()) >= 3 }, sendGridTimeout+e2eTimeout, e2ePoll,
+		"waiting for the retry after the client's timeout")
+	s.requireNoMoreMail(3, time.Now().Add(drillQuiet), "after the retry")
+	msgs := s.sink.Messages()
+	s.requireDeliveries(map[string]int{
+		"customer/david/restock/p1": 1,
+		"customer/els/restock/p2":   2, // the documented at-least-once window
+	})
+	s.requireSendLogSent("customer/david/restock/p1", "customer/els/restock/p2")
+	log, err := s.store.SendLog(context.Background(), "els")
+	require.NoError(t, err)
+	require.Len(t, log, 1)
+	require.Equal(t, msgs[2].MessageID, log[0].MessageID, "the send log keeps the message id of the delivery whose answer arrived")
+	window := msgs[2].ReceivedAt.Sub(msgs[1].ReceivedAt)
+	require.GreaterOrEqual(t, window, sendGridTimeout, "the retry comes after the client's timeout")
+
+	t.Logf("drill: SendGrid 500, 500, 429: 1 delivery; waits %v, %v, then %v after the 429 (reset %v after it)",
+		arrivals[1].Sub(arrivals[0]).Round(100*time.Millisecond), arrivals[2].Sub(arrivals[1]).Round(100*time.Millisecond),
+		rateLimited.Round(100*time.Millisecond), reset.Sub(arrivals[2]).Round(100*time.Millisecond))
+	t.Logf("drill: SendGrid accepted, answer lost: 2 deliveries of one key, %v apart", window.Round(100*time.Millisecond))
+}
+
+// Drill 6: the same purchase event arrives three times (twice at once), and the same sale is
+// announced twice and once more with --again (a second campaign over the same customers). David
+// gets one restock email and one sale email.
+func drillDuplicateEvents(t *testing.T) {
+	s := newStack(t, true, withPolicy(drillPolicy))
+	s.setupShop()
+	s.startWorker()
+
+	purchase := []string{"purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1"}
+	var wg sync.WaitGroup
+	results := make([]result, 2)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = s.run(purchase...)
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		require.Equal(t, 0, r.code, "%s", r)
+	}
+	s.starter(purchase...)
+	s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3")
+	s.awaitMessages(1, "the restock email")
+
+	until := time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")
+	saleID := "sale/trousers/" + strings.ReplaceAll(until, "-", "") + "-20"
+	sale := []string{"sale", "--category", "trousers", "--discount", "20", "--until", until}
+	require.Contains(t, s.starter(sale...), "started campaign campaign/"+saleID)
+	require.Contains(t, s.starter(sale...), "already exists")
+	s.awaitMessages(2, "the sale email")
+	s.starter(append(sale, "--again", "--wait")...)
+	s.requireNoMoreMail(2, time.Now().Add(drillQuiet), "after the repeated events")
+
+	s.requireDeliveries(map[string]int{"customer/david/restock/p1": 1, "customer/david/sale/" + saleID: 1})
+	s.requireSendLogSent("customer/david/restock/p1", "customer/david/sale/"+saleID)
+	st := s.status("david")
+	require.Len(t, st.Purchases, 1, "purchase p1, delivered three times, is one purchase")
+	require.Len(t, st.Emails, 2, "status emails: %+v", st.Emails)
+	t.Logf("drill: duplicate events: purchase x3 (2 concurrent), sale x2 + --again: 1 restock and 1 sale email")
+}
+
+// awaitPendingDue waits until the customer's workflow has a follow-up of kind pending, and
+// returns when it is due.
+func (s *stack) awaitPendingDue(customer, kind string) time.Time {
+	s.t.Helper()
+	var due time.Time
+	s.awaitStatus(customer, "a pending "+kind+" follow-up", func(st e2eStatus) bool {
+		for _, p := range st.Pending {
+			if p.Kind == kind {
+				due = p.Due
+				return true
+			}
+		}
+		return false
+	})
+	return due
+}
+
+// requireDeliveries requires the sink to hold exactly want[key] emails for every key, and no other.
+func (s *stack) requireDeliveries(want map[string]int) {
+	s.t.Helper()
+	got := map[string]int{}
+	for _, m := range s.sink.Messages() {
+		got[m.Key]++
+	}
+	require.Equal(s.t, want, got, "emails per idempotency key in the sink: %s", describeMessages(s.sink.Messages()))
+}
+
+// requireSendLogSent requires the send log to hold exactly keys, each once and sent.
+func (s *stack) requireSendLogSent(keys ...string) {
+	s.t.Helper()
+	log, err := s.store.SendLog(context.Background(), "")
+	require.NoError(s.t, err)
+	var got []string
+	for _, r := range log {
+		require.Equal(s.t, lifecycle.SendSent, r.Status, "send log row %s", r.Key)
+		got = append(got, r.Key)
+	}
+	slices.Sort(got)
+	keys = slices.Sorted(slices.Values(keys))
+	require.Equal(s.t, keys, got, "send log keys")
+}
+
+// envValue returns the value of the variable key in the binaries' environment.
+func (s *stack) envValue(key string) string {
+	s.t.Helper()
+	for i := len(s.env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(s.env[i], key+"="); ok {
+			return v
+		}
+	}
+	s.t.Fatalf("%s is not in the stack's environment", key)
+	return ""
+}
+
+// setEnv overrides key for the binaries started from now on (os/exec keeps the last duplicate).
+func (s *stack) setEnv(key, value string) { s.env = append(s.env, key+"="+value) }
+
+// frontSink puts a sinkFront before the stack's SendGrid sink and points SENDGRID_BASE_URL at it.
+func (s *stack) frontSink() *sinkFront {
+	s.t.Helper()
+	f := &sinkFront{t: s.t, sink: s.sink}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := httptest.NewUnstartedServer(f)
+	srv.Config.BaseContext = func(net.Listener) context.Context { return ctx }
+	srv.Start()
+	s.t.Cleanup(func() {
+		cancel() // ends held requests, so that Close does not wait for them
+		srv.Close()
+	})
+	s.setEnv("SENDGRID_BASE_URL", srv.URL)
+	return f
+}
+
+// frontStep handles one mail send request in place of the sink.
+type frontStep func(w http.ResponseWriter, r *http.Request)
+
+// sinkFront stands between the worker and the sink, to fail requests in ways the sink cannot: in
+// a scripted order, or after the sink accepted them.
+type sinkFront struct {
+	t    *testing.T
+	sink *sendgridsink.Sink
+
+	mu      sync.Mutex
+	script  []frontStep // for the next requests, in order; then the sink answers
+	holding bool
+	arrived []time.Time
+}
+
+func (f *sinkFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/v3/mail/send" {
+		f.sink.ServeHTTP(w, r)
+		return
+	}
+	f.mu.Lock()
+	f.arrived = append(f.arrived, time.Now())
+	var step frontStep = f.sink.ServeHTTP
+	switch {
+	case f.holding:
+		step = holdUnanswered
+	case len(f.script) > 0:
+		step, f.script = f.script[0], f.script[1:]
+	}
+	f.mu.Unlock()
+	step(w, r)
+}
+
+// next scripts how the next requests are handled.
+func (f *sinkFront) next(steps ...frontStep) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.script = append(f.script, steps...)
+}
+
+// hold makes every request arriving from now on wait unanswered until its client gives up.
+func (f *sinkFront) hold() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.holding = true
+}
+
+// release lets requests through to the sink again; those already held stay unanswered.
+func (f *sinkFront) release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.holding = false
+}
+
+func (f *sinkFront) arrivals() []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.arrived)
+}
+
+func (f *sinkFront) awaitArrivals(n int, what string) {
+	f.t.Helper()
+	require.Eventually(f.t, func() bool { return len(f.arrivals()) >= n }, e2eTimeout, 20*time.Millisecond, "waiting for %s", what)
+}
+
+// answer fails a request with status and header, as SendGrid would, without storing it.
+func answer(status int, header http.Header) frontStep {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		for k, v := range header {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"errors":[{"message":%q}]}`, strings.ToLower(http.StatusText(status)))
+	}
+}
+
+// acceptAndLoseAnswer lets the sink accept the email, then never answers: the client's timeout,
+// or its death, ends the request.
+func (f *sinkFront) acceptAndLoseAnswer(w http.ResponseWriter, r *http.Request) {
+	rec := httptest.NewRecorder()
+	// The sink must finish storing even if the client gives up meanwhile.
+	f.sink.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
+	if rec.Code != http.StatusAccepted {
+		f.t.Errorf("the sink must accept the email whose answer is lost, it answered %d: %s", rec.Code, rec.Body)
+	}
+	<-r.Context().Done()
+}
+
+// holdUnanswered reads the request and never answers it.
+func holdUnanswered(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body) // net/http notices the client gave up only once the body is read
+	<-r.Context().Done()
+}
+
+// fileDevServer is a Temporal dev server on a SQLite file, which survives a restart on the same
+// file and port (devserver.Start's server keeps its state in memory).
+type fileDevServer struct {
+	t        *testing.T
+	cli      string
+	dbFile   string
+	hostPort string
+	httpPort string
+	metrics  string
+	log      *syncBuffer
+	proc     *process
+}
+
+func startFileDevServer(t *testing.T) *fileDevServer {
+	t.Helper()
+	cli := os.Getenv("TEMPORAL_CLI_PATH")
+	if cli == "" {
+		cli = filepath.Join(".bin", "temporal") // the tests run in the repository root
+	}
+	abs, err := filepath.Abs(cli)
+	require.NoError(t, err)
+	_, err = os.Stat(abs)
+	require.NoError(t, err, "Temporal CLI (TEMPORAL_CLI_PATH): run scripts/test.sh once to build it")
+	port := func() string {
+		_, p, err := net.SplitHostPort(freeAddr(t))
+		require.NoError(t, err)
+		return p
+	}
+	d := &fileDevServer{
+		t: t, cli: abs, dbFile: filepath.Join(t.TempDir(), "temporal.db"),
+		log: &syncBuffer{}, httpPort: port(), metrics: port(),
+	}
+	d.hostPort = "127.0.0.1:" + port()
+	t.Cleanup(func() {
+		if d.proc != nil {
+			d.proc.kill()
+		}
+		if t.Failed() {
+			t.Logf("Temporal dev server output:\n%s", d.log.String())
+		}
+	})
+	d.start()
+	return d
+}
+
+// start starts the server on its file and port and waits until it serves the default namespace.
+func (d *fileDevServer) start() {
+	d.t.Helper()
+	_, port, _ := net.SplitHostPort(d.hostPort)
+	args := []string{"server", "start-dev", "--db-filename", d.dbFile, "--ip", "127.0.0.1", "--port", port,
+		"--http-port", d.httpPort, "--metrics-port", d.metrics, "--headless", "--log-level", "error"}
+	for _, sa := range []string{workflows.SearchAttrCustomerID, workflows.SearchAttrLifecycleStage, workflows.SearchAttrCampaignState} {
+		args = append(args, "--search-attribute", sa+"=Keyword")
+	}
+	cmd := exec.Command(d.cli, args...)
+	cmd.Stdout, cmd.Stderr = d.log, d.log
+	require.NoError(d.t, cmd.Start(), "start %s", d.cli)
+	p := &process{cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	d.proc = p
+
+	var c client.Client
+	require.Eventually(d.t, func() bool {
+		if p.exited() {
+			return true
+		}
+		if c == nil {
+			var err error
+			if c, err = client.NewLazyClient(client.Options{HostPort: d.hostPort, Namespace: "default"}); err != nil {
+				return false
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := c.DescribeTaskQueue(ctx, workflows.TaskQueue, 1) // answers once the namespace is served
+		return err == nil
+	}, e2eTimeout, 100*time.Millisecond, "waiting for the dev server at %s", d.hostPort)
+	if c != nil {
+		c.Close()
+	}
+	require.False(d.t, p.exited(), "the dev server exited at start: %v\n%s", p.err, d.log.String())
+}
+
+// stop stops the server with SIGTERM, as an orderly shutdown would, and waits for it to exit.
+func (d *fileDevServer) stop() {
+	d.t.Helper()
+	require.NoError(d.t, d.proc.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-d.proc.done:
+	case <-time.After(30 * time.Second):
+		d.t.Fatalf("the dev server did not stop within 30s of SIGTERM")
+	}
+}
+
+// tcpProxy forwards connections to PostgreSQL, and can cut them all and refuse new ones.
+type tcpProxy struct {
+	t           *testing.T
+	target      string
+	addr        string
+	databaseURL string // the original DATABASE_URL through the proxy
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]bool
+}
+
+func startTCPProxy(t *testing.T, databaseURL string) *tcpProxy {
+	t.Helper()
+	u, err := url.Parse(databaseURL)
+	require.NoError(t, err)
+	p := &tcpProxy{t: t, target: u.Host, conns: map[net.Conn]bool{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	p.addr = ln.Addr().String()
+	u.Host = p.addr
+	p.databaseURL = u.String()
+	p.serve(ln)
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *tcpProxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return // cut
+			}
+			go p.forward(conn)
+		}
+	}()
+}
+
+func (p *tcpProxy) forward(client net.Conn) {
+	server, err := net.Dial("tcp", p.target)
+	if err != nil {
+		client.Close()
+		return
+	}
+	p.mu.Lock()
+	if p.ln == nil { // cut meanwhile
+		p.mu.Unlock()
+		client.Close()
+		server.Close()
+		return
+	}
+	p.conns[client], p.conns[server] = true, true
+	p.mu.Unlock()
+	go func() {
+		_, _ = io.Copy(server, client)
+		server.Close()
+	}()
+	_, _ = io.Copy(client, server)
+	client.Close()
+}
+
+// cut closes the listener and every connection: PostgreSQL is gone, new connections are refused.
+func (p *tcpProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
+
+// restore listens again on the same address.
+func (p *tcpProxy) restore() {
+	p.t.Helper()
+	ln, err := net.Listen("tcp", p.addr)
+	require.NoError(p.t, err, "listen again on %s", p.addr)
+	p.serve(ln)
+}

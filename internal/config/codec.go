@@ -1,0 +1,88 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tailorhq/tailor/internal/codec"
+)
+
+// CodecConfig is the payload encryption every process that talks to Temporal shares.
+type CodecConfig struct {
+	// Codec encrypts payloads; nil when TAILOR_CODEC_KEYS is unset and payloads stay plaintext.
+	Codec *codec.Codec
+	// AuthToken guards the worker's codec endpoint (CODEC_AUTH_TOKEN); empty: no token needed.
+	// Never print it.
+	AuthToken string
+	// CORSOrigin is the Temporal UI's origin, allowed to call the endpoint from a browser.
+	CORSOrigin string
+}
+
+// Enabled reports whether payloads are encrypted.
+func (c CodecConfig) Enabled() bool { return c.Codec != nil }
+
+// DataConverter is what client.Options.DataConverter should be: nil (the SDK's default) when
+// encryption is off.
+func (c CodecConfig) DataConverter() converter.DataConverter {
+	if c.Codec == nil {
+		return nil
+	}
+	return c.Codec.DataConverter()
+}
+
+// FailureConverter is what client.Options.FailureConverter should be: one that moves failure
+// messages and stack traces into an encrypted payload, since an error can quote customer data;
+// nil (the SDK's default) when encryption is off.
+func (c CodecConfig) FailureConverter() converter.FailureConverter {
+	if c.Codec == nil {
+		return nil
+	}
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter:          c.Codec.DataConverter(),
+		EncodeCommonAttributes: true,
+	})
+}
+
+// String describes c without keys or token.
+func (c CodecConfig) String() string {
+	if c.Codec == nil {
+		return "codec=off"
+	}
+	return fmt.Sprintf("codec=aes-256-gcm encrypt_with=%s keys=%s cors_origin=%s auth_token=%t",
+		c.Codec.EncryptingKeyID(), strings.Join(c.Codec.KeyIDs(), ","), c.CORSOrigin, c.AuthToken != "")
+}
+
+// CodecFromEnv reads TAILOR_CODEC_KEYS (comma-separated id:base64 of 32 bytes, the encrypting key
+// first; optional), CODEC_AUTH_TOKEN and CODEC_CORS_ORIGIN, reporting every problem at once.
+// Neither keys nor token ever appear in an error.
+func CodecFromEnv(getenv func(string) string) (CodecConfig, error) {
+	c := CodecConfig{
+		AuthToken:  strings.TrimSpace(getenv("CODEC_AUTH_TOKEN")),
+		CORSOrigin: strings.TrimRight(strings.TrimSpace(getenv("CODEC_CORS_ORIGIN")), "/"),
+	}
+	if c.CORSOrigin == "" {
+		c.CORSOrigin = codec.DefaultCORSOrigin
+	}
+	var problems []error
+	if spec := getenv("TAILOR_CODEC_KEYS"); strings.TrimSpace(spec) != "" {
+		keys, err := codec.ParseKeys(spec)
+		if err == nil {
+			c.Codec, err = codec.New(keys...)
+		}
+		if err != nil {
+			problems = append(problems, fmt.Errorf("TAILOR_CODEC_KEYS: %w", err))
+		}
+	}
+	if u, err := url.Parse(c.CORSOrigin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" || u.RawQuery != "") {
+		problems = append(problems, fmt.Errorf("CODEC_CORS_ORIGIN %q must be the Temporal UI's origin, scheme and host only, like %s", c.CORSOrigin, codec.DefaultCORSOrigin))
+	}
+	if c.AuthToken != "" && c.Codec == nil {
+		problems = append(problems, errors.New("CODEC_AUTH_TOKEN is set but TAILOR_CODEC_KEYS is not: there is no codec endpoint to guard; set the keys or unset the token"))
+	}
+	return c, errors.Join(problems...)
+}
