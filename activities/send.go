@@ -31,8 +31,10 @@ type SendFollowUpResult struct {
 // and sends it, exactly once per follow-up key: the key is claimed in the send log before the
 // provider is called, and a key already sent returns the earlier result without sending again.
 //
-// The window that remains is a crash after the provider accepted but before MarkSent: the retry
-// finds the claim and sends again, so delivery is at-least-once within that window.
+// The window that remains is the provider accepting while we never learn or record it: a worker
+// crash before MarkSent, a reply lost to the HTTP timeout, or PostgreSQL failing on MarkSent. The
+// retry finds the claim and sends again, so delivery is at-least-once within that window
+// (measured in docs/RELIABILITY.md).
 func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (SendFollowUpResult, error) {
 	f := in.FollowUp
 	customer, err := a.Store.Customer(ctx, in.CustomerID)
