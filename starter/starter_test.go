@@ -171,10 +171,13 @@ func TestDescribeDatabaseHidesPassword(t *testing.T) {
 func sampleStatus() workflows.Status {
 	at := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
 	return workflows.Status{
-		CustomerID:  "c1",
-		Stage:       workflows.StageFollowedUp,
-		Preferences: lifecycle.Preferences{Colors: []string{"blue", "grey"}, Sizes: []string{"32"}, Categories: []string{"trousers"}},
-		Purchases:   []workflows.PurchaseRecord{{ID: "p-1", SKU: "TR-BLU-32", Name: "Chino trousers", Color: "blue", Size: "32", At: at}},
+		CustomerID:    "c1",
+		Stage:         workflows.StageFollowedUp,
+		Preferences:   lifecycle.Preferences{Colors: []string{"blue", "grey"}, Sizes: []string{"32"}, Categories: []string{"trousers"}},
+		ConsentSource: "preference-page", ConsentAt: at,
+		Kinds:     []lifecycle.Kind{lifecycle.KindRestock, lifecycle.KindSale},
+		Goals:     []string{"sale:trousers"},
+		Purchases: []workflows.PurchaseRecord{{ID: "p-1", SKU: "TR-BLU-32", Name: "Chino trousers", Color: "blue", Size: "32", At: at}},
 		Wishes: []workflows.WishStatus{{
 			Wish:      lifecycle.Wish{ID: "p-1", Name: "Chino trousers", Color: "grey", Size: "32", CreatedAt: at},
 			ExpiresAt: at.AddDate(0, 0, 60),
@@ -194,6 +197,9 @@ func TestStatusReport(t *testing.T) {
 	for _, want := range []string{
 		"customer c1", "stage: followed-up", "colours blue, grey; sizes 32; categories trousers",
 		"p-1", "TR-BLU-32",
+		"consent last changed: 2026-03-01 09:30:00 UTC, by preference-page",
+		"wants: restock, sale; paused: false",
+		"goals reached (no more such offers): sale:trousers",
 		"Chino trousers in grey, size 32", "expires 2026-04-30 09:30:00 UTC",
 		"sale", "due 2026-03-08 09:30:00 UTC (in 6d 0h)",
 		`2026-03-01 10:30:00 UTC  restock  "Your grey chinos are back"`,

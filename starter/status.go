@@ -97,6 +97,19 @@ func printStatus(w io.Writer, st workflows.Status, now time.Time) {
 	prefs := st.Preferences
 	fmt.Fprintf(w, "preferences: colours %s; sizes %s; categories %s\n",
 		listOrNone(prefs.Colors), listOrNone(prefs.Sizes), listOrNone(prefs.Categories))
+	if st.ConsentSource != "" {
+		fmt.Fprintf(w, "consent last changed: %s, by %s\n", formatTime(st.ConsentAt), st.ConsentSource)
+	}
+	if len(st.Kinds) > 0 || st.Paused {
+		kinds := make([]string, len(st.Kinds))
+		for i, k := range st.Kinds {
+			kinds[i] = string(k)
+		}
+		fmt.Fprintf(w, "wants: %s; paused: %t\n", listOrNone(kinds), st.Paused)
+	}
+	if len(st.Goals) > 0 {
+		fmt.Fprintf(w, "goals reached (no more such offers): %s\n", listOrNone(st.Goals))
+	}
 
 	section(w, "purchases", len(st.Purchases), func(tw *tabwriter.Writer) {
 		for _, p := range st.Purchases {
