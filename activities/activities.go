@@ -59,6 +59,8 @@ type Activities struct {
 	// runs none.
 	Audience Audience
 	Reacher  Reacher
+	// Emails counts what SendFollowUp did, for the worker's /metrics; nil counts nothing.
+	Emails EmailCounter
 }
 
 // Error types of non-retryable failures, visible in the Temporal UI and to the workflow.

@@ -35,16 +35,20 @@ type SendFollowUpResult struct {
 // crash before MarkSent, a reply lost to the HTTP timeout, or PostgreSQL failing on MarkSent. The
 // retry finds the claim and sends again, so delivery is at-least-once within that window
 // (measured in docs/RELIABILITY.md).
-func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (SendFollowUpResult, error) {
+func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (res SendFollowUpResult, err error) {
 	f := in.FollowUp
+	skipped := SkipOther // why, when the result is a skip: a bounded metrics label
+	defer func() { a.countEmail(f.Kind, res, skipped, err) }()
 	customer, err := a.Store.Customer(ctx, in.CustomerID)
 	if err != nil {
 		return SendFollowUpResult{}, classifyLookup(err, ErrTypeUnknownCustomer)
 	}
 	switch {
 	case customer.Suppressed:
+		skipped = SkipSuppressed
 		return SendFollowUpResult{SkipReason: "address suppressed by the mail provider"}, nil
 	case !f.Kind.Transactional() && !customer.MarketingConsent:
+		skipped = SkipNoConsent
 		return SendFollowUpResult{SkipReason: "no marketing consent"}, nil
 	}
 	prefs, err := a.Store.Preferences(ctx, in.CustomerID)
@@ -53,6 +57,7 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (Se
 	}
 	offers, skip, err := a.pickOffers(ctx, f, prefs)
 	if err != nil || skip != "" {
+		skipped = SkipNoProducts
 		return SendFollowUpResult{SkipReason: skip}, err
 	}
 	email, err := render(customer, prefs, f, offers, a.Links)

@@ -8,6 +8,7 @@
 //
 // Next to the Temporal worker it serves HTTP on HTTP_ADDR (internal/web): the pages the emails
 // link to (/u/ one-click unsubscribe, /p/ preferences, /i/ "yes, I'm interested"), GET /healthz,
+// GET /metrics (Prometheus, internal/metrics; docs/OBSERVABILITY.md),
 // and the routes of routes() (the SendGrid Event Webhook). PUBLIC_BASE_URL is where customers
 // reach those pages; LINK_SECRET signs the links and is required even with HTTP_ADDR=off, because
 // every email carries links; workers sharing a database must share it.
@@ -16,7 +17,8 @@
 //   - It reads the same environment as the starter (internal/config) and refuses to start when the
 //     configuration is wrong, PostgreSQL or Temporal cannot be reached, or the database has no
 //     schema yet; it does not migrate: `starter setup` does, once.
-//   - It logs JSON to stderr and never logs the SendGrid key or the link secret.
+//   - It logs JSON to stderr with email addresses masked, and never logs the SendGrid key, the
+//     link secret or the codec keys.
 //   - On SIGINT or SIGTERM it stops polling and serving, and gives activities and HTTP requests in
 //     flight a few seconds to finish; an activity cut short is retried by Temporal and, through
 //     the send log, never sends an email twice.

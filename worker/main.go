@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
+	"github.com/tailorhq/tailor/internal/metrics"
 	"github.com/tailorhq/tailor/internal/sendgridwebhook"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/web"
@@ -66,6 +68,7 @@ var environment = [][2]string{
 	{"SENDGRID_WEBHOOK_TOLERANCE", "how old a signed webhook delivery may be before it counts as a replay (default 10m)"},
 	{"LIFECYCLE_CONFIG", "YAML contact policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window"},
 	{"TAILOR_CODEC_KEYS", "encrypt payloads in Temporal: comma-separated id:base64 of 32 bytes (`openssl rand -base64 32`), the encrypting key first; serves POST /codec/encode and /codec/decode (default: off, payloads in plaintext)"},
+	{"WORKFLOW_CACHE_SIZE", "workflows kept in memory between their tasks (default " + strconv.Itoa(defaultWorkflowCacheSize) + "; docs/OBSERVABILITY.md)"},
 	{"CODEC_AUTH_TOKEN", "bearer token the codec endpoint requires (default: none)"},
 	{"CODEC_CORS_ORIGIN", "the Temporal UI origin allowed to call the codec endpoint (default " + codec.DefaultCORSOrigin + ")"},
 }
@@ -90,12 +93,13 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			return 2
 		}
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	logger := newLogger(stderr)
 	cfg, err := config.FromEnv(getenv)
+	cacheSize, cacheErr := workflowCacheSize(getenv)
 	httpCfg, httpErr := config.HTTPFromEnv(getenv)
 	webhookCfg, webhookErr := config.WebhookFromEnv(getenv)
 	codecCfg, codecErr := config.CodecFromEnv(getenv)
-	if err := errors.Join(err, httpErr, webhookErr, codecErr, requireLinkSecret(httpCfg)); err != nil {
+	if err := errors.Join(err, httpErr, webhookErr, codecErr, cacheErr, requireLinkSecret(httpCfg)); err != nil {
 		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
 		return 1
 	}
@@ -128,7 +132,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Routes:    routes(deps, lc, webhookCfg, codecCfg, logger),
 	})
 	deps.activities.Reacher = lc // campaigns reach customers through the same client as the pages
-	if err := run(ctx, deps.temporal, deps.activities, ln, handler, httpCfg.PublicBaseURL, logger); err != nil {
+	if err := run(ctx, deps.temporal, deps.activities, cacheSize, ln, handler, httpCfg.PublicBaseURL, logger); err != nil {
 		logger.Error("worker stopped", "error", err.Error())
 		return 1
 	}
@@ -148,6 +152,9 @@ func requireLinkSecret(c config.HTTPConfig) error {
 // the SendGrid Event Webhook at "POST /webhooks/sendgrid".
 func routes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, codecCfg config.CodecConfig, logger *slog.Logger) map[string]http.Handler {
 	r := map[string]http.Handler{}
+	if d.metrics != nil {
+		r["GET /metrics"] = d.metrics.Handler()
+	}
 	if webhook.Enabled() {
 		r["POST /webhooks/sendgrid"] = sendgridwebhook.New(
 			sendgridwebhook.Config{PublicKey: webhook.PublicKey, Tolerance: webhook.Tolerance},
@@ -195,11 +202,15 @@ type dependencies struct {
 	store      *store.Store
 	temporal   client.Client
 	activities *activities.Activities
+	metrics    *metrics.Metrics // served at GET /metrics
 }
 
 func (d *dependencies) close() {
 	if d.temporal != nil {
 		d.temporal.Close()
+	}
+	if d.metrics != nil {
+		d.metrics.Close()
 	}
 	if d.store != nil {
 		d.store.Close()
@@ -255,6 +266,12 @@ func connect(ctx context.Context, cfg config.Config, codecCfg config.CodecConfig
 		// Audience: campaigns page through customers; Reacher is set once Temporal is dialled.
 		Audience: st,
 	}
+	m, err := metrics.New()
+	if err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	d.metrics = m
+	d.activities.Emails = m
 
 	if codecCfg.Enabled() {
 		logger.Info("payloads in Temporal are encrypted (AES-256-GCM)",
@@ -268,6 +285,7 @@ func connect(ctx context.Context, cfg config.Config, codecCfg config.CodecConfig
 		Logger:           temporallog.NewStructuredLogger(logger),
 		DataConverter:    codecCfg.DataConverter(),
 		FailureConverter: codecCfg.FailureConverter(),
+		MetricsHandler:   m.Temporal,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS), namespace %q (TEMPORAL_NAMESPACE): start the server (temporal server start-dev) or fix the variables: %w",
@@ -303,9 +321,9 @@ func checkSchema(ctx context.Context, st *store.Store) error {
 
 // run polls the task queue and, when ln is not nil, serves handler on it, until ctx is done or
 // either fails for good; then it stops both.
-func run(ctx context.Context, c client.Client, acts *activities.Activities, ln net.Listener, handler http.Handler, publicURL string, logger *slog.Logger) error {
+func run(ctx context.Context, c client.Client, acts *activities.Activities, cacheSize int, ln net.Listener, handler http.Handler, publicURL string, logger *slog.Logger) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return runWorker(ctx, c, acts, logger) })
+	g.Go(func() error { return runWorker(ctx, c, acts, cacheSize, logger) })
 	if ln != nil {
 		g.Go(func() error { return serveHTTP(ctx, ln, handler, publicURL, logger) })
 	}
@@ -340,8 +358,10 @@ func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler, publi
 }
 
 // runWorker polls the task queue until ctx is done or the worker fails for good.
-func runWorker(ctx context.Context, c client.Client, acts *activities.Activities, logger *slog.Logger) error {
+func runWorker(ctx context.Context, c client.Client, acts *activities.Activities, cacheSize int, logger *slog.Logger) error {
 	fatal := make(chan error, 1)
+	// Process-wide, and read when the first worker is created: set it before worker.New.
+	worker.SetStickyWorkflowCacheSize(cacheSize)
 	w := worker.New(c, workflows.TaskQueue, worker.Options{
 		WorkerStopTimeout: stopTimeout,
 		// A campaign's ReachCustomers heartbeats its progress: sent at least every second, a
@@ -360,7 +380,7 @@ func runWorker(ctx context.Context, c client.Client, acts *activities.Activities
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker on task queue %q: %w", workflows.TaskQueue, err)
 	}
-	logger.Info("worker started", "task_queue", workflows.TaskQueue)
+	logger.Info("worker started", "task_queue", workflows.TaskQueue, "workflow_cache_size", cacheSize)
 	var err error
 	select {
 	case <-ctx.Done():

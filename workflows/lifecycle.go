@@ -53,6 +53,9 @@ type lifecycleRun struct {
 	contactPolicy bool
 	// wake lets a handler that queued a follow-up (an accepted offer's confirmation) reach the main loop.
 	wake workflow.Channel
+	// countDecision adds a decision to tailor_followups_total; not a command, and the SDK counts
+	// nothing while it replays history.
+	countDecision func(Decision)
 }
 
 // signalNames is the fixed order in which signal channels are drained.
@@ -69,6 +72,11 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 	}
 	if l.canAfter <= 0 {
 		l.canAfter = defaultContinueAsNewAfter
+	}
+	metrics := workflow.GetMetricsHandler(ctx) // replay-aware: counts nothing while replaying
+	l.countDecision = func(d Decision) {
+		metrics.WithTags(map[string]string{"kind": activities.KindLabel(d.Kind), "outcome": string(d.Outcome)}).
+			Counter(FollowUpsMetric).Inc(1)
 	}
 	for _, name := range signalNames {
 		l.channels[name] = workflow.GetSignalChannel(ctx, name)
@@ -96,7 +104,7 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 		if err := workflow.ExecuteLocalActivity(lctx, a.LoadContact, l.state.CustomerID).Get(ctx, &contact); err == nil {
 			l.state.Timezone = contact.Timezone
 		} else {
-			l.state.decide(Decision{At: workflow.Now(ctx), Outcome: OutcomeFailed, Reason: "load contact, quiet hours fall back to UTC: " + err.Error()})
+			l.decide(Decision{At: workflow.Now(ctx), Outcome: OutcomeFailed, Reason: "load contact, quiet hours fall back to UTC: " + err.Error()})
 		}
 	}
 	l.loc = time.UTC
@@ -247,7 +255,7 @@ func eventTime(ctx workflow.Context, at time.Time) time.Time {
 func (l *lifecycleRun) onPurchase(ctx workflow.Context, sig PurchaseSignal) {
 	s, now := l.state, workflow.Now(ctx)
 	if sig.PurchaseID == "" || slices.ContainsFunc(s.Purchases, func(p PurchaseRecord) bool { return p.ID == sig.PurchaseID }) {
-		s.decide(Decision{At: now, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("purchase %q already recorded or without id", sig.PurchaseID)})
+		l.decide(Decision{At: now, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("purchase %q already recorded or without id", sig.PurchaseID)})
 		return
 	}
 	at := eventTime(ctx, sig.At)
@@ -261,7 +269,7 @@ func (l *lifecycleRun) onPurchase(ctx workflow.Context, sig PurchaseSignal) {
 		ID: sig.PurchaseID, CustomerID: s.CustomerID, SKU: sig.SKU, WantedColor: sig.WantedColor, At: at,
 	}}).Get(ctx, &res)
 	if err != nil {
-		s.decide(Decision{At: now, Outcome: OutcomeFailed, Reason: fmt.Sprintf("record purchase %s of %s: %v", sig.PurchaseID, sig.SKU, err)})
+		l.decide(Decision{At: now, Outcome: OutcomeFailed, Reason: fmt.Sprintf("record purchase %s of %s: %v", sig.PurchaseID, sig.SKU, err)})
 		return
 	}
 	p := res.Product
@@ -311,7 +319,7 @@ func (l *lifecycleRun) onRestock(ctx workflow.Context, sig RestockSignal) {
 		}, fmt.Sprintf("%s restocked in wished %s, size %s", product.SKU, w.Color, w.Size))
 	}
 	if !matched {
-		s.decide(Decision{At: now, Kind: lifecycle.KindRestock, Outcome: OutcomeIgnored,
+		l.decide(Decision{At: now, Kind: lifecycle.KindRestock, Outcome: OutcomeIgnored,
 			Reason: fmt.Sprintf("restock of %s (%s, %s, %s) matches no open wish", sig.Product.SKU, sig.Product.Product, sig.Product.Color, sig.Product.Size)})
 	}
 }
@@ -321,7 +329,7 @@ func (l *lifecycleRun) onSale(ctx workflow.Context, sig SaleSignal) {
 	category := lifecycle.Normalize(sig.Category)
 	switch {
 	case !sig.Until.IsZero() && !now.Before(sig.Until):
-		s.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("sale %s already ended at %s", sig.SaleID, sig.Until.Format(time.RFC3339))})
+		l.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("sale %s already ended at %s", sig.SaleID, sig.Until.Format(time.RFC3339))})
 	default:
 		l.schedule(now, lifecycle.FollowUp{
 			Key:         lifecycle.SendKey(s.CustomerID, lifecycle.KindSale, sig.SaleID),
@@ -368,7 +376,7 @@ func (l *lifecycleRun) onConsent(ctx workflow.Context, sig ConsentSignal) {
 	if s.Stage == StageUnsubscribed {
 		s.Stage = s.stageAfterConsent()
 	}
-	s.decide(Decision{At: now, Outcome: OutcomeScheduled, Reason: "marketing consent granted (" + sig.Source + "); later events may be followed up again"})
+	l.decide(Decision{At: now, Outcome: OutcomeScheduled, Reason: "marketing consent granted (" + sig.Source + "); later events may be followed up again"})
 }
 
 // withdrawConsent stops every pending marketing follow-up at once.
@@ -379,7 +387,7 @@ func (l *lifecycleRun) withdrawConsent(ctx workflow.Context, source, reason stri
 	if s.Stage != StageSuppressed {
 		s.Stage = StageUnsubscribed
 	}
-	s.decide(Decision{At: now, Outcome: OutcomeDropped, Reason: reason + "; all follow-ups stopped"})
+	l.decide(Decision{At: now, Outcome: OutcomeDropped, Reason: reason + "; all follow-ups stopped"})
 }
 
 func (l *lifecycleRun) onSuppress(ctx workflow.Context, sig SuppressSignal) {
@@ -390,7 +398,7 @@ func (l *lifecycleRun) onSuppress(ctx workflow.Context, sig SuppressSignal) {
 	reason := fmt.Sprintf("the mail provider reported %s for the address", sig.Event)
 	l.dropMarketing(now, reason)
 	s.Stage = StageSuppressed
-	s.decide(Decision{At: now, Outcome: OutcomeDropped, Reason: reason + "; marketing stopped"})
+	l.decide(Decision{At: now, Outcome: OutcomeDropped, Reason: reason + "; marketing stopped"})
 }
 
 func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal) {
@@ -404,7 +412,7 @@ func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal
 	if err := workflow.ExecuteActivity(actx, a.SavePreferences, activities.SavePreferencesInput{
 		CustomerID: s.CustomerID, Preferences: prefs,
 	}).Get(ctx, nil); err != nil {
-		s.decide(Decision{At: now, Outcome: OutcomeFailed, Reason: "save the customer's preferences: " + err.Error()})
+		l.decide(Decision{At: now, Outcome: OutcomeFailed, Reason: "save the customer's preferences: " + err.Error()})
 		return
 	}
 	s.Preferences, s.Paused = prefs, sig.Paused
@@ -422,7 +430,7 @@ func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal
 			l.drop(now, f, reason)
 		}
 	}
-	s.decide(Decision{At: now, Outcome: OutcomeScheduled, Reason: fmt.Sprintf(
+	l.decide(Decision{At: now, Outcome: OutcomeScheduled, Reason: fmt.Sprintf(
 		"preferences edited by the customer: colours %v, sizes %v, categories %v, kinds %v, paused %t",
 		prefs.Colors, prefs.Sizes, prefs.Categories, s.Kinds, s.Paused)})
 }
@@ -455,7 +463,7 @@ func (l *lifecycleRun) onInterested(ctx workflow.Context, req InterestedRequest)
 	if offer.Goal != "" && !slices.Contains(s.Goals, offer.Goal) {
 		s.Goals = append(s.Goals, offer.Goal)
 	}
-	s.decide(Decision{At: now, Kind: offer.Kind, Key: offer.Key, Outcome: OutcomeAccepted, Reason: "the customer said yes to “" + offer.Subject + "”"})
+	l.decide(Decision{At: now, Kind: offer.Kind, Key: offer.Key, Outcome: OutcomeAccepted, Reason: "the customer said yes to “" + offer.Subject + "”"})
 	for _, f := range slices.Clone(s.Pending) {
 		if reason := s.unwanted(f); reason != "" {
 			l.drop(now, f, reason)
@@ -475,28 +483,28 @@ func (l *lifecycleRun) onInterested(ctx workflow.Context, req InterestedRequest)
 func (l *lifecycleRun) schedule(now time.Time, f lifecycle.FollowUp, why string) {
 	s := l.state
 	if s.known(f.Key) {
-		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeIgnored, Reason: "duplicate: already scheduled or handled"})
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeIgnored, Reason: "duplicate: already scheduled or handled"})
 		return
 	}
 	if reason := s.unwanted(f); reason != "" {
 		s.markDone(f.Key)
-		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: why + "; " + reason})
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: why + "; " + reason})
 		return
 	}
 	s.Pending = append(s.Pending, f)
 	ready := s.readyAt(f, l.policy, l.loc)
 	if ready.After(f.Due) && !ready.Before(now) {
-		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready,
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready,
 			Reason: why + "; " + l.deferralReason(f, ready)})
 		return
 	}
-	s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeScheduled, Until: ready, Reason: why})
+	l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeScheduled, Until: ready, Reason: why})
 }
 
 func (l *lifecycleRun) drop(now time.Time, f lifecycle.FollowUp, reason string) {
 	l.state.removePending(f.Key)
 	l.state.markDone(f.Key)
-	l.state.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDropped, Reason: reason})
+	l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDropped, Reason: reason})
 }
 
 // expireWishes forgets wishes older than the restock window.
@@ -545,9 +553,9 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 		if errors.As(err, &appErr) {
 			reason = appErr.Type() + ": " + appErr.Error()
 		}
-		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeFailed, Reason: reason})
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeFailed, Reason: reason})
 	case !res.Sent:
-		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: res.SkipReason})
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: res.SkipReason})
 	default:
 		s.Emails = appendBounded(s.Emails, SentEmail{Kind: f.Kind, Key: f.Key, Subject: res.Subject, MessageID: res.MessageID, SentAt: now, Goal: goalOf(f)}, maxEmails)
 		if !f.Kind.Transactional() {
@@ -559,7 +567,7 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 		if s.Stage == StageNew || s.Stage == StagePurchased {
 			s.Stage = StageFollowedUp
 		}
-		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSent, Reason: res.Subject})
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSent, Reason: res.Subject})
 		l.recordDeferrals(now)
 	}
 	l.upsertStage(ctx)
@@ -570,7 +578,7 @@ func (l *lifecycleRun) recordDeferrals(now time.Time) {
 	s := l.state
 	for _, f := range s.Pending {
 		if ready := s.readyAt(f, l.policy, l.loc); ready.After(f.Due) && ready.After(now) {
-			s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready,
+			l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready,
 				Reason: l.deferralReason(f, ready)})
 		}
 	}

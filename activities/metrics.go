@@ -1,0 +1,67 @@
+package activities
+
+import (
+	"errors"
+	"slices"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+)
+
+// EmailCounter counts the outcomes of SendFollowUp (tailor_emails_total in the worker's /metrics).
+// Every argument is a bounded label value: a follow-up kind, an Email* outcome and a Skip* or
+// Fail* reason.
+type EmailCounter interface {
+	CountEmail(kind, outcome, reason string)
+}
+
+// Outcomes of SendFollowUp, as metric labels.
+const (
+	EmailSent    = "sent"
+	EmailSkipped = "skipped"
+	EmailFailed  = "failed"
+)
+
+// Reasons, as metric labels. A skip's free-text SkipReason stays in the workflow's decisions; the
+// metric keeps only its class, so label values stay few.
+const (
+	ReasonNone     = "none"
+	SkipNoConsent  = "no_consent"
+	SkipSuppressed = "suppressed"
+	SkipNoProducts = "no_products" // nothing in stock, in the customer's sizes or categories
+	SkipOther      = "other"       // e.g. refused earlier by the mail provider
+	// FailPermanent is a non-retryable error: the workflow records the follow-up as failed.
+	FailPermanent = "permanent"
+	// FailTransient is an error Temporal retries: counted per attempt, so it may exceed the
+	// follow-ups that finally failed.
+	FailTransient = "transient"
+)
+
+func (a *Activities) countEmail(kind lifecycle.Kind, res SendFollowUpResult, skipped string, err error) {
+	if a.Emails == nil {
+		return
+	}
+	outcome, reason := EmailSent, ReasonNone
+	switch {
+	case err != nil:
+		outcome, reason = EmailFailed, FailTransient
+		if appErr := (*temporal.ApplicationError)(nil); errors.As(err, &appErr) && appErr.NonRetryable() {
+			reason = FailPermanent
+		}
+	case !res.Sent:
+		outcome, reason = EmailSkipped, skipped
+	}
+	a.Emails.CountEmail(KindLabel(kind), outcome, reason)
+}
+
+// KindLabel is kind as a metric label: one of the known kinds, "none" or "unknown".
+func KindLabel(kind lifecycle.Kind) string {
+	switch {
+	case kind == "":
+		return ReasonNone
+	case kind == lifecycle.KindConfirmation, slices.Contains(lifecycle.MarketingKinds, kind):
+		return string(kind)
+	}
+	return "unknown"
+}

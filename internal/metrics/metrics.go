@@ -1,0 +1,72 @@
+// Package metrics owns the worker's Prometheus registry: the Temporal SDK's own metrics, reported
+// through a tally scope, and Tailor's business counters. The worker serves it at GET /metrics.
+//
+// Every label value is bounded: kinds and outcomes are enums, and reasons are a short fixed list,
+// never free text, customer IDs or addresses.
+package metrics
+
+import (
+	"io"
+	"net/http"
+	"time"
+
+	prom "github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/uber-go/tally/v4"
+	tallyprom "github.com/uber-go/tally/v4/prometheus"
+	"go.temporal.io/sdk/client"
+	sdktally "go.temporal.io/sdk/contrib/tally"
+)
+
+// reportInterval is how often the tally scope flushes the SDK's metrics into the registry.
+const reportInterval = time.Second
+
+// Metrics is one registry and the handles that feed it. Close it when the worker stops.
+type Metrics struct {
+	registry *prom.Registry
+	closer   io.Closer
+	// Temporal goes in client.Options.MetricsHandler: the SDK's metrics (temporal_*), and what
+	// workflows count through workflow.GetMetricsHandler (tailor_followups_total).
+	Temporal client.MetricsHandler
+	emails   *prom.CounterVec
+}
+
+// New builds a registry with the Go runtime and process collectors, the SDK's metrics and the
+// business counters.
+func New() (*Metrics, error) {
+	reg := prom.NewRegistry()
+	emails := prom.NewCounterVec(prom.CounterOpts{
+		Name: "tailor_emails_total",
+		Help: "Follow-up emails by what SendFollowUp did: sent, skipped (reason no_consent, suppressed, no_products, other) or failed (reason permanent, or transient: each attempt Temporal retries).",
+	}, []string{"kind", "outcome", "reason"})
+	for _, c := range []prom.Collector{emails, prom.NewGoCollector(), prom.NewProcessCollector(prom.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	reporter := tallyprom.NewReporter(tallyprom.Options{Registerer: reg})
+	scope, closer := tally.NewRootScope(tally.ScopeOptions{
+		CachedReporter:  reporter,
+		Separator:       tallyprom.DefaultSeparator,
+		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+	}, reportInterval)
+	return &Metrics{
+		registry: reg,
+		closer:   closer,
+		Temporal: sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)),
+		emails:   emails,
+	}, nil
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// CountEmail counts one outcome of SendFollowUp; it implements activities.EmailCounter.
+func (m *Metrics) CountEmail(kind, outcome, reason string) {
+	m.emails.WithLabelValues(kind, outcome, reason).Inc()
+}
+
+// Close flushes the SDK's metrics one last time and stops the flushing.
+func (m *Metrics) Close() error { return m.closer.Close() }

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// defaultWorkflowCacheSize bounds the sticky cache: the workflows kept in memory between their
+// workflow tasks (docs/OBSERVABILITY.md weighs memory against replays).
+const defaultWorkflowCacheSize = 2000
+
+// workflowCacheSize reads WORKFLOW_CACHE_SIZE, a positive number of workflows.
+func workflowCacheSize(getenv func(string) string) (int, error) {
+	v := strings.TrimSpace(getenv("WORKFLOW_CACHE_SIZE"))
+	if v == "" {
+		return defaultWorkflowCacheSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("WORKFLOW_CACHE_SIZE is %q: want a positive number of workflows, like %d", v, defaultWorkflowCacheSize)
+	}
+	return n, nil
+}
+
+// newLogger logs JSON to w with every email address masked, in messages and attributes alike,
+// including the Temporal SDK's logs and errors that quote an address.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(redactingHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: redactAttr})})
+}
+
+var emailAddress = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
+
+// redactEmails masks every email address in s, keeping enough for its owner to recognise it:
+// d***@example.com.
+func redactEmails(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return emailAddress.ReplaceAllStringFunc(s, func(addr string) string {
+		local, domain, _ := strings.Cut(addr, "@")
+		r, _ := utf8.DecodeRuneInString(local)
+		return string(r) + "***@" + domain
+	})
+}
+
+// redactAttr masks addresses in string values and in anything that prints as text (errors,
+// Stringers, other values); it leaves other kinds, numbers and times, alone.
+func redactAttr(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); strings.Contains(s, "@") {
+			a.Value = slog.StringValue(redactEmails(s))
+		}
+	case slog.KindAny:
+		if s := fmt.Sprint(a.Value.Any()); strings.Contains(s, "@") {
+			if r := redactEmails(s); r != s {
+				a.Value = slog.StringValue(r)
+			}
+		}
+	}
+	return a
+}
+
+// redactingHandler masks addresses in the message; ReplaceAttr covers the attributes.
+type redactingHandler struct{ slog.Handler }
+
+func (h redactingHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.Message = redactEmails(r.Message)
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h redactingHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return redactingHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h redactingHandler) WithGroup(name string) slog.Handler {
+	return redactingHandler{h.Handler.WithGroup(name)}
+}
