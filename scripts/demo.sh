@@ -458,7 +458,9 @@ up() {
 	local sale_until
 	sale_until="$(days_from_today 14)"
 	say "A month later the shop holds a sale: $SALE_DISCOUNT% off all trousers until $sale_until."
-	starter sale --category "$SALE_CATEGORY" --discount "$SALE_DISCOUNT" --until "$sale_until"
+	# --again: a sale with the same end and discount is one campaign; a re-run of the demo needs a
+	# new campaign to reach this run's David (earlier Davids already have that sale and are skipped).
+	starter sale --category "$SALE_CATEGORY" --discount "$SALE_DISCOUNT" --until "$sale_until" --again
 	wait_until "his workflow to take in the sale" 20 'pending|emails' '"kind": "sale"' sale
 	say "David had an email moments ago, and the shop never writes twice within min_gap (a week in" \
 		"production, 10s here): the sale email waits. His status shows it pending:"

@@ -330,6 +330,10 @@ func (l *lifecycleRun) onSale(ctx workflow.Context, sig SaleSignal) {
 	switch {
 	case !sig.Until.IsZero() && !now.Before(sig.Until):
 		l.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("sale %s already ended at %s", sig.SaleID, sig.Until.Format(time.RFC3339))})
+	case !l.contactPolicy && !l.boughtOrLikes(category):
+		// Runs from before the contact-policy change ignored a sale outside the categories the
+		// workflow had seen; SendFollowUp now checks the stored preferences instead.
+		l.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("sale on %s: not a category the customer bought or likes", category)})
 	default:
 		l.schedule(now, lifecycle.FollowUp{
 			Key:         lifecycle.SendKey(s.CustomerID, lifecycle.KindSale, sig.SaleID),
@@ -341,6 +345,13 @@ func (l *lifecycleRun) onSale(ctx workflow.Context, sig SaleSignal) {
 			DiscountPct: sig.DiscountPct,
 		}, fmt.Sprintf("sale on %s, %d%% off", category, sig.DiscountPct))
 	}
+}
+
+func (l *lifecycleRun) boughtOrLikes(category string) bool {
+	if slices.Contains(l.state.Preferences.Categories, category) {
+		return true
+	}
+	return slices.ContainsFunc(l.state.Purchases, func(p PurchaseRecord) bool { return lifecycle.Normalize(p.Category) == category })
 }
 
 func (l *lifecycleRun) onSeason(ctx workflow.Context, sig SeasonSignal) {
