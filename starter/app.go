@@ -86,24 +86,22 @@ func (a *app) temporalClient(ctx context.Context) (client.Client, error) {
 	}
 	// The same keys as the worker: the starter's signals carry customer data, and status and
 	// explain read the workflows' encrypted answers.
-	codecCfg, err := config.CodecFromEnv(a.getenv)
-	if err != nil {
+	codecCfg, codecErr := config.CodecFromEnv(a.getenv)
+	opts, optsErr := config.TemporalClientOptions(a.getenv, cfg)
+	if err := errors.Join(optsErr, codecErr); err != nil {
 		return nil, fmt.Errorf("configuration from the environment is wrong; fix these and run again:\n%w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	// The SDK logs at info level by default; a command line only wants its warnings.
 	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:         cfg.TemporalAddress,
-		Namespace:        cfg.TemporalNamespace,
-		Logger:           temporallog.NewStructuredLogger(logger),
-		DataConverter:    codecCfg.DataConverter(),
-		FailureConverter: codecCfg.FailureConverter(),
-	})
+	opts.Logger = temporallog.NewStructuredLogger(logger)
+	opts.DataConverter = codecCfg.DataConverter()
+	opts.FailureConverter = codecCfg.FailureConverter()
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS), namespace %q (TEMPORAL_NAMESPACE): start the server (temporal server start-dev) or fix the variables: %w",
-			cfg.TemporalAddress, cfg.TemporalNamespace, err)
+		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS), namespace %q (TEMPORAL_NAMESPACE): start the server (temporal server start-dev) or fix the variables (for TLS, API keys and mTLS: README, Connecting to Temporal Cloud or your own cluster): %w",
+			opts.HostPort, opts.Namespace, err)
 	}
 	a.temporal = c
 	a.payloads = codecCfg.DataConverter() // nil: the default

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tailorhq/tailor/internal/config"
 )
 
 // Exit statuses of the starter.
@@ -75,13 +77,14 @@ func (c command) usageLine() string {
 }
 
 // environment lists the variables the starter reads, for `starter help`.
-var environment = [][2]string{
+var environment = append(append([][2]string{
 	{"TEMPORAL_ADDRESS", "Temporal frontend host:port (default localhost:7233)"},
 	{"TEMPORAL_NAMESPACE", "Temporal namespace (default default)"},
+}, config.TemporalEnvironment...), [][2]string{
 	{"DATABASE_URL", "PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/tailor?sslmode=disable)"},
 	{"OUTBOX_DIR", "folder of the local outbox's .html/.txt files (default outbox)"},
 	{"LIFECYCLE_CONFIG", "YAML contact policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window"},
-}
+}...)
 
 // run is the whole starter: it runs the subcommand named by args[0] and returns the exit status.
 // Connections are opened only by the commands that need them.

@@ -51,10 +51,14 @@ const (
 	idleTimeout       = 2 * time.Minute
 )
 
-// environment lists the variables the worker reads, for --help.
-var environment = [][2]string{
+// temporalEnvironment lists where the worker finds Temporal, for --help.
+var temporalEnvironment = [][2]string{
 	{"TEMPORAL_ADDRESS", "Temporal frontend host:port (default " + config.DefaultTemporalAddress + ")"},
 	{"TEMPORAL_NAMESPACE", "Temporal namespace (default " + config.DefaultNamespace + ")"},
+}
+
+// environment lists the variables the worker reads, for --help.
+var environment = append(append(temporalEnvironment[:len(temporalEnvironment):len(temporalEnvironment)], config.TemporalEnvironment...), [][2]string{
 	{"DATABASE_URL", "PostgreSQL URL (default " + config.DefaultDatabaseURL + ")"},
 	{"SENDGRID_API_KEY", "send through SendGrid; without it emails go to the local outbox"},
 	{"SENDGRID_BASE_URL", "SendGrid API base URL (default " + config.DefaultSendGridBaseURL + ")"},
@@ -71,7 +75,7 @@ var environment = [][2]string{
 	{"WORKFLOW_CACHE_SIZE", "workflows kept in memory between their tasks (default " + strconv.Itoa(defaultWorkflowCacheSize) + "; docs/OBSERVABILITY.md)"},
 	{"CODEC_AUTH_TOKEN", "bearer token the codec endpoint requires (default: none)"},
 	{"CODEC_CORS_ORIGIN", "the Temporal UI origin allowed to call the codec endpoint (default " + codec.DefaultCORSOrigin + ")"},
-}
+}...)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -99,7 +103,8 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	httpCfg, httpErr := config.HTTPFromEnv(getenv)
 	webhookCfg, webhookErr := config.WebhookFromEnv(getenv)
 	codecCfg, codecErr := config.CodecFromEnv(getenv)
-	if err := errors.Join(err, httpErr, webhookErr, codecErr, cacheErr, requireLinkSecret(httpCfg)); err != nil {
+	temporalOpts, temporalErr := config.TemporalClientOptions(getenv, cfg)
+	if err := errors.Join(err, temporalErr, httpErr, webhookErr, codecErr, cacheErr, requireLinkSecret(httpCfg)); err != nil {
 		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
 		return 1
 	}
@@ -108,7 +113,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
 		return 1
 	}
-	deps, err := connect(ctx, cfg, codecCfg, signer, logger)
+	deps, err := connect(ctx, cfg, temporalOpts, codecCfg, signer, logger)
 	if err != nil {
 		logger.Error("worker cannot start", "error", err.Error())
 		return 1
@@ -219,7 +224,7 @@ func (d *dependencies) close() {
 
 // connect opens the store, checks its schema, picks the mailer and dials Temporal, with the
 // payload codec when one is configured.
-func connect(ctx context.Context, cfg config.Config, codecCfg config.CodecConfig, signer *links.Signer, logger *slog.Logger) (*dependencies, error) {
+func connect(ctx context.Context, cfg config.Config, temporalOpts client.Options, codecCfg config.CodecConfig, signer *links.Signer, logger *slog.Logger) (*dependencies, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	d := &dependencies{}
@@ -279,23 +284,23 @@ func connect(ctx context.Context, cfg config.Config, codecCfg config.CodecConfig
 	} else {
 		logger.Warn("no TAILOR_CODEC_KEYS: payloads (customer preferences, email subjects, sizes and colours) are stored in plaintext in Temporal's histories; set TAILOR_CODEC_KEYS to encrypt them (README: Protecting customer data in Temporal)")
 	}
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:         cfg.TemporalAddress,
-		Namespace:        cfg.TemporalNamespace,
-		Logger:           temporallog.NewStructuredLogger(logger),
-		DataConverter:    codecCfg.DataConverter(),
-		FailureConverter: codecCfg.FailureConverter(),
-		MetricsHandler:   m.Temporal,
-	})
+	opts := temporalOpts
+	opts.Logger = temporallog.NewStructuredLogger(logger)
+	opts.DataConverter = codecCfg.DataConverter()
+	opts.FailureConverter = codecCfg.FailureConverter()
+	opts.MetricsHandler = m.Temporal
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS), namespace %q (TEMPORAL_NAMESPACE): start the server (temporal server start-dev) or fix the variables: %w",
-			cfg.TemporalAddress, cfg.TemporalNamespace, err)
+		return nil, fmt.Errorf("cannot reach Temporal at %s (TEMPORAL_ADDRESS), namespace %q (TEMPORAL_NAMESPACE): start the server (temporal server start-dev) or fix the variables (for TLS, API keys and mTLS: README, Connecting to Temporal Cloud or your own cluster): %w",
+			opts.HostPort, opts.Namespace, err)
 	}
 	d.temporal = c
 	logger.Info("connected",
 		"database", db,
-		"temporal", cfg.TemporalAddress,
-		"namespace", cfg.TemporalNamespace,
+		"temporal", opts.HostPort,
+		"namespace", opts.Namespace,
+		"tls", opts.ConnectionOptions.TLS != nil,
+		"api_key", opts.Credentials != nil,
 		"min_gap", cfg.Policy.MinGap.String(),
 		"restock_window", cfg.Policy.RestockWindow.String(),
 		"season_fallback", cfg.Policy.SeasonFallback.String())

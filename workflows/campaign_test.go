@@ -99,13 +99,20 @@ func newCampaignStack(t *testing.T, srv *devserver.Server, customers string) *ca
 // startWorker runs a worker whose campaigns reach customers through reacher; stop ends it.
 func (s *campaignStack) startWorker(reacher activities.Reacher) (stop func()) {
 	s.t.Helper()
+	return s.startNamedWorker("", reacher, s.mailer)
+}
+
+// startNamedWorker runs a worker with its own identity (when not empty), reacher and mailer, as
+// one of several worker processes polling the same task queue would.
+func (s *campaignStack) startNamedWorker(identity string, reacher activities.Reacher, mailer activities.Mailer) (stop func()) {
+	s.t.Helper()
 	policy := lifecycle.DefaultPolicy()
 	policy.MinGap = 0
-	w := worker.New(s.srv.Client, workflows.TaskQueue, worker.Options{MaxHeartbeatThrottleInterval: time.Second})
+	w := worker.New(s.srv.Client, workflows.TaskQueue, worker.Options{MaxHeartbeatThrottleInterval: time.Second, Identity: identity})
 	w.RegisterWorkflow(workflows.CustomerLifecycle)
 	w.RegisterWorkflow(workflows.Campaign)
 	w.RegisterActivity(&activities.Activities{
-		Store: s.store, Mailer: s.mailer, Policy: policy, Links: testLinks(s.t),
+		Store: s.store, Mailer: mailer, Policy: policy, Links: testLinks(s.t),
 		Audience: s.store, Reacher: reacher,
 	})
 	require.NoError(s.t, w.Start())
@@ -295,6 +302,81 @@ func TestCampaign(t *testing.T) {
 			require.Error(t, err, "%s must not be reached after the cancel", id)
 		}
 	})
+}
+
+// countingMailer counts the emails one worker sent, passing them on to the stack's mailer.
+type countingMailer struct {
+	next activities.Mailer
+	sent atomic.Int64
+}
+
+func (m *countingMailer) Send(ctx context.Context, e lifecycle.Email) (string, error) {
+	id, err := m.next.Send(ctx, e)
+	if err == nil {
+		m.sent.Add(1)
+	}
+	return id, err
+}
+
+// TestCampaignTwoWorkers scales out: two workers (two processes in production) poll the one task
+// queue while a sale campaign pages through 30 customers. The server hands the campaign's pages and
+// the customers' tasks to both; every customer is still reached and emailed exactly once.
+func TestCampaignTwoWorkers(t *testing.T) {
+	srv := devserver.Start(t)
+	ctx := context.Background()
+	const customers = 30
+	s := newCampaignStack(t, srv, customersCSV("w", customers, "trousers"))
+
+	type counted struct {
+		name    string
+		reacher *countingReacher
+		mailer  *countingMailer
+	}
+	workers := []*counted{{name: "worker-a"}, {name: "worker-b"}}
+	for _, w := range workers {
+		w.reacher = &countingReacher{next: lifecycleclient.New(srv.Client), delay: 5 * time.Millisecond}
+		w.mailer = &countingMailer{next: s.mailer}
+		s.startNamedWorker(w.name, w.reacher, w.mailer)
+	}
+
+	in := saleCampaign("sale/trousers/w-20", 5, 2) // 6 pages, each a run (continue-as-new) that either worker may pick up
+	began := time.Now()
+	var res workflows.CampaignResult
+	require.NoError(t, s.start(in).Get(ctx, &res))
+	require.Equal(t, workflows.CampaignDone, res.State)
+	require.Equal(t, customers, res.Reached)
+	t.Logf("campaign over %d customers done in %v", customers, time.Since(began).Round(time.Millisecond))
+
+	// Reached once: the two workers' signals together cover every customer exactly once.
+	a, b := workers[0].reacher.signalled(), workers[1].reacher.signalled()
+	for i := 1; i <= customers; i++ {
+		id := fmt.Sprintf("w-%02d", i)
+		require.Equal(t, 1, a[id]+b[id], "%s: signalled %d times by worker-a and %d by worker-b", id, a[id], b[id])
+	}
+	// Emailed once, whichever worker ran the customer's workflow.
+	emails := s.awaitEmails(customers)
+	require.Never(t, func() bool { return len(s.mailer.sent()) > customers }, 500*time.Millisecond, 50*time.Millisecond)
+	require.Len(t, emails, customers)
+	for id, n := range emails {
+		require.Equal(t, 1, n, "%s emailed %d times", id, n)
+	}
+
+	// Both workers did part of the work: campaign pages (signals) or customers' emails.
+	for _, w := range workers {
+		signals, sent := len(w.reacher.signalled()), w.mailer.sent.Load()
+		t.Logf("%s: %d customers signalled, %d emails sent", w.name, signals, sent)
+		require.Positive(t, int64(signals)+sent, "%s ran no campaign page and sent no email: the queue was not shared", w.name)
+	}
+	require.Equal(t, int64(customers), workers[0].mailer.sent.Load()+workers[1].mailer.sent.Load())
+
+	// The server saw both pollers on the task queue.
+	desc, err := srv.Client.DescribeTaskQueue(ctx, workflows.TaskQueue, enums.TASK_QUEUE_TYPE_WORKFLOW)
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	for _, p := range desc.Pollers {
+		seen[p.Identity] = true
+	}
+	require.True(t, seen["worker-a"] && seen["worker-b"], "pollers on %s: %v", workflows.TaskQueue, seen)
 }
 
 // logCustomerCost logs what reaching one customer cost on the server: the history events of its
