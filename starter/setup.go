@@ -14,9 +14,6 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-// searchAttributes are the custom search attributes of the lifecycle and campaign workflows.
-var searchAttributes = []string{workflows.SearchAttrCustomerID, workflows.SearchAttrLifecycleStage, workflows.SearchAttrCampaignState}
-
 // searchAttributeWait bounds how long setup waits for newly added attributes to become visible.
 const searchAttributeWait = 15 * time.Second
 
@@ -49,7 +46,7 @@ func runSetup(ctx context.Context, a *app, c command, args []string) error {
 		return fmt.Errorf("list search attributes of namespace %q: %w", ns, err)
 	}
 	missing := map[string]enums.IndexedValueType{}
-	for _, name := range searchAttributes {
+	for _, name := range workflows.SearchAttributes {
 		typ, ok := listed.GetCustomAttributes()[name]
 		switch {
 		case !ok:
@@ -73,7 +70,7 @@ func runSetup(ctx context.Context, a *app, c command, args []string) error {
 	if err := waitForSearchAttributes(ctx, ops, ns, missing); err != nil {
 		return err
 	}
-	for _, name := range searchAttributes {
+	for _, name := range workflows.SearchAttributes {
 		if _, ok := missing[name]; ok {
 			fmt.Fprintf(a.stdout, "namespace %s: search attribute %s (Keyword) registered\n", ns, name)
 		}

@@ -48,6 +48,10 @@ const (
 // worker after this long, from its last heartbeat.
 const campaignHeartbeatTimeout = 20 * time.Second
 
+// SearchAttributes are every custom search attribute Tailor's workflows write, all Keyword:
+// `starter setup` registers them and the test dev server starts with them.
+var SearchAttributes = []string{SearchAttrCustomerID, SearchAttrLifecycleStage, SearchAttrCampaignState}
+
 var campaignStateKey = temporal.NewSearchAttributeKeyKeyword(SearchAttrCampaignState)
 
 // CampaignInput starts a campaign, or continues it as new after a page (Progress carried). Build

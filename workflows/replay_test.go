@@ -19,6 +19,7 @@ import (
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/devserver"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -57,23 +58,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 // recordTailorStory plays the tailor story on a dev server with a compressed policy, cancels the
 // workflow once the three emails are out, and saves its history as the CLI exports it.
 func recordTailorStory(t *testing.T, path string) {
-	st := newStore(t)
-	srv := devserver.Start(t)
-	mailer := &recordingMailer{}
-	policy := lifecycle.Policy{MinGap: 2 * time.Second, RestockWindow: time.Minute, SeasonFallback: 6 * time.Second}
-	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: policy, Links: testLinks(t)})
-	require.NoError(t, w.Start())
-	defer w.Stop()
-
+	st, srv, mailer, send := recordingStack(t, lifecycle.Policy{MinGap: 2 * time.Second, RestockWindow: time.Minute, SeasonFallback: 6 * time.Second})
 	ctx := context.Background()
 	id := workflows.CustomerWorkflowID("david")
-	send := func(name string, arg any) {
-		_, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg, client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
-			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david"})
-		require.NoError(t, err, "signal %s", name)
-	}
 	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50", WantedColor: "grey"})
 	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50", WantedColor: "grey"}) // duplicate
 	require.Eventually(t, func() bool { return queryStatus(t, srv.Client, id).Stage == workflows.StagePurchased }, 30*time.Second, 50*time.Millisecond)
@@ -90,23 +77,9 @@ func recordTailorStory(t *testing.T, path string) {
 // recordContactPolicy plays consent, preferences and an accepted offer under quiet hours off and a
 // cap, on the current code (local-activity sends, the contact loaded per run).
 func recordContactPolicy(t *testing.T, path string) {
-	st := newStore(t)
-	srv := devserver.Start(t)
-	mailer := &recordingMailer{}
-	policy := lifecycle.Policy{MinGap: time.Second, RestockWindow: time.Minute, SeasonFallback: time.Hour, MaxPerWindow: 3, CapWindow: time.Hour}
-	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: policy, Links: testLinks(t)})
-	require.NoError(t, w.Start())
-	defer w.Stop()
-
+	_, srv, _, send := recordingStack(t, lifecycle.Policy{MinGap: time.Second, RestockWindow: time.Minute, SeasonFallback: time.Hour, MaxPerWindow: 3, CapWindow: time.Hour})
 	ctx := context.Background()
 	id := workflows.CustomerWorkflowID("david")
-	send := func(name string, arg any) {
-		_, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg, client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
-			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david"})
-		require.NoError(t, err, "signal %s", name)
-	}
 	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50"})
 	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s1", Category: "trousers", DiscountPct: 20})
 	require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) == 1 }, 30*time.Second, 50*time.Millisecond)
@@ -125,6 +98,28 @@ func recordContactPolicy(t *testing.T, path string) {
 	send(workflows.SignalSuppress, workflows.SuppressSignal{Event: "bounce"})
 	require.Eventually(t, func() bool { return queryStatus(t, srv.Client, id).Stage == workflows.StageSuppressed }, 30*time.Second, 50*time.Millisecond)
 	saveHistory(t, srv, id, path)
+}
+
+// recordingStack starts a dev server and an in-process worker with policy, and returns a function
+// that SignalWithStarts customer david's workflow; everything stops when the test ends.
+func recordingStack(t *testing.T, policy lifecycle.Policy) (*store.Store, *devserver.Server, *recordingMailer, func(name string, arg any)) {
+	t.Helper()
+	st := newStore(t)
+	srv := devserver.Start(t)
+	mailer := &recordingMailer{}
+	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.CustomerLifecycle)
+	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: policy, Links: testLinks(t)})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	id := workflows.CustomerWorkflowID("david")
+	send := func(name string, arg any) {
+		_, err := srv.Client.SignalWithStartWorkflow(context.Background(), id, name, arg,
+			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
+			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david"})
+		require.NoError(t, err, "signal %s", name)
+	}
+	return st, srv, mailer, send
 }
 
 func saveHistory(t *testing.T, srv *devserver.Server, id, path string) {

@@ -47,20 +47,25 @@ func Start(t testing.TB) *Server {
 			Namespace: "default",
 			Logger:    log.NewStructuredLogger(slog.New(slog.DiscardHandler)),
 		},
-		LogLevel: "error",
-		SearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrCustomerID).ValueSet(""),
-			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrLifecycleStage).ValueSet(""),
-			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrCampaignState).ValueSet(""),
-		),
-		Stdout: io.Discard,
-		Stderr: io.Discard,
+		LogLevel:         "error",
+		SearchAttributes: keywordAttributes(workflows.SearchAttributes),
+		Stdout:           io.Discard,
+		Stderr:           io.Discard,
 	})
 	if err != nil {
 		t.Fatalf("start Temporal dev server from %s: %v", path, err)
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
 	return &Server{HostPort: srv.FrontendHostPort(), Client: srv.Client()}
+}
+
+// keywordAttributes declares names as Keyword search attributes (values are ignored).
+func keywordAttributes(names []string) temporal.SearchAttributes {
+	updates := make([]temporal.SearchAttributeUpdate, len(names))
+	for i, name := range names {
+		updates[i] = temporal.NewSearchAttributeKeyKeyword(name).ValueSet("")
+	}
+	return temporal.NewSearchAttributes(updates...)
 }
 
 // repoRoot finds the directory holding go.mod, so tests in any package find .bin/temporal.
