@@ -126,7 +126,7 @@ step "starting a fresh dev server on 127.0.0.1:$TEMPORAL_PORT (in memory, no UI)
 "$TEMPORAL_CLI_PATH" server start-dev --headless --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
 	--http-port "$TEMPORAL_HTTP_PORT" --metrics-port "$METRICS_PORT" --log-level error \
 	--search-attribute CustomerId=Keyword --search-attribute LifecycleStage=Keyword \
-	--search-attribute CampaignState=Keyword >"$WORK/server.log" 2>&1 &
+	--search-attribute CampaignState=Keyword --search-attribute Segment=Keyword >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 wait_for 60 "the dev server" "$TEMPORAL_CLI_PATH" operator namespace describe --namespace default \
 	--address "127.0.0.1:$TEMPORAL_PORT"

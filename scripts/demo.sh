@@ -171,7 +171,7 @@ start_temporal() {
 	nohup "$BIN_DIR/temporal" server start-dev \
 		--db-filename "$RUN_DIR/temporal.db" \
 		--port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
-		--search-attribute CustomerId=Keyword --search-attribute LifecycleStage=Keyword \
+		--search-attribute CustomerId=Keyword --search-attribute LifecycleStage=Keyword --search-attribute CampaignState=Keyword --search-attribute Segment=Keyword \
 		--log-level warn >>"$TEMPORAL_LOG" 2>&1 </dev/null &
 	echo $! >"$TEMPORAL_PID"
 	printf '    waiting for it to answer '

@@ -50,7 +50,7 @@ const campaignHeartbeatTimeout = 20 * time.Second
 
 // SearchAttributes are every custom search attribute Tailor's workflows write, all Keyword:
 // `starter setup` registers them and the test dev server starts with them.
-var SearchAttributes = []string{SearchAttrCustomerID, SearchAttrLifecycleStage, SearchAttrCampaignState}
+var SearchAttributes = []string{SearchAttrCustomerID, SearchAttrLifecycleStage, SearchAttrCampaignState, SearchAttrSegment}
 
 var campaignStateKey = temporal.NewSearchAttributeKeyKeyword(SearchAttrCampaignState)
 

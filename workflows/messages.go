@@ -29,6 +29,8 @@ const QueryStatus = "status"
 const (
 	SearchAttrCustomerID     = "CustomerId"
 	SearchAttrLifecycleStage = "LifecycleStage"
+	// SearchAttrSegment is the customer's value segment, set once the first segment arrives.
+	SearchAttrSegment = "Segment"
 )
 
 // CustomerLifecycleInput starts (or continues as new) a customer's workflow.
@@ -118,5 +120,49 @@ type InterestedResult struct {
 	Accepted bool
 	// AlreadyAccepted is true when the same offer was accepted before; nothing new happens.
 	AlreadyAccepted bool
+	Message         string
+}
+
+// Usage phase, moment of truth and segments.
+const (
+	// SignalUsage carries a meter reading; at the threshold the workflow decides on an offer.
+	SignalUsage = "usage"
+	// SignalComplaint records a complaint: a churn indicator.
+	SignalComplaint = "complaint"
+	// SignalSegment tells the workflow its value segment, computed by the SegmentRecompute workflow.
+	SignalSegment = "segment"
+	// UpdateCheckin records the one-click answer to "is it what you hoped for?"; the caller gets a
+	// CheckinResult.
+	UpdateCheckin = "checkin"
+)
+
+// UsageSignal: a meter reading of a metered product, e.g. MB of a data bundle.
+type UsageSignal struct {
+	Reading lifecycle.UsageReading
+}
+
+// ComplaintSignal: the customer complained (service desk, survey, social media).
+type ComplaintSignal struct {
+	Reason string
+	At     time.Time // optional
+}
+
+// SegmentSignal: the customer's value segment and why, as of At.
+type SegmentSignal struct {
+	Segment lifecycle.Segment
+	Reasons []string
+	At      time.Time
+}
+
+// CheckinAnswer: the customer answered the check-in email with CheckinKey.
+type CheckinAnswer struct {
+	CheckinKey string // the send key of the check-in email
+	Happy      bool
+}
+
+// CheckinResult answers the check-in page.
+type CheckinResult struct {
+	// AlreadyAnswered is true when this check-in was answered before; the first answer stands.
+	AlreadyAnswered bool
 	Message         string
 }

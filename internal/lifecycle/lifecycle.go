@@ -124,24 +124,60 @@ const (
 // and quiet hours, and needs no marketing consent.
 const KindConfirmation Kind = "confirmation"
 
+// Kinds of the usage phase, the moment of truth and the segment strategies.
+const (
+	KindOffer      Kind = "offer"      // a bundle offer at the moment of truth (usage at the threshold)
+	KindCare       Kind = "care"       // care or usage tips a configured time after a purchase
+	KindCheckin    Kind = "checkin"    // "is it what you hoped for?" with one-click answers
+	KindInvitation Kind = "invitation" // ambassadors: early access, no discount needed
+	KindFeedback   Kind = "feedback"   // loyal customers: a short feedback ask
+	KindExit       Kind = "exit"       // leavers: why are you leaving?
+	KindWinback    Kind = "winback"    // leavers: one win-back after a quiet period
+)
+
+// KindService is transactional: after an unhappy check-in answer, the service desk gets in touch
+// instead of an upsell.
+const KindService Kind = "service"
+
 // Transactional reports whether k answers something the customer did, rather than marketing.
-func (k Kind) Transactional() bool { return k == KindConfirmation }
+func (k Kind) Transactional() bool { return k == KindConfirmation || k == KindService }
+
+// Timely reports whether k belongs to a moment that passes (the moment of truth): it skips min_gap
+// and the frequency cap, but keeps consent and quiet hours.
+func (k Kind) Timely() bool { return k == KindOffer }
+
+// Upsell reports whether k sells something; an unhappy customer gets service contact instead.
+func (k Kind) Upsell() bool {
+	switch k {
+	case KindRestock, KindSale, KindSeason, KindOffer, KindInvitation, KindWinback:
+		return true
+	}
+	return false
+}
 
 // MarketingKinds are the follow-up kinds a customer can choose on the preference page.
 var MarketingKinds = []Kind{KindRestock, KindSale, KindSeason}
+
+// AllKinds lists every follow-up kind; each has templates in every locale.
+var AllKinds = []Kind{KindConfirmation, KindService, KindRestock, KindSale, KindSeason,
+	KindOffer, KindCare, KindCheckin, KindInvitation, KindFeedback, KindExit, KindWinback}
 
 // Priority orders follow-ups that are due together: a confirmation the customer waits for first,
 // then a wished-for item back in stock, then a time-limited sale, a seasonal selection last.
 func (k Kind) Priority() int {
 	switch k {
-	case KindConfirmation:
+	case KindConfirmation, KindService:
 		return 0
+	case KindOffer:
+		return 1
 	case KindRestock:
 		return 1
 	case KindSale:
 		return 2
-	default:
+	case KindSeason:
 		return 3
+	default:
+		return 4
 	}
 }
 
@@ -171,6 +207,32 @@ type Policy struct {
 	QuietHours     QuietHours    `json:"quiet_hours"`     // no marketing email in this daily window, customer's local time
 	MaxPerWindow   int           `json:"max_per_window"`  // at most this many marketing emails per CapWindow; 0: no cap
 	CapWindow      time.Duration `json:"cap_window"`      // the window of MaxPerWindow
+
+	// Usage is the moment of truth: threshold, behaviours and offers. Histories recorded before it
+	// existed decode it as the zero value, which the workflow reads as "not configured".
+	Usage UsagePolicy `json:"usage,omitzero"`
+	// Segments are the value-segment thresholds and the leaver's win-back delay.
+	Segments SegmentPolicy `json:"segments,omitzero"`
+	// Care is the usage phase after a purchase, per product category; empty: none.
+	Care []CarePlan `json:"care,omitempty"`
+}
+
+// CarePlan is the usage phase of one category: tips a while after the purchase, then a check-in.
+type CarePlan struct {
+	Category     string            `json:"category"`
+	TipsAfter    time.Duration     `json:"tips_after"`     // 0: no tips email
+	CheckinAfter time.Duration     `json:"checkin_after"`  // 0: no check-in
+	Tips         map[string]string `json:"tips,omitempty"` // locale -> care or usage tips in that language
+}
+
+// CarePlanFor returns the plan for category, if one is configured.
+func (p Policy) CarePlanFor(category string) (CarePlan, bool) {
+	for _, c := range p.Care {
+		if Normalize(c.Category) == Normalize(category) {
+			return c, true
+		}
+	}
+	return CarePlan{}, false
 }
 
 // DefaultPolicy is used for every setting LIFECYCLE_CONFIG leaves out.
@@ -180,6 +242,8 @@ func DefaultPolicy() Policy {
 		RestockWindow:  60 * 24 * time.Hour,
 		SeasonFallback: 90 * 24 * time.Hour,
 		CapWindow:      30 * 24 * time.Hour,
+		Usage:          DefaultUsagePolicy(),
+		Segments:       DefaultSegmentPolicy(),
 	}
 }
 
@@ -271,4 +335,12 @@ type FollowUp struct {
 	Collection  string   `json:"collection,omitempty"`   // season; empty: the newest items
 	Fallback    bool     `json:"fallback,omitempty"`     // season fallback timer after a purchase
 	Offer       string   `json:"offer,omitempty"`        // confirmation: the subject of the accepted offer email
+
+	// The usage phase and the segments.
+	BundleOffer *BundleOffer `json:"bundle_offer,omitempty"` // offer: what is offered
+	Metric      string       `json:"metric,omitempty"`       // offer: the metered product, e.g. data_mb
+	UsedPct     int          `json:"used_pct,omitempty"`     // offer: how much of the bundle was used
+	PurchaseID  string       `json:"purchase_id,omitempty"`  // care, checkin, service: the purchase it is about (Category holds its category)
+	ProductName string       `json:"product_name,omitempty"` // care, checkin, service: its name
+	Segment     Segment      `json:"segment,omitempty"`      // the segment when scheduled: the wording adapts
 }

@@ -1,0 +1,118 @@
+package lifecycle
+
+import (
+	"fmt"
+	"time"
+)
+
+// Segment is a customer's value segment: by value, not revenue alone.
+type Segment string
+
+const (
+	SegmentNone       Segment = ""           // not computed yet, or nothing bought yet
+	SegmentAmbassador Segment = "ambassador" // promoters: reward and involve them
+	SegmentLoyal      Segment = "loyal"      // loyal but passive: involve them, make them promoters
+	SegmentShopper    Segment = "shopper"    // price-comparing: discounts, build the relationship slowly
+	SegmentLeaver     Segment = "leaver"     // ask why, leave a good feeling, win back later
+)
+
+// Segments lists the segments a customer can be in.
+var Segments = []Segment{SegmentAmbassador, SegmentLoyal, SegmentShopper, SegmentLeaver}
+
+// SegmentFacts are what the database knows about one customer for segmentation.
+type SegmentFacts struct {
+	CustomerID     string    `json:"customer_id"`
+	Purchases      int       `json:"purchases"`        // in the lookback window
+	LastPurchaseAt time.Time `json:"last_purchase_at"` // ever; zero: never bought
+	MonetaryCents  int64     `json:"monetary_cents"`   // list price of the purchases in the lookback window
+	Opens          int       `json:"opens"`            // email opens in the lookback window
+	Clicks         int       `json:"clicks"`           // email clicks in the lookback window
+	Accepted       int       `json:"accepted"`         // offers accepted ("yes, I'm interested") in the window
+	SaleResponses  int       `json:"sale_responses"`   // clicks and acceptances of sale emails
+	Referrals      int       `json:"referrals"`        // stated: customers they referred
+	Exited         bool      `json:"exited"`           // stated: the customer said they leave
+	ExitReason     string    `json:"exit_reason,omitempty"`
+}
+
+// SegmentPolicy holds the segmentation thresholds from LIFECYCLE_CONFIG.
+type SegmentPolicy struct {
+	// Schedule is the cron spec of the nightly recompute (default "0 3 * * *").
+	Schedule string `json:"schedule"`
+	// Lookback is the window purchases and engagement are counted in (default 365 days).
+	Lookback time.Duration `json:"lookback"`
+	// LeaverAfter: no purchase for this long makes a leaver (default 365 days).
+	LeaverAfter time.Duration `json:"leaver_after"`
+	// AmbassadorReferrals: this many referrals make an ambassador (default 1).
+	AmbassadorReferrals int `json:"ambassador_referrals"`
+	// AmbassadorPurchases and AmbassadorEngagement: a frequent buyer who also engages (clicks plus
+	// accepted offers) is an ambassador (defaults 4 and 3).
+	AmbassadorPurchases  int `json:"ambassador_purchases"`
+	AmbassadorEngagement int `json:"ambassador_engagement"`
+	// ShopperSaleShare: a customer whose responses are at least this share sale emails is a
+	// price-comparing shopper (default 0.6).
+	ShopperSaleShare float64 `json:"shopper_sale_share"`
+	// LoyalPurchases or LoyalMonetaryCents in the window make a loyal customer (defaults 2 and €300).
+	LoyalPurchases     int   `json:"loyal_purchases"`
+	LoyalMonetaryCents int64 `json:"loyal_monetary_cents"`
+	// WinbackAfter is the quiet period between a leaver's exit question and the one win-back (default 60 days).
+	WinbackAfter time.Duration `json:"winback_after"`
+}
+
+// DefaultSegmentPolicy is used for every segment setting LIFECYCLE_CONFIG leaves out.
+func DefaultSegmentPolicy() SegmentPolicy {
+	const day = 24 * time.Hour
+	return SegmentPolicy{
+		Schedule:             "0 3 * * *",
+		Lookback:             365 * day,
+		LeaverAfter:          365 * day,
+		AmbassadorReferrals:  1,
+		AmbassadorPurchases:  4,
+		AmbassadorEngagement: 3,
+		ShopperSaleShare:     0.6,
+		LoyalPurchases:       2,
+		LoyalMonetaryCents:   30000,
+		WinbackAfter:         60 * day,
+	}
+}
+
+// ClassifySegment puts a customer in a segment and says why. The rules, first match wins:
+//  1. stated exit, or no purchase for LeaverAfter: leaver;
+//  2. never bought: none;
+//  3. referrals, or frequent purchases with engagement: ambassador;
+//  4. responses mostly to sale emails: shopper;
+//  5. enough purchases or spend in the window: loyal;
+//  6. otherwise shopper: a customer still to win over, at a discount.
+func ClassifySegment(f SegmentFacts, now time.Time, p SegmentPolicy) (Segment, []string) {
+	if f.Exited {
+		why := "said they are leaving"
+		if f.ExitReason != "" {
+			why += ": " + f.ExitReason
+		}
+		return SegmentLeaver, []string{why}
+	}
+	if f.LastPurchaseAt.IsZero() {
+		return SegmentNone, []string{"nothing bought yet"}
+	}
+	if since := now.Sub(f.LastPurchaseAt); since >= p.LeaverAfter {
+		return SegmentLeaver, []string{fmt.Sprintf("no purchase for %d days (leaver after %d)", days(since), days(p.LeaverAfter))}
+	}
+	if p.AmbassadorReferrals > 0 && f.Referrals >= p.AmbassadorReferrals {
+		return SegmentAmbassador, []string{fmt.Sprintf("referred %d customers", f.Referrals)}
+	}
+	engagement := f.Clicks + f.Accepted
+	if f.Purchases >= p.AmbassadorPurchases && engagement >= p.AmbassadorEngagement {
+		return SegmentAmbassador, []string{fmt.Sprintf("%d purchases and %d clicks or accepted offers in %d days", f.Purchases, engagement, days(p.Lookback))}
+	}
+	if engagement > 0 && float64(f.SaleResponses)/float64(engagement) >= p.ShopperSaleShare {
+		return SegmentShopper, []string{fmt.Sprintf("%d of %d responses were to sale emails", f.SaleResponses, engagement)}
+	}
+	if f.Purchases >= p.LoyalPurchases {
+		return SegmentLoyal, []string{fmt.Sprintf("%d purchases in %d days", f.Purchases, days(p.Lookback))}
+	}
+	if p.LoyalMonetaryCents > 0 && f.MonetaryCents >= p.LoyalMonetaryCents {
+		return SegmentLoyal, []string{fmt.Sprintf("spent %d.%02d in %d days", f.MonetaryCents/100, f.MonetaryCents%100, days(p.Lookback))}
+	}
+	return SegmentShopper, []string{fmt.Sprintf("%d purchase(s) in %d days and few responses: still to win over", f.Purchases, days(p.Lookback))}
+}
+
+func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
