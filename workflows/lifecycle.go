@@ -25,6 +25,7 @@ const defaultContinueAsNewAfter = 500
 var (
 	customerIDKey = temporal.NewSearchAttributeKeyKeyword(SearchAttrCustomerID)
 	stageKey      = temporal.NewSearchAttributeKeyKeyword(SearchAttrLifecycleStage)
+	segmentKey    = temporal.NewSearchAttributeKeyKeyword(SearchAttrSegment)
 )
 
 // CustomerLifecycle is the long-running workflow of one customer (ID CustomerWorkflowID).
@@ -41,8 +42,10 @@ type lifecycleRun struct {
 	state    *State
 	policy   lifecycle.Policy
 	channels map[string]workflow.ReceiveChannel
-	// upserted is the stage last written to the search attribute, to write only changes.
-	upserted Stage
+	// upserted and upsertedSegment are the stage and segment last written to the search
+	// attributes, to write only changes.
+	upserted        Stage
+	upsertedSegment lifecycle.Segment
 	handled  int // events handled in this run, for continue-as-new
 	canAfter int
 	loc      *time.Location // the customer's time zone, for quiet hours
@@ -60,7 +63,7 @@ type lifecycleRun struct {
 
 // signalNames is the fixed order in which signal channels are drained.
 var signalNames = []string{SignalPurchase, SignalRestock, SignalSale, SignalSeason, SignalUnsubscribe,
-	SignalConsent, SignalPreferences, SignalSuppress}
+	SignalConsent, SignalPreferences, SignalSuppress, SignalUsage, SignalComplaint, SignalSegment}
 
 func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, error) {
 	if in.CustomerID == "" {
@@ -91,6 +94,10 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateInterested, l.onInterested,
 		workflow.UpdateHandlerOptions{Validator: l.validateInterested}); err != nil {
 		return nil, fmt.Errorf("register %s update: %w", UpdateInterested, err)
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateCheckin, l.onCheckin,
+		workflow.UpdateHandlerOptions{Validator: l.validateCheckin}); err != nil {
+		return nil, fmt.Errorf("register %s update: %w", UpdateCheckin, err)
 	}
 
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: 10 * time.Second})
@@ -234,6 +241,12 @@ func (l *lifecycleRun) receive(ctx workflow.Context, name string, c workflow.Rec
 		handle(ctx, c, l.onPreferences)
 	case SignalSuppress:
 		handle(ctx, c, l.onSuppress)
+	case SignalUsage:
+		handle(ctx, c, l.onUsage)
+	case SignalComplaint:
+		handle(ctx, c, l.onComplaint)
+	case SignalSegment:
+		handle(ctx, c, l.onSegment)
 	}
 	l.upsertStage(ctx)
 }
@@ -296,6 +309,9 @@ func (l *lifecycleRun) onPurchase(ctx workflow.Context, sig PurchaseSignal) {
 		Due:      at.Add(l.policy.SeasonFallback),
 		Fallback: true,
 	}, fmt.Sprintf("season fallback %s after purchase %s, unless a season campaign comes first", formatDuration(l.policy.SeasonFallback), sig.PurchaseID))
+	// Buying again says enough about an earlier disappointment: upsells may resume.
+	s.Unhappy = ""
+	l.scheduleCare(now, at, sig.PurchaseID, p)
 }
 
 func (l *lifecycleRun) onRestock(ctx workflow.Context, sig RestockSignal) {
@@ -497,6 +513,9 @@ func (l *lifecycleRun) schedule(now time.Time, f lifecycle.FollowUp, why string)
 		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeIgnored, Reason: "duplicate: already scheduled or handled"})
 		return
 	}
+	if f.Segment == lifecycle.SegmentNone {
+		f.Segment = s.Segment // the wording follows the customer's segment
+	}
 	if reason := s.unwanted(f); reason != "" {
 		s.markDone(f.Key)
 		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: why + "; " + reason})
@@ -622,13 +641,18 @@ func (l *lifecycleRun) deferralReason(f lifecycle.FollowUp, ready time.Time) str
 // upsertStage mirrors the stage into the search attributes when it changed. The attributes must be
 // registered on the namespace (`starter setup`), or the server fails the workflow task.
 func (l *lifecycleRun) upsertStage(ctx workflow.Context) {
-	if l.upserted == l.state.Stage {
+	if l.upserted == l.state.Stage && l.upsertedSegment == l.state.Segment {
 		return
 	}
-	l.upserted = l.state.Stage
-	_ = workflow.UpsertTypedSearchAttributes(ctx,
+	l.upserted, l.upsertedSegment = l.state.Stage, l.state.Segment
+	updates := []temporal.SearchAttributeUpdate{
 		customerIDKey.ValueSet(l.state.CustomerID),
-		stageKey.ValueSet(string(l.state.Stage)))
+		stageKey.ValueSet(string(l.state.Stage)),
+	}
+	if l.state.Segment != lifecycle.SegmentNone {
+		updates = append(updates, segmentKey.ValueSet(string(l.state.Segment)))
+	}
+	_ = workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }
 
 // formatDuration writes whole days as "14d", the way LIFECYCLE_CONFIG spells them.

@@ -72,6 +72,7 @@ const (
 	maxEmails    = 50
 	maxPurchases = 50
 	maxDoneKeys  = 500
+	maxMoments   = 12
 )
 
 // State is everything a customer's workflow knows. It is carried whole through continue-as-new.
@@ -97,6 +98,29 @@ type State struct {
 	Kinds         []lifecycle.Kind `json:"kinds,omitempty"`    // follow-up kinds wanted; empty: all
 	Accepted      []string         `json:"accepted,omitempty"` // offer keys the customer said yes to
 	Goals         []string         `json:"goals,omitempty"`    // goals reached: no more offers of these
+
+	// The usage phase, the moment of truth and the value segment.
+	Usage           []lifecycle.UsageProfile `json:"usage,omitempty"`   // one per metric, sorted by metric
+	Moments         []Moment                 `json:"moments,omitempty"` // moments of truth and what was decided
+	LastComplaintAt time.Time                `json:"last_complaint_at,omitzero"`
+	Segment         lifecycle.Segment        `json:"segment,omitempty"`
+	SegmentReasons  []string                 `json:"segment_reasons,omitempty"`
+	SegmentAt       time.Time                `json:"segment_at,omitzero"`
+	// Unhappy is the purchase the customer said is not what they hoped for: until they say it is, or
+	// buy again, upsells give way to service contact.
+	Unhappy  string   `json:"unhappy,omitempty"`
+	Answered []string `json:"answered,omitempty"` // check-in keys answered; the first answer stands
+}
+
+// Moment is one moment of truth: a meter reading crossing the threshold, and what followed.
+type Moment struct {
+	At        time.Time           `json:"at"`
+	Metric    string              `json:"metric"`
+	UsedPct   int                 `json:"used_pct"`
+	Behaviour lifecycle.Behaviour `json:"behaviour"`
+	Why       string              `json:"why"`             // why this behaviour
+	Offer     string              `json:"offer,omitempty"` // the offer chosen; empty: none
+	Decision  string              `json:"decision"`        // why this offer, or why none
 }
 
 func newState(customerID string) *State {
@@ -131,6 +155,10 @@ func (s *State) readyAt(f lifecycle.FollowUp, p lifecycle.Policy, loc *time.Loca
 		return f.Due
 	}
 	t := f.Due
+	if f.Kind.Timely() {
+		// The moment of truth passes: no waiting for min_gap or the cap, but no offer at night.
+		return p.QuietHours.NextAllowed(t, loc)
+	}
 	if !s.LastSentAt.IsZero() {
 		if gapEnd := s.LastSentAt.Add(p.MinGap); gapEnd.After(t) {
 			t = gapEnd
@@ -205,13 +233,56 @@ func (s *State) unwanted(f lifecycle.FollowUp) string {
 	if reason := s.marketingBlocked(); reason != "" {
 		return reason
 	}
-	if len(s.Kinds) > 0 && !slices.Contains(s.Kinds, f.Kind) {
+	if len(s.Kinds) > 0 && slices.Contains(lifecycle.MarketingKinds, f.Kind) && !slices.Contains(s.Kinds, f.Kind) {
 		return fmt.Sprintf("the customer chose not to receive %s emails", f.Kind)
 	}
 	if goal := goalOf(f); goal != "" && slices.Contains(s.Goals, goal) {
 		return fmt.Sprintf("goal reached: the customer already said yes to a %s offer for %s", f.Kind, goalSubject(goal))
 	}
+	if s.Unhappy != "" && f.Kind.Upsell() {
+		return fmt.Sprintf("the customer said %s is not what they hoped for: service contact comes before any %s email", s.purchaseName(s.Unhappy), f.Kind)
+	}
+	return segmentUnwanted(s.Segment, f.Kind)
+}
+
+// segmentUnwanted says why the strategy of segment leaves out kind k, or "". Shoppers get
+// discount-led sale mail rather than collections and invitations; leavers get only the exit
+// question and one win-back. The usage phase (tips, check-ins, the moment of truth) and a wished-for
+// restock serve every segment.
+func segmentUnwanted(seg lifecycle.Segment, k lifecycle.Kind) string {
+	switch seg {
+	case lifecycle.SegmentShopper:
+		switch k {
+		case lifecycle.KindSeason, lifecycle.KindInvitation, lifecycle.KindFeedback, lifecycle.KindExit, lifecycle.KindWinback:
+			return fmt.Sprintf("segment shopper: discount-led sale mail only, no %s email", k)
+		}
+	case lifecycle.SegmentLeaver:
+		if k != lifecycle.KindExit && k != lifecycle.KindWinback && !k.Transactional() {
+			return fmt.Sprintf("segment leaver: only the exit question and one win-back, no %s email", k)
+		}
+	default:
+		if k == lifecycle.KindExit || k == lifecycle.KindWinback {
+			return fmt.Sprintf("segment %s: %s emails are for leavers", segmentName(seg), k)
+		}
+	}
 	return ""
+}
+
+func segmentName(seg lifecycle.Segment) string {
+	if seg == lifecycle.SegmentNone {
+		return "none"
+	}
+	return string(seg)
+}
+
+// purchaseName names the purchase with id for a person, e.g. "Classic trousers".
+func (s *State) purchaseName(id string) string {
+	for _, p := range s.Purchases {
+		if p.ID == id && p.Name != "" {
+			return p.Name
+		}
+	}
+	return "purchase " + id
 }
 
 // goalOf names what accepting f's offer reaches: the product of a restock, the category of a
@@ -226,6 +297,8 @@ func goalOf(f lifecycle.FollowUp) string {
 		return "sale:" + f.Category
 	case lifecycle.KindSeason:
 		return "season:" + f.Collection
+	case lifecycle.KindOffer:
+		return "offer:" + f.Metric
 	}
 	return ""
 }

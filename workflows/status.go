@@ -25,6 +25,17 @@ type Status struct {
 	// ConsentSource and ConsentAt tell where the last consent change came from.
 	ConsentSource string    `json:"consent_source,omitempty"`
 	ConsentAt     time.Time `json:"consent_at,omitzero"`
+
+	Segment        lifecycle.Segment        `json:"segment,omitempty"`
+	SegmentReasons []string                 `json:"segment_reasons,omitempty"`
+	SegmentAt      time.Time                `json:"segment_at,omitzero"`
+	Usage          []lifecycle.UsageProfile `json:"usage,omitempty"`
+	Moments        []Moment                 `json:"moments,omitempty"`
+	// ChurnIndicators are those present now, per metric with a usage profile.
+	ChurnIndicators []string  `json:"churn_indicators,omitempty"`
+	LastComplaintAt time.Time `json:"last_complaint_at,omitzero"`
+	// Unhappy names the purchase the customer is unhappy with; upsells wait for service contact.
+	Unhappy string `json:"unhappy,omitempty"`
 }
 
 // WishStatus is an open wish and when it lapses.
@@ -59,6 +70,24 @@ func (l *lifecycleRun) status(now time.Time) Status {
 		ConsentAt:     s.ConsentAt,
 		Wishes:        []WishStatus{},
 		Pending:       []PendingStatus{},
+
+		Segment:         s.Segment,
+		SegmentReasons:  slices.Clone(s.SegmentReasons),
+		SegmentAt:       s.SegmentAt,
+		Usage:           slices.Clone(s.Usage),
+		Moments:         slices.Clone(s.Moments),
+		LastComplaintAt: s.LastComplaintAt,
+	}
+	if s.Unhappy != "" {
+		st.Unhappy = s.purchaseName(s.Unhappy)
+	}
+	facts := lifecycle.ChurnFacts{LastComplaintAt: s.LastComplaintAt, OptedOutKinds: len(s.Kinds) > 0}
+	for _, p := range s.Usage {
+		for _, c := range lifecycle.ChurnIndicators(p, facts, now, l.usagePolicy()) {
+			if !slices.Contains(st.ChurnIndicators, c) {
+				st.ChurnIndicators = append(st.ChurnIndicators, c)
+			}
+		}
 	}
 	for _, w := range s.Wishes {
 		if expires := w.CreatedAt.Add(l.policy.RestockWindow); !now.After(expires) {
