@@ -46,6 +46,9 @@ type Links interface {
 	Preferences(customerID string) string
 	// Interested is the "yes, I'm interested" link of the offer email with offerKey.
 	Interested(customerID, offerKey string) string
+	// Checkin is the one-click answer, happy or not, to the check-in email with checkinKey. Like
+	// Interested, GET shows a confirmation page and only POST records the answer.
+	Checkin(customerID, checkinKey string, happy bool) string
 }
 
 // Activities is registered on the worker; its methods are the activities.
@@ -59,6 +62,9 @@ type Activities struct {
 	// runs none.
 	Audience Audience
 	Reacher  Reacher
+	// Segments serves the segment recompute (RecomputeSegments, which also needs Reacher); nil
+	// in a worker that runs none.
+	Segments SegmentStore
 	// Emails counts what SendFollowUp did, for the worker's /metrics; nil counts nothing.
 	Emails EmailCounter
 }

@@ -60,7 +60,7 @@ func KindLabel(kind lifecycle.Kind) string {
 	switch {
 	case kind == "":
 		return ReasonNone
-	case kind == lifecycle.KindConfirmation, slices.Contains(lifecycle.MarketingKinds, kind):
+	case slices.Contains(lifecycle.AllKinds, kind):
 		return string(kind)
 	}
 	return "unknown"

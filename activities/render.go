@@ -5,14 +5,17 @@ import (
 	"embed"
 	"fmt"
 	htmltemplate "html/template"
+	"slices"
 	"strings"
 	texttemplate "text/template"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
-// Templates are `<kind>.<locale>.txt` (text/template, defines "subject" and "body") and
-// `<kind>.<locale>.html` (html/template), embedded so the worker binary carries them.
+// Templates are `<kind>.<locale>.txt` (text/template, defines "<kind>.<locale>.subject" and
+// "<kind>.<locale>.txt") and `<kind>.<locale>.html` (html/template), embedded so the worker binary
+// carries them. Every kind in lifecycle.AllKinds has both in every locale; partials.html holds the
+// pieces the HTML emails share.
 //
 //go:embed templates/*
 var templateFS embed.FS
@@ -40,7 +43,24 @@ type emailData struct {
 	Offer          string // confirmation: the subject of the accepted offer
 	UnsubscribeURL string
 	PreferencesURL string
-	InterestedURL  string // "yes, I'm interested" under an offer
+	InterestedURL  string // "yes, I'm interested" under what sells something; "yes, add it" in an offer
+
+	// Segment is the customer's value segment when the follow-up was scheduled: the sale's wording
+	// adapts to it (early access for ambassadors, the discount first for shoppers).
+	Segment string
+
+	// The moment of truth (offer).
+	Metric          string // as a customer reads it: "data", not "data_mb"
+	UsedPct         int
+	BundleName      string
+	BundlePrice     string
+	BundleAllowance string
+
+	// The usage phase (care, checkin, service).
+	ProductName       string
+	Tips              string // care: the policy's tips in the customer's language; empty: the template's general advice
+	CheckinHappyURL   string // checkin: "yes, it is what I hoped for"
+	CheckinUnhappyURL string // checkin: "no, not quite"
 }
 
 type offerView struct {
@@ -49,7 +69,8 @@ type offerView struct {
 	Discounted        bool
 }
 
-func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.FollowUp, offers []lifecycle.Offer, links Links) (lifecycle.Email, error) {
+// render turns a follow-up into an email in the customer's locale. policy supplies the care tips.
+func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.FollowUp, offers []lifecycle.Offer, links Links, policy lifecycle.Policy) (lifecycle.Email, error) {
 	locale := c.Locale
 	if !lifecycle.ValidLocale(locale) {
 		locale = lifecycle.LocaleEnglish
@@ -65,12 +86,34 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		Offer:          f.Offer,
 		UnsubscribeURL: links.Unsubscribe(c.ID),
 		PreferencesURL: links.Preferences(c.ID),
+		Segment:        string(f.Segment),
+		ProductName:    f.ProductName,
 	}
-	if !f.Kind.Transactional() {
+	// Only an email that offers something can be answered with "yes, I'm interested"; tips, a
+	// question or a service message cannot.
+	if f.Kind.Upsell() {
 		data.InterestedURL = links.Interested(c.ID, f.Key)
 	}
-	if f.Kind == lifecycle.KindSale && !f.ExpiresAt.IsZero() {
-		data.Until = f.ExpiresAt.Format("2006-01-02")
+	switch f.Kind {
+	case lifecycle.KindSale:
+		if !f.ExpiresAt.IsZero() {
+			data.Until = f.ExpiresAt.Format("2006-01-02")
+		}
+	case lifecycle.KindOffer:
+		if f.BundleOffer == nil {
+			return lifecycle.Email{}, fmt.Errorf("render %s: offer follow-up %s without a bundle offer", f.Kind, f.Key)
+		}
+		data.Metric = metricName(f.Metric)
+		data.UsedPct = f.UsedPct
+		data.BundleName = f.BundleOffer.Name
+		data.BundlePrice = money(f.BundleOffer.PriceCents, locale)
+		data.BundleAllowance = f.BundleOffer.Allowance
+	case lifecycle.KindCare:
+		data.Tips = careTips(policy, f.Category, locale)
+	case lifecycle.KindCheckin:
+		// The check-in key is the email's own send key: the workflow knows which purchase it asked about.
+		data.CheckinHappyURL = links.Checkin(c.ID, f.Key, true)
+		data.CheckinUnhappyURL = links.Checkin(c.ID, f.Key, false)
 	}
 	for _, o := range offers {
 		data.Offers = append(data.Offers, offerView{
@@ -110,6 +153,32 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		Text:       text.String(),
 		HTML:       html.String(),
 	}, nil
+}
+
+// careTips returns the configured tips for category in locale, else in English, else "" (the
+// template then gives general advice).
+func careTips(policy lifecycle.Policy, category, locale string) string {
+	plan, ok := policy.CarePlanFor(category)
+	if !ok {
+		return ""
+	}
+	if tips := strings.TrimSpace(plan.Tips[locale]); tips != "" {
+		return tips
+	}
+	return strings.TrimSpace(plan.Tips[lifecycle.LocaleEnglish])
+}
+
+// meterUnits are the unit suffixes meter names are written with (data_mb); a customer reads the
+// metered thing, not its unit.
+var meterUnits = []string{"kb", "mb", "gb", "tb", "min", "minutes", "sec", "seconds", "count"}
+
+// metricName turns a meter name such as data_mb into words a customer reads: "data".
+func metricName(metric string) string {
+	words := strings.FieldsFunc(strings.ToLower(metric), func(r rune) bool { return r == '_' || r == '-' || r == ' ' })
+	if len(words) > 1 && slices.Contains(meterUnits, words[len(words)-1]) {
+		words = words[:len(words)-1]
+	}
+	return strings.Join(words, " ")
 }
 
 // money formats cents as euros the way each locale writes them: €79.95 and € 79,95.

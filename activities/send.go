@@ -60,7 +60,7 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 		skipped = SkipNoProducts
 		return SendFollowUpResult{SkipReason: skip}, err
 	}
-	email, err := render(customer, prefs, f, offers, a.Links)
+	email, err := render(customer, prefs, f, offers, a.Links, a.Policy)
 	if err != nil {
 		return SendFollowUpResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
 	}
@@ -128,21 +128,42 @@ func (a *Activities) pickOffers(ctx context.Context, f lifecycle.FollowUp, prefs
 		return withDiscount(products, f.DiscountPct), "", nil
 
 	case lifecycle.KindSeason:
-		q := lifecycle.ProductQuery{Collection: f.Collection, Sizes: prefs.Sizes, Colors: prefs.Colors}
-		products, err := a.Store.Products(ctx, q)
-		if err == nil && len(products) == 0 {
-			q.Colors = nil // nothing in their colours: their size only
-			products, err = a.Store.Products(ctx, q)
+		return a.newestInSizes(ctx, f.Kind, f.Collection, prefs)
+
+	case lifecycle.KindInvitation, lifecycle.KindWinback:
+		// What is new, in the customer's sizes, at full price: an ambassador's early access needs
+		// no discount, and a win-back should not teach a leaver to wait for one.
+		return a.newestInSizes(ctx, f.Kind, "", prefs)
+
+	case lifecycle.KindOffer:
+		// The bundle is the offer; without one there is nothing to say.
+		if f.BundleOffer == nil {
+			return nil, "", temporal.NewNonRetryableApplicationError("offer follow-up without a bundle offer", ErrTypeInvalidInput, nil)
 		}
-		if err != nil {
-			return nil, "", fmt.Errorf("find season products in %q: %w", f.Collection, err)
-		}
-		if len(products) == 0 {
-			return nil, "nothing in stock in the customer's sizes", nil
-		}
-		return withDiscount(products, 0), "", nil
+		return nil, "", nil
+
+	case lifecycle.KindCare, lifecycle.KindCheckin, lifecycle.KindFeedback, lifecycle.KindExit, lifecycle.KindService:
+		return nil, "", nil // tips, a question or a service message: no products
 	}
 	return nil, "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown follow-up kind %q", f.Kind), ErrTypeInvalidInput, nil)
+}
+
+// newestInSizes offers the newest in-stock products of collection ("" for any) in the customer's
+// sizes and colours, or in their sizes only when nothing comes in their colours.
+func (a *Activities) newestInSizes(ctx context.Context, kind lifecycle.Kind, collection string, prefs lifecycle.Preferences) ([]lifecycle.Offer, string, error) {
+	q := lifecycle.ProductQuery{Collection: collection, Sizes: prefs.Sizes, Colors: prefs.Colors}
+	products, err := a.Store.Products(ctx, q)
+	if err == nil && len(products) == 0 {
+		q.Colors = nil // nothing in their colours: their size only
+		products, err = a.Store.Products(ctx, q)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("find %s products in %q: %w", kind, collection, err)
+	}
+	if len(products) == 0 {
+		return nil, "nothing in stock in the customer's sizes", nil
+	}
+	return withDiscount(products, 0), "", nil
 }
 
 func withDiscount(products []lifecycle.Product, pct int) []lifecycle.Offer {

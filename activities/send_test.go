@@ -173,3 +173,115 @@ func TestSendFollowUpSkipsASaleOutsideTheCustomersCategories(t *testing.T) {
 	require.Equal(t, "sale on trousers: not a category the customer bought or likes", out.SkipReason)
 	require.Empty(t, mailer.emails)
 }
+
+func sendEnv(t *testing.T, st *store.Store, mailer *scriptedMailer, policy lifecycle.Policy) *testsuite.TestActivityEnvironment {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: policy, Links: testLinks(t)})
+	return env
+}
+
+func sendResult(t *testing.T, env *testsuite.TestActivityEnvironment, in activities.SendFollowUpInput) activities.SendFollowUpResult {
+	t.Helper()
+	res, err := env.ExecuteActivity("SendFollowUp", in)
+	require.NoError(t, err, "send %s", in.FollowUp.Key)
+	var out activities.SendFollowUpResult
+	require.NoError(t, res.Get(&out))
+	return out
+}
+
+func TestSendFollowUpWithoutProducts(t *testing.T) {
+	purchase := func(kind lifecycle.Kind) lifecycle.FollowUp {
+		return lifecycle.FollowUp{Key: lifecycle.SendKey("david", kind, "p1"), Kind: kind,
+			PurchaseID: "p1", ProductName: "Classic trousers", Category: "trousers"}
+	}
+	offer := lifecycle.FollowUp{Key: "customer/david/offer/m1", Kind: lifecycle.KindOffer, Metric: "data_mb", UsedPct: 80,
+		BundleOffer: &lifecycle.BundleOffer{Name: "Data top-up", PriceCents: 1250, Allowance: "5 GB"}}
+	for _, tc := range []struct {
+		f    lifecycle.FollowUp
+		want string // the text contains it
+	}{
+		{offer, "Data top-up: 5 GB, for €12.50."},
+		{purchase(lifecycle.KindCare), "Hang them by the hem."},
+		{purchase(lifecycle.KindCheckin), "https://shop.example/c/"},
+		{purchase(lifecycle.KindService), "Our service desk will contact you shortly about Classic trousers"},
+		{lifecycle.FollowUp{Key: "customer/david/feedback/s1", Kind: lifecycle.KindFeedback}, "what could we do better?"},
+		{lifecycle.FollowUp{Key: "customer/david/exit/s1", Kind: lifecycle.KindExit}, "why did you stop coming?"},
+	} {
+		t.Run(string(tc.f.Kind), func(t *testing.T) {
+			st := setup(t)
+			mailer := &scriptedMailer{}
+			policy := lifecycle.DefaultPolicy()
+			policy.Care = []lifecycle.CarePlan{{Category: "trousers", Tips: map[string]string{"en": "Hang them by the hem."}}}
+			out := sendResult(t, sendEnv(t, st, mailer, policy), activities.SendFollowUpInput{CustomerID: "david", FollowUp: tc.f})
+			require.True(t, out.Sent, "%s needs no products: %+v", tc.f.Kind, out)
+			require.Len(t, mailer.emails, 1)
+			require.Contains(t, mailer.emails[0].Text, tc.want, "text of %s", tc.f.Kind)
+		})
+	}
+}
+
+func TestSendFollowUpOfferWithoutBundleIsPermanent(t *testing.T) {
+	st := setup(t)
+	mailer := &scriptedMailer{}
+	in := activities.SendFollowUpInput{CustomerID: "david", FollowUp: lifecycle.FollowUp{Key: "customer/david/offer/m1", Kind: lifecycle.KindOffer, UsedPct: 80}}
+	_, err := sendEnv(t, st, mailer, lifecycle.DefaultPolicy()).ExecuteActivity("SendFollowUp", in)
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "got %v", err)
+	require.True(t, appErr.NonRetryable())
+	require.Equal(t, activities.ErrTypeInvalidInput, appErr.Type())
+	require.Empty(t, mailer.emails)
+	log, err := st.SendLog(context.Background(), "david")
+	require.NoError(t, err)
+	require.Empty(t, log, "nothing is claimed for an offer that cannot be rendered")
+}
+
+func TestSendFollowUpNewestInTheCustomersSizes(t *testing.T) {
+	for _, kind := range []lifecycle.Kind{lifecycle.KindInvitation, lifecycle.KindWinback} {
+		for _, tc := range []struct {
+			name   string
+			prefs  lifecycle.Preferences
+			offers []string // product lines the text contains
+			absent []string // product lines it must not contain
+			skip   string
+		}{
+			{name: "their colours first", prefs: lifecycle.Preferences{Colors: []string{"grey"}, Sizes: []string{"50"}},
+				offers: []string{"Classic trousers, grey, size 50: €89.00"}, absent: []string{"blue"}},
+			{name: "their size when nothing comes in their colours", prefs: lifecycle.Preferences{Colors: []string{"red"}, Sizes: []string{"50"}},
+				offers: []string{"Classic trousers, grey, size 50: €89.00", "Classic trousers, blue, size 50: €89.00"}},
+			{name: "nothing in their size", prefs: lifecycle.Preferences{Colors: []string{"blue"}, Sizes: []string{"46"}},
+				skip: "nothing in stock in the customer's sizes"},
+		} {
+			t.Run(string(kind)+" "+tc.name, func(t *testing.T) {
+				st := setup(t)
+				ctx := context.Background()
+				_, err := st.ImportProducts(ctx, strings.NewReader("sku,product,name,category,color,size,price,stock,collections\n"+
+					"TR-GREY-50,classic-trousers,Classic trousers,trousers,grey,50,89.00,3,winter\n"+
+					"TR-GREY-46,classic-trousers,Classic trousers,trousers,grey,46,89.00,0,\n"))
+				require.NoError(t, err)
+				require.NoError(t, st.SetPreferences(ctx, "david", tc.prefs))
+				mailer := &scriptedMailer{}
+				f := lifecycle.FollowUp{Key: lifecycle.SendKey("david", kind, "s1"), Kind: kind, Segment: lifecycle.SegmentAmbassador}
+				out := sendResult(t, sendEnv(t, st, mailer, lifecycle.DefaultPolicy()), activities.SendFollowUpInput{CustomerID: "david", FollowUp: f})
+				if tc.skip != "" {
+					require.False(t, out.Sent, "prefs %+v", tc.prefs)
+					require.Equal(t, tc.skip, out.SkipReason)
+					require.Empty(t, mailer.emails)
+					return
+				}
+				require.True(t, out.Sent, "prefs %+v: %+v", tc.prefs, out)
+				require.Len(t, mailer.emails, 1)
+				text := mailer.emails[0].Text
+				for _, want := range tc.offers {
+					require.Contains(t, text, want, "prefs %+v", tc.prefs)
+				}
+				for _, not := range tc.absent {
+					require.NotContains(t, text, not, "prefs %+v", tc.prefs)
+				}
+				require.NotContains(t, text, "(was ", "full price: no discount")
+			})
+		}
+	}
+}

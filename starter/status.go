@@ -110,6 +110,7 @@ func printStatus(w io.Writer, st workflows.Status, now time.Time) {
 	if len(st.Goals) > 0 {
 		fmt.Fprintf(w, "goals reached (no more such offers): %s\n", listOrNone(st.Goals))
 	}
+	printSegmentAndUsage(w, st)
 
 	section(w, "purchases", len(st.Purchases), func(tw *tabwriter.Writer) {
 		for _, p := range st.Purchases {
@@ -192,4 +193,44 @@ func formatAge(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%ds", d/time.Second)
 	}
+}
+
+// printSegmentAndUsage shows the value segment and why, the usage profile per metric, the churn
+// indicators present and every moment of truth with what was decided.
+func printSegmentAndUsage(w io.Writer, st workflows.Status) {
+	if st.Segment == "" {
+		fmt.Fprintln(w, "segment: none yet (starter segments recompute)")
+	} else {
+		fmt.Fprintf(w, "segment: %s since %s, because %s\n", st.Segment, formatTime(st.SegmentAt), listOrNone(st.SegmentReasons))
+	}
+	if st.Unhappy != "" {
+		fmt.Fprintf(w, "unhappy with: %s (service contact before any upsell)\n", st.Unhappy)
+	}
+	if len(st.ChurnIndicators) > 0 {
+		fmt.Fprintf(w, "churn indicators: %s\n", strings.Join(st.ChurnIndicators, "; "))
+	}
+	section(w, "usage", len(st.Usage), func(tw *tabwriter.Writer) {
+		for _, u := range st.Usage {
+			for _, p := range u.Periods {
+				warned := "no warning"
+				if !p.WarnedAt.IsZero() {
+					warned = fmt.Sprintf("warned at %g on %s", p.UsedAtWarning, formatTime(p.WarnedAt))
+				}
+				over := ""
+				if p.Over() {
+					over = "over the bundle"
+				}
+				fmt.Fprintf(tw, "  %s\tfrom %s\t%g of %g\t%s\t%s\n", u.Metric, formatTime(p.StartedAt), p.Used, p.Limit, warned, over)
+			}
+		}
+	})
+	section(w, "moments of truth", len(st.Moments), func(tw *tabwriter.Writer) {
+		for _, m := range st.Moments {
+			offer := m.Offer
+			if offer == "" {
+				offer = "no offer"
+			}
+			fmt.Fprintf(tw, "  %s\t%s %d%%\t%s\t%s\t%s; %s\n", formatTime(m.At), m.Metric, m.UsedPct, m.Behaviour, offer, m.Why, m.Decision)
+		}
+	})
 }

@@ -4,8 +4,9 @@
 // Contract:
 //   - Signal delivers an event with SignalWithStart, so an event never races the start of the
 //     workflow it is for; the workflow ID always comes from workflows.CustomerWorkflowID.
-//   - Interested and Status talk to a running workflow and never start one: an offer or a status
-//     implies the workflow exists. When it does not, they return an error wrapping ErrNoWorkflow.
+//   - Interested, Checkin and Status talk to a running workflow and never start one: an offer, a
+//     check-in or a status implies the workflow exists. When it does not, they return an error
+//     wrapping ErrNoWorkflow.
 package lifecycleclient
 
 import (
@@ -71,6 +72,28 @@ func (c *Client) Interested(ctx context.Context, customerID string, req workflow
 	var res workflows.InterestedResult
 	if err := h.Get(ctx, &res); err != nil {
 		return workflows.InterestedResult{}, fmt.Errorf("record interest in %s for workflow %s: %w", req.OfferKey, id, noWorkflow(customerID, err))
+	}
+	return res, nil
+}
+
+// Checkin records the one-click answer to "is it what you hoped for?" through the workflow's Update
+// and returns its answer once the workflow has handled it. It blocks until then or until ctx ends,
+// so callers bound ctx.
+func (c *Client) Checkin(ctx context.Context, customerID string, a workflows.CheckinAnswer) (workflows.CheckinResult, error) {
+	id := workflows.CustomerWorkflowID(customerID)
+	// No UpdateID, as in Interested: a repeated click is a new update, answered AlreadyAnswered.
+	h, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateName:   workflows.UpdateCheckin,
+		Args:         []any{a},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return workflows.CheckinResult{}, fmt.Errorf("record check-in answer to %s for workflow %s: %w", a.CheckinKey, id, noWorkflow(customerID, err))
+	}
+	var res workflows.CheckinResult
+	if err := h.Get(ctx, &res); err != nil {
+		return workflows.CheckinResult{}, fmt.Errorf("record check-in answer to %s for workflow %s: %w", a.CheckinKey, id, noWorkflow(customerID, err))
 	}
 	return res, nil
 }

@@ -143,6 +143,68 @@ func TestInterested(t *testing.T) {
 	}
 }
 
+func TestCheckin(t *testing.T) {
+	answer := workflows.CheckinAnswer{CheckinKey: "customer/c1/checkin/p1", Happy: false}
+	for _, tc := range []struct {
+		name       string
+		update     func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+		want       workflows.CheckinResult
+		noWorkflow bool
+		errSubstr  string
+	}{
+		{
+			name: "answered",
+			update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+				return fakeHandle{jsonValue{v: workflows.CheckinResult{Message: "Our service desk will call you."}}}, nil
+			},
+			want: workflows.CheckinResult{Message: "Our service desk will call you."},
+		},
+		{
+			name: "already answered",
+			update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+				return fakeHandle{jsonValue{v: workflows.CheckinResult{AlreadyAnswered: true, Message: "You told us already."}}}, nil
+			},
+			want: workflows.CheckinResult{AlreadyAnswered: true, Message: "You told us already."},
+		},
+		{
+			name: "workflow not found",
+			update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+				return nil, notFound
+			},
+			noWorkflow: true, errSubstr: "record a purchase first",
+		},
+		{
+			name: "update handler failed",
+			update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+				return fakeHandle{jsonValue{err: errors.New("handler failed")}}, nil
+			},
+			errSubstr: "handler failed",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeTemporal{update: func(opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+				assert.Equal(t, "customer/c1", opts.WorkflowID)
+				assert.Empty(t, opts.RunID, "the current run")
+				assert.Empty(t, opts.UpdateID, "a repeated click is a new update")
+				assert.Equal(t, workflows.UpdateCheckin, opts.UpdateName)
+				assert.Equal(t, []any{answer}, opts.Args)
+				assert.Equal(t, client.WorkflowUpdateStageCompleted, opts.WaitForStage)
+				return tc.update(opts)
+			}}
+			got, err := lifecycleclient.New(f).Checkin(t.Context(), "c1", answer)
+			if tc.errSubstr == "" {
+				require.NoError(t, err)
+				assert.Equal(t, tc.want, got)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.errSubstr)
+			assert.Contains(t, err.Error(), "customer/c1/checkin/p1", "the error names the check-in")
+			assert.Equal(t, tc.noWorkflow, errors.Is(err, lifecycleclient.ErrNoWorkflow), "%v", err)
+		})
+	}
+}
+
 func TestStatus(t *testing.T) {
 	f := &fakeTemporal{query: func(id, runID, name string) (converter.EncodedValue, error) {
 		assert.Equal(t, "customer/c1", id)

@@ -1,11 +1,14 @@
 // Package links makes and checks the signed, expiring links Tailor's emails carry: one-click
-// unsubscribe (/u/), the preference page (/p/) and "yes, I'm interested" in an offer (/i/).
+// unsubscribe (/u/), the preference page (/p/), "yes, I'm interested" in an offer (/i/) and the
+// one-click answers to "is it what you hoped for?" (/c/).
 //
 // A token is base64url(payload) "." base64url(HMAC-SHA256(secret, purpose-bound payload)), where
-// the payload is JSON naming the purpose, the customer, the offer (interest links only) and the
-// expiry in unix seconds. The MAC covers the purpose a second time, outside the payload, so a
-// token made for one page can never be accepted by another. Tokens carry no secret data, but they
-// are credentials: whoever holds one can act for the customer on that one page until it expires.
+// the payload is JSON naming the purpose, the customer, the offer (interest links only), the
+// check-in and its answer (check-in links only) and the expiry in unix seconds. The answer is
+// inside the signed payload, so nobody can turn a "yes" link into a "no" one. The MAC covers the
+// purpose a second time, outside the payload, so a token made for one page can never be accepted
+// by another. Tokens carry no secret data, but they are credentials: whoever holds one can act for
+// the customer on that one page until it expires.
 package links
 
 import (
@@ -39,11 +42,18 @@ const (
 	PurposeUnsubscribe Purpose = "u"
 	PurposePreferences Purpose = "p"
 	PurposeInterested  Purpose = "i"
+	PurposeCheckin     Purpose = "c"
 )
 
 func (p Purpose) valid() bool {
-	return p == PurposeUnsubscribe || p == PurposePreferences || p == PurposeInterested
+	return p == PurposeUnsubscribe || p == PurposePreferences || p == PurposeInterested || p == PurposeCheckin
 }
+
+// The answers a check-in link can carry, as written in its payload.
+const (
+	answerHappy   = "happy"
+	answerUnhappy = "unhappy"
+)
 
 // Errors Verify returns (wrapped); each means the link changes nothing.
 var (
@@ -63,15 +73,35 @@ type Claims struct {
 	Purpose    Purpose
 	CustomerID string
 	OfferKey   string // interest links only
+	CheckinKey string // check-in links only: the send key of the check-in email
+	Happy      bool   // check-in links only: the answer the link gives
 	Expires    time.Time
 }
 
-// payload is the JSON inside a token; short names keep links short.
+// payload is the JSON inside a token; short names keep links short. Fields that only some
+// purposes use are omitted when empty, so the tokens of the other purposes are byte for byte what
+// they were before check-in links existed, and links already mailed keep working.
 type payload struct {
 	Purpose    Purpose `json:"p"`
 	CustomerID string  `json:"c"`
 	OfferKey   string  `json:"o,omitempty"`
+	CheckinKey string  `json:"k,omitempty"`
+	Answer     string  `json:"a,omitempty"` // answerHappy or answerUnhappy
 	Expires    int64   `json:"e"`
+}
+
+// complete reports whether p carries exactly the fields its purpose needs.
+func (p payload) complete() bool {
+	if !p.Purpose.valid() || p.CustomerID == "" || p.Expires <= 0 {
+		return false
+	}
+	if (p.Purpose == PurposeInterested) != (p.OfferKey != "") {
+		return false
+	}
+	if p.Purpose == PurposeCheckin {
+		return p.CheckinKey != "" && (p.Answer == answerHappy || p.Answer == answerUnhappy)
+	}
+	return p.CheckinKey == "" && p.Answer == ""
 }
 
 // Signer makes and verifies links. It is safe for concurrent use.
@@ -138,24 +168,35 @@ func (s *Signer) Interested(customerID, offerKey string) string {
 	return s.link(payload{Purpose: PurposeInterested, CustomerID: customerID, OfferKey: offerKey})
 }
 
-func (s *Signer) link(p payload) string {
-	return s.baseURL + "/" + string(p.Purpose) + "/" + s.Token(p.Purpose, p.CustomerID, p.OfferKey)
+// Checkin returns the link that answers the check-in email with checkinKey: happy or not. Each
+// email carries two of them, one per answer.
+func (s *Signer) Checkin(customerID, checkinKey string, happy bool) string {
+	answer := answerUnhappy
+	if happy {
+		answer = answerHappy
+	}
+	return s.link(payload{Purpose: PurposeCheckin, CustomerID: customerID, CheckinKey: checkinKey, Answer: answer})
 }
 
-// Token returns a token for purpose, valid until now plus the Signer's ttl.
+func (s *Signer) link(p payload) string {
+	return s.baseURL + "/" + string(p.Purpose) + "/" + s.token(p)
+}
+
+// Token returns a token for purpose, valid until now plus the Signer's ttl. A check-in token also
+// needs its key and answer, so only Checkin makes one that Verify accepts.
 func (s *Signer) Token(purpose Purpose, customerID, offerKey string) string {
-	p := payload{
-		Purpose:    purpose,
-		CustomerID: customerID,
-		OfferKey:   offerKey,
-		Expires:    s.now().Add(s.ttl).Unix(),
-	}
+	return s.token(payload{Purpose: purpose, CustomerID: customerID, OfferKey: offerKey})
+}
+
+// token signs p, valid until now plus the Signer's ttl.
+func (s *Signer) token(p payload) string {
+	p.Expires = s.now().Add(s.ttl).Unix()
 	raw, err := json.Marshal(p)
 	if err != nil { // strings and an int64 always encode
 		panic(fmt.Sprintf("links: encode payload: %v", err))
 	}
 	body := base64.RawURLEncoding.EncodeToString(raw)
-	return body + "." + base64.RawURLEncoding.EncodeToString(s.mac(purpose, body))
+	return body + "." + base64.RawURLEncoding.EncodeToString(s.mac(p.Purpose, body))
 }
 
 // mac binds the encoded payload to purpose.
@@ -191,15 +232,22 @@ func (s *Signer) Verify(purpose Purpose, token string) (Claims, error) {
 	if err := dec.Decode(&p); err != nil || dec.More() {
 		return Claims{}, fmt.Errorf("%w: payload is not a link payload", ErrMalformed)
 	}
-	if !p.Purpose.valid() || p.CustomerID == "" || p.Expires <= 0 || (p.Purpose == PurposeInterested) != (p.OfferKey != "") {
-		return Claims{}, fmt.Errorf("%w: payload lacks purpose, customer, offer or expiry", ErrMalformed)
+	if !p.complete() {
+		return Claims{}, fmt.Errorf("%w: payload lacks purpose, customer, offer, check-in answer or expiry", ErrMalformed)
 	}
 	// The MAC is checked against the purpose the payload claims, so that a genuine token opened
 	// on the wrong page is told apart from a forged one.
 	if !hmac.Equal(gotMAC, s.mac(p.Purpose, body)) {
 		return Claims{}, ErrBadSignature
 	}
-	c := Claims{Purpose: p.Purpose, CustomerID: p.CustomerID, OfferKey: p.OfferKey, Expires: time.Unix(p.Expires, 0).UTC()}
+	c := Claims{
+		Purpose:    p.Purpose,
+		CustomerID: p.CustomerID,
+		OfferKey:   p.OfferKey,
+		CheckinKey: p.CheckinKey,
+		Happy:      p.Answer == answerHappy,
+		Expires:    time.Unix(p.Expires, 0).UTC(),
+	}
 	if p.Purpose != purpose {
 		return c, fmt.Errorf("%w: made for %q, opened as %q", ErrWrongPurpose, p.Purpose, purpose)
 	}

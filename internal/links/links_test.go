@@ -73,6 +73,88 @@ func TestLinksAreAbsoluteAndRoundTrip(t *testing.T) {
 	}
 }
 
+func TestCheckinLinksCarryTheAnswer(t *testing.T) {
+	now := t0
+	s := newSigner(t, secret, &now)
+	const key = "customer/c1/checkin/p1"
+	for _, happy := range []bool{true, false} {
+		tok := tokenOf(t, s.Checkin("c1", key, happy), "https://shop.example.com/c/")
+		assert.NotContains(t, tok, "/", "a token is one path segment")
+		c, err := s.Verify(links.PurposeCheckin, tok)
+		require.NoError(t, err, "happy=%t", happy)
+		assert.Equal(t, links.Claims{Purpose: links.PurposeCheckin, CustomerID: "c1", CheckinKey: key, Happy: happy, Expires: t0.Add(24 * time.Hour)}, c)
+	}
+	assert.NotEqual(t, s.Checkin("c1", key, true), s.Checkin("c1", key, false), "each answer has its own link")
+}
+
+// Links mailed before check-in links existed must keep working: these were made by the earlier
+// code with the same secret and clock.
+func TestLinksMadeBeforeCheckinsStillVerify(t *testing.T) {
+	now := t0
+	s := newSigner(t, secret, &now)
+	for _, tc := range []struct {
+		purpose links.Purpose
+		token   string
+		offer   string
+	}{
+		{links.PurposeUnsubscribe, "eyJwIjoidSIsImMiOiJjMSIsImUiOjE3NzI0NTI4MDB9.jRtfVXqIAeWLr5QLPYkFp7RKmJyGFP54SM4CDvRAAB0", ""},
+		{links.PurposeInterested, "eyJwIjoiaSIsImMiOiJjMSIsIm8iOiJjdXN0b21lci9jMS9zYWxlL3MxIiwiZSI6MTc3MjQ1MjgwMH0.0j84sqW1Alyy7Pj3-W8r7sFmAFmGyan1xCGoVWiey_g", "customer/c1/sale/s1"},
+	} {
+		c, err := s.Verify(tc.purpose, tc.token)
+		require.NoError(t, err, "earlier %s token", tc.purpose)
+		assert.Equal(t, links.Claims{Purpose: tc.purpose, CustomerID: "c1", OfferKey: tc.offer, Expires: t0.Add(24 * time.Hour)}, c)
+	}
+	assert.Equal(t, "https://shop.example.com/u/eyJwIjoidSIsImMiOiJjMSIsImUiOjE3NzI0NTI4MDB9.jRtfVXqIAeWLr5QLPYkFp7RKmJyGFP54SM4CDvRAAB0",
+		s.Unsubscribe("c1"), "the other purposes' tokens are unchanged")
+}
+
+func TestVerifyRejectsCheckins(t *testing.T) {
+	now := t0
+	s := newSigner(t, secret, &now)
+	happy := tokenOf(t, s.Checkin("c1", "customer/c1/checkin/p1", true), "https://shop.example.com/c/")
+	interested := tokenOf(t, s.Interested("c1", "customer/c1/sale/s1"), "https://shop.example.com/i/")
+
+	for _, tc := range []struct {
+		name    string
+		purpose links.Purpose
+		token   string
+		advance time.Duration
+		want    error
+		claims  bool // Claims come back with the error
+	}{
+		{name: "tampered answer", purpose: links.PurposeCheckin,
+			token: reencode(t, happy, func(m map[string]any) { m["a"] = "unhappy" }), want: links.ErrBadSignature},
+		{name: "tampered check-in key", purpose: links.PurposeCheckin,
+			token: reencode(t, happy, func(m map[string]any) { m["k"] = "customer/c1/checkin/p2" }), want: links.ErrBadSignature},
+		{name: "unknown answer", purpose: links.PurposeCheckin,
+			token: reencode(t, happy, func(m map[string]any) { m["a"] = "maybe" }), want: links.ErrMalformed},
+		{name: "without answer", purpose: links.PurposeCheckin,
+			token: reencode(t, happy, func(m map[string]any) { delete(m, "a") }), want: links.ErrMalformed},
+		{name: "without key", purpose: links.PurposeCheckin,
+			token: reencode(t, happy, func(m map[string]any) { delete(m, "k") }), want: links.ErrMalformed},
+		{name: "signed without key or answer", purpose: links.PurposeCheckin,
+			token: s.Token(links.PurposeCheckin, "c1", ""), want: links.ErrMalformed},
+		{name: "answer on an interest link", purpose: links.PurposeInterested,
+			token: reencode(t, interested, func(m map[string]any) { m["a"] = "happy" }), want: links.ErrMalformed},
+		{name: "check-in opened as interest", purpose: links.PurposeInterested, token: happy, want: links.ErrWrongPurpose, claims: true},
+		{name: "interest opened as check-in", purpose: links.PurposeCheckin, token: interested, want: links.ErrWrongPurpose, claims: true},
+		{name: "expired", purpose: links.PurposeCheckin, token: happy, advance: 24 * time.Hour, want: links.ErrExpired, claims: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now = t0.Add(tc.advance)
+			defer func() { now = t0 }()
+			c, err := s.Verify(tc.purpose, tc.token)
+			require.Error(t, err, "token %q", tc.token)
+			assert.True(t, errors.Is(err, tc.want), "token %q: got %v, want %v", tc.token, err, tc.want)
+			if tc.claims {
+				assert.Equal(t, "c1", c.CustomerID, "a genuine token's claims come back with %v", tc.want)
+			} else {
+				assert.Zero(t, c, "no claims from a token that is not genuine")
+			}
+		})
+	}
+}
+
 func TestVerifyRejects(t *testing.T) {
 	now := t0
 	s := newSigner(t, secret, &now)

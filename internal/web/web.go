@@ -1,9 +1,11 @@
 // Package web serves the pages Tailor's emails link to: one-click unsubscribe (RFC 8058), the
-// preference page and "yes, I'm interested" in an offer. Every link is a signed, expiring token
+// preference page, "yes, I'm interested" in an offer and the one-click answers to "is it what you
+// hoped for?". Every link is a signed, expiring token
 // (internal/links); a page acts only on a genuine, unexpired token of its own purpose.
 //
 // Contract:
-//   - GET never changes anything (mail scanners follow links); POST acts.
+//   - GET never changes anything (mail scanners follow links); POST acts. The interest and
+//     check-in pages therefore show one button that POSTs to the same link.
 //   - POST /u/{token} answers 200 without a redirect and needs no cookies (RFC 8058): it withdraws
 //     consent in the store first, so no marketing mail goes out even if the workflow cannot be
 //     reached, then signals the workflow. Repeating it is harmless.
@@ -43,6 +45,7 @@ const (
 const (
 	signalTimeout     = 10 * time.Second
 	interestedTimeout = 20 * time.Second
+	checkinTimeout    = 20 * time.Second
 )
 
 // UnsubscribeReason is the reason the unsubscribe signal carries.
@@ -70,6 +73,9 @@ type Lifecycle interface {
 	// Interested returns an error wrapping lifecycleclient.ErrNoWorkflow when the customer has no
 	// running workflow.
 	Interested(ctx context.Context, customerID string, req workflows.InterestedRequest) (workflows.InterestedResult, error)
+	// Checkin records a check-in answer; like Interested, it returns an error wrapping
+	// lifecycleclient.ErrNoWorkflow when the customer has no running workflow.
+	Checkin(ctx context.Context, customerID string, a workflows.CheckinAnswer) (workflows.CheckinResult, error)
 	// Status is the workflow's snapshot; the page reads the chosen kinds and the pause from it.
 	Status(ctx context.Context, customerID string) (workflows.Status, error)
 }
@@ -111,6 +117,8 @@ func New(d Deps) http.Handler {
 	mux.HandleFunc("POST /p/{token}", s.savePreferences)
 	mux.HandleFunc("GET /i/{token}", s.interestedPage)
 	mux.HandleFunc("POST /i/{token}", s.interested)
+	mux.HandleFunc("GET /c/{token}", s.checkinPage)
+	mux.HandleFunc("POST /c/{token}", s.checkin)
 	for pattern, h := range d.Routes {
 		mux.Handle(pattern, h)
 	}
@@ -145,8 +153,10 @@ type view struct {
 	Problems []string
 	Failed   bool
 
-	Answer   string // interested
+	Answer   string // interested, checkin
 	Accepted bool
+
+	Happy bool // checkin: the answer the link gives
 }
 
 func (s *server) render(w http.ResponseWriter, status int, name string, v view) {
@@ -485,6 +495,58 @@ func (s *server) interested(w http.ResponseWriter, r *http.Request) {
 	s.Logger.Info("interest answered", "customer_id", c.ID, "offer", claims.OfferKey,
 		"accepted", res.Accepted, "already_accepted", res.AlreadyAccepted)
 	s.render(w, status, "interested", view{Title: "Shall we bring some?", Answer: answer, Accepted: status == http.StatusOK})
+}
+
+// --- checkin ---
+
+func (s *server) checkinPage(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.claims(w, r, links.PurposeCheckin)
+	if !ok {
+		return
+	}
+	c, ok := s.customer(w, r, claims.CustomerID)
+	if !ok {
+		return
+	}
+	s.render(w, http.StatusOK, "checkin", view{Title: "Is it what you hoped for?", Name: firstName(c.Name), Happy: claims.Happy})
+}
+
+func (s *server) checkin(w http.ResponseWriter, r *http.Request) {
+	claims, ok := s.claims(w, r, links.PurposeCheckin)
+	if !ok {
+		return
+	}
+	c, ok := s.customer(w, r, claims.CustomerID)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), checkinTimeout)
+	defer cancel()
+	res, err := s.Lifecycle.Checkin(ctx, c.ID, workflows.CheckinAnswer{CheckinKey: claims.CheckinKey, Happy: claims.Happy})
+	switch {
+	case errors.Is(err, lifecycleclient.ErrNoWorkflow):
+		s.Logger.Info("check-in answer without a workflow", "customer_id", c.ID, "checkin", claims.CheckinKey)
+		s.message(w, http.StatusNotFound, "This question is no longer open",
+			"We could not find this question any more. If something is not right, just reply to our email and your tailor will help.")
+		return
+	case err != nil:
+		s.Logger.Error("check-in answer not recorded", "customer_id", c.ID, "checkin", claims.CheckinKey, "error", err.Error())
+		s.tryAgain(w)
+		return
+	}
+	answer := res.Message
+	switch {
+	case answer != "":
+	case res.AlreadyAnswered:
+		answer = "You answered this question already, thank you. Your first answer stands."
+	case claims.Happy:
+		answer = "Thank you, we are glad to hear it."
+	default:
+		answer = "Thank you for telling us. Our service desk will get in touch with you."
+	}
+	s.Logger.Info("check-in answered", "customer_id", c.ID, "checkin", claims.CheckinKey,
+		"happy", claims.Happy, "already_answered", res.AlreadyAnswered)
+	s.render(w, http.StatusOK, "checkin", view{Title: "Is it what you hoped for?", Answer: answer, Accepted: true})
 }
 
 // maskEmail shows enough of an address for its owner to recognise it: a***@example.com.

@@ -93,6 +93,10 @@ type fakeLifecycle struct {
 	requests   []workflows.InterestedRequest
 	status     workflows.Status
 	statusErr  error
+
+	checkinResult workflows.CheckinResult
+	checkinErr    error
+	answers       []workflows.CheckinAnswer
 }
 
 func (f *fakeLifecycle) Status(_ context.Context, id string) (workflows.Status, error) {
@@ -118,6 +122,15 @@ func (f *fakeLifecycle) Interested(_ context.Context, id string, req workflows.I
 	f.calls.add("Interested %s %s", id, req.OfferKey)
 	f.requests = append(f.requests, req)
 	return f.result, nil
+}
+
+func (f *fakeLifecycle) Checkin(_ context.Context, id string, a workflows.CheckinAnswer) (workflows.CheckinResult, error) {
+	if f.checkinErr != nil {
+		return workflows.CheckinResult{}, f.checkinErr
+	}
+	f.calls.add("Checkin %s %s %t", id, a.CheckinKey, a.Happy)
+	f.answers = append(f.answers, a)
+	return f.checkinResult, nil
 }
 
 type bundle struct {
@@ -294,7 +307,7 @@ func TestBadLinksChangeNothing(t *testing.T) {
 		title  string
 	}
 	var cases []link
-	for _, p := range []string{"u", "p", "i"} {
+	for _, p := range []string{"u", "p", "i", "c"} {
 		cases = append(cases,
 			link{name: p + " tampered", path: "/" + p + "/" + tampered, status: http.StatusBadRequest, title: "This link is not valid"},
 			link{name: p + " garbage", path: "/" + p + "/not-a-token", status: http.StatusBadRequest, title: "This link is not valid"},
@@ -305,9 +318,12 @@ func TestBadLinksChangeNothing(t *testing.T) {
 		link{name: "unsubscribe token on the preference page", path: "/p/" + tok, status: http.StatusBadRequest, title: "This link is not valid"},
 		link{name: "preference token on the unsubscribe page", path: strings.Replace(strings.TrimPrefix(b.signer.Preferences("c1"), base), "/p/", "/u/", 1), status: http.StatusBadRequest, title: "This link is not valid"},
 		link{name: "unsubscribe token as interest", path: "/i/" + tok, status: http.StatusBadRequest, title: "This link is not valid"},
+		link{name: "interest token as check-in", path: strings.Replace(strings.TrimPrefix(b.signer.Interested("c1", "customer/c1/sale/s1"), base), "/i/", "/c/", 1), status: http.StatusBadRequest, title: "This link is not valid"},
+		link{name: "check-in token as interest", path: strings.Replace(strings.TrimPrefix(b.signer.Checkin("c1", "customer/c1/checkin/p1", true), base), "/c/", "/i/", 1), status: http.StatusBadRequest, title: "This link is not valid"},
 		link{name: "expired unsubscribe", path: "/u/" + tok, expire: true, status: http.StatusGone, title: "This link has expired"},
 		link{name: "expired preferences", path: strings.TrimPrefix(b.signer.Preferences("c1"), base), expire: true, status: http.StatusGone, title: "This link has expired"},
 		link{name: "expired interest", path: strings.TrimPrefix(b.signer.Interested("c1", "customer/c1/sale/s1"), base), expire: true, status: http.StatusGone, title: "This link has expired"},
+		link{name: "expired check-in", path: strings.TrimPrefix(b.signer.Checkin("c1", "customer/c1/checkin/p1", false), base), expire: true, status: http.StatusGone, title: "This link has expired"},
 	)
 	for _, tc := range cases {
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
@@ -342,7 +358,7 @@ func flip(s string) string {
 
 func TestUnknownCustomer(t *testing.T) {
 	b := setup(t)
-	for _, link := range []string{b.signer.Unsubscribe("gone"), b.signer.Preferences("gone"), b.signer.Interested("gone", "customer/gone/sale/s1")} {
+	for _, link := range []string{b.signer.Unsubscribe("gone"), b.signer.Preferences("gone"), b.signer.Interested("gone", "customer/gone/sale/s1"), b.signer.Checkin("gone", "customer/gone/checkin/p1", true)} {
 		for _, method := range []string{http.MethodGet, http.MethodPost} {
 			r := do(t, method, b.path(link), url.Values{"kind": {"sale"}})
 			assert.Equal(t, http.StatusNotFound, r.status, "%s %s", method, link)
@@ -474,6 +490,54 @@ func TestInterested(t *testing.T) {
 			assertPageHeaders(t, r, "POST /i/")
 			if tc.err == nil {
 				assert.Equal(t, []workflows.InterestedRequest{{OfferKey: offer}}, b.lifecycle.requests)
+			}
+		})
+	}
+}
+
+func TestCheckin(t *testing.T) {
+	const key = "customer/c1/checkin/p1"
+	for _, tc := range []struct {
+		name    string
+		happy   bool
+		result  workflows.CheckinResult
+		err     error
+		status  int
+		page    string // on the GET page
+		message string // after the POST
+	}{
+		{name: "happy", happy: true, result: workflows.CheckinResult{Message: "Wonderful, enjoy them."},
+			status: http.StatusOK, page: "yes, it is what I hoped for", message: "Wonderful, enjoy them."},
+		{name: "unhappy", result: workflows.CheckinResult{Message: "Our service desk will call you tomorrow."},
+			status: http.StatusOK, page: "no, not quite", message: "Our service desk will call you tomorrow."},
+		{name: "unhappy without a message", status: http.StatusOK, page: "no, not quite", message: "Our service desk will get in touch"},
+		{name: "already answered", happy: true, result: workflows.CheckinResult{AlreadyAnswered: true},
+			status: http.StatusOK, page: "yes, it is what I hoped for", message: "Your first answer stands."},
+		{name: "no workflow", happy: true, err: fmt.Errorf("record check-in: %w", lifecycleclient.ErrNoWorkflow),
+			status: http.StatusNotFound, page: "yes, it is what I hoped for", message: "This question is no longer open"},
+		{name: "temporal down", err: context.DeadlineExceeded,
+			status: http.StatusServiceUnavailable, page: "no, not quite", message: "try the same link again"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := setup(t)
+			b.lifecycle.checkinResult, b.lifecycle.checkinErr = tc.result, tc.err
+			link := b.path(b.signer.Checkin("c1", key, tc.happy))
+
+			page := do(t, http.MethodGet, link, nil)
+			require.Equal(t, http.StatusOK, page.status, page.body)
+			assertPageHeaders(t, page, "GET /c/")
+			assert.Contains(t, page.body, `<form method="post">`)
+			assert.Contains(t, page.body, "Send my answer")
+			assert.Contains(t, page.body, tc.page, "the page shows the answer of the link")
+			assert.Contains(t, page.body, "Ann")
+			assert.Empty(t, b.calls.all(), "GET must change nothing")
+
+			r := do(t, http.MethodPost, link, url.Values{})
+			assert.Equal(t, tc.status, r.status, r.body)
+			assert.Contains(t, r.body, tc.message)
+			assertPageHeaders(t, r, "POST /c/")
+			if tc.err == nil {
+				assert.Equal(t, []workflows.CheckinAnswer{{CheckinKey: key, Happy: tc.happy}}, b.lifecycle.answers)
 			}
 		})
 	}
