@@ -46,9 +46,9 @@ type lifecycleRun struct {
 	// attributes, to write only changes.
 	upserted        Stage
 	upsertedSegment lifecycle.Segment
-	handled  int // events handled in this run, for continue-as-new
-	canAfter int
-	loc      *time.Location // the customer's time zone, for quiet hours
+	handled         int // events handled in this run, for continue-as-new
+	canAfter        int
+	loc             *time.Location // the customer's time zone, for quiet hours
 	// contactPolicy is version 1 of the "contact-policy" change (docs/VERSIONING.md): the contact
 	// loaded per run, sends in a local activity, offers dropped when they expire. One change id for
 	// all three, because every GetVersion also upserts the TemporalChangeVersion search attribute,
@@ -104,7 +104,9 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 	if err := workflow.ExecuteLocalActivity(lctx, a.LoadPolicy).Get(ctx, &l.policy); err != nil {
 		return nil, fmt.Errorf("load policy: %w", err)
 	}
-	l.contactPolicy = workflow.GetVersion(ctx, "contact-policy", workflow.DefaultVersion, 1) == 1
+	// A workflow started at revision 1 or later has the contact-policy change from its first task;
+	// older ones ask GetVersion, which also tells histories recorded before the change apart.
+	l.contactPolicy = in.Revision >= 1 || workflow.GetVersion(ctx, "contact-policy", workflow.DefaultVersion, 1) == 1
 	// Runs recorded before quiet hours existed did not load the customer's time zone.
 	if l.contactPolicy {
 		var contact activities.Contact
@@ -203,6 +205,8 @@ func (l *lifecycleRun) continueAsNew(ctx workflow.Context) error {
 		CustomerID:         l.state.CustomerID,
 		State:              l.state,
 		ContinueAsNewAfter: l.canAfter,
+		// The next run starts a new history: every change is in effect there.
+		Revision: CurrentRevision,
 	})
 }
 

@@ -41,7 +41,16 @@ type CustomerLifecycleInput struct {
 	// ContinueAsNewAfter forces continue-as-new after this many handled events in one run, in
 	// addition to the server's suggestion. 0 means 500.
 	ContinueAsNewAfter int `json:",omitempty"`
+	// Revision is the code revision the workflow was started under: every change up to it is in
+	// effect from the first event, without a GetVersion marker (docs/VERSIONING.md). Starters set
+	// CurrentRevision; 0 is a workflow started before revisions existed.
+	Revision int `json:",omitempty"`
 }
+
+// CurrentRevision is the revision new customers' workflows start under. Revision 1 holds the
+// "contact-policy" change, so a new workflow skips that GetVersion and the visibility write of
+// its TemporalChangeVersion search attribute.
+const CurrentRevision = 1
 
 // PurchaseSignal: the customer bought SKU, perhaps wishing for another colour.
 type PurchaseSignal struct {

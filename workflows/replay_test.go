@@ -23,7 +23,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story or contact-policy")
+var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy or usage-phase")
 
 const historyDir = "testdata/histories"
 
@@ -31,7 +31,9 @@ const historyDir = "testdata/histories"
 // running customer's workflow emits breaks this test unless it is guarded with workflow.GetVersion.
 // Record again with: go test ./workflows -run TestReplay -record tailor-story (or contact-policy).
 // tailor-story.json predates quiet hours and local-activity sends, so it replays the default
-// branches of the GetVersion changes; contact-policy.json replays the current ones.
+// branches of the GetVersion changes; contact-policy.json replays the current ones;
+// usage-phase-1.json and usage-phase-2.json are revision 1 (no GetVersion marker): the moment of
+// truth, care, check-in and service, segments, and a continue-as-new between the two runs.
 func TestReplayRecordedHistories(t *testing.T) {
 	switch *record {
 	case "":
@@ -39,8 +41,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 		recordTailorStory(t, filepath.Join(historyDir, "tailor-story.json"))
 	case "contact-policy":
 		recordContactPolicy(t, filepath.Join(historyDir, "contact-policy.json"))
+	case "usage-phase":
+		recordUsagePhase(t, filepath.Join(historyDir, "usage-phase-1.json"), filepath.Join(historyDir, "usage-phase-2.json"))
 	default:
-		t.Fatalf("-record %q: choose tailor-story or contact-policy", *record)
+		t.Fatalf("-record %q: choose tailor-story, contact-policy or usage-phase", *record)
 	}
 	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
 	require.NoError(t, err)
@@ -98,6 +102,82 @@ func recordContactPolicy(t *testing.T, path string) {
 	send(workflows.SignalSuppress, workflows.SuppressSignal{Event: "bounce"})
 	require.Eventually(t, func() bool { return queryStatus(t, srv.Client, id).Stage == workflows.StageSuppressed }, 30*time.Second, 50*time.Millisecond)
 	saveHistory(t, srv, id, path)
+}
+
+// recordUsagePhase plays, at revision 1, a moment of truth with an accepted offer, the care tips and
+// an unhappy check-in turning into service contact, a complaint, and the ambassador and leaver
+// strategies; the workflow continues as new after 6 events. It saves the first run (ending in
+// continue-as-new) and the second (cancelled).
+func recordUsagePhase(t *testing.T, firstPath, secondPath string) {
+	policy := lifecycle.Policy{MinGap: time.Second, RestockWindow: time.Minute, SeasonFallback: time.Hour,
+		Usage: lifecycle.DefaultUsagePolicy(), Segments: lifecycle.DefaultSegmentPolicy(),
+		Care: []lifecycle.CarePlan{{Category: "trousers", TipsAfter: time.Second, CheckinAfter: 3 * time.Second}}}
+	policy.Usage.Offers = []lifecycle.BundleOffer{{Name: "Data saver 2 GB", PriceCents: 499, Allowance: "2 GB", For: []lifecycle.Behaviour{lifecycle.BehaviourCostConscious}}}
+	policy.Segments.WinbackAfter = 2 * time.Second
+	_, srv, _, _ := recordingStack(t, policy)
+	ctx := context.Background()
+	id := workflows.CustomerWorkflowID("david")
+	var firstRun string
+	send := func(name string, arg any) {
+		run, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
+			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
+			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Revision: workflows.CurrentRevision, ContinueAsNewAfter: 6})
+		require.NoError(t, err, "signal %s", name)
+		if firstRun == "" {
+			firstRun = run.GetRunID()
+		}
+	}
+	emails := func(n int, what string) {
+		require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) >= n }, 30*time.Second, 50*time.Millisecond, what)
+	}
+	usage := func(ago time.Duration, used float64) {
+		send(workflows.SignalUsage, workflows.UsageSignal{Reading: lifecycle.UsageReading{Metric: "data_mb", Used: used, Limit: 1000, At: time.Now().Add(-ago)}})
+	}
+	const d = 24 * time.Hour
+	// Last month: warned at 80%, then slowed down and stayed within. This month: 80% now.
+	usage(46*d, 0)
+	usage(30*d, 800)
+	usage(17*d, 900)
+	usage(16*d, 10)
+	usage(0, 810)
+	emails(1, "the offer")
+	offerKey := queryStatus(t, srv.Client, id).Emails[0].Key
+	h, err := srv.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: workflows.UpdateInterested, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.InterestedRequest{OfferKey: offerKey}},
+	})
+	require.NoError(t, err)
+	require.NoError(t, h.Get(ctx, nil))
+	emails(2, "the confirmation")
+	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50"})
+	emails(4, "care tips and check-in")
+	h, err = srv.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: workflows.UpdateCheckin, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.CheckinAnswer{CheckinKey: "customer/david/checkin/p1", Happy: false}},
+	})
+	require.NoError(t, err)
+	require.NoError(t, h.Get(ctx, nil))
+	emails(5, "service contact")
+	send(workflows.SignalComplaint, workflows.ComplaintSignal{Reason: "slow"})
+	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p2", SKU: "CH-GREY-50"}) // buys again: no longer unhappy
+	send(workflows.SignalSegment, workflows.SegmentSignal{Segment: lifecycle.SegmentAmbassador, Reasons: []string{"referred 1 customers"}, At: time.Now()})
+	emails(6, "the invitation")
+	send(workflows.SignalSegment, workflows.SegmentSignal{Segment: lifecycle.SegmentLeaver, Reasons: []string{"said they are leaving"}, At: time.Now()})
+	require.Eventually(t, func() bool {
+		st := queryStatus(t, srv.Client, id)
+		return len(st.Emails) >= 8 && st.Emails[len(st.Emails)-1].Kind == lifecycle.KindWinback
+	}, 30*time.Second, 50*time.Millisecond, "exit question and win-back")
+	require.NoError(t, os.MkdirAll(historyDir, 0o755))
+	exportRun(t, srv, id, firstRun, firstPath)
+	saveHistory(t, srv, id, secondPath)
+}
+
+// exportRun saves the history of one run of workflow id as the CLI exports it.
+func exportRun(t *testing.T, srv *devserver.Server, id, runID, path string) {
+	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", srv.HostPort, "--workflow-id", id, "--run-id", runID, "--output", "json").Output()
+	require.NoError(t, err, "export run %s with the Temporal CLI", runID)
+	require.NoError(t, os.WriteFile(path, out, 0o644))
+	t.Logf("recorded %s", path)
 }
 
 // recordingStack starts a dev server and an in-process worker with policy, and returns a function

@@ -27,7 +27,6 @@ func telecomStore(t *testing.T) *store.Store {
 	return st
 }
 
-
 // telecomPolicy offers a small top-up to the cost-conscious and a retention bundle at churn risk.
 func telecomPolicy() lifecycle.Policy {
 	p := lifecycle.DefaultPolicy()

@@ -43,6 +43,11 @@ func TestParseDuration(t *testing.T) {
 
 func TestParsePolicy(t *testing.T) {
 	defaults := lifecycle.DefaultPolicy()
+	with := func(change func(*lifecycle.Policy)) lifecycle.Policy {
+		p := lifecycle.DefaultPolicy()
+		change(&p)
+		return p
+	}
 	tests := []struct {
 		name    string
 		yaml    string
@@ -51,14 +56,17 @@ func TestParsePolicy(t *testing.T) {
 	}{
 		{"empty file keeps defaults", "", defaults, nil},
 		{"all set", "min_gap: 3d\nrestock_window: 30d\nseason_fallback: 2160h\n",
-			lifecycle.Policy{MinGap: 72 * time.Hour, RestockWindow: 30 * 24 * time.Hour, SeasonFallback: 90 * 24 * time.Hour, CapWindow: defaults.CapWindow}, nil},
-		{"partial", "min_gap: 10s\n",
-			lifecycle.Policy{MinGap: 10 * time.Second, RestockWindow: defaults.RestockWindow, SeasonFallback: defaults.SeasonFallback, CapWindow: defaults.CapWindow}, nil},
+			with(func(p *lifecycle.Policy) {
+				p.MinGap, p.RestockWindow, p.SeasonFallback = 72*time.Hour, 30*24*time.Hour, 90*24*time.Hour
+			}), nil},
+		{"partial", "min_gap: 10s\n", with(func(p *lifecycle.Policy) { p.MinGap = 10 * time.Second }), nil},
 		{"contact policy", "quiet_hours: 21:00-08:00\nmax_per_window: 3\ncap_window: 30d\n",
-			lifecycle.Policy{MinGap: defaults.MinGap, RestockWindow: defaults.RestockWindow, SeasonFallback: defaults.SeasonFallback,
-				QuietHours: lifecycle.QuietHours{Start: 21 * 60, End: 8 * 60}, MaxPerWindow: 3, CapWindow: 30 * 24 * time.Hour}, nil},
+			with(func(p *lifecycle.Policy) {
+				p.QuietHours = lifecycle.QuietHours{Start: 21 * 60, End: 8 * 60}
+				p.MaxPerWindow, p.CapWindow = 3, 30*24*time.Hour
+			}), nil},
 		{"bad quiet hours and cap", "quiet_hours: evenings\nmax_per_window: -1\n", lifecycle.Policy{}, []string{"quiet_hours", "max_per_window"}},
-		{"unknown key", "min_gapp: 3d\n", lifecycle.Policy{}, []string{"min_gapp", "known settings"}},
+		{"unknown key", "min_gapp: 3d\n", lifecycle.Policy{}, []string{"min_gapp", "known settings", "usage, segments, care"}},
 		{"every bad value reported", "min_gap: soon\nseason_fallback: -1d\n", lifecycle.Policy{}, []string{"min_gap", "season_fallback", "negative"}},
 	}
 	for _, tt := range tests {
@@ -74,6 +82,330 @@ func TestParsePolicy(t *testing.T) {
 			require.NoError(t, err, "yaml %q", tt.yaml)
 			require.Equal(t, tt.want, got, "yaml %q", tt.yaml)
 		})
+	}
+}
+
+// parseOK parses yaml that must be valid.
+func parseOK(t *testing.T, yaml string) lifecycle.Policy {
+	t.Helper()
+	p, err := config.ParsePolicy([]byte(yaml), "policy.yaml")
+	require.NoError(t, err, "yaml:\n%s", yaml)
+	return p
+}
+
+// requireProblems parses yaml that must be invalid and checks that each wanted problem is reported,
+// all in one error.
+func requireProblems(t *testing.T, yaml string, want ...string) {
+	t.Helper()
+	_, err := config.ParsePolicy([]byte(yaml), "policy.yaml")
+	require.Error(t, err, "yaml:\n%s", yaml)
+	for _, w := range want {
+		require.Contains(t, err.Error(), w, "yaml:\n%s", yaml)
+	}
+}
+
+const day = 24 * time.Hour
+
+func TestParseUsage(t *testing.T) {
+	p := parseOK(t, `
+usage:
+  threshold: 80%
+  heavy_over_periods: 3
+  cost_conscious_drop: 25%
+  declining_drop: 0.5
+  contract_end_within: 45d
+  complaint_within: 60d
+  offer_valid_for: 36h
+  offers:
+    - {name: Data saver 2 GB, price: "4.99", allowance: "2 GB extra until your bundle renews", for: [cost-conscious, unknown]}
+    - {name: Stay-with-us 10 GB, price: "0.00", allowance: "10 GB free this month", for: [Churn-Risk, churn-risk]}
+`)
+	require.Equal(t, lifecycle.UsagePolicy{
+		Threshold: 0.8, HeavyOverPeriods: 3, CostConsciousDrop: 0.25, DecliningDrop: 0.5,
+		ContractEndWithin: 45 * day, ComplaintWithin: 60 * day, OfferValidFor: 36 * time.Hour,
+		Offers: []lifecycle.BundleOffer{
+			{Name: "Data saver 2 GB", PriceCents: 499, Allowance: "2 GB extra until your bundle renews",
+				For: []lifecycle.Behaviour{lifecycle.BehaviourCostConscious, lifecycle.BehaviourUnknown}},
+			{Name: "Stay-with-us 10 GB", PriceCents: 0, Allowance: "10 GB free this month",
+				For: []lifecycle.Behaviour{lifecycle.BehaviourChurnRisk}},
+		},
+	}, p.Usage)
+	require.Equal(t, lifecycle.DefaultSegmentPolicy(), p.Segments, "segments left out keep the defaults")
+}
+
+func TestParseUsageKeepsDefaults(t *testing.T) {
+	want := lifecycle.DefaultUsagePolicy()
+	want.Threshold = 0.9
+	require.Equal(t, want, parseOK(t, "usage:\n  threshold: 0.9\n").Usage)
+	require.Equal(t, lifecycle.DefaultUsagePolicy(), parseOK(t, "usage:\n").Usage, "an empty usage block")
+}
+
+func TestParseFractions(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    float64
+		wantErr string
+	}{
+		{"80%", 0.8, ""},
+		{"0.8", 0.8, ""},
+		{"100%", 1, ""},
+		{"1", 1, ""},
+		{"12.5%", 0.125, ""},
+		{"0.1%", 0.001, ""},
+		{`" 30 % "`, 0.3, ""},
+		{"0%", 0, "must be more than 0% and at most 100%"},
+		{"0", 0, "must be more than 0% and at most 100%"},
+		{"100.1%", 0, "must be more than 0% and at most 100%"},
+		{"80", 0, "must be more than 0% and at most 100%, e.g. 80% or 0.8"},
+		{"-10%", 0, "must be more than 0%"},
+		{"eighty", 0, `"eighty" is not a percentage like 80% or a fraction like 0.8`},
+		{"NaN", 0, "is not a percentage"},
+		{"80%%", 0, "is not a percentage"},
+	}
+	for _, tt := range tests {
+		yaml := "usage:\n  threshold: " + tt.in + "\n"
+		if tt.wantErr != "" {
+			requireProblems(t, yaml, "policy.yaml: usage.threshold: ", tt.wantErr)
+			continue
+		}
+		require.InDelta(t, tt.want, parseOK(t, yaml).Usage.Threshold, 1e-12, "threshold: %s", tt.in)
+	}
+}
+
+func TestParseUsageProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []string
+	}{
+		{"every setting out of range, all at once", `
+usage:
+  threshold: 120%
+  heavy_over_periods: 0
+  cost_conscious_drop: 0%
+  declining_drop: 1.5
+  contract_end_within: -1d
+  complaint_within: soon
+  offer_valid_for: 0s
+`, []string{
+			`usage.threshold: "120%" must be more than 0% and at most 100%`,
+			"usage.heavy_over_periods: 0 must be at least 1",
+			`usage.cost_conscious_drop: "0%" must be more than 0%`,
+			`usage.declining_drop: "1.5" must be more than 0%`,
+			`usage.contract_end_within: "-1d" is negative`,
+			`usage.complaint_within: "soon" is not a duration`,
+			`usage.offer_valid_for: "0s" must be more than 0`,
+		}},
+		{"an offer without name, price or behaviours", `
+usage:
+  offers:
+    - {allowance: "1 GB"}
+`, []string{
+			"usage.offers[0]: name is missing",
+			`usage.offers[0]: price "" is not a price like 4.99`,
+			"usage.offers[0]: for is missing: list the behaviours it fits, of cost-conscious, churn-risk, unknown",
+		}},
+		{"a bad price", `
+usage:
+  offers:
+    - {name: Saver, price: "4,99", for: [unknown]}
+`, []string{`usage.offers[0] (Saver): price "4,99" is not a price like 4.99 (0.00 for a free offer)`}},
+		{"an unknown behaviour lists the known ones", `
+usage:
+  offers:
+    - {name: Saver, price: "4.99", for: [thrifty]}
+`, []string{`usage.offers[0] (Saver): for: "thrifty" is not a behaviour; use cost-conscious, churn-risk, unknown`}},
+		{"heavy is never offered", `
+usage:
+  offers:
+    - {name: Saver, price: "4.99", for: [cost-conscious]}
+    - {name: Unlimited, price: "9.99", for: [heavy]}
+`, []string{"usage.offers[1] (Unlimited): for: heavy users never get an offer: it would cannibalise what they pay for extra usage. " +
+			"A heavy user who shows churn indicators is churn-risk; list churn-risk instead"}},
+		{"duplicate names, compared like people read them", `
+usage:
+  offers:
+    - {name: Data saver, price: "4.99", for: [unknown]}
+    - {name: "data saver ", price: "3.99", for: [cost-conscious]}
+`, []string{`usage.offers[1] (data saver): name "data saver" is already used by usage.offers[0] (Data saver)`}},
+		{"an unknown setting in usage", "usage:\n  treshold: 80%\n",
+			[]string{"field treshold not found in usage (known: threshold, heavy_over_periods,"}},
+		{"an unknown setting in an offer", "usage:\n  offers:\n    - {name: A, price: \"1\", for: [unknown], valid: 3d}\n",
+			[]string{"field valid not found in an offer (known: name, price, allowance, for)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			requireProblems(t, tt.yaml, tt.want...)
+		})
+	}
+}
+
+func TestParseSegments(t *testing.T) {
+	p := parseOK(t, `
+segments:
+  schedule: "30  2 * * MON-FRI"
+  lookback: 180d
+  leaver_after: 270d
+  ambassador_referrals: 0
+  ambassador_purchases: 6
+  ambassador_engagement: 0
+  shopper_sale_share: 75%
+  loyal_purchases: 3
+  loyal_spend: "500"
+  winback_after: 30d
+`)
+	require.Equal(t, lifecycle.SegmentPolicy{
+		Schedule: "30 2 * * MON-FRI", Lookback: 180 * day, LeaverAfter: 270 * day,
+		AmbassadorReferrals: 0, AmbassadorPurchases: 6, AmbassadorEngagement: 0,
+		ShopperSaleShare: 0.75, LoyalPurchases: 3, LoyalMonetaryCents: 50000, WinbackAfter: 30 * day,
+	}, p.Segments)
+	require.Equal(t, lifecycle.DefaultUsagePolicy(), p.Usage, "usage left out keeps the defaults")
+
+	want := lifecycle.DefaultSegmentPolicy()
+	want.LoyalMonetaryCents = 30000
+	want.WinbackAfter = 90 * day
+	require.Equal(t, want, parseOK(t, "segments:\n  loyal_spend: \"300.00\"\n  winback_after: 90d\n").Segments)
+}
+
+func TestParseSegmentsProblems(t *testing.T) {
+	requireProblems(t, `
+segments:
+  schedule: "0 3 * *"
+  lookback: 0d
+  leaver_after: -5d
+  ambassador_referrals: -1
+  ambassador_purchases: 0
+  ambassador_engagement: -1
+  shopper_sale_share: 0
+  loyal_purchases: 0
+  loyal_spend: "300,00"
+  winback_after: later
+`,
+		`segments.schedule: "0 3 * *" has 4 fields; a cron schedule has 5 (minute hour day-of-month month day-of-week), e.g. "0 3 * * *"`,
+		`segments.lookback: "0d" must be more than 0`,
+		`segments.leaver_after: "-5d" is negative`,
+		"segments.ambassador_referrals: -1 must be at least 0",
+		"segments.ambassador_purchases: 0 must be at least 1",
+		"segments.ambassador_engagement: -1 must be at least 0",
+		`segments.shopper_sale_share: "0" must be more than 0%`,
+		"segments.loyal_purchases: 0 must be at least 1",
+		`segments.loyal_spend: "300,00" is not an amount like 300.00`,
+		`segments.winback_after: "later" is not a duration`,
+	)
+	requireProblems(t, "segments:\n  every: 1d\n", "field every not found in segments (known: schedule, lookback,")
+}
+
+func TestParseCronSchedule(t *testing.T) {
+	for _, ok := range []string{"0 3 * * *", "*/15 * * * *", "0 0-6/2 1,15 * *", "0 3 * JAN-MAR sun", "59 23 31 12 6", "0 3 * * 1-5"} {
+		require.Equal(t, ok, parseOK(t, "segments:\n  schedule: \""+ok+"\"\n").Segments.Schedule, "schedule %q", ok)
+	}
+	for _, tt := range []struct{ spec, want string }{
+		{"0 3 * * * *", "has 6 fields"},
+		{"@daily", "has 1 fields"},
+		{"60 3 * * *", `minute "60" is not *, a value 0-59`},
+		{"0 24 * * *", `hour "24" is not *, a value 0-23`},
+		{"0 3 0 * *", `day of month "0" is not *, a value 1-31`},
+		{"0 3 * 13 *", `month "13" is not *, a value 1-12`},
+		{"0 3 * * 7", `day of week "7" is not *, a value 0-6`},
+		{"0 3 * * MON-XYZ", `day of week "MON-XYZ"`},
+		{"0 5-3 * * *", `hour "5-3"`},
+		{"*/0 3 * * *", `minute "*/0"`},
+		{"0 3 ? * *", `day of month "?"`},
+		{"x y * * *", `minute "x" is not *, a value 0-59, a range or a list, each optionally with /step; hour "y"`},
+	} {
+		requireProblems(t, "segments:\n  schedule: \""+tt.spec+"\"\n", "segments.schedule: ", tt.want)
+	}
+}
+
+func TestParseCare(t *testing.T) {
+	p := parseOK(t, `
+care:
+  - category: Data-Bundle
+    tips_after: 3d
+    checkin_after: 20d
+    tips: {en: " Turn on Wi-Fi at home. ", nl: "Zet wifi aan."}
+  - category: trousers
+    checkin_after: 14d
+`)
+	require.Equal(t, []lifecycle.CarePlan{
+		{Category: "data-bundle", TipsAfter: 3 * day, CheckinAfter: 20 * day,
+			Tips: map[string]string{"en": "Turn on Wi-Fi at home.", "nl": "Zet wifi aan."}},
+		{Category: "trousers", CheckinAfter: 14 * day},
+	}, p.Care)
+	plan, ok := p.CarePlanFor("data-bundle")
+	require.True(t, ok)
+	require.Equal(t, 3*day, plan.TipsAfter)
+	require.Empty(t, parseOK(t, "min_gap: 7d\n").Care, "no care block: no care plans")
+}
+
+func TestParseCareProblems(t *testing.T) {
+	requireProblems(t, `
+care:
+  - tips_after: 3d
+  - category: data-bundle
+    tips_after: -3d
+    checkin_after: 1d
+  - category: " Data-Bundle"
+    checkin_after: 20d
+    tips: {de: "Tipps", en: "Tips"}
+  - category: suits
+  - category: shoes
+    tips_after: 0d
+    checkin_after: 0s
+`,
+		"care[0]: category is missing: the product category this plan is for, e.g. data-bundle",
+		`care[1] (data-bundle).tips_after: "-3d" is negative`,
+		`care[2] (data-bundle): category "data-bundle" already has a plan at care[1] (data-bundle); merge them into one`,
+		`care[2] (data-bundle).tips: locale "de" has no templates; use en or nl`,
+		"care[3] (suits): give tips_after, checkin_after or both, more than 0: a plan without either sends nothing",
+		"care[4] (shoes): give tips_after, checkin_after or both",
+	)
+	requireProblems(t, "care:\n  - {category: a, tips_after: 1d, tip: x}\n",
+		"field tip not found in a care plan (known: category, tips_after, checkin_after, tips)")
+}
+
+// Problems in every part of the file are reported together.
+func TestParsePolicyReportsEverythingAtOnce(t *testing.T) {
+	_, err := config.ParsePolicy([]byte(`
+min_gap: soon
+usage:
+  threshold: 180%
+  offers:
+    - {name: A, price: "1", for: [heavy]}
+segments:
+  loyal_purchases: 0
+care:
+  - category: ""
+    tips_after: 1d
+`), "policy.yaml")
+	require.Error(t, err)
+	for _, want := range []string{"policy.yaml: min_gap:", "policy.yaml: usage.threshold:", "policy.yaml: usage.offers[0] (A): for: heavy users never get an offer",
+		"policy.yaml: segments.loyal_purchases:", "policy.yaml: care[0]: category is missing"} {
+		require.Contains(t, err.Error(), want)
+	}
+	require.Len(t, strings.Split(err.Error(), "\n"), 5, "one line per problem:\n%s", err)
+}
+
+// The telecom demo's policy file is valid and holds what the demo relies on.
+func TestTelecomDemoPolicy(t *testing.T) {
+	p, err := config.LoadPolicy(filepath.Join("..", "..", "examples", "demo-telecom", "lifecycle.yaml"))
+	require.NoError(t, err)
+	require.Equal(t, 0.8, p.Usage.Threshold)
+	require.NotEmpty(t, p.Usage.Offers)
+	for _, o := range p.Usage.Offers {
+		require.NotContains(t, o.For, lifecycle.BehaviourHeavy, "offer %q", o.Name)
+		require.NotEmpty(t, o.Allowance, "offer %q: the email says what the customer gets", o.Name)
+	}
+	for _, b := range []lifecycle.Behaviour{lifecycle.BehaviourCostConscious, lifecycle.BehaviourChurnRisk} {
+		_, ok, reason := lifecycle.ChooseOffer(b, p.Usage)
+		require.True(t, ok, "behaviour %s: %s", b, reason)
+	}
+	plan, ok := p.CarePlanFor("data-bundle")
+	require.True(t, ok, "care plan for data-bundle")
+	require.Positive(t, plan.TipsAfter)
+	require.Positive(t, plan.CheckinAfter)
+	for _, locale := range []string{lifecycle.LocaleEnglish, lifecycle.LocaleDutch} {
+		require.NotEmpty(t, plan.Tips[locale], "tips in %s", locale)
 	}
 }
 

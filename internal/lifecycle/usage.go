@@ -24,8 +24,11 @@ type UsageReading struct {
 type UsagePeriod struct {
 	Limit     float64   `json:"limit"`
 	StartedAt time.Time `json:"started_at"` // the first reading of the period
-	Used      float64   `json:"used"`       // the last reading
-	LastAt    time.Time `json:"last_at"`
+	// UsedAtStart is the first reading's value: what was used before StartedAt, which the rate
+	// before a warning must not count (the time it took is unknown).
+	UsedAtStart float64   `json:"used_at_start,omitempty"`
+	Used        float64   `json:"used"` // the last reading
+	LastAt      time.Time `json:"last_at"`
 	// WarnedAt and UsedAtWarning are set when a reading crossed the threshold: the moment of truth.
 	WarnedAt      time.Time `json:"warned_at,omitzero"`
 	UsedAtWarning float64   `json:"used_at_warning,omitempty"`
@@ -54,7 +57,7 @@ func (p UsageProfile) Add(r UsageReading, threshold float64) (UsageProfile, bool
 	}
 	n := len(p.Periods)
 	if n == 0 || r.Used < p.Periods[n-1].Used || r.Limit != p.Periods[n-1].Limit {
-		p.Periods = append(p.Periods, UsagePeriod{Limit: r.Limit, StartedAt: r.At})
+		p.Periods = append(p.Periods, UsagePeriod{Limit: r.Limit, StartedAt: r.At, UsedAtStart: r.Used})
 		if len(p.Periods) > maxUsagePeriods {
 			p.Periods = p.Periods[len(p.Periods)-maxUsagePeriods:]
 		}
@@ -62,7 +65,9 @@ func (p UsageProfile) Add(r UsageReading, threshold float64) (UsageProfile, bool
 	}
 	cur := &p.Periods[n-1]
 	cur.Used, cur.LastAt = r.Used, r.At
-	if cur.WarnedAt.IsZero() && r.Limit > 0 && r.Used >= threshold*r.Limit {
+	// Used/Limit rather than threshold*Limit: the product rounds up for some thresholds (0.07*100
+	// is 7.000000000000001), which would let a reading exactly at the threshold pass unnoticed.
+	if cur.WarnedAt.IsZero() && r.Limit > 0 && r.Used/r.Limit >= threshold {
 		cur.WarnedAt, cur.UsedAtWarning = r.At, r.Used
 		return p, true
 	}
@@ -142,7 +147,7 @@ type ChurnFacts struct {
 // recent complaint, a contract ending soon, an opt-out from some kinds of email.
 func ChurnIndicators(p UsageProfile, facts ChurnFacts, now time.Time, pol UsagePolicy) []string {
 	var found []string
-	if drop, ok := decline(p); ok && drop >= pol.DecliningDrop {
+	if drop, ok := decline(p); ok && atLeast(drop, pol.DecliningDrop) {
 		found = append(found, fmt.Sprintf("declining usage: the last complete period used %.0f%% less than the average before it", drop*100))
 	}
 	if !facts.LastComplaintAt.IsZero() && !facts.LastComplaintAt.After(now) && now.Sub(facts.LastComplaintAt) <= pol.ComplaintWithin {
@@ -207,9 +212,10 @@ func ClassifyMoment(p UsageProfile, churn []string, pol UsagePolicy) (Behaviour,
 		}
 		before, after, ok := ratesAroundWarning(q)
 		if !ok {
-			break
+			return BehaviourUnknown, fmt.Sprintf("the warning of %s has no reading before or after it to compare usage rates (%d of %d earlier periods over)",
+				q.WarnedAt.Format(time.DateOnly), over, len(earlier))
 		}
-		if !q.Over() && before > 0 && (before-after)/before >= pol.CostConsciousDrop {
+		if !q.Over() && before > 0 && atLeast((before-after)/before, pol.CostConsciousDrop) {
 			return BehaviourCostConscious, fmt.Sprintf("after the warning of %s usage slowed by %.0f%% and stayed within the bundle",
 				q.WarnedAt.Format(time.DateOnly), (before-after)/before*100)
 		}
@@ -219,15 +225,23 @@ func ClassifyMoment(p UsageProfile, churn []string, pol UsagePolicy) (Behaviour,
 	return BehaviourUnknown, fmt.Sprintf("no earlier warning to learn from (%d earlier periods, %d over the bundle)", len(earlier), over)
 }
 
-// ratesAroundWarning returns the usage per hour before and after q's warning.
+// ratesAroundWarning returns the usage per hour before q's warning (from its first reading) and
+// after it (to its last reading).
 func ratesAroundWarning(q UsagePeriod) (before, after float64, ok bool) {
 	toWarning := q.WarnedAt.Sub(q.StartedAt).Hours()
 	fromWarning := q.LastAt.Sub(q.WarnedAt).Hours()
 	if toWarning <= 0 || fromWarning <= 0 {
 		return 0, 0, false
 	}
-	return q.UsedAtWarning / toWarning, (q.Used - q.UsedAtWarning) / fromWarning, true
+	return (q.UsedAtWarning - q.UsedAtStart) / toWarning, (q.Used - q.UsedAtWarning) / fromWarning, true
 }
+
+// fractionTolerance absorbs float rounding in computed fractions: rates over hours give a drop of
+// exactly 30% as 0.29999999999999993 about one time in five, and "at least 30%" must include it.
+const fractionTolerance = 1e-9
+
+// atLeast reports whether the computed fraction got is at least want, up to rounding.
+func atLeast(got, want float64) bool { return got >= want-fractionTolerance }
 
 // ChooseOffer returns the first configured offer for b. Heavy users never get one: the reason says
 // so, as it does when no offer is configured for b.

@@ -155,3 +155,37 @@ func TestCatalogueIdempotency(t *testing.T) {
 		Status: lifecycle.SendSent, MessageID: "m1", CreatedAt: at, SentAt: at}, r, "a sent key stays sent")
 	require.ErrorIs(t, cat.MarkSent(ctx, "unknown", "m", at), lifecycle.ErrNotFound)
 }
+
+// Data bundles have a category but no colour or size: the catalogue stores, finds and learns from
+// them as the database does.
+func TestCatalogueDataBundlesMatchStore(t *testing.T) {
+	sc := load(t, "testdata/usage-phase.yaml")
+	st := seedStore(t, sc)
+	cat := simulation.NewCatalogue(sc, func() time.Time { return sc.Start })
+	ctx := context.Background()
+	for _, q := range []lifecycle.ProductQuery{
+		{Category: "data-bundle"},
+		{Category: " Data-Bundle "},
+		{Category: "data-bundle", Limit: 1},
+		{Category: "data-bundle", Sizes: []string{"50"}},
+	} {
+		want, err := st.Products(ctx, q)
+		require.NoError(t, err)
+		got, err := cat.Products(ctx, q)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "query %+v", q)
+	}
+	got, err := cat.Products(ctx, lifecycle.ProductQuery{Category: "data-bundle"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"DATA-5GB", "DATA-1GB"}, skus(got), "newest first")
+
+	purchase := lifecycle.Purchase{ID: "p1", CustomerID: "lies", SKU: "DATA-1GB", At: sc.Start}
+	wantProduct, wantPrefs, err := st.RecordPurchase(ctx, purchase)
+	require.NoError(t, err)
+	product, prefs, err := cat.RecordPurchase(ctx, purchase)
+	require.NoError(t, err)
+	require.Equal(t, wantProduct, product)
+	require.Equal(t, wantPrefs, prefs)
+	require.Equal(t, lifecycle.Preferences{Colors: []string{}, Sizes: []string{}, Categories: []string{"data-bundle"}}, prefs,
+		"a bundle teaches the category, and no empty colour or size")
+}

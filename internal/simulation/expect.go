@@ -26,6 +26,8 @@ func check(expect []Expectation, res *Result) []Check {
 			c.Passed, c.Message = checkEmail(x, res)
 		case ExpectNoEmail:
 			c.Passed, c.Message = checkNoEmail(x, res)
+		case ExpectDecision:
+			c.Passed, c.Message = checkDecision(x, res)
 		case ExpectStage:
 			c.Passed = res.Stage == x.Stage
 			if c.Passed {
@@ -107,6 +109,36 @@ func checkNoEmail(x Expectation, res *Result) (bool, string) {
 		return true, fmt.Sprintf("no email from day %d to day %d", x.FromDay, x.ToDay)
 	}
 	return false, fmt.Sprintf("expected no email from day %d to day %d, but %s went out", x.FromDay, x.ToDay, strings.Join(found, ", "))
+}
+
+// checkDecision looks for a decision with x's outcome, kind, day and reason text; on failure it
+// lists the decisions about that kind (on that day) that were made instead.
+func checkDecision(x Expectation, res *Result) (bool, string) {
+	var instead []string
+	for _, e := range res.Timeline {
+		if e.Event != "" || (x.Kind != "" && e.Kind != x.Kind) || (!x.AnyDay && e.Day != x.Day) {
+			continue
+		}
+		if e.Outcome == x.Outcome && strings.Contains(e.Reason, x.ReasonContains) {
+			return true, fmt.Sprintf("%s %s on day %d: %s", e.Outcome, e.Kind, e.Day, e.Reason)
+		}
+		instead = append(instead, fmt.Sprintf("%s %s on day %d: %s", e.Outcome, e.Kind, e.Day, e.Reason))
+	}
+	what := string(x.Outcome)
+	if x.Kind != "" {
+		what += " " + string(x.Kind)
+	}
+	msg := "expected a " + what + " decision"
+	if !x.AnyDay {
+		msg += fmt.Sprintf(" on day %d", x.Day)
+	}
+	if x.ReasonContains != "" {
+		msg += fmt.Sprintf(" with a reason containing %q", x.ReasonContains)
+	}
+	if len(instead) == 0 {
+		return false, msg + ", but there was none"
+	}
+	return false, msg + ", but the workflow decided: " + strings.Join(instead, "; ")
 }
 
 // whyThen explains the day an email went out from the decisions about its key: a min_gap

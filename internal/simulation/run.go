@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -286,7 +287,15 @@ func (r *runner) signal(ev Event) (string, error) {
 			return "", err
 		}
 		r.env.SignalWorkflow(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: pu.ID, SKU: pu.SKU, WantedColor: pu.WantedColor, At: ev.At})
-		text := fmt.Sprintf("purchase %s: %s (%s, %s, size %s)", pu.ID, p.SKU, p.Name, p.Color, p.Size)
+		// A data bundle has neither colour nor size: name only what the product has.
+		details := []string{p.Name}
+		if p.Color != "" {
+			details = append(details, p.Color)
+		}
+		if p.Size != "" {
+			details = append(details, "size "+p.Size)
+		}
+		text := fmt.Sprintf("purchase %s: %s (%s)", pu.ID, p.SKU, strings.Join(details, ", "))
 		if pu.WantedColor != "" {
 			text += ", wanted " + pu.WantedColor
 		}
@@ -368,6 +377,39 @@ func (r *runner) signal(ev Event) (string, error) {
 	case ev.Interested != nil:
 		return r.interested(ev), nil
 
+	case ev.Usage != nil:
+		// Like the metering feed: only the signal; the workflow keeps the usage profile itself.
+		u := ev.Usage
+		r.env.SignalWorkflow(workflows.SignalUsage, workflows.UsageSignal{Reading: lifecycle.UsageReading{
+			Metric: u.Metric, Used: u.Used, Limit: u.Limit, At: ev.At, ContractEndsAt: u.ContractEndsAt,
+		}})
+		// Rounded down, so that a reading just below the threshold never shows as at it.
+		text := fmt.Sprintf("usage %s: %g of %g (%d%%)", u.Metric, u.Used, u.Limit, int(math.Floor(u.Used*100/u.Limit)))
+		if !u.ContractEndsAt.IsZero() {
+			text += fmt.Sprintf(", contract ends on day %d (%s)", u.ContractEndsDay, u.ContractEndsAt.Format(time.DateOnly))
+		}
+		return text, nil
+
+	case ev.Complaint != nil:
+		r.env.SignalWorkflow(workflows.SignalComplaint, workflows.ComplaintSignal{Reason: ev.Complaint.Reason, At: ev.At})
+		if ev.Complaint.Reason == "" {
+			return "complaint (no reason given)", nil
+		}
+		return "complaint (" + ev.Complaint.Reason + ")", nil
+
+	case ev.Segment != nil:
+		// Like the nightly SegmentRecompute: the segment signal with its reasons.
+		se := ev.Segment
+		r.env.SignalWorkflow(workflows.SignalSegment, workflows.SegmentSignal{Segment: se.Segment, Reasons: slices.Clone(se.Reasons), At: ev.At})
+		text := "segment " + string(se.Segment)
+		if len(se.Reasons) > 0 {
+			text += ": " + strings.Join(se.Reasons, "; ")
+		}
+		return text, nil
+
+	case ev.Checkin != nil:
+		return r.checkin(ev), nil
+
 	case ev.Unsubscribe != nil:
 		// Consent first, like `starter unsubscribe`: no activity sends from here on.
 		if err := r.shop.SetConsent(ctx, id, false, "simulation"); err != nil {
@@ -403,7 +445,8 @@ func (r *runner) interested(ev Event) string {
 	}
 	var offer *recordedEmail
 	for _, e := range r.mailer.sent() {
-		if e.Kind.Transactional() || e.at.After(ev.At) || (ie.Kind != "" && e.Kind != ie.Kind) ||
+		// Only emails that offer something carry the "yes, I'm interested" link.
+		if !e.Kind.Upsell() || e.at.After(ev.At) || (ie.Kind != "" && e.Kind != ie.Kind) ||
 			(ie.OfferDay != nil && dayOf(r.sc.Start, e.at) != *ie.OfferDay) {
 			continue
 		}
@@ -432,6 +475,43 @@ func (r *runner) interested(ev Event) string {
 			}
 		},
 	}, workflows.InterestedRequest{OfferKey: offer.Key})
+	return text
+}
+
+// checkin answers the most recent check-in email sent at or before the event, through the
+// workflow's checkin Update as the check-in page does; the answer completes the event's text.
+func (r *runner) checkin(ev Event) string {
+	answer := "not what they hoped for"
+	if ev.Checkin.Happy {
+		answer = "what they hoped for"
+	}
+	var last *recordedEmail
+	for _, e := range r.mailer.sent() {
+		if e.Kind == lifecycle.KindCheckin && !e.at.After(ev.At) {
+			last = &e
+		}
+	}
+	if last == nil {
+		return "checkin answer " + answer + ", but no check-in email went out before: nothing to answer"
+	}
+	text := fmt.Sprintf("checkin answer to the check-in email of day %d, %q: %s", dayOf(r.sc.Start, last.at), last.Subject, answer)
+	i := len(r.events) // apply appends this event's entry next
+	r.answers[i] = text + ": the workflow did not answer"
+	r.env.UpdateWorkflow(workflows.UpdateCheckin, fmt.Sprintf("checkin-line-%d", ev.Line), &testsuite.TestUpdateCallback{
+		OnAccept: func() {},
+		OnReject: func(err error) { r.answers[i] = text + ": rejected: " + err.Error() },
+		OnComplete: func(v any, err error) {
+			res, _ := v.(workflows.CheckinResult)
+			switch {
+			case err != nil:
+				r.answers[i] = text + ": failed: " + err.Error()
+			case res.AlreadyAnswered:
+				r.answers[i] = text + ": already answered: " + res.Message
+			default:
+				r.answers[i] = text + ": recorded: " + res.Message
+			}
+		},
+	}, workflows.CheckinAnswer{CheckinKey: last.Key, Happy: ev.Checkin.Happy})
 	return text
 }
 

@@ -73,6 +73,10 @@ type Event struct {
 	Preferences *PreferencesEvent
 	Suppress    *SuppressEvent
 	Interested  *InterestedEvent
+	Usage       *UsageEvent
+	Complaint   *ComplaintEvent
+	Segment     *SegmentEvent
+	Checkin     *CheckinEvent
 }
 
 // PurchaseEvent is `starter purchase`.
@@ -134,6 +138,34 @@ type InterestedEvent struct {
 	OfferDay *int
 }
 
+// UsageEvent is a meter reading of a metered product, e.g. the MB used of a data bundle, as the
+// operator's metering feed sends it: the usage signal. ContractEndsAt is zero when not given.
+type UsageEvent struct {
+	Metric          string
+	Used            float64
+	Limit           float64
+	ContractEndsDay int
+	ContractEndsAt  time.Time // day ContractEndsDay at the start's time of day
+}
+
+// ComplaintEvent is a complaint (service desk, survey): the complaint signal, a churn indicator.
+type ComplaintEvent struct {
+	Reason string
+}
+
+// SegmentEvent is the nightly recompute putting the customer in Segment: the segment signal.
+type SegmentEvent struct {
+	Segment lifecycle.Segment
+	Reasons []string
+}
+
+// CheckinEvent is the customer answering "is it what you hoped for?" under the most recent
+// check-in email sent at or before the event, through the workflow's checkin Update as the
+// check-in page does.
+type CheckinEvent struct {
+	Happy bool
+}
+
 // suppressingEvents are the SendGrid events that suppress an address (internal/sendgridwebhook).
 var suppressingEvents = []string{"bounce", "dropped", "spamreport", "unsubscribe", "group_unsubscribe"}
 
@@ -144,6 +176,10 @@ const (
 	ExpectEmail   ExpectationType = "email"    // an email of Kind on Day
 	ExpectNoEmail ExpectationType = "no_email" // no email from FromDay to ToDay, both included
 	ExpectStage   ExpectationType = "stage"    // the stage at the end
+	// ExpectDecision: a decision with Outcome (about Kind, on Day, with a reason containing
+	// ReasonContains, each when given). It shows that the workflow deliberately sent nothing and
+	// why, which no_email cannot tell from a workflow that never noticed.
+	ExpectDecision ExpectationType = "decision"
 )
 
 // Expectation is one line of the scenario's expect block.
@@ -156,6 +192,11 @@ type Expectation struct {
 	FromDay int
 	ToDay   int
 	Stage   workflows.Stage
+
+	// A decision expectation: Kind and Day above, AnyDay when it gave no day.
+	Outcome        workflows.Outcome
+	ReasonContains string
+	AnyDay         bool
 }
 
 func (e Expectation) String() string {
@@ -167,6 +208,18 @@ func (e Expectation) String() string {
 		return fmt.Sprintf("email: %s, day: %d", e.Kind, e.Day)
 	case ExpectNoEmail:
 		return fmt.Sprintf("no_email: {from_day: %d, to_day: %d}", e.FromDay, e.ToDay)
+	case ExpectDecision:
+		s := "decision: " + string(e.Outcome)
+		if e.Kind != "" {
+			s += ", kind: " + string(e.Kind)
+		}
+		if !e.AnyDay {
+			s += fmt.Sprintf(", day: %d", e.Day)
+		}
+		if e.ReasonContains != "" {
+			s += fmt.Sprintf(", reason_contains: %q", e.ReasonContains)
+		}
+		return s
 	default:
 		return fmt.Sprintf("stage: %s", e.Stage)
 	}
@@ -221,6 +274,10 @@ type (
 		Preferences *preferencesFile `yaml:"preferences"`
 		Suppress    *suppressFile    `yaml:"suppress"`
 		Interested  *interestedFile  `yaml:"interested"`
+		Usage       *usageFile       `yaml:"usage"`
+		Complaint   *complaintFile   `yaml:"complaint"`
+		Segment     *segmentFile     `yaml:"segment"`
+		Checkin     *checkinFile     `yaml:"checkin"`
 	}
 	purchaseFile struct {
 		SKU         string `yaml:"sku"`
@@ -260,12 +317,31 @@ type (
 		Kind     string `yaml:"kind"`
 		OfferDay *int   `yaml:"offer_day"`
 	}
+	usageFile struct {
+		Metric          string   `yaml:"metric"`
+		Used            *float64 `yaml:"used"`
+		Limit           *float64 `yaml:"limit"`
+		ContractEndsDay *int     `yaml:"contract_ends_day"`
+	}
+	complaintFile struct {
+		Reason string `yaml:"reason"`
+	}
+	segmentFile struct {
+		Segment string   `yaml:"segment"`
+		Reasons []string `yaml:"reasons"`
+	}
+	checkinFile struct {
+		Happy *bool `yaml:"happy"`
+	}
 	expectFile struct {
-		Email   string       `yaml:"email"`
-		Day     *int         `yaml:"day"`
-		At      string       `yaml:"at"`
-		NoEmail *noEmailFile `yaml:"no_email"`
-		Stage   string       `yaml:"stage"`
+		Email          string       `yaml:"email"`
+		Day            *int         `yaml:"day"`
+		At             string       `yaml:"at"`
+		NoEmail        *noEmailFile `yaml:"no_email"`
+		Stage          string       `yaml:"stage"`
+		Decision       string       `yaml:"decision"`
+		Kind           string       `yaml:"kind"`
+		ReasonContains string       `yaml:"reason_contains"`
 	}
 	noEmailFile struct {
 		FromDay *int `yaml:"from_day"`
@@ -279,7 +355,7 @@ var knownFields = strings.NewReplacer(
 	"in type simulation.customerFile", "in customer (known: id, name, email, locale, timezone, colors, sizes, categories, consent)",
 	"in type simulation.catalogueFile", "in catalogue (known: products)",
 	"in type simulation.productFile", "in a product (known: sku, product, name, category, color, size, price, stock, collections)",
-	"in type simulation.eventFile", "in an event (known: day, at, purchase, restock, sale, season, unsubscribe, consent, preferences, suppress, interested)",
+	"in type simulation.eventFile", "in an event (known: day, at, purchase, restock, sale, season, unsubscribe, consent, preferences, suppress, interested, usage, complaint, segment, checkin)",
 	"in type simulation.purchaseFile", "in purchase (known: sku, wanted_color, id)",
 	"in type simulation.restockFile", "in restock (known: sku, quantity)",
 	"in type simulation.saleFile", "in sale (known: category, discount, until_day)",
@@ -289,7 +365,11 @@ var knownFields = strings.NewReplacer(
 	"in type simulation.preferencesFile", "in preferences (known: colors, sizes, categories, kinds, paused)",
 	"in type simulation.suppressFile", "in suppress (known: event)",
 	"in type simulation.interestedFile", "in interested (known: kind, offer_day)",
-	"in type simulation.expectFile", "in an expectation (known: email with day and at, no_email, stage)",
+	"in type simulation.usageFile", "in usage (known: metric, used, limit, contract_ends_day)",
+	"in type simulation.complaintFile", "in complaint (known: reason)",
+	"in type simulation.segmentFile", "in segment (known: segment, reasons)",
+	"in type simulation.checkinFile", "in checkin (known: happy)",
+	"in type simulation.expectFile", "in an expectation (known: email with day and at, no_email, stage, decision with kind, day and reason_contains)",
 	"in type simulation.noEmailFile", "in no_email (known: from_day, to_day)",
 )
 
@@ -749,8 +829,8 @@ func (p *parser) event(sc *Scenario, f eventFile, line int, purchases *int) (Eve
 	if f.Interested != nil {
 		actions++
 		ie := &InterestedEvent{Kind: lifecycle.Kind(lifecycle.Normalize(f.Interested.Kind)), OfferDay: f.Interested.OfferDay}
-		if ie.Kind != "" && !slices.Contains(lifecycle.MarketingKinds, ie.Kind) {
-			p.addf(line, "interested on day %d: kind %q is not an offer; use restock, sale or season", ev.Day, f.Interested.Kind)
+		if ie.Kind != "" && !ie.Kind.Upsell() {
+			p.addf(line, "interested on day %d: kind %q is not an offer; use %s", ev.Day, f.Interested.Kind, kindList(offerKinds()))
 		}
 		if d := ie.OfferDay; d != nil && (*d < 0 || *d > ev.Day) {
 			p.addf(line, "interested on day %d: offer_day %d must be between 0 and the day of the event", ev.Day, *d)
@@ -760,11 +840,106 @@ func (p *parser) event(sc *Scenario, f eventFile, line int, purchases *int) (Eve
 		}
 		ev.Interested = ie
 	}
+	if f.Usage != nil {
+		actions++
+		ev.Usage = p.usage(sc, *f.Usage, line, ev.Day)
+	}
+	if f.Complaint != nil {
+		actions++
+		ev.Complaint = &ComplaintEvent{Reason: strings.TrimSpace(f.Complaint.Reason)}
+	}
+	if f.Segment != nil {
+		actions++
+		se := &SegmentEvent{Segment: lifecycle.Segment(lifecycle.Normalize(f.Segment.Segment))}
+		if !slices.Contains(lifecycle.Segments, se.Segment) {
+			names := make([]string, len(lifecycle.Segments))
+			for i, s := range lifecycle.Segments {
+				names[i] = string(s)
+			}
+			p.addf(line, "segment on day %d: segment %q is unknown; use %s", ev.Day, f.Segment.Segment, strings.Join(names, ", "))
+		}
+		for _, r := range f.Segment.Reasons {
+			if r = strings.TrimSpace(r); r != "" {
+				se.Reasons = append(se.Reasons, r)
+			}
+		}
+		ev.Segment = se
+	}
+	if f.Checkin != nil {
+		actions++
+		ce := &CheckinEvent{}
+		if f.Checkin.Happy == nil {
+			p.addf(line, "checkin on day %d: happy is missing (true: it is what they hoped for, false: it is not)", ev.Day)
+		} else {
+			ce.Happy = *f.Checkin.Happy
+		}
+		ev.Checkin = ce
+	}
 	if actions != 1 {
-		p.addf(line, "event on day %d: give exactly one of purchase, restock, sale, season, unsubscribe, consent, preferences, suppress, interested (found %d)", ev.Day, actions)
+		p.addf(line, "event on day %d: give exactly one of purchase, restock, sale, season, unsubscribe, consent, preferences, suppress, interested, usage, complaint, segment, checkin (found %d)", ev.Day, actions)
 	}
 	return ev, len(p.problems) == bad
 }
+
+// usage checks a meter reading: a metric, what was used of a positive limit, and optionally the
+// day the contract ends.
+func (p *parser) usage(sc *Scenario, f usageFile, line, day int) *UsageEvent {
+	u := &UsageEvent{Metric: strings.TrimSpace(f.Metric)}
+	if u.Metric == "" {
+		p.addf(line, "usage on day %d: metric is missing, e.g. data_mb", day)
+	}
+	switch {
+	case f.Used == nil:
+		p.addf(line, "usage on day %d: used is missing: how much of the bundle is used so far", day)
+	case *f.Used < 0:
+		p.addf(line, "usage on day %d: used %g is negative", day, *f.Used)
+	default:
+		u.Used = *f.Used
+	}
+	switch {
+	case f.Limit == nil:
+		p.addf(line, "usage on day %d: limit is missing: the size of the bundle, in the metric's unit", day)
+	case *f.Limit <= 0:
+		p.addf(line, "usage on day %d: limit %g must be more than 0", day, *f.Limit)
+	default:
+		u.Limit = *f.Limit
+	}
+	if d := f.ContractEndsDay; d != nil {
+		if *d < 0 {
+			p.addf(line, "usage on day %d: contract_ends_day %d is negative", day, *d)
+		}
+		u.ContractEndsDay = *d
+		u.ContractEndsAt = sc.Start.Add(time.Duration(*d) * Day)
+	}
+	return u
+}
+
+// offerKinds are the kinds of email that offer something: "yes, I'm interested" answers them.
+func offerKinds() []lifecycle.Kind {
+	var out []lifecycle.Kind
+	for _, k := range lifecycle.AllKinds {
+		if k.Upsell() {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// kindList writes kinds like "restock, sale or season".
+func kindList(kinds []lifecycle.Kind) string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// outcomes are the decisions a decision expectation can name.
+var outcomes = []workflows.Outcome{workflows.OutcomeScheduled, workflows.OutcomeDeferred, workflows.OutcomeSent, workflows.OutcomeDropped,
+	workflows.OutcomeSkipped, workflows.OutcomeFailed, workflows.OutcomeIgnored, workflows.OutcomeAccepted}
 
 func (p *parser) knownSKU(sc *Scenario, line, day int, what, sku string) {
 	if sku == "" {
@@ -783,8 +958,8 @@ func (p *parser) expectation(f expectFile, line int) (Expectation, bool) {
 	if f.Email != "" {
 		set++
 		x.Type, x.Kind = ExpectEmail, lifecycle.Kind(lifecycle.Normalize(f.Email))
-		if !slices.Contains(append(slices.Clone(lifecycle.MarketingKinds), lifecycle.KindConfirmation), x.Kind) {
-			p.addf(line, "expect: email kind %q is unknown; use restock, sale, season or confirmation", f.Email)
+		if !slices.Contains(lifecycle.AllKinds, x.Kind) {
+			p.addf(line, "expect: email kind %q is unknown; use %s", f.Email, kindList(lifecycle.AllKinds))
 		}
 		if f.At != "" {
 			if !clockRE.MatchString(f.At) {
@@ -797,8 +972,38 @@ func (p *parser) expectation(f expectFile, line int) (Expectation, bool) {
 		} else {
 			x.Day = *f.Day
 		}
-	} else if f.Day != nil || f.At != "" {
-		p.addf(line, "expect: day and at belong to an email expectation (email: KIND, day: D, at: \"HH:MM\")")
+	}
+	if f.Decision != "" {
+		set++
+		x.Type, x.Outcome = ExpectDecision, workflows.Outcome(lifecycle.Normalize(f.Decision))
+		if !slices.Contains(outcomes, x.Outcome) {
+			names := make([]string, len(outcomes))
+			for i, o := range outcomes {
+				names[i] = string(o)
+			}
+			p.addf(line, "expect: decision %q is unknown; use %s", f.Decision, strings.Join(names, ", "))
+		}
+		if f.Kind != "" {
+			x.Kind = lifecycle.Kind(lifecycle.Normalize(f.Kind))
+			if !slices.Contains(lifecycle.AllKinds, x.Kind) {
+				p.addf(line, "expect: decision kind %q is unknown; use %s", f.Kind, kindList(lifecycle.AllKinds))
+			}
+		}
+		if f.Day == nil {
+			x.AnyDay = true
+		} else {
+			x.Day = *f.Day
+		}
+		if f.At != "" && f.Email == "" {
+			p.addf(line, "expect: at belongs to an email expectation; a decision takes day")
+		}
+		x.ReasonContains = f.ReasonContains
+	}
+	if f.Email == "" && f.Decision == "" && (f.Day != nil || f.At != "") {
+		p.addf(line, "expect: day and at belong to an email expectation (email: KIND, day: D, at: \"HH:MM\") or a decision")
+	}
+	if f.Decision == "" && (f.Kind != "" || f.ReasonContains != "") {
+		p.addf(line, "expect: kind and reason_contains belong to a decision expectation (decision: skipped, kind: offer, reason_contains: \"heavy user\")")
 	}
 	if f.NoEmail != nil {
 		set++
@@ -820,7 +1025,7 @@ func (p *parser) expectation(f expectFile, line int) (Expectation, bool) {
 		}
 	}
 	if set != 1 {
-		p.addf(line, "expect: give exactly one of email (with day), no_email, stage")
+		p.addf(line, "expect: give exactly one of email (with day), no_email, stage, decision")
 	}
 	return x, len(p.problems) == bad
 }

@@ -267,11 +267,14 @@ func TestPolicyBlockIsLifecycleConfig(t *testing.T) {
 	for _, tt := range []struct{ block, want string }{
 		{"policy:\n  min_gap: 7d\n  quiet_hours: 9pm\n", `line 10: policy: quiet_hours: "9pm" is not a window like 21:00-08:00`},
 		{"policy:\n  min_gap: soon\n", `line 9: policy: min_gap: "soon" is not a duration like 14d, 36h or 90s`},
-		{"policy:\n  min_gap: 7d\n  max_per_day: 2\n", "line 10: policy: field max_per_day not found in policy (known settings: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window)"},
+		{"policy:\n  min_gap: 7d\n  max_per_day: 2\n", "line 10: policy: field max_per_day not found in policy (known settings: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, segments, care)"},
 		{"policy:\n  max_per_window: -1\n", "line 9: policy: max_per_window: -1 is negative"},
 		{"policy:\n  max_per_window: 2\n  cap_window: 0s\n", "line 8: policy: max_per_window needs a cap_window, e.g. 30d"},
 		{"policy: {min_gap: 1d, cap_window: often}\n", `line 8: policy: cap_window: "often" is not a duration`},
 		{"policy: 7d\n", "line 8: policy: expected settings like LIFECYCLE_CONFIG's"},
+		{"policy:\n  min_gap: 7d\n  usage:\n    offers:\n      - {name: A, price: \"1\", for: [heavy]}\n",
+			"line 10: policy: usage.offers[0] (A): for: heavy users never get an offer"},
+		{"policy:\n  care:\n    - {category: data-bundle}\n", "line 9: policy: care[0] (data-bundle): give tips_after, checkin_after or both"},
 	} {
 		_, err := simulation.ParseScenario([]byte(policyBase+tt.block), "s.yaml")
 		require.Error(t, err, tt.block)
@@ -356,4 +359,140 @@ func TestParseVoiceEvents(t *testing.T) {
 		require.Error(t, err, tt.event)
 		require.Contains(t, err.Error(), tt.want, tt.event)
 	}
+}
+
+func TestParseUsagePhaseEvents(t *testing.T) {
+	for _, tt := range []struct{ event, want string }{
+		{"usage: {}", "line 8: usage on day 1: metric is missing, e.g. data_mb"},
+		{"usage: {}", "line 8: usage on day 1: used is missing"},
+		{"usage: {}", "line 8: usage on day 1: limit is missing"},
+		{"usage: {metric: data_mb, used: -1, limit: 1000}", "line 8: usage on day 1: used -1 is negative"},
+		{"usage: {metric: data_mb, used: 10, limit: 0}", "line 8: usage on day 1: limit 0 must be more than 0"},
+		{"usage: {metric: data_mb, used: 10, limit: 1000, contract_ends_day: -2}", "line 8: usage on day 1: contract_ends_day -2 is negative"},
+		{"usage: {metric: data_mb, used: 10, limit: 1000, unit: MB}", "line 9: field unit not found in usage (known: metric, used, limit, contract_ends_day)"},
+		{"segment: {segment: vip}", `line 8: segment on day 1: segment "vip" is unknown; use ambassador, loyal, shopper, leaver`},
+		{"segment: {segment: loyal, why: x}", "line 9: field why not found in segment (known: segment, reasons)"},
+		{"checkin: {}", "line 8: checkin on day 1: happy is missing"},
+		{"complaint: {reason: x, severity: high}", "line 9: field severity not found in complaint (known: reason)"},
+		{"interested: {kind: care}", `line 8: interested on day 1: kind "care" is not an offer; use restock, sale, season, offer, invitation or winback`},
+		{"checkin: {happy: true}\n    complaint: {}", "line 8: event on day 1: give exactly one of purchase, restock, sale, season, unsubscribe, consent, preferences, suppress, interested, usage, complaint, segment, checkin (found 2)"},
+	} {
+		_, err := simulation.ParseScenario([]byte(policyBase+"  - day: 1\n    "+tt.event+"\n"), "s.yaml")
+		require.Error(t, err, tt.event)
+		require.Contains(t, err.Error(), tt.want, tt.event)
+	}
+
+	sc, err := simulation.ParseScenario([]byte(policyBase+`  - day: 3
+    usage: {metric: data_mb, used: 820.5, limit: 1000, contract_ends_day: 200}
+  - day: 4
+    segment: {segment: " Leaver ", reasons: [said they are leaving, ""]}
+  - day: 5
+    complaint: {}
+  - day: 6
+    checkin: {happy: false}
+`), "s.yaml")
+	require.NoError(t, err)
+	require.Equal(t, &simulation.UsageEvent{Metric: "data_mb", Used: 820.5, Limit: 1000, ContractEndsDay: 200,
+		ContractEndsAt: sc.Start.Add(200 * simulation.Day)}, sc.Events[1].Usage)
+	require.Equal(t, &simulation.SegmentEvent{Segment: lifecycle.SegmentLeaver, Reasons: []string{"said they are leaving"}}, sc.Events[2].Segment)
+	require.Equal(t, &simulation.ComplaintEvent{}, sc.Events[3].Complaint)
+	require.Equal(t, &simulation.CheckinEvent{Happy: false}, sc.Events[4].Checkin)
+}
+
+func TestParseExpectations(t *testing.T) {
+	for _, tt := range []struct{ expect, want string }{
+		{"{email: coupon, day: 3}", `expect: email kind "coupon" is unknown; use confirmation, service, restock, sale, season, offer, care, checkin, invitation, feedback, exit or winback`},
+		{"{decision: maybe}", `expect: decision "maybe" is unknown; use scheduled, deferred, sent, dropped, skipped, failed, ignored, accepted`},
+		{"{decision: skipped, kind: coupon}", `expect: decision kind "coupon" is unknown`},
+		{`{decision: skipped, at: "08:00"}`, "expect: at belongs to an email expectation; a decision takes day"},
+		{"{kind: offer}", "expect: kind and reason_contains belong to a decision expectation"},
+		{"{decision: skipped, stage: new}", "expect: give exactly one of email (with day), no_email, stage, decision"},
+		{"{day: 3}", "expect: day and at belong to an email expectation"},
+	} {
+		_, err := simulation.ParseScenario([]byte(policyBase+"expect:\n  - "+tt.expect+"\n"), "s.yaml")
+		require.Error(t, err, tt.expect)
+		require.Contains(t, err.Error(), "line 9: "+tt.want, tt.expect)
+	}
+
+	sc, err := simulation.ParseScenario([]byte(policyBase+`expect:
+  - {email: offer, day: 3}
+  - {email: checkin, day: 20, at: "09:00"}
+  - {decision: Skipped, kind: Offer, reason_contains: heavy user}
+  - {decision: sent, day: 4}
+`), "s.yaml")
+	require.NoError(t, err)
+	var got []string
+	for _, x := range sc.Expect {
+		got = append(got, x.String())
+	}
+	require.Equal(t, []string{
+		"email: offer, day: 3",
+		`email: checkin, day: 20, at: "09:00"`,
+		`decision: skipped, kind: offer, reason_contains: "heavy user"`,
+		"decision: sent, day: 4",
+	}, got)
+}
+
+// A decision expectation that does not hold says what the workflow decided instead.
+func TestDecisionExpectationFailsClearly(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(scenarioDir, "telecom-heavy.yaml"))
+	require.NoError(t, err)
+	from := `reason_contains: "heavy user"`
+	require.Contains(t, string(raw), from)
+	sc, err := simulation.ParseScenario([]byte(strings.Replace(string(raw), from, `reason_contains: "cost-conscious"`, 1)), "heavy.yaml")
+	require.NoError(t, err)
+	res := run(t, sc, simulation.Options{})
+	failures := strings.Join(res.Failures(), "\n")
+	require.Len(t, res.Failures(), 1, failures)
+	require.Contains(t, failures, `expected a skipped offer decision on day 70 with a reason containing "cost-conscious", but the workflow decided: skipped offer on day 70: `)
+	require.Contains(t, failures, "heavy user without churn indicators")
+
+	sc, err = simulation.ParseScenario([]byte(strings.Replace(string(raw), "    day: 70\n    reason_contains", "    day: 71\n    reason_contains", 1)), "heavy.yaml")
+	require.NoError(t, err)
+	res = run(t, sc, simulation.Options{})
+	require.Contains(t, strings.Join(res.Failures(), "\n"), `expected a skipped offer decision on day 71 with a reason containing "heavy user", but there was none`)
+}
+
+// Meter readings, complaints, segments and check-in answers reach the workflow the way the
+// metering feed, the service desk, the segment recompute and the check-in page send them.
+func TestUsagePhaseEvents(t *testing.T) {
+	res := run(t, load(t, "testdata/usage-phase.yaml"), simulation.Options{})
+	require.True(t, res.Passed, strings.Join(res.Failures(), "\n"))
+	var events []string
+	for _, e := range res.Timeline {
+		if e.Event != "" {
+			events = append(events, fmt.Sprintf("%d %s", e.Day, e.Event))
+		}
+	}
+	require.Len(t, events, 6)
+	require.Equal(t, "0 purchase p1: DATA-1GB (Databundel 1 GB)", events[0], "a data bundle has no colour or size")
+	require.Contains(t, events[1], "21 checkin answer to the check-in email of day 20, ")
+	require.Contains(t, events[1], ": not what they hoped for: recorded: ", "the workflow answered the Update")
+	require.Contains(t, events[2], ": what they hoped for: already answered: ", "the first answer stands")
+	require.Equal(t, "30 segment loyal: 2 purchases in 365 days", events[4])
+	require.Equal(t, "31 complaint (slow mobile internet at home)", events[5])
+
+	// A check-in answer before any check-in email answers nothing.
+	sc, err := simulation.ParseScenario([]byte(policyBase+"  - day: 1\n    checkin: {happy: true}\nexpect:\n  - stage: purchased\n"), "s.yaml")
+	require.NoError(t, err)
+	res = run(t, sc, simulation.Options{})
+	var checkin []string
+	for _, e := range res.Timeline {
+		if strings.HasPrefix(e.Event, "checkin") {
+			checkin = append(checkin, e.Event)
+		}
+	}
+	require.Equal(t, []string{"checkin answer what they hoped for, but no check-in email went out before: nothing to answer"}, checkin)
+
+	res = run(t, load(t, filepath.Join(scenarioDir, "telecom-heavy.yaml")), simulation.Options{})
+	var texts []string
+	for _, e := range res.Timeline {
+		if e.Event != "" && e.Day <= 12 {
+			texts = append(texts, e.Event)
+		}
+	}
+	require.Equal(t, []string{
+		"usage data_mb: 0 of 1000 (0%), contract ends on day 365 (2027-01-05)",
+		"usage data_mb: 820 of 1000 (82%)",
+	}, texts)
 }
