@@ -77,6 +77,10 @@ func (a *Activities) RecomputeSegments(ctx context.Context, in RecomputeSegments
 	if policy == (lifecycle.SegmentPolicy{}) { // a worker built without LIFECYCLE_CONFIG's segments
 		policy = lifecycle.DefaultSegmentPolicy()
 	}
+	if policy.Lookback <= 0 { // config rejects it; a hand-built policy might not, and no retry helps
+		return RecomputeSegmentsResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("segment policy with a lookback of %s: it must be positive (segments.lookback)", policy.Lookback), ErrTypeInvalidInput, nil)
+	}
 
 	facts, err := a.Segments.SegmentFactsPage(ctx, in.After, in.Limit, in.Now, policy.Lookback)
 	if err != nil {

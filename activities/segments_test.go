@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -201,12 +200,14 @@ func TestRecomputeSegmentsBadInput(t *testing.T) {
 		{"no time", full, activities.RecomputeSegmentsInput{Limit: 5}, "as-of time"},
 		{"no store", &activities.Activities{Reacher: &signalRecorder{}}, activities.RecomputeSegmentsInput{Limit: 5, Now: recomputeNow}, "no segment store"},
 		{"no client", &activities.Activities{Segments: &memorySegments{}}, activities.RecomputeSegmentsInput{Limit: 5, Now: recomputeNow}, "no client"},
+		{"no lookback", &activities.Activities{Segments: &memorySegments{}, Reacher: &signalRecorder{},
+			Policy: lifecycle.Policy{Segments: lifecycle.SegmentPolicy{LoyalPurchases: 2}}}, activities.RecomputeSegmentsInput{Limit: 5, Now: recomputeNow}, "lookback"},
 	}
 	for _, tt := range tests {
 		_, err := recompute(t, tt.acts, tt.in)
 		require.ErrorContains(t, err, tt.want, tt.name)
 		var appErr *temporal.ApplicationError
 		require.True(t, errors.As(err, &appErr) && appErr.NonRetryable(), "%s: want a non-retryable error, got %v", tt.name, err)
-		require.True(t, strings.Contains(appErr.Type(), activities.ErrTypeInvalidInput), tt.name)
+		require.Equal(t, activities.ErrTypeInvalidInput, appErr.Type(), tt.name)
 	}
 }

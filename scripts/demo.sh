@@ -2,6 +2,7 @@
 # The README's first command: Tailor's founding story, end to end, on this machine.
 #
 #   scripts/demo.sh          # (or: scripts/demo.sh up) build, start everything, walk the story
+#   scripts/demo.sh telecom  # the same stack, then the telecom story: the moment of truth
 #   scripts/demo.sh down     # stop the worker and the dev server this script started
 #   scripts/demo.sh --help
 #
@@ -40,13 +41,17 @@ SALE_DISCOUNT=20
 
 usage() {
 	cat <<EOF
-usage: scripts/demo.sh [up|down|--help]
+usage: scripts/demo.sh [up|telecom|down|--help]
 
   up (default)  Build Tailor and the pinned Temporal CLI into $BIN_DIR/, create the database, start
                 the Temporal dev server with its UI (localhost:$TEMPORAL_PORT, http://localhost:$UI_PORT)
                 and the worker in the background, import examples/demo/*.csv and walk through the
                 tailor story: a purchase with a wish, a restock, a sale, a seasonal selection.
                 Takes about 1.5 minutes after the first build. Safe to run again.
+  telecom       The same stack, then the second story: two telecom customers reach 80% of their data
+                bundle; the cost-conscious one gets an offer and accepts it in one click, the heavy
+                user gets none until a complaint makes him a churn risk; then the usage phase (tips,
+                a check-in answered "not quite", service contact) and a segment recompute.
   down          Stop the worker and the dev server this script started (pid files in $RUN_DIR/).
                 The database, the workflow histories ($RUN_DIR/temporal.db) and outbox/ stay.
 
@@ -394,7 +399,9 @@ print_outbox() {
 	done
 }
 
-up() {
+# start_stack brings up everything both stories need: PostgreSQL, the Temporal CLI and dev server,
+# the binaries, the schema and the worker.
+start_stack() {
 	trap on_exit EXIT
 
 	step "PostgreSQL"
@@ -435,6 +442,14 @@ up() {
 	note "contact policy from $LIFECYCLE_CONFIG: $(sed -n 's/.*"msg":"connected".*"min_gap":"\([^"]*\)","restock_window":"\([^"]*\)","season_fallback":"\([^"]*\)".*/min_gap \1, restock_window \2, season_fallback \3/p' "$WORKER_LOG")"
 	note "(in production, without LIFECYCLE_CONFIG: 7d, 60d, 90d)"
 
+}
+
+up() {
+	start_stack
+	tailor_story
+}
+
+tailor_story() {
 	CUSTOMER="$STORY_TEMPLATE_CUSTOMER-$(date -u +%Y%m%d-%H%M%S)"
 	step "The shop's data: examples/demo/products.csv, examples/demo/customers.csv"
 	starter import products examples/demo/products.csv
@@ -505,6 +520,122 @@ up() {
 EOF
 }
 
+# --- the telecom story -------------------------------------------------------------------------
+
+# reading CUSTOMER DAYS_AGO USED sends a meter reading of the 10,000 MB data bundle as of DAYS_AGO
+# days before now, quietly: the story prints what matters.
+reading() {
+	local at
+	at="$(date -u -d "-$2 days" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -v-"$2"d +%Y-%m-%dT%H:%M:%SZ)"
+	"$BIN_DIR/starter" usage --customer "$1" --metric data_mb --used "$3" --limit 10000 --at "$at" >/dev/null ||
+		fail "starter usage --customer $1 --used $3 --at $at failed"
+}
+
+# click N KIND PATH POSTs the N-th /PATH/ link of CUSTOMER's newest KIND email in outbox/, as the
+# button on the page that link opens does, and prints the page's answer.
+click() {
+	local file url
+	file="$(ls -t "outbox/$CUSTOMER/$2"-*.txt 2>/dev/null | head -n 1)"
+	[[ -n "$file" ]] || fail "no $2 email for $CUSTOMER in outbox/"
+	url="$(grep -o "http[^ ]*/$3/[A-Za-z0-9._~-]*" "$file" | sed -n "$1p")"
+	[[ -n "$url" ]] || fail "no /$3/ link in $file"
+	printf '    $ curl -X POST %s...\n' "${url:0:48}"
+	curl -fsS -X POST "$url" | sed -n 's/.*<p[^>]*>\([^<]*\)<\/p>.*/\1/p' | head -n 2 | sed 's/^/      /' ||
+		fail "POST $url failed; is the worker serving ${PUBLIC_BASE_URL:-http://localhost:8080}?"
+}
+
+telecom() {
+	start_stack
+	telecom_story
+}
+
+telecom_story() {
+	local run anna joost
+	run="$(date -u +%Y%m%d-%H%M%S)"
+	anna="anna-$run" joost="joost-$run"
+	step "The operator's data: examples/demo-telecom/products.csv, examples/demo-telecom/customers.csv"
+	starter import products examples/demo-telecom/products.csv
+	awk -F, -v run="$run" -v OFS=, 'NR == 1 { print; next } { $1 = $1 "-" run; print }' \
+		examples/demo-telecom/customers.csv >"$RUN_DIR/demo-telecom-customers.csv"
+	starter import customers "$RUN_DIR/demo-telecom-customers.csv"
+	note "this run's customers are $anna and $joost: each run starts with new ones"
+
+	step "The moment of truth: two customers at 80% of a 10 GB data bundle"
+	STORY_START=$SECONDS
+	say "Anna buys a 10 GB monthly data bundle. Last month she was warned at 80%, then slowed down" \
+		"and stayed within her bundle: she watches what she spends. (Her meter readings of last month" \
+		"go in with starter usage --at.)"
+	starter purchase --customer "$anna" --sku DATA-10GB --id "bundle-$anna"
+	reading "$anna" 46 0
+	reading "$anna" 30 8000
+	reading "$anna" 17 9000
+	reading "$anna" 16 100
+	say "Joost went over his bundle in each of the last two months, and paid for the extra data."
+	reading "$joost" 76 100
+	reading "$joost" 61 8500
+	reading "$joost" 47 13000
+	reading "$joost" 46 100
+	reading "$joost" 31 8500
+	reading "$joost" 17 12500
+	reading "$joost" 16 100
+	say "Today both reach 80% of this month's bundle."
+	starter usage --customer "$anna" --metric data_mb --used 8100 --limit 10000
+	starter usage --customer "$joost" --metric data_mb --used 8200 --limit 10000
+
+	CUSTOMER="$anna"
+	wait_for_email offer 30
+	say "Anna is cost-conscious: she gets the offer that fits that, one click to accept."
+	CUSTOMER="$joost"
+	wait_until "Joost's workflow to decide" 30 moments '"behaviour": "heavy"'
+	say "Joost is a heavy user: an offer would only cannibalise what he pays for extra data, so his" \
+		"workflow deliberately sends nothing, and says why:"
+	"$BIN_DIR/starter" status --customer "$joost" | awk '/^moments of truth:/ { on = 1; print; next } on && /^[a-z]/ { exit } on' | sed 's/^/      /'
+
+	if [[ -z "${SENDGRID_API_KEY:-}" ]]; then
+		CUSTOMER="$anna"
+		say "Anna clicks \"Yes, add it\" in her email:"
+		click 1 offer i
+		wait_for_email confirmation 30
+	fi
+
+	say "Joost complains about his connection. Next month he reaches 80% again: a recent complaint" \
+		"is a churn indicator, and now the retention offer fits."
+	starter note --customer "$joost" --kind complaint --text "slow connection at home"
+	reading "$joost" 0 9800
+	starter usage --customer "$joost" --metric data_mb --used 50 --limit 10000
+	starter usage --customer "$joost" --metric data_mb --used 8000 --limit 10000
+	CUSTOMER="$joost"
+	wait_for_email offer 30
+
+	say "The usage phase: days after her purchase (seconds here) Anna gets tips to make her bundle" \
+		"last, and later the question whether it is what she hoped for."
+	CUSTOMER="$anna"
+	wait_for_email care 40
+	wait_for_email checkin 60
+	if [[ -z "${SENDGRID_API_KEY:-}" ]]; then
+		say "She answers \"not quite\" (the second link): the next step is service contact, not an upsell."
+		click 2 checkin c
+		wait_for_email service 30
+	fi
+
+	step "Value segments, recomputed now (the schedule segments-nightly does it every night)"
+	starter segments recompute --wait
+
+	for CUSTOMER in "$anna" "$joost"; do
+		step "$CUSTOMER's lifecycle"
+		starter status --customer "$CUSTOMER"
+	done
+
+	local ui="http://localhost:$UI_PORT/namespaces/default/workflows"
+	step "Done in $((SECONDS - STORY_START))s. What to look at"
+	cat <<EOF
+    The emails, as .txt and .html:   outbox/$anna/  outbox/$joost/
+    Temporal UI, their workflows:    $ui?query=$(urlencode "CustomerId=\"$anna\" OR CustomerId=\"$joost\"")
+    The nightly segment schedule:    http://localhost:$UI_PORT/namespaces/default/schedules/segments-nightly
+    Stop the worker and the dev server:  scripts/demo.sh down
+EOF
+}
+
 down() {
 	step "Stopping the demo"
 	stop_process worker "$WORKER_PID" "$BIN_DIR/worker"
@@ -515,10 +646,11 @@ down() {
 
 case "${1:-up}" in
 up) up ;;
+telecom) telecom ;;
 down) down ;;
 -h | --help | help) usage ;;
 *)
 	usage >&2
-	die "unknown action '$1'; use up, down or --help"
+	die "unknown action '$1'; use up, telecom, down or --help"
 	;;
 esac

@@ -32,7 +32,7 @@ type command struct {
 
 // commands lists the subcommands in the order `starter help` shows them.
 var commands = []command{
-	{"setup", "", "apply the database migrations and register the search attributes CustomerId, LifecycleStage, CampaignState and Segment; safe to repeat", "", runSetup},
+	{"setup", "", "apply the database migrations, register the search attributes CustomerId, LifecycleStage, CampaignState and Segment, and create the schedule segments-nightly; safe to repeat", "", runSetup},
 	{"import", "customers|products FILE.csv", "import customers or products from a CSV file; a bad row stops the whole file", `Customers CSV header: id,name,email,locale,timezone,colors,sizes (optional: categories,consent).
 Products CSV header:  sku,product,name,category,color,size,price,stock,collections.
 Lists are separated by ";". Every bad row is reported with its line number and nothing from the
@@ -44,6 +44,9 @@ file is written; importing again updates the rows already there.`, runImport},
 	{"campaign", "list | status ID | cancel ID", "list the campaigns, show one's progress and emails, or cancel one", campaignCommandDetails, runCampaign},
 	{"unsubscribe", "--customer ID", "withdraw a customer's marketing consent and stop their follow-ups", "", runUnsubscribe},
 	{"consent", "--customer ID --grant|--withdraw [--source SOURCE]", "record a customer's marketing consent (or its withdrawal) and tell their workflow", "", runConsent},
+	{"note", "--customer ID --kind referral|exit|complaint [--text TEXT] [--id NOTE_ID]", "record what a customer stated: a referral, that they leave, or a complaint (which also goes to their workflow)", noteDetails, runNote},
+	{"usage", "--customer ID --metric NAME --used X --limit Y [--at TIME] [--contract-ends YYYY-MM-DD]", "send a meter reading of a metered product (e.g. data_mb) to the customer's workflow", usageDetails, runUsage},
+	{"segments", "[list] | recompute [--wait] [--page-size N]", "show customers per value segment, or recompute every customer's segment now", segmentsDetails, runSegments},
 	{"explain", "--customer ID", "say why the customer's last follow-ups did or did not go out, and what waits for what", "", runExplain},
 	{"status", "--customer ID [--json]", "show a customer's lifecycle: stage, wishes, pending follow-ups, emails, decisions", "", runStatus},
 	{"outbox", "[--customer ID]", "list the emails kept in the local outbox (when SENDGRID_API_KEY is not set)", "", runOutbox},
@@ -83,7 +86,7 @@ var environment = append(append([][2]string{
 }, config.TemporalEnvironment...), [][2]string{
 	{"DATABASE_URL", "PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/tailor?sslmode=disable)"},
 	{"OUTBOX_DIR", "folder of the local outbox's .html/.txt files (default outbox)"},
-	{"LIFECYCLE_CONFIG", "YAML contact policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window"},
+	{"LIFECYCLE_CONFIG", "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, care, segments"},
 }...)
 
 // run is the whole starter: it runs the subcommand named by args[0] and returns the exit status.

@@ -80,7 +80,14 @@ func runPurchase(ctx context.Context, a *app, c command, args []string) error {
 	if err := reachCustomer(ctx, tc, *customerID, workflows.SignalPurchase, sig); err != nil {
 		return err
 	}
-	msg := fmt.Sprintf("recorded purchase %s: customer %s bought %s (%s, %s, %s)", id, *customerID, product.SKU, product.Name, product.Color, product.Size)
+	what := []string{product.Name}
+	if product.Color != "" {
+		what = append(what, product.Color)
+	}
+	if product.Size != "" {
+		what = append(what, "size "+product.Size)
+	}
+	msg := fmt.Sprintf("recorded purchase %s: customer %s bought %s (%s)", id, *customerID, product.SKU, strings.Join(what, ", "))
 	if sig.WantedColor != "" {
 		msg += fmt.Sprintf(", wanted %s", sig.WantedColor)
 	}

@@ -53,6 +53,15 @@ func writeExplanation(w io.Writer, st workflows.Status, now time.Time) {
 	for _, g := range st.Goals {
 		fmt.Fprintf(w, "Goal reached, no more such offers: %s.\n", g)
 	}
+	if st.Segment != "" {
+		fmt.Fprintf(w, "Segment %s (%s): %s\n", st.Segment, strings.Join(st.SegmentReasons, "; "), segmentStrategy[st.Segment])
+	}
+	if st.Unhappy != "" {
+		fmt.Fprintf(w, "The customer said %s is not what they hoped for: service contact comes before any upsell.\n", st.Unhappy)
+	}
+	if len(st.ChurnIndicators) > 0 {
+		fmt.Fprintf(w, "Churn indicators: %s.\n", strings.Join(st.ChurnIndicators, "; "))
+	}
 	pol := st.Policy
 	fmt.Fprintf(w, "Contact policy: min_gap %s", formatAge(pol.MinGap))
 	if pol.MaxPerWindow > 0 {
@@ -144,4 +153,12 @@ func joinKinds(kinds []lifecycle.Kind) string {
 		names[i] = string(k)
 	}
 	return strings.Join(names, ", ")
+}
+
+// segmentStrategy says in a sentence what each segment's strategy does to the follow-ups.
+var segmentStrategy = map[lifecycle.Segment]string{
+	lifecycle.SegmentAmbassador: "an invitation to early access, sales worded as early access.",
+	lifecycle.SegmentLoyal:      "a short feedback ask to involve them.",
+	lifecycle.SegmentShopper:    "discount-led sale mail only, no collections or invitations.",
+	lifecycle.SegmentLeaver:     "only the exit question and, after a quiet period, one win-back.",
 }

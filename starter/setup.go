@@ -10,7 +10,10 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
+	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -58,24 +61,82 @@ func runSetup(ctx context.Context, a *app, c command, args []string) error {
 			fmt.Fprintf(a.stdout, "namespace %s: search attribute %s (Keyword) already registered\n", ns, name)
 		}
 	}
-	if len(missing) == 0 {
-		fmt.Fprintln(a.stdout, "setup done")
-		return nil
-	}
-	_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: ns, SearchAttributes: missing})
-	var exists *serviceerror.AlreadyExists
-	if err != nil && !errors.As(err, &exists) { // AlreadyExists: another setup won the race
-		return fmt.Errorf("register search attributes on namespace %q: %w", ns, err)
-	}
-	if err := waitForSearchAttributes(ctx, ops, ns, missing); err != nil {
-		return err
-	}
-	for _, name := range workflows.SearchAttributes {
-		if _, ok := missing[name]; ok {
-			fmt.Fprintf(a.stdout, "namespace %s: search attribute %s (Keyword) registered\n", ns, name)
+	if len(missing) > 0 {
+		_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: ns, SearchAttributes: missing})
+		var exists *serviceerror.AlreadyExists
+		if err != nil && !errors.As(err, &exists) { // AlreadyExists: another setup won the race
+			return fmt.Errorf("register search attributes on namespace %q: %w", ns, err)
+		}
+		if err := waitForSearchAttributes(ctx, ops, ns, missing); err != nil {
+			return err
+		}
+		for _, name := range workflows.SearchAttributes {
+			if _, ok := missing[name]; ok {
+				fmt.Fprintf(a.stdout, "namespace %s: search attribute %s (Keyword) registered\n", ns, name)
+			}
 		}
 	}
+	if err := a.ensureSegmentSchedule(ctx, tc, ns, cfg.Policy.Segments); err != nil {
+		return err
+	}
 	fmt.Fprintln(a.stdout, "setup done")
+	return nil
+}
+
+// segmentCatchupWindow: a recompute the schedule missed while the Temporal service was down runs
+// when it is back within this long; a longer outage waits for the next night.
+const segmentCatchupWindow = 12 * time.Hour
+
+// ensureSegmentSchedule creates the Temporal Schedule workflows.SegmentScheduleID that runs
+// SegmentRecompute on the policy's cron, or, when it exists, sets its cron and action to this
+// policy's, so that setup is safe to repeat and a changed segments.schedule takes effect. A pause
+// someone set on the schedule stays.
+func (a *app) ensureSegmentSchedule(ctx context.Context, tc client.Client, ns string, policy lifecycle.SegmentPolicy) error {
+	cron := policy.Schedule
+	if cron == "" {
+		cron = lifecycle.DefaultSegmentPolicy().Schedule
+	}
+	spec := client.ScheduleSpec{CronExpressions: []string{cron}}
+	action := &client.ScheduleWorkflowAction{
+		ID:        workflows.SegmentRecomputeWorkflowID("nightly"), // the server appends -<time> per run
+		Workflow:  workflows.SegmentRecompute,
+		Args:      []any{workflows.SegmentRecomputeInput{}},
+		TaskQueue: workflows.TaskQueue,
+	}
+	id := workflows.SegmentScheduleID
+	_, err := tc.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:     id,
+		Spec:   spec,
+		Action: action,
+		// A recompute still running when the next is due is enough: skip the next.
+		Overlap:       enums.SCHEDULE_OVERLAP_POLICY_SKIP,
+		CatchupWindow: segmentCatchupWindow,
+		Note:          "created by starter setup: recomputes the value segments (segments.schedule in LIFECYCLE_CONFIG)",
+	})
+	if err == nil {
+		fmt.Fprintf(a.stdout, "namespace %s: schedule %s created: SegmentRecompute at %q (UTC)\n", ns, id, cron)
+		return nil
+	}
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create schedule %s on namespace %q with cron %q (segments.schedule): %w", id, ns, cron, err)
+	}
+	err = tc.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			s := in.Description.Schedule
+			s.Spec = &spec
+			s.Action = action
+			if s.Policy == nil {
+				s.Policy = &client.SchedulePolicies{}
+			}
+			s.Policy.Overlap = enums.SCHEDULE_OVERLAP_POLICY_SKIP
+			s.Policy.CatchupWindow = segmentCatchupWindow
+			return &client.ScheduleUpdate{Schedule: &s}, nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("update schedule %s on namespace %q to cron %q (segments.schedule): %w", id, ns, cron, err)
+	}
+	fmt.Fprintf(a.stdout, "namespace %s: schedule %s up to date: SegmentRecompute at %q (UTC)\n", ns, id, cron)
 	return nil
 }
 

@@ -199,7 +199,7 @@ func formatAge(d time.Duration) string {
 // indicators present and every moment of truth with what was decided.
 func printSegmentAndUsage(w io.Writer, st workflows.Status) {
 	if st.Segment == "" {
-		fmt.Fprintln(w, "segment: none yet (starter segments recompute)")
+		fmt.Fprintln(w, "segment: none (nothing bought yet, or no segment recompute since the first purchase)")
 	} else {
 		fmt.Fprintf(w, "segment: %s since %s, because %s\n", st.Segment, formatTime(st.SegmentAt), listOrNone(st.SegmentReasons))
 	}

@@ -70,7 +70,7 @@ var environment = append(append(temporalEnvironment[:len(temporalEnvironment):le
 	{"LINK_TTL", "how long a link works (default 60d)"},
 	{"SENDGRID_WEBHOOK_PUBLIC_KEY", "the Signed Event Webhook verification key from SendGrid (base64); serves POST /webhooks/sendgrid (default: off)"},
 	{"SENDGRID_WEBHOOK_TOLERANCE", "how old a signed webhook delivery may be before it counts as a replay (default 10m)"},
-	{"LIFECYCLE_CONFIG", "YAML contact policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window"},
+	{"LIFECYCLE_CONFIG", "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, care, segments"},
 	{"TAILOR_CODEC_KEYS", "encrypt payloads in Temporal: comma-separated id:base64 of 32 bytes (`openssl rand -base64 32`), the encrypting key first; serves POST /codec/encode and /codec/decode (default: off, payloads in plaintext)"},
 	{"WORKFLOW_CACHE_SIZE", "workflows kept in memory between their tasks (default " + strconv.Itoa(defaultWorkflowCacheSize) + "; docs/OBSERVABILITY.md)"},
 	{"CODEC_AUTH_TOKEN", "bearer token the codec endpoint requires (default: none)"},
@@ -270,6 +270,8 @@ func connect(ctx context.Context, cfg config.Config, temporalOpts client.Options
 		Links:  signer,
 		// Audience: campaigns page through customers; Reacher is set once Temporal is dialled.
 		Audience: st,
+		// Segments: the segment recompute's facts and segments (it signals through Reacher too).
+		Segments: st,
 	}
 	m, err := metrics.New()
 	if err != nil {
@@ -381,6 +383,7 @@ func runWorker(ctx context.Context, c client.Client, acts *activities.Activities
 	})
 	w.RegisterWorkflow(workflows.CustomerLifecycle)
 	w.RegisterWorkflow(workflows.Campaign)
+	w.RegisterWorkflow(workflows.SegmentRecompute)
 	w.RegisterActivity(acts)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker on task queue %q: %w", workflows.TaskQueue, err)

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// NoteKind is what a customer stated: a referral, an exit or a complaint.
+type NoteKind string
+
+const (
+	NoteReferral  NoteKind = "referral"  // the customer brought in another customer
+	NoteExit      NoteKind = "exit"      // the customer said they are leaving (Text: why)
+	NoteComplaint NoteKind = "complaint" // the customer complained (a churn indicator)
+)
+
+// NoteKinds lists the kinds a note can have.
+var NoteKinds = []NoteKind{NoteReferral, NoteExit, NoteComplaint}
+
+// Note is one stated signal of a customer.
+type Note struct {
+	// ID is the idempotency key, chosen by the caller: adding a note with an ID already stored
+	// adds nothing, so a repeated command does not count twice.
+	ID         string
+	CustomerID string
+	Kind       NoteKind
+	Text       string
+	OccurredAt time.Time
+}
+
+// AddNote stores n once, keyed by n.ID, and returns the note as stored and whether it is new. The
+// same ID again returns the first note unchanged; the same ID for another customer or kind is an
+// error. An unknown customer is an error wrapping lifecycle.ErrNotFound.
+func (s *Store) AddNote(ctx context.Context, n Note) (Note, bool, error) {
+	if n.ID == "" {
+		return Note{}, false, fmt.Errorf("add note for customer %s: empty note id", n.CustomerID)
+	}
+	if !slices.Contains(NoteKinds, n.Kind) {
+		return Note{}, false, fmt.Errorf("add note %s: kind %q is not one of %v", n.ID, n.Kind, NoteKinds)
+	}
+	if n.OccurredAt.IsZero() {
+		return Note{}, false, fmt.Errorf("add note %s: no time", n.ID)
+	}
+	tag, err := s.pool.Exec(ctx, `
+		INSERT INTO customer_notes (id, customer_id, kind, text, occurred_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO NOTHING`, n.ID, n.CustomerID, string(n.Kind), n.Text, n.OccurredAt)
+	if isForeignKeyViolation(err) {
+		return Note{}, false, notFound("customer", n.CustomerID)
+	}
+	if err != nil {
+		return Note{}, false, fmt.Errorf("add note %s: %w", n.ID, err)
+	}
+	var stored Note
+	var kind string
+	err = s.pool.QueryRow(ctx, `SELECT id, customer_id, kind, text, occurred_at FROM customer_notes WHERE id = $1`, n.ID).
+		Scan(&stored.ID, &stored.CustomerID, &kind, &stored.Text, &stored.OccurredAt)
+	if err != nil {
+		return Note{}, false, fmt.Errorf("add note %s: %w", n.ID, err)
+	}
+	stored.Kind = NoteKind(kind)
+	if stored.CustomerID != n.CustomerID || stored.Kind != n.Kind {
+		return Note{}, false, fmt.Errorf("note id %q is already used for a %s note of customer %s", n.ID, stored.Kind, stored.CustomerID)
+	}
+	return stored, tag.RowsAffected() == 1, nil
+}

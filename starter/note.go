@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+const noteDetails = `A note is what the customer told the shop. referral: they brought in another customer (--text
+says whom); exit: they said they are leaving (--text says why); complaint: they complained
+(--text says about what). Referrals and exits count at the next segment recompute (nightly, or
+starter segments recompute); a complaint also goes to the customer's workflow at once, as a churn
+indicator. Each note is stored once under its id: without --id the id is made from the customer,
+the kind, today's date (UTC) and the text, so repeating the same command the same day counts once.
+Give --id (e.g. the ticket number) to tell apart two notes with the same text on one day.`
+
+func runNote(ctx context.Context, a *app, c command, args []string) error {
+	fs := newFlags(c.name)
+	customerID := fs.String("customer", "", "`ID` of the customer (required)")
+	kind := fs.String("kind", "", "what the customer stated: `referral|exit|complaint` (required)")
+	text := fs.String("text", "", "who was referred, why they leave, or what the complaint is about")
+	idFlag := fs.String("id", "", "`NOTE_ID`, e.g. a ticket number; repeating an id records nothing new (default: made from customer, kind, day and text)")
+	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+		return err
+	}
+	var p problems
+	p.require("customer", "ID", *customerID)
+	k := store.NoteKind(strings.ToLower(strings.TrimSpace(*kind)))
+	switch {
+	case *kind == "":
+		p.addf("missing --kind referral|exit|complaint")
+	case !slices.Contains(store.NoteKinds, k):
+		p.addf("--kind %q is not one of referral, exit, complaint", *kind)
+	}
+	if flagSet(fs, "id") {
+		p.require("id", "NOTE_ID", *idFlag)
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	now := a.now().UTC()
+	n := store.Note{
+		ID:         strings.TrimSpace(*idFlag),
+		CustomerID: strings.TrimSpace(*customerID),
+		Kind:       k,
+		Text:       strings.TrimSpace(*text),
+		OccurredAt: now,
+	}
+	if n.ID == "" {
+		n.ID = noteID(n.CustomerID, n.Kind, n.Text, now)
+	}
+
+	st, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	stored, added, err := st.AddNote(ctx, n)
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		return fmt.Errorf("no customer %q in the database: check the id or import it first (starter import customers FILE.csv)", n.CustomerID)
+	}
+	if err != nil {
+		return explainStoreError(err)
+	}
+	what := fmt.Sprintf("%s note %s for customer %s", stored.Kind, stored.ID, stored.CustomerID)
+	if !added {
+		what = fmt.Sprintf("%s was already recorded on %s; nothing new counted", what, stored.OccurredAt.UTC().Format(timeLayout))
+	} else {
+		what = "recorded " + what
+	}
+	if stored.Kind != store.NoteComplaint {
+		fmt.Fprintf(a.stdout, "%s; it counts at the next segment recompute (nightly, or starter segments recompute)\n", what)
+		return nil
+	}
+	// Told again when the note was already there: the first command may have stored it and then
+	// failed to reach Temporal. The signal carries the note's own time, so it is the same complaint.
+	tc, err := a.temporalClient(ctx)
+	if err != nil {
+		return fmt.Errorf("%s, but the workflow was not told (run the command again): %w", what, err)
+	}
+	sig := workflows.ComplaintSignal{Reason: stored.Text, At: stored.OccurredAt.UTC()}
+	if err := reachCustomer(ctx, tc, stored.CustomerID, workflows.SignalComplaint, sig); err != nil {
+		return fmt.Errorf("%s, but the workflow was not told (run the command again): %w", what, err)
+	}
+	fmt.Fprintf(a.stdout, "%s; told workflow %s\n", what, workflows.CustomerWorkflowID(stored.CustomerID))
+	return nil
+}
+
+// noteID derives a note's id when the caller gives none: the same customer, kind, text and day
+// (UTC) give the same id, so a repeated command is one note. The text is hashed to keep the id
+// short and free of whatever the text holds.
+func noteID(customerID string, kind store.NoteKind, text string, at time.Time) string {
+	sum := sha256.Sum256([]byte(customerID + "\x00" + string(kind) + "\x00" + text))
+	return fmt.Sprintf("note/%s/%s/%s/%s", customerID, kind, at.UTC().Format("20060102"), hex.EncodeToString(sum[:8]))
+}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+const usageDetails = `Sends one meter reading of a metered product (e.g. MB of a data bundle) to the customer's
+workflow. The first reading of a bundle period at the usage threshold is the moment of truth: the
+workflow looks at how the customer handled their limit before and decides on an offer. A reading
+lower than the previous one, or with another --limit, starts a new period. Nothing is stored in
+PostgreSQL; the workflow keeps a year of periods per metric.`
+
+// usageTimeLayout is the layout --at takes.
+const usageTimeLayout = time.RFC3339
+
+func runUsage(ctx context.Context, a *app, c command, args []string) error {
+	fs := newFlags(c.name)
+	customerID := fs.String("customer", "", "`ID` of the customer (required)")
+	metric := fs.String("metric", "", "`NAME` of the metered product, e.g. data_mb (required)")
+	used := fs.Float64("used", 0, "units used so far in this bundle period, `X` >= 0 (required)")
+	limit := fs.Float64("limit", 0, "units in the bundle, `Y` > 0 (required)")
+	at := fs.String("at", "", "when the meter was read, `TIME` like 2026-06-01T10:30:00Z (default: now)")
+	contractEnds := fs.String("contract-ends", "", "the day the customer's contract ends, `YYYY-MM-DD`, if known")
+	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+		return err
+	}
+	var p problems
+	p.require("customer", "ID", *customerID)
+	reading := parseUsageReading(&p, fs, *metric, *used, *limit, *at, *contractEnds, a.now().UTC())
+	if err := p.err(); err != nil {
+		return err // nothing was sent
+	}
+
+	st, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	// Checked before sending: the workflow of an unknown customer would only fail in its activities.
+	if _, err := st.Customer(ctx, *customerID); errors.Is(err, lifecycle.ErrNotFound) {
+		return fmt.Errorf("nothing sent: no customer %q in the database: check the id or import it first (starter import customers FILE.csv)", *customerID)
+	} else if err != nil {
+		return explainStoreError(err)
+	}
+	tc, err := a.temporalClient(ctx)
+	if err != nil {
+		return err
+	}
+	if err := reachCustomer(ctx, tc, *customerID, workflows.SignalUsage, workflows.UsageSignal{Reading: reading}); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "sent usage reading to customer %s: %s %g of %g (%.0f%%) at %s; workflow %s\n",
+		*customerID, reading.Metric, reading.Used, reading.Limit, reading.Used/reading.Limit*100,
+		reading.At.Format(timeLayout), workflows.CustomerWorkflowID(*customerID))
+	return nil
+}
+
+// parseUsageReading builds the reading from its flags and adds their mistakes to p, all at once.
+// No --at means now.
+func parseUsageReading(p *problems, fs *flag.FlagSet, metric string, used, limit float64, at, contractEnds string, now time.Time) lifecycle.UsageReading {
+	r := lifecycle.UsageReading{Metric: lifecycle.Normalize(metric), Used: used, Limit: limit, At: now}
+	if r.Metric == "" {
+		p.addf("missing --metric NAME (e.g. data_mb)")
+	}
+	switch {
+	case !flagSet(fs, "used"):
+		p.addf("missing --used X")
+	case math.IsNaN(used) || math.IsInf(used, 0) || used < 0:
+		p.addf("--used must be a number of units, 0 or more, got %g", used)
+	}
+	switch {
+	case !flagSet(fs, "limit"):
+		p.addf("missing --limit Y")
+	case math.IsNaN(limit) || math.IsInf(limit, 0) || limit <= 0:
+		p.addf("--limit must be a number of units above 0, got %g", limit)
+	}
+	if strings.TrimSpace(at) != "" {
+		t, err := time.Parse(usageTimeLayout, strings.TrimSpace(at))
+		if err != nil {
+			p.addf("--at %q is not a time like %s", at, now.Format(usageTimeLayout))
+		} else {
+			r.At = t.UTC()
+		}
+	}
+	if strings.TrimSpace(contractEnds) != "" {
+		day, err := time.Parse(dateLayout, strings.TrimSpace(contractEnds))
+		if err != nil {
+			p.addf("--contract-ends %q is not a date like %s", contractEnds, now.AddDate(1, 0, 0).Format(dateLayout))
+		} else {
+			r.ContractEndsAt = day
+		}
+	}
+	return r
+}
