@@ -254,3 +254,38 @@ func TestKindOfOutboxEmail(t *testing.T) {
 	assert.Equal(t, lifecycle.KindSale, kindOf(store.OutboxEmail{CustomerID: "a/b", Key: "customer/a/b/sale/sale/x/open-10"}))
 	assert.Equal(t, lifecycle.Kind(""), kindOf(store.OutboxEmail{CustomerID: "c1", Key: "something else"}))
 }
+
+func TestStatusReportShowsSegmentUsageAndMoments(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	st := workflows.Status{
+		CustomerID:      "anna",
+		Stage:           workflows.StageFollowedUp,
+		Segment:         lifecycle.SegmentLoyal,
+		SegmentReasons:  []string{"2 purchases in 365 days"},
+		SegmentAt:       at,
+		Unhappy:         "Data bundle 10 GB",
+		ChurnIndicators: []string{"complaint on 2026-02-20"},
+		Usage: []lifecycle.UsageProfile{{Metric: "data_mb", Periods: []lifecycle.UsagePeriod{
+			{Limit: 10000, StartedAt: at.AddDate(0, -1, 0), Used: 12500, LastAt: at.AddDate(0, 0, -2), WarnedAt: at.AddDate(0, 0, -15), UsedAtWarning: 8000},
+			{Limit: 10000, StartedAt: at, Used: 8100, LastAt: at},
+		}}},
+		Moments: []workflows.Moment{{At: at, Metric: "data_mb", UsedPct: 81, Behaviour: lifecycle.BehaviourHeavy,
+			Why: "used more than the bundle in 2 of 2 earlier periods", Decision: "heavy user without churn indicators: no offer"}},
+	}
+	var out bytes.Buffer
+	require.NoError(t, writeStatus(&out, st, false, at))
+	for _, want := range []string{
+		"segment: loyal since 2026-03-01 09:30:00 UTC, because 2 purchases in 365 days",
+		"unhappy with: Data bundle 10 GB (service contact before any upsell)",
+		"churn indicators: complaint on 2026-02-20",
+		"12500 of 10000", "warned at 8000 on 2026-02-14 09:30:00 UTC", "over the bundle",
+		"data_mb 81%", "heavy", "no offer", "heavy user without churn indicators: no offer",
+	} {
+		assert.Contains(t, out.String(), want)
+	}
+
+	out.Reset()
+	writeExplanation(&out, st, at)
+	assert.Contains(t, out.String(), "Segment loyal (2 purchases in 365 days): a short feedback ask")
+	assert.Contains(t, out.String(), "Data bundle 10 GB is not what they hoped for")
+}
