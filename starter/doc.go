@@ -1,7 +1,8 @@
 // Command starter is Tailor's command line: it prepares the database and the Temporal namespace,
 // imports customers and products, and turns shop events (a purchase, a restock, a sale, a season
-// campaign, an unsubscribe) into signals to the customers' lifecycle workflows. It also reads a
-// customer's status and the local outbox.
+// campaign, an unsubscribe, a meter reading, a complaint) into signals to the customers' lifecycle
+// workflows. It starts value-segment recomputes (and `setup` schedules them nightly), reads a
+// customer's status and the local outbox, and simulates a customer's year.
 //
 // Contract:
 //   - Every event reaches a customer through one SignalWithStart (reachCustomer), so an event never

@@ -1,5 +1,6 @@
 // Command worker runs Tailor's Temporal worker: it polls the task queue workflows.TaskQueue
-// ("tailor") and executes the CustomerLifecycle workflow and its activities.
+// ("tailor") and executes the CustomerLifecycle, Campaign and SegmentRecompute workflows and their
+// activities.
 //
 // It owns the wiring of the real dependencies into activities.Activities: the PostgreSQL store
 // (internal/store), and a mailer, SendGrid (internal/email/sendgrid) when SENDGRID_API_KEY is set,
@@ -7,7 +8,8 @@
 // (internal/links) every email's links come from.
 //
 // Next to the Temporal worker it serves HTTP on HTTP_ADDR (internal/web): the pages the emails
-// link to (/u/ one-click unsubscribe, /p/ preferences, /i/ "yes, I'm interested"), GET /healthz,
+// link to (/u/ one-click unsubscribe, /p/ preferences, /i/ "yes, I'm interested", /c/ the
+// check-in's one-click answers), GET /healthz,
 // GET /metrics (Prometheus, internal/metrics; docs/OBSERVABILITY.md),
 // and the routes of routes() (the SendGrid Event Webhook). PUBLIC_BASE_URL is where customers
 // reach those pages; LINK_SECRET signs the links and is required even with HTTP_ADDR=off, because
