@@ -1,0 +1,182 @@
+package tailor_test
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailorhq/tailor/workflows"
+)
+
+// TestMetricsEndToEnd scrapes the real worker's GET /metrics after one real follow-up went out
+// (docs/OBSERVABILITY.md): the SDK's temporal_* series, the workflow's decision counter and the
+// send counter, with the labels an operator's dashboards select on.
+func TestMetricsEndToEnd(t *testing.T) {
+	s := newStack(t, true, withHTTP())
+	s.setupShop()
+	s.startWorker()
+	s.restockEmail()
+
+	// The SDK's metrics reach the registry through a tally scope flushed every second, so the
+	// workflow's counter may show up a moment after the email.
+	want := []seriesWant{
+		{"tailor_emails_total", map[string]string{"kind": "restock", "outcome": "sent", "reason": "none"}},
+		{"tailor_followups_total", map[string]string{"kind": "restock", "outcome": "scheduled",
+			"namespace": "default", "task_queue": workflows.TaskQueue, "workflow_type": "CustomerLifecycle"}},
+		{"tailor_followups_total", map[string]string{"kind": "season", "outcome": "scheduled", "workflow_type": "CustomerLifecycle"}},
+		// The SDK's own, labelled by namespace, task queue and workflow or activity type.
+		{"temporal_workflow_task_execution_latency_seconds_count", map[string]string{
+			"namespace": "default", "task_queue": workflows.TaskQueue, "workflow_type": "CustomerLifecycle"}},
+		{"temporal_local_activity_total", map[string]string{"activity_type": "SendFollowUp", "workflow_type": "CustomerLifecycle"}},
+		{"temporal_num_pollers", map[string]string{"poller_type": "workflow_task", "task_queue": workflows.TaskQueue}},
+		{"temporal_sticky_cache_size", map[string]string{"task_queue": workflows.TaskQueue}},
+		{"process_resident_memory_bytes", nil},
+	}
+	var page string
+	var missing []string
+	ok := pollUntil(e2eTimeout, func() bool {
+		resp := s.page(http.MethodGet, s.baseURL+"/metrics", "", "")
+		page = resp.body
+		if resp.code != http.StatusOK {
+			missing = []string{fmt.Sprintf("GET /metrics answered %d: %.500s", resp.code, resp.body)}
+			return false
+		}
+		missing = missingSeries(parseMetrics(page), want)
+		return len(missing) == 0
+	})
+	require.True(t, ok, "GET %s/metrics after the restock email lacks:\n  %s", s.baseURL, strings.Join(missing, "\n  "))
+
+	// One restock email, one restock decision: counted once each, nothing failed on the way. (The
+	// season fallback may go out meanwhile, 15s after the purchase; it has its own kind.)
+	series := parseMetrics(page)
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"tailor_emails_total", map[string]string{"kind": "restock", "outcome": "sent"}, 1},
+		{"tailor_emails_total", map[string]string{"outcome": "failed"}, 0},
+		{"tailor_followups_total", map[string]string{"kind": "restock", "outcome": "scheduled"}, 1},
+	} {
+		require.Equal(t, c.want, series.sum(c.name, c.labels), "%s%s after one restock email:\n%s",
+			c.name, formatLabels(c.labels), series.lines(c.name))
+	}
+}
+
+// seriesWant is a series the page must hold with a value above zero: name, and the labels it
+// must carry with these values (other labels may be there too).
+type seriesWant struct {
+	name   string
+	labels map[string]string
+}
+
+// missingSeries describes each want with no positive sample on the page.
+func missingSeries(got metricsPage, want []seriesWant) []string {
+	var missing []string
+	for _, w := range want {
+		if got.sum(w.name, w.labels) <= 0 {
+			have := got.lines(w.name)
+			if have == "" {
+				have = "no series of that name"
+			}
+			missing = append(missing, fmt.Sprintf("%s%s > 0 (have: %s)", w.name, formatLabels(w.labels), have))
+		}
+	}
+	return missing
+}
+
+// sample is one line of the Prometheus text format.
+type sample struct {
+	name   string
+	labels map[string]string
+	value  float64
+	line   string
+}
+
+type metricsPage []sample
+
+// parseMetrics reads the Prometheus text format as the worker's promhttp handler writes it:
+// `name{k="v",...} value`, comments skipped. Enough for the label values Tailor and the SDK use,
+// which hold no escaped quotes.
+func parseMetrics(text string) metricsPage {
+	var page metricsPage
+	for line := range strings.SplitSeq(text, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		head, value, ok := cutLast(line, " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			continue
+		}
+		s := sample{name: head, labels: map[string]string{}, value: v, line: line}
+		if name, rest, ok := strings.Cut(head, "{"); ok {
+			s.name = name
+			for pair := range strings.SplitSeq(strings.TrimSuffix(rest, "}"), ",") {
+				if k, v, ok := strings.Cut(pair, "="); ok {
+					s.labels[k] = strings.Trim(v, `"`)
+				}
+			}
+		}
+		page = append(page, s)
+	}
+	return page
+}
+
+func cutLast(s, sep string) (before, after string, ok bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}
+
+// sum adds the values of the series named name whose labels include labels.
+func (p metricsPage) sum(name string, labels map[string]string) float64 {
+	var total float64
+	for _, s := range p {
+		if s.name == name && hasLabels(s.labels, labels) {
+			total += s.value
+		}
+	}
+	return total
+}
+
+// lines are the page's lines of the series named name, for failure messages.
+func (p metricsPage) lines(name string) string {
+	var out []string
+	for _, s := range p {
+		if s.name == name {
+			out = append(out, s.line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func hasLabels(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func formatLabels(labels map[string]string) string {
+	if len(labels) == 0 {
+		return ""
+	}
+	keys := sortedKeys(labels)
+	pairs := make([]string, len(keys))
+	for i, k := range keys {
+		pairs[i] = fmt.Sprintf("%s=%q", k, labels[k])
+	}
+	return "{" + strings.Join(pairs, ",") + "}"
+}
