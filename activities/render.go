@@ -107,7 +107,7 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		data.UsedPct = f.UsedPct
 		data.BundleName = f.BundleOffer.Name
 		data.BundlePrice = money(f.BundleOffer.PriceCents, locale)
-		data.BundleAllowance = f.BundleOffer.Allowance
+		data.BundleAllowance = f.BundleOffer.AllowanceIn(locale)
 	case lifecycle.KindCare:
 		data.Tips = careTips(policy, f.Category, locale)
 	case lifecycle.KindCheckin:

@@ -268,3 +268,10 @@ func TestEveryKindHasItsOwnMetricLabel(t *testing.T) {
 	}
 	assert.Equal(t, "unknown", KindLabel("customer/c1/offer"))
 }
+
+func TestRenderOfferAllowanceInTheCustomersLanguage(t *testing.T) {
+	f := followUpOf(lifecycle.KindOffer)
+	f.BundleOffer.Allowances = map[string]string{lifecycle.LocaleDutch: "5 GB tot het einde van de maand"}
+	assert.Contains(t, renderOf(t, lifecycle.LocaleDutch, f).Text, "5 GB tot het einde van de maand")
+	assert.Contains(t, renderOf(t, lifecycle.LocaleEnglish, f).Text, "5 GB until the end of the month")
+}

@@ -108,10 +108,28 @@ type usageFile struct {
 }
 
 type offerFile struct {
-	Name      string   `yaml:"name"`
-	Price     string   `yaml:"price"`
-	Allowance string   `yaml:"allowance"`
-	For       []string `yaml:"for"`
+	Name      string        `yaml:"name"`
+	Price     string        `yaml:"price"`
+	Allowance localizedText `yaml:"allowance"`
+	For       []string      `yaml:"for"`
+}
+
+// localizedText is a text written once ("2 GB extra") or per locale ({en: "2 GB extra", nl: "2 GB
+// extra"}); in YAML either form is accepted.
+type localizedText struct {
+	Text     string            // the one text, or the English one
+	ByLocale map[string]string // every locale given
+}
+
+func (t *localizedText) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&t.Text)
+	}
+	if err := n.Decode(&t.ByLocale); err != nil {
+		return fmt.Errorf("line %d: write one text, or one per locale like {en: ..., nl: ...}", n.Line)
+	}
+	t.Text = t.ByLocale[lifecycle.LocaleEnglish]
+	return nil
 }
 
 // segmentsFile is the value segmentation: lifecycle.SegmentPolicy.
@@ -313,7 +331,7 @@ func (c *checker) usage(f usageFile, u *lifecycle.UsagePolicy) {
 
 	seen := map[string]string{} // normalized name -> path of the offer that has it
 	for i, of := range f.Offers {
-		o := lifecycle.BundleOffer{Name: strings.TrimSpace(of.Name), Allowance: strings.TrimSpace(of.Allowance)}
+		o := lifecycle.BundleOffer{Name: strings.TrimSpace(of.Name), Allowance: strings.TrimSpace(of.Allowance.Text)}
 		path := fmt.Sprintf("usage.offers[%d]", i)
 		if o.Name == "" {
 			c.addf(path, "name is missing")
@@ -324,6 +342,23 @@ func (c *checker) usage(f usageFile, u *lifecycle.UsagePolicy) {
 			} else {
 				seen[lifecycle.Normalize(o.Name)] = path
 			}
+		}
+		for _, locale := range slices.Sorted(maps.Keys(of.Allowance.ByLocale)) {
+			text := strings.TrimSpace(of.Allowance.ByLocale[locale])
+			switch {
+			case !lifecycle.ValidLocale(locale):
+				c.addf(path, "allowance: %q is not a locale with templates; use en or nl", locale)
+			case text == "":
+				c.addf(path, "allowance: the %s text is empty", locale)
+			default:
+				if o.Allowances == nil {
+					o.Allowances = map[string]string{}
+				}
+				o.Allowances[locale] = text
+			}
+		}
+		if len(of.Allowance.ByLocale) > 0 && o.Allowance == "" {
+			c.addf(path, "allowance: the en text is missing; it is what customers in other locales get")
 		}
 		cents, ok := lifecycle.ParsePrice(strings.TrimSpace(of.Price))
 		if !ok {

@@ -133,6 +133,20 @@ usage:
 	require.Equal(t, lifecycle.DefaultSegmentPolicy(), p.Segments, "segments left out keep the defaults")
 }
 
+func TestParseUsageAllowancePerLocale(t *testing.T) {
+	p, err := config.ParsePolicy([]byte(`
+usage:
+  offers:
+    - {name: Saver, price: "4.99", for: [unknown], allowance: {en: "2 GB extra", nl: "2 GB extra tot uw bundel vernieuwt"}}
+    - {name: Plain, price: "1.00", for: [churn-risk], allowance: "1 GB"}
+`), "policy.yaml")
+	require.NoError(t, err)
+	saver, plain := p.Usage.Offers[0], p.Usage.Offers[1]
+	require.Equal(t, "2 GB extra", saver.AllowanceIn("en"))
+	require.Equal(t, "2 GB extra tot uw bundel vernieuwt", saver.AllowanceIn("nl"))
+	require.Equal(t, "1 GB", plain.AllowanceIn("nl"), "one text serves every locale")
+}
+
 func TestParseUsageKeepsDefaults(t *testing.T) {
 	want := lifecycle.DefaultUsagePolicy()
 	want.Threshold = 0.9
@@ -228,6 +242,15 @@ usage:
     - {name: Data saver, price: "4.99", for: [unknown]}
     - {name: "data saver ", price: "3.99", for: [cost-conscious]}
 `, []string{`usage.offers[1] (data saver): name "data saver" is already used by usage.offers[0] (Data saver)`}},
+		{"allowance per locale: a locale without templates, an empty text, no English", `
+usage:
+  offers:
+    - {name: Saver, price: "4.99", for: [unknown], allowance: {nl: "2 GB extra", de: "2 GB mehr", fr: ""}}
+`, []string{
+			`usage.offers[0] (Saver): allowance: "de" is not a locale with templates; use en or nl`,
+			`usage.offers[0] (Saver): allowance: "fr" is not a locale with templates`,
+			"usage.offers[0] (Saver): allowance: the en text is missing",
+		}},
 		{"an unknown setting in usage", "usage:\n  treshold: 80%\n",
 			[]string{"field treshold not found in usage (known: threshold, heavy_over_periods,"}},
 		{"an unknown setting in an offer", "usage:\n  offers:\n    - {name: A, price: \"1\", for: [unknown], valid: 3d}\n",

@@ -98,6 +98,9 @@ type BundleOffer struct {
 	Name       string      `json:"name"`
 	PriceCents int64       `json:"price_cents"`
 	Allowance  string      `json:"allowance"` // what the customer gets, in words, e.g. "5 GB until the end of the month"
+	// Allowances are Allowance in other locales ("nl": "5 GB tot het einde van de maand"); a locale
+	// without one gets Allowance.
+	Allowances map[string]string `json:"allowances,omitempty"`
 	For        []Behaviour `json:"for"`       // the behaviours it fits; never heavy
 }
 
@@ -242,6 +245,14 @@ const fractionTolerance = 1e-9
 
 // atLeast reports whether the computed fraction got is at least want, up to rounding.
 func atLeast(got, want float64) bool { return got >= want-fractionTolerance }
+
+// AllowanceIn returns what the offer gives, written for locale.
+func (o BundleOffer) AllowanceIn(locale string) string {
+	if t := o.Allowances[locale]; t != "" {
+		return t
+	}
+	return o.Allowance
+}
 
 // ChooseOffer returns the first configured offer for b. Heavy users never get one: the reason says
 // so, as it does when no offer is configured for b.
