@@ -95,13 +95,13 @@ var Behaviours = []Behaviour{BehaviourCostConscious, BehaviourHeavy, BehaviourCh
 
 // BundleOffer is an offer for the moment of truth, from LIFECYCLE_CONFIG.
 type BundleOffer struct {
-	Name       string      `json:"name"`
-	PriceCents int64       `json:"price_cents"`
-	Allowance  string      `json:"allowance"` // what the customer gets, in words, e.g. "5 GB until the end of the month"
+	Name       string `json:"name"`
+	PriceCents int64  `json:"price_cents"`
+	Allowance  string `json:"allowance"` // what the customer gets, in words, e.g. "5 GB until the end of the month"
 	// Allowances are Allowance in other locales ("nl": "5 GB tot het einde van de maand"); a locale
 	// without one gets Allowance.
 	Allowances map[string]string `json:"allowances,omitempty"`
-	For        []Behaviour `json:"for"`       // the behaviours it fits; never heavy
+	For        []Behaviour       `json:"for"` // the behaviours it fits; never heavy
 }
 
 // UsagePolicy is the moment-of-truth part of the policy.
