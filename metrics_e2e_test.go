@@ -25,8 +25,9 @@ func TestMetricsEndToEnd(t *testing.T) {
 	// workflow's counter may show up a moment after the email.
 	want := []seriesWant{
 		{"tailor_emails_total", map[string]string{"kind": "restock", "outcome": "sent", "reason": "none"}},
-		{"tailor_followups_total", map[string]string{"kind": "restock", "outcome": "scheduled",
+		{"tailor_followups_total", map[string]string{"kind": "restock", "outcome": "scheduled", "reason": "none",
 			"namespace": "default", "task_queue": workflows.TaskQueue, "workflow_type": "CustomerLifecycle"}},
+		{"tailor_campaign_reached_total", map[string]string{"kind": "restock", "workflow_type": "Campaign"}},
 		{"tailor_followups_total", map[string]string{"kind": "season", "outcome": "scheduled", "workflow_type": "CustomerLifecycle"}},
 		// The SDK's own, labelled by namespace, task queue and workflow or activity type.
 		{"temporal_workflow_task_execution_latency_seconds_count", map[string]string{

@@ -258,10 +258,12 @@ func (c *campaignRun) run(ctx workflow.Context) (CampaignResult, error) {
 			if errors.As(err, &canceled) && canceled.HasDetails() && canceled.Details(&n) == nil && n > 0 {
 				c.progress.Reached += n
 				c.progress.Cursor = ids[n-1]
+				c.countReached(ctx, n)
 			}
 			return c.cancelled(ctx)
 		}
 		c.progress.Reached += reach.Reached
+		c.countReached(ctx, reach.Reached)
 		c.progress.Pages++
 		c.progress.Cursor = ids[len(ids)-1]
 	}
@@ -277,6 +279,13 @@ func (c *campaignRun) run(ctx workflow.Context) (CampaignResult, error) {
 	next := c.in
 	next.Progress = c.progress
 	return CampaignResult{}, workflow.NewContinueAsNewError(ctx, Campaign, next)
+}
+
+// countReached adds a page's reached customers to tailor_campaign_reached_total. A metric, not a
+// command: the SDK counts nothing while it replays.
+func (c *campaignRun) countReached(ctx workflow.Context, n int) {
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": string(c.in.Kind)}).
+		Counter(CampaignReachedMetric).Inc(int64(n))
 }
 
 // reachTimeout bounds one ReachCustomers attempt: generous, as the heartbeat detects a dead worker.

@@ -78,7 +78,7 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 	}
 	metrics := workflow.GetMetricsHandler(ctx) // replay-aware: counts nothing while replaying
 	l.countDecision = func(d Decision) {
-		metrics.WithTags(map[string]string{"kind": activities.KindLabel(d.Kind), "outcome": string(d.Outcome)}).
+		metrics.WithTags(map[string]string{"kind": activities.KindLabel(d.Kind), "outcome": string(d.Outcome), "reason": ReasonLabel(d)}).
 			Counter(FollowUpsMetric).Inc(1)
 	}
 	for _, name := range signalNames {
@@ -589,7 +589,8 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 		}
 		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeFailed, Reason: reason})
 	case !res.Sent:
-		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: res.SkipReason})
+		// Recorded, not counted: SendFollowUp counted this skip in tailor_emails_total.
+		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: res.SkipReason})
 	default:
 		s.Emails = appendBounded(s.Emails, SentEmail{Kind: f.Kind, Key: f.Key, Subject: res.Subject, MessageID: res.MessageID, SentAt: now, Goal: goalOf(f)}, maxEmails)
 		if !f.Kind.Transactional() {

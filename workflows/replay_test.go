@@ -105,8 +105,8 @@ func recordContactPolicy(t *testing.T, path string) {
 }
 
 // recordUsagePhase plays, at revision 1, a moment of truth with an accepted offer, the care tips and
-// an unhappy check-in turning into service contact, a complaint, and the ambassador and leaver
-// strategies; the workflow continues as new after 6 events. It saves the first run (ending in
+// an unhappy check-in turning into service contact, a complaint, and the ambassador, loyal and
+// leaver strategies; the workflow continues as new after 6 events. It saves the first run (ending in
 // continue-as-new) and the second (cancelled).
 func recordUsagePhase(t *testing.T, firstPath, secondPath string) {
 	policy := lifecycle.Policy{MinGap: time.Second, RestockWindow: time.Minute, SeasonFallback: time.Hour,
@@ -162,10 +162,12 @@ func recordUsagePhase(t *testing.T, firstPath, secondPath string) {
 	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p2", SKU: "CH-GREY-50"}) // buys again: no longer unhappy
 	send(workflows.SignalSegment, workflows.SegmentSignal{Segment: lifecycle.SegmentAmbassador, Reasons: []string{"referred 1 customers"}, At: time.Now()})
 	emails(6, "the invitation")
+	send(workflows.SignalSegment, workflows.SegmentSignal{Segment: lifecycle.SegmentLoyal, Reasons: []string{"2 purchases in 365 days"}, At: time.Now()})
+	emails(7, "the feedback ask")
 	send(workflows.SignalSegment, workflows.SegmentSignal{Segment: lifecycle.SegmentLeaver, Reasons: []string{"said they are leaving"}, At: time.Now()})
 	require.Eventually(t, func() bool {
 		st := queryStatus(t, srv.Client, id)
-		return len(st.Emails) >= 8 && st.Emails[len(st.Emails)-1].Kind == lifecycle.KindWinback
+		return len(st.Emails) >= 9 && st.Emails[len(st.Emails)-1].Kind == lifecycle.KindWinback
 	}, 30*time.Second, 50*time.Millisecond, "exit question and win-back")
 	require.NoError(t, os.MkdirAll(historyDir, 0o755))
 	exportRun(t, srv, id, firstRun, firstPath)
