@@ -199,6 +199,17 @@ func (s *server) claims(w http.ResponseWriter, r *http.Request, purpose links.Pu
 }
 
 // customer loads the customer of a genuine link, or answers the request and returns false.
+// claimedCustomer verifies the link's token for purpose and loads the customer it names; when
+// either fails it has answered the request already.
+func (s *server) claimedCustomer(w http.ResponseWriter, r *http.Request, purpose links.Purpose) (links.Claims, lifecycle.Customer, bool) {
+	claims, ok := s.claims(w, r, purpose)
+	if !ok {
+		return links.Claims{}, lifecycle.Customer{}, false
+	}
+	c, ok := s.customer(w, r, claims.CustomerID)
+	return claims, c, ok
+}
+
 func (s *server) customer(w http.ResponseWriter, r *http.Request, id string) (lifecycle.Customer, bool) {
 	c, err := s.Customers.Customer(r.Context(), id)
 	if err != nil {
@@ -222,11 +233,7 @@ func (s *server) storeFailed(w http.ResponseWriter, customerID string, err error
 // --- unsubscribe ---
 
 func (s *server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
-	claims, ok := s.claims(w, r, links.PurposeUnsubscribe)
-	if !ok {
-		return
-	}
-	c, ok := s.customer(w, r, claims.CustomerID)
+	_, c, ok := s.claimedCustomer(w, r, links.PurposeUnsubscribe)
 	if !ok {
 		return
 	}
@@ -302,11 +309,7 @@ func formOf(p lifecycle.Preferences) preferencesForm {
 }
 
 func (s *server) preferencesPage(w http.ResponseWriter, r *http.Request) {
-	claims, ok := s.claims(w, r, links.PurposePreferences)
-	if !ok {
-		return
-	}
-	c, ok := s.customer(w, r, claims.CustomerID)
+	_, c, ok := s.claimedCustomer(w, r, links.PurposePreferences)
 	if !ok {
 		return
 	}
@@ -327,11 +330,7 @@ func (s *server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) savePreferences(w http.ResponseWriter, r *http.Request) {
-	claims, ok := s.claims(w, r, links.PurposePreferences)
-	if !ok {
-		return
-	}
-	c, ok := s.customer(w, r, claims.CustomerID)
+	_, c, ok := s.claimedCustomer(w, r, links.PurposePreferences)
 	if !ok {
 		return
 	}
@@ -449,11 +448,7 @@ func truncate(s string, n int) string {
 // --- interested ---
 
 func (s *server) interestedPage(w http.ResponseWriter, r *http.Request) {
-	claims, ok := s.claims(w, r, links.PurposeInterested)
-	if !ok {
-		return
-	}
-	c, ok := s.customer(w, r, claims.CustomerID)
+	_, c, ok := s.claimedCustomer(w, r, links.PurposeInterested)
 	if !ok {
 		return
 	}
@@ -461,11 +456,7 @@ func (s *server) interestedPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) interested(w http.ResponseWriter, r *http.Request) {
-	claims, ok := s.claims(w, r, links.PurposeInterested)
-	if !ok {
-		return
-	}
-	c, ok := s.customer(w, r, claims.CustomerID)
+	claims, c, ok := s.claimedCustomer(w, r, links.PurposeInterested)
 	if !ok {
 		return
 	}
@@ -500,11 +491,7 @@ func (s *server) interested(w http.ResponseWriter, r *http.Request) {
 // --- checkin ---
 
 func (s *server) checkinPage(w http.ResponseWriter, r *http.Request) {
-	claims, ok := s.claims(w, r, links.PurposeCheckin)
-	if !ok {
-		return
-	}
-	c, ok := s.customer(w, r, claims.CustomerID)
+	claims, c, ok := s.claimedCustomer(w, r, links.PurposeCheckin)
 	if !ok {
 		return
 	}
@@ -512,11 +499,7 @@ func (s *server) checkinPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) checkin(w http.ResponseWriter, r *http.Request) {
-	claims, ok := s.claims(w, r, links.PurposeCheckin)
-	if !ok {
-		return
-	}
-	c, ok := s.customer(w, r, claims.CustomerID)
+	claims, c, ok := s.claimedCustomer(w, r, links.PurposeCheckin)
 	if !ok {
 		return
 	}
