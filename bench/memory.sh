@@ -24,6 +24,8 @@
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CUSTOMERS=100000
 CHECKPOINTS=""
@@ -54,59 +56,16 @@ done
 ADMIN_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 DB_NAME="tailor_membench_$$"
 # The admin URL with its database replaced by the benchmark's.
-DATABASE_URL="$(printf '%s' "$ADMIN_URL" | sed -E "s#^(postgres(ql)?://[^/]*)/[^?]*#\1/$DB_NAME#")"
+DATABASE_URL="$(bench_database_url)"
 LINK_SECRET="bench-link-secret-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tailor-membench.XXXXXX")"
 BIN="$WORK/bin"
 SERVER_PID="" WORKER_PID="" DB_CREATED=0 OK=0
 
-# stop ends one process this script started, politely first.
-stop() {
-	local pid="$1"
-	[[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-teardown() {
-	local code=$?
-	set +e
-	step "tearing down"
-	stop "$WORKER_PID"
-	stop "$SERVER_PID"
-	if ((DB_CREATED)); then
-		psql "$ADMIN_URL" -XqtAc "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null && note "dropped database $DB_NAME"
-	fi
-	if ((OK && !KEEP)); then
-		rm -rf "$WORK"
-	else
-		note "logs, samples.csv and results.json are in $WORK"
-	fi
-	exit "$code"
-}
+KEPT_FILES="logs, samples.csv and results.json"
 trap teardown EXIT
 trap 'exit 130' INT TERM
-
-# app runs a Tailor binary with only the benchmark's environment: a developer's own
-# SENDGRID_API_KEY, TEMPORAL_* or WORKFLOW_CACHE_SIZE must not leak in.
-app() { env -i "${APP_ENV[@]}" "$@"; }
-
-# wait_for runs "$@" until it succeeds, for at most $1 seconds.
-wait_for() {
-	local limit="$1" what="$2" waited=0
-	shift 2
-	until "$@" >/dev/null 2>&1; do
-		((waited < limit * 10)) || die "$what did not come up within ${limit}s; see $WORK"
-		sleep 0.1
-		waited=$((waited + 1))
-	done
-}
 
 step "PostgreSQL and the pinned Temporal CLI"
 ensure_postgres

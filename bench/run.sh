@@ -19,6 +19,8 @@
 
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CUSTOMERS=10000
 CONCURRENCY=0
@@ -43,7 +45,7 @@ done
 ADMIN_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 DB_NAME="tailor_bench_$$"
 # The admin URL with its database replaced by the benchmark's.
-DATABASE_URL="$(printf '%s' "$ADMIN_URL" | sed -E "s#^(postgres(ql)?://[^/]*)/[^?]*#\1/$DB_NAME#")"
+DATABASE_URL="$(bench_database_url)"
 SINK_KEY="bench-sendgrid-key"
 LINK_SECRET="bench-link-secret-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 
@@ -51,54 +53,9 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/tailor-bench.XXXXXX")"
 BIN="$WORK/bin"
 SERVER_PID="" SINK_PID="" WORKER_PID="" DB_CREATED=0 OK=0
 
-# stop ends one process this script started, politely first.
-stop() {
-	local pid="$1"
-	[[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-teardown() {
-	local code=$?
-	set +e
-	step "tearing down"
-	stop "$WORKER_PID"
-	stop "$SINK_PID"
-	stop "$SERVER_PID"
-	if ((DB_CREATED)); then
-		psql "$ADMIN_URL" -XqtAc "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null && note "dropped database $DB_NAME"
-	fi
-	if ((OK && !KEEP)); then
-		rm -rf "$WORK"
-	else
-		note "logs, CSVs and results.json are in $WORK"
-	fi
-	exit "$code"
-}
+KEPT_FILES="logs, CSVs and results.json"
 trap teardown EXIT
 trap 'exit 130' INT TERM
-
-# app runs a Tailor binary with only the benchmark's environment (APP_ENV, set once the ports
-# are known): a developer's own SENDGRID_API_KEY or TEMPORAL_* must not leak in. env execs the
-# binary, so "env -i ... &" (not "app ... &") keeps $! the binary's own pid.
-app() { env -i "${APP_ENV[@]}" "$@"; }
-
-# wait_for runs "$@" until it succeeds, for at most $1 seconds.
-wait_for() {
-	local limit="$1" what="$2" waited=0
-	shift 2
-	until "$@" >/dev/null 2>&1; do
-		((waited < limit * 10)) || die "$what did not come up within ${limit}s; see $WORK"
-		sleep 0.1
-		waited=$((waited + 1))
-	done
-}
 
 step "PostgreSQL and the pinned Temporal CLI"
 ensure_postgres

@@ -1,0 +1,58 @@
+# Shared by bench/run.sh and bench/memory.sh: processes, a throw-away database, the binaries'
+# environment. Source it after scripts/lib.sh, once ADMIN_URL, DB_NAME, WORK and KEEP are set.
+# Each script sets SERVER_PID, WORKER_PID (and SINK_PID), DB_CREATED, OK and APP_ENV as it goes,
+# and KEPT_FILES to say what the work folder holds.
+
+# bench_database_url is ADMIN_URL with its database replaced by DB_NAME.
+bench_database_url() {
+	printf '%s' "$ADMIN_URL" | sed -E "s#^(postgres(ql)?://[^/]*)/[^?]*#\1/$DB_NAME#"
+}
+
+# stop ends one process this script started, politely first.
+stop() {
+	local pid="$1"
+	[[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# teardown stops what the script started, drops its database and removes the work folder unless
+# the run failed or --keep asked to keep it.
+teardown() {
+	local code=$?
+	set +e
+	step "tearing down"
+	stop "${WORKER_PID:-}"
+	stop "${SINK_PID:-}"
+	stop "${SERVER_PID:-}"
+	if ((DB_CREATED)); then
+		psql "$ADMIN_URL" -XqtAc "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null && note "dropped database $DB_NAME"
+	fi
+	if ((OK && !KEEP)); then
+		rm -rf "$WORK"
+	else
+		note "$KEPT_FILES are in $WORK"
+	fi
+	exit "$code"
+}
+
+# app runs a Tailor binary with only the benchmark's environment (APP_ENV, set once the ports
+# are known): a developer's own SENDGRID_API_KEY, TEMPORAL_* or WORKFLOW_CACHE_SIZE must not leak
+# in. env execs the binary, so "env -i ... &" (not "app ... &") keeps $! the binary's own pid.
+app() { env -i "${APP_ENV[@]}" "$@"; }
+
+# wait_for runs "$@" until it succeeds, for at most $1 seconds.
+wait_for() {
+	local limit="$1" what="$2" waited=0
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		((waited < limit * 10)) || die "$what did not come up within ${limit}s; see $WORK"
+		sleep 0.1
+		waited=$((waited + 1))
+	done
+}
