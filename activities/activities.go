@@ -29,6 +29,9 @@ type Store interface {
 	ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycle.SendRecord, error)
 	MarkSent(ctx context.Context, key, messageID string, at time.Time) error
 	MarkFailed(ctx context.Context, key, reason string) error
+	// RecordOutcomes stores what became of follow-ups that were not emailed (campaign summaries);
+	// an outcome older than the one stored for its key changes nothing.
+	RecordOutcomes(ctx context.Context, outcomes []lifecycle.FollowUpOutcome) error
 }
 
 // Mailer delivers a rendered email and returns the provider's message id.
@@ -88,4 +91,16 @@ func (a *Activities) now() time.Time {
 // start of every run, so a changed LIFECYCLE_CONFIG reaches running customers deterministically.
 func (a *Activities) LoadPolicy(ctx context.Context) (lifecycle.Policy, error) {
 	return a.Policy, nil
+}
+
+// RecordOutcomesInput is a batch of follow-up outcomes decided in one workflow task.
+type RecordOutcomesInput struct {
+	Outcomes []lifecycle.FollowUpOutcome
+}
+
+// RecordOutcomes stores the deferrals, skips and drops the customer's workflow decided for
+// campaign follow-ups, so that `starter campaign status` can count them by reason. The workflow
+// runs it as a local activity; it is a report, so its failure loses no email.
+func (a *Activities) RecordOutcomes(ctx context.Context, in RecordOutcomesInput) error {
+	return a.Store.RecordOutcomes(ctx, in.Outcomes)
 }

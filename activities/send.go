@@ -38,7 +38,15 @@ type SendFollowUpResult struct {
 func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (res SendFollowUpResult, err error) {
 	f := in.FollowUp
 	skipped := SkipOther // why, when the result is a skip: a bounded metrics label
-	defer func() { a.countEmail(f.Kind, res, skipped, err) }()
+	defer func() {
+		if err == nil && !res.Sent && f.Kind.Campaign() {
+			// A campaign's summary counts skips by reason; the retry of a failed write skips again.
+			err = a.Store.RecordOutcomes(ctx, []lifecycle.FollowUpOutcome{{
+				Key: f.Key, CustomerID: in.CustomerID, Kind: f.Kind, Outcome: "skipped", Reason: skipped, At: a.now().UTC(),
+			}})
+		}
+		a.countEmail(f.Kind, res, skipped, err)
+	}()
 	customer, err := a.Store.Customer(ctx, in.CustomerID)
 	if err != nil {
 		return SendFollowUpResult{}, classifyLookup(err, ErrTypeUnknownCustomer)

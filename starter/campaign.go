@@ -6,7 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -269,22 +272,45 @@ func isTerminal(w io.Writer) bool {
 // outcomes is a campaign's follow-ups as the send log knows them.
 type outcomes struct {
 	reached int
-	o       store.Outcomes
+	o       outcomesCount
 	err     error
 }
+
+// outcomesCount is the store's count, with the sums the summary needs.
+type outcomesCount struct{ store.Outcomes }
 
 func (o outcomes) String() string {
 	if o.err != nil {
 		return fmt.Sprintf("emails unknown: %v", o.err)
 	}
-	notYet := max(o.reached-o.o.Sent-o.o.Failed, 0)
-	return fmt.Sprintf("emailed %d, failed %d, not emailed yet %d (deferred by the contact policy, skipped, or in flight)",
-		o.o.Sent, o.o.Failed, notYet)
+	skipped := 0
+	var reasons []string
+	for _, reason := range slices.Sorted(maps.Keys(o.o.Skipped)) {
+		skipped += o.o.Skipped[reason]
+		reasons = append(reasons, fmt.Sprintf("%s %d", reason, o.o.Skipped[reason]))
+	}
+	line := fmt.Sprintf("emailed %d, failed %d, deferred %d (waiting for the contact policy), skipped %d", o.o.Sent, o.o.Failed, o.o.Deferred, skipped)
+	if len(reasons) > 0 {
+		line += " (" + strings.Join(reasons, ", ") + ")"
+	}
+	if notYet := max(o.reached-o.o.decided(), 0); notYet > 0 {
+		line += fmt.Sprintf(", not decided yet %d (in flight, or customers whose workflows started before revision 2 record skips)", notYet)
+	}
+	return line
+}
+
+// decided counts the follow-ups whose fate the database knows.
+func (o outcomesCount) decided() int {
+	n := o.Sent + o.Failed + o.Deferred
+	for _, c := range o.Skipped {
+		n += c
+	}
+	return n
 }
 
 func (a *app) outcomes(ctx context.Context, st *store.Store, p workflows.CampaignProgress) outcomes {
 	o, err := st.CampaignOutcomes(ctx, p.Audience, p.Subject, p.Started)
-	return outcomes{reached: p.Reached, o: o, err: err}
+	return outcomes{reached: p.Reached, o: outcomesCount{o}, err: err}
 }
 
 // settleFor bounds how long --wait lets the emails of the last customers go out before its summary.
@@ -296,14 +322,14 @@ const settleFor = 10 * time.Second
 func (a *app) settledOutcomes(ctx context.Context, st *store.Store, p workflows.CampaignProgress) outcomes {
 	deadline := time.Now().Add(settleFor)
 	prev := a.outcomes(ctx, st, p)
-	for prev.err == nil && prev.o.Sent+prev.o.Failed < p.Reached && time.Now().Before(deadline) {
+	for prev.err == nil && prev.o.decided() < p.Reached && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return prev
 		case <-time.After(time.Second):
 		}
 		cur := a.outcomes(ctx, st, p)
-		if cur.err == nil && cur.o == prev.o {
+		if cur.err == nil && reflect.DeepEqual(cur.o, prev.o) {
 			return cur
 		}
 		prev = cur

@@ -55,6 +55,7 @@ c-01,One,c1@example.com,en,Europe/Amsterdam,,50,trousers,true
 c-02,Two,c2@example.com,en,Europe/Amsterdam,,50,trousers,true
 c-03,Three,c3@example.com,en,Europe/Amsterdam,,50,trousers,true
 c-04,Four,c4@example.com,en,Europe/Amsterdam,,50,trousers,true
+c-05,Five,c5@example.com,en,Europe/Amsterdam,,52,trousers,true
 c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
 `))
 	require.NoError(t, err)
@@ -85,7 +86,7 @@ c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
 
 	// A dry run counts and shows a sample, and starts nothing.
 	out := starter(append(sale, "--dry-run")...)
-	require.Contains(t, out, "dry run: campaign "+id+" would reach 4 customers who bought or like trousers (c-01, c-02, c-03, c-04); nothing was changed or started")
+	require.Contains(t, out, "dry run: campaign "+id+" would reach 5 customers who bought or like trousers (c-01, c-02, c-03, c-04, c-05); nothing was changed or started")
 	_, err = srv.Client.DescribeWorkflowExecution(ctx, id, "")
 	require.Error(t, err, "a dry run starts no campaign")
 	out = starter("restock", "--sku", "TR-GREY-50", "--quantity", "3", "--dry-run")
@@ -97,17 +98,19 @@ c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
 	// --wait follows the campaign to its end: progress lines (not a terminal), then the summary.
 	out = starter(append(sale, "--wait", "--page-size", "3", "--concurrency", "2", "--rate", "50")...)
 	require.Contains(t, out, "campaign "+id+": [", "plain progress lines:\n%s", out)
-	require.Contains(t, out, "campaign "+id+" done: notified 4 customers who bought or like trousers in 2 page(s)", out)
-	require.Contains(t, out, "emailed 4, failed 0, not emailed yet 0", out)
+	require.Contains(t, out, "campaign "+id+" done: notified 5 customers who bought or like trousers in 2 page(s)", out)
+	// c-05 wears 52, and no trousers are in stock in 52: SendFollowUp skips, and says why.
+	require.Contains(t, out, "emailed 4, failed 0, deferred 0 (waiting for the contact policy), skipped 1 (no_products 1)", out)
+	require.NotContains(t, out, "not decided yet", out)
 	require.Len(t, mailer.sent(), 4)
 
 	// The same trigger again is a no-op that names the campaign; --again starts another, and the
 	// customers' workflows still send each follow-up once.
 	out = starter(sale...)
-	require.Contains(t, out, "campaign "+id+" already exists (done, reached 4)")
+	require.Contains(t, out, "campaign "+id+" already exists (done, reached 5)")
 	out = starter(append(sale, "--again", "--wait")...)
 	require.Contains(t, out, "campaign "+id+"/again-", out)
-	require.Contains(t, out, "notified 4 customers", out)
+	require.Contains(t, out, "notified 5 customers", out)
 	require.Never(t, func() bool { return len(mailer.sent()) > 4 }, time.Second, 100*time.Millisecond, "emails: %v", mailer.sent())
 
 	require.Eventually(t, func() bool { // the visibility store catches up asynchronously
@@ -119,8 +122,8 @@ c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
 	require.Equal(t, 3, strings.Count(out, "\n"), "a header and two campaigns, not one row per page run:\n%s", out)
 
 	out = starter("campaign", "status", id)
-	require.Contains(t, out, "reached   4 customers in 2 page(s)", out)
-	require.Contains(t, out, "follow-ups: emailed 4, failed 0, not emailed yet 0", out)
+	require.Contains(t, out, "reached   5 customers in 2 page(s)", out)
+	require.Contains(t, out, "follow-ups: emailed 4, failed 0, deferred 0 (waiting for the contact policy), skipped 1 (no_products 1)", out)
 	out = starter("campaign", "cancel", id)
-	require.Contains(t, out, "already ended (done, reached 4); nothing to cancel")
+	require.Contains(t, out, "already ended (done, reached 5); nothing to cancel")
 }

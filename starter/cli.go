@@ -61,9 +61,9 @@ the contact policy. Running the same trigger again reports the existing campaign
 unless --again. Without --wait the command returns once the campaign started.`
 
 const campaignCommandDetails = `list: every campaign with its state (running, done, cancelled) and customers reached.
-status ID: its progress (live from the progress query when a worker runs) and its follow-ups from
-the send log: emailed, failed, and not emailed yet (deferred by the contact policy, skipped by the
-customer's workflow, or in flight).
+status ID: its progress (live from the progress query when a worker runs) and its follow-ups:
+emailed and failed (the send log), deferred by the contact policy and skipped by reason (what the
+customers' workflows recorded), and not decided yet (in flight).
 cancel ID: stops further pages and signals. Customers already reached keep their follow-ups.`
 
 func findCommand(name string) (command, bool) {

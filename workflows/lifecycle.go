@@ -59,6 +59,11 @@ type lifecycleRun struct {
 	// countDecision adds a decision to tailor_followups_total; not a command, and the SDK counts
 	// nothing while it replays history.
 	countDecision func(Decision)
+	// recordOutcomes (revision 2) writes the deferrals, skips and drops of campaign follow-ups to
+	// PostgreSQL for campaign summaries: outcomes collects them, flushOutcomes writes them in one
+	// local activity before the workflow waits.
+	recordOutcomes bool
+	outcomes       []lifecycle.FollowUpOutcome
 }
 
 // signalNames is the fixed order in which signal channels are drained.
@@ -69,7 +74,8 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 	if in.CustomerID == "" {
 		return nil, temporal.NewNonRetryableApplicationError("customer id is empty", activities.ErrTypeInvalidInput, nil)
 	}
-	l := &lifecycleRun{state: in.State, canAfter: in.ContinueAsNewAfter, channels: map[string]workflow.ReceiveChannel{}}
+	l := &lifecycleRun{state: in.State, canAfter: in.ContinueAsNewAfter, channels: map[string]workflow.ReceiveChannel{},
+		recordOutcomes: in.Revision >= 2}
 	if l.state == nil {
 		l.state = newState(in.CustomerID)
 	}
@@ -162,6 +168,7 @@ func (l *lifecycleRun) run(ctx workflow.Context) error {
 			continue
 		}
 
+		l.flushOutcomes(ctx)
 		selector := workflow.NewSelector(ctx)
 		for _, name := range signalNames {
 			selector.AddReceive(l.channels[name], func(c workflow.ReceiveChannel, _ bool) {
@@ -201,6 +208,7 @@ func (l *lifecycleRun) continueAsNew(ctx workflow.Context) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
 	}
+	l.flushOutcomes(ctx)
 	return workflow.NewContinueAsNewError(ctx, CustomerLifecycle, CustomerLifecycleInput{
 		CustomerID:         l.state.CustomerID,
 		State:              l.state,

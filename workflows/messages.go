@@ -49,8 +49,9 @@ type CustomerLifecycleInput struct {
 
 // CurrentRevision is the revision new customers' workflows start under. Revision 1 holds the
 // "contact-policy" change, so a new workflow skips that GetVersion and the visibility write of
-// its TemporalChangeVersion search attribute.
-const CurrentRevision = 1
+// its TemporalChangeVersion search attribute. Revision 2 records the deferrals, skips and drops of
+// campaign follow-ups in PostgreSQL (a local activity before the workflow waits).
+const CurrentRevision = 2
 
 // PurchaseSignal: the customer bought SKU, perhaps wishing for another colour.
 type PurchaseSignal struct {

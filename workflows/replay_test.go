@@ -23,7 +23,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy or usage-phase")
+var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase or campaign-outcomes")
 
 const historyDir = "testdata/histories"
 
@@ -43,8 +43,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 		recordContactPolicy(t, filepath.Join(historyDir, "contact-policy.json"))
 	case "usage-phase":
 		recordUsagePhase(t, filepath.Join(historyDir, "usage-phase-1.json"), filepath.Join(historyDir, "usage-phase-2.json"))
+	case "campaign-outcomes":
+		recordCampaignOutcomes(t, filepath.Join(historyDir, "campaign-outcomes.json"))
 	default:
-		t.Fatalf("-record %q: choose tailor-story, contact-policy or usage-phase", *record)
+		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase or campaign-outcomes", *record)
 	}
 	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
 	require.NoError(t, err)
@@ -121,7 +123,7 @@ func recordUsagePhase(t *testing.T, firstPath, secondPath string) {
 	send := func(name string, arg any) {
 		run, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
 			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
-			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Revision: workflows.CurrentRevision, ContinueAsNewAfter: 6})
+			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Revision: 1, ContinueAsNewAfter: 6})
 		require.NoError(t, err, "signal %s", name)
 		if firstRun == "" {
 			firstRun = run.GetRunID()
@@ -172,6 +174,39 @@ func recordUsagePhase(t *testing.T, firstPath, secondPath string) {
 	require.NoError(t, os.MkdirAll(historyDir, 0o755))
 	exportRun(t, srv, id, firstRun, firstPath)
 	saveHistory(t, srv, id, secondPath)
+}
+
+// recordCampaignOutcomes plays, at revision 2, sales that are sent, deferred by min_gap, dropped
+// when the customer unsubscribes, and skipped: the outcomes go to PostgreSQL in local activities.
+func recordCampaignOutcomes(t *testing.T, path string) {
+	_, srv, _, _ := recordingStack(t, lifecycle.Policy{MinGap: time.Hour, RestockWindow: time.Minute, SeasonFallback: 24 * time.Hour})
+	ctx := context.Background()
+	id := workflows.CustomerWorkflowID("david")
+	send := func(name string, arg any) {
+		_, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
+			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
+			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Revision: 2})
+		require.NoError(t, err, "signal %s", name)
+	}
+	decided := func(key string, outcome workflows.Outcome) {
+		require.Eventually(t, func() bool {
+			for _, d := range queryStatus(t, srv.Client, id).Decisions {
+				if d.Key == key && d.Outcome == outcome {
+					return true
+				}
+			}
+			return false
+		}, 30*time.Second, 50*time.Millisecond, "%s %s", key, outcome)
+	}
+	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50"})
+	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s1", Category: "trousers", DiscountPct: 10})
+	require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) == 1 }, 30*time.Second, 50*time.Millisecond, "the first sale")
+	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s2", Category: "trousers", DiscountPct: 20}) // deferred by min_gap
+	decided("customer/david/sale/s2", workflows.OutcomeDeferred)
+	send(workflows.SignalUnsubscribe, workflows.UnsubscribeSignal{Reason: "test"})                        // drops s2 and the season fallback
+	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s3", Category: "trousers", DiscountPct: 30}) // skipped
+	decided("customer/david/sale/s3", workflows.OutcomeSkipped)
+	saveHistory(t, srv, id, path)
 }
 
 // exportRun saves the history of one run of workflow id as the CLI exports it.

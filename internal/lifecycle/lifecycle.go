@@ -344,3 +344,16 @@ type FollowUp struct {
 	ProductName string       `json:"product_name,omitempty"` // care, checkin, service: its name
 	Segment     Segment      `json:"segment,omitempty"`      // the segment when scheduled: the wording adapts
 }
+
+// FollowUpOutcome is what became of a follow-up that was not emailed, for campaign summaries.
+type FollowUpOutcome struct {
+	Key        string    `json:"key"`
+	CustomerID string    `json:"customer_id"`
+	Kind       Kind      `json:"kind"`
+	Outcome    string    `json:"outcome"` // deferred, skipped or dropped
+	Reason     string    `json:"reason"`  // a bounded class, e.g. min_gap, goal_reached, no_consent
+	At         time.Time `json:"at"`
+}
+
+// Campaign kinds are the follow-ups a campaign triggers; their outcomes are recorded.
+func (k Kind) Campaign() bool { return k == KindRestock || k == KindSale || k == KindSeason }

@@ -264,6 +264,10 @@ func (c *Catalogue) MarkFailed(_ context.Context, key, reason string) error {
 	return nil
 }
 
+// RecordOutcomes keeps nothing: a simulation reports its decisions itself, and has no campaigns to
+// summarise.
+func (c *Catalogue) RecordOutcomes(context.Context, []lifecycle.FollowUpOutcome) error { return nil }
+
 // Restock adds quantity (> 0) to the product's stock and returns the product as it is now.
 func (c *Catalogue) Restock(_ context.Context, sku string, quantity int) (lifecycle.Product, error) {
 	if quantity <= 0 {

@@ -80,6 +80,10 @@ type Outcomes struct {
 	Sent    int // accepted by the provider
 	Failed  int // refused for good
 	Claimed int // being sent right now, or the worker died while sending
+	// Deferred waits for the contact policy; Skipped counts, per reason, follow-ups skipped or
+	// dropped (followup_outcomes). Neither counts a follow-up the send log has as sent or failed.
+	Deferred int
+	Skipped  map[string]int
 }
 
 // CampaignOutcomes counts the send-log rows of a campaign's follow-ups, found by their idempotency
@@ -111,6 +115,43 @@ func (s *Store) CampaignOutcomes(ctx context.Context, a lifecycle.Audience, subj
 	var o Outcomes
 	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&o.Sent, &o.Failed, &o.Claimed); err != nil {
 		return Outcomes{}, fmt.Errorf("count outcomes of %s %s: %w", a.Kind, subject, err)
+	}
+
+	// The same follow-ups in followup_outcomes, unless the send log has the last word.
+	var keys string
+	switch a.Kind {
+	case lifecycle.KindSale, lifecycle.KindSeason:
+		keys = `fo.kind = $1 AND fo.key = 'customer/' || fo.customer_id || '/' || fo.kind || '/' || $2`
+	case lifecycle.KindRestock:
+		keys = `fo.key IN (SELECT 'customer/' || w.customer_id || '/restock/' || w.id FROM wishes w
+			WHERE w.product = $1 AND w.color = $2 AND w.size = $3 AND w.created_at > $4
+			  AND (w.closed_at IS NULL OR w.closed_at >= $5))`
+	}
+	rows, err := s.pool.Query(ctx, `SELECT fo.outcome, fo.reason, count(*) FROM followup_outcomes fo
+		WHERE `+keys+`
+		  AND NOT EXISTS (SELECT 1 FROM send_log sl WHERE sl.key = fo.key AND sl.status IN ('sent', 'failed'))
+		GROUP BY 1, 2`, args...)
+	if err != nil {
+		return Outcomes{}, fmt.Errorf("count follow-up outcomes of %s %s: %w", a.Kind, subject, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var outcome, reason string
+		var n int
+		if err := rows.Scan(&outcome, &reason, &n); err != nil {
+			return Outcomes{}, fmt.Errorf("read follow-up outcomes of %s %s: %w", a.Kind, subject, err)
+		}
+		if outcome == "deferred" {
+			o.Deferred += n
+			continue
+		}
+		if o.Skipped == nil {
+			o.Skipped = map[string]int{}
+		}
+		o.Skipped[reason] += n
+	}
+	if err := rows.Err(); err != nil {
+		return Outcomes{}, fmt.Errorf("read follow-up outcomes of %s %s: %w", a.Kind, subject, err)
 	}
 	return o, nil
 }

@@ -1,0 +1,30 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+)
+
+// RecordOutcomes stores what became of follow-ups that were not emailed, one row per key; a
+// decision older than the one stored is ignored, so a retried batch changes nothing.
+func (s *Store) RecordOutcomes(ctx context.Context, outcomes []lifecycle.FollowUpOutcome) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	for _, o := range outcomes {
+		batch.Queue(`INSERT INTO followup_outcomes (key, customer_id, kind, outcome, reason, decided_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason, decided_at = excluded.decided_at
+			WHERE followup_outcomes.decided_at <= excluded.decided_at`,
+			o.Key, o.CustomerID, string(o.Kind), o.Outcome, o.Reason, o.At)
+	}
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("record %d follow-up outcomes: %w", len(outcomes), err)
+	}
+	return nil
+}

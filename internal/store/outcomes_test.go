@@ -1,0 +1,46 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/internal/store/storetest"
+)
+
+func TestRecordOutcomesKeepsTheLatestDecision(t *testing.T) {
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	_, err := st.ImportCustomers(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes\nc1,One,c1@example.com,en,UTC,,50\n"))
+	require.NoError(t, err)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	key := lifecycle.SendKey("c1", lifecycle.KindSale, "s1")
+	record := func(outcome, reason string, when time.Time) {
+		t.Helper()
+		require.NoError(t, st.RecordOutcomes(ctx, []lifecycle.FollowUpOutcome{{Key: key, CustomerID: "c1", Kind: lifecycle.KindSale, Outcome: outcome, Reason: reason, At: when}}))
+	}
+	count := func() store.Outcomes {
+		t.Helper()
+		o, err := st.CampaignOutcomes(ctx, lifecycle.Audience{Kind: lifecycle.KindSale}, "s1", at)
+		require.NoError(t, err)
+		return o
+	}
+
+	record("deferred", "min_gap", at)
+	require.Equal(t, store.Outcomes{Deferred: 1}, count())
+	record("dropped", "expired", at.Add(time.Hour))
+	require.Equal(t, store.Outcomes{Skipped: map[string]int{"expired": 1}}, count())
+	record("deferred", "min_gap", at) // a retried older batch
+	require.Equal(t, store.Outcomes{Skipped: map[string]int{"expired": 1}}, count(), "an older decision changes nothing")
+
+	// Once the send log has the follow-up as sent, it counts as emailed only.
+	_, err = st.ClaimSend(ctx, lifecycle.SendRecord{Key: key, CustomerID: "c1", Kind: lifecycle.KindSale, Subject: "Sale"})
+	require.NoError(t, err)
+	require.NoError(t, st.MarkSent(ctx, key, "m1", at.Add(2*time.Hour)))
+	require.Equal(t, store.Outcomes{Sent: 1}, count())
+}
