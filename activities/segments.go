@@ -22,14 +22,12 @@ type SegmentStore interface {
 	SaveSegment(ctx context.Context, customerID string, segment lifecycle.Segment, reasons []string, at time.Time) (bool, error)
 }
 
-// SegmentSignalName is the name of the signal that tells a customer's workflow its segment:
-// workflows.SignalSegment, which this package cannot import (workflows imports activities). A test
-// in workflows keeps the two equal.
+// SegmentSignalName is the name of the signal that tells a customer's workflow its segment. It is
+// declared here because this activity sends it; workflows.SignalSegment is the same constant.
 const SegmentSignalName = "segment"
 
-// SegmentSignal is the payload of SegmentSignalName. Its fields are workflows.SegmentSignal's,
-// name for name, so it encodes to the JSON the workflow decodes; a test in workflows keeps the two
-// in step.
+// SegmentSignal is the payload of SegmentSignalName: the customer's value segment and why, as of
+// At. workflows.SegmentSignal is this type.
 type SegmentSignal struct {
 	Segment lifecycle.Segment
 	Reasons []string

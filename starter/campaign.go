@@ -272,12 +272,9 @@ func isTerminal(w io.Writer) bool {
 // outcomes is a campaign's follow-ups as the send log knows them.
 type outcomes struct {
 	reached int
-	o       outcomesCount
+	o       store.Outcomes
 	err     error
 }
-
-// outcomesCount is the store's count, with the sums the summary needs.
-type outcomesCount struct{ store.Outcomes }
 
 func (o outcomes) String() string {
 	if o.err != nil {
@@ -293,24 +290,15 @@ func (o outcomes) String() string {
 	if len(reasons) > 0 {
 		line += " (" + strings.Join(reasons, ", ") + ")"
 	}
-	if notYet := max(o.reached-o.o.decided(), 0); notYet > 0 {
+	if notYet := max(o.reached-o.o.Decided(), 0); notYet > 0 {
 		line += fmt.Sprintf(", not decided yet %d (in flight, or customers whose workflows started before revision 2 record skips)", notYet)
 	}
 	return line
 }
 
-// decided counts the follow-ups whose fate the database knows.
-func (o outcomesCount) decided() int {
-	n := o.Sent + o.Failed + o.Deferred
-	for _, c := range o.Skipped {
-		n += c
-	}
-	return n
-}
-
 func (a *app) outcomes(ctx context.Context, st *store.Store, p workflows.CampaignProgress) outcomes {
 	o, err := st.CampaignOutcomes(ctx, p.Audience, p.Subject, p.Started)
-	return outcomes{reached: p.Reached, o: outcomesCount{o}, err: err}
+	return outcomes{reached: p.Reached, o: o, err: err}
 }
 
 // settleFor bounds how long --wait lets the emails of the last customers go out before its summary.
@@ -322,7 +310,7 @@ const settleFor = 10 * time.Second
 func (a *app) settledOutcomes(ctx context.Context, st *store.Store, p workflows.CampaignProgress) outcomes {
 	deadline := time.Now().Add(settleFor)
 	prev := a.outcomes(ctx, st, p)
-	for prev.err == nil && prev.o.decided() < p.Reached && time.Now().Before(deadline) {
+	for prev.err == nil && prev.o.Decided() < p.Reached && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return prev

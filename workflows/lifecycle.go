@@ -132,7 +132,7 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 		// per customer. A continued run writes its stage again rather than trust the carry-over.
 		l.upserted = StageNew
 	} else {
-		l.upsertStage(ctx)
+		l.upsertSearchAttributes(ctx)
 	}
 	return l, nil
 }
@@ -260,7 +260,7 @@ func (l *lifecycleRun) receive(ctx workflow.Context, name string, c workflow.Rec
 	case SignalSegment:
 		handle(ctx, c, l.onSegment)
 	}
-	l.upsertStage(ctx)
+	l.upsertSearchAttributes(ctx)
 }
 
 // handle receives one signal of type T from c and passes it to on.
@@ -613,7 +613,7 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSent, Reason: res.Subject})
 		l.recordDeferrals(now)
 	}
-	l.upsertStage(ctx)
+	l.upsertSearchAttributes(ctx)
 }
 
 // recordDeferrals notes, after an email went out, which queued follow-ups now wait because of it.
@@ -651,9 +651,10 @@ func (l *lifecycleRun) deferralReason(f lifecycle.FollowUp, ready time.Time) str
 	return strings.Join(why, "; ")
 }
 
-// upsertStage mirrors the stage into the search attributes when it changed. The attributes must be
-// registered on the namespace (`starter setup`), or the server fails the workflow task.
-func (l *lifecycleRun) upsertStage(ctx workflow.Context) {
+// upsertSearchAttributes mirrors the stage and the segment into the search attributes when either
+// changed. The attributes must be registered on the namespace (`starter setup`), or the server
+// fails the workflow task.
+func (l *lifecycleRun) upsertSearchAttributes(ctx workflow.Context) {
 	if l.upserted == l.state.Stage && l.upsertedSegment == l.state.Segment {
 		return
 	}

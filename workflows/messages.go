@@ -3,6 +3,7 @@ package workflows
 import (
 	"time"
 
+	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
@@ -139,8 +140,9 @@ const (
 	SignalUsage = "usage"
 	// SignalComplaint records a complaint: a churn indicator.
 	SignalComplaint = "complaint"
-	// SignalSegment tells the workflow its value segment, computed by the SegmentRecompute workflow.
-	SignalSegment = "segment"
+	// SignalSegment tells the workflow its value segment; the RecomputeSegments activity sends it,
+	// so its name and payload are declared there (activities cannot import workflows).
+	SignalSegment = activities.SegmentSignalName
 	// UpdateCheckin records the one-click answer to "is it what you hoped for?"; the caller gets a
 	// CheckinResult.
 	UpdateCheckin = "checkin"
@@ -158,11 +160,7 @@ type ComplaintSignal struct {
 }
 
 // SegmentSignal: the customer's value segment and why, as of At.
-type SegmentSignal struct {
-	Segment lifecycle.Segment
-	Reasons []string
-	At      time.Time
-}
+type SegmentSignal = activities.SegmentSignal
 
 // CheckinAnswer: the customer answered the check-in email with CheckinKey.
 type CheckinAnswer struct {

@@ -1,15 +1,6 @@
 package workflows
 
-import (
-	"fmt"
-	"strings"
-	"time"
-
-	"go.temporal.io/sdk/workflow"
-
-	"github.com/tailorhq/tailor/activities"
-	"github.com/tailorhq/tailor/internal/lifecycle"
-)
+import "strings"
 
 // FollowUpsMetric counts the lifecycle's decisions in the worker's /metrics, by kind, outcome and
 // reason.
@@ -18,9 +9,9 @@ const FollowUpsMetric = "tailor_followups_total"
 // CampaignReachedMetric counts the customers campaigns reached, by campaign kind.
 const CampaignReachedMetric = "tailor_campaign_reached_total"
 
-// decide records d in the state and counts the workflow's own decisions: scheduled, deferred,
-// dropped, skipped and ignored. Sent and failed, and the skips SendFollowUp decides, are counted
-// where they happen (tailor_emails_total).
+// decide records d in the state, counts the workflow's own decisions (scheduled, deferred,
+// dropped, skipped and ignored; sent and failed, and the skips SendFollowUp decides, are counted
+// where they happen, in tailor_emails_total) and collects a campaign follow-up's outcome.
 func (l *lifecycleRun) decide(d Decision) {
 	l.state.decide(d)
 	switch d.Outcome {
@@ -29,33 +20,7 @@ func (l *lifecycleRun) decide(d Decision) {
 			l.countDecision(d)
 		}
 	}
-	switch d.Outcome {
-	case OutcomeDeferred, OutcomeDropped, OutcomeSkipped:
-		if l.recordOutcomes && d.Key != "" && d.Kind.Campaign() {
-			l.outcomes = append(l.outcomes, lifecycle.FollowUpOutcome{
-				Key: d.Key, CustomerID: l.state.CustomerID, Kind: d.Kind, Outcome: string(d.Outcome), Reason: ReasonLabel(d), At: d.At,
-			})
-		}
-	}
-}
-
-// flushOutcomes writes the collected outcomes in one local activity. They are a report for
-// campaign summaries: when PostgreSQL does not take them within a minute they are given up, and
-// the decisions in the workflow's state still tell.
-func (l *lifecycleRun) flushOutcomes(ctx workflow.Context) {
-	if len(l.outcomes) == 0 {
-		return
-	}
-	batch := l.outcomes
-	l.outcomes = nil
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    10 * time.Second,
-		ScheduleToCloseTimeout: time.Minute,
-	})
-	if err := workflow.ExecuteLocalActivity(lctx, a.RecordOutcomes, activities.RecordOutcomesInput{Outcomes: batch}).Get(ctx, nil); err != nil {
-		l.state.decide(Decision{At: workflow.Now(ctx), Outcome: OutcomeFailed,
-			Reason: fmt.Sprintf("record %d follow-up outcomes for campaign summaries: %v", len(batch), err)})
-	}
+	l.collectOutcome(d)
 }
 
 // DecisionReasons are the values of the reason label of tailor_followups_total, in the order

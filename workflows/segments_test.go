@@ -2,10 +2,8 @@ package workflows_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -21,30 +19,6 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/workflows"
 )
-
-// The activity signals with its own copies of the signal's name and payload (activities cannot
-// import workflows); they must stay what the customer's workflow receives.
-func TestSegmentSignalMatchesTheActivity(t *testing.T) {
-	require.Equal(t, workflows.SignalSegment, activities.SegmentSignalName)
-
-	wt, at := reflect.TypeFor[workflows.SegmentSignal](), reflect.TypeFor[activities.SegmentSignal]()
-	require.Equal(t, wt.NumField(), at.NumField(), "the same number of fields")
-	for i := range wt.NumField() {
-		wf := wt.Field(i)
-		af, ok := at.FieldByName(wf.Name)
-		require.True(t, ok, "activities.SegmentSignal lacks %s", wf.Name)
-		require.Equal(t, wf.Type, af.Type, "field %s", wf.Name)
-		require.Equal(t, wf.Tag, af.Tag, "field %s", wf.Name)
-	}
-
-	sent := activities.SegmentSignal{Segment: lifecycle.SegmentLoyal, Reasons: []string{"3 purchases in 365 days"},
-		At: time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)}
-	raw, err := json.Marshal(sent)
-	require.NoError(t, err)
-	var got workflows.SegmentSignal
-	require.NoError(t, json.Unmarshal(raw, &got))
-	require.Equal(t, workflows.SegmentSignal{Segment: sent.Segment, Reasons: sent.Reasons, At: sent.At}, got)
-}
 
 func TestSegmentRecomputeWorkflowID(t *testing.T) {
 	require.Equal(t, "segments/recompute/nightly", workflows.SegmentRecomputeWorkflowID("nightly"))

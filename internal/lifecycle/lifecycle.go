@@ -162,15 +162,14 @@ var MarketingKinds = []Kind{KindRestock, KindSale, KindSeason}
 var AllKinds = []Kind{KindConfirmation, KindService, KindRestock, KindSale, KindSeason,
 	KindOffer, KindCare, KindCheckin, KindInvitation, KindFeedback, KindExit, KindWinback}
 
-// Priority orders follow-ups that are due together: a confirmation the customer waits for first,
-// then a wished-for item back in stock, then a time-limited sale, a seasonal selection last.
+// Priority orders follow-ups that are due together: a confirmation or service contact the customer
+// waits for first, then a moment-of-truth offer or a wished-for item back in stock, then a
+// time-limited sale, a seasonal selection, and the segment and usage-phase emails last.
 func (k Kind) Priority() int {
 	switch k {
 	case KindConfirmation, KindService:
 		return 0
-	case KindOffer:
-		return 1
-	case KindRestock:
+	case KindOffer, KindRestock:
 		return 1
 	case KindSale:
 		return 2

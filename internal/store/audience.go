@@ -86,6 +86,15 @@ type Outcomes struct {
 	Skipped  map[string]int
 }
 
+// Decided counts the follow-ups whose fate the database knows.
+func (o Outcomes) Decided() int {
+	n := o.Sent + o.Failed + o.Deferred
+	for _, c := range o.Skipped {
+		n += c
+	}
+	return n
+}
+
 // CampaignOutcomes counts the send-log rows of a campaign's follow-ups, found by their idempotency
 // keys (lifecycle.SendKey): for a sale or a season every key customer/<id>/<kind>/<subject>, with
 // subject the sale id or the collection; for a restock the keys customer/<id>/restock/<wish id> of
