@@ -48,7 +48,7 @@ file is written; importing again updates the rows already there.`, runImport},
 	{"usage", "--customer ID --metric NAME --used X --limit Y [--at TIME] [--contract-ends YYYY-MM-DD]", "send a meter reading of a metered product (e.g. data_mb) to the customer's workflow", usageDetails, runUsage},
 	{"segments", "[list] | recompute [--wait] [--page-size N]", "show customers per value segment, or recompute every customer's segment now", segmentsDetails, runSegments},
 	{"explain", "--customer ID", "say why the customer's last follow-ups did or did not go out, and what waits for what", "", runExplain},
-	{"status", "--customer ID [--json]", "show a customer's lifecycle: stage, wishes, pending follow-ups, emails, decisions", "", runStatus},
+	{"status", "--customer ID [--json]", "show a customer's lifecycle: stage, segment, usage and moments of truth, wishes, pending follow-ups, emails, decisions", "", runStatus},
 	{"outbox", "[--customer ID]", "list the emails kept in the local outbox (when SENDGRID_API_KEY is not set)", "", runOutbox},
 	{"simulate", "--scenario FILE.yaml [--from-db ID] [--out DIR] [--config LIFECYCLE.yaml] [--json]", "run a scenario of one customer's year through the real workflow in seconds, offline, and check its expectations", simulateDetails, runSimulate},
 }

@@ -24,7 +24,7 @@ const timeLayout = "2006-01-02 15:04:05 UTC"
 func runStatus(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
 	customerID := fs.String("customer", "", "`ID` of the customer (required)")
-	asJSON := fs.Bool("json", false, "print the status as JSON (customer_id, stage, preferences, purchases, wishes, pending, emails, decisions, policy)")
+	asJSON := fs.Bool("json", false, "print the status as JSON (customer_id, stage, preferences, purchases, wishes, pending, emails, decisions, policy, segment, usage, moments, ...)")
 	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
 		return err
 	}
