@@ -108,7 +108,7 @@ func (a *app) launch(ctx context.Context, st *store.Store, in workflows.Campaign
 	id := workflows.CampaignWorkflowID(in)
 	_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        id,
-		TaskQueue: workflows.TaskQueue,
+		TaskQueue: workflows.FanOutTaskQueue,
 		// An existing campaign, running or closed, is reported instead of started again.
 		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
@@ -163,7 +163,13 @@ type campaignView struct {
 	// Live is true when Progress came from the progress query, false when from the memo (as of
 	// the last page).
 	Live bool
+	// InPage counts the customers of the page in flight reached so far: the last heartbeat of its
+	// ReachCustomers activity, which Progress counts only once the page is done.
+	InPage int
 }
+
+// reached is every customer the campaign reached, the page in flight included.
+func (v campaignView) reached() int { return v.Progress.Reached + v.InPage }
 
 // viewCampaign reads a campaign's progress: from its memo, and with live from the progress query
 // when it is running (a query needs a worker; without one the memo's is shown).
@@ -181,6 +187,14 @@ func (a *app) viewCampaign(ctx context.Context, tc client.Client, id string, liv
 		return campaignView{}, fmt.Errorf("%s is a %s workflow, not a campaign", id, info.GetType().GetName())
 	}
 	v := campaignView{ID: id, Status: info.GetStatus()}
+	for _, pa := range desc.GetPendingActivities() {
+		if pa.GetActivityType().GetName() == "ReachCustomers" && pa.GetHeartbeatDetails() != nil {
+			var n int
+			if a.payloadConverter().FromPayloads(pa.GetHeartbeatDetails(), &n) == nil {
+				v.InPage = n
+			}
+		}
+	}
 	if p, ok := info.GetMemo().GetFields()[workflows.MemoCampaignProgress]; ok {
 		if err := a.payloadConverter().FromPayload(p, &v.Progress); err != nil {
 			return campaignView{}, fmt.Errorf("read the progress memo of campaign %s: %w", id, err)
@@ -220,9 +234,11 @@ func (a *app) follow(ctx context.Context, tc client.Client, id string, total int
 			return campaignView{}, err
 		}
 		done := v.Status != enums.WORKFLOW_EXECUTION_STATUS_RUNNING
-		if p := v.Progress; p.Reached != last || done {
-			last = p.Reached
-			line := progressLine(p, total)
+		// Never backwards: between a page's last heartbeat and the workflow counting the page,
+		// neither says the page's customers are reached.
+		if reached := v.reached(); reached > last || done {
+			last = max(reached, last)
+			line := progressLine(v.Progress, last, total)
 			if tty {
 				fmt.Fprintf(a.stdout, "\r\033[K%s", line)
 				if done {
@@ -249,14 +265,15 @@ func (a *app) follow(ctx context.Context, tc client.Client, id string, total int
 // progressBarWidth is the number of cells of the progress bar.
 const progressBarWidth = 30
 
-func progressLine(p workflows.CampaignProgress, total int) string {
+// progressLine shows reached customers of total (the page in flight included) and p's pages and state.
+func progressLine(p workflows.CampaignProgress, reached, total int) string {
 	if total <= 0 {
-		return fmt.Sprintf("%s, reached %d customers, %d page(s)", p.State, p.Reached, p.Pages)
+		return fmt.Sprintf("%s, reached %d customers, %d page(s)", p.State, reached, p.Pages)
 	}
-	frac := min(float64(p.Reached)/float64(total), 1)
+	frac := min(float64(reached)/float64(total), 1)
 	cells := int(frac * progressBarWidth)
 	return fmt.Sprintf("[%s%s] %d/%d customers reached (%3.0f%%), %d page(s), %s",
-		strings.Repeat("#", cells), strings.Repeat(".", progressBarWidth-cells), p.Reached, total, frac*100, p.Pages, p.State)
+		strings.Repeat("#", cells), strings.Repeat(".", progressBarWidth-cells), reached, total, frac*100, p.Pages, p.State)
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar can be redrawn in place.
@@ -412,6 +429,9 @@ func (a *app) campaignStatus(ctx context.Context, id string) error {
 		asOf = "as of the last page"
 	}
 	fmt.Fprintf(tw, "reached\t%d customers in %d page(s) (%s)\n", p.Reached, p.Pages, asOf)
+	if v.InPage > 0 {
+		fmt.Fprintf(tw, "current\t%d more customers of the page in flight (its activity's last heartbeat)\n", v.InPage)
+	}
 	if p.Cursor != "" {
 		fmt.Fprintf(tw, "cursor\t%s (the last customer reached)\n", p.Cursor)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tailorhq/tailor/activities"
@@ -63,13 +64,8 @@ c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
 	signer, err := links.New([]byte("test-secret-test-secret-test-secret!"), "https://shop.example", 0, nil)
 	require.NoError(t, err)
 	mailer := &countingMailer{}
-	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{MaxHeartbeatThrottleInterval: time.Second})
-	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterWorkflow(workflows.Campaign)
-	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: signer,
+	startWorker(t, srv.Client, &activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: signer,
 		Audience: st, Reacher: lifecycleclient.New(srv.Client)})
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
 
 	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "DATABASE_URL": dbURL}
 	starter := func(args ...string) string {
@@ -126,4 +122,36 @@ c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
 	require.Contains(t, out, "follow-ups: emailed 4, failed 0, deferred 0 (waiting for the contact policy), skipped 1 (no_products 1)", out)
 	out = starter("campaign", "cancel", id)
 	require.Contains(t, out, "already ended (done, reached 5); nothing to cancel")
+
+	// While a page is being reached, status shows how far it got from its activity's heartbeat:
+	// the page's customers count in "reached" only once the page is done.
+	slow := []string{"sale", "--category", "trousers", "--discount", "30", "--page-size", "5", "--concurrency", "1", "--rate", "1"}
+	const slowID = "campaign/sale/trousers/open-30"
+	require.Contains(t, starter(slow...), "started campaign "+slowID)
+	require.Eventually(t, func() bool {
+		out = starter("campaign", "status", slowID)
+		return strings.Contains(out, "reached   0 customers in 0 page(s) (live)") &&
+			strings.Contains(out, "more customers of the page in flight (its activity's last heartbeat)")
+	}, 10*time.Second, 100*time.Millisecond, "status never showed the page in flight")
+	require.Eventually(t, func() bool {
+		out = starter("campaign", "status", slowID)
+		return strings.Contains(out, "reached   5 customers in 1 page(s)") && !strings.Contains(out, "page in flight")
+	}, 20*time.Second, 200*time.Millisecond, "status never showed the page done")
+}
+
+// startWorker polls both of the worker's task queues in the test, as cmd worker does: the
+// customers' workflows on one, campaigns and segment recomputes on the other.
+func startWorker(t *testing.T, c client.Client, acts *activities.Activities) {
+	t.Helper()
+	customers := worker.New(c, workflows.TaskQueue, worker.Options{MaxHeartbeatThrottleInterval: time.Second})
+	customers.RegisterWorkflow(workflows.CustomerLifecycle)
+	customers.RegisterActivity(acts)
+	fanOut := worker.New(c, workflows.FanOutTaskQueue, worker.Options{MaxHeartbeatThrottleInterval: time.Second})
+	fanOut.RegisterWorkflow(workflows.Campaign)
+	fanOut.RegisterWorkflow(workflows.SegmentRecompute)
+	fanOut.RegisterActivity(acts)
+	for _, w := range []worker.Worker{customers, fanOut} {
+		require.NoError(t, w.Start())
+		t.Cleanup(w.Stop)
+	}
 }

@@ -96,7 +96,7 @@ func (a *app) recomputeSegments(ctx context.Context, wait bool, pageSize int) er
 		return err
 	}
 	id := recomputeID(a.now())
-	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue},
+	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.FanOutTaskQueue},
 		workflows.SegmentRecompute, workflows.SegmentRecomputeInput{PageSize: pageSize})
 	if err != nil {
 		return fmt.Errorf("start segment recompute %s: %w", id, err)

@@ -15,7 +15,6 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/devserver"
@@ -115,13 +114,8 @@ sho,Sho,sho@example.com,en,Europe/Amsterdam,,50,trousers,true
 	signer, err := links.New([]byte("test-secret-test-secret-test-secret!"), "https://shop.example", 0, nil)
 	require.NoError(t, err)
 	reacher := &recordingReacher{next: lifecycleclient.New(srv.Client)}
-	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{MaxHeartbeatThrottleInterval: time.Second})
-	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterWorkflow(workflows.SegmentRecompute)
-	w.RegisterActivity(&activities.Activities{Store: st, Mailer: &countingMailer{}, Policy: lifecycle.DefaultPolicy(), Links: signer,
+	startWorker(t, srv.Client, &activities.Activities{Store: st, Mailer: &countingMailer{}, Policy: lifecycle.DefaultPolicy(), Links: signer,
 		Audience: st, Reacher: reacher, Segments: st})
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
 	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "DATABASE_URL": dbURL}
 
 	// Stated signals; the same referral twice counts once.
@@ -246,7 +240,7 @@ func TestSetupCreatesTheSegmentSchedule(t *testing.T) {
 	}, 10*time.Second, 200*time.Millisecond, "exactly one schedule")
 }
 
-// requireSchedule checks the schedule runs SegmentRecompute on the task queue daily at hour:minute.
+// requireSchedule checks the schedule runs SegmentRecompute on the fan-out task queue daily at hour:minute.
 func requireSchedule(t *testing.T, c client.Client, hour, minute int) {
 	t.Helper()
 	desc, err := c.ScheduleClient().GetHandle(context.Background(), workflows.SegmentScheduleID).Describe(context.Background())
@@ -254,7 +248,7 @@ func requireSchedule(t *testing.T, c client.Client, hour, minute int) {
 	action, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
 	require.True(t, ok, "action %T", desc.Schedule.Action)
 	require.Equal(t, "SegmentRecompute", action.Workflow)
-	require.Equal(t, workflows.TaskQueue, action.TaskQueue)
+	require.Equal(t, workflows.FanOutTaskQueue, action.TaskQueue)
 	require.Equal(t, workflows.SegmentRecomputeWorkflowID("nightly"), action.ID)
 	require.Equal(t, enums.SCHEDULE_OVERLAP_POLICY_SKIP, desc.Schedule.Policy.Overlap)
 

@@ -101,7 +101,7 @@ func (a *app) ensureSegmentSchedule(ctx context.Context, tc client.Client, ns st
 		ID:        workflows.SegmentRecomputeWorkflowID("nightly"), // the server appends -<time> per run
 		Workflow:  workflows.SegmentRecompute,
 		Args:      []any{workflows.SegmentRecomputeInput{}},
-		TaskQueue: workflows.TaskQueue,
+		TaskQueue: workflows.FanOutTaskQueue,
 	}
 	id := workflows.SegmentScheduleID
 	_, err := tc.ScheduleClient().Create(ctx, client.ScheduleOptions{

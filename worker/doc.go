@@ -1,6 +1,7 @@
 // Command worker runs Tailor's Temporal worker: it polls the task queue workflows.TaskQueue
-// ("tailor") and executes the CustomerLifecycle, Campaign and SegmentRecompute workflows and their
-// activities.
+// ("tailor") for the CustomerLifecycle workflows and workflows.FanOutTaskQueue ("tailor-fanout")
+// for the Campaign and SegmentRecompute workflows, and executes their activities. The fan-out has
+// its own queue so that its workflow tasks do not wait behind the customer tasks it creates.
 //
 // It owns the wiring of the real dependencies into activities.Activities: the PostgreSQL store
 // (internal/store), and a mailer, SendGrid (internal/email/sendgrid) when SENDGRID_API_KEY is set,

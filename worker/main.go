@@ -193,7 +193,8 @@ func codecRoutes(c config.CodecConfig, logger *slog.Logger) map[string]http.Hand
 }
 
 func printUsage(w io.Writer) {
-	fmt.Fprintf(w, "usage: worker\n\nRuns Tailor's Temporal worker on task queue %q until SIGINT or SIGTERM.\n", workflows.TaskQueue)
+	fmt.Fprintf(w, "usage: worker\n\nRuns Tailor's Temporal worker on task queues %q (customers) and %q (campaigns, segment\nrecomputes) until SIGINT or SIGTERM.\n",
+		workflows.TaskQueue, workflows.FanOutTaskQueue)
 	fmt.Fprintf(w, "Run `starter setup` once before the first start.\n\nenvironment:\n")
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	for _, e := range environment {
@@ -364,12 +365,51 @@ func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler, publi
 	return nil
 }
 
-// runWorker polls the task queue until ctx is done or the worker fails for good.
+// runWorker polls both task queues until ctx is done or a worker fails for good.
 func runWorker(ctx context.Context, c client.Client, acts *activities.Activities, cacheSize int, logger *slog.Logger) error {
 	fatal := make(chan error, 1)
 	// Process-wide, and read when the first worker is created: set it before worker.New.
 	worker.SetStickyWorkflowCacheSize(cacheSize)
-	w := worker.New(c, workflows.TaskQueue, worker.Options{
+	customers := newWorker(c, workflows.TaskQueue, fatal)
+	customers.RegisterWorkflow(workflows.CustomerLifecycle)
+	// Campaigns and recomputes started before they moved to the fan-out queue continue as new on
+	// this one: it keeps serving them.
+	customers.RegisterWorkflow(workflows.Campaign)
+	customers.RegisterWorkflow(workflows.SegmentRecompute)
+	customers.RegisterActivity(acts)
+	fanOut := newWorker(c, workflows.FanOutTaskQueue, fatal)
+	fanOut.RegisterWorkflow(workflows.Campaign)
+	fanOut.RegisterWorkflow(workflows.SegmentRecompute)
+	fanOut.RegisterActivity(acts)
+	for _, w := range []struct {
+		queue  string
+		worker worker.Worker
+	}{{workflows.TaskQueue, customers}, {workflows.FanOutTaskQueue, fanOut}} {
+		if err := w.worker.Start(); err != nil {
+			customers.Stop() // stopping a worker that did not start is a no-op
+			return fmt.Errorf("start worker on task queue %q: %w", w.queue, err)
+		}
+	}
+	logger.Info("worker started", "task_queue", workflows.TaskQueue, "fan_out_task_queue", workflows.FanOutTaskQueue,
+		"workflow_cache_size", cacheSize)
+	var err error
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping: finishing activities in flight", "timeout", stopTimeout.String())
+	case err = <-fatal:
+		err = fmt.Errorf("worker failed: %w", err)
+	}
+	fanOut.Stop()
+	customers.Stop()
+	if err == nil {
+		logger.Info("worker stopped")
+	}
+	return err
+}
+
+// newWorker is a worker on queue that reports a fatal error on fatal.
+func newWorker(c client.Client, queue string, fatal chan<- error) worker.Worker {
+	return worker.New(c, queue, worker.Options{
 		WorkerStopTimeout: stopTimeout,
 		// A campaign's ReachCustomers heartbeats its progress: sent at least every second, a
 		// cancel reaches it within a second and a retry after a crash repeats at most a second.
@@ -381,26 +421,6 @@ func runWorker(ctx context.Context, c client.Client, acts *activities.Activities
 			}
 		},
 	})
-	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterWorkflow(workflows.Campaign)
-	w.RegisterWorkflow(workflows.SegmentRecompute)
-	w.RegisterActivity(acts)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker on task queue %q: %w", workflows.TaskQueue, err)
-	}
-	logger.Info("worker started", "task_queue", workflows.TaskQueue, "workflow_cache_size", cacheSize)
-	var err error
-	select {
-	case <-ctx.Done():
-		logger.Info("stopping: finishing activities in flight", "timeout", stopTimeout.String())
-	case err = <-fatal:
-		err = fmt.Errorf("worker failed: %w", err)
-	}
-	w.Stop()
-	if err == nil {
-		logger.Info("worker stopped")
-	}
-	return err
 }
 
 // describeDatabase names a database without its password: host:port/dbname.

@@ -102,22 +102,28 @@ func (s *campaignStack) startWorker(reacher activities.Reacher) (stop func()) {
 	return s.startNamedWorker("", reacher, s.mailer)
 }
 
-// startNamedWorker runs a worker with its own identity (when not empty), reacher and mailer, as
-// one of several worker processes polling the same task queue would.
+// startNamedWorker runs a worker process with its own identity (when not empty), reacher and
+// mailer, as one of several polling the same task queues would: the customers' queue and the
+// fan-out queue, as cmd worker does.
 func (s *campaignStack) startNamedWorker(identity string, reacher activities.Reacher, mailer activities.Mailer) (stop func()) {
 	s.t.Helper()
 	policy := lifecycle.DefaultPolicy()
 	policy.MinGap = 0
-	w := worker.New(s.srv.Client, workflows.TaskQueue, worker.Options{MaxHeartbeatThrottleInterval: time.Second, Identity: identity})
-	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterWorkflow(workflows.Campaign)
-	w.RegisterActivity(&activities.Activities{
+	acts := &activities.Activities{
 		Store: s.store, Mailer: mailer, Policy: policy, Links: testLinks(s.t),
 		Audience: s.store, Reacher: reacher,
-	})
-	require.NoError(s.t, w.Start())
+	}
+	opts := worker.Options{MaxHeartbeatThrottleInterval: time.Second, Identity: identity}
+	customers := worker.New(s.srv.Client, workflows.TaskQueue, opts)
+	customers.RegisterWorkflow(workflows.CustomerLifecycle)
+	customers.RegisterActivity(acts)
+	fanOut := worker.New(s.srv.Client, workflows.FanOutTaskQueue, opts)
+	fanOut.RegisterWorkflow(workflows.Campaign)
+	fanOut.RegisterActivity(acts)
+	require.NoError(s.t, customers.Start())
+	require.NoError(s.t, fanOut.Start())
 	var once sync.Once
-	stop = func() { once.Do(w.Stop) }
+	stop = func() { once.Do(func() { fanOut.Stop(); customers.Stop() }) }
 	s.t.Cleanup(stop)
 	return stop
 }
@@ -125,7 +131,7 @@ func (s *campaignStack) startNamedWorker(identity string, reacher activities.Rea
 func (s *campaignStack) start(in workflows.CampaignInput) client.WorkflowRun {
 	s.t.Helper()
 	run, err := s.srv.Client.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
-		ID: workflows.CampaignWorkflowID(in), TaskQueue: workflows.TaskQueue,
+		ID: workflows.CampaignWorkflowID(in), TaskQueue: workflows.FanOutTaskQueue,
 	}, workflows.Campaign, in)
 	require.NoError(s.t, err, "start %s", workflows.CampaignWorkflowID(in))
 	return run
@@ -369,14 +375,16 @@ func TestCampaignTwoWorkers(t *testing.T) {
 	}
 	require.Equal(t, int64(customers), workers[0].mailer.sent.Load()+workers[1].mailer.sent.Load())
 
-	// The server saw both pollers on the task queue.
-	desc, err := srv.Client.DescribeTaskQueue(ctx, workflows.TaskQueue, enums.TASK_QUEUE_TYPE_WORKFLOW)
-	require.NoError(t, err)
-	seen := map[string]bool{}
-	for _, p := range desc.Pollers {
-		seen[p.Identity] = true
+	// The server saw both pollers on both task queues.
+	for _, queue := range []string{workflows.TaskQueue, workflows.FanOutTaskQueue} {
+		desc, err := srv.Client.DescribeTaskQueue(ctx, queue, enums.TASK_QUEUE_TYPE_WORKFLOW)
+		require.NoError(t, err)
+		seen := map[string]bool{}
+		for _, p := range desc.Pollers {
+			seen[p.Identity] = true
+		}
+		require.True(t, seen["worker-a"] && seen["worker-b"], "pollers on %s: %v", queue, seen)
 	}
-	require.True(t, seen["worker-a"] && seen["worker-b"], "pollers on %s: %v", workflows.TaskQueue, seen)
 }
 
 // logCustomerCost logs what reaching one customer cost on the server: the history events of its

@@ -236,12 +236,14 @@ func readProc(pid int) (procStats, error) {
 }
 
 // campaignCost sums the histories of every campaign workflow run (a campaign continues as new
-// between pages), so the fan-out's own server work can be put per customer.
+// between pages), so the fan-out's own server work can be put per customer. Closed is when the
+// last run closed: the campaign had reached every customer.
 type campaignCost struct {
-	Runs          int `json:"runs"`
-	Events        int `json:"events"`
-	WorkflowTasks int `json:"workflow_tasks"`
-	Activities    int `json:"activities"`
+	Runs          int       `json:"runs"`
+	Events        int       `json:"events"`
+	WorkflowTasks int       `json:"workflow_tasks"`
+	Activities    int       `json:"activities"`
+	Closed        time.Time `json:"closed"`
 }
 
 func campaignHistories(ctx context.Context, c client.Client) (campaignCost, error) {
@@ -256,6 +258,9 @@ func campaignHistories(ctx context.Context, c client.Client) (campaignCost, erro
 		}
 		for _, e := range resp.GetExecutions() {
 			cc.Runs++
+			if t := e.GetCloseTime(); t != nil && t.AsTime().After(cc.Closed) {
+				cc.Closed = t.AsTime()
+			}
 			it := c.GetWorkflowHistory(ctx, e.GetExecution().GetWorkflowId(), e.GetExecution().GetRunId(), false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 			for it.HasNext() {
 				ev, err := it.Next()

@@ -56,11 +56,13 @@ type result struct {
 	Deliveries  deliveries    `json:"deliveries"`
 	History     historyCost   `json:"history"`
 	Campaign    campaignCost  `json:"campaign"` // the campaign workflows' own histories; zero on the CLI path
-	Worker      procStats     `json:"worker"`
-	Server      procStats     `json:"server"`
-	WorkerCPU   phaseCPU      `json:"worker_cpu"`
-	ServerCPU   phaseCPU      `json:"server_cpu"`
-	Load        phaseLoad     `json:"load"`
+	// CampaignDoneIn is the trigger to the close of the campaign's last run; zero on the CLI path.
+	CampaignDoneIn time.Duration `json:"campaign_done_ns"`
+	Worker         procStats     `json:"worker"`
+	Server         procStats     `json:"server"`
+	WorkerCPU      phaseCPU      `json:"worker_cpu"`
+	ServerCPU      phaseCPU      `json:"server_cpu"`
+	Load           phaseLoad     `json:"load"`
 }
 
 // phaseCPU is the CPU a process used during the baseline and during the sale.
@@ -199,6 +201,9 @@ func measure(ctx context.Context, cfg measureConfig, c client.Client, db *pgxpoo
 	}
 	if res.Campaign, err = campaignHistories(ctx, c); err != nil {
 		return res, err
+	}
+	if !res.Campaign.Closed.IsZero() {
+		res.CampaignDoneIn = res.Campaign.Closed.Sub(res.Sale.Trigger)
 	}
 	return res, nil
 }

@@ -39,6 +39,9 @@ func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 type rates struct {
 	rawAccepted, rawCompleted float64
 	reached, emails, steady   float64
+	// campaignDone is the customers the campaign concerns per second from the trigger until its
+	// workflow closed, every customer reached: the campaign's own rate, 0 on the CLI path.
+	campaignDone float64
 }
 
 func ratesOf(r result) rates {
@@ -48,6 +51,7 @@ func ratesOf(r result) rates {
 		rawCompleted: r.Raw.completedPerSec(),
 		reached:      perSec(r.Reached, r.ReachedIn),
 		emails:       perSec(d.Emails, d.Last),
+		campaignDone: perSec(r.Expected, r.CampaignDoneIn),
 	}
 	// The middle 80% of the emails, without the start-up and the tail.
 	if d.P90 > d.P10 {
@@ -75,6 +79,9 @@ func report(w io.Writer, cfg measureConfig, r result) {
 	fmt.Fprintf(w, "baseline:          %d SignalWithStart into a no-op workflow, %d in flight: %.0f accepted/s (%s), %.0f completed/s (%s)%s\n",
 		r.Raw.Count, r.Raw.Concurrency, x.rawAccepted, round(r.Raw.Accepted), x.rawCompleted, round(r.Raw.Completed), failedCount(r.Raw.Failed))
 	fmt.Fprintf(w, "customers reached: %d of %d in %s: %.0f/s\n", r.Reached, r.Expected, round(r.ReachedIn), x.reached)
+	if r.CampaignDoneIn > 0 {
+		fmt.Fprintf(w, "campaign done:     its workflow closed %s after the trigger: %.0f customers/s\n", round(r.CampaignDoneIn), x.campaignDone)
+	}
 	fmt.Fprintf(w, "emails:            %d in %s: %.0f/s end to end, %.0f/s over the middle 80%%\n", d.Emails, round(d.Last), x.emails, x.steady)
 	fmt.Fprintf(w, "trigger to email:  first %s, p50 %s, p90 %s, p99 %s, max %s\n", round(d.First), round(d.P50), round(d.P90), round(d.P99), round(d.Max))
 	fmt.Fprintf(w, "exactly once:      %d duplicate keys (%d extra emails), %d misses, %d to unexpected customers, %d other emails; send_log %d sent of %d rows\n",
@@ -98,15 +105,18 @@ func report(w io.Writer, cfg measureConfig, r result) {
 	fmt.Fprintf(w, "dev server:        peak RSS %s; CPU %s in the baseline, %s in the sale\n", mib(r.Server.PeakRSS), round(r.ServerCPU.Raw), round(r.ServerCPU.Sale))
 	fmt.Fprintf(w, "machine load:      %.2f of %d cores busy in the baseline (%.2f ours), %.2f in the sale (%.2f ours; PostgreSQL not counted as ours)\n",
 		r.Load.RawBusy, runtime.NumCPU(), r.Load.RawOurs, r.Load.SaleBusy, r.Load.SaleOurs)
-	fmt.Fprintf(w, "ratio:             emails/s ÷ raw accepted/s = %.2f (target ≥ 0.80); reached/s ÷ raw accepted/s = %.2f; emails/s ÷ raw completed/s = %.2f\n",
-		ratio(x.emails, x.rawAccepted), ratio(x.reached, x.rawAccepted), ratio(x.emails, x.rawCompleted))
+	fmt.Fprintf(w, "ratio:             campaign done/s ÷ raw accepted/s = %.2f; emails/s ÷ raw completed/s = %.2f (target ≥ 0.80 for both: like against like)\n",
+		ratio(x.campaignDone, x.rawAccepted), ratio(x.emails, x.rawCompleted))
+	fmt.Fprintf(w, "                   emails/s ÷ raw accepted/s = %.2f; reached/s ÷ raw accepted/s = %.2f\n",
+		ratio(x.emails, x.rawAccepted), ratio(x.reached, x.rawAccepted))
 
 	fmt.Fprintf(w, "\nmarkdown row (docs/BENCHMARKS.md):\n")
-	fmt.Fprintln(w, "| date | customers | path | raw SWS accepted/s | raw completed/s | reached/s | emails/s | ratio | p50 | p99 | worker peak RSS | events/customer | duplicates | misses |")
-	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-	fmt.Fprintf(w, "| %s | %d | %s | %.0f | %.0f | %.0f | %.0f | %.2f | %s | %s | %s | %.1f | %d | %d |\n",
-		r.Started.Format("2006-01-02"), r.Customers, r.path(), x.rawAccepted, x.rawCompleted, x.reached, x.emails,
-		ratio(x.emails, x.rawAccepted), seconds(d.P50), seconds(d.P99), mib(r.Worker.PeakRSS), h.Events, d.ExtraEmails, d.Misses)
+	fmt.Fprintln(w, "| date | customers | path | raw SWS accepted/s | raw completed/s | reached/s | campaign done/s | emails/s | done ÷ accepted | emails ÷ completed | emails ÷ accepted | p50 | p99 | worker peak RSS | events/customer | duplicates | misses |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(w, "| %s | %d | %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %s | %s | %s | %.1f | %d | %d |\n",
+		r.Started.Format("2006-01-02"), r.Customers, r.path(), x.rawAccepted, x.rawCompleted, x.reached, x.campaignDone, x.emails,
+		ratio(x.campaignDone, x.rawAccepted), ratio(x.emails, x.rawCompleted), ratio(x.emails, x.rawAccepted),
+		seconds(d.P50), seconds(d.P99), mib(r.Worker.PeakRSS), h.Events, d.ExtraEmails, d.Misses)
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
