@@ -381,14 +381,12 @@ func runWorker(ctx context.Context, c client.Client, acts *activities.Activities
 	fanOut.RegisterWorkflow(workflows.Campaign)
 	fanOut.RegisterWorkflow(workflows.SegmentRecompute)
 	fanOut.RegisterActivity(acts)
-	for _, w := range []struct {
-		queue  string
-		worker worker.Worker
-	}{{workflows.TaskQueue, customers}, {workflows.FanOutTaskQueue, fanOut}} {
-		if err := w.worker.Start(); err != nil {
-			customers.Stop() // stopping a worker that did not start is a no-op
-			return fmt.Errorf("start worker on task queue %q: %w", w.queue, err)
-		}
+	if err := customers.Start(); err != nil {
+		return fmt.Errorf("start worker on task queue %q: %w", workflows.TaskQueue, err)
+	}
+	if err := fanOut.Start(); err != nil {
+		customers.Stop()
+		return fmt.Errorf("start worker on task queue %q: %w", workflows.FanOutTaskQueue, err)
 	}
 	logger.Info("worker started", "task_queue", workflows.TaskQueue, "fan_out_task_queue", workflows.FanOutTaskQueue,
 		"workflow_cache_size", cacheSize)

@@ -94,7 +94,7 @@ func (s *Store) ImportCustomersWithConsentChanges(ctx context.Context, r io.Read
 	if err != nil {
 		return 0, nil, fmt.Errorf("import customers: %w", err)
 	}
-	var customers []importedCustomer
+	customers := make([]importedCustomer, 0, len(rows))
 	seen := map[string]int{}
 	zones := map[string]bool{} // LoadLocation parses tzdata on every call; files repeat a few zones
 	for _, row := range rows {
@@ -234,7 +234,7 @@ func (s *Store) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("import products: %w", err)
 	}
-	var products []lifecycle.Product
+	products := make([]lifecycle.Product, 0, len(rows))
 	seen := map[string]int{}
 	for _, row := range rows {
 		p := lifecycle.Product{
