@@ -9,7 +9,7 @@
 #
 #   --customers N    customers to seed and reach (default 10000; 100000 for the issue's target)
 #   --concurrency C  SignalWithStarts in flight, in the baseline and in the sale (--concurrency of
-#                    the campaign; default 16, or 8 with a starter that predates campaigns)
+#                    the campaign; default 16, the campaign's default)
 #   --raw-count N    SignalWithStarts in the baseline (default min(N, 20000))
 #   --keep           keep the work folder (logs, CSVs, results.json) even when all went well
 #
@@ -23,7 +23,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CUSTOMERS=10000
-CONCURRENCY=0
+CONCURRENCY=16
 RAW_COUNT=0
 KEEP=0
 usage() { sed -n '7,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -41,6 +41,7 @@ for n in "$CUSTOMERS" "$CONCURRENCY" "$RAW_COUNT"; do
 	[[ "$n" =~ ^[0-9]+$ ]] || die "$n is not a whole number"
 done
 ((CUSTOMERS >= 1)) || die "--customers must be at least 1"
+((CONCURRENCY >= 1)) || die "--concurrency must be at least 1"
 
 ADMIN_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 DB_NAME="tailor_bench_$$"
@@ -129,7 +130,7 @@ app "$BIN/campaignbench" measure \
 		"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
 		"$(free -h | awk '/^Mem:/ { print $2 }')"
 	extra=""
-	((CONCURRENCY == 0)) || extra+=" --concurrency $CONCURRENCY"
+	((CONCURRENCY == 16)) || extra+=" --concurrency $CONCURRENCY"
 	((RAW_COUNT == 0)) || extra+=" --raw-count $RAW_COUNT"
 	printf 'command: bench/run.sh --customers %s%s\n' "$CUSTOMERS" "$extra"
 } | tee -a "$WORK/report.md"

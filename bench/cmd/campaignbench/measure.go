@@ -17,12 +17,8 @@ import (
 	temporallog "go.temporal.io/sdk/log"
 )
 
-// The sale's concurrency when it is not given: the campaign workflow's default, or the fixed
-// concurrency of the CLI broadcast that came before it (starter/signal.go).
-const (
-	campaignConcurrency     = 16
-	cliBroadcastConcurrency = 8
-)
+// campaignConcurrency is the sale's concurrency when it is not given: the campaign workflow's default.
+const campaignConcurrency = 16
 
 type measureConfig struct {
 	temporal    string
@@ -91,7 +87,7 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVar(&cfg.customers, "customers", 10000, "customers seeded")
 	fs.StringVar(&cfg.category, "category", benchCategory, "category on sale")
 	fs.IntVar(&cfg.discount, "discount", 20, "discount in percent")
-	fs.IntVar(&cfg.concurrency, "concurrency", 0, "SignalWithStarts in flight, in the baseline and in the sale (default: 16 when the\nstarter takes --concurrency, else 8, the old CLI broadcast's fixed concurrency)")
+	fs.IntVar(&cfg.concurrency, "concurrency", campaignConcurrency, "SignalWithStarts in flight, in the baseline and in the sale")
 	fs.IntVar(&cfg.rawCount, "raw-count", 0, "SignalWithStarts in the baseline (default min(customers, 20000))")
 	fs.IntVar(&cfg.samples, "samples", 20, "customer workflows whose history is read")
 	fs.IntVar(&cfg.workerPID, "worker-pid", 0, "`pid` of Tailor's worker, for its peak RSS and CPU")
@@ -143,16 +139,6 @@ func measure(ctx context.Context, cfg measureConfig, c client.Client, db *pgxpoo
 	}
 	res.Expected = len(expected)
 
-	flags := detectStarter(ctx, cfg.starter)
-	switch {
-	case cfg.concurrency == 0 && flags.concurrency:
-		cfg.concurrency = campaignConcurrency
-	case cfg.concurrency == 0:
-		cfg.concurrency = cliBroadcastConcurrency
-	case !flags.concurrency && cfg.concurrency != cliBroadcastConcurrency:
-		fmt.Fprintf(progress, "warning: this starter has no --concurrency; its broadcast runs %d in flight, the baseline %d\n",
-			cliBroadcastConcurrency, cfg.concurrency)
-	}
 	res.Concurrency = cfg.concurrency
 
 	w0, s0, b0, m0 := procOrZero(cfg.workerPID), procOrZero(cfg.serverPID), procOrZero(os.Getpid()), readMachineCPU()
@@ -165,7 +151,7 @@ func measure(ctx context.Context, cfg measureConfig, c client.Client, db *pgxpoo
 	t1 := time.Now()
 
 	res.Sale, err = runSale(ctx, saleOptions{
-		starter: cfg.starter, flags: flags, concurrency: cfg.concurrency, category: cfg.category, discount: cfg.discount,
+		starter: cfg.starter, concurrency: cfg.concurrency, category: cfg.category, discount: cfg.discount,
 		expected: int64(len(expected)), stall: cfg.stall, settle: cfg.settle, outDir: cfg.outDir,
 	}, db, progress)
 	if err != nil {

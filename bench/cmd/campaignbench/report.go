@@ -61,10 +61,7 @@ func ratesOf(r result) rates {
 }
 
 func (r result) path() string {
-	if r.Sale.Wait {
-		return fmt.Sprintf("campaign workflow (sale --wait), %d in flight", r.Concurrency)
-	}
-	return fmt.Sprintf("CLI broadcast (sale, no --wait), %d in flight", r.Concurrency)
+	return fmt.Sprintf("campaign workflow (sale --wait), %d in flight", r.Concurrency)
 }
 
 // report prints the summary for a person, then the markdown row docs/BENCHMARKS.md quotes.

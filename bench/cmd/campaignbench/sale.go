@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 // saleRun is what happened when the starter triggered the sale.
 type saleRun struct {
 	Args        []string      `json:"args"`
-	Wait        bool          `json:"wait"` // the starter has --wait: the sale runs as a campaign workflow
 	Trigger     time.Time     `json:"trigger"`
 	StarterTook time.Duration `json:"starter_took_ns"`
 	StarterErr  string        `json:"starter_error,omitempty"`
@@ -28,9 +26,7 @@ type saleRun struct {
 }
 
 type saleOptions struct {
-	starter string
-	flags   starterFlags
-	// concurrency is passed as --concurrency when the starter takes it.
+	starter     string
 	concurrency int
 	category    string
 	discount    int
@@ -40,35 +36,11 @@ type saleOptions struct {
 	outDir      string
 }
 
-// starterFlags is what `starter sale --help` says the sale can do: wait for a campaign workflow
-// to finish, and take the concurrency of its fan-out.
-type starterFlags struct {
-	wait, concurrency bool
-	help              string
-}
-
-func detectStarter(ctx context.Context, starter string) starterFlags {
-	out, _ := exec.CommandContext(ctx, starter, "sale", "--help").CombinedOutput() // --help may exit non-zero
-	return starterFlags{
-		wait:        bytes.Contains(out, []byte("-wait")),
-		concurrency: bytes.Contains(out, []byte("-concurrency")),
-		help:        string(out),
-	}
-}
-
 // runSale triggers the sale and waits until the send log holds an email for every expected
 // customer (and the starter has returned), then watches o.settle longer for late duplicates.
 func runSale(ctx context.Context, o saleOptions, db *pgxpool.Pool, progress io.Writer) (saleRun, error) {
-	r := saleRun{Wait: o.flags.wait, Args: []string{"sale", "--category", o.category, "--discount", fmt.Sprint(o.discount)}}
-	if o.flags.wait {
-		r.Args = append(r.Args, "--wait")
-	}
-	if o.flags.concurrency {
-		r.Args = append(r.Args, "--concurrency", fmt.Sprint(o.concurrency))
-	}
-	if err := os.WriteFile(filepath.Join(o.outDir, "starter-sale-help.txt"), []byte(o.flags.help), 0o644); err != nil {
-		return r, err
-	}
+	r := saleRun{Args: []string{"sale", "--category", o.category, "--discount", fmt.Sprint(o.discount),
+		"--wait", "--concurrency", fmt.Sprint(o.concurrency)}}
 	outFile, err := os.Create(filepath.Join(o.outDir, "starter-sale.log"))
 	if err != nil {
 		return r, err
