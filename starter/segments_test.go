@@ -198,29 +198,42 @@ sho,Sho,sho@example.com,en,Europe/Amsterdam,,50,trousers,true
 	}
 }
 
-// `starter setup` creates the schedule segments-nightly once, with the cron from LIFECYCLE_CONFIG,
-// and brings it up to date when run again.
+// `starter setup` creates the schedule segments-nightly once, with the cron and time zone from
+// LIFECYCLE_CONFIG, and brings it up to date when run again.
 func TestSetupCreatesTheSegmentSchedule(t *testing.T) {
 	srv := devserver.Start(t)
 	_, dbURL := storetest.New(t)
 	dir := t.TempDir()
-	config := func(cron string) string {
+	config := func(cron, zone string) string {
 		path := filepath.Join(dir, strings.ReplaceAll(cron, " ", "_")+".yaml")
-		require.NoError(t, os.WriteFile(path, []byte("segments:\n  schedule: \""+cron+"\"\n"), 0o600))
+		yaml := "segments:\n  schedule: \"" + cron + "\"\n"
+		if zone != "" {
+			yaml += "  schedule_timezone: " + zone + "\n"
+		}
+		require.NoError(t, os.WriteFile(path, []byte(yaml), 0o600))
 		return path
 	}
-	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "DATABASE_URL": dbURL, "LIFECYCLE_CONFIG": config("30 2 * * *")}
+	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "DATABASE_URL": dbURL, "LIFECYCLE_CONFIG": config("30 2 * * *", "")}
 	ctx := context.Background()
 
 	out, _ := starterAt(t, env, exitOK, "setup")
 	require.Contains(t, out, `schedule segments-nightly created: SegmentRecompute at "30 2 * * *" (UTC)`, out)
 	out, _ = starterAt(t, env, exitOK, "setup")
-	require.Contains(t, out, `schedule segments-nightly up to date: SegmentRecompute at "30 2 * * *"`, out)
-	requireSchedule(t, srv.Client, 2, 30)
+	require.Contains(t, out, `schedule segments-nightly up to date: SegmentRecompute at "30 2 * * *" (UTC)`, out)
+	requireSchedule(t, srv.Client, 2, 30, "UTC")
 
-	env["LIFECYCLE_CONFIG"] = config("15 4 * * *")
-	starterAt(t, env, exitOK, "setup")
-	requireSchedule(t, srv.Client, 4, 15)
+	env["LIFECYCLE_CONFIG"] = config("15 4 * * *", "America/New_York")
+	out, _ = starterAt(t, env, exitOK, "setup")
+	require.Contains(t, out, `schedule segments-nightly up to date: SegmentRecompute at "15 4 * * *" (America/New_York)`, out)
+	requireSchedule(t, srv.Client, 4, 15, "America/New_York")
+
+	// A zone the config does not know stops setup before it touches the schedule.
+	bad := filepath.Join(dir, "bad-zone.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("segments:\n  schedule_timezone: Europe/Amstrdam\n"), 0o600))
+	env["LIFECYCLE_CONFIG"] = bad
+	_, errOut := starterAt(t, env, exitFailed, "setup")
+	require.Contains(t, errOut, `segments.schedule_timezone: "Europe/Amstrdam": unknown time zone`, errOut)
+	requireSchedule(t, srv.Client, 4, 15, "America/New_York")
 
 	// One schedule, however often setup ran.
 	require.Eventually(t, func() bool {
@@ -240,8 +253,9 @@ func TestSetupCreatesTheSegmentSchedule(t *testing.T) {
 	}, 10*time.Second, 200*time.Millisecond, "exactly one schedule")
 }
 
-// requireSchedule checks the schedule runs SegmentRecompute on the fan-out task queue daily at hour:minute.
-func requireSchedule(t *testing.T, c client.Client, hour, minute int) {
+// requireSchedule checks the schedule runs SegmentRecompute on the fan-out task queue daily at
+// hour:minute in zone.
+func requireSchedule(t *testing.T, c client.Client, hour, minute int, zone string) {
 	t.Helper()
 	desc, err := c.ScheduleClient().GetHandle(context.Background(), workflows.SegmentScheduleID).Describe(context.Background())
 	require.NoError(t, err)
@@ -251,6 +265,7 @@ func requireSchedule(t *testing.T, c client.Client, hour, minute int) {
 	require.Equal(t, workflows.FanOutTaskQueue, action.TaskQueue)
 	require.Equal(t, workflows.SegmentRecomputeWorkflowID("nightly"), action.ID)
 	require.Equal(t, enums.SCHEDULE_OVERLAP_POLICY_SKIP, desc.Schedule.Policy.Overlap)
+	require.Equal(t, zone, desc.Schedule.Spec.TimeZoneName)
 
 	// The server keeps a cron as a calendar: every day, at hour:minute:00.
 	cal := desc.Schedule.Spec.Calendars
@@ -259,8 +274,11 @@ func requireSchedule(t *testing.T, c client.Client, hour, minute int) {
 	require.Equal(t, []client.ScheduleRange{{Start: minute, End: minute, Step: 1}}, cal[0].Minute, "minute of %+v", cal[0])
 	require.Equal(t, []client.ScheduleRange{{Start: 0, End: 0, Step: 1}}, cal[0].Second, "second of %+v", cal[0])
 
+	// The server computes the next runs in the zone: 04:15 in New York is 09:15 or 08:15 UTC.
+	loc, err := time.LoadLocation(zone)
+	require.NoError(t, err)
 	next := desc.Info.NextActionTimes
 	require.NotEmpty(t, next)
-	require.Equal(t, hour, next[0].UTC().Hour(), "next run %s", next[0])
-	require.Equal(t, minute, next[0].UTC().Minute(), "next run %s", next[0])
+	require.Equal(t, hour, next[0].In(loc).Hour(), "next run %s", next[0])
+	require.Equal(t, minute, next[0].In(loc).Minute(), "next run %s", next[0])
 }

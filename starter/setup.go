@@ -88,15 +88,19 @@ func runSetup(ctx context.Context, a *app, c command, args []string) error {
 const segmentCatchupWindow = 12 * time.Hour
 
 // ensureSegmentSchedule creates the Temporal Schedule workflows.SegmentScheduleID that runs
-// SegmentRecompute on the policy's cron, or, when it exists, sets its cron and action to this
-// policy's, so that setup is safe to repeat and a changed segments.schedule takes effect. A pause
+// SegmentRecompute on the policy's cron in its time zone, or, when it exists, sets its cron, zone
+// and action to this policy's, so that setup is safe to repeat and a changed segments.schedule takes effect. A pause
 // someone set on the schedule stays.
 func (a *app) ensureSegmentSchedule(ctx context.Context, tc client.Client, ns string, policy lifecycle.SegmentPolicy) error {
 	cron := policy.Schedule
 	if cron == "" {
 		cron = lifecycle.DefaultSegmentPolicy().Schedule
 	}
-	spec := client.ScheduleSpec{CronExpressions: []string{cron}}
+	zone := policy.ScheduleTimezone
+	if zone == "" {
+		zone = "UTC"
+	}
+	spec := client.ScheduleSpec{CronExpressions: []string{cron}, TimeZoneName: zone}
 	action := &client.ScheduleWorkflowAction{
 		ID:        workflows.SegmentRecomputeWorkflowID("nightly"), // the server appends -<time> per run
 		Workflow:  workflows.SegmentRecompute,
@@ -114,7 +118,7 @@ func (a *app) ensureSegmentSchedule(ctx context.Context, tc client.Client, ns st
 		Note:          "created by starter setup: recomputes the value segments (segments.schedule in LIFECYCLE_CONFIG)",
 	})
 	if err == nil {
-		fmt.Fprintf(a.stdout, "namespace %s: schedule %s created: SegmentRecompute at %q (UTC)\n", ns, id, cron)
+		fmt.Fprintf(a.stdout, "namespace %s: schedule %s created: SegmentRecompute at %q (%s)\n", ns, id, cron, zone)
 		return nil
 	}
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
@@ -136,7 +140,7 @@ func (a *app) ensureSegmentSchedule(ctx context.Context, tc client.Client, ns st
 	if err != nil {
 		return fmt.Errorf("update schedule %s on namespace %q to cron %q (segments.schedule): %w", id, ns, cron, err)
 	}
-	fmt.Fprintf(a.stdout, "namespace %s: schedule %s up to date: SegmentRecompute at %q (UTC)\n", ns, id, cron)
+	fmt.Fprintf(a.stdout, "namespace %s: schedule %s up to date: SegmentRecompute at %q (%s)\n", ns, id, cron, zone)
 	return nil
 }
 

@@ -135,6 +135,7 @@ func (t *localizedText) UnmarshalYAML(n *yaml.Node) error {
 // segmentsFile is the value segmentation: lifecycle.SegmentPolicy.
 type segmentsFile struct {
 	Schedule             string `yaml:"schedule"`
+	ScheduleTimezone     string `yaml:"schedule_timezone"`
 	Lookback             string `yaml:"lookback"`
 	LeaverAfter          string `yaml:"leaver_after"`
 	AmbassadorReferrals  *int   `yaml:"ambassador_referrals"`
@@ -391,6 +392,14 @@ func (c *checker) segments(f segmentsFile, s *lifecycle.SegmentPolicy) {
 			c.add("segments.schedule", err)
 		} else {
 			s.Schedule = schedule
+		}
+	}
+	if tz := strings.TrimSpace(f.ScheduleTimezone); tz != "" {
+		// The Temporal server reads the zone, but a typo should stop the config here, not at setup.
+		if _, err := lifecycle.LoadLocation(tz); err != nil || tz == "Local" {
+			c.addf("segments.schedule_timezone", "%q: unknown time zone, use an IANA name like Europe/Amsterdam", tz)
+		} else {
+			s.ScheduleTimezone = tz
 		}
 	}
 	c.positiveDuration("segments.lookback", f.Lookback, &s.Lookback)

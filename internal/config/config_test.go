@@ -267,6 +267,7 @@ func TestParseSegments(t *testing.T) {
 	p := parseOK(t, `
 segments:
   schedule: "30  2 * * MON-FRI"
+  schedule_timezone: Europe/Amsterdam
   lookback: 180d
   leaver_after: 270d
   ambassador_referrals: 0
@@ -278,7 +279,7 @@ segments:
   winback_after: 30d
 `)
 	require.Equal(t, lifecycle.SegmentPolicy{
-		Schedule: "30 2 * * MON-FRI", Lookback: 180 * day, LeaverAfter: 270 * day,
+		Schedule: "30 2 * * MON-FRI", ScheduleTimezone: "Europe/Amsterdam", Lookback: 180 * day, LeaverAfter: 270 * day,
 		AmbassadorReferrals: 0, AmbassadorPurchases: 6, AmbassadorEngagement: 0,
 		ShopperSaleShare: 0.75, LoyalPurchases: 3, LoyalMonetaryCents: 50000, WinbackAfter: 30 * day,
 	}, p.Segments)
@@ -294,6 +295,7 @@ func TestParseSegmentsProblems(t *testing.T) {
 	requireProblems(t, `
 segments:
   schedule: "0 3 * *"
+  schedule_timezone: Mars/Olympus
   lookback: 0d
   leaver_after: -5d
   ambassador_referrals: -1
@@ -305,6 +307,7 @@ segments:
   winback_after: later
 `,
 		`segments.schedule: "0 3 * *" has 4 fields; a cron schedule has 5 (minute hour day-of-month month day-of-week), e.g. "0 3 * * *"`,
+		`segments.schedule_timezone: "Mars/Olympus": unknown time zone, use an IANA name like Europe/Amsterdam`,
 		`segments.lookback: "0d" must be more than 0`,
 		`segments.leaver_after: "-5d" is negative`,
 		"segments.ambassador_referrals: -1 must be at least 0",

@@ -36,8 +36,11 @@ type SegmentFacts struct {
 
 // SegmentPolicy holds the segmentation thresholds from LIFECYCLE_CONFIG.
 type SegmentPolicy struct {
-	// Schedule is the cron spec of the nightly recompute (default "0 3 * * *").
+	// Schedule is the cron spec of the nightly recompute (default "0 3 * * *"), read in
+	// ScheduleTimezone.
 	Schedule string `json:"schedule"`
+	// ScheduleTimezone is the IANA zone Schedule's hours are in; "" is UTC.
+	ScheduleTimezone string `json:"schedule_timezone,omitempty"`
 	// Lookback is the window purchases and engagement are counted in (default 365 days).
 	Lookback time.Duration `json:"lookback"`
 	// LeaverAfter: no purchase for this long makes a leaver (default 365 days).
