@@ -61,6 +61,9 @@ type Activities struct {
 	Policy lifecycle.Policy
 	Links  Links
 	Now    func() time.Time
+	// Signature signs every email (the shop's name); empty signs with the default in the
+	// customer's language, "Your tailor" or "Uw kleermaker".
+	Signature string
 	// Audience and Reacher serve campaigns (CampaignPage, ReachCustomers); nil in a worker that
 	// runs none.
 	Audience Audience

@@ -61,6 +61,14 @@ type emailData struct {
 	Tips              string // care: the policy's tips in the customer's language; empty: the template's general advice
 	CheckinHappyURL   string // checkin: "yes, it is what I hoped for"
 	CheckinUnhappyURL string // checkin: "no, not quite"
+
+	Signature string // the name every email ends with
+}
+
+// defaultSignatures sign the emails of a shop that did not name itself in MAIL_FROM.
+var defaultSignatures = map[string]string{
+	lifecycle.LocaleEnglish: "Your tailor",
+	lifecycle.LocaleDutch:   "Uw kleermaker",
 }
 
 type offerView struct {
@@ -69,8 +77,9 @@ type offerView struct {
 	Discounted        bool
 }
 
-// render turns a follow-up into an email in the customer's locale. policy supplies the care tips.
-func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.FollowUp, offers []lifecycle.Offer, links Links, policy lifecycle.Policy) (lifecycle.Email, error) {
+// render turns a follow-up into an email in the customer's locale. policy supplies the care tips;
+// signature, when not empty, is the shop's name under the email.
+func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.FollowUp, offers []lifecycle.Offer, links Links, policy lifecycle.Policy, signature string) (lifecycle.Email, error) {
 	locale := c.Locale
 	if !lifecycle.ValidLocale(locale) {
 		locale = lifecycle.LocaleEnglish
@@ -88,6 +97,10 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		PreferencesURL: links.Preferences(c.ID),
 		Segment:        string(f.Segment),
 		ProductName:    f.ProductName,
+		Signature:      signature,
+	}
+	if data.Signature == "" {
+		data.Signature = defaultSignatures[locale]
 	}
 	// Only an email that offers something can be answered with "yes, I'm interested"; tips, a
 	// question or a service message cannot.

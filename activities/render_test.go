@@ -69,7 +69,7 @@ func offersFor(kind lifecycle.Kind) []lifecycle.Offer {
 
 func renderOf(t *testing.T, locale string, f lifecycle.FollowUp) lifecycle.Email {
 	t.Helper()
-	e, err := render(customerIn(locale), renderPrefs, f, offersFor(f.Kind), renderLinks(t), renderPolicy)
+	e, err := render(customerIn(locale), renderPrefs, f, offersFor(f.Kind), renderLinks(t), renderPolicy, "")
 	require.NoError(t, err, "render %s in %s", f.Kind, locale)
 	return e
 }
@@ -90,6 +90,9 @@ func TestRenderEveryKindInEveryLocale(t *testing.T) {
 				assert.Contains(t, e.Text, "Ann de Vries", "the text greets the customer")
 				assert.Contains(t, e.HTML, "Ann de Vries", "the HTML greets the customer")
 				assert.Contains(t, e.Text, signer.Preferences("c1"), "every email links to the preference page")
+				signature := map[string]string{lifecycle.LocaleEnglish: "Your tailor", lifecycle.LocaleDutch: "Uw kleermaker"}[locale]
+				assert.Contains(t, e.Text, signature, "a shop without a name in MAIL_FROM signs in the customer's language")
+				assert.Contains(t, e.HTML, signature, "a shop without a name in MAIL_FROM signs in the customer's language")
 
 				unsubscribe := signer.Unsubscribe("c1")
 				if kind.Transactional() {
@@ -248,7 +251,7 @@ func TestSaleWordingFollowsTheSegment(t *testing.T) {
 func TestRenderOfferWithoutBundleFails(t *testing.T) {
 	f := followUpOf(lifecycle.KindOffer)
 	f.BundleOffer = nil
-	_, err := render(customerIn("en"), renderPrefs, f, nil, renderLinks(t), renderPolicy)
+	_, err := render(customerIn("en"), renderPrefs, f, nil, renderLinks(t), renderPolicy, "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "without a bundle offer")
 }
@@ -274,4 +277,22 @@ func TestRenderOfferAllowanceInTheCustomersLanguage(t *testing.T) {
 	f.BundleOffer.Allowances = map[string]string{lifecycle.LocaleDutch: "5 GB tot het einde van de maand"}
 	assert.Contains(t, renderOf(t, lifecycle.LocaleDutch, f).Text, "5 GB tot het einde van de maand")
 	assert.Contains(t, renderOf(t, lifecycle.LocaleEnglish, f).Text, "5 GB until the end of the month")
+}
+
+// A shop that names itself in MAIL_FROM signs every email with that name, in both languages, and
+// the HTML escapes it.
+func TestRenderSignsWithTheShopsName(t *testing.T) {
+	for _, kind := range lifecycle.AllKinds {
+		for _, locale := range []string{lifecycle.LocaleEnglish, lifecycle.LocaleDutch} {
+			f := followUpOf(kind)
+			e, err := render(customerIn(locale), renderPrefs, f, offersFor(kind), renderLinks(t), renderPolicy, "Smith & Daughters")
+			require.NoError(t, err, "render %s in %s", kind, locale)
+			assert.Contains(t, e.Text, "\nSmith & Daughters\n", "%s.%s text", kind, locale)
+			assert.Contains(t, e.HTML, "Smith &amp; Daughters", "%s.%s html", kind, locale)
+			for _, body := range []string{e.Text, e.HTML} {
+				assert.NotContains(t, body, "Your tailor", "%s.%s", kind, locale)
+				assert.NotContains(t, body, "Uw kleermaker", "%s.%s", kind, locale)
+			}
+		}
+	}
 }

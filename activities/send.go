@@ -68,7 +68,7 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 		skipped = SkipNoProducts
 		return SendFollowUpResult{SkipReason: skip}, err
 	}
-	email, err := render(customer, prefs, f, offers, a.Links, a.Policy)
+	email, err := render(customer, prefs, f, offers, a.Links, a.Policy, a.Signature)
 	if err != nil {
 		return SendFollowUpResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
 	}

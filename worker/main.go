@@ -269,6 +269,8 @@ func connect(ctx context.Context, cfg config.Config, temporalOpts client.Options
 		Mailer: mailer,
 		Policy: cfg.Policy,
 		Links:  signer,
+		// Signature: the shop's name from MAIL_FROM under every email.
+		Signature: cfg.Signature,
 		// Audience: campaigns page through customers; Reacher is set once Temporal is dialled.
 		Audience: st,
 		// Segments: the segment recompute's facts and segments (it signals through Reacher too).

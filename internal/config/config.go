@@ -40,9 +40,12 @@ type Config struct {
 	SendGridAPIKey    string // empty: use the local outbox
 	SendGridBaseURL   string
 	MailFrom          mail.Address
-	OutboxDir         string
-	Policy            lifecycle.Policy
-	PolicyFile        string // LIFECYCLE_CONFIG, empty when defaults are used
+	// Signature is the name under every email: MAIL_FROM's name when MAIL_FROM is set, else empty,
+	// and the emails are signed with Tailor's default in the customer's language.
+	Signature  string
+	OutboxDir  string
+	Policy     lifecycle.Policy
+	PolicyFile string // LIFECYCLE_CONFIG, empty when defaults are used
 }
 
 // FromEnv reads the configuration from getenv (os.Getenv in production).
@@ -69,6 +72,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		problems = append(problems, fmt.Errorf("MAIL_FROM %q is not an email address like \"Shop <shop@example.com>\": %w", getenv("MAIL_FROM"), err))
 	} else {
 		c.MailFrom = *from
+		if strings.TrimSpace(getenv("MAIL_FROM")) != "" {
+			c.Signature = from.Name
+		}
 	}
 	if c.PolicyFile != "" {
 		policy, err := LoadPolicy(c.PolicyFile)

@@ -444,6 +444,19 @@ func TestFromEnv(t *testing.T) {
 		require.Equal(t, config.DefaultSendGridBaseURL, c.SendGridBaseURL)
 		require.Equal(t, lifecycle.DefaultPolicy(), c.Policy)
 		require.Equal(t, "tailor@example.com", c.MailFrom.Address)
+		require.Empty(t, c.Signature, "no MAIL_FROM: emails are signed in the customer's language")
+	})
+
+	t.Run("MAIL_FROM names the shop that signs the emails", func(t *testing.T) {
+		for from, signature := range map[string]string{
+			"Mobiel NL <hallo@mobiel.example>":         "Mobiel NL",
+			`"Smith & Daughters" <shop@smith.example>`: "Smith & Daughters",
+			"shop@example.com":                         "", // no name: the default signature
+		} {
+			c, err := config.FromEnv(func(k string) string { return map[string]string{"MAIL_FROM": from}[k] })
+			require.NoError(t, err, from)
+			require.Equal(t, signature, c.Signature, from)
+		}
 	})
 
 	t.Run("every problem at once, no secret printed", func(t *testing.T) {
