@@ -5,11 +5,12 @@
 # customers reached/s, emails/s, trigger-to-email latency, the worker's peak RSS, history events
 # per customer, duplicates, misses, and the ratio to the raw rate. See docs/BENCHMARKS.md.
 #
-#   bench/run.sh [--customers N] [--concurrency C] [--raw-count N] [--keep]
+#   bench/run.sh [--customers N] [--concurrency C] [--rate R] [--raw-count N] [--keep]
 #
 #   --customers N    customers to seed and reach (default 10000; 100000 for the target)
 #   --concurrency C  SignalWithStarts in flight, in the baseline and in the sale (--concurrency of
 #                    the campaign; default 16, the campaign's default)
+#   --rate R         the campaign's --rate: customers signalled per second at most (default: none)
 #   --raw-count N    SignalWithStarts in the baseline (default min(N, 20000))
 #   --keep           keep the work folder (logs, CSVs, results.json) even when all went well
 #
@@ -24,20 +25,22 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CUSTOMERS=10000
 CONCURRENCY=16
+RATE=0
 RAW_COUNT=0
 KEEP=0
-usage() { sed -n '7,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '7,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case "$1" in
 	--customers) CUSTOMERS="${2:?--customers needs a number}"; shift 2 ;;
 	--concurrency) CONCURRENCY="${2:?--concurrency needs a number}"; shift 2 ;;
+	--rate) RATE="${2:?--rate needs a number}"; shift 2 ;;
 	--raw-count) RAW_COUNT="${2:?--raw-count needs a number}"; shift 2 ;;
 	--keep) KEEP=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument $1" ;;
 	esac
 done
-for n in "$CUSTOMERS" "$CONCURRENCY" "$RAW_COUNT"; do
+for n in "$CUSTOMERS" "$CONCURRENCY" "$RATE" "$RAW_COUNT"; do
 	[[ "$n" =~ ^[0-9]+$ ]] || die "$n is not a whole number"
 done
 ((CUSTOMERS >= 1)) || die "--customers must be at least 1"
@@ -123,7 +126,7 @@ step "measuring: baseline, then the sale"
 app "$BIN/campaignbench" measure \
 	--temporal "127.0.0.1:$TEMPORAL_PORT" --database "$DATABASE_URL" \
 	--sink "http://127.0.0.1:$SINK_PORT" --starter "$BIN/starter" \
-	--customers "$CUSTOMERS" --concurrency "$CONCURRENCY" --raw-count "$RAW_COUNT" \
+	--customers "$CUSTOMERS" --concurrency "$CONCURRENCY" --rate "$RATE" --raw-count "$RAW_COUNT" \
 	--worker-pid "$WORKER_PID" --server-pid "$SERVER_PID" --out "$WORK" | tee "$WORK/report.md"
 {
 	printf '\nmachine: %s cores, %s, %s RAM\n' "$(nproc)" \
@@ -131,6 +134,7 @@ app "$BIN/campaignbench" measure \
 		"$(free -h | awk '/^Mem:/ { print $2 }')"
 	extra=""
 	((CONCURRENCY == 16)) || extra+=" --concurrency $CONCURRENCY"
+	((RATE == 0)) || extra+=" --rate $RATE"
 	((RAW_COUNT == 0)) || extra+=" --raw-count $RAW_COUNT"
 	printf 'command: bench/run.sh --customers %s%s\n' "$CUSTOMERS" "$extra"
 } | tee -a "$WORK/report.md"

@@ -30,6 +30,7 @@ type measureConfig struct {
 	category    string
 	discount    int
 	concurrency int
+	rate        float64
 	rawCount    int
 	samples     int
 	workerPID   int
@@ -43,16 +44,17 @@ type measureConfig struct {
 type result struct {
 	Started     time.Time     `json:"started"`
 	Customers   int           `json:"customers"`
-	Concurrency int           `json:"concurrency"` // in flight, in the baseline and in the sale
-	Expected    int           `json:"expected"`    // customers the sale concerns: all of them, with consent
+	Concurrency int           `json:"concurrency"`    // in flight, in the baseline and in the sale
+	Rate        float64       `json:"rate,omitempty"` // the campaign's --rate; 0: no limit
+	Expected    int           `json:"expected"`       // customers the sale concerns: all of them, with consent
 	Raw         rawResult     `json:"raw"`
 	Sale        saleRun       `json:"sale"`
 	Reached     int           `json:"reached"`    // customer workflows visibility lists
 	ReachedIn   time.Duration `json:"reached_ns"` // trigger to the last customer workflow's start
 	Deliveries  deliveries    `json:"deliveries"`
 	History     historyCost   `json:"history"`
-	Campaign    campaignCost  `json:"campaign"` // the campaign workflows' own histories; zero on the CLI path
-	// CampaignDoneIn is the trigger to the close of the campaign's last run; zero on the CLI path.
+	Campaign    campaignCost  `json:"campaign"` // the campaign workflows' own histories
+	// CampaignDoneIn is the trigger to the close of the campaign's last run.
 	CampaignDoneIn time.Duration `json:"campaign_done_ns"`
 	Worker         procStats     `json:"worker"`
 	Server         procStats     `json:"server"`
@@ -88,6 +90,7 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&cfg.category, "category", benchCategory, "category on sale")
 	fs.IntVar(&cfg.discount, "discount", 20, "discount in percent")
 	fs.IntVar(&cfg.concurrency, "concurrency", campaignConcurrency, "SignalWithStarts in flight, in the baseline and in the sale")
+	fs.Float64Var(&cfg.rate, "rate", 0, "the campaign's --rate, customers signalled per second at most (default: no limit; the baseline has none)")
 	fs.IntVar(&cfg.rawCount, "raw-count", 0, "SignalWithStarts in the baseline (default min(customers, 20000))")
 	fs.IntVar(&cfg.samples, "samples", 20, "customer workflows whose history is read")
 	fs.IntVar(&cfg.workerPID, "worker-pid", 0, "`pid` of Tailor's worker, for its peak RSS and CPU")
@@ -139,7 +142,7 @@ func measure(ctx context.Context, cfg measureConfig, c client.Client, db *pgxpoo
 	}
 	res.Expected = len(expected)
 
-	res.Concurrency = cfg.concurrency
+	res.Concurrency, res.Rate = cfg.concurrency, cfg.rate
 
 	w0, s0, b0, m0 := procOrZero(cfg.workerPID), procOrZero(cfg.serverPID), procOrZero(os.Getpid()), readMachineCPU()
 	t0 := time.Now()
@@ -151,7 +154,7 @@ func measure(ctx context.Context, cfg measureConfig, c client.Client, db *pgxpoo
 	t1 := time.Now()
 
 	res.Sale, err = runSale(ctx, saleOptions{
-		starter: cfg.starter, concurrency: cfg.concurrency, category: cfg.category, discount: cfg.discount,
+		starter: cfg.starter, concurrency: cfg.concurrency, rate: cfg.rate, category: cfg.category, discount: cfg.discount,
 		expected: int64(len(expected)), stall: cfg.stall, settle: cfg.settle, outDir: cfg.outDir,
 	}, db, progress)
 	if err != nil {

@@ -61,6 +61,9 @@ func ratesOf(r result) rates {
 }
 
 func (r result) path() string {
+	if r.Rate > 0 {
+		return fmt.Sprintf("campaign workflow (sale --wait), %d in flight, --rate %g", r.Concurrency, r.Rate)
+	}
 	return fmt.Sprintf("campaign workflow (sale --wait), %d in flight", r.Concurrency)
 }
 

@@ -28,6 +28,7 @@ type saleRun struct {
 type saleOptions struct {
 	starter     string
 	concurrency int
+	rate        float64 // passed as --rate when more than 0
 	category    string
 	discount    int
 	expected    int64
@@ -41,6 +42,9 @@ type saleOptions struct {
 func runSale(ctx context.Context, o saleOptions, db *pgxpool.Pool, progress io.Writer) (saleRun, error) {
 	r := saleRun{Args: []string{"sale", "--category", o.category, "--discount", fmt.Sprint(o.discount),
 		"--wait", "--concurrency", fmt.Sprint(o.concurrency)}}
+	if o.rate > 0 {
+		r.Args = append(r.Args, "--rate", fmt.Sprint(o.rate))
+	}
 	outFile, err := os.Create(filepath.Join(o.outDir, "starter-sale.log"))
 	if err != nil {
 		return r, err
