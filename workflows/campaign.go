@@ -51,6 +51,10 @@ const (
 // worker after this long, from its last heartbeat.
 const campaignHeartbeatTimeout = 20 * time.Second
 
+// campaignPageTimeout bounds one CampaignPage read, a single indexed query: a read on a worker
+// that died is retried on another after this long, not after a minute of a stalled campaign.
+const campaignPageTimeout = 20 * time.Second
+
 // SearchAttributes are every custom search attribute Tailor's workflows write, all Keyword:
 // `starter setup` registers them and the test dev server starts with them.
 var SearchAttributes = []string{SearchAttrCustomerID, SearchAttrLifecycleStage, SearchAttrCampaignState, SearchAttrSegment}
@@ -222,7 +226,7 @@ func setupCampaign(ctx workflow.Context, in CampaignInput) (*campaignRun, error)
 
 func (c *campaignRun) run(ctx workflow.Context) (CampaignResult, error) {
 	pageCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
+		StartToCloseTimeout: campaignPageTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: 30 * time.Second},
 	})
 	var page activities.CampaignPageResult

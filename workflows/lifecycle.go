@@ -309,18 +309,22 @@ func (l *lifecycleRun) onPurchase(ctx workflow.Context, sig PurchaseSignal) {
 	if wanted != "" && wanted != lifecycle.Normalize(p.Color) {
 		s.Wishes = append(s.Wishes, lifecycle.Wish{ID: sig.PurchaseID, Product: p.Product, Name: p.Name, Color: wanted, Size: p.Size, CreatedAt: at})
 	}
-	// One season fallback at a time, counted from the latest purchase.
-	for _, f := range s.Pending {
-		if f.Kind == lifecycle.KindSeason && f.Fallback {
-			l.drop(now, f, "replaced by the fallback of a later purchase")
+	// One season fallback at a time, counted from the latest purchase in a category that has one.
+	// The policy comes from a recorded local activity and its categories were empty (all) before
+	// they existed, so replaying older histories takes the same branch.
+	if l.policy.SeasonFallbackAfter(p.Category) {
+		for _, f := range s.Pending {
+			if f.Kind == lifecycle.KindSeason && f.Fallback {
+				l.drop(now, f, "replaced by the fallback of a later purchase")
+			}
 		}
+		l.schedule(now, lifecycle.FollowUp{
+			Key:      lifecycle.SendKey(s.CustomerID, lifecycle.KindSeason, "fallback-"+sig.PurchaseID),
+			Kind:     lifecycle.KindSeason,
+			Due:      at.Add(l.policy.SeasonFallback),
+			Fallback: true,
+		}, fmt.Sprintf("season fallback %s after purchase %s, unless a season campaign comes first", formatDuration(l.policy.SeasonFallback), sig.PurchaseID))
 	}
-	l.schedule(now, lifecycle.FollowUp{
-		Key:      lifecycle.SendKey(s.CustomerID, lifecycle.KindSeason, "fallback-"+sig.PurchaseID),
-		Kind:     lifecycle.KindSeason,
-		Due:      at.Add(l.policy.SeasonFallback),
-		Fallback: true,
-	}, fmt.Sprintf("season fallback %s after purchase %s, unless a season campaign comes first", formatDuration(l.policy.SeasonFallback), sig.PurchaseID))
 	// Buying again says enough about an earlier disappointment: upsells may resume.
 	s.Unhappy = ""
 	l.scheduleCare(now, at, sig.PurchaseID, p)

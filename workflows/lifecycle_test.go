@@ -324,6 +324,20 @@ func TestSeasonFallbackAndCampaign(t *testing.T) {
 		require.Contains(t, dropped[0].Reason, `season campaign "autumn" came before the fallback`)
 	})
 
+	t.Run("only purchases in the fallback's categories start one, and others keep it", func(t *testing.T) {
+		policy := lifecycle.DefaultPolicy()
+		policy.SeasonFallbackCategories = []string{"suits"}
+		h := newHarness(t, newStore(t), policy)
+		h.purchase(0, "p1", "TR-BLUE-50", "")      // trousers: no fallback
+		h.purchase(10*day, "p2", "SU-GREY-50", "") // a suit: fallback on day 100
+		h.purchase(20*day, "p3", "CH-RED-50", "")  // trousers again: p2's fallback stays
+		h.requireCanceled(h.runUntil(120*day, workflows.CustomerLifecycleInput{CustomerID: "david"}))
+
+		require.Equal(t, []string{"season@day100"}, sentDays(h.status))
+		require.Equal(t, lifecycle.SendKey("david", lifecycle.KindSeason, "fallback-p2"), h.mailer.sent()[0].Key)
+		require.Empty(t, decisions(h.status, workflows.OutcomeDropped), "no fallback was replaced")
+	})
+
 	t.Run("nothing in favourite colours: size only", func(t *testing.T) {
 		h := newHarness(t, newStore(t), lifecycle.DefaultPolicy())
 		h.purchase(0, "p1", "CH-RED-50", "") // likes red only; autumn has no red

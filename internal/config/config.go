@@ -90,15 +90,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 // policyFile is the YAML layout of LIFECYCLE_CONFIG; durations are Go durations or whole days
 // ("14d"), fractions are percentages ("80%") or plain fractions ("0.8").
 type policyFile struct {
-	MinGap         string        `yaml:"min_gap"`
-	RestockWindow  string        `yaml:"restock_window"`
-	SeasonFallback string        `yaml:"season_fallback"`
-	QuietHours     string        `yaml:"quiet_hours"`
-	MaxPerWindow   *int          `yaml:"max_per_window"`
-	CapWindow      string        `yaml:"cap_window"`
-	Usage          *usageFile    `yaml:"usage"`
-	Segments       *segmentsFile `yaml:"segments"`
-	Care           []careFile    `yaml:"care"`
+	MinGap         string `yaml:"min_gap"`
+	RestockWindow  string `yaml:"restock_window"`
+	SeasonFallback string `yaml:"season_fallback"`
+	// SeasonFallbackCategories: the purchases that start a season fallback; empty: all.
+	SeasonFallbackCategories []string      `yaml:"season_fallback_categories"`
+	QuietHours               string        `yaml:"quiet_hours"`
+	MaxPerWindow             *int          `yaml:"max_per_window"`
+	CapWindow                string        `yaml:"cap_window"`
+	Usage                    *usageFile    `yaml:"usage"`
+	Segments                 *segmentsFile `yaml:"segments"`
+	Care                     []careFile    `yaml:"care"`
 }
 
 // usageFile is the moment of truth: lifecycle.UsagePolicy.
@@ -162,7 +164,7 @@ type careFile struct {
 }
 
 // knownSettings is the hint after a YAML error: the settings a policy file may hold.
-const knownSettings = "known settings: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, segments, care"
+const knownSettings = "known settings: min_gap, restock_window, season_fallback, season_fallback_categories, quiet_hours, max_per_window, cap_window, usage, segments, care"
 
 // nestedFields turns yaml.v3's Go type names for the nested blocks into what a person can act on.
 // The top level's (config.policyFile) is left for callers that name the file their own way (the
@@ -201,6 +203,13 @@ func ParsePolicy(raw []byte, name string) (lifecycle.Policy, error) {
 	c.duration("min_gap", f.MinGap, &p.MinGap)
 	c.duration("restock_window", f.RestockWindow, &p.RestockWindow)
 	c.duration("season_fallback", f.SeasonFallback, &p.SeasonFallback)
+	for i, category := range f.SeasonFallbackCategories {
+		if n := lifecycle.Normalize(category); n == "" {
+			c.addf(fmt.Sprintf("season_fallback_categories[%d]", i), "is empty; name a product category like trousers")
+		} else if !slices.Contains(p.SeasonFallbackCategories, n) {
+			p.SeasonFallbackCategories = append(p.SeasonFallbackCategories, n)
+		}
+	}
 	c.duration("cap_window", f.CapWindow, &p.CapWindow)
 	if q, err := lifecycle.ParseQuietHours(f.QuietHours); err != nil {
 		c.add("quiet_hours", err)

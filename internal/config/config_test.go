@@ -485,3 +485,14 @@ func TestFromEnv(t *testing.T) {
 		require.True(t, strings.Contains(err.Error(), "/nonexistent/policy.yaml"))
 	})
 }
+
+func TestParseSeasonFallbackCategories(t *testing.T) {
+	p := parseOK(t, "season_fallback_categories: [Trousers, \" suits \", trousers]\n")
+	require.Equal(t, []string{"trousers", "suits"}, p.SeasonFallbackCategories)
+	require.True(t, p.SeasonFallbackAfter("suits"))
+	require.False(t, p.SeasonFallbackAfter("bundles"))
+	require.True(t, lifecycle.DefaultPolicy().SeasonFallbackAfter("bundles"), "by default every purchase has a fallback")
+
+	requireProblems(t, "season_fallback_categories: [trousers, \"\"]\n",
+		"season_fallback_categories[1]: is empty; name a product category like trousers")
+}

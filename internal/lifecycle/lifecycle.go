@@ -203,9 +203,12 @@ type Policy struct {
 	MinGap         time.Duration `json:"min_gap"`         // no two follow-ups closer than this
 	RestockWindow  time.Duration `json:"restock_window"`  // a wish expires this long after it was made
 	SeasonFallback time.Duration `json:"season_fallback"` // send a seasonal selection this long after a purchase if no season campaign came
-	QuietHours     QuietHours    `json:"quiet_hours"`     // no marketing email in this daily window, customer's local time
-	MaxPerWindow   int           `json:"max_per_window"`  // at most this many marketing emails per CapWindow; 0: no cap
-	CapWindow      time.Duration `json:"cap_window"`      // the window of MaxPerWindow
+	// SeasonFallbackCategories limits the season fallback to purchases in these (normalized)
+	// categories; empty: every purchase. A data bundle is no reason for a seasonal collection.
+	SeasonFallbackCategories []string      `json:"season_fallback_categories,omitempty"`
+	QuietHours               QuietHours    `json:"quiet_hours"`    // no marketing email in this daily window, customer's local time
+	MaxPerWindow             int           `json:"max_per_window"` // at most this many marketing emails per CapWindow; 0: no cap
+	CapWindow                time.Duration `json:"cap_window"`     // the window of MaxPerWindow
 
 	// Usage is the moment of truth: threshold, behaviours and offers. Histories recorded before it
 	// existed decode it as the zero value, which the workflow reads as "not configured".
@@ -356,3 +359,8 @@ type FollowUpOutcome struct {
 
 // Campaign kinds are the follow-ups a campaign triggers; their outcomes are recorded.
 func (k Kind) Campaign() bool { return k == KindRestock || k == KindSale || k == KindSeason }
+
+// SeasonFallbackAfter reports whether a purchase in category starts a season fallback.
+func (p Policy) SeasonFallbackAfter(category string) bool {
+	return len(p.SeasonFallbackCategories) == 0 || slices.Contains(p.SeasonFallbackCategories, Normalize(category))
+}
