@@ -89,8 +89,8 @@ const segmentCatchupWindow = 12 * time.Hour
 
 // ensureSegmentSchedule creates the Temporal Schedule workflows.SegmentScheduleID that runs
 // SegmentRecompute on the policy's cron in its time zone, or, when it exists, sets its cron, zone
-// and action to this policy's, so that setup is safe to repeat and a changed segments.schedule takes effect. A pause
-// someone set on the schedule stays.
+// and action to this policy's, so that setup is safe to repeat and a changed segments.schedule or
+// schedule_timezone takes effect. A pause someone set on the schedule stays.
 func (a *app) ensureSegmentSchedule(ctx context.Context, tc client.Client, ns string, policy lifecycle.SegmentPolicy) error {
 	cron := policy.Schedule
 	if cron == "" {

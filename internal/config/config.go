@@ -411,7 +411,7 @@ func (c *checker) segments(f segmentsFile, s *lifecycle.SegmentPolicy) {
 	}
 	if tz := strings.TrimSpace(f.ScheduleTimezone); tz != "" {
 		// The Temporal server reads the zone, but a typo should stop the config here, not at setup.
-		if _, err := lifecycle.LoadLocation(tz); err != nil || tz == "Local" {
+		if _, err := lifecycle.LoadLocation(tz); err != nil {
 			c.addf("segments.schedule_timezone", "%q: unknown time zone, use an IANA name like Europe/Amsterdam", tz)
 		} else {
 			s.ScheduleTimezone = tz

@@ -15,10 +15,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	temporallog "go.temporal.io/sdk/log"
-)
 
-// campaignConcurrency is the sale's concurrency when it is not given: the campaign workflow's default.
-const campaignConcurrency = 16
+	"github.com/tailorhq/tailor/workflows"
+)
 
 type measureConfig struct {
 	temporal    string
@@ -89,7 +88,7 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVar(&cfg.customers, "customers", 10000, "customers seeded")
 	fs.StringVar(&cfg.category, "category", benchCategory, "category on sale")
 	fs.IntVar(&cfg.discount, "discount", 20, "discount in percent")
-	fs.IntVar(&cfg.concurrency, "concurrency", campaignConcurrency, "SignalWithStarts in flight, in the baseline and in the sale")
+	fs.IntVar(&cfg.concurrency, "concurrency", workflows.DefaultCampaignConcurrency, "SignalWithStarts in flight, in the baseline and in the sale")
 	fs.Float64Var(&cfg.rate, "rate", 0, "the campaign's --rate, customers signalled per second at most (default: no limit; the baseline has none)")
 	fs.IntVar(&cfg.rawCount, "raw-count", 0, "SignalWithStarts in the baseline (default min(customers, 20000))")
 	fs.IntVar(&cfg.samples, "samples", 20, "customer workflows whose history is read")

@@ -61,10 +61,11 @@ func ratesOf(r result) rates {
 }
 
 func (r result) path() string {
+	path := fmt.Sprintf("campaign workflow (sale --wait), %d in flight", r.Concurrency)
 	if r.Rate > 0 {
-		return fmt.Sprintf("campaign workflow (sale --wait), %d in flight, --rate %g", r.Concurrency, r.Rate)
+		path += fmt.Sprintf(", --rate %g", r.Rate)
 	}
-	return fmt.Sprintf("campaign workflow (sale --wait), %d in flight", r.Concurrency)
+	return path
 }
 
 // report prints the summary for a person, then the markdown row docs/BENCHMARKS.md quotes.
