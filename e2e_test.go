@@ -47,7 +47,7 @@ const (
 
 	e2eSendGridKey   = "test-key"
 	e2eBaseURL       = "https://shop.example"
-	e2eLinkSecret    = "e2e-link-secret-0123456789abcdef0123456789"
+	e2eLinkSecret    = "2fd3036c078b150043ad54f72471b0365d5503b559586e637f6cf592fdc6b53d" // openssl rand -hex 32: the worker refuses patterned secrets
 	davidEmail       = "david@example.com"
 	workerStartedLog = `"msg":"worker started"`
 )

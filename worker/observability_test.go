@@ -47,7 +47,7 @@ func TestLogsRedactEmailAddresses(t *testing.T) {
 
 func TestSecretsAreNeverLogged(t *testing.T) {
 	secrets := map[string]string{
-		"LINK_SECRET":       "link-secret-link-secret-link-secret-0123",
+		"LINK_SECRET":       "8decb0475c3a9d00b0277b747eafea961fed6c56bfd743d0",
 		"SENDGRID_API_KEY":  "SG.very-secret-sendgrid-key",
 		"TAILOR_CODEC_KEYS": "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"CODEC_AUTH_TOKEN":  "codec-bearer-token-secret",

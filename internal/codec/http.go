@@ -2,9 +2,12 @@ package codec
 
 import (
 	"crypto/subtle"
+	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
 )
 
@@ -21,7 +24,17 @@ type HandlerOptions struct {
 	// CORSOrigin is the one browser origin allowed to call the endpoint (the Temporal UI);
 	// empty means DefaultCORSOrigin.
 	CORSOrigin string
+	// Logger receives why an encode or decode failed; the caller gets a message that names no
+	// key id. Nil: discard.
+	Logger *slog.Logger
 }
+
+// Errors the endpoint answers with, whatever went wrong: the detail (which key id a payload names,
+// which ids are configured) stays in the worker's log.
+var (
+	errEndpointDecode = errors.New("the payloads cannot be decoded with this worker's keys; the worker's log says why")
+	errEndpointEncode = errors.New("the payloads cannot be encoded; the worker's log says why")
+)
 
 // Handler serves POST .../encode and POST .../decode (the Temporal remote codec protocol: a
 // JSON Payloads message in, the same out) and their CORS preflights. Anyone who passes its
@@ -31,7 +44,11 @@ func Handler(c *Codec, opts HandlerOptions) http.Handler {
 	if origin == "" {
 		origin = DefaultCORSOrigin
 	}
-	codec := converter.NewPayloadCodecHTTPHandler(c)
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	codec := converter.NewPayloadCodecHTTPHandler(quietCodec{codec: c, logger: logger})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		if r.Header.Get("Origin") == origin {
@@ -60,4 +77,29 @@ func Handler(c *Codec, opts HandlerOptions) http.Handler {
 func bearer(r *http.Request, token string) bool {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
+}
+
+// quietCodec hides c's errors from the endpoint's caller, who may be anyone who reaches it: they
+// name the configured key ids. It logs them instead.
+type quietCodec struct {
+	codec  converter.PayloadCodec
+	logger *slog.Logger
+}
+
+func (q quietCodec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out, err := q.codec.Encode(payloads)
+	if err != nil {
+		q.logger.Warn("codec endpoint: encode failed", "error", err.Error())
+		return nil, errEndpointEncode
+	}
+	return out, nil
+}
+
+func (q quietCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out, err := q.codec.Decode(payloads)
+	if err != nil {
+		q.logger.Warn("codec endpoint: decode failed", "error", err.Error())
+		return nil, errEndpointDecode
+	}
+	return out, nil
 }

@@ -1,6 +1,8 @@
 package codec_test
 
 import (
+	"bytes"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -80,4 +82,40 @@ func TestHandler(t *testing.T) {
 	dec, err := c.Decode(out.Payloads)
 	require.NoError(t, err)
 	require.Equal(t, `"david@example.com"`, string(dec[0].Data))
+}
+
+// A decode that fails answers the caller without naming a key id, the payload's or the
+// configured ones; the detail goes to the worker's log.
+func TestHandlerErrorsNameNoKeyID(t *testing.T) {
+	foreign := newCodec(t, "2026-06:"+randomKey(t))
+	configured := newCodec(t, "2025-12-current:"+randomKey(t)+",2025-01-retired:"+randomKey(t))
+	enc, err := foreign.Encode([]*commonpb.Payload{payload(t, "Grey is back in your size")})
+	require.NoError(t, err)
+	unknownKey, err := protojson.Marshal(&commonpb.Payloads{Payloads: enc})
+	require.NoError(t, err)
+	enc[0].Data[len(enc[0].Data)-1] ^= 1
+	enc[0].Metadata[codec.MetadataKeyID] = []byte("2025-12-current")
+	tampered, err := protojson.Marshal(&commonpb.Payloads{Payloads: enc})
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name, body string
+		logHas     string
+	}{
+		{"a key id that is not configured", string(unknownKey), `not among the configured keys (2025-12-current, 2025-01-retired)`},
+		{"a payload that does not decrypt", string(tampered), `key \"2025-12-current\" does not decrypt`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var log bytes.Buffer
+			h := codec.Handler(configured, codec.HandlerOptions{Logger: slog.New(slog.NewJSONHandler(&log, nil))})
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("POST", "/codec/decode", strings.NewReader(tc.body)))
+			require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+			require.Contains(t, rec.Body.String(), "cannot be decoded with this worker's keys")
+			for _, id := range []string{"2025-12-current", "2025-01-retired", "2026-06"} {
+				require.NotContains(t, rec.Body.String(), id, "%s: the answer to the caller names key id %q", tc.name, id)
+			}
+			require.Contains(t, log.String(), tc.logHas, "%s: the worker's log keeps the detail", tc.name)
+		})
+	}
 }

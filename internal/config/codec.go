@@ -86,3 +86,16 @@ func CodecFromEnv(getenv func(string) string) (CodecConfig, error) {
 	}
 	return c, errors.Join(problems...)
 }
+
+// CodecEndpointProblem refuses a codec endpoint that others than this machine reach without a
+// token: with keys set, the operator listener serves /codec/decode, and on a non-loopback
+// OPS_ADDR anyone who reaches it could decrypt every payload they hold. Nil when the endpoint is
+// off, on loopback, or guarded by CODEC_AUTH_TOKEN.
+func CodecEndpointProblem(h HTTPConfig, c CodecConfig) error {
+	if !c.Enabled() || !h.OpsEnabled() || h.OpsLoopback() || c.AuthToken != "" {
+		return nil
+	}
+	return fmt.Errorf("TAILOR_CODEC_KEYS is set and OPS_ADDR %q is reachable from other machines, but CODEC_AUTH_TOKEN is not set: "+
+		"anyone who reaches it could decrypt payloads through /codec/decode; set CODEC_AUTH_TOKEN (e.g. `openssl rand -hex 32`), "+
+		"or serve the operator endpoints on loopback (OPS_ADDR=%s) behind a proxy that admits operators only", h.OpsAddr, DefaultOpsAddr)
+}
