@@ -8,18 +8,21 @@
 // else the local outbox (internal/email/outbox) that `starter outbox` lists; and the link signer
 // (internal/links) every email's links come from.
 //
-// Next to the Temporal worker it serves HTTP on HTTP_ADDR (internal/web): the pages the emails
-// link to (/u/ one-click unsubscribe, /p/ preferences, /i/ "yes, I'm interested", /c/ the
-// check-in's one-click answers), GET /healthz,
-// GET /metrics (Prometheus, internal/metrics; docs/OBSERVABILITY.md),
-// and the routes of routes() (the SendGrid Event Webhook). PUBLIC_BASE_URL is where customers
-// reach those pages; LINK_SECRET signs the links and is required even with HTTP_ADDR=off, because
-// every email carries links; workers sharing a database must share it.
+// Next to the Temporal worker it serves HTTP on two listeners. HTTP_ADDR (internal/web) holds only
+// what customers and the mail provider reach: the pages the emails link to (/u/ one-click
+// unsubscribe, /p/ preferences, /i/ "yes, I'm interested", /c/ the check-in's one-click answers),
+// a bare GET /healthz for load balancers, and POST /webhooks/sendgrid. OPS_ADDR (internal/ops,
+// loopback by default) holds what is for operators: GET /metrics (Prometheus, internal/metrics;
+// docs/OBSERVABILITY.md), the Temporal UI's codec endpoint /codec/ and a GET /healthz that names
+// each failing check. PUBLIC_BASE_URL is where customers reach the pages; LINK_SECRET signs the
+// links and is required even with HTTP_ADDR=off, because every email carries links; workers
+// sharing a database must share it.
 //
 // Contract:
 //   - It reads the same environment as the starter (internal/config) and refuses to start when the
-//     configuration is wrong, PostgreSQL or Temporal cannot be reached, or the database has no
-//     schema yet; it does not migrate: `starter setup` does, once.
+//     configuration is wrong (a LINK_SECRET that is an example or patterned, a codec endpoint on a
+//     non-loopback OPS_ADDR without CODEC_AUTH_TOKEN), PostgreSQL or Temporal cannot be reached,
+//     or the database has no schema yet; it does not migrate: `starter setup` does, once.
 //   - It logs JSON to stderr with email addresses masked, and never logs the SendGrid key, the
 //     link secret or the codec keys.
 //   - On SIGINT or SIGTERM it stops polling and serving, and gives activities and HTTP requests in

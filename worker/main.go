@@ -31,6 +31,7 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/metrics"
+	"github.com/tailorhq/tailor/internal/ops"
 	"github.com/tailorhq/tailor/internal/sendgridwebhook"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/web"
@@ -64,16 +65,17 @@ var environment = append(append(temporalEnvironment[:len(temporalEnvironment):le
 	{"SENDGRID_BASE_URL", "SendGrid API base URL (default " + config.DefaultSendGridBaseURL + ")"},
 	{"MAIL_FROM", "sender address (default " + config.DefaultMailFrom + ")"},
 	{"OUTBOX_DIR", "folder for the local outbox's .html/.txt files (default " + config.DefaultOutboxDir + ")"},
-	{"HTTP_ADDR", "where the pages the emails link to are served (default " + config.DefaultHTTPAddr + "; " + config.HTTPOff + ": serve none)"},
+	{"HTTP_ADDR", "where the pages the emails link to (and POST /webhooks/sendgrid) are served (default " + config.DefaultHTTPAddr + "; " + config.HTTPOff + ": serve none)"},
+	{"OPS_ADDR", "operators only: GET /metrics, GET /healthz (what is wrong), the codec endpoint (default " + config.DefaultOpsAddr + "; " + config.HTTPOff + ": serve none); never publish it to customers"},
 	{"PUBLIC_BASE_URL", "the address customers reach those pages at; every link starts with it (default " + config.DefaultPublicBaseURL + ")"},
 	{"LINK_SECRET", "required, at least 32 bytes: signs the links in every email (make one with `openssl rand -hex 32`)"},
 	{"LINK_TTL", "how long a link works (default 60d)"},
 	{"SENDGRID_WEBHOOK_PUBLIC_KEY", "the Signed Event Webhook verification key from SendGrid (base64); serves POST /webhooks/sendgrid (default: off)"},
 	{"SENDGRID_WEBHOOK_TOLERANCE", "how old a signed webhook delivery may be before it counts as a replay (default 10m)"},
 	{"LIFECYCLE_CONFIG", "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, care, segments"},
-	{"TAILOR_CODEC_KEYS", "encrypt payloads in Temporal: comma-separated id:base64 of 32 bytes (`openssl rand -base64 32`), the encrypting key first; serves POST /codec/encode and /codec/decode (default: off, payloads in plaintext)"},
+	{"TAILOR_CODEC_KEYS", "encrypt payloads in Temporal: comma-separated id:base64 of 32 bytes (`openssl rand -base64 32`), the encrypting key first; serves POST /codec/encode and /codec/decode on OPS_ADDR (default: off, payloads in plaintext)"},
 	{"WORKFLOW_CACHE_SIZE", "workflows kept in memory between their tasks (default " + strconv.Itoa(defaultWorkflowCacheSize) + "; docs/OBSERVABILITY.md)"},
-	{"CODEC_AUTH_TOKEN", "bearer token the codec endpoint requires (default: none)"},
+	{"CODEC_AUTH_TOKEN", "bearer token the codec endpoint requires (default: none; required when OPS_ADDR is not loopback)"},
 	{"CODEC_CORS_ORIGIN", "the Temporal UI origin allowed to call the codec endpoint (default " + codec.DefaultCORSOrigin + ")"},
 }...)
 
@@ -104,7 +106,8 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	webhookCfg, webhookErr := config.WebhookFromEnv(getenv)
 	codecCfg, codecErr := config.CodecFromEnv(getenv)
 	temporalOpts, temporalErr := config.TemporalClientOptions(getenv, cfg)
-	if err := errors.Join(err, temporalErr, httpErr, webhookErr, codecErr, cacheErr, requireLinkSecret(httpCfg)); err != nil {
+	if err := errors.Join(err, temporalErr, httpErr, webhookErr, codecErr, cacheErr, requireLinkSecret(httpCfg),
+		config.CodecEndpointProblem(httpCfg, codecCfg)); err != nil {
 		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
 		return 1
 	}
@@ -119,25 +122,24 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	defer deps.close()
-	var ln net.Listener
-	if httpCfg.Enabled() {
-		if ln, err = net.Listen("tcp", httpCfg.Addr); err != nil {
-			logger.Error("worker cannot start", "error", fmt.Sprintf(
-				"cannot listen on HTTP_ADDR %s: is another process using it? Choose another address, or HTTP_ADDR=%s: %v",
-				httpCfg.Addr, config.HTTPOff, err))
-			return 1
-		}
+	publicLn, opsLn, err := listen(httpCfg)
+	if err != nil {
+		logger.Error("worker cannot start", "error", err.Error())
+		return 1
 	}
 	lc := lifecycleclient.New(deps.temporal)
-	handler := web.New(web.Deps{
-		Links:     signer,
-		Customers: deps.store,
-		Lifecycle: lc,
-		Logger:    logger.With("component", "http"),
-		Routes:    routes(deps, lc, webhookCfg, codecCfg, logger),
-	})
+	public, operator := handlers(deps, lc, signer, webhookCfg, codecCfg, httpCfg, logger)
+	var servers []httpServer
+	if publicLn != nil {
+		servers = append(servers, httpServer{publicLn, public, logger.With("listener", "HTTP_ADDR", "public_base_url", httpCfg.PublicBaseURL)})
+	}
+	if opsLn != nil {
+		servers = append(servers, httpServer{opsLn, operator, logger.With("listener", "OPS_ADDR")})
+	} else {
+		logger.Info("OPS_ADDR=off: no /metrics, no codec endpoint, no detailed /healthz")
+	}
 	deps.activities.Reacher = lc // campaigns reach customers through the same client as the pages
-	if err := run(ctx, deps.temporal, deps.activities, cacheSize, ln, handler, httpCfg.PublicBaseURL, logger); err != nil {
+	if err := run(ctx, deps.temporal, deps.activities, cacheSize, servers, logger); err != nil {
 		logger.Error("worker stopped", "error", err.Error())
 		return 1
 	}
@@ -153,13 +155,63 @@ func requireLinkSecret(c config.HTTPConfig) error {
 	return nil
 }
 
-// routes are the handlers served next to the customers' pages, by http.ServeMux pattern, e.g.
-// the SendGrid Event Webhook at "POST /webhooks/sendgrid".
-func routes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, codecCfg config.CodecConfig, logger *slog.Logger) map[string]http.Handler {
-	r := map[string]http.Handler{}
-	if d.metrics != nil {
-		r["GET /metrics"] = d.metrics.Handler()
+// listen opens HTTP_ADDR and OPS_ADDR, those that are on (nil otherwise); on failure it closes
+// what it opened.
+func listen(c config.HTTPConfig) (public, operator net.Listener, err error) {
+	if c.Enabled() {
+		if public, err = net.Listen("tcp", c.Addr); err != nil {
+			return nil, nil, fmt.Errorf("cannot listen on HTTP_ADDR %s: is another process using it? Choose another address, or HTTP_ADDR=%s: %w",
+				c.Addr, config.HTTPOff, err)
+		}
 	}
+	if c.OpsEnabled() {
+		if operator, err = net.Listen("tcp", c.OpsAddr); err != nil {
+			if public != nil {
+				public.Close()
+			}
+			return nil, nil, fmt.Errorf("cannot listen on OPS_ADDR %s: is another process (another worker?) using it? Choose another address, or OPS_ADDR=%s: %w",
+				c.OpsAddr, config.HTTPOff, err)
+		}
+	}
+	return public, operator, nil
+}
+
+// handlers are what the two listeners serve. public (HTTP_ADDR) holds only what customers and
+// the mail provider must reach: the pages the emails link to, a bare GET /healthz for load
+// balancers, and the SendGrid Event Webhook. operator (OPS_ADDR) holds what would hand a
+// stranger data or insight: /metrics, the codec endpoint that decrypts payloads, and a
+// GET /healthz that says what is wrong.
+func handlers(d *dependencies, lc *lifecycleclient.Client, signer *links.Signer, webhook config.WebhookConfig, codecCfg config.CodecConfig, httpCfg config.HTTPConfig, logger *slog.Logger) (public, operator http.Handler) {
+	public = web.New(web.Deps{
+		Links:     signer,
+		Customers: d.store,
+		Lifecycle: lc,
+		Logger:    logger.With("component", "http"),
+		Routes:    publicRoutes(d, lc, webhook, logger),
+	})
+	opsDeps := ops.Deps{Codec: codecHandler(codecCfg, httpCfg, logger), Checks: healthChecks(d)}
+	if d.metrics != nil {
+		opsDeps.Metrics = d.metrics.Handler()
+	}
+	return public, ops.New(opsDeps)
+}
+
+// healthChecks are what the operator's GET /healthz checks.
+func healthChecks(d *dependencies) []ops.HealthCheck {
+	var checks []ops.HealthCheck
+	if d.temporal != nil {
+		checks = append(checks, ops.HealthCheck{Name: "temporal", Check: func(ctx context.Context) error {
+			_, err := d.temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		}})
+	}
+	return checks
+}
+
+// publicRoutes are the handlers served next to the customers' pages, by http.ServeMux pattern:
+// the SendGrid Event Webhook at "POST /webhooks/sendgrid".
+func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, logger *slog.Logger) map[string]http.Handler {
+	r := map[string]http.Handler{}
 	if webhook.Enabled() {
 		r["POST /webhooks/sendgrid"] = sendgridwebhook.New(
 			sendgridwebhook.Config{PublicKey: webhook.PublicKey, Tolerance: webhook.Tolerance},
@@ -168,28 +220,20 @@ func routes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookC
 	} else {
 		logger.Info("no SENDGRID_WEBHOOK_PUBLIC_KEY: the SendGrid Event Webhook endpoint is off")
 	}
-	for pattern, h := range codecRoutes(codecCfg, logger) {
-		r[pattern] = h
-	}
 	return r
 }
 
-// codecRoutes serve the Temporal UI's remote codec (its --ui-codec-endpoint is this server's
-// /codec): POST /codec/encode and /codec/decode, and their CORS preflights. None without keys.
-func codecRoutes(c config.CodecConfig, logger *slog.Logger) map[string]http.Handler {
-	if !c.Enabled() {
+// codecHandler serves the Temporal UI's remote codec on the operator listener (its
+// --ui-codec-endpoint is http://OPS_ADDR/codec); nil without keys. A non-loopback OPS_ADDR
+// without a token never gets here: config.CodecEndpointProblem refuses it.
+func codecHandler(c config.CodecConfig, httpCfg config.HTTPConfig, logger *slog.Logger) http.Handler {
+	if !c.Enabled() || !httpCfg.OpsEnabled() {
 		return nil
 	}
 	if c.AuthToken == "" {
-		logger.Warn("no CODEC_AUTH_TOKEN: whoever reaches HTTP_ADDR can decrypt payloads through /codec/decode; keep /codec/ away from customers (a proxy that checks operators) or set CODEC_AUTH_TOKEN")
+		logger.Warn("no CODEC_AUTH_TOKEN: whoever can connect to OPS_ADDR " + httpCfg.OpsAddr + " on this machine (other users, a proxy forwarding to it) can decrypt payloads through /codec/decode; set CODEC_AUTH_TOKEN unless only operators reach it")
 	}
-	h := codec.Handler(c.Codec, codec.HandlerOptions{AuthToken: c.AuthToken, CORSOrigin: c.CORSOrigin})
-	return map[string]http.Handler{
-		"POST /codec/encode":    h,
-		"POST /codec/decode":    h,
-		"OPTIONS /codec/encode": h,
-		"OPTIONS /codec/decode": h,
-	}
+	return codec.Handler(c.Codec, codec.HandlerOptions{AuthToken: c.AuthToken, CORSOrigin: c.CORSOrigin, Logger: logger.With("component", "codec")})
 }
 
 func printUsage(w io.Writer) {
@@ -208,7 +252,7 @@ type dependencies struct {
 	store      *store.Store
 	temporal   client.Client
 	activities *activities.Activities
-	metrics    *metrics.Metrics // served at GET /metrics
+	metrics    *metrics.Metrics // served at GET /metrics on OPS_ADDR
 }
 
 func (d *dependencies) close() {
@@ -329,19 +373,26 @@ func checkSchema(ctx context.Context, st *store.Store) error {
 	}
 }
 
-// run polls the task queue and, when ln is not nil, serves handler on it, until ctx is done or
-// either fails for good; then it stops both.
-func run(ctx context.Context, c client.Client, acts *activities.Activities, cacheSize int, ln net.Listener, handler http.Handler, publicURL string, logger *slog.Logger) error {
+// httpServer is one listener and what it serves; logger names the listener.
+type httpServer struct {
+	ln      net.Listener
+	handler http.Handler
+	logger  *slog.Logger
+}
+
+// run polls the task queues and serves every one of servers, until ctx is done or one of them
+// fails for good; then it stops them all.
+func run(ctx context.Context, c client.Client, acts *activities.Activities, cacheSize int, servers []httpServer, logger *slog.Logger) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return runWorker(ctx, c, acts, cacheSize, logger) })
-	if ln != nil {
-		g.Go(func() error { return serveHTTP(ctx, ln, handler, publicURL, logger) })
+	for _, s := range servers {
+		g.Go(func() error { return serveHTTP(ctx, s.ln, s.handler, s.logger) })
 	}
 	return g.Wait()
 }
 
 // serveHTTP serves handler on ln until ctx is done, then lets requests in flight finish.
-func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler, publicURL string, logger *slog.Logger) error {
+func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler, logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -352,7 +403,7 @@ func serveHTTP(ctx context.Context, ln net.Listener, handler http.Handler, publi
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	logger.Info("serving HTTP", "addr", ln.Addr().String(), "public_base_url", publicURL)
+	logger.Info("serving HTTP", "addr", ln.Addr().String())
 	select {
 	case err := <-served: // Serve failed before anyone asked it to stop
 		return fmt.Errorf("serve HTTP on %s: %w", ln.Addr(), err)

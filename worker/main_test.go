@@ -24,7 +24,7 @@ func TestArguments(t *testing.T) {
 		noStderr bool
 	}{
 		{args: []string{"--help"}, code: 0, noStderr: true,
-			stdout: []string{"usage: worker", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL", "SENDGRID_API_KEY", "SENDGRID_BASE_URL", "MAIL_FROM", "LIFECYCLE_CONFIG", "HTTP_ADDR", "PUBLIC_BASE_URL", "LINK_SECRET", "LINK_TTL", "starter setup"}},
+			stdout: []string{"usage: worker", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL", "SENDGRID_API_KEY", "SENDGRID_BASE_URL", "MAIL_FROM", "LIFECYCLE_CONFIG", "HTTP_ADDR", "OPS_ADDR", "PUBLIC_BASE_URL", "LINK_SECRET", "LINK_TTL", "starter setup"}},
 		{args: []string{"-h"}, code: 0, noStderr: true, stdout: []string{"usage: worker"}},
 		{args: []string{"--queue", "x"}, code: 2, stderr: []string{`unexpected argument "--queue"`, "worker --help"}},
 	}
@@ -91,7 +91,7 @@ func TestServeHTTPStopsGracefullyWithItsContext(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveHTTP(ctx, ln, mux, "http://localhost", slog.New(slog.DiscardHandler)) }()
+	go func() { done <- serveHTTP(ctx, ln, mux, slog.New(slog.DiscardHandler)) }()
 
 	url := "http://" + ln.Addr().String() + "/slow"
 	answered := make(chan string, 1)

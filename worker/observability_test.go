@@ -106,9 +106,7 @@ func TestMetricsAreServed(t *testing.T) {
 	defer m.Close()
 	m.CountEmail("sale", "sent", "none")
 	logger := newLogger(&bytes.Buffer{})
-	r := routes(&dependencies{metrics: m}, nil, config.WebhookConfig{}, config.CodecConfig{}, logger)
-	h, ok := r["GET /metrics"]
-	require.True(t, ok, "routes %v has no GET /metrics", r)
+	_, h := handlers(&dependencies{metrics: m}, nil, nil, config.WebhookConfig{}, config.CodecConfig{}, config.HTTPConfig{OpsAddr: config.DefaultOpsAddr}, logger)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	assert.Equal(t, 200, rec.Code)
