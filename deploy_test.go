@@ -112,9 +112,65 @@ func TestComposeCheckerCatchesMistakes(t *testing.T) {
 		{
 			name:        "host ports clash",
 			file:        "docker-compose.yml",
-			old:         `"5433:5432"`,
-			new:         `"7233:5432"`,
+			old:         `"127.0.0.1:5433:5432"`,
+			new:         `"127.0.0.1:7233:5432"`,
 			wantProblem: "host port 7233 is published by both",
+		},
+		{
+			name:        "the link secret falls back to a value in the file",
+			file:        "docker-compose.yml",
+			old:         "LINK_SECRET: ${LINK_SECRET:?",
+			new:         "LINK_SECRET: ${LINK_SECRET:-compose-demo-only-link-secret-not-for-production}\n      X: ${X:?",
+			wantProblem: "worker: LINK_SECRET falls back to a value written in the file",
+		},
+		{
+			name:        "the link secret is optional",
+			file:        "docker-compose.yml",
+			old:         "LINK_SECRET: ${LINK_SECRET:?",
+			new:         "LINK_SECRET: ${LINK_SECRET:-}\n      X: ${X:?",
+			wantProblem: "worker: LINK_SECRET must be required",
+		},
+		{
+			name:        "the link secret is written out",
+			file:        "docker-compose.yml",
+			old:         "LINK_SECRET: ${LINK_SECRET:?",
+			new:         "LINK_SECRET: 9b2e4f7a1c0d83e65fa4b7c2d91e0a3f6b8c5d2e7f1a4b09c3d6e8f2a5b7c1d4\n      X: ${X:?",
+			wantProblem: "worker: LINK_SECRET is written in the file",
+		},
+		{
+			name:        "the SendGrid key has a default",
+			file:        "docker-compose.yml",
+			old:         "SENDGRID_API_KEY: ${SENDGRID_API_KEY:-}",
+			new:         "SENDGRID_API_KEY: ${SENDGRID_API_KEY-SG.demo-key}",
+			wantProblem: "worker: SENDGRID_API_KEY falls back to a value written in the file",
+		},
+		{
+			name:        "a codec token defaults inside another variable",
+			file:        "docker-compose.yml",
+			old:         "MAIL_FROM: ${MAIL_FROM:-}",
+			new:         "MAIL_FROM: ${MAIL_FROM:-}${CODEC_AUTH_TOKEN:-let-me-in}",
+			wantProblem: "worker: CODEC_AUTH_TOKEN falls back to a value written in the file",
+		},
+		{
+			name:        "the operator port is published on every interface",
+			file:        "docker-compose.yml",
+			old:         `"127.0.0.1:9090:9090"`,
+			new:         `"9090:9090"`,
+			wantProblem: "worker: host port 9090 is published on every interface",
+		},
+		{
+			name:        "Temporal is published on every interface",
+			file:        "docker-compose.yml",
+			old:         `"127.0.0.1:7233:7233"`,
+			new:         `"0.0.0.0:7233:7233"`,
+			wantProblem: "temporal: host port 7233 is published on every interface",
+		},
+		{
+			name:        "codec keys on an exposed operator address without a token",
+			file:        "docker-compose.yml",
+			old:         "OPS_ADDR: 0.0.0.0:9090",
+			new:         "OPS_ADDR: 0.0.0.0:9090\n      TAILOR_CODEC_KEYS: ${TAILOR_CODEC_KEYS:-}",
+			wantProblem: "worker: TAILOR_CODEC_KEYS on OPS_ADDR 0.0.0.0:9090 needs CODEC_AUTH_TOKEN required",
 		},
 		{
 			name:        "a promised service is missing",
@@ -264,9 +320,10 @@ func (d *composeDepends) UnmarshalYAML(node *yaml.Node) error {
 	return nil
 }
 
-// composePort accepts "[IP:]HOST:CONTAINER[/proto]", "CONTAINER" and the
-// long form {target, published}.
+// composePort accepts "[IP:]HOST:CONTAINER[/proto]" (IP may be "[::1]"),
+// "CONTAINER" and the long form {target, published, host_ip}.
 type composePort struct {
+	IP        string // the host address it is bound to; empty: every interface
 	Host      string // empty when not published
 	Container string
 }
@@ -274,22 +331,35 @@ type composePort struct {
 func (p *composePort) UnmarshalYAML(node *yaml.Node) error {
 	if node.Kind == yaml.ScalarNode {
 		spec, _, _ := strings.Cut(node.Value, "/")
+		if rest, ok := strings.CutPrefix(spec, "["); ok {
+			ip, ports, _ := strings.Cut(rest, "]")
+			p.IP, spec = ip, strings.TrimPrefix(ports, ":")
+		}
 		parts := strings.Split(spec, ":")
 		p.Container = parts[len(parts)-1]
 		if len(parts) >= 2 {
 			p.Host = parts[len(parts)-2]
+		}
+		if len(parts) >= 3 {
+			p.IP = parts[len(parts)-3]
 		}
 		return nil
 	}
 	var long struct {
 		Target    string `yaml:"target"`
 		Published string `yaml:"published"`
+		HostIP    string `yaml:"host_ip"`
 	}
 	if err := node.Decode(&long); err != nil {
 		return err
 	}
-	p.Container, p.Host = long.Target, long.Published
+	p.Container, p.Host, p.IP = long.Target, long.Published, long.HostIP
 	return nil
+}
+
+// everyInterface reports whether the port is published on all of the host's addresses.
+func (p composePort) everyInterface() bool {
+	return p.IP == "" || p.IP == "0.0.0.0" || p.IP == "::"
 }
 
 // composeProblems reads the compose file at path (and the Dockerfiles it
@@ -348,6 +418,8 @@ func composeProblems(t *testing.T, path string) []string {
 			}
 			hostPorts[port.Host] = name
 		}
+		checkPublishedPorts(name, svc, report)
+		checkSecrets(name, svc, report)
 
 		if address, ok := svc.Environment["TEMPORAL_ADDRESS"]; ok {
 			checkTemporalAddress(services, name, address, report)
@@ -539,4 +611,81 @@ func readFile(t *testing.T, path string) string {
 	content, err := os.ReadFile(path)
 	require.NoError(t, err, "read %s", path)
 	return string(content)
+}
+
+// secretVariables may never fall back to a value written in the compose file: whoever reads
+// the file (it is public) would know it. An empty fallback (${SENDGRID_API_KEY:-}) is the
+// same as unset, which the worker reads as "off".
+var secretVariables = []string{"LINK_SECRET", "CODEC_AUTH_TOKEN", "TAILOR_CODEC_KEYS", "SENDGRID_API_KEY"}
+
+// requiredSecrets must be given by whoever starts the stack: ${NAME:?message}.
+var requiredSecrets = map[string][]string{"worker": {"LINK_SECRET"}}
+
+// interpolation is one ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error} ...
+var interpolation = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?+])?([^}]*)\}`)
+
+func isSecretVariable(name string) bool {
+	return slices.Contains(secretVariables, name) || strings.HasSuffix(name, "_SECRET") || strings.HasSuffix(name, "_TOKEN")
+}
+
+// checkSecrets: a secret-like variable is never written in the file nor given a fallback
+// there, and the worker's LINK_SECRET is required.
+func checkSecrets(name string, svc composeService, report func(string, ...any)) {
+	for _, key := range sortedKeys(svc.Environment) {
+		value := svc.Environment[key]
+		if isSecretVariable(key) && value != "" && !strings.Contains(value, "${") {
+			report("%s: %s is written in the file; pass it from the environment: %s: ${%s:?...}", name, key, key, key)
+		}
+		for _, m := range interpolation.FindAllStringSubmatch(value, -1) {
+			variable, op, word := m[1], m[2], m[3]
+			if isSecretVariable(variable) && (op == "-" || op == ":-") && word != "" {
+				report("%s: %s falls back to a value written in the file (${%s%s...}); anyone who reads it knows the secret: require it with ${%s:?message}",
+					name, variable, variable, op, variable)
+			}
+		}
+	}
+	for _, key := range requiredSecrets[name] {
+		m := interpolation.FindStringSubmatch(svc.Environment[key])
+		if m == nil || m[1] != key || m[2] != ":?" || strings.TrimSpace(m[3]) == "" {
+			report("%s: %s must be required, with a message saying how to make one: %s: ${%s:?set %s first, e.g. ...}", name, key, key, key, key)
+		}
+	}
+	// The worker refuses a codec endpoint others reach without a token; the file must not
+	// let it start that way either.
+	if _, codec := svc.Environment["TAILOR_CODEC_KEYS"]; codec {
+		if ops := svc.Environment["OPS_ADDR"]; ops != "" && ops != "off" && !loopbackAddr(ops) {
+			m := interpolation.FindStringSubmatch(svc.Environment["CODEC_AUTH_TOKEN"])
+			if m == nil || m[1] != "CODEC_AUTH_TOKEN" || m[2] != ":?" {
+				report("%s: TAILOR_CODEC_KEYS on OPS_ADDR %s needs CODEC_AUTH_TOKEN required (${CODEC_AUTH_TOKEN:?...}): anyone who reaches that address could decrypt payloads",
+					name, ops)
+			}
+		}
+	}
+}
+
+// checkPublishedPorts: only the worker's pages (its HTTP_ADDR port) are for everyone; every
+// other published port, the worker's operator port included, is bound to the host's loopback.
+func checkPublishedPorts(name string, svc composeService, report func(string, ...any)) {
+	public := ""
+	if name == "worker" {
+		if _, port, err := net.SplitHostPort(svc.Environment["HTTP_ADDR"]); err == nil {
+			public = port
+		}
+	}
+	for _, port := range svc.Ports {
+		if port.Host == "" || !port.everyInterface() || (public != "" && port.Container == public) {
+			continue
+		}
+		report("%s: host port %s is published on every interface, but only the worker's pages (HTTP_ADDR) are for the public; bind it to loopback: \"127.0.0.1:%s:%s\"",
+			name, port.Host, port.Host, port.Container)
+	}
+}
+
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }

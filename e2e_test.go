@@ -291,6 +291,7 @@ type stack struct {
 	sink      *sendgridsink.Sink // nil without SendGrid
 	baseURL   string             // PUBLIC_BASE_URL: where the links in the emails point
 	serving   bool               // the worker's pages are reachable at baseURL (withHTTP)
+	opsURL    string             // OPS_ADDR as a URL: /metrics and the detailed /healthz (withHTTP)
 	webhook   *ecdsa.PrivateKey  // signs SendGrid Event Webhook deliveries (withWebhook); nil: off
 
 	worker    *process
@@ -342,12 +343,15 @@ func newStack(t *testing.T, sendGrid bool, opts ...stackOption) *stack {
 		"PUBLIC_BASE_URL":    e2eBaseURL,
 		"LINK_SECRET":        e2eLinkSecret,
 		"HTTP_ADDR":          "127.0.0.1:0", // any free port: tests run side by side
+		"OPS_ADDR":           "127.0.0.1:0",
 		"TEMPORAL_NAMESPACE": "default",
 	}
 	if o.http {
 		addr := freeAddr(t)
 		s.baseURL, s.serving = "http://"+addr, true
 		vars["HTTP_ADDR"], vars["PUBLIC_BASE_URL"] = addr, s.baseURL
+		ops := freeAddr(t)
+		s.opsURL, vars["OPS_ADDR"] = "http://"+ops, ops
 	}
 	if o.webhook {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -12,7 +12,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-// TestMetricsEndToEnd scrapes the real worker's GET /metrics after one real follow-up went out
+// TestMetricsEndToEnd scrapes the real worker's GET /metrics (on OPS_ADDR) after one real follow-up went out
 // (docs/OBSERVABILITY.md): the SDK's temporal_* series, the workflow's decision counter and the
 // send counter, with the labels an operator's dashboards select on.
 func TestMetricsEndToEnd(t *testing.T) {
@@ -40,7 +40,7 @@ func TestMetricsEndToEnd(t *testing.T) {
 	var page string
 	var missing []string
 	ok := pollUntil(e2eTimeout, func() bool {
-		resp := s.page(http.MethodGet, s.baseURL+"/metrics", "", "")
+		resp := s.page(http.MethodGet, s.opsURL+"/metrics", "", "")
 		page = resp.body
 		if resp.code != http.StatusOK {
 			missing = []string{fmt.Sprintf("GET /metrics answered %d: %.500s", resp.code, resp.body)}
@@ -49,7 +49,12 @@ func TestMetricsEndToEnd(t *testing.T) {
 		missing = missingSeries(parseMetrics(page), want)
 		return len(missing) == 0
 	})
-	require.True(t, ok, "GET %s/metrics after the restock email lacks:\n  %s", s.baseURL, strings.Join(missing, "\n  "))
+	require.True(t, ok, "GET %s/metrics after the restock email lacks:\n  %s", s.opsURL, strings.Join(missing, "\n  "))
+
+	// Not on the customers' listener (OPS_ADDR only); the operator's health check reaches Temporal.
+	require.Equal(t, http.StatusNotFound, s.page(http.MethodGet, s.baseURL+"/metrics", "", "").code, "GET %s/metrics", s.baseURL)
+	health := s.page(http.MethodGet, s.opsURL+"/healthz", "", "")
+	require.Equal(t, http.StatusOK, health.code, "GET %s/healthz: %s", s.opsURL, health.body)
 
 	// One restock email, one restock decision: counted once each, nothing failed on the way. (The
 	// season fallback may go out meanwhile, 15s after the purchase; it has its own kind.)
