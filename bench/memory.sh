@@ -75,8 +75,8 @@ ensure_database_access "$ADMIN_URL"
 step "building worker, starter, campaignbench (customers, ports) and memorybench into $BIN"
 (cd "$REPO_ROOT" && go build -o "$BIN/" ./worker ./starter ./bench/cmd/campaignbench ./bench/cmd/memorybench)
 
-mapfile -t PORTS < <("$BIN/campaignbench" ports 4)
-TEMPORAL_PORT="${PORTS[0]}" TEMPORAL_HTTP_PORT="${PORTS[1]}" METRICS_PORT="${PORTS[2]}" WORKER_PORT="${PORTS[3]}"
+mapfile -t PORTS < <("$BIN/campaignbench" ports 5)
+TEMPORAL_PORT="${PORTS[0]}" TEMPORAL_HTTP_PORT="${PORTS[1]}" METRICS_PORT="${PORTS[2]}" WORKER_PORT="${PORTS[3]}" OPS_PORT="${PORTS[4]}"
 
 APP_ENV=(
 	PATH="$PATH" HOME="${HOME:-/tmp}"
@@ -84,6 +84,7 @@ APP_ENV=(
 	DATABASE_URL="$DATABASE_URL"
 	MAIL_FROM="Tailor <shop@example.com>" OUTBOX_DIR="$WORK/outbox"
 	HTTP_ADDR="127.0.0.1:$WORKER_PORT" PUBLIC_BASE_URL="http://127.0.0.1:$WORKER_PORT" LINK_SECRET="$LINK_SECRET"
+	OPS_ADDR="127.0.0.1:$OPS_PORT"
 )
 [[ -z "$CACHE_SIZE" ]] || APP_ENV+=(WORKFLOW_CACHE_SIZE="$CACHE_SIZE")
 [[ -z "${PGPASSWORD:-}" ]] || APP_ENV+=(PGPASSWORD="$PGPASSWORD")
@@ -112,18 +113,18 @@ app "$BIN/starter" setup | sed 's/^/    /'
 # The workflows load each customer's time zone at their start (LoadContact), as in production.
 app "$BIN/starter" import customers "$WORK/customers.csv" | sed 's/^/    /'
 
-step "starting the worker (WORKFLOW_CACHE_SIZE=${CACHE_SIZE:-unset, its default}; /metrics on 127.0.0.1:$WORKER_PORT)"
+step "starting the worker (WORKFLOW_CACHE_SIZE=${CACHE_SIZE:-unset, its default}; /metrics on 127.0.0.1:$OPS_PORT)"
 env -i "${APP_ENV[@]}" "$BIN/worker" >"$WORK/worker.log" 2>&1 &
 WORKER_PID=$!
 wait_for 60 "the worker" grep -q '"msg":"worker started"' "$WORK/worker.log"
-wait_for 10 "the worker's /metrics" curl -sf "http://127.0.0.1:$WORKER_PORT/metrics" -o /dev/null
+wait_for 10 "the worker's /metrics" curl -sf "http://127.0.0.1:$OPS_PORT/metrics" -o /dev/null
 note "worker pid $WORKER_PID, $(grep -o '"workflow_cache_size":[0-9]*' "$WORK/worker.log" | tr -d '"' | tr : ' ')"
 
 step "opening $CUSTOMERS customer workflows, sampling the worker at each checkpoint"
 app "$BIN/memorybench" open \
 	--temporal "127.0.0.1:$TEMPORAL_PORT" --customers "$WORK/customers.csv" --count "$CUSTOMERS" \
 	${CHECKPOINTS:+--checkpoints "$CHECKPOINTS"} --concurrency "$CONCURRENCY" \
-	--metrics "http://127.0.0.1:$WORKER_PORT/metrics" --worker-pid "$WORKER_PID" --server-pid "$SERVER_PID" \
+	--metrics "http://127.0.0.1:$OPS_PORT/metrics" --worker-pid "$WORKER_PID" --server-pid "$SERVER_PID" \
 	--cache-size "$CACHE_SIZE" --settle "${SETTLE}s" --out "$WORK" | tee "$WORK/report.md"
 {
 	printf '\nmachine: %s cores, %s, %s RAM; Go %s; Temporal CLI %s dev server (%s); nice %s\n' "$(nproc)" \

@@ -79,7 +79,7 @@ APP_ENV=(
 	SENDGRID_API_KEY="$SINK_KEY" SENDGRID_BASE_URL="http://127.0.0.1:$SINK_PORT"
 	MAIL_FROM="Tailor <shop@example.com>" OUTBOX_DIR="$WORK/outbox"
 	LIFECYCLE_CONFIG="$WORK/lifecycle.yaml"
-	HTTP_ADDR=off PUBLIC_BASE_URL="https://shop.example" LINK_SECRET="$LINK_SECRET"
+	HTTP_ADDR=off OPS_ADDR=off PUBLIC_BASE_URL="https://shop.example" LINK_SECRET="$LINK_SECRET"
 )
 [[ -z "${PGPASSWORD:-}" ]] || APP_ENV+=(PGPASSWORD="$PGPASSWORD")
 

@@ -61,8 +61,9 @@ environment:
   PGPASSWORD        password for it, if the URL has none and the server wants one
   SENDGRID_API_KEY  send the story's emails through SendGrid instead of the local outbox/
                     (SENDGRID_BASE_URL and MAIL_FROM as for the worker)
-  HTTP_ADDR, PUBLIC_BASE_URL, LINK_SECRET
-                    as for the worker; without LINK_SECRET the demo makes one in $RUN_DIR/link-secret
+  HTTP_ADDR, OPS_ADDR, PUBLIC_BASE_URL, LINK_SECRET
+                    as for the worker; without LINK_SECRET the demo makes one with /dev/urandom
+                    and keeps it in $RUN_DIR/link-secret
 
 The demo always uses the dev server on localhost:$TEMPORAL_PORT (namespace default) and the policy
 in examples/demo/lifecycle.yaml, whatever TEMPORAL_ADDRESS and LIFECYCLE_CONFIG say.
@@ -235,6 +236,10 @@ start_worker() {
 		note "restarting the worker of an earlier run (pid $pid), so it runs the binary just built"
 		stop_process worker "$WORKER_PID" "$BIN_DIR/worker"
 	fi
+	if [[ -z "${OPS_ADDR:-}" ]] && port_taken 9090; then
+		note "port 9090 (the worker's operator endpoints, /metrics) is taken: starting the worker with OPS_ADDR=off"
+		export OPS_ADDR=off
+	fi
 	mkdir -p "$RUN_DIR"
 	: >"$WORKER_LOG"
 	nohup "$BIN_DIR/worker" >>"$WORKER_LOG" 2>&1 </dev/null &
@@ -254,6 +259,9 @@ start_worker() {
 		waited=$((waited + 1))
 	done
 	printf ' running (pid %s)\n' "$(<"$WORKER_PID")"
+	if [[ "${OPS_ADDR:-}" != off ]]; then
+		note "operators only: /metrics and a detailed /healthz at http://${OPS_ADDR:-127.0.0.1:9090} (OPS_ADDR)"
+	fi
 }
 
 # ensure_link_secret exports LINK_SECRET, which signs the links in the emails: the caller's own,
