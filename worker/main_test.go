@@ -64,6 +64,8 @@ func TestLinkSecretProblemsAreReportedWithoutConnecting(t *testing.T) {
 		{"missing with HTTP on", map[string]string{}, []string{"LINK_SECRET is not set", "openssl rand -hex 32"}},
 		{"missing with HTTP off", map[string]string{"HTTP_ADDR": "off"}, []string{"LINK_SECRET is not set", "every email carries links"}},
 		{"too short, with other problems", map[string]string{"LINK_SECRET": "hunter2-hunter2", "MAIL_FROM": "nope"}, []string{"LINK_SECRET is 15 bytes", "MAIL_FROM"}},
+		{"docker-compose.yml's old fallback", map[string]string{"LINK_SECRET": "compose-demo-only-link-secret-not-for-production", "HTTP_ADDR": "off"},
+			[]string{"LINK_SECRET looks like an example or has too little randomness", "openssl rand -hex 32"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
