@@ -93,8 +93,13 @@ func (e event) record(unix int64, receivedAt time.Time) store.EmailEvent {
 // tuples hash the same input. sg_event_id is left out on purpose: SendGrid gives a retried event a
 // new one.
 func DedupeKey(sgMessageID, eventName string, unixSeconds int64, email, url string) string {
+	return contentKey(sgMessageID, eventName, strconv.FormatInt(unixSeconds, 10), email, url)
+}
+
+// contentKey is DedupeKey with the timestamp as text.
+func contentKey(sgMessageID, eventName, timestamp, email, url string) string {
 	h := sha256.New()
-	for _, field := range []string{sgMessageID, eventName, strconv.FormatInt(unixSeconds, 10), store.NormalizeEmail(email), url} {
+	for _, field := range []string{sgMessageID, eventName, timestamp, store.NormalizeEmail(email), url} {
 		h.Write(binary.AppendUvarint(nil, uint64(len(field))))
 		h.Write([]byte(field))
 	}
@@ -122,7 +127,7 @@ const (
 
 // rejection is why an event is not applied.
 type rejection struct {
-	key    string // DedupeKey, or "raw:" + SHA-256 of the event's JSON when it could not be read
+	key    string // DedupeKey (contentKey when the timestamp is unusable), "raw:" + SHA-256 of the JSON when not an object
 	reason string // one of the Reject* constants
 	detail string // for a person; names the field, never its content
 }
@@ -139,7 +144,9 @@ func parseEvent(msg json.RawMessage) (event, int64, *rejection) {
 	}
 	unix, err := ev.unixSeconds()
 	if err != nil {
-		return event{}, 0, &rejection{key: rawKey(msg), reason: RejectUndecodable, detail: fmt.Sprintf("%.64q event: %v", ev.Event, err)}
+		// Keyed on its content with the timestamp as written, so a redelivery is rejected once.
+		key := contentKey(ev.SGMessageID, ev.Event, string(ev.Timestamp), ev.Email, ev.URL)
+		return event{}, 0, &rejection{key: key, reason: RejectUndecodable, detail: fmt.Sprintf("%.64q event: %v", ev.Event, err)}
 	}
 	key := func() string { return DedupeKey(ev.SGMessageID, ev.Event, unix, ev.Email, ev.URL) }
 	for _, f := range []struct {
