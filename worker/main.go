@@ -161,9 +161,13 @@ func routes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookC
 		r["GET /metrics"] = d.metrics.Handler()
 	}
 	if webhook.Enabled() {
+		deps := sendgridwebhook.Deps{Events: d.store, Lifecycle: lc, Logger: logger.With("component", "sendgrid-webhook")}
+		if d.metrics != nil {
+			deps.Rejections = d.metrics
+		}
 		r["POST /webhooks/sendgrid"] = sendgridwebhook.New(
 			sendgridwebhook.Config{PublicKey: webhook.PublicKey, Tolerance: webhook.Tolerance},
-			sendgridwebhook.Deps{Events: d.store, Lifecycle: lc, Logger: logger.With("component", "sendgrid-webhook")},
+			deps,
 		)
 	} else {
 		logger.Info("no SENDGRID_WEBHOOK_PUBLIC_KEY: the SendGrid Event Webhook endpoint is off")

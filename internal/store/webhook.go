@@ -128,7 +128,7 @@ func (s *Store) CustomerExists(ctx context.Context, id string) (bool, error) {
 
 // RejectedEmailEvent is a SendGrid event the webhook refused to apply (see migration 0006).
 type RejectedEmailEvent struct {
-	DedupeKey  string // sendgridwebhook.DedupeKey, or "raw:" + SHA-256 of Raw when the event could not be read
+	DedupeKey  string // sendgridwebhook's content hash, or "raw:" + SHA-256 of Raw when the event is not a JSON object
 	Reason     string // undecodable, invalid_text, too_long or database
 	ErrorCode  string // SQLSTATE when the database refused it; "" otherwise
 	Detail     string // what was wrong, for a person

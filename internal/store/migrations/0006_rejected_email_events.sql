@@ -1,8 +1,8 @@
 -- 0006: SendGrid events Tailor refused to apply: malformed, holding text PostgreSQL cannot store
 -- (a NUL byte), over a length cap, or refused by the database for their content (SQLSTATE class 22,
 -- or a CHECK constraint). The webhook answers 2xx for them so SendGrid stops retrying; this table
--- is where an operator finds them. Kept once per dedupe_key (sendgridwebhook's content hash when the
--- event could be read that far, else "raw:" + SHA-256 of its JSON).
+-- is where an operator finds them. Kept once per dedupe_key: sendgridwebhook's content hash, so a
+-- redelivery is kept once, or "raw:" + SHA-256 of the JSON when the event is not even an object.
 
 CREATE TABLE rejected_email_events (
     dedupe_key  text PRIMARY KEY CHECK (dedupe_key <> ''),
