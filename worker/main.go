@@ -213,9 +213,13 @@ func healthChecks(d *dependencies) []ops.HealthCheck {
 func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, logger *slog.Logger) map[string]http.Handler {
 	r := map[string]http.Handler{}
 	if webhook.Enabled() {
+		deps := sendgridwebhook.Deps{Events: d.store, Lifecycle: lc, Logger: logger.With("component", "sendgrid-webhook")}
+		if d.metrics != nil {
+			deps.Rejections = d.metrics
+		}
 		r["POST /webhooks/sendgrid"] = sendgridwebhook.New(
 			sendgridwebhook.Config{PublicKey: webhook.PublicKey, Tolerance: webhook.Tolerance},
-			sendgridwebhook.Deps{Events: d.store, Lifecycle: lc, Logger: logger.With("component", "sendgrid-webhook")},
+			deps,
 		)
 	} else {
 		logger.Info("no SENDGRID_WEBHOOK_PUBLIC_KEY: the SendGrid Event Webhook endpoint is off")

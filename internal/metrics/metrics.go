@@ -29,6 +29,7 @@ type Metrics struct {
 	// workflows count through workflow.GetMetricsHandler (tailor_followups_total).
 	Temporal client.MetricsHandler
 	emails   *prom.CounterVec
+	rejected *prom.CounterVec
 }
 
 // New builds a registry with the Go runtime and process collectors, the SDK's metrics and the
@@ -39,7 +40,11 @@ func New() (*Metrics, error) {
 		Name: "tailor_emails_total",
 		Help: "Follow-up emails by what SendFollowUp did: sent, skipped (reason no_consent, suppressed, no_products, other) or failed (reason permanent, or transient: each attempt Temporal retries).",
 	}, []string{"kind", "outcome", "reason"})
-	for _, c := range []prom.Collector{emails, prom.NewGoCollector(), prom.NewProcessCollector(prom.ProcessCollectorOpts{})} {
+	rejected := prom.NewCounterVec(prom.CounterOpts{
+		Name: "tailor_webhook_events_rejected_total",
+		Help: "SendGrid webhook events recorded as rejected and answered 2xx (no retry), by reason: undecodable, invalid_text, too_long or database (PostgreSQL refused the content).",
+	}, []string{"reason"})
+	for _, c := range []prom.Collector{emails, rejected, prom.NewGoCollector(), prom.NewProcessCollector(prom.ProcessCollectorOpts{})} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -55,6 +60,7 @@ func New() (*Metrics, error) {
 		closer:   closer,
 		Temporal: sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)),
 		emails:   emails,
+		rejected: rejected,
 	}, nil
 }
 
@@ -66,6 +72,12 @@ func (m *Metrics) Handler() http.Handler {
 // CountEmail counts one outcome of SendFollowUp; it implements activities.EmailCounter.
 func (m *Metrics) CountEmail(kind, outcome, reason string) {
 	m.emails.WithLabelValues(kind, outcome, reason).Inc()
+}
+
+// CountWebhookEventRejected counts one SendGrid event recorded as rejected; it implements
+// sendgridwebhook.RejectionCounter.
+func (m *Metrics) CountWebhookEventRejected(reason string) {
+	m.rejected.WithLabelValues(reason).Inc()
 }
 
 // Close flushes the SDK's metrics one last time and stops the flushing.

@@ -7,7 +7,14 @@
 // X-Twilio-Email-Event-Webhook-Signature header is an ASN.1 DER ECDSA P-256 signature, base64, over
 // SHA-256 of the X-Twilio-Email-Event-Webhook-Timestamp header value followed by the raw body; the
 // public key is the one SendGrid shows under Mail Settings (base64 DER, see ParsePublicKey).
-// A request without a valid signature answers 401 and changes nothing.
+// A request without a valid signature answers 401 and changes nothing; when the headers are
+// missing, malformed or stale, that is decided before the body is read.
+//
+// # Load
+//
+// At most Config.MaxConcurrent deliveries (default 8) are read and processed at once, each body
+// at most MaxBodyBytes. One more answers 503 with Retry-After at once, without reading its body;
+// SendGrid retries it.
 //
 // As a replay guard, a request whose timestamp (unix seconds) lies more than Config.Tolerance
 // (default 10 minutes) before or after Config.Now also answers 401: a captured request cannot be
@@ -37,4 +44,18 @@
 // suppress signal twice; recording the event before the signal instead could lose the signal for
 // good, which is worse. Other events in the batch are processed regardless, so one failing event
 // does not hold up the rest.
+//
+// A suppressing event whose customer_id is not in the customers table suppresses the address and
+// is stored, but signals nothing: the signal is a SignalWithStart and would start a workflow for a
+// customer who does not exist.
+//
+// # Poison events
+//
+// A retry only helps when the failure can pass. An event that is not a JSON object or has no usable
+// timestamp, whose fields hold a NUL byte or invalid UTF-8 or exceed their caps (parseEvent), or
+// that PostgreSQL refuses for its content (store.RefusedContent: SQLSTATE class 22, or 23514) is
+// kept in rejected_email_events with its sanitized JSON, counted in
+// tailor_webhook_events_rejected_total{reason} and answered 2xx. A bounce's reason is free text
+// from the receiving server and is made storable rather than rejected, so its suppression holds.
+// Any other store error (connection refused, timeout) still answers 500.
 package sendgridwebhook

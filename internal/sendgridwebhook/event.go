@@ -5,10 +5,13 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tailorhq/tailor/internal/store"
 )
@@ -31,17 +34,25 @@ type event struct {
 	Kind           string `json:"kind"`
 }
 
-// unixSeconds reads the event's timestamp; SendGrid sends an integer, a float is tolerated.
+// maxUnixSeconds is 9999-12-31T23:59:59Z, the last second PostgreSQL's timestamptz and Go's
+// time.Unix agree on without overflow.
+const maxUnixSeconds = 253402300799
+
+// unixSeconds reads the event's timestamp; SendGrid sends an integer, a float is tolerated. It must
+// lie between 1970 and the year 9999.
 func (e event) unixSeconds() (int64, error) {
 	if e.Timestamp == "" {
-		return 0, fmt.Errorf("%s event has no timestamp", e.Event)
+		return 0, errors.New("no timestamp")
 	}
 	if n, err := e.Timestamp.Int64(); err == nil {
+		if n < 0 || n > maxUnixSeconds {
+			return 0, fmt.Errorf("timestamp %s is not between 1970 and 9999", e.Timestamp)
+		}
 		return n, nil
 	}
 	f, err := e.Timestamp.Float64()
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("%s event timestamp %q is not unix seconds", e.Event, e.Timestamp)
+	if err != nil || math.IsNaN(f) || f < 0 || f > maxUnixSeconds {
+		return 0, fmt.Errorf("timestamp %.40q is not unix seconds between 1970 and 9999", e.Timestamp)
 	}
 	return int64(f), nil
 }
@@ -82,10 +93,99 @@ func (e event) record(unix int64, receivedAt time.Time) store.EmailEvent {
 // tuples hash the same input. sg_event_id is left out on purpose: SendGrid gives a retried event a
 // new one.
 func DedupeKey(sgMessageID, eventName string, unixSeconds int64, email, url string) string {
+	return contentKey(sgMessageID, eventName, strconv.FormatInt(unixSeconds, 10), email, url)
+}
+
+// contentKey is DedupeKey with the timestamp as text.
+func contentKey(sgMessageID, eventName, timestamp, email, url string) string {
 	h := sha256.New()
-	for _, field := range []string{sgMessageID, eventName, strconv.FormatInt(unixSeconds, 10), store.NormalizeEmail(email), url} {
+	for _, field := range []string{sgMessageID, eventName, timestamp, store.NormalizeEmail(email), url} {
 		h.Write(binary.AppendUvarint(nil, uint64(len(field))))
 		h.Write([]byte(field))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Reasons an event is rejected: recorded in rejected_email_events, counted in
+// tailor_webhook_events_rejected_total{reason} and answered 2xx, since a retry carries the same bytes.
+const (
+	RejectUndecodable = "undecodable"  // not a JSON object, or no usable timestamp
+	RejectInvalidText = "invalid_text" // a field holds a NUL byte or invalid UTF-8
+	RejectTooLong     = "too_long"     // a field is longer than its cap
+	RejectDatabase    = "database"     // PostgreSQL refused the content (store.RefusedContent)
+)
+
+// Length caps in bytes. They are far above anything SendGrid or Tailor's own custom args produce
+// and keep one event's row small.
+const (
+	maxEmailBytes  = 320 // 64 local part + @ + 255 domain
+	maxURLBytes    = 8 << 10
+	maxReasonBytes = 4 << 10
+	maxIDBytes     = 1 << 10 // sg_message_id, idempotency_key, customer_id
+	maxNameBytes   = 64      // event, type, kind
+)
+
+// rejection is why an event is not applied.
+type rejection struct {
+	key    string // DedupeKey (contentKey when the timestamp is unusable), "raw:" + SHA-256 of the JSON when not an object
+	reason string // one of the Reject* constants
+	detail string // for a person; names the field, never its content
+}
+
+// parseEvent decodes one element of a delivery and checks it. An accepted event has only valid
+// UTF-8 without NUL bytes in every field Tailor stores, each within its cap, and a timestamp
+// PostgreSQL can hold. Reason is free text from the receiving mail server, so it is made storable
+// (NULs and invalid UTF-8 replaced, cut at its cap) rather than rejected: the suppression it
+// comes with matters more than its exact text.
+func parseEvent(msg json.RawMessage) (event, int64, *rejection) {
+	var ev event
+	if err := json.Unmarshal(msg, &ev); err != nil {
+		return event{}, 0, &rejection{key: rawKey(msg), reason: RejectUndecodable, detail: "not a JSON event object: " + err.Error()}
+	}
+	unix, err := ev.unixSeconds()
+	if err != nil {
+		// Keyed on its content with the timestamp as written, so a redelivery is rejected once.
+		key := contentKey(ev.SGMessageID, ev.Event, string(ev.Timestamp), ev.Email, ev.URL)
+		return event{}, 0, &rejection{key: key, reason: RejectUndecodable, detail: fmt.Sprintf("%.64q event: %v", ev.Event, err)}
+	}
+	key := func() string { return DedupeKey(ev.SGMessageID, ev.Event, unix, ev.Email, ev.URL) }
+	for _, f := range []struct {
+		name, value string
+		max         int
+	}{
+		{"email", ev.Email, maxEmailBytes},
+		{"event", ev.Event, maxNameBytes},
+		{"sg_message_id", ev.SGMessageID, maxIDBytes},
+		{"url", ev.URL, maxURLBytes},
+		{"type", ev.Type, maxNameBytes},
+		{"idempotency_key", ev.IdempotencyKey, maxIDBytes},
+		{"customer_id", ev.CustomerID, maxIDBytes},
+		{"kind", ev.Kind, maxNameBytes},
+	} {
+		switch {
+		case strings.IndexByte(f.value, 0) >= 0:
+			return event{}, 0, &rejection{key: key(), reason: RejectInvalidText, detail: f.name + " holds a NUL byte"}
+		case !utf8.ValidString(f.value):
+			return event{}, 0, &rejection{key: key(), reason: RejectInvalidText, detail: f.name + " is not valid UTF-8"}
+		case len(f.value) > f.max:
+			return event{}, 0, &rejection{key: key(), reason: RejectTooLong, detail: fmt.Sprintf("%s is %d bytes, more than %d", f.name, len(f.value), f.max)}
+		}
+	}
+	ev.Reason = store.StorableText(ev.Reason, maxReasonBytes)
+	return ev, unix, nil
+}
+
+// rawKey identifies an event that could not be read by its bytes.
+func rawKey(msg []byte) string {
+	sum := sha256.Sum256(msg)
+	return "raw:" + hex.EncodeToString(sum[:])
+}
+
+// parseDelivery splits a delivery's body into its events.
+func parseDelivery(body []byte) ([]json.RawMessage, error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
 }

@@ -18,15 +18,23 @@ import (
 // Defaults for zero Config fields.
 const (
 	DefaultTolerance = 10 * time.Minute
+	// DefaultMaxConcurrent bounds the deliveries handled at once; SendGrid sends a few in parallel.
+	DefaultMaxConcurrent = 8
 	// MaxBodyBytes bounds one delivery; SendGrid batches far less (about 768 KB) per POST.
 	MaxBodyBytes = 5 << 20
 )
+
+// retryAfterSeconds is the Retry-After of a 503 when every slot is taken.
+const retryAfterSeconds = "5"
 
 // Config is how the endpoint checks a delivery.
 type Config struct {
 	PublicKey *ecdsa.PublicKey // required: SendGrid's verification key, see ParsePublicKey
 	Tolerance time.Duration    // replay guard; 0 means DefaultTolerance
-	Now       func() time.Time // nil means time.Now
+	// MaxConcurrent bounds the deliveries read and processed at once (each may hold MaxBodyBytes
+	// in memory); one more answers 503 at once and SendGrid retries it. 0 means DefaultMaxConcurrent.
+	MaxConcurrent int
+	Now           func() time.Time // nil means time.Now
 }
 
 // EventStore keeps events once and the suppressed addresses; *store.Store implements it.
@@ -35,8 +43,13 @@ type EventStore interface {
 	EmailEventRecorded(ctx context.Context, dedupeKey string) (bool, error)
 	// RecordEmailEvent stores e unless its DedupeKey is stored already and reports whether it was new.
 	RecordEmailEvent(ctx context.Context, e store.EmailEvent) (bool, error)
+	// RecordRejectedEmailEvent keeps an event that is not applied, once per DedupeKey, whatever
+	// text it holds.
+	RecordRejectedEmailEvent(ctx context.Context, r store.RejectedEmailEvent) (bool, error)
 	// Suppress stops marketing to email; suppressing an address again changes nothing.
 	Suppress(ctx context.Context, email, reason string, at time.Time) error
+	// CustomerExists reports whether Tailor knows the customer with id.
+	CustomerExists(ctx context.Context, id string) (bool, error)
 }
 
 // Lifecycle reaches a customer's workflow (internal/lifecycleclient, with SignalWithStart).
@@ -44,16 +57,24 @@ type Lifecycle interface {
 	Signal(ctx context.Context, customerID, signalName string, payload any) error
 }
 
+// RejectionCounter counts rejected events by reason (one of the Reject* constants);
+// *metrics.Metrics implements it.
+type RejectionCounter interface {
+	CountWebhookEventRejected(reason string)
+}
+
 // Deps are the endpoint's collaborators.
 type Deps struct {
-	Events    EventStore
-	Lifecycle Lifecycle
-	Logger    *slog.Logger // nil discards
+	Events     EventStore
+	Lifecycle  Lifecycle
+	Rejections RejectionCounter // nil counts nothing
+	Logger     *slog.Logger     // nil discards
 }
 
 type handler struct {
-	cfg  Config
-	deps Deps
+	cfg   Config
+	deps  Deps
+	slots chan struct{} // one per delivery in progress, cfg.MaxConcurrent in all
 }
 
 // New returns the handler for SendGrid's Event Webhook, to be mounted at POST /webhooks/sendgrid.
@@ -66,19 +87,24 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.Tolerance <= 0 {
 		cfg.Tolerance = DefaultTolerance
 	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &handler{cfg: cfg, deps: deps}
+	return &handler{cfg: cfg, deps: deps, slots: make(chan struct{}, cfg.MaxConcurrent)}
 }
 
-// ServeHTTP answers 200 once every event of the delivery is stored with its effects, 500 when some
-// could not be (SendGrid then retries the whole batch; the events already done are skipped), 401 for
-// an unsigned, badly signed or stale delivery, 400 when the body is not a JSON array, 405 for
-// methods other than POST and 413 for bodies over MaxBodyBytes.
+// ServeHTTP answers 200 once every event of the delivery is stored with its effects or recorded
+// as rejected, 500 when some could not be for a reason that may pass (SendGrid then retries the
+// whole batch; the events already done are skipped), 401 for an unsigned, badly signed or stale
+// delivery (decided on the headers before the body is read when they are missing or stale), 503
+// with Retry-After when MaxConcurrent deliveries are in progress, 400 when the body is not a JSON
+// array, 405 for methods other than POST and 413 for bodies over MaxBodyBytes.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.deps.Logger
 	if r.Method != http.MethodPost {
@@ -86,6 +112,24 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "SendGrid events must be POSTed", http.StatusMethodNotAllowed)
 		return
 	}
+	now := h.cfg.Now()
+	timestamp := r.Header.Get(TimestampHeader)
+	sig, err := checkHeaders(timestamp, r.Header.Get(SignatureHeader), now, h.cfg.Tolerance)
+	if err != nil {
+		log.Warn("sendgrid webhook: rejected delivery", "error", err, "remote", r.RemoteAddr)
+		http.Error(w, "invalid or missing SendGrid signature", http.StatusUnauthorized)
+		return
+	}
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	default:
+		log.Warn("sendgrid webhook: too many deliveries at once, SendGrid will retry", "max_concurrent", h.cfg.MaxConcurrent)
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		http.Error(w, "too many deliveries at once; retry", http.StatusServiceUnavailable)
+		return
+	}
+
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -97,55 +141,89 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read body", http.StatusBadRequest)
 		return
 	}
-
-	now := h.cfg.Now()
-	if err := verify(h.cfg.PublicKey, r.Header.Get(TimestampHeader), r.Header.Get(SignatureHeader), body, now, h.cfg.Tolerance); err != nil {
+	if err := checkSignature(h.cfg.PublicKey, timestamp, sig, body); err != nil {
 		log.Warn("sendgrid webhook: rejected delivery", "error", err, "remote", r.RemoteAddr)
 		http.Error(w, "invalid or missing SendGrid signature", http.StatusUnauthorized)
 		return
 	}
 
-	var raw []json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
+	raw, err := parseDelivery(body)
+	if err != nil {
 		log.Error("sendgrid webhook: signed body is not a JSON array of events", "error", err)
 		http.Error(w, "body must be a JSON array of events", http.StatusBadRequest)
 		return
 	}
 
-	var added, failed int
+	var added, rejected, failed int
 	for i, msg := range raw {
-		isNew, err := h.handle(r.Context(), msg, now)
+		out, err := h.handle(r.Context(), msg, now)
 		if err != nil {
 			failed++
 			log.Error("sendgrid webhook: event not processed, SendGrid will retry", "index", i, "error", err)
 			continue
 		}
-		if isNew {
+		switch out {
+		case outcomeNew:
 			added++
+		case outcomeRejected:
+			rejected++
 		}
 	}
 	if failed > 0 {
 		http.Error(w, fmt.Sprintf("%d of %d events could not be processed; retry", failed, len(raw)), http.StatusInternalServerError)
 		return
 	}
-	log.Debug("sendgrid webhook: delivery processed", "events", len(raw), "new", added)
-	fmt.Fprintf(w, "%d events, %d new\n", len(raw), added)
+	log.Debug("sendgrid webhook: delivery processed", "events", len(raw), "new", added, "rejected", rejected)
+	fmt.Fprintf(w, "%d events, %d new, %d rejected\n", len(raw), added, rejected)
 }
 
-// handle applies one event and reports whether it was new. An event that cannot be decoded is
-// logged and skipped: its delivery is signed, so a retry would carry the same bytes.
-func (h *handler) handle(ctx context.Context, msg json.RawMessage, receivedAt time.Time) (bool, error) {
-	var ev event
-	if err := json.Unmarshal(msg, &ev); err != nil {
-		h.deps.Logger.Error("sendgrid webhook: skipping undecodable event", "error", err)
-		return false, nil
-	}
-	unix, err := ev.unixSeconds()
-	if err != nil {
-		h.deps.Logger.Error("sendgrid webhook: skipping event", "error", err, "sg_message_id", ev.SGMessageID)
-		return false, nil
+// outcome is what handle did with one event.
+type outcome int
+
+const (
+	outcomeKnown    outcome = iota // stored before: nothing done
+	outcomeNew                     // stored with its effects
+	outcomeRejected                // recorded as rejected (rejected_email_events)
+)
+
+// handle applies one event. An event that cannot be read, fails the checks of parseEvent or holds
+// what PostgreSQL refuses is recorded as rejected and counted, not returned as an error: its
+// delivery is signed, so a retry would carry the same bytes and fail the same way.
+func (h *handler) handle(ctx context.Context, msg json.RawMessage, receivedAt time.Time) (outcome, error) {
+	ev, unix, rej := parseEvent(msg)
+	if rej != nil {
+		return outcomeRejected, h.reject(ctx, *rej, "", msg, receivedAt)
 	}
 	rec := ev.record(unix, receivedAt)
+	isNew, err := h.apply(ctx, ev, rec)
+	if code, refused := store.RefusedContent(err); refused {
+		return outcomeRejected, h.reject(ctx, rejection{key: rec.DedupeKey, reason: RejectDatabase, detail: err.Error()}, code, msg, receivedAt)
+	}
+	if err != nil || !isNew {
+		return outcomeKnown, err
+	}
+	return outcomeNew, nil
+}
+
+// reject records an event that is not applied and counts it.
+func (h *handler) reject(ctx context.Context, rej rejection, errorCode string, msg json.RawMessage, receivedAt time.Time) error {
+	isNew, err := h.deps.Events.RecordRejectedEmailEvent(ctx, store.RejectedEmailEvent{
+		DedupeKey: rej.key, Reason: rej.reason, ErrorCode: errorCode, Detail: rej.detail, Raw: string(msg), ReceivedAt: receivedAt,
+	})
+	if err != nil {
+		return fmt.Errorf("record rejected event (%s: %s): %w", rej.reason, rej.detail, err)
+	}
+	if isNew {
+		h.deps.Logger.Warn("sendgrid webhook: event rejected, kept in rejected_email_events", "reason", rej.reason, "error_code", errorCode, "detail", rej.detail, "dedupe_key", rej.key)
+		if h.deps.Rejections != nil {
+			h.deps.Rejections.CountWebhookEventRejected(rej.reason)
+		}
+	}
+	return nil
+}
+
+// apply stores rec with its effects and reports whether it was new.
+func (h *handler) apply(ctx context.Context, ev event, rec store.EmailEvent) (bool, error) {
 	if !ev.suppresses() {
 		return h.deps.Events.RecordEmailEvent(ctx, rec)
 	}
@@ -163,9 +241,8 @@ func (h *handler) handle(ctx context.Context, msg json.RawMessage, receivedAt ti
 		h.deps.Logger.Warn("sendgrid webhook: suppressing event without email address", "event", ev.Event, "sg_message_id", ev.SGMessageID)
 	}
 	if ev.CustomerID != "" {
-		sig := workflows.SuppressSignal{Event: ev.Event, At: rec.OccurredAt}
-		if err := h.deps.Lifecycle.Signal(ctx, ev.CustomerID, workflows.SignalSuppress, sig); err != nil {
-			return false, fmt.Errorf("signal %s to customer %s: %w", ev.Event, ev.CustomerID, err)
+		if err := h.signal(ctx, ev, rec); err != nil {
+			return false, err
 		}
 	}
 	isNew, err := h.deps.Events.RecordEmailEvent(ctx, rec)
@@ -173,4 +250,23 @@ func (h *handler) handle(ctx context.Context, msg json.RawMessage, receivedAt ti
 		h.deps.Logger.Info("sendgrid webhook: address suppressed", "event", ev.Event, "customer_id", ev.CustomerID, "send_key", ev.IdempotencyKey)
 	}
 	return isNew, err
+}
+
+// signal tells the customer's workflow to stop marketing, if Tailor knows the customer: the
+// signal is a SignalWithStart, and an id from someone else's mail or a deleted customer would
+// otherwise start a workflow for nobody.
+func (h *handler) signal(ctx context.Context, ev event, rec store.EmailEvent) error {
+	known, err := h.deps.Events.CustomerExists(ctx, ev.CustomerID)
+	if err != nil {
+		return err
+	}
+	if !known {
+		h.deps.Logger.Warn("sendgrid webhook: suppressing event names an unknown customer: recorded, no workflow signalled", "event", ev.Event, "customer_id", ev.CustomerID, "sg_message_id", ev.SGMessageID)
+		return nil
+	}
+	sig := workflows.SuppressSignal{Event: ev.Event, At: rec.OccurredAt}
+	if err := h.deps.Lifecycle.Signal(ctx, ev.CustomerID, workflows.SignalSuppress, sig); err != nil {
+		return fmt.Errorf("signal %s to customer %s: %w", ev.Event, ev.CustomerID, err)
+	}
+	return nil
 }

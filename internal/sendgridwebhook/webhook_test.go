@@ -59,18 +59,48 @@ func (s signer) sign(t *testing.T, timestamp string, body []byte) string {
 	return base64.StdEncoding.EncodeToString(sig)
 }
 
-// fakeStore is an in-memory EventStore that can fail on demand.
+// fakeStore is an in-memory EventStore that can fail or block on demand.
 type fakeStore struct {
 	mu         sync.Mutex
 	events     map[string]store.EmailEvent
 	order      []string
+	rejected   []store.RejectedEmailEvent
 	suppressed map[string]string // email -> reason
 	suppresses int               // Suppress calls that suppressed a new address
+	customers  map[string]bool   // known customer ids
 	failRecord error
+	// entered, when set, receives once per RecordEmailEvent call, which then waits for release
+	// to be closed: a delivery held inside the store.
+	entered chan struct{}
+	release chan struct{}
 }
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{events: map[string]store.EmailEvent{}, suppressed: map[string]string{}}
+	return &fakeStore{events: map[string]store.EmailEvent{}, suppressed: map[string]string{}, customers: map[string]bool{"c1": true}}
+}
+
+func (f *fakeStore) CustomerExists(_ context.Context, id string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.customers[id], nil
+}
+
+func (f *fakeStore) RecordRejectedEmailEvent(_ context.Context, r store.RejectedEmailEvent) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, old := range f.rejected {
+		if old.DedupeKey == r.DedupeKey {
+			return false, nil
+		}
+	}
+	f.rejected = append(f.rejected, r)
+	return true, nil
+}
+
+func (f *fakeStore) rejections() []store.RejectedEmailEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]store.RejectedEmailEvent(nil), f.rejected...)
 }
 
 func (f *fakeStore) EmailEventRecorded(_ context.Context, key string) (bool, error) {
@@ -81,6 +111,10 @@ func (f *fakeStore) EmailEventRecorded(_ context.Context, key string) (bool, err
 }
 
 func (f *fakeStore) RecordEmailEvent(_ context.Context, e store.EmailEvent) (bool, error) {
+	if f.entered != nil {
+		f.entered <- struct{}{}
+		<-f.release
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.failRecord != nil {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // EmailEvent is one event SendGrid reported about an email (delivered, open, click, bounce, ...).
@@ -111,4 +113,81 @@ func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
 		return false, fmt.Errorf("look up suppression of %s: %w", addr, err)
 	}
 	return found, nil
+}
+
+// CustomerExists reports whether a customer with id is in the customers table. The webhook asks
+// before signalling: a suppression for an id Tailor does not know must not start a workflow.
+func (s *Store) CustomerExists(ctx context.Context, id string) (bool, error) {
+	var found bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)`, id).Scan(&found)
+	if err != nil {
+		return false, fmt.Errorf("look up customer %s: %w", id, err)
+	}
+	return found, nil
+}
+
+// RejectedEmailEvent is a SendGrid event the webhook refused to apply (see migration 0006).
+type RejectedEmailEvent struct {
+	DedupeKey  string // sendgridwebhook's content hash, or "raw:" + SHA-256 of Raw when the event is not a JSON object
+	Reason     string // undecodable, invalid_text, too_long or database
+	ErrorCode  string // SQLSTATE when the database refused it; "" otherwise
+	Detail     string // what was wrong, for a person
+	Raw        string // the event's JSON as received
+	ReceivedAt time.Time
+}
+
+// MaxRejectedRawBytes caps the JSON kept of one rejected event.
+const MaxRejectedRawBytes = 16 << 10
+
+// RecordRejectedEmailEvent keeps r once per r.DedupeKey and reports whether it was new. Raw and
+// Detail are made storable first (NUL bytes and invalid UTF-8 replaced by U+FFFD, Raw capped at
+// MaxRejectedRawBytes, Detail at 1 KiB), since the event is here because its text may not be.
+// A zero r.ReceivedAt means the database's current time.
+func (s *Store) RecordRejectedEmailEvent(ctx context.Context, r RejectedEmailEvent) (bool, error) {
+	if r.DedupeKey == "" {
+		return false, errors.New("record rejected email event: empty dedupe key")
+	}
+	var receivedAt *time.Time
+	if !r.ReceivedAt.IsZero() {
+		receivedAt = &r.ReceivedAt
+	}
+	tag, err := s.pool.Exec(ctx, `
+		INSERT INTO rejected_email_events (dedupe_key, reason, error_code, detail, raw, received_at)
+		VALUES ($1, $2, $3, $4, $5, coalesce($6, now()))
+		ON CONFLICT (dedupe_key) DO NOTHING`,
+		StorableText(r.DedupeKey, 200), StorableText(r.Reason, 100), StorableText(r.ErrorCode, 5),
+		StorableText(r.Detail, 1<<10), StorableText(r.Raw, MaxRejectedRawBytes), receivedAt)
+	if err != nil {
+		return false, fmt.Errorf("record rejected email event %s: %w", r.DedupeKey, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// StorableText is s as a PostgreSQL text value can hold it: invalid UTF-8 and NUL bytes replaced by
+// U+FFFD, then cut to at most maxBytes on a rune boundary.
+func StorableText(s string, maxBytes int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	if len(s) <= maxBytes {
+		return s
+	}
+	cut := maxBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// RefusedContent reports whether err is PostgreSQL refusing a value for what it holds rather than
+// for the state of the connection or the database: SQLSTATE class 22 (data exception, e.g. 22021
+// for a NUL byte in text, 22001 for a string too long, 22008 for a timestamp out of range) or
+// 23514 (a CHECK constraint). Retrying such a write fails the same way. It returns the SQLSTATE.
+func RefusedContent(err error) (code string, ok bool) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return "", false
+	}
+	if strings.HasPrefix(pgErr.Code, "22") || pgErr.Code == "23514" {
+		return pgErr.Code, true
+	}
+	return "", false
 }

@@ -1,6 +1,8 @@
 package store_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,4 +103,69 @@ func TestCustomerSuppressedMatchesMixedCaseAddress(t *testing.T) {
 	c, err := b.s.Customer(b.ctx, "c3")
 	require.NoError(t, err)
 	require.True(t, c.Suppressed, "customer stored as %s, suppressed in lower case", c.Email)
+}
+
+// What PostgreSQL refuses for its content is told apart from other failures, and a rejected
+// event is kept storable whatever it holds.
+func TestRejectedEmailEvents(t *testing.T) {
+	b := setup(t)
+	at := time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)
+	good := store.EmailEvent{DedupeKey: "k1", Email: "ann@example.com", Event: "bounce", OccurredAt: at}
+
+	for name, e := range map[string]store.EmailEvent{
+		"NUL in reason": func() store.EmailEvent { e := good; e.Reason = "550 \x00 no"; return e }(),
+		"NUL in email":  func() store.EmailEvent { e := good; e.Email = "ann\x00@example.com"; return e }(),
+		"invalid UTF-8": func() store.EmailEvent { e := good; e.URL = "https://x/\xff"; return e }(),
+	} {
+		_, err := b.s.RecordEmailEvent(b.ctx, e)
+		require.Error(t, err, name)
+		code, ok := store.RefusedContent(err)
+		require.True(t, ok, "%s: %v is the database refusing content", name, err)
+		require.Equal(t, "22021", code, name)
+	}
+	_, ok := store.RefusedContent(errors.New("dial tcp 127.0.0.1:5432: connection refused"))
+	require.False(t, ok, "a connection error is not refused content")
+
+	raw := `{"email":"ann` + "\x00\xff" + `@example.com","event":"bounce"}` + strings.Repeat("x", store.MaxRejectedRawBytes)
+	rej := store.RejectedEmailEvent{DedupeKey: "k1", Reason: "database", ErrorCode: "22021", Detail: "NUL \x00", Raw: raw, ReceivedAt: at}
+	isNew, err := b.s.RecordRejectedEmailEvent(b.ctx, rej)
+	require.NoError(t, err, "a rejected event with NUL and invalid UTF-8 is storable")
+	require.True(t, isNew)
+	isNew, err = b.s.RecordRejectedEmailEvent(b.ctx, rej)
+	require.NoError(t, err)
+	require.False(t, isNew, "the same rejected event again")
+
+	var reason, code, detail, stored string
+	require.NoError(t, b.db.QueryRow(b.ctx, `SELECT reason, error_code, detail, raw FROM rejected_email_events WHERE dedupe_key = 'k1'`).
+		Scan(&reason, &code, &detail, &stored))
+	require.Equal(t, []string{"database", "22021", "NUL \uFFFD"}, []string{reason, code, detail})
+	require.True(t, strings.HasPrefix(stored, `{"email":"ann`+"\uFFFD\uFFFD"+`@example.com"`), "raw sanitized: %q", stored[:40])
+	require.LessOrEqual(t, len(stored), store.MaxRejectedRawBytes, "raw capped")
+	require.Equal(t, 0, b.count(t, "email_events"))
+}
+
+func TestCustomerExists(t *testing.T) {
+	b := setup(t)
+	b.importCustomers(t, customersCSV)
+	for id, want := range map[string]bool{"c1": true, "c2": true, "nobody": false, "": false} {
+		got, err := b.s.CustomerExists(b.ctx, id)
+		require.NoError(t, err, id)
+		require.Equal(t, want, got, "CustomerExists(%q)", id)
+	}
+}
+
+func TestStorableText(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"plain", 10, "plain"},
+		{"a\x00b", 10, "a\uFFFDb"},
+		{"a\xffb", 10, "a\uFFFDb"},
+		{"héllo", 2, "h"}, // never half a rune
+		{"héllo", 3, "hé"},
+	} {
+		require.Equal(t, tt.want, store.StorableText(tt.in, tt.max), "StorableText(%q, %d)", tt.in, tt.max)
+	}
 }
