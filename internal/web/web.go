@@ -11,6 +11,8 @@
 //     reached, then signals the workflow. Repeating it is harmless.
 //   - A tampered, foreign, malformed or wrong-page token gets 400, an expired one 410, an unknown
 //     customer 404; none of them reaches the store's writes or the workflow.
+//   - An interest or check-in the workflow refuses (lifecycleclient.ErrRefused) gets 409: asking
+//     again cannot help. Only errors that may pass (Temporal unreachable, a timeout) get 503.
 //   - Tokens are credentials: they are never logged.
 package web
 
@@ -469,6 +471,11 @@ func (s *server) interested(w http.ResponseWriter, r *http.Request) {
 		s.message(w, http.StatusNotFound, "This offer is no longer open",
 			"We could not find this offer any more. Your tailor will write when there is something new for you.")
 		return
+	case errors.Is(err, lifecycleclient.ErrRefused):
+		// The workflow answered: it does not hold this offer (any more). Trying again cannot help.
+		s.Logger.Info("interest refused by the workflow", "customer_id", c.ID, "offer", claims.OfferKey, "error", err.Error())
+		s.render(w, http.StatusConflict, "interested", view{Title: "Shall we bring some?", Answer: "This offer can no longer be accepted."})
+		return
 	case err != nil:
 		s.Logger.Error("interest not recorded", "customer_id", c.ID, "offer", claims.OfferKey, "error", err.Error())
 		s.tryAgain(w)
@@ -511,6 +518,11 @@ func (s *server) checkin(w http.ResponseWriter, r *http.Request) {
 		s.Logger.Info("check-in answer without a workflow", "customer_id", c.ID, "checkin", claims.CheckinKey)
 		s.message(w, http.StatusNotFound, "This question is no longer open",
 			"We could not find this question any more. If something is not right, just reply to our email and your tailor will help.")
+		return
+	case errors.Is(err, lifecycleclient.ErrRefused):
+		s.Logger.Info("check-in answer refused by the workflow", "customer_id", c.ID, "checkin", claims.CheckinKey, "error", err.Error())
+		s.message(w, http.StatusConflict, "This question is no longer open",
+			"We cannot take an answer to this question any more. If something is not right, just reply to our email and your tailor will help.")
 		return
 	case err != nil:
 		s.Logger.Error("check-in answer not recorded", "customer_id", c.ID, "checkin", claims.CheckinKey, "error", err.Error())

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
@@ -469,7 +471,14 @@ func TestInterested(t *testing.T) {
 			status: http.StatusConflict, message: "This sale has ended."},
 		{name: "no workflow", err: fmt.Errorf("record interest: %w", lifecycleclient.ErrNoWorkflow),
 			status: http.StatusNotFound, message: "This offer is no longer open"},
+		// What lifecycleclient returns when the workflow's validator rejects the offer key
+		// (TestRefusedUpdateOnDevServer shows it on a real server).
+		{name: "refused by the workflow", err: fmt.Errorf("record interest: %w (customer c1): %w", lifecycleclient.ErrRefused,
+			temporal.NewApplicationError(`no offer "customer/c1/sale/sale/trousers/20261201" was sent to customer c1`, "")),
+			status: http.StatusConflict, message: "This offer can no longer be accepted."},
 		{name: "temporal down", err: context.DeadlineExceeded,
+			status: http.StatusServiceUnavailable, message: "try the same link again"},
+		{name: "temporal unavailable", err: serviceerror.NewUnavailable("frontend is restarting"),
 			status: http.StatusServiceUnavailable, message: "try the same link again"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -515,6 +524,9 @@ func TestCheckin(t *testing.T) {
 			status: http.StatusOK, page: "yes, it is what I hoped for", message: "Your first answer stands."},
 		{name: "no workflow", happy: true, err: fmt.Errorf("record check-in: %w", lifecycleclient.ErrNoWorkflow),
 			status: http.StatusNotFound, page: "yes, it is what I hoped for", message: "This question is no longer open"},
+		{name: "refused by the workflow", happy: true, err: fmt.Errorf("record check-in: %w (customer c1): %w", lifecycleclient.ErrRefused,
+			temporal.NewApplicationError(`no check-in "customer/c1/checkin/p1" was sent to customer c1`, "")),
+			status: http.StatusConflict, page: "yes, it is what I hoped for", message: "This question is no longer open"},
 		{name: "temporal down", err: context.DeadlineExceeded,
 			status: http.StatusServiceUnavailable, page: "no, not quite", message: "try the same link again"},
 	} {
