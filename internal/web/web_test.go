@@ -54,7 +54,24 @@ type fakeCustomers struct {
 	calls     *calls
 	customers map[string]lifecycle.Customer
 	prefs     map[string]lifecycle.Preferences
-	fail      error // returned by SetConsent when set
+	fail      error                              // returned by SetConsent when set
+	owed      map[string]lifecycle.ConsentChange // consent signals owed, as the store keeps them
+}
+
+func (f *fakeCustomers) RelayConsentSignals(ctx context.Context, ids []string, deliver func(context.Context, lifecycle.ConsentChange) error) (int, error) {
+	n := 0
+	for _, id := range ids {
+		ch, ok := f.owed[id]
+		if !ok {
+			continue
+		}
+		if err := deliver(ctx, ch); err != nil {
+			return n, err
+		}
+		delete(f.owed, id)
+		n++
+	}
+	return n, nil
 }
 
 func (f *fakeCustomers) Customer(_ context.Context, id string) (lifecycle.Customer, error) {
@@ -83,6 +100,10 @@ func (f *fakeCustomers) SetConsent(_ context.Context, id string, consent bool, s
 	f.calls.add("SetConsent %s %t %s", id, consent, source)
 	c.MarketingConsent = consent
 	f.customers[id] = c
+	if f.owed == nil {
+		f.owed = map[string]lifecycle.ConsentChange{}
+	}
+	f.owed[id] = lifecycle.ConsentChange{CustomerID: id, Granted: consent, Source: source, At: t0}
 	return nil
 }
 
@@ -115,6 +136,13 @@ func (f *fakeLifecycle) Signal(_ context.Context, id, name string, payload any) 
 	f.calls.add("Signal %s %s", id, name)
 	f.signals = append(f.signals, payload)
 	return nil
+}
+
+// RelayConsent delivers as lifecycleclient does: a consent signal per owed change.
+func (f *fakeLifecycle) RelayConsent(ctx context.Context, outbox lifecycleclient.ConsentOutbox, ids []string) (int, error) {
+	return outbox.RelayConsentSignals(ctx, ids, func(ctx context.Context, ch lifecycle.ConsentChange) error {
+		return f.Signal(ctx, ch.CustomerID, workflows.SignalConsent, workflows.ConsentSignal{Granted: ch.Granted, Source: ch.Source, At: ch.At})
+	})
 }
 
 func (f *fakeLifecycle) Interested(_ context.Context, id string, req workflows.InterestedRequest) (workflows.InterestedResult, error) {
@@ -275,21 +303,26 @@ func TestOneClickUnsubscribe(t *testing.T) {
 				assert.Contains(t, r.body, "You are unsubscribed")
 			}
 			assert.Equal(t, []string{
-				"SetConsent c1 false unsubscribe-link", "Signal c1 unsubscribe",
-				"SetConsent c1 false unsubscribe-link", "Signal c1 unsubscribe",
+				"SetConsent c1 false unsubscribe-link", "Signal c1 consent",
+				"SetConsent c1 false unsubscribe-link", "Signal c1 consent",
 			}, b.calls.all(), "consent is withdrawn in the store before the workflow is signalled")
-			assert.Equal(t, workflows.UnsubscribeSignal{Reason: "one-click unsubscribe"}, b.lifecycle.signals[0])
+			assert.Equal(t, workflows.ConsentSignal{Granted: false, Source: web.ConsentSource, At: t0}, b.lifecycle.signals[0])
+			assert.Empty(t, b.customers.owed, "nothing stays owed once delivered")
 		})
 	}
 }
 
+// The signal stays owed (the worker delivers it), and the store already stops the mail: the
+// customer is unsubscribed, and told so.
 func TestUnsubscribeWhenTheWorkflowCannotBeReached(t *testing.T) {
 	b := setup(t)
 	b.lifecycle.signalErr = errors.New("frontend down")
 	r := do(t, http.MethodPost, b.path(b.signer.Unsubscribe("c1")), oneClick)
-	assert.Equal(t, http.StatusServiceUnavailable, r.status)
-	assert.Contains(t, r.body, "try the same link again")
+	assert.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Contains(t, r.body, "You are unsubscribed")
 	assert.Equal(t, []string{"SetConsent c1 false unsubscribe-link"}, b.calls.all(), "the store already stops the mail")
+	assert.Equal(t, map[string]lifecycle.ConsentChange{"c1": {CustomerID: "c1", Granted: false, Source: web.ConsentSource, At: t0}},
+		b.customers.owed, "the signal stays owed")
 }
 
 func TestBadLinksChangeNothing(t *testing.T) {
