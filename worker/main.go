@@ -137,7 +137,12 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		Routes:    routes(deps, lc, webhookCfg, codecCfg, logger),
 	})
 	deps.activities.Reacher = lc // campaigns reach customers through the same client as the pages
-	if err := run(ctx, deps.temporal, deps.activities, cacheSize, ln, handler, httpCfg.PublicBaseURL, logger); err != nil {
+	// Consent signals owed (a starter or a page whose signal failed) are delivered at start and then
+	// every consentRelayInterval, for as long as the worker runs.
+	relayConsent := func(ctx context.Context) error {
+		return lc.RelayConsentEvery(ctx, deps.store, consentRelayInterval, logger.With("component", "consent-relay"))
+	}
+	if err := run(ctx, deps.temporal, deps.activities, cacheSize, ln, handler, httpCfg.PublicBaseURL, logger, relayConsent); err != nil {
 		logger.Error("worker stopped", "error", err.Error())
 		return 1
 	}
@@ -329,11 +334,17 @@ func checkSchema(ctx context.Context, st *store.Store) error {
 	}
 }
 
-// run polls the task queue and, when ln is not nil, serves handler on it, until ctx is done or
-// either fails for good; then it stops both.
-func run(ctx context.Context, c client.Client, acts *activities.Activities, cacheSize int, ln net.Listener, handler http.Handler, publicURL string, logger *slog.Logger) error {
+// consentRelayInterval is how often the worker delivers consent signals still owed.
+const consentRelayInterval = 30 * time.Second
+
+// run polls the task queue, when ln is not nil serves handler on it, and runs each of background,
+// until ctx is done or one fails for good; then it stops them all.
+func run(ctx context.Context, c client.Client, acts *activities.Activities, cacheSize int, ln net.Listener, handler http.Handler, publicURL string, logger *slog.Logger, background ...func(context.Context) error) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return runWorker(ctx, c, acts, cacheSize, logger) })
+	for _, f := range background {
+		g.Go(func() error { return f(ctx) })
+	}
 	if ln != nil {
 		g.Go(func() error { return serveHTTP(ctx, ln, handler, publicURL, logger) })
 	}

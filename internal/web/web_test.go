@@ -21,6 +21,7 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
+	"github.com/tailorhq/tailor/internal/store/storetest"
 	"github.com/tailorhq/tailor/internal/web"
 	"github.com/tailorhq/tailor/workflows"
 )
@@ -111,6 +112,7 @@ type fakeLifecycle struct {
 	calls      *calls
 	signals    []any
 	signalErr  error
+	failures   int // the first failures signals fail
 	result     workflows.InterestedResult
 	interested error
 	requests   []workflows.InterestedRequest
@@ -132,6 +134,10 @@ func (f *fakeLifecycle) Status(_ context.Context, id string) (workflows.Status, 
 func (f *fakeLifecycle) Signal(_ context.Context, id, name string, payload any) error {
 	if f.signalErr != nil {
 		return f.signalErr
+	}
+	if f.failures > 0 {
+		f.failures--
+		return errors.New("frontend unavailable")
 	}
 	f.calls.add("Signal %s %s", id, name)
 	f.signals = append(f.signals, payload)
@@ -323,6 +329,43 @@ func TestUnsubscribeWhenTheWorkflowCannotBeReached(t *testing.T) {
 	assert.Equal(t, []string{"SetConsent c1 false unsubscribe-link"}, b.calls.all(), "the store already stops the mail")
 	assert.Equal(t, map[string]lifecycle.ConsentChange{"c1": {CustomerID: "c1", Granted: false, Source: web.ConsentSource, At: t0}},
 		b.customers.owed, "the signal stays owed")
+}
+
+// On the real store: a one-click unsubscribe whose signal fails leaves it owed, and the next click
+// (or the worker's relay) delivers exactly the latest state and forgets it.
+func TestUnsubscribeOwesTheSignalUntilDelivered(t *testing.T) {
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	_, err := st.ImportCustomers(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes\nc1,Ann,ann@example.com,en,Europe/London,,\n"))
+	require.NoError(t, err)
+	signer, err := links.New(secret, base, 24*time.Hour, func() time.Time { return t0 })
+	require.NoError(t, err)
+	lc := &fakeLifecycle{calls: &calls{}, failures: 1}
+	srv := httptest.NewServer(web.New(web.Deps{Links: signer, Customers: st, Lifecycle: lc}))
+	t.Cleanup(srv.Close)
+	link := srv.URL + strings.TrimPrefix(signer.Unsubscribe("c1"), base)
+	owed := func() int {
+		n, _, err := st.PendingConsentSignals(ctx)
+		require.NoError(t, err)
+		return n
+	}
+
+	r := do(t, http.MethodPost, link, oneClick)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	c, err := st.Customer(ctx, "c1")
+	require.NoError(t, err)
+	assert.False(t, c.MarketingConsent, "consent withdrawn in the store")
+	assert.Empty(t, lc.signals, "the first signal failed")
+	require.Equal(t, 1, owed(), "the failed signal stays owed")
+
+	r = do(t, http.MethodPost, link, oneClick)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	require.Len(t, lc.signals, 1, "one signal, the latest state")
+	sig, ok := lc.signals[0].(workflows.ConsentSignal)
+	require.True(t, ok, "a consent signal, got %T", lc.signals[0])
+	assert.False(t, sig.Granted)
+	assert.Equal(t, web.ConsentSource, sig.Source)
+	assert.Zero(t, owed(), "nothing owed once delivered")
 }
 
 func TestBadLinksChangeNothing(t *testing.T) {
