@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
@@ -34,6 +35,7 @@ func FuzzParsePolicy(f *testing.F) {
 		"min_gap: -3d\n",
 		"min_gap: 9223372036854775807d\n",
 		"min_gap: 106751d\nrestock_window: 106752d\n",
+		"season_fallback: 213504d\n",
 		"max_per_window: 2\ncap_window: 0s\n",
 		"max_per_window: -1\n",
 		"quiet_hours: 22:00-08:00\n",
@@ -73,6 +75,33 @@ func FuzzParsePolicy(f *testing.F) {
 			t.Errorf("accepted policy breaks a promise: %s\ninput: %q", problem, raw)
 		}
 	})
+}
+
+// Days past what a time.Duration holds used to wrap around: 213504d was accepted as 25 minutes,
+// 106752d called negative. Found while writing FuzzParsePolicy.
+func TestParseDurationDoesNotWrapAround(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    time.Duration
+		problem string
+	}{
+		{in: "106751d", want: 106751 * 24 * time.Hour},
+		{in: "106752d", problem: "too long"},
+		{in: "213504d", problem: "too long"},
+		{in: "9223372036854775807d", problem: "too long"},
+		{in: "-1d", problem: "negative"},
+	} {
+		got, err := ParseDuration(tc.in)
+		if tc.problem == "" {
+			if err != nil || got != tc.want {
+				t.Errorf("ParseDuration(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.problem) {
+			t.Errorf("ParseDuration(%q) = %v, %v; want an error saying %q", tc.in, got, err, tc.problem)
+		}
+	}
 }
 
 // policyProblems lists what an accepted policy must not hold.
