@@ -279,6 +279,7 @@ func runUnsubscribe(ctx context.Context, a *app, c command, args []string) error
 		return err
 	}
 	// Consent first: from here on no activity sends to this customer, even before the signal lands.
+	// The same transaction owes the workflow a consent signal, delivered next.
 	err = st.SetConsent(ctx, *customerID, false, "starter")
 	if errors.Is(err, lifecycle.ErrNotFound) {
 		return fmt.Errorf("no customer %q in the database: check the id (starter status --customer ID)", *customerID)
@@ -286,13 +287,8 @@ func runUnsubscribe(ctx context.Context, a *app, c command, args []string) error
 	if err != nil {
 		return explainStoreError(err)
 	}
-	tc, err := a.temporalClient(ctx)
-	if err != nil {
-		return fmt.Errorf("consent withdrawn in the database, but the workflow was not told (run the command again): %w", err)
-	}
-	sig := workflows.UnsubscribeSignal{Reason: "starter unsubscribe"}
-	if err := reachCustomer(ctx, tc, *customerID, workflows.SignalUnsubscribe, sig); err != nil {
-		return fmt.Errorf("consent withdrawn in the database, but the workflow was not told (run the command again): %w", err)
+	if err := a.tellConsent(ctx, st, *customerID); err != nil {
+		return err
 	}
 	fmt.Fprintf(a.stdout, "unsubscribed customer %s: consent withdrawn, pending follow-ups stopped\n", *customerID)
 	return nil

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/tailorhq/tailor/internal/store"
-	"github.com/tailorhq/tailor/workflows"
 )
 
 // importers maps the kinds `starter import` accepts to the store method that reads them; a
@@ -63,20 +62,28 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 		return fmt.Errorf("import %s from %s: %w", kind, path, explainStoreError(err))
 	}
 	fmt.Fprintf(a.stdout, "imported %d %s\n", n, kind)
-	if len(changes) == 0 {
+	if kind != "customers" {
 		return nil
 	}
 	// A consent change must reach the customer's workflow at once: a withdrawal stops what waits.
-	tc, err := a.temporalClient(ctx)
+	// The import owed each change's signal in its own transaction; this delivers what is owed, from
+	// this file and from earlier runs whose signal failed, so running the import again is safe.
+	told, err := a.relayConsent(ctx, st, nil)
 	if err != nil {
-		return fmt.Errorf("consent of %d customer(s) changed in the database, but their workflows were not told (import again): %w", len(changes), err)
-	}
-	for _, ch := range changes {
-		sig := workflows.ConsentSignal{Granted: ch.Granted, Source: "import", At: a.now().UTC()}
-		if err := reachCustomer(ctx, tc, ch.CustomerID, workflows.SignalConsent, sig); err != nil {
-			return fmt.Errorf("tell customer %s about the consent change (import again, it is safe): %w", ch.CustomerID, err)
+		owed, _, countErr := st.PendingConsentSignals(ctx)
+		if countErr != nil {
+			return fmt.Errorf("consent changes are saved in the database, but workflows were not told (the worker tells them within %s once Temporal answers, or import again, it is safe): %w",
+				consentRelayInterval, err)
 		}
+		return fmt.Errorf("consent changes are saved in the database, but %d customer workflow(s) are still to be told (the worker tells them within %s once Temporal answers, or import again, it is safe): %w",
+			owed, consentRelayInterval, err)
 	}
-	fmt.Fprintf(a.stdout, "told %d customer workflow(s) about their changed marketing consent\n", len(changes))
+	if told > 0 {
+		msg := fmt.Sprintf("told %d customer workflow(s) about their changed marketing consent", told)
+		if earlier := told - len(changes); earlier > 0 {
+			msg += fmt.Sprintf(" (%d owed from an earlier run)", earlier)
+		}
+		fmt.Fprintln(a.stdout, msg)
+	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
+	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -22,6 +23,28 @@ func reachCustomer(ctx context.Context, c client.Client, customerID, signalName 
 		return explainTemporalError(err)
 	}
 	return nil
+}
+
+// consentRelayInterval is how often the worker delivers consent signals still owed; the starter's
+// messages promise it.
+const consentRelayInterval = "30 s"
+
+// relayConsent delivers the consent signals st still owes to workflows (lifecycleclient.RelayConsent):
+// those of customerIDs, or all when customerIDs is nil. It dials Temporal only when one is owed.
+func (a *app) relayConsent(ctx context.Context, st *store.Store, customerIDs []string) (int, error) {
+	owed, _, err := st.PendingConsentSignals(ctx)
+	if err != nil || owed == 0 {
+		return 0, err
+	}
+	tc, err := a.temporalClient(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, err := lifecycleclient.New(tc).RelayConsent(ctx, st, customerIDs)
+	if err != nil {
+		return n, explainTemporalError(err)
+	}
+	return n, nil
 }
 
 // explainTemporalError adds what to do to errors a fresh namespace typically answers.

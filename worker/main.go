@@ -139,7 +139,12 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		logger.Info("OPS_ADDR=off: no /metrics, no codec endpoint, no detailed /healthz")
 	}
 	deps.activities.Reacher = lc // campaigns reach customers through the same client as the pages
-	if err := run(ctx, deps.temporal, deps.activities, cacheSize, servers, logger); err != nil {
+	// Consent signals owed (a starter or a page whose signal failed) are delivered at start and then
+	// every consentRelayInterval, for as long as the worker runs.
+	relayConsent := func(ctx context.Context) error {
+		return lc.RelayConsentEvery(ctx, deps.store, consentRelayInterval, logger.With("component", "consent-relay"))
+	}
+	if err := run(ctx, deps.temporal, deps.activities, cacheSize, servers, logger, relayConsent); err != nil {
 		logger.Error("worker stopped", "error", err.Error())
 		return 1
 	}
@@ -384,11 +389,17 @@ type httpServer struct {
 	logger  *slog.Logger
 }
 
-// run polls the task queues and serves every one of servers, until ctx is done or one of them
-// fails for good; then it stops them all.
-func run(ctx context.Context, c client.Client, acts *activities.Activities, cacheSize int, servers []httpServer, logger *slog.Logger) error {
+// consentRelayInterval is how often the worker delivers consent signals still owed.
+const consentRelayInterval = 30 * time.Second
+
+// run polls the task queues, serves every one of servers and runs each of background, until ctx
+// is done or one of them fails for good; then it stops them all.
+func run(ctx context.Context, c client.Client, acts *activities.Activities, cacheSize int, servers []httpServer, logger *slog.Logger, background ...func(context.Context) error) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return runWorker(ctx, c, acts, cacheSize, logger) })
+	for _, f := range background {
+		g.Go(func() error { return f(ctx) })
+	}
 	for _, s := range servers {
 		g.Go(func() error { return serveHTTP(ctx, s.ln, s.handler, s.logger) })
 	}

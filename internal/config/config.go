@@ -542,6 +542,10 @@ func ParseDuration(s string) (time.Duration, error) {
 		if err != nil {
 			return 0, fmt.Errorf("%q is not a duration like 14d, 36h or 90s", s)
 		}
+		// More days than a Duration holds would wrap around: 213504d came out as 25 minutes.
+		if maxDays := int(math.MaxInt64 / int64(24*time.Hour)); n > maxDays {
+			return 0, fmt.Errorf("%q is too long; at most %dd", s, maxDays)
+		}
 		d = time.Duration(n) * 24 * time.Hour
 	} else {
 		var err error

@@ -1,14 +1,21 @@
 package lifecycleclient_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
 
+	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/devserver"
+	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
+	"github.com/tailorhq/tailor/internal/store/storetest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -51,4 +58,43 @@ func TestAgainstDevServer(t *testing.T) {
 	assert.ErrorIs(t, err, lifecycleclient.ErrNoWorkflow)
 	_, err = lc.Status(ctx, "nobody")
 	assert.ErrorIs(t, err, lifecycleclient.ErrNoWorkflow)
+}
+
+// On a real server with a worker running the real workflow: an offer or check-in the workflow never
+// sent is refused by its update validator, and the client says so with ErrRefused (the pages answer
+// 409), not as an error that looks transient (503 "try again").
+func TestRefusedUpdateOnDevServer(t *testing.T) {
+	st, _ := storetest.New(t)
+	srv := devserver.Start(t)
+	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.CustomerLifecycle)
+	w.RegisterActivity(&activities.Activities{Store: st, Policy: lifecycle.DefaultPolicy()})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	lc := lifecycleclient.New(srv.Client)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	require.NoError(t, lc.Signal(ctx, "bea", workflows.SignalConsent, workflows.ConsentSignal{Granted: true, Source: "test"}))
+
+	const offer = "customer/bea/sale/never-sent"
+	_, err := lc.Interested(ctx, "bea", workflows.InterestedRequest{OfferKey: offer})
+	require.ErrorIs(t, err, lifecycleclient.ErrRefused, "interest in %s, never offered", offer)
+	assert.NotErrorIs(t, err, lifecycleclient.ErrNoWorkflow)
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, err, &appErr, "the SDK's type for a validator's rejection")
+	assert.Contains(t, appErr.Error(), "no offer", "the validator's own message")
+	t.Logf("validator rejection as the client sees it: %T in %v", appErr, err)
+
+	const checkin = "customer/bea/checkin/never-sent"
+	_, err = lc.Checkin(ctx, "bea", workflows.CheckinAnswer{CheckinKey: checkin, Happy: true})
+	require.ErrorIs(t, err, lifecycleclient.ErrRefused, "check-in answer to %s, never asked", checkin)
+
+	// A server that cannot be reached is not a refusal: it stays an error worth retrying.
+	short, cancelShort := context.WithTimeout(ctx, time.Nanosecond)
+	defer cancelShort()
+	<-short.Done()
+	_, err = lc.Interested(short, "bea", workflows.InterestedRequest{OfferKey: offer})
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, lifecycleclient.ErrRefused, "an expired context: %v", err)
 }

@@ -7,6 +7,9 @@
 //   - Interested, Checkin and Status talk to a running workflow and never start one: an offer, a
 //     check-in or a status implies the workflow exists. When it does not, they return an error
 //     wrapping ErrNoWorkflow.
+//   - Interested and Checkin return an error wrapping ErrRefused when the workflow answered and
+//     refused the request (its update validator or handler returned an error): asking again gets
+//     the same answer. Any other error may be transient.
 package lifecycleclient
 
 import (
@@ -23,6 +26,10 @@ import (
 
 // ErrNoWorkflow is wrapped when a customer has no lifecycle workflow (never started, or closed).
 var ErrNoWorkflow = errors.New("no lifecycle workflow for this customer")
+
+// ErrRefused is wrapped when the workflow itself refused an update, e.g. an offer it never sent
+// or no longer holds; unlike a transient error, trying again does not help.
+var ErrRefused = errors.New("the lifecycle workflow refused the request")
 
 // Client reaches customers' lifecycle workflows. It is safe for concurrent use.
 type Client struct {
@@ -67,11 +74,11 @@ func (c *Client) Interested(ctx context.Context, customerID string, req workflow
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return workflows.InterestedResult{}, fmt.Errorf("record interest in %s for workflow %s: %w", req.OfferKey, id, noWorkflow(customerID, err))
+		return workflows.InterestedResult{}, fmt.Errorf("record interest in %s for workflow %s: %w", req.OfferKey, id, updateFailed(customerID, err))
 	}
 	var res workflows.InterestedResult
 	if err := h.Get(ctx, &res); err != nil {
-		return workflows.InterestedResult{}, fmt.Errorf("record interest in %s for workflow %s: %w", req.OfferKey, id, noWorkflow(customerID, err))
+		return workflows.InterestedResult{}, fmt.Errorf("record interest in %s for workflow %s: %w", req.OfferKey, id, updateFailed(customerID, err))
 	}
 	return res, nil
 }
@@ -89,11 +96,11 @@ func (c *Client) Checkin(ctx context.Context, customerID string, a workflows.Che
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return workflows.CheckinResult{}, fmt.Errorf("record check-in answer to %s for workflow %s: %w", a.CheckinKey, id, noWorkflow(customerID, err))
+		return workflows.CheckinResult{}, fmt.Errorf("record check-in answer to %s for workflow %s: %w", a.CheckinKey, id, updateFailed(customerID, err))
 	}
 	var res workflows.CheckinResult
 	if err := h.Get(ctx, &res); err != nil {
-		return workflows.CheckinResult{}, fmt.Errorf("record check-in answer to %s for workflow %s: %w", a.CheckinKey, id, noWorkflow(customerID, err))
+		return workflows.CheckinResult{}, fmt.Errorf("record check-in answer to %s for workflow %s: %w", a.CheckinKey, id, updateFailed(customerID, err))
 	}
 	return res, nil
 }
@@ -111,6 +118,19 @@ func (c *Client) Status(ctx context.Context, customerID string) (workflows.Statu
 		return workflows.Status{}, fmt.Errorf("decode status of workflow %s: %w", id, err)
 	}
 	return st, nil
+}
+
+// updateFailed classifies an update's error: ErrNoWorkflow as noWorkflow does, ErrRefused when the
+// workflow answered with a failure. A validator's rejection (and a handler's error) reaches the
+// client as the update's outcome, which the SDK turns into a *temporal.ApplicationError; errors of
+// the service or the connection (unavailable, deadline exceeded) are other types and stay as
+// they are, so callers treat them as transient.
+func updateFailed(customerID string, err error) error {
+	var refused *temporal.ApplicationError
+	if errors.As(err, &refused) {
+		return fmt.Errorf("%w (customer %s): %w", ErrRefused, customerID, err)
+	}
+	return noWorkflow(customerID, err)
 }
 
 // noWorkflow marks Temporal's not-found answer with ErrNoWorkflow, keeping the original error.

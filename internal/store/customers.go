@@ -65,17 +65,26 @@ type querier interface {
 }
 
 // SetConsent records whether the customer may receive marketing email and where that came from
-// (e.g. "unsubscribe-link", "import").
+// (e.g. "unsubscribe-link", "import"), and in the same transaction owes the customer's workflow a
+// consent signal (see RelayConsentSignals), even when consent did not change: whoever calls it
+// means the workflow to hear it.
 func (s *Store) SetConsent(ctx context.Context, customerID string, consent bool, source string) error {
-	tag, err := s.pool.Exec(ctx, `
-		UPDATE customers
-		SET marketing_consent = $2, consent_source = $3, consent_updated_at = now(), updated_at = now()
-		WHERE id = $1`, customerID, consent, source)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE customers
+			SET marketing_consent = $2, consent_source = $3, consent_updated_at = now(), updated_at = now()
+			WHERE id = $1`, customerID, consent, source)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("customer", customerID)
+		}
+		return oweConsentSignals(ctx, tx, `SELECT id, marketing_consent, consent_source, consent_updated_at
+			FROM customers WHERE id = $1`, customerID)
+	})
 	if err != nil {
 		return fmt.Errorf("set consent of %s: %w", customerID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return notFound("customer", customerID)
 	}
 	return nil
 }

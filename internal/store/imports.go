@@ -88,7 +88,8 @@ type ConsentChange struct {
 }
 
 // ImportCustomersWithConsentChanges imports like ImportCustomers and also returns the existing
-// customers whose consent the file changed, so their running workflows can be told.
+// customers whose consent the file changed. Their workflows are owed a consent signal from the same
+// transaction on (RelayConsentSignals delivers it).
 func (s *Store) ImportCustomersWithConsentChanges(ctx context.Context, r io.Reader) (int, []ConsentChange, error) {
 	rows, problems, err := readCSV(r, customerColumns, customerOptionalColumns)
 	if err != nil {
@@ -170,6 +171,13 @@ func (s *Store) ImportCustomersWithConsentChanges(ctx context.Context, r io.Read
 			return c, r.Scan(&c.CustomerID, &c.Granted)
 		})
 		if err != nil {
+			return err
+		}
+		// Owed to their workflows in this transaction, so a signal that fails later is not lost
+		// with the change (the file, imported again, has no change left to report).
+		if err := oweConsentSignals(ctx, tx, `
+			SELECT i.id, i.consent, 'import', now() FROM import_customers i JOIN customers c ON c.id = i.id
+			WHERE i.consent IS NOT NULL AND i.consent <> c.marketing_consent`); err != nil {
 			return err
 		}
 		// consent_updated_at stays NULL while consent is only the default; on conflict that tells

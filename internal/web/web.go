@@ -7,10 +7,14 @@
 //   - GET never changes anything (mail scanners follow links); POST acts. The interest and
 //     check-in pages therefore show one button that POSTs to the same link.
 //   - POST /u/{token} answers 200 without a redirect and needs no cookies (RFC 8058): it withdraws
-//     consent in the store first, so no marketing mail goes out even if the workflow cannot be
-//     reached, then signals the workflow. Repeating it is harmless.
+//     consent in the store, which owes the workflow a consent signal in the same transaction, so no
+//     marketing mail goes out even if the workflow cannot be reached; then it delivers the signal.
+//     A signal that fails stays owed and the worker delivers it (lifecycleclient.RelayConsentEvery),
+//     so the customer is unsubscribed either way. Repeating it is harmless.
 //   - A tampered, foreign, malformed or wrong-page token gets 400, an expired one 410, an unknown
 //     customer 404; none of them reaches the store's writes or the workflow.
+//   - An interest or check-in the workflow refuses (lifecycleclient.ErrRefused) gets 409: asking
+//     again cannot help. Only errors that may pass (Temporal unreachable, a timeout) get 503.
 //   - Tokens are credentials: they are never logged.
 package web
 
@@ -48,9 +52,6 @@ const (
 	checkinTimeout    = 20 * time.Second
 )
 
-// UnsubscribeReason is the reason the unsubscribe signal carries.
-const UnsubscribeReason = "one-click unsubscribe"
-
 // ConsentSource is recorded with the withdrawn consent.
 const ConsentSource = "unsubscribe-link"
 
@@ -64,12 +65,16 @@ type Customers interface {
 	// Customer and Preferences return an error wrapping lifecycle.ErrNotFound for an unknown id.
 	Customer(ctx context.Context, id string) (lifecycle.Customer, error)
 	Preferences(ctx context.Context, id string) (lifecycle.Preferences, error)
+	// SetConsent also owes the customer's workflow a consent signal, delivered with RelayConsent.
 	SetConsent(ctx context.Context, id string, consent bool, source string) error
+	lifecycleclient.ConsentOutbox
 }
 
 // Lifecycle reaches the customers' workflows; *lifecycleclient.Client is one.
 type Lifecycle interface {
 	Signal(ctx context.Context, customerID, signalName string, payload any) error
+	// RelayConsent delivers the consent signals outbox owes to the workflows of customerIDs.
+	RelayConsent(ctx context.Context, outbox lifecycleclient.ConsentOutbox, customerIDs []string) (int, error)
 	// Interested returns an error wrapping lifecycleclient.ErrNoWorkflow when the customer has no
 	// running workflow.
 	Interested(ctx context.Context, customerID string, req workflows.InterestedRequest) (workflows.InterestedResult, error)
@@ -253,17 +258,15 @@ func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 
 	id := claims.CustomerID
 	// The store first: the send activity checks consent there, so mail stops even if the signal
-	// below fails.
+	// below fails; and the signal is owed from the same transaction on, so it is not lost.
 	if err := s.Customers.SetConsent(r.Context(), id, false, ConsentSource); err != nil {
 		s.storeFailed(w, id, err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), signalTimeout)
 	defer cancel()
-	if err := s.Lifecycle.Signal(ctx, id, workflows.SignalUnsubscribe, workflows.UnsubscribeSignal{Reason: UnsubscribeReason}); err != nil {
-		s.Logger.Error("unsubscribe recorded in the store, but not signalled", "customer_id", id, "error", err.Error())
-		s.tryAgain(w)
-		return
+	if _, err := s.Lifecycle.RelayConsent(ctx, s.Customers, []string{id}); err != nil {
+		s.Logger.Warn("unsubscribe recorded; its signal stays owed and the worker delivers it", "customer_id", id, "error", err.Error())
 	}
 	s.Logger.Info("unsubscribed", "customer_id", id, "one_click", oneClick)
 	s.render(w, http.StatusOK, "unsubscribe", view{Title: "You are unsubscribed", Done: true, Email: "Your address"})
@@ -469,6 +472,11 @@ func (s *server) interested(w http.ResponseWriter, r *http.Request) {
 		s.message(w, http.StatusNotFound, "This offer is no longer open",
 			"We could not find this offer any more. Your tailor will write when there is something new for you.")
 		return
+	case errors.Is(err, lifecycleclient.ErrRefused):
+		// The workflow answered: it does not hold this offer (any more). Trying again cannot help.
+		s.Logger.Info("interest refused by the workflow", "customer_id", c.ID, "offer", claims.OfferKey, "error", err.Error())
+		s.render(w, http.StatusConflict, "interested", view{Title: "Shall we bring some?", Answer: "This offer can no longer be accepted."})
+		return
 	case err != nil:
 		s.Logger.Error("interest not recorded", "customer_id", c.ID, "offer", claims.OfferKey, "error", err.Error())
 		s.tryAgain(w)
@@ -511,6 +519,11 @@ func (s *server) checkin(w http.ResponseWriter, r *http.Request) {
 		s.Logger.Info("check-in answer without a workflow", "customer_id", c.ID, "checkin", claims.CheckinKey)
 		s.message(w, http.StatusNotFound, "This question is no longer open",
 			"We could not find this question any more. If something is not right, just reply to our email and your tailor will help.")
+		return
+	case errors.Is(err, lifecycleclient.ErrRefused):
+		s.Logger.Info("check-in answer refused by the workflow", "customer_id", c.ID, "checkin", claims.CheckinKey, "error", err.Error())
+		s.message(w, http.StatusConflict, "This question is no longer open",
+			"We cannot take an answer to this question any more. If something is not right, just reply to our email and your tailor will help.")
 		return
 	case err != nil:
 		s.Logger.Error("check-in answer not recorded", "customer_id", c.ID, "checkin", claims.CheckinKey, "error", err.Error())

@@ -15,10 +15,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
+	"github.com/tailorhq/tailor/internal/store/storetest"
 	"github.com/tailorhq/tailor/internal/web"
 	"github.com/tailorhq/tailor/workflows"
 )
@@ -52,7 +55,24 @@ type fakeCustomers struct {
 	calls     *calls
 	customers map[string]lifecycle.Customer
 	prefs     map[string]lifecycle.Preferences
-	fail      error // returned by SetConsent when set
+	fail      error                              // returned by SetConsent when set
+	owed      map[string]lifecycle.ConsentChange // consent signals owed, as the store keeps them
+}
+
+func (f *fakeCustomers) RelayConsentSignals(ctx context.Context, ids []string, deliver func(context.Context, lifecycle.ConsentChange) error) (int, error) {
+	n := 0
+	for _, id := range ids {
+		ch, ok := f.owed[id]
+		if !ok {
+			continue
+		}
+		if err := deliver(ctx, ch); err != nil {
+			return n, err
+		}
+		delete(f.owed, id)
+		n++
+	}
+	return n, nil
 }
 
 func (f *fakeCustomers) Customer(_ context.Context, id string) (lifecycle.Customer, error) {
@@ -81,6 +101,10 @@ func (f *fakeCustomers) SetConsent(_ context.Context, id string, consent bool, s
 	f.calls.add("SetConsent %s %t %s", id, consent, source)
 	c.MarketingConsent = consent
 	f.customers[id] = c
+	if f.owed == nil {
+		f.owed = map[string]lifecycle.ConsentChange{}
+	}
+	f.owed[id] = lifecycle.ConsentChange{CustomerID: id, Granted: consent, Source: source, At: t0}
 	return nil
 }
 
@@ -88,6 +112,7 @@ type fakeLifecycle struct {
 	calls      *calls
 	signals    []any
 	signalErr  error
+	failures   int // the first failures signals fail
 	result     workflows.InterestedResult
 	interested error
 	requests   []workflows.InterestedRequest
@@ -110,9 +135,20 @@ func (f *fakeLifecycle) Signal(_ context.Context, id, name string, payload any) 
 	if f.signalErr != nil {
 		return f.signalErr
 	}
+	if f.failures > 0 {
+		f.failures--
+		return errors.New("frontend unavailable")
+	}
 	f.calls.add("Signal %s %s", id, name)
 	f.signals = append(f.signals, payload)
 	return nil
+}
+
+// RelayConsent delivers as lifecycleclient does: a consent signal per owed change.
+func (f *fakeLifecycle) RelayConsent(ctx context.Context, outbox lifecycleclient.ConsentOutbox, ids []string) (int, error) {
+	return outbox.RelayConsentSignals(ctx, ids, func(ctx context.Context, ch lifecycle.ConsentChange) error {
+		return f.Signal(ctx, ch.CustomerID, workflows.SignalConsent, workflows.ConsentSignal{Granted: ch.Granted, Source: ch.Source, At: ch.At})
+	})
 }
 
 func (f *fakeLifecycle) Interested(_ context.Context, id string, req workflows.InterestedRequest) (workflows.InterestedResult, error) {
@@ -273,21 +309,63 @@ func TestOneClickUnsubscribe(t *testing.T) {
 				assert.Contains(t, r.body, "You are unsubscribed")
 			}
 			assert.Equal(t, []string{
-				"SetConsent c1 false unsubscribe-link", "Signal c1 unsubscribe",
-				"SetConsent c1 false unsubscribe-link", "Signal c1 unsubscribe",
+				"SetConsent c1 false unsubscribe-link", "Signal c1 consent",
+				"SetConsent c1 false unsubscribe-link", "Signal c1 consent",
 			}, b.calls.all(), "consent is withdrawn in the store before the workflow is signalled")
-			assert.Equal(t, workflows.UnsubscribeSignal{Reason: "one-click unsubscribe"}, b.lifecycle.signals[0])
+			assert.Equal(t, workflows.ConsentSignal{Granted: false, Source: web.ConsentSource, At: t0}, b.lifecycle.signals[0])
+			assert.Empty(t, b.customers.owed, "nothing stays owed once delivered")
 		})
 	}
 }
 
+// The signal stays owed (the worker delivers it), and the store already stops the mail: the
+// customer is unsubscribed, and told so.
 func TestUnsubscribeWhenTheWorkflowCannotBeReached(t *testing.T) {
 	b := setup(t)
 	b.lifecycle.signalErr = errors.New("frontend down")
 	r := do(t, http.MethodPost, b.path(b.signer.Unsubscribe("c1")), oneClick)
-	assert.Equal(t, http.StatusServiceUnavailable, r.status)
-	assert.Contains(t, r.body, "try the same link again")
+	assert.Equal(t, http.StatusOK, r.status, r.body)
+	assert.Contains(t, r.body, "You are unsubscribed")
 	assert.Equal(t, []string{"SetConsent c1 false unsubscribe-link"}, b.calls.all(), "the store already stops the mail")
+	assert.Equal(t, map[string]lifecycle.ConsentChange{"c1": {CustomerID: "c1", Granted: false, Source: web.ConsentSource, At: t0}},
+		b.customers.owed, "the signal stays owed")
+}
+
+// On the real store: a one-click unsubscribe whose signal fails leaves it owed, and the next click
+// (or the worker's relay) delivers exactly the latest state and forgets it.
+func TestUnsubscribeOwesTheSignalUntilDelivered(t *testing.T) {
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	_, err := st.ImportCustomers(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes\nc1,Ann,ann@example.com,en,Europe/London,,\n"))
+	require.NoError(t, err)
+	signer, err := links.New(secret, base, 24*time.Hour, func() time.Time { return t0 })
+	require.NoError(t, err)
+	lc := &fakeLifecycle{calls: &calls{}, failures: 1}
+	srv := httptest.NewServer(web.New(web.Deps{Links: signer, Customers: st, Lifecycle: lc}))
+	t.Cleanup(srv.Close)
+	link := srv.URL + strings.TrimPrefix(signer.Unsubscribe("c1"), base)
+	owed := func() int {
+		n, _, err := st.PendingConsentSignals(ctx)
+		require.NoError(t, err)
+		return n
+	}
+
+	r := do(t, http.MethodPost, link, oneClick)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	c, err := st.Customer(ctx, "c1")
+	require.NoError(t, err)
+	assert.False(t, c.MarketingConsent, "consent withdrawn in the store")
+	assert.Empty(t, lc.signals, "the first signal failed")
+	require.Equal(t, 1, owed(), "the failed signal stays owed")
+
+	r = do(t, http.MethodPost, link, oneClick)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	require.Len(t, lc.signals, 1, "one signal, the latest state")
+	sig, ok := lc.signals[0].(workflows.ConsentSignal)
+	require.True(t, ok, "a consent signal, got %T", lc.signals[0])
+	assert.False(t, sig.Granted)
+	assert.Equal(t, web.ConsentSource, sig.Source)
+	assert.Zero(t, owed(), "nothing owed once delivered")
 }
 
 func TestBadLinksChangeNothing(t *testing.T) {
@@ -469,7 +547,14 @@ func TestInterested(t *testing.T) {
 			status: http.StatusConflict, message: "This sale has ended."},
 		{name: "no workflow", err: fmt.Errorf("record interest: %w", lifecycleclient.ErrNoWorkflow),
 			status: http.StatusNotFound, message: "This offer is no longer open"},
+		// What lifecycleclient returns when the workflow's validator rejects the offer key
+		// (TestRefusedUpdateOnDevServer shows it on a real server).
+		{name: "refused by the workflow", err: fmt.Errorf("record interest: %w (customer c1): %w", lifecycleclient.ErrRefused,
+			temporal.NewApplicationError(`no offer "customer/c1/sale/sale/trousers/20261201" was sent to customer c1`, "")),
+			status: http.StatusConflict, message: "This offer can no longer be accepted."},
 		{name: "temporal down", err: context.DeadlineExceeded,
+			status: http.StatusServiceUnavailable, message: "try the same link again"},
+		{name: "temporal unavailable", err: serviceerror.NewUnavailable("frontend is restarting"),
 			status: http.StatusServiceUnavailable, message: "try the same link again"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -515,6 +600,9 @@ func TestCheckin(t *testing.T) {
 			status: http.StatusOK, page: "yes, it is what I hoped for", message: "Your first answer stands."},
 		{name: "no workflow", happy: true, err: fmt.Errorf("record check-in: %w", lifecycleclient.ErrNoWorkflow),
 			status: http.StatusNotFound, page: "yes, it is what I hoped for", message: "This question is no longer open"},
+		{name: "refused by the workflow", happy: true, err: fmt.Errorf("record check-in: %w (customer c1): %w", lifecycleclient.ErrRefused,
+			temporal.NewApplicationError(`no check-in "customer/c1/checkin/p1" was sent to customer c1`, "")),
+			status: http.StatusConflict, page: "yes, it is what I hoped for", message: "This question is no longer open"},
 		{name: "temporal down", err: context.DeadlineExceeded,
 			status: http.StatusServiceUnavailable, page: "no, not quite", message: "try the same link again"},
 	} {
