@@ -63,7 +63,7 @@ func runOutbox(ctx context.Context, a *app, c command, args []string) error {
 // kindOf recovers the follow-up kind from an outbox email's send key, customer/<id>/<kind>/...
 // (lifecycle.SendKey): the outbox names its files after it.
 func kindOf(e store.OutboxEmail) lifecycle.Kind {
-	rest, ok := strings.CutPrefix(e.Key, "customer/"+e.CustomerID+"/")
+	rest, ok := strings.CutPrefix(e.Key, lifecycle.SendKeyPrefix(e.CustomerID))
 	if !ok {
 		return ""
 	}

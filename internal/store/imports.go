@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
 	_ "time/tzdata" // time zones are validated the same way on every host
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -90,51 +90,9 @@ type ConsentChange struct {
 // ImportCustomersWithConsentChanges imports like ImportCustomers and also returns the existing
 // customers whose consent the file changed, so their running workflows can be told.
 func (s *Store) ImportCustomersWithConsentChanges(ctx context.Context, r io.Reader) (int, []ConsentChange, error) {
-	rows, problems, err := readCSV(r, customerColumns, customerOptionalColumns)
+	customers, problems, err := parseCustomers(r)
 	if err != nil {
 		return 0, nil, fmt.Errorf("import customers: %w", err)
-	}
-	customers := make([]importedCustomer, 0, len(rows))
-	seen := map[string]int{}
-	zones := map[string]bool{} // LoadLocation parses tzdata on every call; files repeat a few zones
-	for _, row := range rows {
-		c := importedCustomer{
-			id:         row.get("id"),
-			name:       row.get("name"),
-			email:      row.get("email"),
-			locale:     strings.ToLower(row.get("locale")),
-			timezone:   row.get("timezone"),
-			colors:     splitNormalized(row.get("colors")),
-			sizes:      splitNormalized(row.get("sizes")),
-			categories: splitNormalized(row.get("categories")),
-		}
-		bad := func(column, format string, args ...any) {
-			problems = append(problems, RowProblem{Line: row.line, Column: column, Message: fmt.Sprintf(format, args...)})
-		}
-		if c.id == "" {
-			bad("id", "is empty")
-		} else if first, dup := seen[c.id]; dup {
-			bad("id", "%q: already on line %d", c.id, first)
-		} else {
-			seen[c.id] = row.line
-		}
-		if addr, err := mail.ParseAddress(c.email); err != nil || addr.Name != "" || addr.Address != c.email {
-			bad("email", "%q: not a valid address, give only the address like ann@example.com", c.email)
-		}
-		if !lifecycle.ValidLocale(c.locale) {
-			bad("locale", "%q: unknown locale, use %s or %s", row.get("locale"), lifecycle.LocaleEnglish, lifecycle.LocaleDutch)
-		}
-		if !validZone(zones, c.timezone) {
-			bad("timezone", "%q: unknown time zone, use an IANA name like Europe/Amsterdam", c.timezone)
-		}
-		if v := row.get("consent"); v != "" {
-			consent, err := strconv.ParseBool(v)
-			if err != nil {
-				bad("consent", "%q: use true or false", v)
-			}
-			c.consent = &consent
-		}
-		customers = append(customers, c)
 	}
 	if len(problems) > 0 {
 		return 0, nil, fmt.Errorf("import customers: %w", &ImportError{Problems: problems})
@@ -208,6 +166,62 @@ func (s *Store) ImportCustomersWithConsentChanges(ctx context.Context, r io.Read
 	return len(customers), changes, nil
 }
 
+// parseCustomers reads and checks a customers file without writing anything: the customers, or
+// every problem found, each with its line. The error is only for failing to read.
+func parseCustomers(r io.Reader) ([]importedCustomer, []RowProblem, error) {
+	rows, problems, err := readCSV(r, customerColumns, customerOptionalColumns)
+	if err != nil {
+		return nil, nil, err
+	}
+	customers := make([]importedCustomer, 0, len(rows))
+	seen := map[string]int{}
+	zones := map[string]bool{} // LoadLocation parses tzdata on every call; files repeat a few zones
+	for _, row := range rows {
+		c := importedCustomer{
+			id:         row.get("id"),
+			name:       row.get("name"),
+			email:      row.get("email"),
+			locale:     strings.ToLower(row.get("locale")),
+			timezone:   row.get("timezone"),
+			colors:     splitNormalized(row.get("colors")),
+			sizes:      splitNormalized(row.get("sizes")),
+			categories: splitNormalized(row.get("categories")),
+		}
+		bad := func(column, format string, args ...any) {
+			problems = append(problems, RowProblem{Line: row.line, Column: column, Message: fmt.Sprintf(format, args...)})
+		}
+		check := func(column string, err error) { problems = addInputProblem(problems, row.line, column, err) }
+		if err := lifecycle.ValidateID("id", c.id); err != nil {
+			check("id", err)
+		} else if first, dup := seen[c.id]; dup {
+			bad("id", "%q: already on line %d", c.id, first)
+		} else {
+			seen[c.id] = row.line
+		}
+		check("name", lifecycle.CheckLine("name", c.name, lifecycle.MaxNameLen))
+		check("email", lifecycle.ValidateEmail("email", c.email))
+		for _, column := range []string{"colors", "sizes", "categories"} {
+			check(column, checkList(row.get(column)))
+		}
+		if !lifecycle.ValidLocale(c.locale) {
+			bad("locale", "%q: unknown locale, use %s or %s", row.get("locale"), lifecycle.LocaleEnglish, lifecycle.LocaleDutch)
+		}
+		if !validZone(zones, c.timezone) {
+			bad("timezone", "%q: unknown time zone, use an IANA name like Europe/Amsterdam", c.timezone)
+		}
+		if v := row.get("consent"); v != "" {
+			consent, err := strconv.ParseBool(v)
+			if err != nil {
+				bad("consent", "%q: use true or false", v)
+			}
+			c.consent = &consent
+		}
+		customers = append(customers, c)
+	}
+	sortProblems(problems)
+	return customers, problems, nil
+}
+
 // validZone reports whether name is an IANA time zone, remembering answers in known.
 func validZone(known map[string]bool, name string) bool {
 	ok, seen := known[name]
@@ -230,52 +244,9 @@ func sqlUnion(a, b string) string {
 // collections in any order (price like 79.95, collections separated by ";"). Like ImportCustomers
 // it writes nothing unless every row is valid; existing SKUs are updated, stock included.
 func (s *Store) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
-	rows, problems, err := readCSV(r, productColumnsCSV, nil)
+	products, problems, err := parseProducts(r)
 	if err != nil {
 		return 0, fmt.Errorf("import products: %w", err)
-	}
-	products := make([]lifecycle.Product, 0, len(rows))
-	seen := map[string]int{}
-	for _, row := range rows {
-		p := lifecycle.Product{
-			SKU:         row.get("sku"),
-			Product:     row.get("product"),
-			Name:        row.get("name"),
-			Category:    lifecycle.Normalize(row.get("category")),
-			Color:       lifecycle.Normalize(row.get("color")),
-			Size:        lifecycle.Normalize(row.get("size")),
-			Collections: splitTrimmed(row.get("collections")),
-		}
-		bad := func(column, format string, args ...any) {
-			problems = append(problems, RowProblem{Line: row.line, Column: column, Message: fmt.Sprintf(format, args...)})
-		}
-		if p.SKU == "" {
-			bad("sku", "is empty")
-		} else if first, dup := seen[p.SKU]; dup {
-			bad("sku", "%q: already on line %d", p.SKU, first)
-		} else {
-			seen[p.SKU] = row.line
-		}
-		if p.Product == "" {
-			bad("product", "is empty; name the style shared by all colours and sizes")
-		}
-		price := row.get("price")
-		if cents, ok := lifecycle.ParsePrice(price); ok {
-			p.PriceCents = cents
-		} else if strings.HasPrefix(price, "-") {
-			bad("price", "%q: must not be negative", price)
-		} else {
-			bad("price", "%q: not a price like 79.95", price)
-		}
-		stock := row.get("stock")
-		if n, err := strconv.Atoi(stock); err == nil && n >= 0 && n <= math.MaxInt32 {
-			p.Stock = n
-		} else if err == nil && n < 0 {
-			bad("stock", "%q: must not be negative", stock)
-		} else {
-			bad("stock", "%q: not a whole number of items", stock)
-		}
-		products = append(products, p)
 	}
 	if len(problems) > 0 {
 		return 0, fmt.Errorf("import products: %w", &ImportError{Problems: problems})
@@ -317,6 +288,103 @@ func (s *Store) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
 		return 0, fmt.Errorf("import products: %w", err)
 	}
 	return len(products), nil
+}
+
+// parseProducts reads and checks a products file without writing anything, like parseCustomers.
+func parseProducts(r io.Reader) ([]lifecycle.Product, []RowProblem, error) {
+	rows, problems, err := readCSV(r, productColumnsCSV, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	products := make([]lifecycle.Product, 0, len(rows))
+	seen := map[string]int{}
+	for _, row := range rows {
+		p := lifecycle.Product{
+			SKU:         row.get("sku"),
+			Product:     row.get("product"),
+			Name:        row.get("name"),
+			Category:    lifecycle.Normalize(row.get("category")),
+			Color:       lifecycle.Normalize(row.get("color")),
+			Size:        lifecycle.Normalize(row.get("size")),
+			Collections: splitTrimmed(row.get("collections")),
+		}
+		bad := func(column, format string, args ...any) {
+			problems = append(problems, RowProblem{Line: row.line, Column: column, Message: fmt.Sprintf(format, args...)})
+		}
+		check := func(column string, err error) { problems = addInputProblem(problems, row.line, column, err) }
+		if err := lifecycle.ValidateID("sku", p.SKU); err != nil {
+			check("sku", err)
+		} else if first, dup := seen[p.SKU]; dup {
+			bad("sku", "%q: already on line %d", p.SKU, first)
+		} else {
+			seen[p.SKU] = row.line
+		}
+		if p.Product == "" {
+			bad("product", "is empty; name the style shared by all colours and sizes")
+		}
+		check("product", lifecycle.CheckLine("product", p.Product, lifecycle.MaxNameLen))
+		check("name", lifecycle.CheckLine("name", p.Name, lifecycle.MaxNameLen))
+		for _, column := range []string{"category", "color", "size"} {
+			check(column, lifecycle.CheckLine(column, row.get(column), lifecycle.MaxLabelLen))
+		}
+		check("collections", checkList(row.get("collections")))
+		price := row.get("price")
+		if cents, ok := lifecycle.ParsePrice(price); ok {
+			p.PriceCents = cents
+		} else if strings.HasPrefix(price, "-") {
+			bad("price", "%q: must not be negative", price)
+		} else {
+			bad("price", "%q: not a price like 79.95", price)
+		}
+		stock := row.get("stock")
+		if n, err := strconv.Atoi(stock); err == nil && n >= 0 && n <= math.MaxInt32 {
+			p.Stock = n
+		} else if err == nil && n < 0 {
+			bad("stock", "%q: must not be negative", stock)
+		} else {
+			bad("stock", "%q: not a whole number of items", stock)
+		}
+		products = append(products, p)
+	}
+	sortProblems(problems)
+	return products, problems, nil
+}
+
+// sortProblems orders problems by line, keeping the order within a line: the reader finds some
+// (encoding, field counts) before the rows are checked.
+func sortProblems(problems []RowProblem) {
+	slices.SortStableFunc(problems, func(a, b RowProblem) int { return a.Line - b.Line })
+}
+
+// maxListLen caps a ";"-separated list column (colours, sizes, categories, collections) as a whole;
+// each item is capped at lifecycle.MaxLabelLen.
+const maxListLen = 1024
+
+// checkList checks a ";"-separated list column: one line, at most maxListLen bytes, each item
+// at most lifecycle.MaxLabelLen.
+func checkList(raw string) error {
+	if err := lifecycle.CheckLine("list", raw, maxListLen); err != nil {
+		return err
+	}
+	for item := range strings.SplitSeq(raw, ";") {
+		if err := lifecycle.CheckLine("item", strings.TrimSpace(item), lifecycle.MaxLabelLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addInputProblem appends err, broken lifecycle input rule, as a problem of column on line.
+func addInputProblem(problems []RowProblem, line int, column string, err error) []RowProblem {
+	if err == nil {
+		return problems
+	}
+	msg := err.Error()
+	var input *lifecycle.InputError
+	if errors.As(err, &input) {
+		msg = input.Problem // the column is named by the RowProblem
+	}
+	return append(problems, RowProblem{Line: line, Column: column, Message: msg})
 }
 
 // splitNormalized splits a ";"-separated list of colours, sizes or categories into normalized,
@@ -369,6 +437,12 @@ func readCSV(r io.Reader, required, optional []string) ([]csvRow, []RowProblem, 
 	if err != nil {
 		return nil, nil, err
 	}
+	for i, name := range header {
+		if !utf8.ValidString(name) {
+			problems = append(problems, RowProblem{Line: 1, Message: fmt.Sprintf("column %d of the header is not valid UTF-8: save the file as UTF-8", i+1)})
+			header[i] = strings.ToValidUTF8(name, "\uFFFD")
+		}
+	}
 	columns := map[string]int{}
 	for i, name := range header {
 		if i == 0 {
@@ -412,6 +486,16 @@ func readCSV(r io.Reader, required, optional []string) ([]csvRow, []RowProblem, 
 		if len(fields) != len(header) {
 			problems = append(problems, RowProblem{Line: line, Message: fmt.Sprintf("has %d fields, the header has %d", len(fields), len(header))})
 			continue
+		}
+		for i, field := range fields {
+			if !utf8.ValidString(field) {
+				// Said once here, with the column, and replaced so the row's other checks do not
+				// say it again; nothing is written while there is a problem.
+				fieldLine, _ := cr.FieldPos(i)
+				problems = append(problems, RowProblem{Line: fieldLine, Column: strings.TrimSpace(header[i]),
+					Message: "is not valid UTF-8: save the file as UTF-8"})
+				fields[i] = strings.ToValidUTF8(field, "\uFFFD")
+			}
 		}
 		rows = append(rows, csvRow{line: line, columns: columns, fields: fields})
 	}
