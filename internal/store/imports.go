@@ -200,9 +200,9 @@ func parseCustomers(r io.Reader) ([]importedCustomer, []RowProblem, error) {
 		}
 		check("name", lifecycle.CheckLine("name", c.name, lifecycle.MaxNameLen))
 		check("email", lifecycle.ValidateEmail("email", c.email))
-		for _, column := range []string{"colors", "sizes", "categories"} {
-			check(column, checkList(row.get(column)))
-		}
+		check("colors", checkList(row.get("colors"), c.colors))
+		check("sizes", checkList(row.get("sizes"), c.sizes))
+		check("categories", checkList(row.get("categories"), c.categories))
 		if !lifecycle.ValidLocale(c.locale) {
 			bad("locale", "%q: unknown locale, use %s or %s", row.get("locale"), lifecycle.LocaleEnglish, lifecycle.LocaleDutch)
 		}
@@ -324,10 +324,11 @@ func parseProducts(r io.Reader) ([]lifecycle.Product, []RowProblem, error) {
 		}
 		check("product", lifecycle.CheckLine("product", p.Product, lifecycle.MaxNameLen))
 		check("name", lifecycle.CheckLine("name", p.Name, lifecycle.MaxNameLen))
-		for _, column := range []string{"category", "color", "size"} {
-			check(column, lifecycle.CheckLine(column, row.get(column), lifecycle.MaxLabelLen))
-		}
-		check("collections", checkList(row.get("collections")))
+		// The normalized values, as stored: lower-casing can make a value longer (İ is 2 bytes, i̇ 3).
+		check("category", lifecycle.CheckLine("category", p.Category, lifecycle.MaxLabelLen))
+		check("color", lifecycle.CheckLine("color", p.Color, lifecycle.MaxLabelLen))
+		check("size", lifecycle.CheckLine("size", p.Size, lifecycle.MaxLabelLen))
+		check("collections", checkList(row.get("collections"), p.Collections))
 		price := row.get("price")
 		if cents, ok := lifecycle.ParsePrice(price); ok {
 			p.PriceCents = cents
@@ -360,14 +361,14 @@ func sortProblems(problems []RowProblem) {
 // each item is capped at lifecycle.MaxLabelLen.
 const maxListLen = 1024
 
-// checkList checks a ";"-separated list column: one line, at most maxListLen bytes, each item
-// at most lifecycle.MaxLabelLen.
-func checkList(raw string) error {
+// checkList checks a ";"-separated list column: raw is one line of at most maxListLen bytes, and
+// each of its items, as stored (normalized or trimmed), at most lifecycle.MaxLabelLen.
+func checkList(raw string, items []string) error {
 	if err := lifecycle.CheckLine("list", raw, maxListLen); err != nil {
 		return err
 	}
-	for item := range strings.SplitSeq(raw, ";") {
-		if err := lifecycle.CheckLine("item", strings.TrimSpace(item), lifecycle.MaxLabelLen); err != nil {
+	for _, item := range items {
+		if err := lifecycle.CheckLine("item", item, lifecycle.MaxLabelLen); err != nil {
 			return err
 		}
 	}
