@@ -1,6 +1,8 @@
 package store
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -35,8 +37,39 @@ var productSeeds = []string{
 	"sku;product\n",
 }
 
+// exampleFiles are the CSVs the README and the demo import: they must keep passing the rules.
+func exampleFiles(tb testing.TB, name string) []string {
+	tb.Helper()
+	paths, err := filepath.Glob(filepath.Join("..", "..", "examples", "*", name))
+	if err != nil || len(paths) == 0 {
+		tb.Fatalf("no examples/*/%s: %v", name, err)
+	}
+	var files []string
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		files = append(files, string(b))
+	}
+	return files
+}
+
+func TestExampleFilesKeepTheRules(t *testing.T) {
+	for _, file := range exampleFiles(t, "customers.csv") {
+		if _, problems, err := parseCustomers(strings.NewReader(file)); err != nil || len(problems) > 0 {
+			t.Errorf("an example customers.csv: %v %v", problems, err)
+		}
+	}
+	for _, file := range exampleFiles(t, "products.csv") {
+		if _, problems, err := parseProducts(strings.NewReader(file)); err != nil || len(problems) > 0 {
+			t.Errorf("an example products.csv: %v %v", problems, err)
+		}
+	}
+}
+
 func FuzzParseCustomers(f *testing.F) {
-	for _, s := range customerSeeds {
+	for _, s := range append(customerSeeds, exampleFiles(f, "customers.csv")...) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, file string) {
@@ -77,7 +110,7 @@ func FuzzParseCustomers(f *testing.F) {
 }
 
 func FuzzParseProducts(f *testing.F) {
-	for _, s := range productSeeds {
+	for _, s := range append(productSeeds, exampleFiles(f, "products.csv")...) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, file string) {

@@ -219,7 +219,7 @@ func TestImportCustomersProblems(t *testing.T) {
 		{"colour with an escape sequence", header + good + "c2,Bob,bob@example.com,en,UTC,blue;\x1b[31mred,\n",
 			[]store.RowProblem{{3, "colors", `"blue;\x1b[31mred": must not contain the control character U+001B`}}},
 		{"size too long", header + good + "c2,Bob,bob@example.com,en,UTC,," + strings.Repeat("L", 65) + "\n",
-			[]store.RowProblem{{3, "sizes", `"LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL"...: is 65 bytes, at most 64 are allowed`}}},
+			[]store.RowProblem{{3, "sizes", `"llllllllllllllllllllllllllllllllllllllll"...: is 65 bytes, at most 64 are allowed`}}},
 		{"email with a line break", header + good + "c2,Bob,\"bob@example.com\nBcc: x@evil.example\",en,UTC,,\n",
 			[]store.RowProblem{{3, "email", `"bob@example.com\nBcc: x@evil.example": must be one line, without line breaks`}}},
 		{"problems sorted by line", header + good + "c1,Bob,x@,en,UTC,,\n" + "c3,B\xffb,bob@example.com,en,UTC,,\n",
