@@ -81,6 +81,9 @@ const (
 	ErrTypeUnknownProduct  = "UnknownProduct"
 	ErrTypeEmailRejected   = "EmailRejected"
 	ErrTypeInvalidInput    = "InvalidInput"
+	// ErrTypeSendKeyConflict: the follow-up's key is in the send log for another customer or kind
+	// (lifecycle.ErrSendKeyConflict); retrying cannot help, and "sent" would be a lie.
+	ErrTypeSendKeyConflict = "SendKeyConflict"
 )
 
 func (a *Activities) now() time.Time {

@@ -76,6 +76,9 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	claim, err := a.Store.ClaimSend(ctx, lifecycle.SendRecord{
 		Key: f.Key, CustomerID: in.CustomerID, Kind: f.Kind, Subject: email.Subject,
 	})
+	if errors.Is(err, lifecycle.ErrSendKeyConflict) {
+		return SendFollowUpResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeSendKeyConflict, err)
+	}
 	if err != nil {
 		return SendFollowUpResult{}, fmt.Errorf("claim send %s: %w", f.Key, err)
 	}

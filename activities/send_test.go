@@ -285,3 +285,43 @@ func TestSendFollowUpNewestInTheCustomersSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestSendFollowUpRefusesAnotherCustomersSendKey is the pair from issue #13: customer a/restock/x
+// (stored before ids were checked) was sent its restock for wish y under the key
+// customer/a/restock/x/restock/y, which customer a's restock for wish x/restock/y also gets.
+// SendFollowUp used to answer "sent" with the other customer's row, and a's email was lost; now it
+// fails for good with SendKeyConflict and sends nothing.
+func TestSendFollowUpRefusesAnotherCustomersSendKey(t *testing.T) {
+	st := setup(t)
+	ctx := context.Background()
+	_, err := st.ImportCustomers(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes,categories\n"+
+		"a,Ann,a@example.com,en,UTC,blue,50,trousers\n"))
+	require.NoError(t, err)
+	legacyKey := "customer/a/restock/x/restock/y"
+	_, err = st.ClaimSend(ctx, lifecycle.SendRecord{Key: legacyKey, CustomerID: "a/restock/x", Kind: lifecycle.KindRestock, Subject: "Back in blue"})
+	require.NoError(t, err)
+	require.NoError(t, st.MarkSent(ctx, legacyKey, "msg-other", time.Now()))
+
+	in := activities.SendFollowUpInput{CustomerID: "a", FollowUp: lifecycle.FollowUp{
+		Key: lifecycle.SendKey("a", lifecycle.KindRestock, "x/restock/y"), Kind: lifecycle.KindRestock, WishID: "x/restock/y",
+		Product: &lifecycle.Product{SKU: "TR-BLUE-50"},
+	}}
+	require.Equal(t, legacyKey, in.FollowUp.Key, "the test needs the colliding pair")
+	mailer := &scriptedMailer{}
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: testLinks(t)})
+
+	res, err := env.ExecuteActivity("SendFollowUp", in)
+	if err == nil {
+		var out activities.SendFollowUpResult
+		require.NoError(t, res.Get(&out))
+		t.Fatalf("SendFollowUp of %s for customer a = %+v, want a SendKeyConflict error", in.FollowUp.Key, out)
+	}
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "want an application error, got %T: %v", err, err)
+	require.Equal(t, activities.ErrTypeSendKeyConflict, appErr.Type(), "error type of %v", err)
+	require.True(t, appErr.NonRetryable(), "a key conflict cannot heal by retrying: %v", err)
+	require.Empty(t, mailer.emails, "nothing sent under another customer's key")
+}

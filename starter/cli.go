@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tailorhq/tailor/internal/config"
+	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
 // Exit statuses of the starter.
@@ -228,6 +229,24 @@ func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Sprint
 func (p *problems) require(flagName, placeholder, value string) {
 	if strings.TrimSpace(value) == "" {
 		p.addf("missing --%s %s", flagName, placeholder)
+	}
+}
+
+// id adds what is wrong with the id given as --flagName (lifecycle.ValidateID: no "/", no control
+// characters, no space at either end, at most 128 bytes). An empty value is left to require.
+func (p *problems) id(flagName, value string) {
+	if strings.TrimSpace(value) == "" {
+		return
+	}
+	if err := lifecycle.ValidateID("--"+flagName, value); err != nil {
+		p.addf("%v", err)
+	}
+}
+
+// line adds what is wrong with the one-line text given as --flagName (lifecycle.CheckLine).
+func (p *problems) line(flagName, value string, max int) {
+	if err := lifecycle.CheckLine("--"+flagName, value, max); err != nil {
+		p.addf("%v", err)
 	}
 }
 

@@ -21,12 +21,14 @@ func runConsent(ctx context.Context, a *app, c command, args []string) error {
 	}
 	var p problems
 	p.require("customer", "ID", *customerID)
+	p.id("customer", *customerID)
 	if *grant == *withdraw {
 		p.addf("give exactly one of --grant or --withdraw")
 	}
 	if strings.TrimSpace(*source) == "" {
 		p.addf("--source must not be empty")
 	}
+	p.line("source", *source, lifecycle.MaxLabelLen)
 	if err := p.err(); err != nil {
 		return err
 	}

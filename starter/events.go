@@ -33,8 +33,12 @@ func runPurchase(ctx context.Context, a *app, c command, args []string) error {
 	var p problems
 	p.require("customer", "ID", *customerID)
 	p.require("sku", "SKU", *sku)
+	p.id("customer", *customerID)
+	p.id("sku", *sku)
+	p.line("wanted-color", *wanted, lifecycle.MaxLabelLen)
 	if flagSet(fs, "id") {
 		p.require("id", "PURCHASE_ID", *purchaseID)
+		p.id("id", *purchaseID)
 	}
 	if err := p.err(); err != nil {
 		return err
@@ -112,6 +116,7 @@ func runRestock(ctx context.Context, a *app, c command, args []string) error {
 	}
 	var p problems
 	p.require("sku", "SKU", *sku)
+	p.id("sku", *sku)
 	switch {
 	case !flagSet(fs, "quantity"):
 		p.addf("missing --quantity N")
@@ -171,6 +176,7 @@ func runSale(ctx context.Context, a *app, c command, args []string) error {
 	now := a.now().UTC()
 	var p problems
 	p.require("category", "CAT", *category)
+	p.line("category", *category, lifecycle.MaxLabelLen)
 	switch {
 	case !flagSet(fs, "discount"):
 		p.addf("missing --discount PCT")
@@ -239,6 +245,7 @@ func runSeason(ctx context.Context, a *app, c command, args []string) error {
 	}
 	var p problems
 	p.require("collection", "NAME", *collection)
+	p.line("collection", *collection, lifecycle.MaxLabelLen)
 	cf.check(&p)
 	if err := p.err(); err != nil {
 		return err
@@ -271,6 +278,7 @@ func runUnsubscribe(ctx context.Context, a *app, c command, args []string) error
 	}
 	var p problems
 	p.require("customer", "ID", *customerID)
+	p.id("customer", *customerID)
 	if err := p.err(); err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ func runExplain(ctx context.Context, a *app, c command, args []string) error {
 	}
 	var p problems
 	p.require("customer", "ID", *customerID)
+	p.id("customer", *customerID)
 	if err := p.err(); err != nil {
 		return err
 	}

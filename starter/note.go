@@ -34,6 +34,10 @@ func runNote(ctx context.Context, a *app, c command, args []string) error {
 	}
 	var p problems
 	p.require("customer", "ID", *customerID)
+	p.id("customer", strings.TrimSpace(*customerID))
+	if err := lifecycle.CheckText("--text", *text, lifecycle.MaxNoteLen); err != nil {
+		p.addf("%v", err)
+	}
 	k := store.NoteKind(strings.ToLower(strings.TrimSpace(*kind)))
 	switch {
 	case *kind == "":
@@ -43,6 +47,7 @@ func runNote(ctx context.Context, a *app, c command, args []string) error {
 	}
 	if flagSet(fs, "id") {
 		p.require("id", "NOTE_ID", *idFlag)
+		p.id("id", strings.TrimSpace(*idFlag))
 	}
 	if err := p.err(); err != nil {
 		return err

@@ -18,6 +18,11 @@ func runOutbox(ctx context.Context, a *app, c command, args []string) error {
 	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
 		return err
 	}
+	var p problems
+	p.id("customer", *customerID)
+	if err := p.err(); err != nil {
+		return err
+	}
 	cfg, err := a.config()
 	if err != nil {
 		return err
@@ -63,7 +68,10 @@ func runOutbox(ctx context.Context, a *app, c command, args []string) error {
 // kindOf recovers the follow-up kind from an outbox email's send key, customer/<id>/<kind>/...
 // (lifecycle.SendKey): the outbox names its files after it.
 func kindOf(e store.OutboxEmail) lifecycle.Kind {
-	rest, ok := strings.CutPrefix(e.Key, "customer/"+e.CustomerID+"/")
+	rest, ok := strings.CutPrefix(e.Key, lifecycle.SendKeyPrefix(e.CustomerID))
+	if !ok { // a key written before SendKey escaped the customer id
+		rest, ok = strings.CutPrefix(e.Key, "customer/"+e.CustomerID+"/")
+	}
 	if !ok {
 		return ""
 	}

@@ -53,6 +53,7 @@ func runSimulate(ctx context.Context, a *app, c command, args []string) error {
 	}
 	if flagSet(fs, "from-db") {
 		p.require("from-db", "ID", *fromDB)
+		p.id("from-db", *fromDB)
 	}
 	if err := p.err(); err != nil {
 		return err

@@ -112,6 +112,28 @@ func TestBadCommandLines(t *testing.T) {
 		{"import orders", []string{"import", "orders", "orders.csv"}, []string{`cannot import "orders"`}},
 		{"import without file", []string{"import", "customers"}, []string{"missing the CSV file"}},
 		{"import two files", []string{"import", "customers", "a.csv", "b.csv"}, []string{`unexpected argument "b.csv"`}},
+		// Ids become send keys and workflow IDs; free text reaches subjects and the terminal.
+		{"purchase for a customer id with a slash", []string{"purchase", "--customer", "a/restock/x", "--sku", "TR-1"}, []string{`--customer "a/restock/x": must not contain "/"`}},
+		{"purchase with a sku with a newline", []string{"purchase", "--customer", "c1", "--sku", "TR-1\n"}, []string{`--sku "TR-1\n": must not`}},
+		{"purchase with a purchase id with a slash", []string{"purchase", "--customer", "c1", "--sku", "TR-1", "--id", "x/restock/y"}, []string{`--id "x/restock/y": must not contain "/"`}},
+		{"purchase with an escape in the wanted colour", []string{"purchase", "--customer", "c1", "--sku", "TR-1", "--wanted-color", "grey\x1b[2J"}, []string{`--wanted-color "grey\x1b[2J": must not contain the control character U+001B`}},
+		{"purchase with every mistake at once", []string{"purchase", "--customer", "a/b", "--sku", "\x00"}, []string{`--customer "a/b"`, `--sku "\x00"`}},
+		{"purchase with a customer id too long", []string{"purchase", "--customer", strings.Repeat("c", 129), "--sku", "TR-1"}, []string{"--customer", "is 129 bytes, at most 128"}},
+		{"restock of a sku with an escape", []string{"restock", "--sku", "\x1b[31mTR", "--quantity", "1"}, []string{`--sku "\x1b[31mTR": must not contain the control character U+001B`}},
+		{"sale of a category with a line break", []string{"sale", "--category", "trousers\r\nX", "--discount", "20"}, []string{`--category "trousers\r\nX": must be one line`}},
+		{"season of a collection too long", []string{"season", "--collection", strings.Repeat("s", 65)}, []string{"--collection", "at most 64"}},
+		{"unsubscribe a customer id with a slash", []string{"unsubscribe", "--customer", "a/b"}, []string{`--customer "a/b": must not contain "/"`}},
+		{"consent for a customer id with a NUL", []string{"consent", "--customer", "c\x001", "--grant"}, []string{`--customer "c\x001": must not contain the control character U+0000`}},
+		{"consent from a source with a line break", []string{"consent", "--customer", "c1", "--grant", "--source", "a\nb"}, []string{`--source "a\nb": must be one line`}},
+		{"note for a customer id with a slash", []string{"note", "--customer", "a/b", "--kind", "exit"}, []string{`--customer "a/b": must not contain "/"`}},
+		{"note with a note id with a slash", []string{"note", "--customer", "c1", "--kind", "exit", "--id", "T/1"}, []string{`--id "T/1": must not contain "/"`}},
+		{"note with an escape in its text", []string{"note", "--customer", "c1", "--kind", "exit", "--text", "bye\x1b[2J"}, []string{`--text "bye\x1b[2J": must not contain the control character U+001B`}},
+		{"note with a text too long", []string{"note", "--customer", "c1", "--kind", "exit", "--text", strings.Repeat("t", 2001)}, []string{"--text", "at most 2000"}},
+		{"usage for a customer id with a slash", []string{"usage", "--customer", "a/b", "--metric", "data_mb", "--used", "1", "--limit", "2"}, []string{`--customer "a/b": must not contain "/"`}},
+		{"usage of a metric with an escape", []string{"usage", "--customer", "c1", "--metric", "data\x1b", "--used", "1", "--limit", "2"}, []string{`--metric "data\x1b": must not contain`}},
+		{"status of a customer id with a slash", []string{"status", "--customer", "a/b"}, []string{`--customer "a/b": must not contain "/"`}},
+		{"explain a customer id with a newline", []string{"explain", "--customer", "c1\nc2"}, []string{`--customer "c1\nc2": must not contain the control character U+000A`}},
+		{"outbox of a customer id with a slash", []string{"outbox", "--customer", "a/b"}, []string{`--customer "a/b": must not contain "/"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,7 +273,8 @@ func TestNoWorkerAnswered(t *testing.T) {
 
 func TestKindOfOutboxEmail(t *testing.T) {
 	assert.Equal(t, lifecycle.KindRestock, kindOf(store.OutboxEmail{CustomerID: "c1", Key: "customer/c1/restock/p-1"}))
-	assert.Equal(t, lifecycle.KindSale, kindOf(store.OutboxEmail{CustomerID: "a/b", Key: "customer/a/b/sale/sale/x/open-10"}))
+	assert.Equal(t, lifecycle.KindSale, kindOf(store.OutboxEmail{CustomerID: "a/b", Key: "customer/a/b/sale/sale/x/open-10"}), "a key from before ids were escaped")
+	assert.Equal(t, lifecycle.KindSale, kindOf(store.OutboxEmail{CustomerID: "a/b", Key: lifecycle.SendKey("a/b", lifecycle.KindSale, "sale/x/open-10")}))
 	assert.Equal(t, lifecycle.Kind(""), kindOf(store.OutboxEmail{CustomerID: "c1", Key: "something else"}))
 }
 

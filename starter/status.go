@@ -30,6 +30,7 @@ func runStatus(ctx context.Context, a *app, c command, args []string) error {
 	}
 	var p problems
 	p.require("customer", "ID", *customerID)
+	p.id("customer", *customerID)
 	if err := p.err(); err != nil {
 		return err
 	}

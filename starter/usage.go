@@ -35,6 +35,8 @@ func runUsage(ctx context.Context, a *app, c command, args []string) error {
 	}
 	var p problems
 	p.require("customer", "ID", *customerID)
+	p.id("customer", *customerID)
+	p.line("metric", *metric, lifecycle.MaxLabelLen)
 	reading := parseUsageReading(&p, fs, *metric, *used, *limit, *at, *contractEnds, a.now().UTC())
 	if err := p.err(); err != nil {
 		return err // nothing was sent

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
 // defaultWorkflowCacheSize bounds the sticky cache: the workflows kept in memory between their
@@ -34,20 +34,9 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(redactingHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: redactAttr})})
 }
 
-var emailAddress = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
-
 // redactEmails masks every email address in s, keeping enough for its owner to recognise it:
-// d***@example.com.
-func redactEmails(s string) string {
-	if !strings.Contains(s, "@") {
-		return s
-	}
-	return emailAddress.ReplaceAllStringFunc(s, func(addr string) string {
-		local, domain, _ := strings.Cut(addr, "@")
-		r, _ := utf8.DecodeRuneInString(local)
-		return string(r) + "***@" + domain
-	})
-}
+// d***@example.com, j***@bücher.example, u***@[192.0.2.1] (lifecycle.RedactEmails).
+func redactEmails(s string) string { return lifecycle.RedactEmails(s) }
 
 // redactAttr masks addresses in string values and in anything that prints as text (errors,
 // Stringers, other values); it leaves other kinds, numbers and times, alone.

@@ -31,6 +31,12 @@ func TestLogsRedactEmailAddresses(t *testing.T) {
 		}, "a***@example.org", "ann@example.org"},
 		{"two addresses in one value", func(l *slog.Logger) { l.Info("merge", "ids", "a@x.io and bob@y.io") },
 			"a***@x.io and b***@y.io", "bob@y.io"},
+		{"internationalised address", func(l *slog.Logger) { l.Info("mail to jörg@bücher.example failed") },
+			"j***@bücher.example", "jörg@"},
+		{"address in another script", func(l *slog.Logger) { l.Info("sent", "to", "östen@例え.jp") },
+			"ö***@例え.jp", "östen@"},
+		{"domain literal", func(l *slog.Logger) { l.Info("sent", "to", "user@[192.0.2.1]") },
+			"u***@[192.0.2.1]", "user@"},
 		{"no address is left alone", func(l *slog.Logger) { l.Info("connected", "database", "localhost:5432/tailor", "n", 3) },
 			`"database":"localhost:5432/tailor","n":3`, "***"},
 	}

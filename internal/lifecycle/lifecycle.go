@@ -251,9 +251,33 @@ func DefaultPolicy() Policy {
 
 // SendKey is the idempotency key of one follow-up email: stable across retries, worker crashes and
 // continue-as-new, so the send log lets each follow-up out exactly once.
+//
+// The key is customer/<escaped id>/<kind>/<subject>. The customer id is escaped (KeyEscape) so it
+// holds no "/", and every kind is a fixed word without "/", so a key splits back into exactly one
+// (customer, kind, subject) however many "/" the subject holds: two customers never share a key.
+// Ids without "%" and "/" (every id ValidateID accepts, bar "%") are not changed by the escape,
+// so their keys are byte for byte those of recorded histories and running workflows.
 func SendKey(customerID string, kind Kind, subject string) string {
-	return "customer/" + customerID + "/" + string(kind) + "/" + subject
+	return SendKeyPrefix(customerID) + string(kind) + "/" + subject
 }
+
+// SendKeyPrefix is the start every SendKey of customerID shares: customer/<escaped id>/.
+func SendKeyPrefix(customerID string) string {
+	return "customer/" + KeyEscape(customerID) + "/"
+}
+
+// KeyEscape escapes "%" as %25 and "/" as %2F, so the result holds no "/" and unescapes to one id.
+// The SQL that rebuilds keys (internal/store) does the same with replace().
+func KeyEscape(id string) string {
+	if !strings.ContainsAny(id, "%/") {
+		return id
+	}
+	return strings.NewReplacer("%", "%25", "/", "%2F").Replace(id)
+}
+
+// ErrSendKeyConflict is wrapped when a send key is already in the send log for another customer
+// or kind: answering with that row would report an email as sent that never went out.
+var ErrSendKeyConflict = errors.New("send key belongs to another customer or kind")
 
 // Purchase is one bought SKU, optionally with the colour the customer wanted instead.
 type Purchase struct {

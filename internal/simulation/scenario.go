@@ -438,6 +438,13 @@ type parser struct {
 	problems []string
 }
 
+// input adds err, a broken lifecycle input rule, after prefix; nil adds nothing.
+func (p *parser) input(line int, prefix string, err error) {
+	if err != nil {
+		p.addf(line, "%s%v", prefix, err)
+	}
+}
+
 func (p *parser) addf(line int, format string, args ...any) {
 	p.problems = append(p.problems, fmt.Sprintf("line %d: %s", line, fmt.Sprintf(format, args...)))
 }
@@ -510,10 +517,15 @@ func (p *parser) customer(sc *Scenario, c customerFile) {
 	}
 	if sc.Customer.ID == "" {
 		p.addf(line, "customer: id is missing")
+	} else {
+		p.input(line, "customer: ", lifecycle.ValidateID("id", sc.Customer.ID))
 	}
 	if sc.Customer.Email == "" {
 		p.addf(line, "customer: email is missing")
+	} else {
+		p.input(line, "customer: ", lifecycle.ValidateEmail("email", sc.Customer.Email))
 	}
+	p.input(line, "customer: ", lifecycle.CheckLine("name", sc.Customer.Name, lifecycle.MaxNameLen))
 	if sc.Customer.Locale == "" {
 		sc.Customer.Locale = lifecycle.LocaleEnglish
 	}
@@ -622,6 +634,8 @@ func (p *parser) catalogue(sc *Scenario, c catalogueFile) {
 		switch first, dup := seen[prod.SKU]; {
 		case prod.SKU == "":
 			p.addf(line, "product: sku is missing")
+		case lifecycle.ValidateID("sku", prod.SKU) != nil:
+			p.input(line, "product: ", lifecycle.ValidateID("sku", prod.SKU))
 		case dup:
 			p.addf(line, "product %s: already listed on line %d", prod.SKU, first)
 		default:
@@ -738,6 +752,7 @@ func (p *parser) event(sc *Scenario, f eventFile, line int, purchases *int) (Eve
 		if pu.ID == "" {
 			pu.ID = fmt.Sprintf("p%d", *purchases)
 		}
+		p.input(line, fmt.Sprintf("purchase on day %d: ", ev.Day), lifecycle.ValidateID("id", pu.ID))
 		p.knownSKU(sc, line, ev.Day, "purchase", pu.SKU)
 		ev.Purchase = pu
 	}

@@ -197,6 +197,16 @@ events:
 		{"bad time", base + "  - day: 1\n    at: \"25:00\"\n    season: {collection: x}\n",
 			[]string{`line 8: event on day 1: at "25:00" is not a local time like 09:30`}},
 		{"end before the last event", base + "end_day: -1\n", []string{"end_day -1 is before the last event on day 0"}},
+		{"customer id with a slash", strings.Replace(base, "id: david", "id: a/restock/x", 1),
+			[]string{`line 1: customer: id "a/restock/x": must not contain "/"`}},
+		{"customer name with a line break", strings.Replace(base, "id: david", "id: david, name: \"Ann\\r\\nBcc: x\"", 1),
+			[]string{`line 1: customer: name "Ann\r\nBcc: x": must be one line`}},
+		{"customer email with a display name", strings.Replace(base, "email: david@example.com", "email: \"D <d@example.com>\"", 1),
+			[]string{`line 1: customer: email "D <d@example.com>": not a valid address`}},
+		{"sku with a slash", strings.Replace(base, "sku: A, product", "sku: A/1, product", 1),
+			[]string{`line 4: product: sku "A/1": must not contain "/"`}},
+		{"purchase id with a slash", base + "  - day: 1\n    purchase: {sku: A, id: x/restock/y}\n",
+			[]string{`line 8: purchase on day 1: id "x/restock/y": must not contain "/"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -110,11 +110,11 @@ func (s *Store) CampaignOutcomes(ctx context.Context, a lifecycle.Audience, subj
 	switch a.Kind {
 	case lifecycle.KindSale, lifecycle.KindSeason:
 		sql = counts + ` FROM send_log sl
-			WHERE sl.kind = $1 AND sl.key = 'customer/' || sl.customer_id || '/' || sl.kind || '/' || $2`
+			WHERE sl.kind = $1 AND sl.key = 'customer/' || ` + sqlKeyEscape("sl.customer_id") + ` || '/' || sl.kind || '/' || $2`
 		args = []any{string(a.Kind), subject}
 	case lifecycle.KindRestock:
 		sql = counts + ` FROM wishes w
-			JOIN send_log sl ON sl.key = 'customer/' || w.customer_id || '/restock/' || w.id
+			JOIN send_log sl ON sl.key = 'customer/' || ` + sqlKeyEscape("w.customer_id") + ` || '/restock/' || w.id
 			WHERE w.product = $1 AND w.color = $2 AND w.size = $3 AND w.created_at > $4
 			  AND (w.closed_at IS NULL OR w.closed_at >= $5)`
 		args = []any{a.Product, lifecycle.Normalize(a.Color), lifecycle.Normalize(a.Size), a.WishedAfter, since}
@@ -130,9 +130,9 @@ func (s *Store) CampaignOutcomes(ctx context.Context, a lifecycle.Audience, subj
 	var keys string
 	switch a.Kind {
 	case lifecycle.KindSale, lifecycle.KindSeason:
-		keys = `fo.kind = $1 AND fo.key = 'customer/' || fo.customer_id || '/' || fo.kind || '/' || $2`
+		keys = `fo.kind = $1 AND fo.key = 'customer/' || ` + sqlKeyEscape("fo.customer_id") + ` || '/' || fo.kind || '/' || $2`
 	case lifecycle.KindRestock:
-		keys = `fo.key IN (SELECT 'customer/' || w.customer_id || '/restock/' || w.id FROM wishes w
+		keys = `fo.key IN (SELECT 'customer/' || ` + sqlKeyEscape("w.customer_id") + ` || '/restock/' || w.id FROM wishes w
 			WHERE w.product = $1 AND w.color = $2 AND w.size = $3 AND w.created_at > $4
 			  AND (w.closed_at IS NULL OR w.closed_at >= $5))`
 	}

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
 	_ "time/tzdata" // time zones are validated the same way on every host
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -91,51 +91,9 @@ type ConsentChange struct {
 // customers whose consent the file changed. Their workflows are owed a consent signal from the same
 // transaction on (RelayConsentSignals delivers it).
 func (s *Store) ImportCustomersWithConsentChanges(ctx context.Context, r io.Reader) (int, []ConsentChange, error) {
-	rows, problems, err := readCSV(r, customerColumns, customerOptionalColumns)
+	customers, problems, err := parseCustomers(r)
 	if err != nil {
 		return 0, nil, fmt.Errorf("import customers: %w", err)
-	}
-	customers := make([]importedCustomer, 0, len(rows))
-	seen := map[string]int{}
-	zones := map[string]bool{} // LoadLocation parses tzdata on every call; files repeat a few zones
-	for _, row := range rows {
-		c := importedCustomer{
-			id:         row.get("id"),
-			name:       row.get("name"),
-			email:      row.get("email"),
-			locale:     strings.ToLower(row.get("locale")),
-			timezone:   row.get("timezone"),
-			colors:     splitNormalized(row.get("colors")),
-			sizes:      splitNormalized(row.get("sizes")),
-			categories: splitNormalized(row.get("categories")),
-		}
-		bad := func(column, format string, args ...any) {
-			problems = append(problems, RowProblem{Line: row.line, Column: column, Message: fmt.Sprintf(format, args...)})
-		}
-		if c.id == "" {
-			bad("id", "is empty")
-		} else if first, dup := seen[c.id]; dup {
-			bad("id", "%q: already on line %d", c.id, first)
-		} else {
-			seen[c.id] = row.line
-		}
-		if addr, err := mail.ParseAddress(c.email); err != nil || addr.Name != "" || addr.Address != c.email {
-			bad("email", "%q: not a valid address, give only the address like ann@example.com", c.email)
-		}
-		if !lifecycle.ValidLocale(c.locale) {
-			bad("locale", "%q: unknown locale, use %s or %s", row.get("locale"), lifecycle.LocaleEnglish, lifecycle.LocaleDutch)
-		}
-		if !validZone(zones, c.timezone) {
-			bad("timezone", "%q: unknown time zone, use an IANA name like Europe/Amsterdam", c.timezone)
-		}
-		if v := row.get("consent"); v != "" {
-			consent, err := strconv.ParseBool(v)
-			if err != nil {
-				bad("consent", "%q: use true or false", v)
-			}
-			c.consent = &consent
-		}
-		customers = append(customers, c)
 	}
 	if len(problems) > 0 {
 		return 0, nil, fmt.Errorf("import customers: %w", &ImportError{Problems: problems})
@@ -216,6 +174,62 @@ func (s *Store) ImportCustomersWithConsentChanges(ctx context.Context, r io.Read
 	return len(customers), changes, nil
 }
 
+// parseCustomers reads and checks a customers file without writing anything: the customers, or
+// every problem found, each with its line. The error is only for failing to read.
+func parseCustomers(r io.Reader) ([]importedCustomer, []RowProblem, error) {
+	rows, problems, err := readCSV(r, customerColumns, customerOptionalColumns)
+	if err != nil {
+		return nil, nil, err
+	}
+	customers := make([]importedCustomer, 0, len(rows))
+	seen := map[string]int{}
+	zones := map[string]bool{} // LoadLocation parses tzdata on every call; files repeat a few zones
+	for _, row := range rows {
+		c := importedCustomer{
+			id:         row.get("id"),
+			name:       row.get("name"),
+			email:      row.get("email"),
+			locale:     strings.ToLower(row.get("locale")),
+			timezone:   row.get("timezone"),
+			colors:     splitNormalized(row.get("colors")),
+			sizes:      splitNormalized(row.get("sizes")),
+			categories: splitNormalized(row.get("categories")),
+		}
+		bad := func(column, format string, args ...any) {
+			problems = append(problems, RowProblem{Line: row.line, Column: column, Message: fmt.Sprintf(format, args...)})
+		}
+		check := func(column string, err error) { problems = addInputProblem(problems, row.line, column, err) }
+		if err := lifecycle.ValidateID("id", c.id); err != nil {
+			check("id", err)
+		} else if first, dup := seen[c.id]; dup {
+			bad("id", "%q: already on line %d", c.id, first)
+		} else {
+			seen[c.id] = row.line
+		}
+		check("name", lifecycle.CheckLine("name", c.name, lifecycle.MaxNameLen))
+		check("email", lifecycle.ValidateEmail("email", c.email))
+		check("colors", checkList(row.get("colors"), c.colors))
+		check("sizes", checkList(row.get("sizes"), c.sizes))
+		check("categories", checkList(row.get("categories"), c.categories))
+		if !lifecycle.ValidLocale(c.locale) {
+			bad("locale", "%q: unknown locale, use %s or %s", row.get("locale"), lifecycle.LocaleEnglish, lifecycle.LocaleDutch)
+		}
+		if !validZone(zones, c.timezone) {
+			bad("timezone", "%q: unknown time zone, use an IANA name like Europe/Amsterdam", c.timezone)
+		}
+		if v := row.get("consent"); v != "" {
+			consent, err := strconv.ParseBool(v)
+			if err != nil {
+				bad("consent", "%q: use true or false", v)
+			}
+			c.consent = &consent
+		}
+		customers = append(customers, c)
+	}
+	sortProblems(problems)
+	return customers, problems, nil
+}
+
 // validZone reports whether name is an IANA time zone, remembering answers in known.
 func validZone(known map[string]bool, name string) bool {
 	ok, seen := known[name]
@@ -238,52 +252,9 @@ func sqlUnion(a, b string) string {
 // collections in any order (price like 79.95, collections separated by ";"). Like ImportCustomers
 // it writes nothing unless every row is valid; existing SKUs are updated, stock included.
 func (s *Store) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
-	rows, problems, err := readCSV(r, productColumnsCSV, nil)
+	products, problems, err := parseProducts(r)
 	if err != nil {
 		return 0, fmt.Errorf("import products: %w", err)
-	}
-	products := make([]lifecycle.Product, 0, len(rows))
-	seen := map[string]int{}
-	for _, row := range rows {
-		p := lifecycle.Product{
-			SKU:         row.get("sku"),
-			Product:     row.get("product"),
-			Name:        row.get("name"),
-			Category:    lifecycle.Normalize(row.get("category")),
-			Color:       lifecycle.Normalize(row.get("color")),
-			Size:        lifecycle.Normalize(row.get("size")),
-			Collections: splitTrimmed(row.get("collections")),
-		}
-		bad := func(column, format string, args ...any) {
-			problems = append(problems, RowProblem{Line: row.line, Column: column, Message: fmt.Sprintf(format, args...)})
-		}
-		if p.SKU == "" {
-			bad("sku", "is empty")
-		} else if first, dup := seen[p.SKU]; dup {
-			bad("sku", "%q: already on line %d", p.SKU, first)
-		} else {
-			seen[p.SKU] = row.line
-		}
-		if p.Product == "" {
-			bad("product", "is empty; name the style shared by all colours and sizes")
-		}
-		price := row.get("price")
-		if cents, ok := lifecycle.ParsePrice(price); ok {
-			p.PriceCents = cents
-		} else if strings.HasPrefix(price, "-") {
-			bad("price", "%q: must not be negative", price)
-		} else {
-			bad("price", "%q: not a price like 79.95", price)
-		}
-		stock := row.get("stock")
-		if n, err := strconv.Atoi(stock); err == nil && n >= 0 && n <= math.MaxInt32 {
-			p.Stock = n
-		} else if err == nil && n < 0 {
-			bad("stock", "%q: must not be negative", stock)
-		} else {
-			bad("stock", "%q: not a whole number of items", stock)
-		}
-		products = append(products, p)
 	}
 	if len(problems) > 0 {
 		return 0, fmt.Errorf("import products: %w", &ImportError{Problems: problems})
@@ -325,6 +296,104 @@ func (s *Store) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
 		return 0, fmt.Errorf("import products: %w", err)
 	}
 	return len(products), nil
+}
+
+// parseProducts reads and checks a products file without writing anything, like parseCustomers.
+func parseProducts(r io.Reader) ([]lifecycle.Product, []RowProblem, error) {
+	rows, problems, err := readCSV(r, productColumnsCSV, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	products := make([]lifecycle.Product, 0, len(rows))
+	seen := map[string]int{}
+	for _, row := range rows {
+		p := lifecycle.Product{
+			SKU:         row.get("sku"),
+			Product:     row.get("product"),
+			Name:        row.get("name"),
+			Category:    lifecycle.Normalize(row.get("category")),
+			Color:       lifecycle.Normalize(row.get("color")),
+			Size:        lifecycle.Normalize(row.get("size")),
+			Collections: splitTrimmed(row.get("collections")),
+		}
+		bad := func(column, format string, args ...any) {
+			problems = append(problems, RowProblem{Line: row.line, Column: column, Message: fmt.Sprintf(format, args...)})
+		}
+		check := func(column string, err error) { problems = addInputProblem(problems, row.line, column, err) }
+		if err := lifecycle.ValidateID("sku", p.SKU); err != nil {
+			check("sku", err)
+		} else if first, dup := seen[p.SKU]; dup {
+			bad("sku", "%q: already on line %d", p.SKU, first)
+		} else {
+			seen[p.SKU] = row.line
+		}
+		if p.Product == "" {
+			bad("product", "is empty; name the style shared by all colours and sizes")
+		}
+		check("product", lifecycle.CheckLine("product", p.Product, lifecycle.MaxNameLen))
+		check("name", lifecycle.CheckLine("name", p.Name, lifecycle.MaxNameLen))
+		// The normalized values, as stored: lower-casing can make a value longer (İ is 2 bytes, i̇ 3).
+		check("category", lifecycle.CheckLine("category", p.Category, lifecycle.MaxLabelLen))
+		check("color", lifecycle.CheckLine("color", p.Color, lifecycle.MaxLabelLen))
+		check("size", lifecycle.CheckLine("size", p.Size, lifecycle.MaxLabelLen))
+		check("collections", checkList(row.get("collections"), p.Collections))
+		price := row.get("price")
+		if cents, ok := lifecycle.ParsePrice(price); ok {
+			p.PriceCents = cents
+		} else if strings.HasPrefix(price, "-") {
+			bad("price", "%q: must not be negative", price)
+		} else {
+			bad("price", "%q: not a price like 79.95", price)
+		}
+		stock := row.get("stock")
+		if n, err := strconv.Atoi(stock); err == nil && n >= 0 && n <= math.MaxInt32 {
+			p.Stock = n
+		} else if err == nil && n < 0 {
+			bad("stock", "%q: must not be negative", stock)
+		} else {
+			bad("stock", "%q: not a whole number of items", stock)
+		}
+		products = append(products, p)
+	}
+	sortProblems(problems)
+	return products, problems, nil
+}
+
+// sortProblems orders problems by line, keeping the order within a line: the reader finds some
+// (encoding, field counts) before the rows are checked.
+func sortProblems(problems []RowProblem) {
+	slices.SortStableFunc(problems, func(a, b RowProblem) int { return a.Line - b.Line })
+}
+
+// maxListLen caps a ";"-separated list column (colours, sizes, categories, collections) as a whole;
+// each item is capped at lifecycle.MaxLabelLen.
+const maxListLen = 1024
+
+// checkList checks a ";"-separated list column: raw is one line of at most maxListLen bytes, and
+// each of its items, as stored (normalized or trimmed), at most lifecycle.MaxLabelLen.
+func checkList(raw string, items []string) error {
+	if err := lifecycle.CheckLine("list", raw, maxListLen); err != nil {
+		return err
+	}
+	for _, item := range items {
+		if err := lifecycle.CheckLine("item", item, lifecycle.MaxLabelLen); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addInputProblem appends err, broken lifecycle input rule, as a problem of column on line.
+func addInputProblem(problems []RowProblem, line int, column string, err error) []RowProblem {
+	if err == nil {
+		return problems
+	}
+	msg := err.Error()
+	var input *lifecycle.InputError
+	if errors.As(err, &input) {
+		msg = input.Problem // the column is named by the RowProblem
+	}
+	return append(problems, RowProblem{Line: line, Column: column, Message: msg})
 }
 
 // splitNormalized splits a ";"-separated list of colours, sizes or categories into normalized,
@@ -377,6 +446,12 @@ func readCSV(r io.Reader, required, optional []string) ([]csvRow, []RowProblem, 
 	if err != nil {
 		return nil, nil, err
 	}
+	for i, name := range header {
+		if !utf8.ValidString(name) {
+			problems = append(problems, RowProblem{Line: 1, Message: fmt.Sprintf("column %d of the header is not valid UTF-8: save the file as UTF-8", i+1)})
+			header[i] = strings.ToValidUTF8(name, "\uFFFD")
+		}
+	}
 	columns := map[string]int{}
 	for i, name := range header {
 		if i == 0 {
@@ -420,6 +495,16 @@ func readCSV(r io.Reader, required, optional []string) ([]csvRow, []RowProblem, 
 		if len(fields) != len(header) {
 			problems = append(problems, RowProblem{Line: line, Message: fmt.Sprintf("has %d fields, the header has %d", len(fields), len(header))})
 			continue
+		}
+		for i, field := range fields {
+			if !utf8.ValidString(field) {
+				// Said once here, with the column, and replaced so the row's other checks do not
+				// say it again; nothing is written while there is a problem.
+				fieldLine, _ := cr.FieldPos(i)
+				problems = append(problems, RowProblem{Line: fieldLine, Column: strings.TrimSpace(header[i]),
+					Message: "is not valid UTF-8: save the file as UTF-8"})
+				fields[i] = strings.ToValidUTF8(field, "\uFFFD")
+			}
 		}
 		rows = append(rows, csvRow{line: line, columns: columns, fields: fields})
 	}

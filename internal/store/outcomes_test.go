@@ -44,3 +44,27 @@ func TestRecordOutcomesKeepsTheLatestDecision(t *testing.T) {
 	require.NoError(t, st.MarkSent(ctx, key, "m1", at.Add(2*time.Hour)))
 	require.Equal(t, store.Outcomes{Sent: 1}, count())
 }
+
+// TestCampaignOutcomesFindEscapedKeys: a customer id with "%" is escaped in its send keys
+// (lifecycle.KeyEscape); the SQL that rebuilds the keys must escape it the same way, or the
+// campaign's emails go uncounted.
+func TestCampaignOutcomesFindEscapedKeys(t *testing.T) {
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	_, err := st.ImportCustomers(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes\n100%,One,c1@example.com,en,UTC,,50\n"))
+	require.NoError(t, err)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	key := lifecycle.SendKey("100%", lifecycle.KindSale, "s1")
+	require.Equal(t, "customer/100%25/sale/s1", key)
+	require.NoError(t, st.RecordOutcomes(ctx, []lifecycle.FollowUpOutcome{{Key: key, CustomerID: "100%", Kind: lifecycle.KindSale, Outcome: "deferred", Reason: "min_gap", At: at}}))
+	o, err := st.CampaignOutcomes(ctx, lifecycle.Audience{Kind: lifecycle.KindSale}, "s1", at)
+	require.NoError(t, err)
+	require.Equal(t, store.Outcomes{Deferred: 1}, o, "outcomes of key %s", key)
+
+	_, err = st.ClaimSend(ctx, lifecycle.SendRecord{Key: key, CustomerID: "100%", Kind: lifecycle.KindSale, Subject: "Sale"})
+	require.NoError(t, err)
+	require.NoError(t, st.MarkSent(ctx, key, "m1", at.Add(time.Hour)))
+	o, err = st.CampaignOutcomes(ctx, lifecycle.Audience{Kind: lifecycle.KindSale}, "s1", at)
+	require.NoError(t, err)
+	require.Equal(t, store.Outcomes{Sent: 1}, o, "outcomes of key %s", key)
+}

@@ -21,10 +21,12 @@ import (
 // email whose three links were clicked is one response, not three. An accepted offer is a sent
 // confirmation (the confirmation goes out exactly when an offer was accepted); its key is
 // lifecycle.SendKey(id, "confirmation", offer key) with the offer key lifecycle.SendKey(id, kind,
-// ...), so an accepted sale offer's key starts with customer/<id>/confirmation/customer/<id>/sale/.
+// ...), so an accepted sale offer's key starts with customer/<id>/confirmation/customer/<id>/sale/
+// (<id> escaped like lifecycle.KeyEscape).
 const segmentFactsSQL = `
 	WITH page AS (
-		SELECT id FROM customers
+		-- key_id is the id as send keys hold it (lifecycle.KeyEscape).
+		SELECT id, replace(replace(id, '%', '%25'), '/', '%2F') AS key_id FROM customers
 		WHERE id COLLATE "C" > $1
 		ORDER BY id COLLATE "C"
 		LIMIT $2
@@ -53,7 +55,7 @@ const segmentFactsSQL = `
 	) ev
 	CROSS JOIN LATERAL (
 		SELECT count(*) AS accepted,
-		       count(*) FILTER (WHERE starts_with(sl.key, 'customer/' || p.id || '/confirmation/customer/' || p.id || '/sale/')) AS sale_accepted
+		       count(*) FILTER (WHERE starts_with(sl.key, 'customer/' || p.key_id || '/confirmation/customer/' || p.key_id || '/sale/')) AS sale_accepted
 		FROM send_log sl
 		WHERE sl.customer_id = p.id AND sl.kind = 'confirmation' AND sl.status = 'sent'
 		  AND sl.sent_at > $3 AND sl.sent_at <= $4

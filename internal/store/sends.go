@@ -10,6 +10,12 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
+// sqlKeyEscape is lifecycle.KeyEscape in SQL, for queries that rebuild send keys from a customer
+// id column: "%" first, so the "%" of %2F is not escaped again.
+func sqlKeyEscape(column string) string {
+	return `replace(replace(` + column + `, '%', '%25'), '/', '%2F')`
+}
+
 const sendColumns = `key, customer_id, kind, subject, status, provider_message_id, error, created_at, sent_at`
 
 func scanSend(row pgx.Row) (lifecycle.SendRecord, error) {
@@ -26,7 +32,8 @@ func scanSend(row pgx.Row) (lifecycle.SendRecord, error) {
 
 // ClaimSend reserves r.Key in the send log with status claimed unless the key is already there,
 // and returns the row as it stands afterwards, so a caller sees when the email already went out.
-// A zero r.CreatedAt means the database's current time.
+// A row already there for another customer or kind is an error wrapping
+// lifecycle.ErrSendKeyConflict. A zero r.CreatedAt means the database's current time.
 func (s *Store) ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycle.SendRecord, error) {
 	var createdAt *time.Time
 	if !r.CreatedAt.IsZero() {
@@ -42,6 +49,13 @@ func (s *Store) ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycl
 	got, err := scanSend(s.pool.QueryRow(ctx, `SELECT `+sendColumns+` FROM send_log WHERE key = $1`, r.Key))
 	if err != nil {
 		return lifecycle.SendRecord{}, fmt.Errorf("claim send %s: %w", r.Key, err)
+	}
+	// A key claimed for someone else must not answer for this send: its "sent" would be a lost
+	// email. SendKey makes this impossible for new keys; rows written before it escaped ids may
+	// still collide.
+	if got.CustomerID != r.CustomerID || got.Kind != r.Kind {
+		return lifecycle.SendRecord{}, fmt.Errorf("claim send %s for customer %q (%s): the send log has it for customer %q (%s): %w",
+			r.Key, r.CustomerID, r.Kind, got.CustomerID, got.Kind, lifecycle.ErrSendKeyConflict)
 	}
 	return got, nil
 }

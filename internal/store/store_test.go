@@ -200,6 +200,34 @@ func TestImportCustomersProblems(t *testing.T) {
 			[]store.RowProblem{{1, "", `unknown column "shoe"; the columns are id, name, email, locale, timezone, colors, sizes, categories, consent`}}},
 		{"empty file", "",
 			[]store.RowProblem{{1, "", "the file is empty; the first line must be the header id,name,email,locale,timezone,colors,sizes"}}},
+		{"id with a slash", header + good + "a/restock/x,Bob,bob@example.com,en,UTC,,\n",
+			[]store.RowProblem{{3, "id", `"a/restock/x": must not contain "/"`}}},
+		{"id with an escape sequence", header + good + "\"c2\x1b[2J\",Bob,bob@example.com,en,UTC,,\n",
+			[]store.RowProblem{{3, "id", `"c2\x1b[2J": must not contain the control character U+001B`}}},
+		{"id too long", header + good + strings.Repeat("x", 129) + ",Bob,bob@example.com,en,UTC,,\n",
+			[]store.RowProblem{{3, "id", `"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"...: is 129 bytes, at most 128 are allowed`}}},
+		{"name with a line break", header + good + "c2,\"Bob\r\nBcc: x@evil.example\",bob@example.com,en,UTC,,\n",
+			[]store.RowProblem{{3, "name", `"Bob\nBcc: x@evil.example": must be one line, without line breaks`}}},
+		{"name with an escape sequence", header + good + "c2,Bob\x1b[31m,bob@example.com,en,UTC,,\n",
+			[]store.RowProblem{{3, "name", `"Bob\x1b[31m": must not contain the control character U+001B`}}},
+		{"name too long", header + good + "c2," + strings.Repeat("B", 201) + ",bob@example.com,en,UTC,,\n",
+			[]store.RowProblem{{3, "name", `"BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"...: is 201 bytes, at most 200 are allowed`}}},
+		{"name not UTF-8", header + good + "c2,B\xffb,bob@example.com,en,UTC,,\n",
+			[]store.RowProblem{{3, "name", "is not valid UTF-8: save the file as UTF-8"}}},
+		{"id not UTF-8 says it once", header + good + "c\xe92,Bob,bob@example.com,en,UTC,,\n",
+			[]store.RowProblem{{3, "id", "is not valid UTF-8: save the file as UTF-8"}}},
+		{"colour with an escape sequence", header + good + "c2,Bob,bob@example.com,en,UTC,blue;\x1b[31mred,\n",
+			[]store.RowProblem{{3, "colors", `"blue;\x1b[31mred": must not contain the control character U+001B`}}},
+		{"size too long", header + good + "c2,Bob,bob@example.com,en,UTC,," + strings.Repeat("L", 65) + "\n",
+			[]store.RowProblem{{3, "sizes", `"llllllllllllllllllllllllllllllllllllllll"...: is 65 bytes, at most 64 are allowed`}}},
+		{"email with a line break", header + good + "c2,Bob,\"bob@example.com\nBcc: x@evil.example\",en,UTC,,\n",
+			[]store.RowProblem{{3, "email", `"bob@example.com\nBcc: x@evil.example": must be one line, without line breaks`}}},
+		{"problems sorted by line", header + good + "c1,Bob,x@,en,UTC,,\n" + "c3,B\xffb,bob@example.com,en,UTC,,\n",
+			[]store.RowProblem{
+				{3, "id", `"c1": already on line 2`},
+				{3, "email", `"x@": not a valid address, give only the address like ann@example.com`},
+				{4, "name", "is not valid UTF-8: save the file as UTF-8"},
+			}},
 		{"all problems at once", header + good + "c1,Bob,x@,fr,Nowhere,,\n\n" + ",Cas,cas@example.com,en,UTC,,\n",
 			[]store.RowProblem{
 				{3, "id", `"c1": already on line 2`},
@@ -220,6 +248,19 @@ func TestImportCustomersProblems(t *testing.T) {
 			require.Equal(t, 0, b.count(t, "customers"), "nothing written after:\n%s", tt.csv)
 			require.Equal(t, 0, b.count(t, "preferences"), "nothing written after:\n%s", tt.csv)
 		})
+	}
+}
+
+func TestImportCustomersAcceptsInternationalText(t *testing.T) {
+	b := setup(t)
+	b.importCustomers(t, "id,name,email,locale,timezone,colors,sizes\n"+
+		"jörg-1,Jörg Müller,jörg@bücher.example,nl,Europe/Berlin,grün,XL\n"+
+		"taro,山田 太郎,taro@例え.jp,en,Asia/Tokyo,,\n"+
+		"lit,Lit Eral,user@[192.0.2.1],en,UTC,,\n")
+	for id, email := range map[string]string{"jörg-1": "jörg@bücher.example", "taro": "taro@例え.jp", "lit": "user@[192.0.2.1]"} {
+		c, err := b.s.Customer(b.ctx, id)
+		require.NoError(t, err, "customer %s", id)
+		require.Equal(t, email, c.Email, "address of %s", id)
 	}
 }
 
@@ -282,7 +323,25 @@ func TestImportProductsProblems(t *testing.T) {
 		{"missing column", "sku,product,name,category,color,size,price,collections\nA1,tee,Tee,shirts,white,M,19.95,\n",
 			[]store.RowProblem{{1, "", `missing column "stock"`}}},
 		{"quoted field spanning lines counts lines", header + `A1,tee,"Tee` + "\n" + `long",shirts,white,M,19.95,1,` + "\n" + "A3,tee,Tee,shirts,white,L,x,1,\n",
-			[]store.RowProblem{{4, "price", `"x": not a price like 79.95`}}},
+			[]store.RowProblem{{2, "name", `"Tee\nlong": must be one line, without line breaks`}, {4, "price", `"x": not a price like 79.95`}}},
+		{"sku with a slash", header + good + "A/2,tee,Tee,shirts,black,M,19.95,1,\n",
+			[]store.RowProblem{{3, "sku", `"A/2": must not contain "/"`}}},
+		{"name with an escape sequence", header + good + "A2,tee,\x1b]0;pwned\x07Tee,shirts,black,M,19.95,1,\n",
+			[]store.RowProblem{{3, "name", `"\x1b]0;pwned\aTee": must not contain the control character U+001B`}}},
+		{"product with a line break", header + good + "A2,\"tee\r\nX\",Tee,shirts,black,M,19.95,1,\n",
+			[]store.RowProblem{{3, "product", `"tee\nX": must be one line, without line breaks`}}},
+		{"category too long", header + good + "A2,tee,Tee," + strings.Repeat("c", 65) + ",black,M,19.95,1,\n",
+			[]store.RowProblem{{3, "category", `"cccccccccccccccccccccccccccccccccccccccc"...: is 65 bytes, at most 64 are allowed`}}},
+		{"colour not UTF-8", header + good + "A2,tee,Tee,shirts,bl\xe4ck,M,19.95,1,\n",
+			[]store.RowProblem{{3, "color", "is not valid UTF-8: save the file as UTF-8"}}},
+		{"collection with a NUL", header + good + "A2,tee,Tee,shirts,black,M,19.95,1,Summer\x00;basics\n",
+			[]store.RowProblem{{3, "collections", `"Summer\x00;basics": must not contain the control character U+0000`}}},
+		{"header not UTF-8", "sku,product,n\xe4me,category,color,size,price,stock,collections\n" + good,
+			[]store.RowProblem{
+				{1, "", "column 3 of the header is not valid UTF-8: save the file as UTF-8"},
+				{1, "", "unknown column \"n\ufffdme\"; the columns are sku, product, name, category, color, size, price, stock, collections"},
+				{1, "", `missing column "name"`},
+			}},
 	}
 	b := setup(t)
 	for _, tt := range tests {
@@ -487,6 +546,35 @@ c6,F,f@example.com,en,UTC,,,true
 	require.NoError(t, err)
 	require.Len(t, wishes, 1, "c1 unsubscribed")
 	require.Equal(t, "c2", wishes[0].CustomerID)
+}
+
+// TestClaimSendRefusesAnotherCustomersKey is the pair from issue #13. Before keys escaped the
+// customer id, customer a/restock/x with wish y had the key customer/a/restock/x/restock/y, the
+// same as customer a with wish x/restock/y: ClaimSend gave a the other's sent row and a's email
+// was reported sent without being sent.
+func TestClaimSendRefusesAnotherCustomersKey(t *testing.T) {
+	b := setup(t)
+	const legacyKey = "customer/a/restock/x/restock/y" // written for customer a/restock/x before escaping
+	_, err := b.s.ClaimSend(b.ctx, lifecycle.SendRecord{Key: legacyKey, CustomerID: "a/restock/x", Kind: lifecycle.KindRestock, Subject: "y"})
+	require.NoError(t, err)
+	require.NoError(t, b.s.MarkSent(b.ctx, legacyKey, "msg-other", time.Now()))
+
+	key := lifecycle.SendKey("a", lifecycle.KindRestock, "x/restock/y")
+	require.Equal(t, legacyKey, key, "the test needs the colliding pair")
+	got, err := b.s.ClaimSend(b.ctx, lifecycle.SendRecord{Key: key, CustomerID: "a", Kind: lifecycle.KindRestock, Subject: "x/restock/y"})
+	require.ErrorIs(t, err, lifecycle.ErrSendKeyConflict, "claim %s for customer a returned %+v", key, got)
+	require.Contains(t, err.Error(), `"a/restock/x"`, "the error names the owner")
+
+	// The same kind of clash between kinds of one key: a for-customer row of another kind.
+	_, err = b.s.ClaimSend(b.ctx, lifecycle.SendRecord{Key: legacyKey, CustomerID: "a/restock/x", Kind: lifecycle.KindSale, Subject: "y"})
+	require.ErrorIs(t, err, lifecycle.ErrSendKeyConflict, "claim %s as a sale", legacyKey)
+
+	// Escaped, the legacy customer's key is its own, and both claims stand side by side.
+	own := lifecycle.SendKey("a/restock/x", lifecycle.KindRestock, "y")
+	require.NotEqual(t, key, own)
+	row, err := b.s.ClaimSend(b.ctx, lifecycle.SendRecord{Key: own, CustomerID: "a/restock/x", Kind: lifecycle.KindRestock, Subject: "y"})
+	require.NoError(t, err)
+	require.Equal(t, lifecycle.SendClaimed, row.Status, "claim %s", own)
 }
 
 func TestClaimSend(t *testing.T) {

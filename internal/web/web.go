@@ -545,15 +545,9 @@ func (s *server) checkin(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "checkin", view{Title: "Is it what you hoped for?", Answer: answer, Accepted: true})
 }
 
-// maskEmail shows enough of an address for its owner to recognise it: a***@example.com.
-func maskEmail(email string) string {
-	local, domain, ok := strings.Cut(email, "@")
-	if !ok || local == "" {
-		return "***"
-	}
-	r, _ := utf8.DecodeRuneInString(local)
-	return string(r) + "***@" + domain
-}
+// maskEmail shows enough of an address for its owner to recognise it: a***@example.com,
+// j***@bücher.example.
+func maskEmail(email string) string { return lifecycle.MaskEmail(email) }
 
 func firstName(name string) string {
 	if f := strings.Fields(name); len(f) > 0 {
