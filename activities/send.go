@@ -86,9 +86,19 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 		return SendFollowUpResult{SkipReason: "refused earlier by the mail provider: " + claim.Error}, nil
 	}
 
+	if a.Gate != nil {
+		// Held after the claim: the claimed row waits in the send log, and the later attempt
+		// that finds it claimed sends once.
+		if pause, wait, held := a.Gate.Hold(ctx); held {
+			return SendFollowUpResult{}, sendingPaused(pause, wait)
+		}
+	}
 	messageID, err := a.Mailer.Send(ctx, email)
 	if err != nil {
 		return SendFollowUpResult{}, a.classifySendError(ctx, f.Key, err)
+	}
+	if a.Gate != nil {
+		a.Gate.Accepted(ctx)
 	}
 	sentAt := a.now().UTC()
 	if err := a.Store.MarkSent(ctx, f.Key, messageID, sentAt); err != nil {
@@ -182,13 +192,21 @@ func withDiscount(products []lifecycle.Product, pct int) []lifecycle.Offer {
 	return offers
 }
 
-// classifySendError turns a provider refusal into a non-retryable error (recorded as failed in the
-// send log), a rate limit into a retry after the provider's reset time, and anything else into a
-// plain error that Temporal retries.
+// classifySendError turns a refused API key into a pause of all sending (the follow-up waits, its
+// claim stays), a provider refusal of the email into a non-retryable error (recorded as failed in
+// the send log), a rate limit into a retry after the provider's reset time, and anything else
+// into a plain error that Temporal retries.
 func (a *Activities) classifySendError(ctx context.Context, key string, err error) error {
 	var refused *lifecycle.SendError
 	if !errors.As(err, &refused) {
 		return err
+	}
+	if refused.AuthRefused {
+		pause, wait := lifecycle.SendingPause{Since: a.now(), Status: refused.Status, Message: refused.Message}, DefaultSendingPausedRetry
+		if a.Gate != nil {
+			pause, wait = a.Gate.Refused(ctx, refused)
+		}
+		return sendingPaused(pause, wait)
 	}
 	if refused.Permanent {
 		if markErr := a.Store.MarkFailed(ctx, key, refused.Message); markErr != nil {
@@ -203,4 +221,12 @@ func (a *Activities) classifySendError(ctx context.Context, key string, err erro
 		})
 	}
 	return err
+}
+
+// sendingPaused is the error of a follow-up held by a pause of all sending: non-retryable, so
+// that the workflow, not the activity's retry policy and its 24 h limit, decides when it tries
+// again (workflows: sendFollowUp).
+func sendingPaused(pause lifecycle.SendingPause, wait time.Duration) error {
+	reason := pause.String()
+	return temporal.NewNonRetryableApplicationError(reason, ErrTypeSendingPaused, nil, SendingPaused{RetryIn: wait, Reason: reason})
 }
