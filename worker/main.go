@@ -32,6 +32,7 @@ import (
 	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/metrics"
 	"github.com/tailorhq/tailor/internal/sendgridwebhook"
+	"github.com/tailorhq/tailor/internal/sendinggate"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/web"
 	"github.com/tailorhq/tailor/workflows"
@@ -74,6 +75,8 @@ var environment = append(append(temporalEnvironment[:len(temporalEnvironment):le
 	{"TAILOR_CODEC_KEYS", "encrypt payloads in Temporal: comma-separated id:base64 of 32 bytes (`openssl rand -base64 32`), the encrypting key first; serves POST /codec/encode and /codec/decode (default: off, payloads in plaintext)"},
 	{"WORKFLOW_CACHE_SIZE", "workflows kept in memory between their tasks (default " + strconv.Itoa(defaultWorkflowCacheSize) + "; docs/OBSERVABILITY.md)"},
 	{"CODEC_AUTH_TOKEN", "bearer token the codec endpoint requires (default: none)"},
+	{"SENDING_PAUSE_PROBE", "while the mail provider refuses the API key (401/403), sending is paused and one email per this interval tries it (default 1m)"},
+	{"SENDING_PAUSE_HOLD_MAX", "the longest a follow-up held by that pause waits before it tries again (default 15m)"},
 	{"CODEC_CORS_ORIGIN", "the Temporal UI origin allowed to call the codec endpoint (default " + codec.DefaultCORSOrigin + ")"},
 }...)
 
@@ -100,11 +103,12 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	logger := newLogger(stderr)
 	cfg, err := config.FromEnv(getenv)
 	cacheSize, cacheErr := workflowCacheSize(getenv)
+	gateCfg, gateErr := sendingGateConfig(getenv)
 	httpCfg, httpErr := config.HTTPFromEnv(getenv)
 	webhookCfg, webhookErr := config.WebhookFromEnv(getenv)
 	codecCfg, codecErr := config.CodecFromEnv(getenv)
 	temporalOpts, temporalErr := config.TemporalClientOptions(getenv, cfg)
-	if err := errors.Join(err, temporalErr, httpErr, webhookErr, codecErr, cacheErr, requireLinkSecret(httpCfg)); err != nil {
+	if err := errors.Join(err, temporalErr, httpErr, webhookErr, codecErr, cacheErr, gateErr, requireLinkSecret(httpCfg)); err != nil {
 		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
 		return 1
 	}
@@ -119,6 +123,14 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	defer deps.close()
+	// Pauses all sending while the mail provider refuses the API key. gate.Check belongs in the
+	// worker's health: it fails while sending is paused.
+	gate, err := sendinggate.New(ctx, gateCfg, sendinggate.Deps{Store: deps.store, Counter: deps.metrics, Logger: logger.With("component", "sending-gate")})
+	if err != nil {
+		logger.Error("worker cannot start", "error", err.Error())
+		return 1
+	}
+	deps.activities.Gate = gate
 	var ln net.Listener
 	if httpCfg.Enabled() {
 		if ln, err = net.Listen("tcp", httpCfg.Addr); err != nil {

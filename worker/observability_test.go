@@ -105,6 +105,7 @@ func TestMetricsAreServed(t *testing.T) {
 	require.NoError(t, err)
 	defer m.Close()
 	m.CountEmail("sale", "sent", "none")
+	m.CountAuthFailure(401)
 	logger := newLogger(&bytes.Buffer{})
 	r := routes(&dependencies{metrics: m}, nil, config.WebhookConfig{}, config.CodecConfig{}, logger)
 	h, ok := r["GET /metrics"]
@@ -113,4 +114,5 @@ func TestMetricsAreServed(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	assert.Equal(t, 200, rec.Code)
 	assert.Contains(t, rec.Body.String(), `tailor_emails_total{kind="sale",outcome="sent",reason="none"} 1`)
+	assert.Contains(t, rec.Body.String(), `tailor_provider_auth_failures_total{status="401"} 1`)
 }
