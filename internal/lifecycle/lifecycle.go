@@ -306,10 +306,10 @@ func (e *SendError) Error() string {
 // worker records it in PostgreSQL when the first refusal comes and removes it when an email is
 // accepted again.
 type SendingPause struct {
-	Since         time.Time // the first refusal
-	Status        int       // the provider's HTTP status of the last refusal, 401 or 403
-	Message       string    // the provider's own explanation of the last refusal
-	LastRefusedAt time.Time
+	Since         time.Time `json:"since"`   // the first refusal
+	Status        int       `json:"status"`  // the provider's HTTP status of the last refusal, 401 or 403
+	Message       string    `json:"message"` // the provider's own explanation of the last refusal
+	LastRefusedAt time.Time `json:"last_refused_at"`
 }
 
 // String says what is paused, since when and why, for logs, health checks and `starter status`.
