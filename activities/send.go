@@ -31,6 +31,10 @@ type SendFollowUpResult struct {
 // and sends it, exactly once per follow-up key: the key is claimed in the send log before the
 // provider is called, and a key already sent returns the earlier result without sending again.
 //
+// While the provider refuses the API key (SendingGate), the follow-up is held: a non-retryable
+// ErrTypeSendingPaused error after which the workflow keeps it and tries again. A refusal leaves
+// the claim in place, so the attempt that finds the key working sends once.
+//
 // The window that remains is the provider accepting while we never learn or record it: a worker
 // crash before MarkSent, a reply lost to the HTTP timeout, or PostgreSQL failing on MarkSent. The
 // retry finds the claim and sends again, so delivery is at-least-once within that window
@@ -47,6 +51,13 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 		}
 		a.countEmail(f.Kind, res, skipped, err)
 	}()
+	if a.Gate != nil {
+		// While the provider refuses the API key, a held follow-up costs no query and no claim:
+		// a long outage retries many of them. The one let through probes the key.
+		if pause, wait, held := a.Gate.Hold(ctx); held {
+			return SendFollowUpResult{}, sendingPaused(pause, wait)
+		}
+	}
 	customer, err := a.Store.Customer(ctx, in.CustomerID)
 	if err != nil {
 		return SendFollowUpResult{}, classifyLookup(err, ErrTypeUnknownCustomer)
@@ -86,13 +97,6 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 		return SendFollowUpResult{SkipReason: "refused earlier by the mail provider: " + claim.Error}, nil
 	}
 
-	if a.Gate != nil {
-		// Held after the claim: the claimed row waits in the send log, and the later attempt
-		// that finds it claimed sends once.
-		if pause, wait, held := a.Gate.Hold(ctx); held {
-			return SendFollowUpResult{}, sendingPaused(pause, wait)
-		}
-	}
 	messageID, err := a.Mailer.Send(ctx, email)
 	if err != nil {
 		return SendFollowUpResult{}, a.classifySendError(ctx, f.Key, err)
