@@ -126,6 +126,9 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// Pauses all sending while the mail provider refuses the API key. gate.Check belongs in the
 	// worker's health: it fails while sending is paused.
 	gate, err := sendinggate.New(ctx, gateCfg, sendinggate.Deps{Store: deps.store, Counter: deps.metrics, Logger: logger.With("component", "sending-gate")})
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+		err = fmt.Errorf("the database predates the sending_pause table: run `starter setup`, then start the worker again: %w", err)
+	}
 	if err != nil {
 		logger.Error("worker cannot start", "error", err.Error())
 		return 1
