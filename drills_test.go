@@ -2,6 +2,7 @@ package tailor_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -56,6 +57,7 @@ func TestDrills(t *testing.T) {
 		{"PostgresUnavailableDuringSends", drillPostgresUnavailableDuringSends},
 		{"SendGridFailures", drillSendGridFailures},
 		{"DuplicateEvents", drillDuplicateEvents},
+		{"ProviderKeyRefused", drillProviderKeyRefused},
 	}
 	var wg sync.WaitGroup
 	for _, d := range drills {
@@ -395,6 +397,123 @@ func drillDuplicateEvents(t *testing.T) {
 	require.Len(t, st.Purchases, 1, "purchase p1, delivered three times, is one purchase")
 	require.Len(t, st.Emails, 2, "status emails: %+v", st.Emails)
 	t.Logf("drill: duplicate events: purchase x3 (2 concurrent), sale x2 + --again: 1 restock and 1 sale email")
+}
+
+// Drill 7: SendGrid refuses the API key (401, as for a revoked or rotated key) in the middle of a
+// sale campaign over 30 customers, and accepts it again later. Sending pauses: the follow-ups due
+// meanwhile are held, none fails, the refusals are counted in tailor_provider_auth_failures_total,
+// the pause is logged once and `starter status` shows it. Once the key works, every held
+// follow-up goes out, and every customer has exactly one sale email. The worker probes the key
+// every second and holds a follow-up for at most 2 s (SENDING_PAUSE_PROBE, SENDING_PAUSE_HOLD_MAX;
+// 1m and 15m by default).
+func drillProviderKeyRefused(t *testing.T) {
+	const customers, refuseAfter, outageAfterHeld = 30, 8, 3 * time.Second
+	s := newStack(t, true, withPolicy(drillPolicy), withHTTP())
+	s.setEnv("SENDING_PAUSE_PROBE", "1s")
+	s.setEnv("SENDING_PAUSE_HOLD_MAX", "2s")
+	s.starter("setup")
+	s.starter("import", "products", s.file("products.csv", e2eProducts))
+	var csv strings.Builder
+	csv.WriteString("id,name,email,locale,timezone,colors,sizes,categories,consent\n")
+	var ids []string
+	for i := 1; i <= customers; i++ {
+		id := fmt.Sprintf("k%02d", i)
+		ids = append(ids, id)
+		fmt.Fprintf(&csv, "%s,Customer %d,%s@example.com,en,Europe/Brussels,,50,trousers,true\n", id, i, id)
+	}
+	s.starter("import", "customers", s.file("customers.csv", csv.String()))
+	s.startWorker()
+
+	until := time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")
+	saleID := "sale/trousers/" + strings.ReplaceAll(until, "-", "") + "-20"
+	require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until,
+		"--page-size", "10", "--concurrency", "2", "--rate", "10"), "started campaign campaign/"+saleID)
+	s.awaitMessages(refuseAfter, fmt.Sprintf("%d sale emails before the key is refused", refuseAfter))
+	s.sink.RefuseKey(true)
+	refused := time.Now()
+
+	// Every customer's sale comes due during the outage: each unsent one is held, which the
+	// campaign's summary counts as deferred (reason sending_paused).
+	ctx := context.Background()
+	audience := lifecycle.Audience{Kind: lifecycle.KindSale}
+	var before int // emails accepted before the refusal: a request in flight may have made it
+	require.Eventually(t, func() bool {
+		o, err := s.store.CampaignOutcomes(ctx, audience, saleID, refused)
+		before = o.Sent
+		return err == nil && o.Sent == len(s.sink.Messages()) && o.Sent+o.Deferred == customers
+	}, e2eTimeout, e2ePoll, "every customer's sale sent before the refusal or held")
+	require.Less(t, before, customers, "some sale emails must come due after the key was refused")
+	require.Never(t, func() bool { return len(s.sink.Messages()) > before }, outageAfterHeld, e2ePoll,
+		"no email can go out while the key is refused")
+	var held string // a customer whose sale is held
+	for _, id := range ids {
+		if !slices.ContainsFunc(s.sink.Messages(), func(m sendgridsink.Message) bool { return m.CustomerID == id }) {
+			held = id
+			break
+		}
+	}
+
+	// What an operator sees during the outage.
+	log, err := s.store.SendLog(ctx, "")
+	require.NoError(t, err)
+	for _, r := range log {
+		require.NotEqual(t, lifecycle.SendFailed, r.Status, "send log row %s failed for a refused key: %s", r.Key, r.Error)
+	}
+	out := s.run("status", "--customer", held, "--json")
+	require.Equal(t, 0, out.code, "%s", out)
+	var status struct {
+		SendingPaused *struct {
+			Since  time.Time `json:"since"`
+			Status int       `json:"status"`
+		} `json:"sending_paused"`
+		Pending   []struct{ Kind string } `json:"pending"`
+		Decisions []struct {
+			Outcome string `json:"outcome"`
+			Reason  string `json:"reason"`
+		} `json:"decisions"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out.stdout), &status), "%s", out)
+	require.NotNil(t, status.SendingPaused, "starter status of held customer %s shows no pause:\n%s", held, out.stdout)
+	require.Equal(t, 401, status.SendingPaused.Status)
+	require.NotEmpty(t, status.Pending, "the held sale of %s is still pending", held)
+	for _, d := range status.Decisions {
+		require.NotEqual(t, "failed", d.Outcome, "a decision of held customer %s: %s", held, d.Reason)
+	}
+	require.Contains(t, s.starter("status", "--customer", held), "SENDING PAUSED for all customers since")
+	failures := parseMetrics(s.page(http.MethodGet, s.opsURL+"/metrics", "", "").body).sum("tailor_provider_auth_failures_total", nil)
+	require.GreaterOrEqual(t, failures, 1.0, "tailor_provider_auth_failures_total during the outage")
+	health := s.page(http.MethodGet, s.opsURL+"/healthz", "", "")
+	require.Equal(t, http.StatusServiceUnavailable, health.code, "operator GET /healthz during the outage: %s", health.body)
+	require.Contains(t, health.body, "sending: ", "operator GET /healthz names the paused sending")
+
+	s.sink.RefuseKey(false)
+	fixed := time.Now()
+	s.awaitMessages(customers, "every held sale email after the key works again")
+	s.requireNoMoreMail(customers, time.Now().Add(drillQuiet), "after the held emails")
+	msgs := s.sink.Messages()
+	want := map[string]int{}
+	var keys []string
+	for _, id := range ids {
+		key := "customer/" + id + "/sale/" + saleID
+		want[key] = 1
+		keys = append(keys, key)
+	}
+	s.requireDeliveries(want)
+	s.requireSendLogSent(keys...)
+	_, paused, err := s.store.SendingPause(ctx)
+	require.NoError(t, err)
+	require.False(t, paused, "the pause ends with the first accepted email")
+	health = s.page(http.MethodGet, s.opsURL+"/healthz", "", "")
+	require.Equal(t, http.StatusOK, health.code, "operator GET /healthz after the key works again: %s", health.body)
+	workerLog := s.workerLog.String()
+	require.Equal(t, 1, strings.Count(workerLog, "SENDING PAUSED:"), "the pause is logged once, not per email")
+	require.Contains(t, workerLog, "sending resumed")
+	campaign := s.starter("campaign", "status", "campaign/"+saleID)
+
+	t.Logf("drill: SendGrid refused the API key for %v, after %d of %d sale emails: %d follow-ups held, none failed, %v refusals counted; "+
+		"the first held email %v and the last %v after the key worked again; every customer once\n%s",
+		fixed.Sub(refused).Round(100*time.Millisecond), before, customers, customers-before, failures,
+		msgs[before].ReceivedAt.Sub(fixed).Round(100*time.Millisecond), msgs[len(msgs)-1].ReceivedAt.Sub(fixed).Round(100*time.Millisecond), campaign)
 }
 
 // awaitPendingDue waits until the customer's workflow has a follow-up of kind pending, and

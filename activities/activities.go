@@ -54,6 +54,20 @@ type Links interface {
 	Checkin(customerID, checkinKey string, happy bool) string
 }
 
+// SendingGate pauses all sending while the mail provider refuses the API key
+// (internal/sendinggate): a revoked key is an outage, not a fault of each email.
+type SendingGate interface {
+	// Hold reports whether a send must wait instead of calling the provider, with the pause and
+	// how long the follow-up waits before it tries again. While paused, one send per probe
+	// interval is let through to learn whether the key works again.
+	Hold(ctx context.Context) (lifecycle.SendingPause, time.Duration, bool)
+	// Refused records that the provider refused the API key, and returns the pause and how long
+	// the refused follow-up waits.
+	Refused(ctx context.Context, refusal *lifecycle.SendError) (lifecycle.SendingPause, time.Duration)
+	// Accepted records that the provider accepted an email, which ends a pause.
+	Accepted(ctx context.Context)
+}
+
 // Activities is registered on the worker; its methods are the activities.
 type Activities struct {
 	Store  Store
@@ -73,6 +87,9 @@ type Activities struct {
 	Segments SegmentStore
 	// Emails counts what SendFollowUp did, for the worker's /metrics; nil counts nothing.
 	Emails EmailCounter
+	// Gate holds sends while the provider refuses the API key; nil holds only the refused
+	// follow-up itself, for DefaultSendingPausedRetry.
+	Gate SendingGate
 }
 
 // Error types of non-retryable failures, visible in the Temporal UI and to the workflow.
@@ -84,7 +101,20 @@ const (
 	// ErrTypeSendKeyConflict: the follow-up's key is in the send log for another customer or kind
 	// (lifecycle.ErrSendKeyConflict); retrying cannot help, and "sent" would be a lie.
 	ErrTypeSendKeyConflict = "SendKeyConflict"
+	// ErrTypeSendingPaused: the provider refuses the API key, so nothing was sent. Not the
+	// follow-up's fault: the workflow keeps it and tries again after SendingPaused.RetryIn.
+	ErrTypeSendingPaused = "SendingPaused"
 )
+
+// SendingPaused is the detail of an ErrTypeSendingPaused error.
+type SendingPaused struct {
+	RetryIn time.Duration // how long the follow-up waits before it tries again
+	Reason  string        // the pause, for the workflow's decision
+}
+
+// DefaultSendingPausedRetry is how long a follow-up held without a SendingGate waits, and what
+// the workflow waits when a SendingPaused error carries no RetryIn.
+const DefaultSendingPausedRetry = time.Minute
 
 func (a *Activities) now() time.Time {
 	if a.Now != nil {

@@ -21,6 +21,8 @@ const (
 	EmailSent    = "sent"
 	EmailSkipped = "skipped"
 	EmailFailed  = "failed"
+	// EmailHeld: sending is paused (the provider refuses the API key); the follow-up waits.
+	EmailHeld = "held"
 )
 
 // Reasons, as metric labels. A skip's free-text SkipReason stays in the workflow's decisions; the
@@ -36,6 +38,8 @@ const (
 	// FailTransient is an error Temporal retries: counted per attempt, so it may exceed the
 	// follow-ups that finally failed.
 	FailTransient = "transient"
+	// HeldSendingPaused is the reason of every held attempt.
+	HeldSendingPaused = "sending_paused"
 )
 
 func (a *Activities) countEmail(kind lifecycle.Kind, res SendFollowUpResult, skipped string, err error) {
@@ -46,7 +50,9 @@ func (a *Activities) countEmail(kind lifecycle.Kind, res SendFollowUpResult, ski
 	switch {
 	case err != nil:
 		outcome, reason = EmailFailed, FailTransient
-		if appErr := (*temporal.ApplicationError)(nil); errors.As(err, &appErr) && appErr.NonRetryable() {
+		if appErr := (*temporal.ApplicationError)(nil); errors.As(err, &appErr) && appErr.Type() == ErrTypeSendingPaused {
+			outcome, reason = EmailHeld, HeldSendingPaused
+		} else if errors.As(err, &appErr) && appErr.NonRetryable() {
 			reason = FailPermanent
 		}
 	case !res.Sent:

@@ -31,6 +31,10 @@ type SendFollowUpResult struct {
 // and sends it, exactly once per follow-up key: the key is claimed in the send log before the
 // provider is called, and a key already sent returns the earlier result without sending again.
 //
+// While the provider refuses the API key (SendingGate), the follow-up is held: a non-retryable
+// ErrTypeSendingPaused error after which the workflow keeps it and tries again. A refusal leaves
+// the claim in place, so the attempt that finds the key working sends once.
+//
 // The window that remains is the provider accepting while we never learn or record it: a worker
 // crash before MarkSent, a reply lost to the HTTP timeout, or PostgreSQL failing on MarkSent. The
 // retry finds the claim and sends again, so delivery is at-least-once within that window
@@ -47,6 +51,13 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 		}
 		a.countEmail(f.Kind, res, skipped, err)
 	}()
+	if a.Gate != nil {
+		// While the provider refuses the API key, a held follow-up costs no query and no claim:
+		// a long outage retries many of them. The one let through probes the key.
+		if pause, wait, held := a.Gate.Hold(ctx); held {
+			return SendFollowUpResult{}, sendingPaused(pause, wait)
+		}
+	}
 	customer, err := a.Store.Customer(ctx, in.CustomerID)
 	if err != nil {
 		return SendFollowUpResult{}, classifyLookup(err, ErrTypeUnknownCustomer)
@@ -92,6 +103,9 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	messageID, err := a.Mailer.Send(ctx, email)
 	if err != nil {
 		return SendFollowUpResult{}, a.classifySendError(ctx, f.Key, err)
+	}
+	if a.Gate != nil {
+		a.Gate.Accepted(ctx)
 	}
 	sentAt := a.now().UTC()
 	if err := a.Store.MarkSent(ctx, f.Key, messageID, sentAt); err != nil {
@@ -185,13 +199,21 @@ func withDiscount(products []lifecycle.Product, pct int) []lifecycle.Offer {
 	return offers
 }
 
-// classifySendError turns a provider refusal into a non-retryable error (recorded as failed in the
-// send log), a rate limit into a retry after the provider's reset time, and anything else into a
-// plain error that Temporal retries.
+// classifySendError turns a refused API key into a pause of all sending (the follow-up waits, its
+// claim stays), a provider refusal of the email into a non-retryable error (recorded as failed in
+// the send log), a rate limit into a retry after the provider's reset time, and anything else
+// into a plain error that Temporal retries.
 func (a *Activities) classifySendError(ctx context.Context, key string, err error) error {
 	var refused *lifecycle.SendError
 	if !errors.As(err, &refused) {
 		return err
+	}
+	if refused.AuthRefused {
+		pause, wait := lifecycle.SendingPause{Since: a.now(), Status: refused.Status, Message: refused.Message}, DefaultSendingPausedRetry
+		if a.Gate != nil {
+			pause, wait = a.Gate.Refused(ctx, refused)
+		}
+		return sendingPaused(pause, wait)
 	}
 	if refused.Permanent {
 		if markErr := a.Store.MarkFailed(ctx, key, refused.Message); markErr != nil {
@@ -206,4 +228,12 @@ func (a *Activities) classifySendError(ctx context.Context, key string, err erro
 		})
 	}
 	return err
+}
+
+// sendingPaused is the error of a follow-up held by a pause of all sending: non-retryable, so
+// that the workflow, not the activity's retry policy and its 24 h limit, decides when it tries
+// again (workflows: sendFollowUp).
+func sendingPaused(pause lifecycle.SendingPause, wait time.Duration) error {
+	reason := pause.String()
+	return temporal.NewNonRetryableApplicationError(reason, ErrTypeSendingPaused, nil, SendingPaused{RetryIn: wait, Reason: reason})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/links"
+	"github.com/tailorhq/tailor/internal/sendinggate"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
 )
@@ -78,6 +79,13 @@ func TestSendFollowUpClassifiesProviderAnswers(t *testing.T) {
 	}{
 		{"refused for good", &lifecycle.SendError{Status: 400, Message: "bad address", Permanent: true},
 			activities.ErrTypeEmailRejected, true, 0, lifecycle.SendFailed},
+		{"too large", &lifecycle.SendError{Status: 413, Message: "payload too large", Permanent: true},
+			activities.ErrTypeEmailRejected, true, 0, lifecycle.SendFailed},
+		// A refused key fails no email: the follow-up waits (the workflow tries again), its claim stays.
+		{"API key refused", &lifecycle.SendError{Status: 401, Message: "revoked", AuthRefused: true},
+			activities.ErrTypeSendingPaused, true, 0, lifecycle.SendClaimed},
+		{"API key lacks permission", &lifecycle.SendError{Status: 403, Message: "forbidden", AuthRefused: true},
+			activities.ErrTypeSendingPaused, true, 0, lifecycle.SendClaimed},
 		{"rate limited", &lifecycle.SendError{Status: 429, Message: "slow down", RetryAfter: 30 * time.Second},
 			"RateLimited", false, 30 * time.Second, lifecycle.SendClaimed},
 		{"server error", &lifecycle.SendError{Status: 500, Message: "oops"}, "", false, 0, lifecycle.SendClaimed},
@@ -101,19 +109,27 @@ func TestSendFollowUpClassifiesProviderAnswers(t *testing.T) {
 				require.Equal(t, tt.wantType, appErr.Type(), "error type for %v", tt.err)
 			}
 			require.Equal(t, tt.wantDelay, appErr.NextRetryDelay(), "retry delay for %v", tt.err)
+			if appErr.Type() == activities.ErrTypeSendingPaused {
+				var held activities.SendingPaused
+				require.NoError(t, appErr.Details(&held), "details of %v", tt.err)
+				require.Equal(t, activities.DefaultSendingPausedRetry, held.RetryIn, "without a gate, %v waits the default", tt.err)
+				require.Contains(t, held.Reason, "refused the API key", "reason of %v", tt.err)
+			}
 
 			log, err := st.SendLog(context.Background(), "david")
 			require.NoError(t, err)
 			require.Len(t, log, 1)
 			require.Equal(t, tt.wantLogStatus, log[0].Status, "send log after %v", tt.err)
 
-			// The retry Temporal makes after a transient failure sends; after a refusal it does not.
+			// The next attempt (Temporal's retry, or the workflow's after a pause) sends while the
+			// claim stands; after a refusal of the email it does not.
 			res, err := env.ExecuteActivity("SendFollowUp", saleInput())
 			require.NoError(t, err)
 			var out activities.SendFollowUpResult
 			require.NoError(t, res.Get(&out))
-			require.Equal(t, !tt.nonRetryable, out.Sent, "retry after %v: %+v", tt.err, out)
-			require.Len(t, mailer.emails, map[bool]int{true: 0, false: 1}[tt.nonRetryable])
+			sends := tt.wantLogStatus == lifecycle.SendClaimed
+			require.Equal(t, sends, out.Sent, "retry after %v: %+v", tt.err, out)
+			require.Len(t, mailer.emails, map[bool]int{true: 1, false: 0}[sends], "emails after %v", tt.err)
 		})
 	}
 }
@@ -324,4 +340,99 @@ func TestSendFollowUpRefusesAnotherCustomersSendKey(t *testing.T) {
 	require.Equal(t, activities.ErrTypeSendKeyConflict, appErr.Type(), "error type of %v", err)
 	require.True(t, appErr.NonRetryable(), "a key conflict cannot heal by retrying: %v", err)
 	require.Empty(t, mailer.emails, "nothing sent under another customer's key")
+}
+
+type emailCounts map[string]int
+
+func (c emailCounts) CountEmail(kind, outcome, reason string) { c[outcome+"/"+reason]++ }
+
+type authFailures map[int]int
+
+func (c authFailures) CountAuthFailure(status int) { c[status]++ }
+
+// countingMailer refuses the API key while refuse is set, and counts every call.
+type countingMailer struct {
+	scriptedMailer
+	refuse bool
+	calls  int
+}
+
+func (m *countingMailer) Send(ctx context.Context, e lifecycle.Email) (string, error) {
+	m.calls++
+	if m.refuse {
+		return "", &lifecycle.SendError{Status: 401, Message: "The provided authorization grant is invalid, expired, or revoked", AuthRefused: true}
+	}
+	return m.scriptedMailer.Send(ctx, e)
+}
+
+// While the provider refuses the key, one send per probe interval reaches it and the rest are held
+// without a request; the first acceptance resumes sending, and every held follow-up then goes out
+// once.
+func TestSendFollowUpHoldsEverySendWhileTheKeyIsRefused(t *testing.T) {
+	st := setup(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	failures := authFailures{}
+	gate, err := sendinggate.New(ctx, sendinggate.Config{ProbeInterval: time.Minute},
+		sendinggate.Deps{Store: st, Counter: failures, Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	mailer := &countingMailer{refuse: true}
+	counts := emailCounts{}
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: testLinks(t), Gate: gate, Emails: counts})
+	inputs := []activities.SendFollowUpInput{saleInput(), {CustomerID: "jan", FollowUp: lifecycle.FollowUp{
+		Key: "customer/jan/care/1", Kind: lifecycle.KindCare, Category: "suits"}}}
+	sendAll := func(when string) (sent int) {
+		t.Helper()
+		for _, in := range inputs {
+			res, err := env.ExecuteActivity("SendFollowUp", in)
+			if err != nil {
+				var appErr *temporal.ApplicationError
+				require.ErrorAs(t, err, &appErr, "%s: %s", when, in.FollowUp.Key)
+				require.Equal(t, activities.ErrTypeSendingPaused, appErr.Type(), "%s: %s must be held, not failed", when, in.FollowUp.Key)
+				continue
+			}
+			var out activities.SendFollowUpResult
+			require.NoError(t, res.Get(&out))
+			require.True(t, out.Sent, "%s: %s: %+v", when, in.FollowUp.Key, out)
+			sent++
+		}
+		return sent
+	}
+
+	require.Zero(t, sendAll("key refused"))
+	require.Equal(t, 1, mailer.calls, "the first refusal pauses sending: the second follow-up is held without a request")
+	pause, paused, err := st.SendingPause(ctx)
+	require.NoError(t, err)
+	require.True(t, paused, "the pause is recorded for starter status")
+	require.Equal(t, 401, pause.Status)
+
+	now = now.Add(30 * time.Second)
+	require.Zero(t, sendAll("within the probe interval"))
+	require.Equal(t, 1, mailer.calls, "no request within the probe interval")
+
+	now = now.Add(time.Minute)
+	require.Zero(t, sendAll("one probe, still refused"))
+	require.Equal(t, 2, mailer.calls, "one probe per interval")
+
+	mailer.refuse = false
+	now = now.Add(time.Minute)
+	require.Equal(t, 2, sendAll("key fixed"), "the probe is accepted, and sending resumes for the next")
+	require.Equal(t, 4, mailer.calls)
+	require.Equal(t, 2, sendAll("again"), "sent already: the send log answers")
+	require.Len(t, mailer.emails, 2, "each follow-up went out once")
+	_, paused, err = st.SendingPause(ctx)
+	require.NoError(t, err)
+	require.False(t, paused, "resumed")
+
+	log, err := st.SendLog(ctx, "")
+	require.NoError(t, err)
+	for _, r := range log {
+		require.Equal(t, lifecycle.SendSent, r.Status, "send log row %s", r.Key)
+	}
+	require.Equal(t, authFailures{401: 2}, failures, "each refusal counted once")
+	require.Equal(t, 6, counts["held/sending_paused"], "held attempts in tailor_emails_total: %v", counts)
+	require.Zero(t, counts["failed/permanent"], "no email failed: %v", counts)
 }

@@ -312,3 +312,33 @@ func TestStatusReportShowsSegmentUsageAndMoments(t *testing.T) {
 	assert.Contains(t, out.String(), "Segment loyal (2 purchases in 365 days): a short feedback ask")
 	assert.Contains(t, out.String(), "Data bundle 10 GB is not what they hoped for")
 }
+
+func TestStatusShowsSendingPaused(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	pause := &lifecycle.SendingPause{Since: now.Add(-90 * time.Minute), Status: 401, Message: "The provided authorization grant is invalid, expired, or revoked", LastRefusedAt: now}
+	var out bytes.Buffer
+	require.NoError(t, writeStatusReport(&out, statusReport{Status: sampleStatus(), SendingPaused: pause}, false, now))
+	first, _, _ := strings.Cut(out.String(), "\n")
+	assert.Equal(t, "SENDING PAUSED for all customers since 2026-03-02 08:00:00 UTC (1h 30m ago): the mail provider refused the API key (401: The provided authorization grant is invalid, expired, or revoked); follow-ups are held, none is lost; fix SENDGRID_API_KEY and they go out once", first)
+	assert.Contains(t, out.String(), "customer c1", "the customer's status follows")
+
+	out.Reset()
+	require.NoError(t, writeStatusReport(&out, statusReport{Status: sampleStatus(), SendingPaused: pause}, true, now))
+	var got struct {
+		CustomerID    string `json:"customer_id"`
+		SendingPaused *struct {
+			Since   time.Time `json:"since"`
+			Status  int       `json:"status"`
+			Message string    `json:"message"`
+		} `json:"sending_paused"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got), "%s", out.String())
+	assert.Equal(t, "c1", got.CustomerID, "the status's own fields stay at the top level")
+	require.NotNil(t, got.SendingPaused, "%s", out.String())
+	assert.Equal(t, 401, got.SendingPaused.Status)
+	assert.True(t, got.SendingPaused.Since.Equal(pause.Since))
+
+	out.Reset()
+	require.NoError(t, writeStatusReport(&out, statusReport{Status: sampleStatus()}, true, now))
+	assert.NotContains(t, out.String(), "sending_paused", "no pause, no field")
+}

@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -38,7 +39,30 @@ func runStatus(ctx context.Context, a *app, c command, args []string) error {
 	if err != nil {
 		return err
 	}
-	return writeStatus(a.stdout, st, *asJSON, a.now())
+	report := statusReport{Status: st}
+	if pause, paused, err := a.sendingPause(ctx); err != nil {
+		// The customer's status came from Temporal; only the pause of all sending is unknown.
+		fmt.Fprintf(a.stderr, "starter: cannot tell whether sending is paused: %v\n", err)
+	} else if paused {
+		report.SendingPaused = &pause
+	}
+	return writeStatusReport(a.stdout, report, *asJSON, a.now())
+}
+
+// statusReport is a customer's status and, while the mail provider refuses the API key, the pause
+// of all sending, which holds this customer's follow-ups too.
+type statusReport struct {
+	workflows.Status
+	SendingPaused *lifecycle.SendingPause `json:"sending_paused,omitempty"`
+}
+
+// sendingPause reads the pause of all sending from PostgreSQL.
+func (a *app) sendingPause(ctx context.Context) (lifecycle.SendingPause, bool, error) {
+	st, err := a.db(ctx)
+	if err != nil {
+		return lifecycle.SendingPause{}, false, err
+	}
+	return st.SendingPause(ctx)
 }
 
 // queryStatus asks the customer's workflow for its status snapshot.
@@ -71,12 +95,22 @@ func (a *app) queryStatus(ctx context.Context, customerID string) (workflows.Sta
 
 // writeStatus prints st as JSON (the struct's own field names) or as a report.
 func writeStatus(w io.Writer, st workflows.Status, asJSON bool, now time.Time) error {
+	return writeStatusReport(w, statusReport{Status: st}, asJSON, now)
+}
+
+// writeStatusReport prints r as JSON (the status's own field names, and sending_paused while
+// sending is paused) or as a report that starts with the pause.
+func writeStatusReport(w io.Writer, r statusReport, asJSON bool, now time.Time) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return enc.Encode(r)
 	}
-	printStatus(w, st, now)
+	if r.SendingPaused != nil {
+		fmt.Fprintf(w, "SENDING PAUSED for all customers since %s (%s ago): the mail provider refused the API key (%d: %s); follow-ups are held, none is lost; fix SENDGRID_API_KEY and they go out once\n\n",
+			formatTime(r.SendingPaused.Since), formatAge(now.Sub(r.SendingPaused.Since)), r.SendingPaused.Status, r.SendingPaused.Message)
+	}
+	printStatus(w, r.Status, now)
 	return nil
 }
 

@@ -6,7 +6,8 @@
 // It owns the wiring of the real dependencies into activities.Activities: the PostgreSQL store
 // (internal/store), and a mailer, SendGrid (internal/email/sendgrid) when SENDGRID_API_KEY is set,
 // else the local outbox (internal/email/outbox) that `starter outbox` lists; and the link signer
-// (internal/links) every email's links come from.
+// (internal/links) every email's links come from; and the sending gate (internal/sendinggate),
+// which pauses all sending while SendGrid refuses the API key (401/403).
 //
 // Next to the Temporal worker it serves HTTP on two listeners. HTTP_ADDR (internal/web) holds only
 // what customers and the mail provider reach: the pages the emails link to (/u/ one-click

@@ -33,6 +33,7 @@ import (
 	"github.com/tailorhq/tailor/internal/metrics"
 	"github.com/tailorhq/tailor/internal/ops"
 	"github.com/tailorhq/tailor/internal/sendgridwebhook"
+	"github.com/tailorhq/tailor/internal/sendinggate"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/web"
 	"github.com/tailorhq/tailor/workflows"
@@ -76,6 +77,8 @@ var environment = append(append(temporalEnvironment[:len(temporalEnvironment):le
 	{"TAILOR_CODEC_KEYS", "encrypt payloads in Temporal: comma-separated id:base64 of 32 bytes (`openssl rand -base64 32`), the encrypting key first; serves POST /codec/encode and /codec/decode on OPS_ADDR (default: off, payloads in plaintext)"},
 	{"WORKFLOW_CACHE_SIZE", "workflows kept in memory between their tasks (default " + strconv.Itoa(defaultWorkflowCacheSize) + "; docs/OBSERVABILITY.md)"},
 	{"CODEC_AUTH_TOKEN", "bearer token the codec endpoint requires (default: none; required when OPS_ADDR is not loopback)"},
+	{"SENDING_PAUSE_PROBE", "while the mail provider refuses the API key (401/403), sending is paused and one email per this interval tries it (default 1m)"},
+	{"SENDING_PAUSE_HOLD_MAX", "the longest a follow-up held by that pause waits before it tries again (default 15m)"},
 	{"CODEC_CORS_ORIGIN", "the Temporal UI origin allowed to call the codec endpoint (default " + codec.DefaultCORSOrigin + ")"},
 }...)
 
@@ -102,11 +105,12 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	logger := newLogger(stderr)
 	cfg, err := config.FromEnv(getenv)
 	cacheSize, cacheErr := workflowCacheSize(getenv)
+	gateCfg, gateErr := sendingGateConfig(getenv)
 	httpCfg, httpErr := config.HTTPFromEnv(getenv)
 	webhookCfg, webhookErr := config.WebhookFromEnv(getenv)
 	codecCfg, codecErr := config.CodecFromEnv(getenv)
 	temporalOpts, temporalErr := config.TemporalClientOptions(getenv, cfg)
-	if err := errors.Join(err, temporalErr, httpErr, webhookErr, codecErr, cacheErr, requireLinkSecret(httpCfg),
+	if err := errors.Join(err, temporalErr, httpErr, webhookErr, codecErr, cacheErr, gateErr, requireLinkSecret(httpCfg),
 		config.CodecEndpointProblem(httpCfg, codecCfg)); err != nil {
 		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
 		return 1
@@ -122,6 +126,18 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	defer deps.close()
+	// Pauses all sending while the mail provider refuses the API key; the operator's /healthz
+	// reports it (healthChecks).
+	gate, err := sendinggate.New(ctx, gateCfg, sendinggate.Deps{Store: deps.store, Counter: deps.metrics, Logger: logger.With("component", "sending-gate")})
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+		err = fmt.Errorf("the database predates the sending_pause table: run `starter setup`, then start the worker again: %w", err)
+	}
+	if err != nil {
+		logger.Error("worker cannot start", "error", err.Error())
+		return 1
+	}
+	deps.activities.Gate = gate
+	deps.gate = gate
 	publicLn, opsLn, err := listen(httpCfg)
 	if err != nil {
 		logger.Error("worker cannot start", "error", err.Error())
@@ -210,6 +226,9 @@ func healthChecks(d *dependencies) []ops.HealthCheck {
 			return err
 		}})
 	}
+	if d.gate != nil {
+		checks = append(checks, ops.HealthCheck{Name: "sending", Check: d.gate.Check})
+	}
 	return checks
 }
 
@@ -261,7 +280,8 @@ type dependencies struct {
 	store      *store.Store
 	temporal   client.Client
 	activities *activities.Activities
-	metrics    *metrics.Metrics // served at GET /metrics on OPS_ADDR
+	metrics    *metrics.Metrics  // served at GET /metrics on OPS_ADDR
+	gate       *sendinggate.Gate // pauses sending while the provider refuses the API key
 }
 
 func (d *dependencies) close() {

@@ -111,10 +111,12 @@ func TestMetricsAreServed(t *testing.T) {
 	require.NoError(t, err)
 	defer m.Close()
 	m.CountEmail("sale", "sent", "none")
+	m.CountAuthFailure(401)
 	logger := newLogger(&bytes.Buffer{})
 	_, h := handlers(&dependencies{metrics: m}, nil, nil, config.WebhookConfig{}, config.CodecConfig{}, config.HTTPConfig{OpsAddr: config.DefaultOpsAddr}, logger)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	assert.Equal(t, 200, rec.Code)
 	assert.Contains(t, rec.Body.String(), `tailor_emails_total{kind="sale",outcome="sent",reason="none"} 1`)
+	assert.Contains(t, rec.Body.String(), `tailor_provider_auth_failures_total{status="401"} 1`)
 }

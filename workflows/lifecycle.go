@@ -590,6 +590,10 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 		err = workflow.ExecuteActivity(actx, a.SendFollowUp, in).Get(ctx, &res)
 	}
 	now = workflow.Now(ctx)
+	if retryAt, reason, held := l.heldBySendingPause(ctx, err, now); held {
+		l.hold(f, now, retryAt, reason)
+		return
+	}
 	s.removePending(f.Key)
 	s.markDone(f.Key)
 	switch {
@@ -618,6 +622,54 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 		l.recordDeferrals(now)
 	}
 	l.upsertSearchAttributes(ctx)
+}
+
+// heldBySendingPause reports whether err says sending is paused (the mail provider refuses the
+// API key): then nothing was sent, the follow-up is not at fault, and it tries again at retryAt,
+// however long the pause lasts. The "sending-paused" change (docs/VERSIONING.md) is met only
+// when the error comes, which histories recorded before it never hold.
+func (l *lifecycleRun) heldBySendingPause(ctx workflow.Context, err error, now time.Time) (retryAt time.Time, reason string, held bool) {
+	var appErr *temporal.ApplicationError
+	if err == nil || !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeSendingPaused {
+		return time.Time{}, "", false
+	}
+	if workflow.GetVersion(ctx, "sending-paused", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return time.Time{}, "", false
+	}
+	paused := activities.SendingPaused{Reason: appErr.Error()}
+	if appErr.HasDetails() {
+		_ = appErr.Details(&paused) // unreadable details: the message and the default wait
+	}
+	if paused.RetryIn <= 0 {
+		paused.RetryIn = activities.DefaultSendingPausedRetry
+	}
+	return now.Add(paused.RetryIn), paused.Reason, true
+}
+
+// heldPrefix starts the decision of a follow-up held by a pause of all sending.
+const heldPrefix = "held, tries again then: "
+
+// hold keeps f pending until retryAt. A long pause holds a follow-up many times: its decision is
+// brought up to date instead of repeated, so the bounded decision log keeps the rest.
+func (l *lifecycleRun) hold(f lifecycle.FollowUp, now, retryAt time.Time, reason string) {
+	s := l.state
+	for i := range s.Pending {
+		if s.Pending[i].Key == f.Key {
+			s.Pending[i].Due = retryAt
+		}
+	}
+	d := Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: retryAt, Reason: heldPrefix + reason}
+	for i := len(s.Decisions) - 1; i >= 0; i-- {
+		if prev := s.Decisions[i]; prev.Key == f.Key {
+			if prev.Outcome == OutcomeDeferred && strings.HasPrefix(prev.Reason, heldPrefix) {
+				s.Decisions = slices.Delete(s.Decisions, i, i+1)
+				s.decide(d) // counted when first held
+				return
+			}
+			break
+		}
+	}
+	l.decide(d)
 }
 
 // recordDeferrals notes, after an email went out, which queued follow-ups now wait because of it.

@@ -26,6 +26,7 @@ func (l *lifecycleRun) decide(d Decision) {
 // DecisionReasons are the values of the reason label of tailor_followups_total, in the order
 // ReasonLabel tries them. The decision's full reason stays in the workflow's state.
 var DecisionReasons = []struct{ Label, Phrase string }{
+	{"sending_paused", "sending paused"}, // first: the provider's message may say "expired"
 	{"duplicate", "duplicate"},
 	{"expired", "expired"},
 	{"min_gap", "min_gap"},

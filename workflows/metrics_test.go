@@ -29,6 +29,7 @@ func TestReasonLabel(t *testing.T) {
 		{workflows.OutcomeDropped, "the mail provider reported bounce for the address; marketing stopped", "suppressed"},
 		{workflows.OutcomeIgnored, "restock of TR-GREEN-50 (classic-trousers, green, 50) matches no open wish", "no_match"},
 		{workflows.OutcomeFailed, "something new", "other"},
+		{workflows.OutcomeDeferred, "held, tries again then: sending paused since 2026-03-01T10:00:00Z: the mail provider refused the API key (401: The provided authorization grant is invalid, expired, or revoked)", "sending_paused"},
 	}
 	labels := map[string]bool{"none": true, "other": true}
 	for _, r := range workflows.DecisionReasons {

@@ -19,11 +19,12 @@ import (
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/devserver"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/sendinggate"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
 
-var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase or campaign-outcomes")
+var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes or sending-paused")
 
 const historyDir = "testdata/histories"
 
@@ -45,8 +46,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 		recordUsagePhase(t, filepath.Join(historyDir, "usage-phase-1.json"), filepath.Join(historyDir, "usage-phase-2.json"))
 	case "campaign-outcomes":
 		recordCampaignOutcomes(t, filepath.Join(historyDir, "campaign-outcomes.json"))
+	case "sending-paused":
+		recordSendingPaused(t, filepath.Join(historyDir, "sending-paused.json"))
 	default:
-		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase or campaign-outcomes", *record)
+		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes or sending-paused", *record)
 	}
 	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
 	require.NoError(t, err)
@@ -206,6 +209,39 @@ func recordCampaignOutcomes(t *testing.T, path string) {
 	send(workflows.SignalUnsubscribe, workflows.UnsubscribeSignal{Reason: "test"})                        // drops s2 and the season fallback
 	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s3", Category: "trousers", DiscountPct: 30}) // skipped
 	decided("customer/david/sale/s3", workflows.OutcomeSkipped)
+	saveHistory(t, srv, id, path)
+}
+
+// recordSendingPaused plays, at revision 2 with the "sending-paused" change, a restock email whose
+// first two tries meet a refused API key: held twice (one GetVersion marker, a timer each), then sent.
+func recordSendingPaused(t *testing.T, path string) {
+	st := newStore(t)
+	srv := devserver.Start(t)
+	mailer := &refusingMailer{refusals: 2}
+	gate, err := sendinggate.New(context.Background(),
+		sendinggate.Config{ProbeInterval: time.Nanosecond, HoldMin: time.Second, HoldMax: time.Second}, sendinggate.Deps{Store: st})
+	require.NoError(t, err)
+	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.CustomerLifecycle)
+	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Gate: gate, Links: testLinks(t),
+		Policy: lifecycle.Policy{MinGap: time.Second, RestockWindow: time.Minute, SeasonFallback: time.Hour}})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	ctx := context.Background()
+	id := workflows.CustomerWorkflowID("david")
+	send := func(name string, arg any) {
+		_, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
+			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
+			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Revision: 2})
+		require.NoError(t, err, "signal %s", name)
+	}
+	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50", WantedColor: "grey"})
+	require.Eventually(t, func() bool { return queryStatus(t, srv.Client, id).Stage == workflows.StagePurchased }, 30*time.Second, 50*time.Millisecond)
+	p, err := st.Restock(ctx, "TR-GREY-50", 3)
+	require.NoError(t, err)
+	send(workflows.SignalRestock, workflows.RestockSignal{Product: p})
+	require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) == 1 }, 30*time.Second, 50*time.Millisecond, "the restock email after two refusals")
+	require.Len(t, mailer.sent(), 1)
 	saveHistory(t, srv, id, path)
 }
 

@@ -315,12 +315,31 @@ type Email struct {
 type SendError struct {
 	Status     int           // HTTP status from the provider
 	Message    string        // the provider's own explanation
-	Permanent  bool          // retrying cannot help (bad request, bad key, too large)
+	Permanent  bool          // retrying this email cannot help (bad request, too large)
 	RetryAfter time.Duration // when the provider said when to come back (429 X-RateLimit-Reset)
+	// AuthRefused: the provider refused the API key itself (401, 403). No email can go out until
+	// an operator fixes the key, and none is at fault: sending pauses, the email waits.
+	AuthRefused bool
 }
 
 func (e *SendError) Error() string {
 	return "mail provider answered " + strconv.Itoa(e.Status) + ": " + e.Message
+}
+
+// SendingPause is a pause of all sending because the mail provider refused the API key: the
+// worker records it in PostgreSQL when the first refusal comes and removes it when an email is
+// accepted again.
+type SendingPause struct {
+	Since         time.Time `json:"since"`   // the first refusal
+	Status        int       `json:"status"`  // the provider's HTTP status of the last refusal, 401 or 403
+	Message       string    `json:"message"` // the provider's own explanation of the last refusal
+	LastRefusedAt time.Time `json:"last_refused_at"`
+}
+
+// String says what is paused, since when and why, for logs, health checks and `starter status`.
+func (p SendingPause) String() string {
+	return "sending paused since " + p.Since.UTC().Format(time.RFC3339) + ": the mail provider refused the API key (" +
+		strconv.Itoa(p.Status) + ": " + p.Message + "); fix SENDGRID_API_KEY, held follow-ups go out once the provider accepts it"
 }
 
 // SendStatus is the state of one row in the send log.

@@ -8,6 +8,7 @@ package metrics
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	prom "github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,7 @@ type Metrics struct {
 	Temporal client.MetricsHandler
 	emails   *prom.CounterVec
 	rejected *prom.CounterVec
+	authFail *prom.CounterVec
 }
 
 // New builds a registry with the Go runtime and process collectors, the SDK's metrics and the
@@ -38,13 +40,17 @@ func New() (*Metrics, error) {
 	reg := prom.NewRegistry()
 	emails := prom.NewCounterVec(prom.CounterOpts{
 		Name: "tailor_emails_total",
-		Help: "Follow-up emails by what SendFollowUp did: sent, skipped (reason no_consent, suppressed, no_products, other) or failed (reason permanent, or transient: each attempt Temporal retries).",
+		Help: "Follow-up emails by what SendFollowUp did: sent, skipped (reason no_consent, suppressed, no_products, other), failed (reason permanent, or transient: each attempt Temporal retries) or held (reason sending_paused: the provider refuses the API key, the follow-up waits; each attempt).",
 	}, []string{"kind", "outcome", "reason"})
 	rejected := prom.NewCounterVec(prom.CounterOpts{
 		Name: "tailor_webhook_events_rejected_total",
 		Help: "SendGrid webhook events recorded as rejected and answered 2xx (no retry), by reason: undecodable, invalid_text, too_long or database (PostgreSQL refused the content).",
 	}, []string{"reason"})
-	for _, c := range []prom.Collector{emails, rejected, prom.NewGoCollector(), prom.NewProcessCollector(prom.ProcessCollectorOpts{})} {
+	authFail := prom.NewCounterVec(prom.CounterOpts{
+		Name: "tailor_provider_auth_failures_total",
+		Help: "Answers of the mail provider that refused the API key (status 401 or 403): sending is paused until it accepts one. Alert on any increase.",
+	}, []string{"status"})
+	for _, c := range []prom.Collector{emails, rejected, authFail, prom.NewGoCollector(), prom.NewProcessCollector(prom.ProcessCollectorOpts{})} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -61,6 +67,7 @@ func New() (*Metrics, error) {
 		Temporal: sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)),
 		emails:   emails,
 		rejected: rejected,
+		authFail: authFail,
 	}, nil
 }
 
@@ -78,6 +85,11 @@ func (m *Metrics) CountEmail(kind, outcome, reason string) {
 // sendgridwebhook.RejectionCounter.
 func (m *Metrics) CountWebhookEventRejected(reason string) {
 	m.rejected.WithLabelValues(reason).Inc()
+}
+
+// CountAuthFailure counts one refusal of the API key; it implements sendinggate.Counter.
+func (m *Metrics) CountAuthFailure(status int) {
+	m.authFail.WithLabelValues(strconv.Itoa(status)).Inc()
 }
 
 // Close flushes the SDK's metrics one last time and stops the flushing.

@@ -46,6 +46,7 @@ type Sink struct {
 	failStatus int
 	failHeader http.Header
 	delay      time.Duration
+	refuseKey  bool
 }
 
 // New returns a sink that accepts requests authorized with apiKey.
@@ -67,13 +68,14 @@ func (s *Sink) Messages() []Message {
 	return slices.Clone(s.messages)
 }
 
-// Reset forgets the accepted messages, pending failures and the delay.
+// Reset forgets the accepted messages, pending failures, the delay and a refused key.
 func (s *Sink) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.messages = nil
 	s.failLeft, s.failStatus, s.failHeader = 0, 0, nil
 	s.delay = 0
+	s.refuseKey = false
 }
 
 // FailNext makes the next n authorized mail send requests fail with status and header (for
@@ -90,6 +92,14 @@ func (s *Sink) Delay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.delay = d
+}
+
+// RefuseKey makes the sink answer every mail send request 401, as SendGrid does for a revoked or
+// rotated API key, until RefuseKey(false) or Reset.
+func (s *Sink) RefuseKey(refuse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseKey = refuse
 }
 
 // Error is one entry of SendGrid's error body.
@@ -153,7 +163,10 @@ func (s *Sink) mailSend(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if r.Header.Get("Authorization") != "Bearer "+s.apiKey {
+	s.mu.Lock()
+	refuse := s.refuseKey
+	s.mu.Unlock()
+	if refuse || r.Header.Get("Authorization") != "Bearer "+s.apiKey {
 		writeErrors(w, http.StatusUnauthorized, nil, Error{Message: "The provided authorization grant is invalid, expired, or revoked"})
 		return
 	}

@@ -118,6 +118,9 @@ func (m *Mailer) result(e lifecycle.Email, resp *rest.Response) (string, error) 
 			Message:    m.errorMessage(resp),
 			RetryAfter: retryAfter(header.Get("X-RateLimit-Reset"), m.cfg.Now()),
 		}
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		// A revoked, rotated or under-scoped key: no email can go out, this one is not at fault.
+		return "", &lifecycle.SendError{Status: status, Message: m.errorMessage(resp), AuthRefused: true}
 	case status >= 400 && status < 500:
 		return "", &lifecycle.SendError{Status: status, Message: m.errorMessage(resp), Permanent: true}
 	default: // 5xx, or an unexpected 1xx/3xx: nothing says retrying is hopeless

@@ -144,13 +144,19 @@ func TestSendOutcomes(t *testing.T) {
 		{
 			name:   "401 wrong API key",
 			cfg:    sendgrid.Config{APIKey: "SG.revoked-key"},
-			want:   &lifecycle.SendError{Status: 401, Permanent: true},
+			want:   &lifecycle.SendError{Status: 401, AuthRefused: true},
 			substr: "authorization grant is invalid",
 		},
 		{
-			name:  "403 forbidden",
+			name:   "401 key revoked at the provider",
+			setup:  func(s *sendgridsink.Sink) { s.RefuseKey(true) },
+			want:   &lifecycle.SendError{Status: 401, AuthRefused: true},
+			substr: "authorization grant is invalid",
+		},
+		{
+			name:  "403 forbidden (key without the mail send scope)",
 			setup: func(s *sendgridsink.Sink) { s.FailNext(1, 403, nil) },
-			want:  &lifecycle.SendError{Status: 403, Permanent: true},
+			want:  &lifecycle.SendError{Status: 403, AuthRefused: true},
 		},
 		{
 			name:   "413 too large",
@@ -213,6 +219,7 @@ func TestSendOutcomes(t *testing.T) {
 			require.ErrorAs(t, err, &sendErr)
 			assert.Equal(t, tc.want.Status, sendErr.Status, "status")
 			assert.Equal(t, tc.want.Permanent, sendErr.Permanent, "permanent")
+			assert.Equal(t, tc.want.AuthRefused, sendErr.AuthRefused, "auth refused: pauses sending instead of failing the email")
 			assert.Equal(t, tc.want.RetryAfter, sendErr.RetryAfter, "retry after")
 			assert.NotEmpty(t, sendErr.Message, "SendGrid's explanation")
 			assert.Contains(t, sendErr.Message, tc.substr)
