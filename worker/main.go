@@ -76,7 +76,7 @@ var environment = append(append(temporalEnvironment[:len(temporalEnvironment):le
 	{"LIFECYCLE_CONFIG", "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, care, segments"},
 	{"TAILOR_CODEC_KEYS", "encrypt payloads in Temporal: comma-separated id:base64 of 32 bytes (`openssl rand -base64 32`), the encrypting key first; serves POST /codec/encode and /codec/decode on OPS_ADDR (default: off, payloads in plaintext)"},
 	{"WORKFLOW_CACHE_SIZE", "workflows kept in memory between their tasks (default " + strconv.Itoa(defaultWorkflowCacheSize) + "; docs/OBSERVABILITY.md)"},
-	{"CODEC_AUTH_TOKEN", "bearer token the codec endpoint requires (default: none; required when OPS_ADDR is not loopback)"},
+	{"CODEC_AUTH_TOKEN", "bearer token the codec endpoint requires (default: none; required with TAILOR_CODEC_KEYS when OPS_ADDR is not loopback)"},
 	{"SENDING_PAUSE_PROBE", "while the mail provider refuses the API key (401/403), sending is paused and one email per this interval tries it (default 1m)"},
 	{"SENDING_PAUSE_HOLD_MAX", "the longest a follow-up held by that pause waits before it tries again (default 15m)"},
 	{"CODEC_CORS_ORIGIN", "the Temporal UI origin allowed to call the codec endpoint (default " + codec.DefaultCORSOrigin + ")"},

@@ -647,6 +647,16 @@ func (p *parser) catalogue(sc *Scenario, c catalogueFile) {
 		if prod.Name == "" {
 			prod.Name = prod.Product
 		}
+		// The importer's rules for the same columns (store.ImportProducts).
+		prefix := "product " + prod.SKU + ": "
+		p.input(line, prefix, lifecycle.CheckLine("product", prod.Product, lifecycle.MaxNameLen))
+		p.input(line, prefix, lifecycle.CheckLine("name", strings.TrimSpace(pf.Name), lifecycle.MaxNameLen)) // once, when given
+		p.input(line, prefix, lifecycle.CheckLine("category", prod.Category, lifecycle.MaxLabelLen))
+		p.input(line, prefix, lifecycle.CheckLine("color", prod.Color, lifecycle.MaxLabelLen))
+		p.input(line, prefix, lifecycle.CheckLine("size", prod.Size, lifecycle.MaxLabelLen))
+		for _, col := range prod.Collections {
+			p.input(line, prefix, lifecycle.CheckLine("collection", col, lifecycle.MaxLabelLen))
+		}
 		cents, ok := lifecycle.ParsePrice(strings.TrimSpace(pf.Price))
 		if !ok {
 			p.addf(line, "product %s: price %q is not a price like 79.95", prod.SKU, pf.Price)
