@@ -111,8 +111,9 @@ func TestHeadersCheckedBeforeBody(t *testing.T) {
 	}
 }
 
-// With every slot taken by a delivery held in the store, the next one answers 503 with
-// Retry-After at once, without reading its body; once the slots free up, deliveries go through.
+// With every processing slot taken by a delivery held in the store, the next signed one answers
+// 503 with Retry-After at once, without reaching the store; once the slots free up, deliveries go
+// through.
 func TestConcurrencyBound(t *testing.T) {
 	b := setup(t)
 	b.store.entered = make(chan struct{})
@@ -145,7 +146,7 @@ func TestConcurrencyBound(t *testing.T) {
 	case rec := <-over:
 		require.Equal(t, http.StatusServiceUnavailable, rec.Code, "delivery %d with %d in progress: %s", sendgridwebhook.DefaultMaxConcurrent+1, sendgridwebhook.DefaultMaxConcurrent, rec.Body)
 		require.Equal(t, "5", rec.Header().Get("Retry-After"))
-		require.False(t, rb.read.Load(), "the refused delivery's body was read")
+		require.True(t, rb.read.Load(), "a signed delivery is read (within a reading slot) before it waits for a processing slot")
 	case <-b.store.entered:
 		t.Fatalf("delivery %d reached the store while %d were in progress", sendgridwebhook.DefaultMaxConcurrent+1, sendgridwebhook.DefaultMaxConcurrent)
 	}

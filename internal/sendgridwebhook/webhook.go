@@ -18,8 +18,17 @@ import (
 // Defaults for zero Config fields.
 const (
 	DefaultTolerance = 10 * time.Minute
-	// DefaultMaxConcurrent bounds the deliveries handled at once; SendGrid sends a few in parallel.
+	// DefaultMaxConcurrent bounds the signed deliveries processed at once; SendGrid sends a few in
+	// parallel.
 	DefaultMaxConcurrent = 8
+	// DefaultMaxReading bounds the deliveries whose body is being read. Their signature cannot be
+	// checked before the body is in, so anyone can hold these: there are more of them than
+	// processing slots, each for at most BodyReadTimeout, and a forged one never reaches a
+	// processing slot. At MaxBodyBytes each, they bound the memory a flood can take (80 MiB).
+	DefaultMaxReading = 16
+	// BodyReadTimeout bounds reading one delivery's body: SendGrid sends it at once, a client
+	// that trickles it is cut off.
+	BodyReadTimeout = 10 * time.Second
 	// MaxBodyBytes bounds one delivery; SendGrid batches far less (about 768 KB) per POST.
 	MaxBodyBytes = 5 << 20
 )
@@ -31,8 +40,10 @@ const retryAfterSeconds = "5"
 type Config struct {
 	PublicKey *ecdsa.PublicKey // required: SendGrid's verification key, see ParsePublicKey
 	Tolerance time.Duration    // replay guard; 0 means DefaultTolerance
-	// MaxConcurrent bounds the deliveries read and processed at once (each may hold MaxBodyBytes
-	// in memory); one more answers 503 at once and SendGrid retries it. 0 means DefaultMaxConcurrent.
+	// MaxReading bounds the deliveries whose body is being read (each may hold MaxBodyBytes in
+	// memory), MaxConcurrent those processed once their signature holds; one more than either
+	// answers 503 at once and SendGrid retries it. 0 means DefaultMaxReading, DefaultMaxConcurrent.
+	MaxReading    int
 	MaxConcurrent int
 	Now           func() time.Time // nil means time.Now
 }
@@ -74,7 +85,8 @@ type Deps struct {
 type handler struct {
 	cfg   Config
 	deps  Deps
-	slots chan struct{} // one per delivery in progress, cfg.MaxConcurrent in all
+	reading chan struct{} // one per delivery whose body is being read, cfg.MaxReading in all
+	slots   chan struct{} // one per signed delivery being processed, cfg.MaxConcurrent in all
 }
 
 // New returns the handler for SendGrid's Event Webhook, to be mounted at POST /webhooks/sendgrid.
@@ -90,20 +102,24 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = DefaultMaxConcurrent
 	}
+	if cfg.MaxReading <= 0 {
+		cfg.MaxReading = DefaultMaxReading
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &handler{cfg: cfg, deps: deps, slots: make(chan struct{}, cfg.MaxConcurrent)}
+	return &handler{cfg: cfg, deps: deps, reading: make(chan struct{}, cfg.MaxReading), slots: make(chan struct{}, cfg.MaxConcurrent)}
 }
 
 // ServeHTTP answers 200 once every event of the delivery is stored with its effects or recorded
 // as rejected, 500 when some could not be for a reason that may pass (SendGrid then retries the
 // whole batch; the events already done are skipped), 401 for an unsigned, badly signed or stale
 // delivery (decided on the headers before the body is read when they are missing or stale), 503
-// with Retry-After when MaxConcurrent deliveries are in progress, 400 when the body is not a JSON
+// with Retry-After when MaxReading deliveries are being read or MaxConcurrent signed ones
+// processed, 408 for a body not sent within BodyReadTimeout, 400 when the body is not a JSON
 // array, 405 for methods other than POST and 413 for bodies over MaxBodyBytes.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.deps.Logger
@@ -120,25 +136,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid or missing SendGrid signature", http.StatusUnauthorized)
 		return
 	}
-	select {
-	case h.slots <- struct{}{}:
-		defer func() { <-h.slots }()
-	default:
-		log.Warn("sendgrid webhook: too many deliveries at once, SendGrid will retry", "max_concurrent", h.cfg.MaxConcurrent)
-		w.Header().Set("Retry-After", retryAfterSeconds)
-		http.Error(w, "too many deliveries at once; retry", http.StatusServiceUnavailable)
-		return
-	}
-
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		log.Warn("sendgrid webhook: body too large", "limit_bytes", MaxBodyBytes)
-		http.Error(w, fmt.Sprintf("body larger than %d bytes", int64(MaxBodyBytes)), http.StatusRequestEntityTooLarge)
-		return
-	case err != nil:
-		http.Error(w, "cannot read body", http.StatusBadRequest)
+	body, ok := h.readBody(w, r)
+	if !ok {
 		return
 	}
 	if err := checkSignature(h.cfg.PublicKey, timestamp, sig, body); err != nil {
@@ -146,6 +145,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid or missing SendGrid signature", http.StatusUnauthorized)
 		return
 	}
+	if !take(h.slots) {
+		log.Warn("sendgrid webhook: too many deliveries at once, SendGrid will retry", "max_concurrent", h.cfg.MaxConcurrent)
+		busy(w)
+		return
+	}
+	defer func() { <-h.slots }()
 
 	raw, err := parseDelivery(body)
 	if err != nil {
@@ -175,6 +180,52 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Debug("sendgrid webhook: delivery processed", "events", len(raw), "new", added, "rejected", rejected)
 	fmt.Fprintf(w, "%d events, %d new, %d rejected\n", len(raw), added, rejected)
+}
+
+// readBody reads the delivery's body within a reading slot and BodyReadTimeout, answering the
+// client itself when it cannot (503, 408, 413, 400).
+func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if !take(h.reading) {
+		h.deps.Logger.Warn("sendgrid webhook: too many deliveries being read at once, SendGrid will retry", "max_reading", h.cfg.MaxReading)
+		busy(w)
+		return nil, false
+	}
+	defer func() { <-h.reading }()
+	// Not every ResponseWriter can (a test recorder cannot); the server's ReadTimeout still holds.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(BodyReadTimeout))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	var timeout interface{ Timeout() bool }
+	switch {
+	case errors.As(err, &tooLarge):
+		h.deps.Logger.Warn("sendgrid webhook: body too large", "limit_bytes", MaxBodyBytes)
+		http.Error(w, fmt.Sprintf("body larger than %d bytes", int64(MaxBodyBytes)), http.StatusRequestEntityTooLarge)
+		return nil, false
+	case errors.As(err, &timeout) && timeout.Timeout():
+		h.deps.Logger.Warn("sendgrid webhook: body not sent in time", "timeout", BodyReadTimeout.String(), "remote", r.RemoteAddr)
+		http.Error(w, "body not sent in time", http.StatusRequestTimeout)
+		return nil, false
+	case err != nil:
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return nil, false
+	}
+	return body, true
+}
+
+// take takes a slot of sem without waiting, reporting whether there was one.
+func take(sem chan struct{}) bool {
+	select {
+	case sem <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// busy answers 503 with Retry-After: SendGrid retries the delivery later.
+func busy(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", retryAfterSeconds)
+	http.Error(w, "too many deliveries at once; retry", http.StatusServiceUnavailable)
 }
 
 // outcome is what handle did with one event.
