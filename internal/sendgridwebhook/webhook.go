@@ -83,8 +83,8 @@ type Deps struct {
 }
 
 type handler struct {
-	cfg   Config
-	deps  Deps
+	cfg     Config
+	deps    Deps
 	reading chan struct{} // one per delivery whose body is being read, cfg.MaxReading in all
 	slots   chan struct{} // one per signed delivery being processed, cfg.MaxConcurrent in all
 }
