@@ -10,9 +10,15 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
-// consentRelayLock is the first key of the pg_advisory_xact_lock that serializes deliveries of one
-// customer's consent signal (the second is hashtext of the customer id).
-const consentRelayLock int32 = 0x74636f6e // "tcon"
+const (
+	// consentDeliveryTimeout bounds one delivery of a consent signal.
+	consentDeliveryTimeout = 10 * time.Second
+	// consentLease is how long a relay holds a customer's owed signal: longer than a delivery, so
+	// a relay that died mid-delivery gives it up, and no other relay delivers it meanwhile.
+	consentLease = 3 * consentDeliveryTimeout
+	// consentBookkeepingTimeout bounds recording what became of a delivery.
+	consentBookkeepingTimeout = 5 * time.Second
+)
 
 // oweConsentSignals records, for each row of selectSQL (customer id, consent, source, changed at),
 // that the customer's workflow is owed a consent signal. It runs in the transaction that changes
@@ -55,15 +61,17 @@ func (s *Store) PendingConsentSignals(ctx context.Context) (int, time.Time, erro
 // RelayConsentSignals hands each owed consent signal to deliver, the least tried and oldest first:
 // those of customerIDs, or all when customerIDs is nil. A signal deliver accepted is forgotten
 // unless a newer change replaced it meanwhile, which stays owed; one it refused stays owed with
-// the error and one more attempt. It stops at the first refusal (the workflow service is most
-// likely unreachable, and every further call would wait as long) and returns how many signals were
-// delivered (a replaced one counts: the workflow had it) and that error.
+// the error. It stops at the first refusal (the workflow service is most likely unreachable, and
+// every further call would wait as long) and returns how many signals were delivered (a replaced
+// one counts: the workflow had it) and that error.
 //
-// Deliveries of one customer are serialized on an advisory lock held across deliver, so a late
+// A relay claims a customer's signal with a lease (consentLease) and counts the attempt before it
+// delivers, so a delivery that hangs still moves that customer behind the others next time. No
+// connection is held while deliver runs (a slow Temporal must not take the pool from the pages,
+// the webhook and the activities). The lease outlasts a delivery (cut off after
+// consentDeliveryTimeout), so two relays never deliver one customer's changes at once and a late
 // delivery of an older change cannot overtake a newer one: the workflow hears the changes in the
-// order they were made. The lock is per customer and writers of consent never take it, so a
-// delivery in flight never holds up a consent change; it does hold one pooled connection for as
-// long as deliver takes, which callers bound with ctx.
+// order they were made.
 func (s *Store) RelayConsentSignals(ctx context.Context, customerIDs []string, deliver func(context.Context, lifecycle.ConsentChange) error) (int, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT customer_id FROM pending_consent_signals
@@ -89,44 +97,47 @@ func (s *Store) RelayConsentSignals(ctx context.Context, customerIDs []string, d
 	return delivered, nil
 }
 
-// relayConsentSignal delivers the consent signal owed to customerID, if any still is.
+// relayConsentSignal delivers the consent signal owed to customerID, if any still is and no
+// other relay holds it.
 func (s *Store) relayConsentSignal(ctx context.Context, customerID string, deliver func(context.Context, lifecycle.ConsentChange) error) (bool, error) {
-	var delivered bool
-	var deliverErr error
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, consentRelayLock, customerID); err != nil {
-			return err
-		}
-		var ch lifecycle.ConsentChange
-		var version int64
-		err := tx.QueryRow(ctx, `
-			SELECT customer_id, marketing_consent, source, changed_at, version
-			FROM pending_consent_signals WHERE customer_id = $1`, customerID,
-		).Scan(&ch.CustomerID, &ch.Granted, &ch.Source, &ch.At, &version)
-		if isNoRows(err) {
-			return nil // delivered by someone else meanwhile
-		}
-		if err != nil {
-			return err
-		}
-		if deliverErr = deliver(ctx, ch); deliverErr != nil {
-			// Bookkeeping only: when ctx has expired too, the attempt goes unrecorded.
-			_, err := tx.Exec(ctx, `
-				UPDATE pending_consent_signals
-				SET attempts = attempts + 1, last_error = left($3, 1000), last_attempt_at = now()
-				WHERE customer_id = $1 AND version = $2`, customerID, version, deliverErr.Error())
-			return err
-		}
-		// Only the change delivered: a newer one written meanwhile has another version and stays.
-		_, err = tx.Exec(ctx, `DELETE FROM pending_consent_signals WHERE customer_id = $1 AND version = $2`, customerID, version)
-		delivered = err == nil
-		return err
-	})
-	if deliverErr != nil {
-		return false, fmt.Errorf("deliver consent signal of %s: %w", customerID, deliverErr)
+	var ch lifecycle.ConsentChange
+	var version int64
+	err := s.pool.QueryRow(ctx, `
+		UPDATE pending_consent_signals
+		SET leased_until = now() + make_interval(secs => $2), attempts = attempts + 1, last_attempt_at = now()
+		WHERE customer_id = $1 AND (leased_until IS NULL OR leased_until < now())
+		RETURNING customer_id, marketing_consent, source, changed_at, version`,
+		customerID, consentLease.Seconds(),
+	).Scan(&ch.CustomerID, &ch.Granted, &ch.Source, &ch.At, &version)
+	if isNoRows(err) {
+		return false, nil // delivered meanwhile, or another relay is delivering it
 	}
 	if err != nil {
-		return false, fmt.Errorf("relay consent signal of %s: %w", customerID, err)
+		return false, fmt.Errorf("claim consent signal of %s: %w", customerID, err)
 	}
-	return delivered, nil
+	dctx, cancel := context.WithTimeout(ctx, consentDeliveryTimeout)
+	deliverErr := deliver(dctx, ch)
+	cancel()
+
+	// The bookkeeping gets its own time: a round that ended during the delivery still records it.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), consentBookkeepingTimeout)
+	defer cancel()
+	if deliverErr != nil {
+		_, err := s.pool.Exec(bctx, `
+			UPDATE pending_consent_signals SET last_error = left($2, 1000), leased_until = NULL
+			WHERE customer_id = $1`, customerID, deliverErr.Error())
+		if err != nil {
+			return false, fmt.Errorf("deliver consent signal of %s: %w (and record it: %v)", customerID, deliverErr, err)
+		}
+		return false, fmt.Errorf("deliver consent signal of %s: %w", customerID, deliverErr)
+	}
+	// Only the change delivered is forgotten: a newer one written meanwhile has another version,
+	// stays owed and is released for the next relay.
+	if _, err := s.pool.Exec(bctx, `DELETE FROM pending_consent_signals WHERE customer_id = $1 AND version = $2`, customerID, version); err != nil {
+		return true, fmt.Errorf("forget delivered consent signal of %s: %w", customerID, err)
+	}
+	if _, err := s.pool.Exec(bctx, `UPDATE pending_consent_signals SET leased_until = NULL WHERE customer_id = $1`, customerID); err != nil {
+		return true, fmt.Errorf("release consent signal of %s: %w", customerID, err)
+	}
+	return true, nil
 }

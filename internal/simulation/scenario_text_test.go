@@ -7,7 +7,7 @@ import (
 	"github.com/tailorhq/tailor/internal/simulation"
 )
 
-// Review of issue #13 (gap, low): the scenario parser checks the customer's id, email and name,
+// Found in review of issue #13: the scenario parser checks the customer's id, email and name,
 // SKUs and purchase ids, but not the catalogue's free text nor the sale's category or the season's
 // collection: a product name with CR/LF or an ANSI escape is accepted and reaches the simulated
 // subjects printed to the terminal, although the importer refuses the same product.

@@ -17,7 +17,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-// Review of issue #13: a follow-up with an end (a restock wish's window) held by a pause that
+// From the review of issue #13: a follow-up with an end (a restock wish's window) held by a pause that
 // outlasts it is dropped as expired at its end, not sent late and not failed.
 func TestHeldFollowUpIsDroppedWhenItExpires(t *testing.T) {
 	st := newStore(t)

@@ -15,8 +15,8 @@ import (
 	"github.com/tailorhq/tailor/internal/store/storetest"
 )
 
-// Review of issue #13 (hole): RelayConsentSignals holds a pooled connection (and a transaction)
-// for as long as deliver, a call to Temporal, takes. While Temporal is slow or unreachable (the
+// Found in review of issue #13: RelayConsentSignals used to hold a pooled connection (and a
+// transaction) for as long as deliver, a call to Temporal, took. While Temporal is slow or unreachable (the
 // SDK retries a signal until its context ends: 10 s for POST /u, 30 s for the worker's round), a
 // handful of unsubscribes take every connection of the pool (pgxpool's default is
 // max(4, NumCPU)), and every other use of the database, pages, the webhook, activities, waits.
@@ -65,7 +65,7 @@ func TestSlowConsentDeliveriesDoNotStarveThePool(t *testing.T) {
 	require.NoError(t, err, "reading a customer while %d consent signals wait for a slow Temporal", poolSize)
 }
 
-// Review of issue #13 (hole): a delivery that hangs until the round's context ends is not
+// Found in review of issue #13: a delivery that hung until the round's context ended was not
 // recorded as an attempt (the UPDATE runs on the expired context and the transaction rolls back),
 // so that customer stays first in "ORDER BY attempts, changed_at" and the relay, which stops at
 // the first failure, never reaches anyone behind it: one customer whose signal hangs (a busy
