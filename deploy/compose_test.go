@@ -1,4 +1,4 @@
-package tailor_test
+package deploy
 
 import (
 	"fmt"
