@@ -1,5 +1,5 @@
 # Builds Tailor's two binaries into one small image: `worker` (the default
-# command) and `starter` (the CLI). docker-compose.yml uses it for both.
+# command) and `starter` (the CLI). deploy/docker-compose.yml uses it for both.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src

@@ -54,6 +54,27 @@ if [[ -n "$leaks" ]]; then
 fi
 note "./workflows reaches none of pgx, sendgrid, internal/store, internal/email"
 
+step "test-helper fence: what production code reaches"
+# Test helpers live in packages whose name ends in "test" (internal/store/storetest,
+# internal/temporaltest), imported only from _test.go files. Every other package of the module,
+# the binaries among them, must not import testing, testify or such a helper, nor reach a package
+# that does. One importer is allowed: the Temporal SDK's go.temporal.io/sdk/internal, which holds
+# its test suite and imports testing and testify, so that every client of the SDK reaches them.
+helpers="$(go list -f '{{.ImportPath}} {{.Name}}' ./... | awk '$2 ~ /test$/ { print $1 }')"
+production="$(go list -f '{{.ImportPath}} {{.Name}}' ./... | awk '$2 !~ /test$/ { print $1 }')"
+# shellcheck disable=SC2086 # one package per word
+helper_leaks="$(go list -deps -f '{{.ImportPath}}{{range .Imports}} {{.}}{{end}}' $production |
+	awk -v helpers="$helpers" '
+		BEGIN { n = split(helpers, h, "\n"); for (i = 1; i <= n; i++) helper[h[i]] = 1 }
+		$1 ~ /^github\.com\/stretchr\/testify\// || $1 == "go.temporal.io/sdk/internal" { next }
+		{ for (i = 2; i <= NF; i++) if ($i == "testing" || $i ~ /^github\.com\/stretchr\/testify(\/|$)/ || ($i in helper)) printf "      %s -> %s\n", $1, $i }')"
+if [[ -n "$helper_leaks" ]]; then
+	printf '    %s\n' "production code imports test code (importer -> imported):" >&2
+	printf '%s\n' "$helper_leaks" >&2
+	die "only _test.go files may import testing, testify or a *test helper package; move what needs testing.TB into a package named like internal/store/storetest, or take a small interface (a Cleanup func) instead"
+fi
+note "no production package reaches testing, testify or a test helper ($(wc -w <<<"$helpers") helpers: $(xargs -n1 basename <<<"$helpers" | paste -sd, -))"
+
 step "go test"
 # Extra arguments go to go test; unless one of them names packages, test all.
 packages=(./...)

@@ -14,11 +14,11 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tailorhq/tailor/activities"
-	"github.com/tailorhq/tailor/internal/devserver"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/store/storetest"
+	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -42,7 +42,7 @@ func (m *countingMailer) sent() []string {
 
 // The campaign commands against a real dev server, PostgreSQL and an in-process worker.
 func TestCampaignCommands(t *testing.T) {
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 	st, dbURL := storetest.New(t)
 	ctx := context.Background()
 	_, err := st.ImportProducts(ctx, strings.NewReader(`sku,product,name,category,color,size,price,stock,collections

@@ -17,11 +17,11 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/tailorhq/tailor/activities"
-	"github.com/tailorhq/tailor/internal/devserver"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/store/storetest"
+	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -81,7 +81,7 @@ func signalsOf(t *testing.T, c client.Client, customerID string) []string {
 // dev server and PostgreSQL, the changed customers signalled and their Segment search attribute
 // set, a second recompute that changes nothing, the counts, a complaint and a usage reading.
 func TestSegmentsEndToEnd(t *testing.T) {
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 	st, dbURL := storetest.New(t)
 	ctx := context.Background()
 	_, err := st.ImportProducts(ctx, strings.NewReader(`sku,product,name,category,color,size,price,stock,collections
@@ -201,7 +201,7 @@ sho,Sho,sho@example.com,en,Europe/Amsterdam,,50,trousers,true
 // `starter setup` creates the schedule segments-nightly once, with the cron and time zone from
 // LIFECYCLE_CONFIG, and brings it up to date when run again.
 func TestSetupCreatesTheSegmentSchedule(t *testing.T) {
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 	_, dbURL := storetest.New(t)
 	dir := t.TempDir()
 	config := func(cron, zone string) string {

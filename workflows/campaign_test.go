@@ -17,11 +17,11 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tailorhq/tailor/activities"
-	"github.com/tailorhq/tailor/internal/devserver"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
+	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -80,12 +80,12 @@ func (r *countingReacher) signalled() map[string]int {
 // campaignStack is one test's database, mailer and workers on the shared dev server.
 type campaignStack struct {
 	t      *testing.T
-	srv    *devserver.Server
+	srv    *temporaltest.Server
 	store  *store.Store
 	mailer *recordingMailer
 }
 
-func newCampaignStack(t *testing.T, srv *devserver.Server, customers string) *campaignStack {
+func newCampaignStack(t *testing.T, srv *temporaltest.Server, customers string) *campaignStack {
 	t.Helper()
 	st, _ := storetest.New(t)
 	ctx := context.Background()
@@ -184,7 +184,7 @@ func saleCampaign(saleID string, pageSize, concurrency int) workflows.CampaignIn
 // TestCampaign runs campaigns on one real dev server, each subtest with its own database and its
 // own customers (ids prefixed per subtest, since the customers' workflows share the server).
 func TestCampaign(t *testing.T) {
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 	ctx := context.Background()
 
 	t.Run("reaches only the matching customers, page by page, at bounded concurrency", func(t *testing.T) {
@@ -328,7 +328,7 @@ func (m *countingMailer) Send(ctx context.Context, e lifecycle.Email) (string, e
 // queue while a sale campaign pages through 30 customers. The server hands the campaign's pages and
 // the customers' tasks to both; every customer is still reached and emailed exactly once.
 func TestCampaignTwoWorkers(t *testing.T) {
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 	ctx := context.Background()
 	const customers = 30
 	s := newCampaignStack(t, srv, customersCSV("w", customers, "trousers"))

@@ -24,8 +24,8 @@ import (
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/codec"
 	"github.com/tailorhq/tailor/internal/config"
-	"github.com/tailorhq/tailor/internal/devserver"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -111,7 +111,7 @@ type restockStory struct {
 func runRestockStory(t *testing.T, codecCfg config.CodecConfig) restockStory {
 	t.Helper()
 	st := newStore(t)
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 	c, err := client.Dial(client.Options{
 		HostPort:         srv.HostPort,
 		Namespace:        "default",

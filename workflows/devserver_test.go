@@ -12,8 +12,8 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tailorhq/tailor/activities"
-	"github.com/tailorhq/tailor/internal/devserver"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -21,7 +21,7 @@ import (
 // run: the test environment cannot show this, because it delivers signals one workflow task at a time.
 func TestSignalsSurviveContinueAsNewOnARealServer(t *testing.T) {
 	st := newStore(t)
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 	mailer := &recordingMailer{}
 	policy := lifecycle.DefaultPolicy()
 	policy.MinGap = 0 // every sale goes out at once, so each signal is one email

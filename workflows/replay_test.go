@@ -17,10 +17,10 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tailorhq/tailor/activities"
-	"github.com/tailorhq/tailor/internal/devserver"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/sendinggate"
 	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -216,7 +216,7 @@ func recordCampaignOutcomes(t *testing.T, path string) {
 // first two tries meet a refused API key: held twice (one GetVersion marker, a timer each), then sent.
 func recordSendingPaused(t *testing.T, path string) {
 	st := newStore(t)
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 	mailer := &refusingMailer{refusals: 2}
 	gate, err := sendinggate.New(context.Background(),
 		sendinggate.Config{ProbeInterval: time.Nanosecond, HoldMin: time.Second, HoldMax: time.Second}, sendinggate.Deps{Store: st})
@@ -246,7 +246,7 @@ func recordSendingPaused(t *testing.T, path string) {
 }
 
 // exportRun saves the history of one run of workflow id as the CLI exports it.
-func exportRun(t *testing.T, srv *devserver.Server, id, runID, path string) {
+func exportRun(t *testing.T, srv *temporaltest.Server, id, runID, path string) {
 	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", srv.HostPort, "--workflow-id", id, "--run-id", runID, "--output", "json").Output()
 	require.NoError(t, err, "export run %s with the Temporal CLI", runID)
 	require.NoError(t, os.WriteFile(path, out, 0o644))
@@ -255,10 +255,10 @@ func exportRun(t *testing.T, srv *devserver.Server, id, runID, path string) {
 
 // recordingStack starts a dev server and an in-process worker with policy, and returns a function
 // that SignalWithStarts customer david's workflow; everything stops when the test ends.
-func recordingStack(t *testing.T, policy lifecycle.Policy) (*store.Store, *devserver.Server, *recordingMailer, func(name string, arg any)) {
+func recordingStack(t *testing.T, policy lifecycle.Policy) (*store.Store, *temporaltest.Server, *recordingMailer, func(name string, arg any)) {
 	t.Helper()
 	st := newStore(t)
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 	mailer := &recordingMailer{}
 	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.CustomerLifecycle)
@@ -275,7 +275,7 @@ func recordingStack(t *testing.T, policy lifecycle.Policy) (*store.Store, *devse
 	return st, srv, mailer, send
 }
 
-func saveHistory(t *testing.T, srv *devserver.Server, id, path string) {
+func saveHistory(t *testing.T, srv *temporaltest.Server, id, path string) {
 	ctx := context.Background()
 	require.NoError(t, srv.Client.CancelWorkflow(ctx, id, ""))
 	require.Error(t, srv.Client.GetWorkflow(ctx, id, "").Get(ctx, nil), "the workflow ends cancelled")

@@ -12,17 +12,17 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tailorhq/tailor/activities"
-	"github.com/tailorhq/tailor/internal/devserver"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/store/storetest"
+	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
 // On a real server (no worker needed): Signal starts the workflow with its search attributes and
 // then reaches the running one; Interested and Status on a customer without a workflow say so.
 func TestAgainstDevServer(t *testing.T) {
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 	lc := lifecycleclient.New(srv.Client)
 	ctx := t.Context()
 
@@ -65,7 +65,7 @@ func TestAgainstDevServer(t *testing.T) {
 // 409), not as an error that looks transient (503 "try again").
 func TestRefusedUpdateOnDevServer(t *testing.T) {
 	st, _ := storetest.New(t)
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.CustomerLifecycle)
 	w.RegisterActivity(&activities.Activities{Store: st, Policy: lifecycle.DefaultPolicy()})

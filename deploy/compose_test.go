@@ -1,4 +1,4 @@
-package tailor_test
+package deploy
 
 import (
 	"fmt"
@@ -15,9 +15,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// docker-compose.yml is never started here (no Docker engine in CI), so this
-// test is what keeps it honest: names, addresses, credentials and ports that
-// must agree between services, and a Dockerfile that builds both binaries.
+// Package deploy holds Tailor's compose file (docker-compose.yml) and, in this test, its checker.
+// The compose file is never started here (no Docker engine in CI), so this test is what keeps it
+// honest: names, addresses, credentials and ports that must agree between services, and a
+// Dockerfile (in the repository root, the build context `..`) that builds both binaries.
 
 const (
 	temporalFrontendPort = "7233"
@@ -38,7 +39,7 @@ func TestComposeIsCoherent(t *testing.T) {
 // TestComposeIsCoherent cannot pass by checking nothing.
 func TestComposeCheckerCatchesMistakes(t *testing.T) {
 	compose := readFile(t, "docker-compose.yml")
-	dockerfile := readFile(t, "Dockerfile")
+	dockerfile := readFile(t, filepath.Join("..", "Dockerfile"))
 
 	tests := []struct {
 		name        string
@@ -187,6 +188,13 @@ func TestComposeCheckerCatchesMistakes(t *testing.T) {
 			wantProblem: `temporal: POSTGRES_SEEDS host "postgres" is not a service`,
 		},
 		{
+			name:        "the build context is the deploy folder, which has no Dockerfile",
+			file:        "docker-compose.yml",
+			old:         "    build:\n      context: ..\n",
+			new:         "    build: .\n",
+			wantProblem: filepath.Join("deploy", "Dockerfile") + ", which cannot be read",
+		},
+		{
 			name:        "Dockerfile does not build the starter",
 			file:        "Dockerfile",
 			old:         "go build -trimpath -o /out/starter ./starter",
@@ -208,11 +216,17 @@ func TestComposeCheckerCatchesMistakes(t *testing.T) {
 			require.Contains(t, original, tt.old, "the mutation no longer applies to %s; update this test", tt.file)
 			files[tt.file] = strings.Replace(original, tt.old, tt.new, 1)
 
+			// The repository's layout: the compose file in deploy/, the Dockerfile in the root.
 			dir := t.TempDir()
-			for name, content := range files {
-				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+			paths := map[string]string{
+				"docker-compose.yml": filepath.Join(dir, "deploy", "docker-compose.yml"),
+				"Dockerfile":         filepath.Join(dir, "Dockerfile"),
 			}
-			problems := composeProblems(t, filepath.Join(dir, "docker-compose.yml"))
+			require.NoError(t, os.Mkdir(filepath.Join(dir, "deploy"), 0o755))
+			for name, content := range files {
+				require.NoError(t, os.WriteFile(paths[name], []byte(content), 0o644))
+			}
+			problems := composeProblems(t, paths["docker-compose.yml"])
 			found := slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.wantProblem) })
 			if !found {
 				t.Errorf("replacing %q with %q in %s: want a problem containing %q, got:\n%s",
@@ -244,7 +258,7 @@ func (s composeService) hasHealthcheck() bool {
 	return s.Healthcheck != nil && s.Healthcheck.Test != nil && !s.Healthcheck.Disable
 }
 
-// composeBuild accepts `build: .` and `build: {context: ., dockerfile: ...}`.
+// composeBuild accepts `build: ..` and `build: {context: .., dockerfile: ...}`.
 type composeBuild struct {
 	Context    string `yaml:"context"`
 	Dockerfile string `yaml:"dockerfile"`

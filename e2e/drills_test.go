@@ -1,32 +1,22 @@
-package tailor_test
+package e2e
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/sendgridsink"
-	"github.com/tailorhq/tailor/workflows"
 )
 
 // The fault drills (issue 6, docs/RELIABILITY.md) break one thing at a time under the real
@@ -38,8 +28,8 @@ import (
 //
 // Every drill logs its measurements on lines starting with "drill:"; run them with
 //
-//	scripts/test.sh -run Drill -v .
-//	scripts/test.sh -run Drills/SendGrid -v .   # one of them
+//	scripts/test.sh -run Drill -v ./e2e
+//	scripts/test.sh -run Drills/SendGrid -v ./e2e   # one of them
 
 // TestDrills runs the drills at the same time, each with its own database, dev server, sink and
 // worker. They spend their time waiting out timers and timeouts of the product (a 30 s outage,
@@ -100,8 +90,7 @@ func drillWorkerKilledMidFollowUp(t *testing.T) {
 	s.sink.Delay(2 * time.Second)
 	s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1")
 	s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3")
-	front.awaitArrivals(1, "david's restock email request")
-	time.Sleep(500 * time.Millisecond) // well inside the 2s delay: the request is in flight
+	front.awaitRead(1, "david's restock email request read by the sink, which now waits out its delay")
 	s.killWorker()
 	require.Never(t, func() bool { return len(s.sink.Messages()) > 0 }, 2*time.Second, e2ePoll,
 		"the sink must drop the request whose client died during its delay")
@@ -222,7 +211,9 @@ func drillTemporalRestartedWithTimersPending(t *testing.T) {
 	due := s.awaitPendingDue("david", "season")
 	stopped := time.Now()
 	srv.stop()
-	time.Sleep(time.Second) // down for a moment: the worker's polls fail
+	// Down for a moment, the outage the drill is about: the worker's polls fail, and it lives on.
+	require.Never(t, func() bool { return s.worker.exited() || len(s.sink.Messages()) > 0 }, time.Second, e2ePoll,
+		"the worker must ride out the dev server's outage, sending nothing")
 	srv.start()
 	back := time.Now()
 	require.True(t, back.Before(due.Add(-time.Second)),
@@ -272,12 +263,16 @@ func drillPostgresUnavailableDuringSends(t *testing.T) {
 		}
 	}
 	require.True(t, time.Now().Before(first.Add(-time.Second)), "the first season fallback is due at %s, before the cut; raise season_fallback", first.Format(time.RFC3339Nano))
-	// Cut shortly before the first send is due: every send falls due during the outage.
-	time.Sleep(time.Until(first.Add(-2 * time.Second)))
+	// Cut shortly before the first send is due: every send falls due during the outage. Until
+	// then the clock is all there is to wait for, and no email may go out before it is due.
+	require.Never(t, func() bool { return len(s.sink.Messages()) > 0 }, time.Until(first.Add(-2*time.Second)), e2ePoll,
+		"no season fallback may go out before it is due (the first at %s)", first.Format(time.RFC3339Nano))
 
 	proxy.cut()
 	cut := time.Now()
-	time.Sleep(outage) // the outage itself: nothing to wait for but the clock
+	// The outage itself, watched whole.
+	require.Never(t, func() bool { return len(s.sink.Messages()) > 0 }, outage, e2ePoll,
+		"no email can go out while PostgreSQL is unreachable")
 	require.Empty(t, s.sink.Messages(), "no email can go out while PostgreSQL is unreachable")
 	proxy.restore()
 	restored := time.Now()
@@ -514,357 +509,4 @@ func drillProviderKeyRefused(t *testing.T) {
 		"the first held email %v and the last %v after the key worked again; every customer once\n%s",
 		fixed.Sub(refused).Round(100*time.Millisecond), before, customers, customers-before, failures,
 		msgs[before].ReceivedAt.Sub(fixed).Round(100*time.Millisecond), msgs[len(msgs)-1].ReceivedAt.Sub(fixed).Round(100*time.Millisecond), campaign)
-}
-
-// awaitPendingDue waits until the customer's workflow has a follow-up of kind pending, and
-// returns when it is due.
-func (s *stack) awaitPendingDue(customer, kind string) time.Time {
-	s.t.Helper()
-	var due time.Time
-	s.awaitStatus(customer, "a pending "+kind+" follow-up", func(st e2eStatus) bool {
-		for _, p := range st.Pending {
-			if p.Kind == kind {
-				due = p.Due
-				return true
-			}
-		}
-		return false
-	})
-	return due
-}
-
-// requireDeliveries requires the sink to hold exactly want[key] emails for every key, and no other.
-func (s *stack) requireDeliveries(want map[string]int) {
-	s.t.Helper()
-	got := map[string]int{}
-	for _, m := range s.sink.Messages() {
-		got[m.Key]++
-	}
-	require.Equal(s.t, want, got, "emails per idempotency key in the sink: %s", describeMessages(s.sink.Messages()))
-}
-
-// requireSendLogSent requires the send log to hold exactly keys, each once and sent.
-func (s *stack) requireSendLogSent(keys ...string) {
-	s.t.Helper()
-	log, err := s.store.SendLog(context.Background(), "")
-	require.NoError(s.t, err)
-	var got []string
-	for _, r := range log {
-		require.Equal(s.t, lifecycle.SendSent, r.Status, "send log row %s", r.Key)
-		got = append(got, r.Key)
-	}
-	slices.Sort(got)
-	keys = slices.Sorted(slices.Values(keys))
-	require.Equal(s.t, keys, got, "send log keys")
-}
-
-// envValue returns the value of the variable key in the binaries' environment.
-func (s *stack) envValue(key string) string {
-	s.t.Helper()
-	for i := len(s.env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(s.env[i], key+"="); ok {
-			return v
-		}
-	}
-	s.t.Fatalf("%s is not in the stack's environment", key)
-	return ""
-}
-
-// setEnv overrides key for the binaries started from now on (os/exec keeps the last duplicate).
-func (s *stack) setEnv(key, value string) { s.env = append(s.env, key+"="+value) }
-
-// frontSink puts a sinkFront before the stack's SendGrid sink and points SENDGRID_BASE_URL at it.
-func (s *stack) frontSink() *sinkFront {
-	s.t.Helper()
-	f := &sinkFront{t: s.t, sink: s.sink}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv := httptest.NewUnstartedServer(f)
-	srv.Config.BaseContext = func(net.Listener) context.Context { return ctx }
-	srv.Start()
-	s.t.Cleanup(func() {
-		cancel() // ends held requests, so that Close does not wait for them
-		srv.Close()
-	})
-	s.setEnv("SENDGRID_BASE_URL", srv.URL)
-	return f
-}
-
-// frontStep handles one mail send request in place of the sink.
-type frontStep func(w http.ResponseWriter, r *http.Request)
-
-// sinkFront stands between the worker and the sink, to fail requests in ways the sink cannot: in
-// a scripted order, or after the sink accepted them.
-type sinkFront struct {
-	t    *testing.T
-	sink *sendgridsink.Sink
-
-	mu      sync.Mutex
-	script  []frontStep // for the next requests, in order; then the sink answers
-	holding bool
-	arrived []time.Time
-}
-
-func (f *sinkFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/v3/mail/send" {
-		f.sink.ServeHTTP(w, r)
-		return
-	}
-	f.mu.Lock()
-	f.arrived = append(f.arrived, time.Now())
-	var step frontStep = f.sink.ServeHTTP
-	switch {
-	case f.holding:
-		step = holdUnanswered
-	case len(f.script) > 0:
-		step, f.script = f.script[0], f.script[1:]
-	}
-	f.mu.Unlock()
-	step(w, r)
-}
-
-// next scripts how the next requests are handled.
-func (f *sinkFront) next(steps ...frontStep) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.script = append(f.script, steps...)
-}
-
-// hold makes every request arriving from now on wait unanswered until its client gives up.
-func (f *sinkFront) hold() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.holding = true
-}
-
-// release lets requests through to the sink again; those already held stay unanswered.
-func (f *sinkFront) release() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.holding = false
-}
-
-func (f *sinkFront) arrivals() []time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.arrived)
-}
-
-func (f *sinkFront) awaitArrivals(n int, what string) {
-	f.t.Helper()
-	require.Eventually(f.t, func() bool { return len(f.arrivals()) >= n }, e2eTimeout, 20*time.Millisecond, "waiting for %s", what)
-}
-
-// answer fails a request with status and header, as SendGrid would, without storing it.
-func answer(status int, header http.Header) frontStep {
-	return func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		for k, v := range header {
-			w.Header()[k] = v
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		fmt.Fprintf(w, `{"errors":[{"message":%q}]}`, strings.ToLower(http.StatusText(status)))
-	}
-}
-
-// acceptAndLoseAnswer lets the sink accept the email, then never answers: the client's timeout,
-// or its death, ends the request.
-func (f *sinkFront) acceptAndLoseAnswer(w http.ResponseWriter, r *http.Request) {
-	rec := httptest.NewRecorder()
-	// The sink must finish storing even if the client gives up meanwhile.
-	f.sink.ServeHTTP(rec, r.WithContext(context.WithoutCancel(r.Context())))
-	if rec.Code != http.StatusAccepted {
-		f.t.Errorf("the sink must accept the email whose answer is lost, it answered %d: %s", rec.Code, rec.Body)
-	}
-	<-r.Context().Done()
-}
-
-// holdUnanswered reads the request and never answers it.
-func holdUnanswered(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, r.Body) // net/http notices the client gave up only once the body is read
-	<-r.Context().Done()
-}
-
-// fileDevServer is a Temporal dev server on a SQLite file, which survives a restart on the same
-// file and port (devserver.Start's server keeps its state in memory).
-type fileDevServer struct {
-	t        *testing.T
-	cli      string
-	dbFile   string
-	hostPort string
-	httpPort string
-	metrics  string
-	log      *syncBuffer
-	proc     *process
-}
-
-func startFileDevServer(t *testing.T) *fileDevServer {
-	t.Helper()
-	cli := os.Getenv("TEMPORAL_CLI_PATH")
-	if cli == "" {
-		cli = filepath.Join(".bin", "temporal") // the tests run in the repository root
-	}
-	abs, err := filepath.Abs(cli)
-	require.NoError(t, err)
-	_, err = os.Stat(abs)
-	require.NoError(t, err, "Temporal CLI (TEMPORAL_CLI_PATH): run scripts/test.sh once to build it")
-	port := func() string {
-		_, p, err := net.SplitHostPort(freeAddr(t))
-		require.NoError(t, err)
-		return p
-	}
-	d := &fileDevServer{
-		t: t, cli: abs, dbFile: filepath.Join(t.TempDir(), "temporal.db"),
-		log: &syncBuffer{}, httpPort: port(), metrics: port(),
-	}
-	d.hostPort = "127.0.0.1:" + port()
-	t.Cleanup(func() {
-		if d.proc != nil {
-			d.proc.kill()
-		}
-		if t.Failed() {
-			t.Logf("Temporal dev server output:\n%s", d.log.String())
-		}
-	})
-	d.start()
-	return d
-}
-
-// start starts the server on its file and port and waits until it serves the default namespace.
-func (d *fileDevServer) start() {
-	d.t.Helper()
-	_, port, _ := net.SplitHostPort(d.hostPort)
-	args := []string{"server", "start-dev", "--db-filename", d.dbFile, "--ip", "127.0.0.1", "--port", port,
-		"--http-port", d.httpPort, "--metrics-port", d.metrics, "--headless", "--log-level", "error"}
-	for _, sa := range []string{workflows.SearchAttrCustomerID, workflows.SearchAttrLifecycleStage, workflows.SearchAttrCampaignState} {
-		args = append(args, "--search-attribute", sa+"=Keyword")
-	}
-	cmd := exec.Command(d.cli, args...)
-	cmd.Stdout, cmd.Stderr = d.log, d.log
-	require.NoError(d.t, cmd.Start(), "start %s", d.cli)
-	p := &process{cmd: cmd, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	d.proc = p
-
-	var c client.Client
-	require.Eventually(d.t, func() bool {
-		if p.exited() {
-			return true
-		}
-		if c == nil {
-			var err error
-			if c, err = client.NewLazyClient(client.Options{HostPort: d.hostPort, Namespace: "default"}); err != nil {
-				return false
-			}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err := c.DescribeTaskQueue(ctx, workflows.TaskQueue, 1) // answers once the namespace is served
-		return err == nil
-	}, e2eTimeout, 100*time.Millisecond, "waiting for the dev server at %s", d.hostPort)
-	if c != nil {
-		c.Close()
-	}
-	require.False(d.t, p.exited(), "the dev server exited at start: %v\n%s", p.err, d.log.String())
-}
-
-// stop stops the server with SIGTERM, as an orderly shutdown would, and waits for it to exit.
-func (d *fileDevServer) stop() {
-	d.t.Helper()
-	require.NoError(d.t, d.proc.cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case <-d.proc.done:
-	case <-time.After(30 * time.Second):
-		d.t.Fatalf("the dev server did not stop within 30s of SIGTERM")
-	}
-}
-
-// tcpProxy forwards connections to PostgreSQL, and can cut them all and refuse new ones.
-type tcpProxy struct {
-	t           *testing.T
-	target      string
-	addr        string
-	databaseURL string // the original DATABASE_URL through the proxy
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]bool
-}
-
-func startTCPProxy(t *testing.T, databaseURL string) *tcpProxy {
-	t.Helper()
-	u, err := url.Parse(databaseURL)
-	require.NoError(t, err)
-	p := &tcpProxy{t: t, target: u.Host, conns: map[net.Conn]bool{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p.addr = ln.Addr().String()
-	u.Host = p.addr
-	p.databaseURL = u.String()
-	p.serve(ln)
-	t.Cleanup(p.cut)
-	return p
-}
-
-func (p *tcpProxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return // cut
-			}
-			go p.forward(conn)
-		}
-	}()
-}
-
-func (p *tcpProxy) forward(client net.Conn) {
-	server, err := net.Dial("tcp", p.target)
-	if err != nil {
-		client.Close()
-		return
-	}
-	p.mu.Lock()
-	if p.ln == nil { // cut meanwhile
-		p.mu.Unlock()
-		client.Close()
-		server.Close()
-		return
-	}
-	p.conns[client], p.conns[server] = true, true
-	p.mu.Unlock()
-	go func() {
-		_, _ = io.Copy(server, client)
-		server.Close()
-	}()
-	_, _ = io.Copy(client, server)
-	client.Close()
-}
-
-// cut closes the listener and every connection: PostgreSQL is gone, new connections are refused.
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
-
-// restore listens again on the same address.
-func (p *tcpProxy) restore() {
-	p.t.Helper()
-	ln, err := net.Listen("tcp", p.addr)
-	require.NoError(p.t, err, "listen again on %s", p.addr)
-	p.serve(ln)
 }

@@ -1,4 +1,4 @@
-package tailor_test
+package e2e
 
 import (
 	"bytes"
@@ -11,31 +11,41 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailorhq/tailor/internal/devserver"
 	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/sendgridsink"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
+	"github.com/tailorhq/tailor/internal/temporaltest"
 )
 
 // The end-to-end tests run the real binaries against a real Temporal dev server, a fresh
 // PostgreSQL database and a local SendGrid-compatible server, and drive them only through the
-// starter's command line, as a shop would. The lifecycle policy is shrunk to seconds so that the
-// whole tailor story (restock, sale, season) plays out in well under a minute.
+// starter's command line and the worker's HTTP listeners, as a shop, its customers and SendGrid
+// would. The lifecycle policy is shrunk to seconds so that the whole tailor story (restock, sale,
+// season) plays out in well under a minute.
+//
+// This file is the harness every test here shares: a stack (binaries, database, dev server, sink)
+// per test, and waits on conditions, never on the clock alone. What a test watches for a while to
+// see that nothing happens is a require.Never over that window.
+//
+//	go test ./e2e/                            # all of them, a few minutes
+//	go test ./e2e/ -run Drills/SendGrid -v    # one drill, with its "drill:" measurements
 
 const (
 	// e2eTimeout bounds every wait for something the worker does, and every starter command.
@@ -59,6 +69,18 @@ restock_window: 2m
 season_fallback: 15s
 `
 
+// e2eStopPolicy: the season fallback comes 8s after the purchase, so that it is still pending
+// when the test stops David's mail a few seconds after the restock email, and would go out inside
+// the test's quiet window if stopping had not dropped it.
+const e2eStopPolicy = `min_gap: 2s
+restock_window: 2m
+season_fallback: 8s
+`
+
+// stopMargin is how long after the moment a dropped follow-up would have gone out the test still
+// watches for it.
+const stopMargin = 3 * time.Second
+
 // The tailor's catalogue, as in workflows/lifecycle_test.go: the trousers David bought (blue), the
 // grey he wanted (out of stock), near misses in colour and size, and an autumn collection.
 const e2eProducts = `sku,product,name,category,color,size,price,stock,collections
@@ -78,207 +100,6 @@ const e2eCustomers = `id,name,email,locale,timezone,colors,sizes,consent
 david,David Sable,david@example.com,en,America/New_York,,50,true
 els,Els Peeters,els@example.com,nl,Europe/Brussels,,50,true
 `
-
-// e2eBadCustomers would rename David and add Eve, but line 4 has an invalid email: nothing of it
-// may be written.
-const e2eBadCustomers = `id,name,email,locale,timezone,colors,sizes
-david,David Renamed,david@example.com,en,America/New_York,,50
-eve,Eve Adams,eve@example.com,en,Europe/London,,48
-mallory,Mallory,not-an-address,en,Europe/London,,48
-`
-
-func TestTailorStoryEndToEnd(t *testing.T) {
-	s := newStack(t, true)
-	ctx := context.Background()
-
-	// Setup is idempotent: the second run finds everything in place.
-	for range 2 {
-		out := s.starter("setup")
-		require.Contains(t, out, "schema is up to date", "starter setup")
-	}
-	require.Contains(t, s.starter("import", "products", s.file("products.csv", e2eProducts)), "imported 9 products")
-	require.Contains(t, s.starter("import", "customers", s.file("customers.csv", e2eCustomers)), "imported 2 customers")
-
-	// A file with one bad row is refused whole, naming the line.
-	bad := s.run("import", "customers", s.file("bad-customers.csv", e2eBadCustomers))
-	require.Equal(t, 1, bad.code, "a customers file with an invalid email must fail:\n%s", bad)
-	require.Contains(t, bad.stderr, "line 4: email", "the bad row is named by its line:\n%s", bad)
-	require.Contains(t, bad.stderr, "nothing from it was imported", "%s", bad)
-	_, err := s.store.Customer(ctx, "eve")
-	require.ErrorIs(t, err, lifecycle.ErrNotFound, "eve's good row must not be written when the file is refused")
-	david, err := s.store.Customer(ctx, "david")
-	require.NoError(t, err)
-	require.Equal(t, "David Sable", david.Name, "david must not be renamed by a refused file")
-
-	s.startWorker()
-
-	// David buys the blue trousers and wanted them in grey.
-	require.Contains(t, s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1"),
-		"recorded purchase p1")
-	// No waiting: `starter purchase` records the wish in PostgreSQL before it returns, so a restock
-	// right after finds it.
-	require.Contains(t, s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3", "--wait"),
-		"notified 1 customers with a matching wish")
-	s.awaitMessages(1, "the restock email")
-	// Kill the worker between follow-ups: once the workflow has recorded the restock email, so the
-	// kill does not land in the send activity's documented at-least-once window (provider accepted,
-	// send log not yet marked).
-	s.awaitStatus("david", "the restock email recorded by the workflow", func(st e2eStatus) bool {
-		return len(st.Emails) == 1
-	})
-	s.killWorker()
-
-	// While no worker runs, the shop announces a sale, and everything is sent twice: the second
-	// sale finds the campaign the first started.
-	until := time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")
-	saleCampaign := "campaign/sale/trousers/" + strings.ReplaceAll(until, "-", "") + "-20"
-	require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until, "--dry-run"),
-		"would reach 1 customers who bought or like trousers (david)", "only David bought trousers")
-	require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until),
-		"started campaign "+saleCampaign)
-	require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until),
-		"campaign "+saleCampaign+" already exists (running, reached 0)")
-	require.Contains(t, s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1"),
-		"recorded purchase p1")
-
-	s.startWorker()
-	s.awaitMessages(2, "the sale email, min_gap after the restock")
-
-	// The same events once more, now that the sale has gone out, and a restock no wish waits for.
-	require.Contains(t, s.starter("sale", "--category", "trousers", "--discount", "20", "--until", until),
-		"campaign "+saleCampaign+" already exists")
-	require.Contains(t, s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "1", "--wait"), "notified 0 customers",
-		"the restock email closed David's wish")
-
-	s.awaitMessages(3, "the season fallback email, season_fallback after the purchase")
-	require.Never(t, func() bool { return len(s.sink.Messages()) > 3 }, quietWindow, e2ePoll,
-		"no email may follow the three of the story")
-
-	msgs := s.sink.Messages()
-	require.Len(t, msgs, 3, "sink: %s", describeMessages(msgs))
-	var kinds []string
-	keys := map[string]bool{}
-	for _, m := range msgs {
-		kinds = append(kinds, m.Kind)
-		require.Equal(t, davidEmail, m.To, "%s email", m.Kind)
-		require.Equal(t, "david", m.CustomerID, "%s email", m.Kind)
-		require.Equal(t, "shop@example.com", m.From, "%s email comes from MAIL_FROM", m.Kind)
-		require.False(t, keys[m.Key], "idempotency key %s sent twice: %s", m.Key, describeMessages(msgs))
-		keys[m.Key] = true
-		require.True(t, strings.HasPrefix(m.Key, "customer/david/"+m.Kind+"/"), "%s email has key %q", m.Kind, m.Key)
-		link := requireUnsubscribeLink(t, m.Text, "david", m.Kind+" email text")
-		requireUnsubscribeLink(t, m.HTML, "david", m.Kind+" email HTML")
-		require.Equal(t, "<"+link+">", m.Headers["List-Unsubscribe"], "%s email headers", m.Kind)
-		require.Equal(t, "List-Unsubscribe=One-Click", m.Headers["List-Unsubscribe-Post"], "%s email headers", m.Kind)
-	}
-	require.Equal(t, []string{"restock", "sale", "season"}, kinds, "kinds in order: %s", describeMessages(msgs))
-	restock, sale, season := msgs[0], msgs[1], msgs[2]
-
-	require.Equal(t, "customer/david/restock/p1", restock.Key)
-	require.Equal(t, "Now in stock in grey: Classic trousers", restock.Subject)
-	require.Contains(t, restock.Text, "Dear David Sable")
-	require.Contains(t, restock.Text, "your favourite grey. Classic trousers, size 50, for €89.00")
-
-	require.Equal(t, "Sale: 20% off trousers in your size", sale.Subject)
-	require.Contains(t, sale.Text, "until "+until)
-	require.Contains(t, sale.Text, "Classic trousers, blue, size 50: €71.20 (was €89.00)")
-	require.Contains(t, sale.Text, "Chinos, grey, size 50: €55.20 (was €69.00)")
-	require.NotContains(t, sale.Text, "red", "not a colour David likes")
-	require.Contains(t, sale.HTML, "<s>€89.00</s> <strong>€71.20</strong>")
-
-	require.Equal(t, "customer/david/season/fallback-p1", season.Key)
-	require.Contains(t, season.Text, "I know you like blue and grey, and that you wear size 50")
-	require.NotContains(t, season.Text, "Tweed jacket", "not David's size")
-
-	// The minimum gap held between the emails as they arrived.
-	for i := 1; i < len(msgs); i++ {
-		gap := msgs[i].ReceivedAt.Sub(msgs[i-1].ReceivedAt)
-		require.GreaterOrEqual(t, gap, 4*time.Second-500*time.Millisecond,
-			"%s came %v after %s, min_gap is 4s", msgs[i].Kind, gap, msgs[i-1].Kind)
-	}
-
-	st := s.status("david")
-	require.Equal(t, "david", st.CustomerID)
-	require.Equal(t, "followed-up", st.Stage)
-	require.Len(t, st.Purchases, 1, "the repeated purchase p1 is one purchase")
-	require.Empty(t, st.Wishes, "the restock email closed the wish")
-	require.Empty(t, st.Pending, "nothing is left to send")
-	require.Len(t, st.Emails, 3, "status emails: %+v", st.Emails)
-	for i, e := range st.Emails {
-		require.Equal(t, msgs[i].Kind, e.Kind, "status email %d", i)
-		require.Equal(t, msgs[i].Subject, e.Subject, "status email %d (%s)", i, e.Kind)
-		require.False(t, e.SentAt.IsZero(), "status email %d (%s) has sent_at", i, e.Kind)
-	}
-
-	// The send log agrees: one row per follow-up, all sent.
-	log, err := s.store.SendLog(ctx, "david")
-	require.NoError(t, err)
-	require.Len(t, log, 3)
-	for _, r := range log {
-		require.Equal(t, lifecycle.SendSent, r.Status, "send log row %s", r.Key)
-	}
-}
-
-// TestTailorOutboxEndToEnd runs without SENDGRID_API_KEY: the restock email lands in the local
-// outbox, which `starter outbox` lists and OUTBOX_DIR holds as .html and .txt.
-//
-// Both binaries encrypt payloads here (TAILOR_CODEC_KEYS): the story, the campaign's progress and
-// `starter status` all pass through the codec.
-func TestTailorOutboxEndToEnd(t *testing.T) {
-	s := newStack(t, false)
-	s.env = append(s.env, "TAILOR_CODEC_KEYS=e2e:"+base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))
-	s.starter("setup")
-	s.starter("import", "products", s.file("products.csv", e2eProducts))
-	s.starter("import", "customers", s.file("customers.csv", e2eCustomers))
-	require.Contains(t, s.starter("outbox", "--customer", "david"), "the outbox has no emails for customer david yet")
-
-	s.startWorker()
-	s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1")
-	require.Contains(t, s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3", "--wait"), "notified 1 customers")
-
-	const subject = "Now in stock in grey: Classic trousers"
-	var out string
-	ok := pollUntil(e2eTimeout, func() bool {
-		r := s.run("outbox", "--customer", "david")
-		out = r.String()
-		return r.code == 0 && strings.Contains(r.stdout, subject)
-	})
-	require.True(t, ok, "waiting for the restock email in `starter outbox --customer david`; last answer:\n%s", out)
-	require.Contains(t, out, davidEmail)
-	require.Contains(t, out, "1 email(s)", "only the restock email so far:\n%s", out)
-	require.Contains(t, s.starter("status", "--customer", "david"), subject, "the starter decodes the workflow's encrypted status")
-	require.Contains(t, s.workerLog.String(), "payloads in Temporal are encrypted")
-
-	html, err := filepath.Glob(filepath.Join(s.outboxDir, "david", "*.html"))
-	require.NoError(t, err)
-	require.Len(t, html, 1, "the outbox folder holds one .html for david")
-	txt := strings.TrimSuffix(html[0], ".html") + ".txt"
-	require.FileExists(t, txt)
-	require.Contains(t, out, html[0], "starter outbox names the file")
-	text, err := os.ReadFile(txt)
-	require.NoError(t, err)
-	require.Contains(t, string(text), "Dear David Sable")
-	require.Contains(t, string(text), "your favourite grey. Classic trousers, size 50")
-	page, err := os.ReadFile(html[0])
-	require.NoError(t, err)
-	requireUnsubscribeLink(t, string(page), "david", "outbox page")
-}
-
-var unsubscribeLink = regexp.MustCompile(regexp.QuoteMeta(e2eBaseURL+"/u/") + `[A-Za-z0-9_.-]+`)
-
-// requireUnsubscribeLink finds the one-click unsubscribe link in text, checks that it is signed
-// with the worker's LINK_SECRET for customerID, and returns it.
-func requireUnsubscribeLink(t *testing.T, text, customerID, what string) string {
-	t.Helper()
-	link := unsubscribeLink.FindString(text)
-	require.NotEmpty(t, link, "%s has no unsubscribe link under %s/u/", what, e2eBaseURL)
-	signer, err := links.New([]byte(e2eLinkSecret), e2eBaseURL, 0, nil)
-	require.NoError(t, err)
-	c, err := signer.Verify(links.PurposeUnsubscribe, strings.TrimPrefix(link, e2eBaseURL+"/u/"))
-	require.NoError(t, err, "%s: unsubscribe link %s", what, link)
-	require.Equal(t, customerID, c.CustomerID, "%s: unsubscribe link %s", what, link)
-	return link
-}
 
 // stack is one test's Tailor: built binaries, their environment, and the servers behind it.
 type stack struct {
@@ -331,7 +152,7 @@ func newStack(t *testing.T, sendGrid bool, opts ...stackOption) *stack {
 	s.outboxDir = filepath.Join(s.dir, "outbox")
 	st, databaseURL := storetest.New(t)
 	s.store = st
-	srv := devserver.Start(t)
+	srv := temporaltest.Start(t)
 
 	vars := map[string]string{
 		"PATH":               os.Getenv("PATH"),
@@ -384,14 +205,40 @@ func newStack(t *testing.T, sendGrid bool, opts ...stackOption) *stack {
 	return s
 }
 
-// buildBinaries builds ./worker and ./starter into a temporary folder.
+// binaries holds ./worker and ./starter, built once for all the tests of the package.
+var binaries struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaries.dir != "" {
+		_ = os.RemoveAll(binaries.dir)
+	}
+	os.Exit(code)
+}
+
+// buildBinaries builds ./worker and ./starter into a temporary folder the first time a test asks,
+// and returns the folder.
 func buildBinaries(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./worker", "./starter")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build ./worker ./starter:\n%s", out)
-	return dir
+	binaries.once.Do(func() {
+		dir, err := os.MkdirTemp("", "tailor-e2e-")
+		if err != nil {
+			binaries.err = fmt.Errorf("make a folder for the binaries: %w", err)
+			return
+		}
+		binaries.dir = dir
+		cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./worker", "./starter")
+		cmd.Dir = ".." // go test runs in e2e/; the binaries' packages are beside it
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binaries.err = fmt.Errorf("go build ./worker ./starter: %w\n%s", err, out)
+		}
+	})
+	require.NoError(t, binaries.err)
+	return binaries.dir
 }
 
 // file writes content to name in the test's folder and returns its path.
@@ -505,31 +352,15 @@ func (s *stack) awaitMessages(n int, what string) {
 		"waiting for %s (email %d in the sink)", what, n)
 }
 
-// awaitStatus queries the customer's status until cond holds.
+// awaitStatus queries the customer's status until cond holds; on timeout it shows the last answer.
 func (s *stack) awaitStatus(customer, what string, cond func(e2eStatus) bool) {
 	s.t.Helper()
-	var last string
-	ok := pollUntil(e2eTimeout, func() bool {
+	require.EventuallyWithT(s.t, func(c *assert.CollectT) {
 		st, out, err := s.tryStatus(customer)
-		last = out
-		return err == nil && cond(st)
-	})
-	require.True(s.t, ok, "waiting for %s in `starter status --customer %s --json`; last answer:\n%s", what, customer, last)
-}
-
-// pollUntil polls cond every e2ePoll until it holds or timeout passes. Unlike
-// require.Eventually it runs cond on the caller's goroutine, so the caller can keep what cond saw.
-func pollUntil(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
+		if assert.NoError(c, err, "last answer:\n%s", out) {
+			assert.True(c, cond(st), "last answer:\n%s", out)
 		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(e2ePoll)
-	}
+	}, e2eTimeout, e2ePoll, "waiting for %s in `starter status --customer %s --json`", what, customer)
 }
 
 // e2eStatus is the part of `starter status --json` the tests read, by its documented names.
@@ -632,4 +463,191 @@ func describeMessages(msgs []sendgridsink.Message) string {
 		fmt.Fprintf(&b, "\n  %d. %s %s to %s key %s %q", i+1, m.ReceivedAt.Format("15:04:05.000"), m.Kind, m.To, m.Key, m.Subject)
 	}
 	return b.String()
+}
+
+type (
+	pendingItem = struct {
+		Kind string    `json:"kind"`
+		Due  time.Time `json:"due"`
+	}
+	decisionItem = struct {
+		Kind    string `json:"kind"`
+		Key     string `json:"key"`
+		Outcome string `json:"outcome"`
+		Reason  string `json:"reason"`
+	}
+)
+
+// setupShop creates the schema and imports the catalogue and the two customers.
+func (s *stack) setupShop() {
+	s.t.Helper()
+	s.starter("setup")
+	require.Contains(s.t, s.starter("import", "products", s.file("products.csv", e2eProducts)), "imported 9 products")
+	require.Contains(s.t, s.starter("import", "customers", s.file("customers.csv", e2eCustomers)), "imported 2 customers")
+}
+
+// restockEmail has David buy the blue trousers wishing for grey, restocks the grey and returns
+// the restock email once the workflow has recorded it.
+func (s *stack) restockEmail() sendgridsink.Message {
+	s.t.Helper()
+	require.Contains(s.t, s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1"),
+		"recorded purchase p1")
+	// How the starter reports reaching the customers is not what these tests are about.
+	s.starter("restock", "--sku", "TR-GREY-50", "--quantity", "3")
+	s.awaitMessages(1, "the restock email")
+	m := s.sink.Messages()[0]
+	require.Equal(s.t, "restock", m.Kind, "sink: %s", describeMessages(s.sink.Messages()))
+	require.Equal(s.t, davidEmail, m.To)
+	require.Equal(s.t, "customer/david/restock/p1", m.Key)
+	s.awaitStatus("david", "the restock email recorded by the workflow", func(st e2eStatus) bool { return len(st.Emails) == 1 })
+	return m
+}
+
+// awaitSeasonPending waits until David's season fallback is pending and returns when it is due.
+func (s *stack) awaitSeasonPending() time.Time {
+	s.t.Helper()
+	var due time.Time
+	s.awaitStatus("david", "the season fallback pending", func(st e2eStatus) bool {
+		for _, p := range st.Pending {
+			if p.Kind == "season" {
+				due = p.Due
+				return st.Stage == "followed-up"
+			}
+		}
+		return false
+	})
+	return due
+}
+
+// announceSale announces a week's sale on trousers.
+func (s *stack) announceSale(pct int) {
+	s.t.Helper()
+	until := time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")
+	s.starter("sale", "--category", "trousers", "--discount", strconv.Itoa(pct), "--until", until)
+}
+
+// requireNoMoreMail watches the sink until the later of until and quietWindow from now, and
+// requires it to hold no more than n emails all along.
+func (s *stack) requireNoMoreMail(n int, until time.Time, what string) {
+	s.t.Helper()
+	window := max(time.Until(until), quietWindow)
+	require.Never(s.t, func() bool { return len(s.sink.Messages()) > n }, window, e2ePoll,
+		"no email may go out %s (watched %v)", what, window.Round(time.Second))
+	require.Len(s.t, s.sink.Messages(), n, "sink: %s", describeMessages(s.sink.Messages()))
+}
+
+// awaitPendingDue waits until the customer's workflow has a follow-up of kind pending, and
+// returns when it is due.
+func (s *stack) awaitPendingDue(customer, kind string) time.Time {
+	s.t.Helper()
+	var due time.Time
+	s.awaitStatus(customer, "a pending "+kind+" follow-up", func(st e2eStatus) bool {
+		for _, p := range st.Pending {
+			if p.Kind == kind {
+				due = p.Due
+				return true
+			}
+		}
+		return false
+	})
+	return due
+}
+
+// requireDeliveries requires the sink to hold exactly want[key] emails for every key, and no other.
+func (s *stack) requireDeliveries(want map[string]int) {
+	s.t.Helper()
+	got := map[string]int{}
+	for _, m := range s.sink.Messages() {
+		got[m.Key]++
+	}
+	require.Equal(s.t, want, got, "emails per idempotency key in the sink: %s", describeMessages(s.sink.Messages()))
+}
+
+// requireSendLogSent requires the send log to hold exactly keys, each once and sent.
+func (s *stack) requireSendLogSent(keys ...string) {
+	s.t.Helper()
+	log, err := s.store.SendLog(context.Background(), "")
+	require.NoError(s.t, err)
+	var got []string
+	for _, r := range log {
+		require.Equal(s.t, lifecycle.SendSent, r.Status, "send log row %s", r.Key)
+		got = append(got, r.Key)
+	}
+	slices.Sort(got)
+	keys = slices.Sorted(slices.Values(keys))
+	require.Equal(s.t, keys, got, "send log keys")
+}
+
+// envValue returns the value of the variable key in the binaries' environment.
+func (s *stack) envValue(key string) string {
+	s.t.Helper()
+	for i := len(s.env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(s.env[i], key+"="); ok {
+			return v
+		}
+	}
+	s.t.Fatalf("%s is not in the stack's environment", key)
+	return ""
+}
+
+// setEnv overrides key for the binaries started from now on (os/exec keeps the last duplicate).
+func (s *stack) setEnv(key, value string) { s.env = append(s.env, key+"="+value) }
+
+// response is what the worker's HTTP server answered.
+type response struct {
+	code   int
+	header http.Header
+	body   string
+}
+
+// httpClient has no cookie jar and does not follow redirects, like a mailbox provider's
+// one-click unsubscribe.
+var httpClient = &http.Client{
+	Timeout:       e2eTimeout,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
+
+// page sends one request to the worker's server.
+func (s *stack) page(method, url, contentType, body string) response {
+	s.t.Helper()
+	return s.do(method, url, contentType, strings.NewReader(body), nil)
+}
+
+func (s *stack) do(method, url, contentType string, body io.Reader, header http.Header) response {
+	s.t.Helper()
+	resp, err := tryDo(method, url, contentType, body, header)
+	require.NoError(s.t, err)
+	return resp
+}
+
+// tryDo sends one request and returns the answer. Unlike stack.do it does not fail the test, so a
+// require.Eventually condition may call it.
+func tryDo(method, url, contentType string, body io.Reader, header http.Header) (response, error) {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return response{}, fmt.Errorf("%s %s: %w", method, url, err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return response{}, fmt.Errorf("%s %s: %w", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return response{}, fmt.Errorf("%s %s: read the answer: %w", method, url, err)
+	}
+	return response{code: resp.StatusCode, header: resp.Header, body: string(b)}, nil
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
 }

@@ -1,12 +1,15 @@
-package tailor_test
+package e2e
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailorhq/tailor/workflows"
@@ -37,19 +40,16 @@ func TestMetricsEndToEnd(t *testing.T) {
 		{"temporal_sticky_cache_size", map[string]string{"task_queue": workflows.TaskQueue}},
 		{"process_resident_memory_bytes", nil},
 	}
-	var page string
-	var missing []string
-	ok := pollUntil(e2eTimeout, func() bool {
-		resp := s.page(http.MethodGet, s.opsURL+"/metrics", "", "")
-		page = resp.body
-		if resp.code != http.StatusOK {
-			missing = []string{fmt.Sprintf("GET /metrics answered %d: %.500s", resp.code, resp.body)}
-			return false
+	var page string // the page that held every series
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		resp, err := tryDo(http.MethodGet, s.opsURL+"/metrics", "", nil, nil)
+		if !assert.NoError(c, err) || !assert.Equal(c, http.StatusOK, resp.code, "GET /metrics: %.500s", resp.body) {
+			return
 		}
-		missing = missingSeries(parseMetrics(page), want)
-		return len(missing) == 0
-	})
-	require.True(t, ok, "GET %s/metrics after the restock email lacks:\n  %s", s.opsURL, strings.Join(missing, "\n  "))
+		page = resp.body
+		missing := missingSeries(parseMetrics(page), want)
+		assert.Empty(c, missing, "GET %s/metrics after the restock email lacks:\n  %s", s.opsURL, strings.Join(missing, "\n  "))
+	}, e2eTimeout, e2ePoll, "waiting for the series of one restock email on GET %s/metrics", s.opsURL)
 
 	// Not on the customers' listener (OPS_ADDR only); the operator's health check reaches Temporal.
 	require.Equal(t, http.StatusNotFound, s.page(http.MethodGet, s.baseURL+"/metrics", "", "").code, "GET %s/metrics", s.baseURL)
@@ -179,7 +179,7 @@ func formatLabels(labels map[string]string) string {
 	if len(labels) == 0 {
 		return ""
 	}
-	keys := sortedKeys(labels)
+	keys := slices.Sorted(maps.Keys(labels))
 	pairs := make([]string, len(keys))
 	for i, k := range keys {
 		pairs[i] = fmt.Sprintf("%s=%q", k, labels[k])

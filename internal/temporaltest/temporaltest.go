@@ -1,8 +1,12 @@
-// Package devserver starts the pinned Temporal dev server for tests that need a real server.
-package devserver
+// Package temporaltest starts the pinned Temporal dev server for tests that need a real server.
+//
+// It is a test helper: only _test.go files import it (scripts/test.sh fails when a production
+// package does, as it fails for any package outside a *test helper that imports testing).
+package temporaltest
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -29,16 +33,7 @@ type Server struct {
 // downloads: a missing CLI fails the test with the command that builds it.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	path := os.Getenv("TEMPORAL_CLI_PATH")
-	if path == "" {
-		if root, err := repoRoot(); err == nil {
-			path = filepath.Join(root, ".bin", "temporal")
-		}
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("Temporal CLI not found at %q (TEMPORAL_CLI_PATH): run scripts/test.sh, or "+
-			"GOBIN=$PWD/.bin go install github.com/temporalio/cli/cmd/temporal@v1.5.1", path)
-	}
+	path := CLIPath(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
@@ -57,6 +52,30 @@ func Start(t testing.TB) *Server {
 	}
 	t.Cleanup(func() { _ = srv.Stop() })
 	return &Server{HostPort: srv.FrontendHostPort(), Client: srv.Client()}
+}
+
+// CLIPath returns the absolute path of the Temporal CLI: TEMPORAL_CLI_PATH, or .bin/temporal in
+// the repository root. A missing CLI fails the test with the command that builds it.
+func CLIPath(t testing.TB) string {
+	t.Helper()
+	path := os.Getenv("TEMPORAL_CLI_PATH")
+	if path == "" {
+		if root, err := repoRoot(); err == nil {
+			path = filepath.Join(root, ".bin", "temporal")
+		}
+	}
+	abs, err := filepath.Abs(path)
+	if err == nil {
+		var info os.FileInfo
+		if info, err = os.Stat(abs); err == nil && info.IsDir() {
+			err = errors.New("a directory")
+		}
+	}
+	if path == "" || err != nil {
+		t.Fatalf("Temporal CLI not found at %q (TEMPORAL_CLI_PATH): run scripts/test.sh, or "+
+			"GOBIN=$PWD/.bin go install github.com/temporalio/cli/cmd/temporal@v1.5.1", path)
+	}
+	return abs
 }
 
 // keywordAttributes declares names as Keyword search attributes (values are ignored).
