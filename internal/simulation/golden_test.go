@@ -123,3 +123,100 @@ func goldenText(res *simulation.Result, file string) string {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// TestEventErrorsGolden parses broken events, one scenario each, and compares every message (with
+// its line) with testdata/golden/event-errors.golden: each event type's checks and YAML fields.
+func TestEventErrorsGolden(t *testing.T) {
+	const base = `customer: {id: david, email: david@example.com}
+catalogue:
+  products:
+    - {sku: A, product: a, category: trousers, price: "10.00", stock: 1, collections: [autumn]}
+start: "2026-01-05T10:00:00Z"
+events:
+  - day: 0
+    purchase: {sku: A}
+`
+	events := []string{
+		// Each event type's own checks.
+		"{day: 1, purchase: {}}",
+		"{day: 1, purchase: {sku: Z}}",
+		"{day: 1, purchase: {sku: A, id: a/b}}",
+		"{day: 1, restock: {sku: A, quantity: 0}}",
+		"{day: 1, restock: {}}",
+		"{day: 1, sale: {}}",
+		"{day: 3, sale: {category: shoes, discount: 95, until_day: 1}}",
+		"{day: 1, sale: {category: trousers, discount: 0}}",
+		"{day: 1, season: {}}",
+		"{day: 1, season: {collection: Autumn}}",
+		"{day: 1, unsubscribe: {}}",
+		"{day: 1, consent: {}}",
+		"{day: 1, preferences: {kinds: [bogus, sale, sale]}}",
+		"{day: 1, suppress: {event: open}}",
+		"{day: 1, interested: {}}",
+		"{day: 1, interested: {kind: checkin, offer_day: 5}}",
+		"{day: 1, interested: {offer_day: -1}}",
+		"{day: 1, usage: {}}",
+		"{day: 1, usage: {metric: m, used: -1, limit: 0, contract_ends_day: -3}}",
+		"{day: 1, complaint: {}}",
+		"{day: 1, segment: {segment: vip}}",
+		"{day: 1, checkin: {}}",
+		// What every event has: day, at, exactly one action.
+		"{day: 1}",
+		"{day: 1, sale: {category: trousers, discount: 10}, season: {collection: autumn}, complaint: {}}",
+		"{purchase: {sku: A}}",
+		"{day: -2, purchase: {sku: A}}",
+		"{day: 1, at: '7:00', purchase: {sku: A}}",
+		"{day: 0, at: '09:00', purchase: {sku: A}}",
+	}
+	// YAML the decoder refuses: unknown fields in each event type, wrong types.
+	decoding := []string{
+		"{day: 1, purchase: {sku: A, colour: x}}",
+		"{day: 1, restock: {sku: A, quantity: 1, colour: x}}",
+		"{day: 1, sale: {category: trousers, discount: 10, until: 3}}",
+		"{day: 1, season: {name: x}}",
+		"{day: 1, unsubscribe: {why: x}}",
+		"{day: 1, consent: {granted: true, by: x}}",
+		"{day: 1, preferences: {colours: [x]}}",
+		"{day: 1, suppress: {type: bounce}}",
+		"{day: 1, interested: {kind: sale, day: 1}}",
+		"{day: 1, usage: {metric: m, used: 1, limit: 2, contract: 3}}",
+		"{day: 1, complaint: {why: x}}",
+		"{day: 1, segment: {segment: leaver, reason: x}}",
+		"{day: 1, checkin: {happy: true, why: x}}",
+		"{day: 1, refund: {sku: A}}",
+		"{day: x, purchase: {sku: A}}",
+		"{day: 1, purchase: A}",
+		"{day: 1, restock: {sku: A, quantity: many}}",
+		"{day: 1, consent: {granted: maybe}}",
+		"nonsense",
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Recorded by TestEventErrorsGolden; rewrite with: go test ./internal/simulation/ -run TestEventErrorsGolden -update\n")
+	fmt.Fprintf(&b, "# Each scenario is this base with one more event on line 9, then expect on line 10:\n")
+	for _, line := range strings.Split(strings.TrimRight(base, "\n"), "\n") {
+		fmt.Fprintf(&b, "#   %s\n", line)
+	}
+	for i, ev := range append(events, decoding...) {
+		// A broken expectation too: the messages come in the file's order, the decoder's first.
+		expect := "expect: [{stage: gone}]\n"
+		if i >= len(events) {
+			expect = "expect: [{stage: new, colour: red}]\n"
+		}
+		raw := base + "  - " + ev + "\n" + expect
+		_, err := simulation.ParseScenario([]byte(raw), "s.yaml")
+		fmt.Fprintf(&b, "\n-- %s\n", ev)
+		if err == nil {
+			fmt.Fprintf(&b, "no error\n")
+			continue
+		}
+		fmt.Fprintf(&b, "%s\n", err)
+	}
+	golden := filepath.Join(goldenDir, "event-errors.golden")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, []byte(b.String()), 0o644))
+		return
+	}
+	raw, err := os.ReadFile(golden)
+	require.NoError(t, err, "record %s with -update", golden)
+	require.Equal(t, string(raw), b.String(), "the messages for broken events differ from %s (after an intended change: -update)", golden)
+}
