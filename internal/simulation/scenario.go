@@ -127,7 +127,7 @@ type (
 		Catalogue   catalogueFile `yaml:"catalogue"`
 		Start       string        `yaml:"start"`
 		Policy      yaml.Node     `yaml:"policy"` // LIFECYCLE_CONFIG's layout, parsed by config.ParsePolicy
-		Events      []eventFile   `yaml:"-"`      // decoded with scenarioYAML, whose layout eventTypes make
+		Events      []eventFile   `yaml:"-"`      // filled from scenarioYAML, the layout events.go builds from eventTypes
 		Expect      []expectFile  `yaml:"expect"`
 		EndDay      *int          `yaml:"end_day"`
 	}
