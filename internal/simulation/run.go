@@ -2,10 +2,8 @@ package simulation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -18,7 +16,6 @@ import (
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/links"
-	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -268,260 +265,13 @@ func (r *runner) apply(batch []Event) {
 		}
 	}
 	for _, ev := range batch {
-		text, err := r.signal(ev)
+		text, err := ev.Action.run(r, ev)
 		if err != nil {
 			r.fail(fmt.Errorf("%s: line %d: event on day %d: %w", r.sc.Name, ev.Line, ev.Day, err))
 			return
 		}
 		r.events = append(r.events, Entry{Day: ev.Day, At: ev.At, Event: text})
 	}
-}
-
-func (r *runner) signal(ev Event) (string, error) {
-	ctx, id := r.ctx, r.sc.Customer.ID
-	switch {
-	case ev.Purchase != nil:
-		pu := ev.Purchase
-		p, err := r.shop.Product(ctx, pu.SKU)
-		if err != nil {
-			return "", err
-		}
-		r.env.SignalWorkflow(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: pu.ID, SKU: pu.SKU, WantedColor: pu.WantedColor, At: ev.At})
-		// A data bundle has neither colour nor size: name only what the product has.
-		details := []string{p.Name}
-		if p.Color != "" {
-			details = append(details, p.Color)
-		}
-		if p.Size != "" {
-			details = append(details, "size "+p.Size)
-		}
-		text := fmt.Sprintf("purchase %s: %s (%s)", pu.ID, p.SKU, strings.Join(details, ", "))
-		if pu.WantedColor != "" {
-			text += ", wanted " + pu.WantedColor
-		}
-		return text, nil
-
-	case ev.Restock != nil:
-		p, err := r.shop.Restock(ctx, ev.Restock.SKU, ev.Restock.Quantity)
-		if err != nil {
-			return "", err
-		}
-		text := fmt.Sprintf("restock %s (+%d, now %d in stock)", p.SKU, ev.Restock.Quantity, p.Stock)
-		// Like `starter restock`: only customers with a matching open wish are told.
-		wishes, err := r.shop.OpenWishes(ctx, p.Product, p.Color, p.Size, ev.At.Add(-r.policy.RestockWindow))
-		if err != nil {
-			return "", err
-		}
-		if !slices.ContainsFunc(wishes, func(w store.Wish) bool { return w.CustomerID == id }) {
-			return text + ": no open wish of the customer matches, so the workflow is not told", nil
-		}
-		r.env.SignalWorkflow(workflows.SignalRestock, workflows.RestockSignal{Product: p, At: ev.At})
-		return text, nil
-
-	case ev.Sale != nil:
-		s := ev.Sale
-		sig := workflows.SaleSignal{SaleID: saleID(s.Category, s.Until, s.DiscountPct), Category: s.Category, DiscountPct: s.DiscountPct, Until: s.Until}
-		r.env.SignalWorkflow(workflows.SignalSale, sig)
-		until := "without end"
-		if !s.Until.IsZero() {
-			until = fmt.Sprintf("until day %d (%s)", s.UntilDay, s.Until.Format("2006-01-02"))
-		}
-		return fmt.Sprintf("sale %s: %d%% off %s %s", sig.SaleID, s.DiscountPct, s.Category, until), nil
-
-	case ev.Season != nil:
-		r.env.SignalWorkflow(workflows.SignalSeason, workflows.SeasonSignal{Collection: ev.Season.Collection})
-		return fmt.Sprintf("season %q", ev.Season.Collection), nil
-
-	case ev.Consent != nil:
-		// The database first, like `starter consent`: SendFollowUp checks it before every email.
-		c := ev.Consent
-		if err := r.shop.SetConsent(ctx, id, c.Granted, c.Source); err != nil {
-			return "", err
-		}
-		r.env.SignalWorkflow(workflows.SignalConsent, workflows.ConsentSignal{Granted: c.Granted, Source: c.Source, At: ev.At})
-		if c.Granted {
-			return "consent granted (source " + c.Source + ")", nil
-		}
-		return "consent withdrawn (source " + c.Source + ")", nil
-
-	case ev.Preferences != nil:
-		// Like the preference page: only the signal; the workflow saves the lists itself.
-		pe := ev.Preferences
-		r.env.SignalWorkflow(workflows.SignalPreferences, workflows.PreferencesSignal{
-			Preferences: pe.Preferences, Kinds: slices.Clone(pe.Kinds), Paused: pe.Paused,
-		})
-		kinds := "all kinds"
-		if len(pe.Kinds) > 0 {
-			names := make([]string, len(pe.Kinds))
-			for i, k := range pe.Kinds {
-				names[i] = string(k)
-			}
-			kinds = "kinds " + strings.Join(names, ", ")
-		}
-		text := fmt.Sprintf("preferences colours %s, sizes %s, categories %s, %s", list(pe.Preferences.Colors),
-			list(pe.Preferences.Sizes), list(pe.Preferences.Categories), kinds)
-		if pe.Paused {
-			text += ", all mail paused"
-		}
-		return text, nil
-
-	case ev.Suppress != nil:
-		// Like the SendGrid Event Webhook: the address is suppressed in the database, then the signal.
-		email := r.sc.Customer.Email
-		if err := r.shop.Suppress(ctx, email, ev.Suppress.Event, ev.At); err != nil {
-			return "", err
-		}
-		r.env.SignalWorkflow(workflows.SignalSuppress, workflows.SuppressSignal{Event: ev.Suppress.Event, At: ev.At})
-		return fmt.Sprintf("suppress the mail provider reported %s for %s", ev.Suppress.Event, email), nil
-
-	case ev.Interested != nil:
-		return r.interested(ev), nil
-
-	case ev.Usage != nil:
-		// Like the metering feed: only the signal; the workflow keeps the usage profile itself.
-		u := ev.Usage
-		r.env.SignalWorkflow(workflows.SignalUsage, workflows.UsageSignal{Reading: lifecycle.UsageReading{
-			Metric: u.Metric, Used: u.Used, Limit: u.Limit, At: ev.At, ContractEndsAt: u.ContractEndsAt,
-		}})
-		// Rounded down, so that a reading just below the threshold never shows as at it.
-		text := fmt.Sprintf("usage %s: %g of %g (%d%%)", u.Metric, u.Used, u.Limit, int(math.Floor(u.Used*100/u.Limit)))
-		if !u.ContractEndsAt.IsZero() {
-			text += fmt.Sprintf(", contract ends on day %d (%s)", u.ContractEndsDay, u.ContractEndsAt.Format(time.DateOnly))
-		}
-		return text, nil
-
-	case ev.Complaint != nil:
-		r.env.SignalWorkflow(workflows.SignalComplaint, workflows.ComplaintSignal{Reason: ev.Complaint.Reason, At: ev.At})
-		if ev.Complaint.Reason == "" {
-			return "complaint (no reason given)", nil
-		}
-		return "complaint (" + ev.Complaint.Reason + ")", nil
-
-	case ev.Segment != nil:
-		// Like the nightly SegmentRecompute: the segment signal with its reasons.
-		se := ev.Segment
-		r.env.SignalWorkflow(workflows.SignalSegment, workflows.SegmentSignal{Segment: se.Segment, Reasons: slices.Clone(se.Reasons), At: ev.At})
-		text := "segment " + string(se.Segment)
-		if len(se.Reasons) > 0 {
-			text += ": " + strings.Join(se.Reasons, "; ")
-		}
-		return text, nil
-
-	case ev.Checkin != nil:
-		return r.checkin(ev), nil
-
-	case ev.Unsubscribe != nil:
-		// Consent first, like `starter unsubscribe`: no activity sends from here on.
-		if err := r.shop.SetConsent(ctx, id, false, "simulation"); err != nil {
-			return "", err
-		}
-		reason := ev.Unsubscribe.Reason
-		if reason == "" {
-			reason = "unsubscribe link"
-		}
-		r.env.SignalWorkflow(workflows.SignalUnsubscribe, workflows.UnsubscribeSignal{Reason: reason})
-		return "unsubscribe (" + reason + ")", nil
-	}
-	return "", errors.New("event without an action")
-}
-
-func list(l []string) string {
-	if len(l) == 0 {
-		return "none"
-	}
-	return strings.Join(l, ", ")
-}
-
-// interested clicks "yes, I'm interested" under the offer email the event names, through the
-// workflow's Update as the interest page does; the answer completes the event's text.
-func (r *runner) interested(ev Event) string {
-	ie := ev.Interested
-	which := "offer email"
-	if ie.Kind != "" {
-		which = string(ie.Kind) + " email"
-	}
-	if ie.OfferDay != nil {
-		which += fmt.Sprintf(" of day %d", *ie.OfferDay)
-	}
-	var offer *recordedEmail
-	for _, e := range r.mailer.sent() {
-		// Only emails that offer something carry the "yes, I'm interested" link.
-		if !e.Kind.Upsell() || e.at.After(ev.At) || (ie.Kind != "" && e.Kind != ie.Kind) ||
-			(ie.OfferDay != nil && dayOf(r.sc.Start, e.at) != *ie.OfferDay) {
-			continue
-		}
-		offer = &e
-	}
-	if offer == nil {
-		return "interested in the " + which + ", but no such email went out before: nothing to accept"
-	}
-	text := fmt.Sprintf("interested in the %s email of day %d, %q", offer.Kind, dayOf(r.sc.Start, offer.at), offer.Subject)
-	i := len(r.events) // apply appends this event's entry next
-	r.answers[i] = text + ": the workflow did not answer"
-	r.env.UpdateWorkflow(workflows.UpdateInterested, fmt.Sprintf("interested-line-%d", ev.Line), &testsuite.TestUpdateCallback{
-		OnAccept: func() {},
-		OnReject: func(err error) { r.answers[i] = text + ": rejected: " + err.Error() },
-		OnComplete: func(v any, err error) {
-			res, _ := v.(workflows.InterestedResult)
-			switch {
-			case err != nil:
-				r.answers[i] = text + ": failed: " + err.Error()
-			case res.AlreadyAccepted:
-				r.answers[i] = text + ": already accepted: " + res.Message
-			case res.Accepted:
-				r.answers[i] = text + ": accepted: " + res.Message
-			default:
-				r.answers[i] = text + ": not accepted: " + res.Message
-			}
-		},
-	}, workflows.InterestedRequest{OfferKey: offer.Key})
-	return text
-}
-
-// checkin answers the most recent check-in email sent at or before the event, through the
-// workflow's checkin Update as the check-in page does; the answer completes the event's text.
-func (r *runner) checkin(ev Event) string {
-	answer := "not what they hoped for"
-	if ev.Checkin.Happy {
-		answer = "what they hoped for"
-	}
-	var last *recordedEmail
-	for _, e := range r.mailer.sent() {
-		if e.Kind == lifecycle.KindCheckin && !e.at.After(ev.At) {
-			last = &e
-		}
-	}
-	if last == nil {
-		return "checkin answer " + answer + ", but no check-in email went out before: nothing to answer"
-	}
-	text := fmt.Sprintf("checkin answer to the check-in email of day %d, %q: %s", dayOf(r.sc.Start, last.at), last.Subject, answer)
-	i := len(r.events) // apply appends this event's entry next
-	r.answers[i] = text + ": the workflow did not answer"
-	r.env.UpdateWorkflow(workflows.UpdateCheckin, fmt.Sprintf("checkin-line-%d", ev.Line), &testsuite.TestUpdateCallback{
-		OnAccept: func() {},
-		OnReject: func(err error) { r.answers[i] = text + ": rejected: " + err.Error() },
-		OnComplete: func(v any, err error) {
-			res, _ := v.(workflows.CheckinResult)
-			switch {
-			case err != nil:
-				r.answers[i] = text + ": failed: " + err.Error()
-			case res.AlreadyAnswered:
-				r.answers[i] = text + ": already answered: " + res.Message
-			default:
-				r.answers[i] = text + ": recorded: " + res.Message
-			}
-		},
-	}, workflows.CheckinAnswer{CheckinKey: last.Key, Happy: ev.Checkin.Happy})
-	return text
-}
-
-// saleID names a sale like `starter sale`: sale/<category>/<yyyymmdd of the last day, or open>-<pct>.
-func saleID(category string, until time.Time, pct int) string {
-	day := "open"
-	if !until.IsZero() {
-		day = until.UTC().Format("20060102")
-	}
-	return fmt.Sprintf("sale/%s/%s-%d", category, day, pct)
 }
 
 // query reads the workflow's status and adds the decisions not seen before.

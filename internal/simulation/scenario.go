@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -25,12 +26,6 @@ const Day = 24 * time.Hour
 // defaultEndAfter is how long a scenario runs after its last event unless end_day says otherwise:
 // long enough for a season fallback (90 days by default) to fire.
 const defaultEndAfter = 120
-
-// Sale discounts a scenario accepts, in percent: the same bounds as `starter sale`.
-const (
-	minDiscount = 1
-	maxDiscount = 90
-)
 
 // DefaultStart is when a scenario starts unless it sets start: Monday 5 January 2026, 10:00 UTC.
 func DefaultStart() time.Time { return time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC) }
@@ -58,116 +53,15 @@ type Scenario struct {
 	location *time.Location
 }
 
-// Event is one thing that happens in the shop; exactly one of the pointers is set.
+// Event is one thing that happens in the shop: when, where in the file, and what (see eventTypes).
 type Event struct {
 	Day  int
 	At   time.Time
 	Line int // in the scenario file
 
-	Purchase    *PurchaseEvent
-	Restock     *RestockEvent
-	Sale        *SaleEvent
-	Season      *SeasonEvent
-	Unsubscribe *UnsubscribeEvent
-	Consent     *ConsentEvent
-	Preferences *PreferencesEvent
-	Suppress    *SuppressEvent
-	Interested  *InterestedEvent
-	Usage       *UsageEvent
-	Complaint   *ComplaintEvent
-	Segment     *SegmentEvent
-	Checkin     *CheckinEvent
+	// Action is what happens: one of the *XxxEvent types of events.go, e.g. *PurchaseEvent.
+	Action Action
 }
-
-// PurchaseEvent is `starter purchase`.
-type PurchaseEvent struct {
-	ID          string
-	SKU         string
-	WantedColor string
-}
-
-// RestockEvent is `starter restock`.
-type RestockEvent struct {
-	SKU      string
-	Quantity int
-}
-
-// SaleEvent is `starter sale`; Until is the last second of the until day in UTC, zero without end.
-type SaleEvent struct {
-	Category    string
-	DiscountPct int
-	UntilDay    int
-	Until       time.Time
-}
-
-// SeasonEvent is `starter season`.
-type SeasonEvent struct {
-	Collection string
-}
-
-// UnsubscribeEvent is `starter unsubscribe` (or the unsubscribe link).
-type UnsubscribeEvent struct {
-	Reason string
-}
-
-// ConsentEvent is `starter consent`: consent saved in the database, then the consent signal.
-type ConsentEvent struct {
-	Granted bool
-	Source  string
-}
-
-// PreferencesEvent is the customer saving the preference page: the preferences signal, which the
-// workflow saves to the database itself.
-type PreferencesEvent struct {
-	Preferences lifecycle.Preferences
-	Kinds       []lifecycle.Kind // wanted kinds; empty: all
-	Paused      bool
-}
-
-// SuppressEvent is the SendGrid Event Webhook reporting the address: suppressed in the database,
-// then the suppress signal.
-type SuppressEvent struct {
-	Event string // bounce, dropped, spamreport, unsubscribe, group_unsubscribe
-}
-
-// InterestedEvent is the customer clicking "yes, I'm interested" under an offer email: the
-// interested Update for the most recent offer email of Kind (any when empty) sent on OfferDay
-// (any day when nil) at or before the event.
-type InterestedEvent struct {
-	Kind     lifecycle.Kind
-	OfferDay *int
-}
-
-// UsageEvent is a meter reading of a metered product, e.g. the MB used of a data bundle, as the
-// operator's metering feed sends it: the usage signal. ContractEndsAt is zero when not given.
-type UsageEvent struct {
-	Metric          string
-	Used            float64
-	Limit           float64
-	ContractEndsDay int
-	ContractEndsAt  time.Time // day ContractEndsDay at the start's time of day
-}
-
-// ComplaintEvent is a complaint (service desk, survey): the complaint signal, a churn indicator.
-type ComplaintEvent struct {
-	Reason string
-}
-
-// SegmentEvent is the nightly recompute putting the customer in Segment: the segment signal.
-type SegmentEvent struct {
-	Segment lifecycle.Segment
-	Reasons []string
-}
-
-// CheckinEvent is the customer answering "is it what you hoped for?" under the most recent
-// check-in email sent at or before the event, through the workflow's checkin Update as the
-// check-in page does.
-type CheckinEvent struct {
-	Happy bool
-}
-
-// suppressingEvents are the SendGrid events that suppress an address (internal/sendgridwebhook).
-var suppressingEvents = []string{"bounce", "dropped", "spamreport", "unsubscribe", "group_unsubscribe"}
 
 // ExpectationType names what an expectation checks.
 type ExpectationType string
@@ -233,7 +127,7 @@ type (
 		Catalogue   catalogueFile `yaml:"catalogue"`
 		Start       string        `yaml:"start"`
 		Policy      yaml.Node     `yaml:"policy"` // LIFECYCLE_CONFIG's layout, parsed by config.ParsePolicy
-		Events      []eventFile   `yaml:"events"`
+		Events      []eventFile   `yaml:"-"`      // filled from scenarioYAML, the layout events.go builds from eventTypes
 		Expect      []expectFile  `yaml:"expect"`
 		EndDay      *int          `yaml:"end_day"`
 	}
@@ -262,76 +156,12 @@ type (
 		Stock       int      `yaml:"stock"`
 		Collections []string `yaml:"collections"`
 	}
+	// eventFile is one event as decoded: Blocks holds, per event type in eventTypes' order, its
+	// block (a pointer to the type's file struct) or nil.
 	eventFile struct {
-		Day         *int             `yaml:"day"`
-		At          string           `yaml:"at"`
-		Purchase    *purchaseFile    `yaml:"purchase"`
-		Restock     *restockFile     `yaml:"restock"`
-		Sale        *saleFile        `yaml:"sale"`
-		Season      *seasonFile      `yaml:"season"`
-		Unsubscribe *unsubscribeFile `yaml:"unsubscribe"`
-		Consent     *consentFile     `yaml:"consent"`
-		Preferences *preferencesFile `yaml:"preferences"`
-		Suppress    *suppressFile    `yaml:"suppress"`
-		Interested  *interestedFile  `yaml:"interested"`
-		Usage       *usageFile       `yaml:"usage"`
-		Complaint   *complaintFile   `yaml:"complaint"`
-		Segment     *segmentFile     `yaml:"segment"`
-		Checkin     *checkinFile     `yaml:"checkin"`
-	}
-	purchaseFile struct {
-		SKU         string `yaml:"sku"`
-		WantedColor string `yaml:"wanted_color"`
-		ID          string `yaml:"id"`
-	}
-	restockFile struct {
-		SKU      string `yaml:"sku"`
-		Quantity int    `yaml:"quantity"`
-	}
-	saleFile struct {
-		Category string `yaml:"category"`
-		Discount int    `yaml:"discount"`
-		UntilDay *int   `yaml:"until_day"`
-	}
-	seasonFile struct {
-		Collection string `yaml:"collection"`
-	}
-	unsubscribeFile struct {
-		Reason string `yaml:"reason"`
-	}
-	consentFile struct {
-		Granted *bool  `yaml:"granted"`
-		Source  string `yaml:"source"`
-	}
-	preferencesFile struct {
-		Colors     []string `yaml:"colors"`
-		Sizes      []string `yaml:"sizes"`
-		Categories []string `yaml:"categories"`
-		Kinds      []string `yaml:"kinds"`
-		Paused     bool     `yaml:"paused"`
-	}
-	suppressFile struct {
-		Event string `yaml:"event"`
-	}
-	interestedFile struct {
-		Kind     string `yaml:"kind"`
-		OfferDay *int   `yaml:"offer_day"`
-	}
-	usageFile struct {
-		Metric          string   `yaml:"metric"`
-		Used            *float64 `yaml:"used"`
-		Limit           *float64 `yaml:"limit"`
-		ContractEndsDay *int     `yaml:"contract_ends_day"`
-	}
-	complaintFile struct {
-		Reason string `yaml:"reason"`
-	}
-	segmentFile struct {
-		Segment string   `yaml:"segment"`
-		Reasons []string `yaml:"reasons"`
-	}
-	checkinFile struct {
-		Happy *bool `yaml:"happy"`
+		Day    *int
+		At     string
+		Blocks []any
 	}
 	expectFile struct {
 		Email          string       `yaml:"email"`
@@ -349,29 +179,15 @@ type (
 	}
 )
 
-// knownFields turns yaml.v3's Go type names into what a person can act on.
-var knownFields = strings.NewReplacer(
-	"in type simulation.scenarioFile", "at the top level (known: description, customer, catalogue, start, policy, events, expect, end_day)",
+// knownFields turns yaml.v3's Go type names into what a person can act on; eventFieldMessages
+// adds the top level, the event and each event type's block.
+var knownFields = strings.NewReplacer(append([]string{
 	"in type simulation.customerFile", "in customer (known: id, name, email, locale, timezone, colors, sizes, categories, consent)",
 	"in type simulation.catalogueFile", "in catalogue (known: products)",
 	"in type simulation.productFile", "in a product (known: sku, product, name, category, color, size, price, stock, collections)",
-	"in type simulation.eventFile", "in an event (known: day, at, purchase, restock, sale, season, unsubscribe, consent, preferences, suppress, interested, usage, complaint, segment, checkin)",
-	"in type simulation.purchaseFile", "in purchase (known: sku, wanted_color, id)",
-	"in type simulation.restockFile", "in restock (known: sku, quantity)",
-	"in type simulation.saleFile", "in sale (known: category, discount, until_day)",
-	"in type simulation.seasonFile", "in season (known: collection)",
-	"in type simulation.unsubscribeFile", "in unsubscribe (known: reason)",
-	"in type simulation.consentFile", "in consent (known: granted, source)",
-	"in type simulation.preferencesFile", "in preferences (known: colors, sizes, categories, kinds, paused)",
-	"in type simulation.suppressFile", "in suppress (known: event)",
-	"in type simulation.interestedFile", "in interested (known: kind, offer_day)",
-	"in type simulation.usageFile", "in usage (known: metric, used, limit, contract_ends_day)",
-	"in type simulation.complaintFile", "in complaint (known: reason)",
-	"in type simulation.segmentFile", "in segment (known: segment, reasons)",
-	"in type simulation.checkinFile", "in checkin (known: happy)",
 	"in type simulation.expectFile", "in an expectation (known: email with day and at, no_email, stage, decision with kind, day and reason_contains)",
 	"in type simulation.noEmailFile", "in no_email (known: from_day, to_day)",
-)
+}, eventFieldMessages()...)...)
 
 // LoadScenario reads and validates the scenario file at path.
 func LoadScenario(path string) (*Scenario, error) {
@@ -410,10 +226,10 @@ func ParseScenario(raw []byte, name string) (*Scenario, error) {
 // scenario's customer block becomes optional and, when present, is ignored. Without a catalogue
 // block the catalogue is db's products in stock. db nil is ParseScenario.
 func ParseScenarioFrom(raw []byte, name string, db *FromDB) (*Scenario, error) {
-	var f scenarioFile
+	decoded := reflect.New(scenarioYAML)
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := dec.Decode(decoded.Interface()); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: the file is empty; a scenario needs at least customer, catalogue and events", name)
 		}
@@ -423,8 +239,8 @@ func ParseScenarioFrom(raw []byte, name string, db *FromDB) (*Scenario, error) {
 	if err := yaml.Unmarshal(raw, &root); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	p := &parser{name: name, lines: lines{root: &root}, db: db}
-	sc := p.scenario(f)
+	p := &parser{name: name, lines: lines{root: &root}, db: db, seen: map[string]int{}}
+	sc := p.scenario(decodedScenario(decoded.Elem()))
 	if len(p.problems) > 0 {
 		return nil, fmt.Errorf("%s: %d problem(s):\n%s", name, len(p.problems), strings.Join(p.problems, "\n"))
 	}
@@ -436,6 +252,7 @@ type parser struct {
 	lines    lines
 	db       *FromDB
 	problems []string
+	seen     map[string]int // events of each type so far, for eventCheck.nth
 }
 
 // input adds err, a broken lifecycle input rule, after prefix; nil adds nothing.
@@ -479,9 +296,8 @@ func (p *parser) scenario(f scenarioFile) *Scenario {
 	if len(f.Events) == 0 {
 		p.addf(p.lines.key("events"), "events: a scenario needs at least one event")
 	}
-	purchases := 0
 	for i, ef := range f.Events {
-		if ev, ok := p.event(sc, ef, p.lines.item("events", i), &purchases); ok {
+		if ev, ok := p.event(sc, ef, p.lines.item("events", i)); ok {
 			sc.Events = append(sc.Events, ev)
 		}
 	}
@@ -728,7 +544,7 @@ func policyProblems(err error) []string {
 	return out
 }
 
-func (p *parser) event(sc *Scenario, f eventFile, line int, purchases *int) (Event, bool) {
+func (p *parser) event(sc *Scenario, f eventFile, line int) (Event, bool) {
 	ev := Event{Line: line}
 	bad := len(p.problems)
 	if f.Day == nil {
@@ -755,199 +571,21 @@ func (p *parser) event(sc *Scenario, f eventFile, line int, purchases *int) (Eve
 	}
 
 	actions := 0
-	if f.Purchase != nil {
+	for i, t := range eventTypes {
+		if f.Blocks[i] == nil {
+			continue
+		}
 		actions++
-		*purchases++
-		pu := &PurchaseEvent{ID: strings.TrimSpace(f.Purchase.ID), SKU: strings.TrimSpace(f.Purchase.SKU), WantedColor: lifecycle.Normalize(f.Purchase.WantedColor)}
-		if pu.ID == "" {
-			pu.ID = fmt.Sprintf("p%d", *purchases)
+		p.seen[t.name]++
+		a := t.parse(eventCheck{p: p, sc: sc, name: t.name, line: line, day: ev.Day, nth: p.seen[t.name]}, f.Blocks[i])
+		if ev.Action == nil {
+			ev.Action = a
 		}
-		p.input(line, fmt.Sprintf("purchase on day %d: ", ev.Day), lifecycle.ValidateID("id", pu.ID))
-		p.knownSKU(sc, line, ev.Day, "purchase", pu.SKU)
-		ev.Purchase = pu
-	}
-	if f.Restock != nil {
-		actions++
-		r := &RestockEvent{SKU: strings.TrimSpace(f.Restock.SKU), Quantity: f.Restock.Quantity}
-		p.knownSKU(sc, line, ev.Day, "restock", r.SKU)
-		if r.Quantity < 1 {
-			p.addf(line, "restock on day %d: quantity must be at least 1, got %d", ev.Day, r.Quantity)
-		}
-		ev.Restock = r
-	}
-	if f.Sale != nil {
-		actions++
-		s := &SaleEvent{Category: lifecycle.Normalize(f.Sale.Category), DiscountPct: f.Sale.Discount}
-		switch {
-		case s.Category == "":
-			p.addf(line, "sale on day %d: category is missing", ev.Day)
-		case !slices.ContainsFunc(sc.Products, func(pr lifecycle.Product) bool { return pr.Category == s.Category }):
-			p.addf(line, "sale on day %d: no product in the catalogue has category %q", ev.Day, s.Category)
-		}
-		if s.DiscountPct < minDiscount || s.DiscountPct > maxDiscount {
-			p.addf(line, "sale on day %d: discount must be between %d and %d percent, got %d", ev.Day, minDiscount, maxDiscount, s.DiscountPct)
-		}
-		if f.Sale.UntilDay != nil {
-			s.UntilDay = *f.Sale.UntilDay
-			if s.UntilDay < ev.Day {
-				p.addf(line, "sale on day %d: until_day %d is before the sale starts", ev.Day, s.UntilDay)
-			}
-			// Like `starter sale --until`: the last second of that day in UTC.
-			d := sc.Start.Add(time.Duration(s.UntilDay) * Day)
-			s.Until = time.Date(d.Year(), d.Month(), d.Day(), 23, 59, 59, 0, time.UTC)
-		}
-		ev.Sale = s
-	}
-	if f.Season != nil {
-		actions++
-		s := &SeasonEvent{Collection: strings.TrimSpace(f.Season.Collection)}
-		switch {
-		case s.Collection == "":
-			p.addf(line, "season on day %d: collection is missing", ev.Day)
-		case !slices.ContainsFunc(sc.Products, func(pr lifecycle.Product) bool { return slices.Contains(pr.Collections, s.Collection) }):
-			p.addf(line, "season on day %d: no product in the catalogue belongs to collection %q (names match exactly)", ev.Day, s.Collection)
-		}
-		ev.Season = s
-	}
-	if f.Unsubscribe != nil {
-		actions++
-		ev.Unsubscribe = &UnsubscribeEvent{Reason: strings.TrimSpace(f.Unsubscribe.Reason)}
-	}
-	if f.Consent != nil {
-		actions++
-		c := &ConsentEvent{Source: strings.TrimSpace(f.Consent.Source)}
-		if f.Consent.Granted == nil {
-			p.addf(line, "consent on day %d: granted is missing (true or false)", ev.Day)
-		} else {
-			c.Granted = *f.Consent.Granted
-		}
-		if c.Source == "" {
-			c.Source = "starter" // `starter consent`'s default
-		}
-		ev.Consent = c
-	}
-	if f.Preferences != nil {
-		actions++
-		pf := f.Preferences
-		pe := &PreferencesEvent{
-			Preferences: lifecycle.Preferences{}.Merge(lifecycle.Preferences{Colors: pf.Colors, Sizes: pf.Sizes, Categories: pf.Categories}),
-			Paused:      pf.Paused,
-		}
-		for _, k := range pf.Kinds {
-			kind := lifecycle.Kind(lifecycle.Normalize(k))
-			if !slices.Contains(lifecycle.MarketingKinds, kind) {
-				p.addf(line, "preferences on day %d: kind %q is unknown; use restock, sale or season", ev.Day, k)
-			} else if !slices.Contains(pe.Kinds, kind) {
-				pe.Kinds = append(pe.Kinds, kind)
-			}
-		}
-		ev.Preferences = pe
-	}
-	if f.Suppress != nil {
-		actions++
-		s := &SuppressEvent{Event: lifecycle.Normalize(f.Suppress.Event)}
-		if !slices.Contains(suppressingEvents, s.Event) {
-			p.addf(line, "suppress on day %d: event %q does not suppress an address; use one of %s", ev.Day, f.Suppress.Event, strings.Join(suppressingEvents, ", "))
-		}
-		ev.Suppress = s
-	}
-	if f.Interested != nil {
-		actions++
-		ie := &InterestedEvent{Kind: lifecycle.Kind(lifecycle.Normalize(f.Interested.Kind)), OfferDay: f.Interested.OfferDay}
-		if ie.Kind != "" && !ie.Kind.Upsell() {
-			p.addf(line, "interested on day %d: kind %q is not an offer; use %s", ev.Day, f.Interested.Kind, kindList(offerKinds()))
-		}
-		if d := ie.OfferDay; d != nil && (*d < 0 || *d > ev.Day) {
-			p.addf(line, "interested on day %d: offer_day %d must be between 0 and the day of the event", ev.Day, *d)
-		}
-		if ie.Kind == "" && ie.OfferDay == nil {
-			p.addf(line, "interested on day %d: say which offer: kind (the most recent offer email of that kind) and/or offer_day (sent that day)", ev.Day)
-		}
-		ev.Interested = ie
-	}
-	if f.Usage != nil {
-		actions++
-		ev.Usage = p.usage(sc, *f.Usage, line, ev.Day)
-	}
-	if f.Complaint != nil {
-		actions++
-		ev.Complaint = &ComplaintEvent{Reason: strings.TrimSpace(f.Complaint.Reason)}
-	}
-	if f.Segment != nil {
-		actions++
-		se := &SegmentEvent{Segment: lifecycle.Segment(lifecycle.Normalize(f.Segment.Segment))}
-		if !slices.Contains(lifecycle.Segments, se.Segment) {
-			names := make([]string, len(lifecycle.Segments))
-			for i, s := range lifecycle.Segments {
-				names[i] = string(s)
-			}
-			p.addf(line, "segment on day %d: segment %q is unknown; use %s", ev.Day, f.Segment.Segment, strings.Join(names, ", "))
-		}
-		for _, r := range f.Segment.Reasons {
-			if r = strings.TrimSpace(r); r != "" {
-				se.Reasons = append(se.Reasons, r)
-			}
-		}
-		ev.Segment = se
-	}
-	if f.Checkin != nil {
-		actions++
-		ce := &CheckinEvent{}
-		if f.Checkin.Happy == nil {
-			p.addf(line, "checkin on day %d: happy is missing (true: it is what they hoped for, false: it is not)", ev.Day)
-		} else {
-			ce.Happy = *f.Checkin.Happy
-		}
-		ev.Checkin = ce
 	}
 	if actions != 1 {
-		p.addf(line, "event on day %d: give exactly one of purchase, restock, sale, season, unsubscribe, consent, preferences, suppress, interested, usage, complaint, segment, checkin (found %d)", ev.Day, actions)
+		p.addf(line, "event on day %d: give exactly one of %s (found %d)", ev.Day, eventNames(), actions)
 	}
 	return ev, len(p.problems) == bad
-}
-
-// usage checks a meter reading: a metric, what was used of a positive limit, and optionally the
-// day the contract ends.
-func (p *parser) usage(sc *Scenario, f usageFile, line, day int) *UsageEvent {
-	u := &UsageEvent{Metric: strings.TrimSpace(f.Metric)}
-	if u.Metric == "" {
-		p.addf(line, "usage on day %d: metric is missing, e.g. data_mb", day)
-	}
-	switch {
-	case f.Used == nil:
-		p.addf(line, "usage on day %d: used is missing: how much of the bundle is used so far", day)
-	case *f.Used < 0:
-		p.addf(line, "usage on day %d: used %g is negative", day, *f.Used)
-	default:
-		u.Used = *f.Used
-	}
-	switch {
-	case f.Limit == nil:
-		p.addf(line, "usage on day %d: limit is missing: the size of the bundle, in the metric's unit", day)
-	case *f.Limit <= 0:
-		p.addf(line, "usage on day %d: limit %g must be more than 0", day, *f.Limit)
-	default:
-		u.Limit = *f.Limit
-	}
-	if d := f.ContractEndsDay; d != nil {
-		if *d < 0 {
-			p.addf(line, "usage on day %d: contract_ends_day %d is negative", day, *d)
-		}
-		u.ContractEndsDay = *d
-		u.ContractEndsAt = sc.Start.Add(time.Duration(*d) * Day)
-	}
-	return u
-}
-
-// offerKinds are the kinds of email that offer something: "yes, I'm interested" answers them.
-func offerKinds() []lifecycle.Kind {
-	var out []lifecycle.Kind
-	for _, k := range lifecycle.AllKinds {
-		if k.Upsell() {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // kindList writes kinds like "restock, sale or season".
@@ -965,16 +603,6 @@ func kindList(kinds []lifecycle.Kind) string {
 // outcomes are the decisions a decision expectation can name.
 var outcomes = []workflows.Outcome{workflows.OutcomeScheduled, workflows.OutcomeDeferred, workflows.OutcomeSent, workflows.OutcomeDropped,
 	workflows.OutcomeSkipped, workflows.OutcomeFailed, workflows.OutcomeIgnored, workflows.OutcomeAccepted}
-
-func (p *parser) knownSKU(sc *Scenario, line, day int, what, sku string) {
-	if sku == "" {
-		p.addf(line, "%s on day %d: sku is missing", what, day)
-		return
-	}
-	if !slices.ContainsFunc(sc.Products, func(pr lifecycle.Product) bool { return pr.SKU == sku }) {
-		p.addf(line, "%s on day %d: SKU %q is not in the catalogue", what, day, sku)
-	}
-}
 
 func (p *parser) expectation(f expectFile, line int) (Expectation, bool) {
 	x := Expectation{Line: line}

@@ -235,7 +235,7 @@ expect:
   - stage: purchased
 `), "s.yaml")
 	require.NoError(t, err)
-	require.Equal(t, "first", sc.Events[0].Purchase.ID, "events are sorted by time")
+	require.Equal(t, "first", sc.Events[0].Action.(*simulation.PurchaseEvent).ID, "events are sorted by time")
 	// 29 March 2026 is the first day of summer time in Brussels: 09:30 CEST is 07:30 UTC.
 	require.Equal(t, "2026-03-29T07:30:00Z", sc.Events[1].At.Format("2006-01-02T15:04:05Z07:00"))
 	require.Equal(t, 122, sc.EndDay, "the last event plus 120 days")
@@ -403,10 +403,10 @@ func TestParseUsagePhaseEvents(t *testing.T) {
 `), "s.yaml")
 	require.NoError(t, err)
 	require.Equal(t, &simulation.UsageEvent{Metric: "data_mb", Used: 820.5, Limit: 1000, ContractEndsDay: 200,
-		ContractEndsAt: sc.Start.Add(200 * simulation.Day)}, sc.Events[1].Usage)
-	require.Equal(t, &simulation.SegmentEvent{Segment: lifecycle.SegmentLeaver, Reasons: []string{"said they are leaving"}}, sc.Events[2].Segment)
-	require.Equal(t, &simulation.ComplaintEvent{}, sc.Events[3].Complaint)
-	require.Equal(t, &simulation.CheckinEvent{Happy: false}, sc.Events[4].Checkin)
+		ContractEndsAt: sc.Start.Add(200 * simulation.Day)}, sc.Events[1].Action)
+	require.Equal(t, &simulation.SegmentEvent{Segment: lifecycle.SegmentLeaver, Reasons: []string{"said they are leaving"}}, sc.Events[2].Action)
+	require.Equal(t, &simulation.ComplaintEvent{}, sc.Events[3].Action)
+	require.Equal(t, &simulation.CheckinEvent{Happy: false}, sc.Events[4].Action)
 }
 
 func TestParseExpectations(t *testing.T) {
