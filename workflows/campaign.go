@@ -18,17 +18,6 @@ import (
 // concerns and reaches each one's lifecycle workflow with SignalWithStart. The customers' workflows
 // decide and send; the campaign only delivers the event, once per customer, resumably.
 
-// QueryCampaignProgress returns a CampaignProgress snapshot.
-const QueryCampaignProgress = "progress"
-
-// SearchAttrCampaignState is the Keyword search attribute with a campaign's CampaignState;
-// `starter setup` registers it. MemoCampaignProgress is the memo field with its CampaignProgress as
-// of the last page, visible in the Temporal UI without a worker.
-const (
-	SearchAttrCampaignState = "CampaignState"
-	MemoCampaignProgress    = "progress"
-)
-
 // CampaignState is where a campaign stands.
 type CampaignState string
 
@@ -54,10 +43,6 @@ const campaignHeartbeatTimeout = 20 * time.Second
 // campaignPageTimeout bounds one CampaignPage read, a single indexed query: a read on a worker
 // that died is retried on another after this long, not after a minute of a stalled campaign.
 const campaignPageTimeout = 20 * time.Second
-
-// SearchAttributes are every custom search attribute Tailor's workflows write, all Keyword:
-// `starter setup` registers them and the test dev server starts with them.
-var SearchAttributes = []string{SearchAttrCustomerID, SearchAttrLifecycleStage, SearchAttrCampaignState, SearchAttrSegment}
 
 var campaignStateKey = temporal.NewSearchAttributeKeyKeyword(SearchAttrCampaignState)
 

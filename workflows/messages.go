@@ -42,6 +42,26 @@ const (
 	SearchAttrSegment = "Segment"
 )
 
+// SearchAttrCampaignState is the Keyword search attribute with a campaign's CampaignState;
+// `starter setup` registers it. MemoCampaignProgress is the memo field with its CampaignProgress as
+// of the last page, visible in the Temporal UI without a worker.
+const (
+	SearchAttrCampaignState = "CampaignState"
+	MemoCampaignProgress    = "progress"
+)
+
+// SearchAttributes are every custom search attribute Tailor's workflows write, all Keyword:
+// `starter setup` registers them and the test dev server starts with them.
+var SearchAttributes = []string{SearchAttrCustomerID, SearchAttrLifecycleStage, SearchAttrCampaignState, SearchAttrSegment}
+
+// Queries of the fan-out workflows.
+const (
+	// QueryCampaignProgress returns a CampaignProgress snapshot.
+	QueryCampaignProgress = "progress"
+	// QuerySegmentProgress returns a SegmentRecomputeProgress snapshot.
+	QuerySegmentProgress = "progress"
+)
+
 // CustomerLifecycleInput starts (or continues as new) a customer's workflow.
 type CustomerLifecycleInput struct {
 	CustomerID string

@@ -24,9 +24,6 @@ import (
 // (segments.schedule); `starter setup` creates or updates it.
 const SegmentScheduleID = "segments-nightly"
 
-// QuerySegmentProgress returns a SegmentRecomputeProgress snapshot.
-const QuerySegmentProgress = "progress"
-
 // Segment recompute defaults.
 const (
 	DefaultSegmentPageSize = 500
