@@ -31,7 +31,8 @@ const (
 const (
 	// Each page costs a few round trips through the server (read, reach, continue as new), which
 	// on a busy server wait behind the customers' tasks: big pages keep that off the fan-out's
-	// pace (docs/BENCHMARKS.md). The ids of a page travel in two payloads of about 60 KB.
+	// pace. The ids of a page travel in two payloads, which must stay far below Temporal's payload
+	// limit (docs/BENCHMARKS.md, "The fan-out on its own task queue", has both measured).
 	DefaultCampaignPageSize    = 5000
 	DefaultCampaignConcurrency = 16
 )

@@ -15,7 +15,7 @@ const TaskQueue = "tailor"
 // segment recompute. The worker polls it too. They have a queue of their own because each page they
 // reach starts hundreds of customer workflow tasks: on the customers' queue, the fan-out's next
 // workflow task would wait behind all of them, so a campaign would reach customers only as fast as
-// their workflows run (docs/BENCHMARKS.md measured 46/s there against 120-170/s here on 2,000).
+// their workflows run (docs/BENCHMARKS.md, "The fan-out on its own task queue", has the figures).
 const FanOutTaskQueue = "tailor-fanout"
 
 // CustomerWorkflowID is the one place the ID `customer/<id>` of a customer's workflow is made.
