@@ -1,6 +1,3 @@
-// Package activities does Tailor's I/O on behalf of the deterministic workflows: it records
-// purchases, picks products and renders and sends follow-up emails. Every dependency is a small
-// interface declared here and injected from worker/main.go.
 package activities
 
 import (

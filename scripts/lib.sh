@@ -15,6 +15,14 @@ set -euo pipefail
 TEMPORAL_CLI_VERSION="1.5.1"
 TEMPORAL_CLI_PACKAGE="github.com/temporalio/cli/cmd/temporal"
 
+# workflowcheck, the SDK's static determinism check, is pinned here and run
+# with `go run pkg@version`: it builds from its own go.mod (it imports no SDK,
+# only golang.org/x/tools), so our go.mod carries none of its dependencies.
+# It analyses our code with our go.mod's go.temporal.io/sdk; v0.6.0 is the
+# newest release and knows the SDK internals it must treat as deterministic.
+WORKFLOWCHECK_VERSION="v0.6.0"
+WORKFLOWCHECK_PACKAGE="go.temporal.io/sdk/contrib/tools/workflowcheck"
+
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PG_HOST="127.0.0.1"
 PG_PORT="5432"

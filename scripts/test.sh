@@ -74,6 +74,13 @@ if [[ -n "$helper_leaks" ]]; then
 	die "only _test.go files may import testing, testify or a *test helper package; move what needs testing.TB into a package named like internal/store/storetest, or take a small interface (a Cleanup func) instead"
 fi
 note "no production package reaches testing, testify or a test helper ($(wc -w <<<"$helpers") helpers: $(xargs -n1 basename <<<"$helpers" | paste -sd, -))"
+step "workflowcheck $WORKFLOWCHECK_VERSION: no time.Now, map range, goroutine or channel in a workflow"
+# The fence above sees imports; workflowcheck sees calls, through every package a
+# workflow calls into. A false positive gets `//workflowcheck:ignore` on its line
+# with a comment saying why the call is deterministic.
+go run "${WORKFLOWCHECK_PACKAGE}@${WORKFLOWCHECK_VERSION}" ./workflows/... ||
+	die "workflowcheck found non-deterministic code in a workflow (above); use workflow.Now, workflow.Go, workflow channels, sorted map keys"
+note "workflowcheck found nothing"
 
 step "go test"
 # Extra arguments go to go test; unless one of them names packages, test all.

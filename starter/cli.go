@@ -33,7 +33,7 @@ type command struct {
 
 // commands lists the subcommands in the order `starter help` shows them.
 var commands = []command{
-	{"setup", "", "apply the database migrations, register the search attributes CustomerId, LifecycleStage, CampaignState and Segment, and create the schedule segments-nightly; safe to repeat", "", runSetup},
+	{"setup", "", "apply the database migrations, register the search attributes CustomerId, LifecycleStage, CampaignState and Segment, and create the schedule segments-nightly; warn of Campaign or SegmentRecompute runs left on the customers' task queue; safe to repeat", "", runSetup},
 	{"import", "customers|products FILE.csv", "import customers or products from a CSV file; a bad row stops the whole file", `Customers CSV header: id,name,email,locale,timezone,colors,sizes (optional: categories,consent).
 Products CSV header:  sku,product,name,category,color,size,price,stock,collections.
 Lists are separated by ";". Every bad row is reported with its line number and nothing from the

@@ -79,6 +79,9 @@ func runSetup(ctx context.Context, a *app, c command, args []string) error {
 	if err := a.ensureSegmentSchedule(ctx, tc, ns, cfg.Policy.Segments); err != nil {
 		return err
 	}
+	if err := a.reportRunsOnOldQueue(ctx, tc); err != nil {
+		return err
+	}
 	fmt.Fprintln(a.stdout, "setup done")
 	return nil
 }

@@ -215,7 +215,7 @@ func sampleStatus() workflows.Status {
 
 func TestStatusReport(t *testing.T) {
 	var out bytes.Buffer
-	require.NoError(t, writeStatus(&out, sampleStatus(), false, time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)))
+	require.NoError(t, writeStatusReport(&out, statusReport{Status: sampleStatus()}, false, time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)))
 	for _, want := range []string{
 		"customer c1", "stage: followed-up", "colours blue, grey; sizes 32; categories trousers",
 		"p-1", "TR-BLU-32",
@@ -231,14 +231,14 @@ func TestStatusReport(t *testing.T) {
 	}
 
 	out.Reset()
-	require.NoError(t, writeStatus(&out, workflows.Status{CustomerID: "c2", Stage: workflows.StageNew}, false, time.Now()))
+	require.NoError(t, writeStatusReport(&out, statusReport{Status: workflows.Status{CustomerID: "c2", Stage: workflows.StageNew}}, false, time.Now()))
 	assert.Contains(t, out.String(), "emails sent: none")
 	assert.Contains(t, out.String(), "pending follow-ups: none")
 }
 
 func TestStatusJSON(t *testing.T) {
 	var out bytes.Buffer
-	require.NoError(t, writeStatus(&out, sampleStatus(), true, time.Now()))
+	require.NoError(t, writeStatusReport(&out, statusReport{Status: sampleStatus()}, true, time.Now()))
 	var got struct {
 		CustomerID string `json:"customer_id"`
 		Stage      string `json:"stage"`
@@ -296,7 +296,7 @@ func TestStatusReportShowsSegmentUsageAndMoments(t *testing.T) {
 			Why: "used more than the bundle in 2 of 2 earlier periods", Decision: "heavy user without churn indicators: no offer"}},
 	}
 	var out bytes.Buffer
-	require.NoError(t, writeStatus(&out, st, false, at))
+	require.NoError(t, writeStatusReport(&out, statusReport{Status: st}, false, at))
 	for _, want := range []string{
 		"segment: loyal since 2026-03-01 09:30:00 UTC, because 2 purchases in 365 days",
 		"unhappy with: Data bundle 10 GB (service contact before any upsell)",

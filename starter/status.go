@@ -93,11 +93,6 @@ func (a *app) queryStatus(ctx context.Context, customerID string) (workflows.Sta
 	return st, nil
 }
 
-// writeStatus prints st as JSON (the struct's own field names) or as a report.
-func writeStatus(w io.Writer, st workflows.Status, asJSON bool, now time.Time) error {
-	return writeStatusReport(w, statusReport{Status: st}, asJSON, now)
-}
-
 // writeStatusReport prints r as JSON (the status's own field names, and sending_paused while
 // sending is paused) or as a report that starts with the pause.
 func writeStatusReport(w io.Writer, r statusReport, asJSON bool, now time.Time) error {

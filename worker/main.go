@@ -460,10 +460,8 @@ func runWorker(ctx context.Context, c client.Client, acts *activities.Activities
 	worker.SetStickyWorkflowCacheSize(cacheSize)
 	customers := newWorker(c, workflows.TaskQueue, fatal)
 	customers.RegisterWorkflow(workflows.CustomerLifecycle)
-	// Campaigns and recomputes started before they moved to the fan-out queue continue as new on
-	// this one: it keeps serving them.
-	customers.RegisterWorkflow(workflows.Campaign)
-	customers.RegisterWorkflow(workflows.SegmentRecompute)
+	// Campaign and SegmentRecompute run on the fan-out queue only; `starter setup` names any run
+	// left on this one from before they moved (docs/VERSIONING.md).
 	customers.RegisterActivity(acts)
 	fanOut := newWorker(c, workflows.FanOutTaskQueue, fatal)
 	fanOut.RegisterWorkflow(workflows.Campaign)

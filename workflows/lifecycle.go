@@ -1,6 +1,3 @@
-// Package workflows holds Tailor's deterministic orchestration: one CustomerLifecycle workflow per
-// customer that turns events (purchase, restock, sale, season, unsubscribe) into timed, personal
-// follow-ups under the contact policy. All I/O happens in activities.
 package workflows
 
 import (

@@ -15,7 +15,7 @@ const TaskQueue = "tailor"
 // segment recompute. The worker polls it too. They have a queue of their own because each page they
 // reach starts hundreds of customer workflow tasks: on the customers' queue, the fan-out's next
 // workflow task would wait behind all of them, so a campaign would reach customers only as fast as
-// their workflows run (docs/BENCHMARKS.md measured 46/s there against 120-170/s here on 2,000).
+// their workflows run (docs/BENCHMARKS.md, "The fan-out on its own task queue", has the figures).
 const FanOutTaskQueue = "tailor-fanout"
 
 // CustomerWorkflowID is the one place the ID `customer/<id>` of a customer's workflow is made.
@@ -40,6 +40,26 @@ const (
 	SearchAttrLifecycleStage = "LifecycleStage"
 	// SearchAttrSegment is the customer's value segment, set once the first segment arrives.
 	SearchAttrSegment = "Segment"
+)
+
+// SearchAttrCampaignState is the Keyword search attribute with a campaign's CampaignState;
+// `starter setup` registers it. MemoCampaignProgress is the memo field with its CampaignProgress as
+// of the last page, visible in the Temporal UI without a worker.
+const (
+	SearchAttrCampaignState = "CampaignState"
+	MemoCampaignProgress    = "progress"
+)
+
+// SearchAttributes are every custom search attribute Tailor's workflows write, all Keyword:
+// `starter setup` registers them and the test dev server starts with them.
+var SearchAttributes = []string{SearchAttrCustomerID, SearchAttrLifecycleStage, SearchAttrCampaignState, SearchAttrSegment}
+
+// Queries of the fan-out workflows.
+const (
+	// QueryCampaignProgress returns a CampaignProgress snapshot.
+	QueryCampaignProgress = "progress"
+	// QuerySegmentProgress returns a SegmentRecomputeProgress snapshot.
+	QuerySegmentProgress = "progress"
 )
 
 // CustomerLifecycleInput starts (or continues as new) a customer's workflow.

@@ -52,15 +52,6 @@ type errUnauthorized struct{ reason string }
 
 func (e errUnauthorized) Error() string { return "unauthorized: " + e.reason }
 
-// verify checks one delivery: its headers (checkHeaders), then its signature over the body.
-func verify(key *ecdsa.PublicKey, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
-	sig, err := checkHeaders(timestamp, signature, now, tolerance)
-	if err != nil {
-		return err
-	}
-	return checkSignature(key, timestamp, sig, body)
-}
-
 // checkHeaders checks what can be checked before reading the body: both headers are there, the
 // signature is base64 and the timestamp lies within tolerance of now. It returns the decoded
 // signature. The timestamp is not known to come from SendGrid yet, but checkSignature covers it,

@@ -1,6 +1,7 @@
 package sendgridwebhook
 
 import (
+	"crypto/ecdsa"
 	"testing"
 	"time"
 
@@ -15,6 +16,16 @@ const (
 	sendgridVectorTimestamp = "1588788367"
 	sendgridVectorPayload   = `{"category":"example_payload","event":"test_event","message_id":"message_id"}`
 )
+
+// verify checks one delivery as the handler does: its headers (checkHeaders), then its signature
+// over the body (checkSignature).
+func verify(key *ecdsa.PublicKey, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
+	sig, err := checkHeaders(timestamp, signature, now, tolerance)
+	if err != nil {
+		return err
+	}
+	return checkSignature(key, timestamp, sig, body)
+}
 
 func TestVerifySendGridVector(t *testing.T) {
 	key, err := ParsePublicKey(sendgridVectorKey)

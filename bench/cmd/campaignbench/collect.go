@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"runtime"
@@ -87,7 +88,7 @@ func analyse(msgs []sinkMessage, expected []string, trigger time.Time) deliverie
 		reached[m.CustomerID] = true
 		lat = append(lat, m.ReceivedAt.Sub(trigger))
 	}
-	for _, k := range slices.Sorted(mapsKeys(perKey)) {
+	for _, k := range slices.Sorted(maps.Keys(perKey)) {
 		if n := perKey[k]; n > 1 {
 			d.DuplicateKeys++
 			d.ExtraEmails += n - 1
@@ -117,16 +118,6 @@ func analyse(msgs []sinkMessage, expected []string, trigger time.Time) deliverie
 		d.P10, d.P50, d.P90, d.P99 = percentile(lat, 10), percentile(lat, 50), percentile(lat, 90), percentile(lat, 99)
 	}
 	return d
-}
-
-func mapsKeys(m map[string]int) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // percentile is the nearest-rank percentile of sorted, which must not be empty.

@@ -3,28 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
+
+	"github.com/tailorhq/tailor/bench/internal/benchcmd"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "campaignbench:", err)
-		os.Exit(1)
-	}
-}
+func main() { benchcmd.Main("campaignbench", run) }
 
 const usage = `usage:
   campaignbench gen --customers N --dir DIR

@@ -7,14 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/tailorhq/tailor/bench/internal/benchcmd"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
-	temporallog "go.temporal.io/sdk/log"
 
 	"github.com/tailorhq/tailor/workflows"
 )
@@ -107,13 +107,9 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		cfg.rawCount = min(cfg.customers, 20000)
 	}
 
-	c, err := client.Dial(client.Options{
-		HostPort:  cfg.temporal,
-		Namespace: cfg.namespace,
-		Logger:    temporallog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
-	})
+	c, err := benchcmd.DialTemporal(cfg.temporal, cfg.namespace)
 	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", cfg.temporal, err)
+		return err
 	}
 	defer c.Close()
 	db, err := pgxpool.New(ctx, cfg.database)

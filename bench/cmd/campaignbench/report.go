@@ -40,7 +40,7 @@ type rates struct {
 	rawAccepted, rawCompleted float64
 	reached, emails, steady   float64
 	// campaignDone is the customers the campaign concerns per second from the trigger until its
-	// workflow closed, every customer reached: the campaign's own rate, 0 on the CLI path.
+	// workflow closed, every customer reached: the campaign's own rate; 0 when no run closed (the sale gave up).
 	campaignDone float64
 }
 

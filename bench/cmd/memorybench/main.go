@@ -7,33 +7,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	temporallog "go.temporal.io/sdk/log"
+	"github.com/tailorhq/tailor/bench/internal/benchcmd"
 
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		os.Exit(0)
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "memorybench:", err)
-		os.Exit(1)
-	}
-}
+func main() { benchcmd.Main("memorybench", run) }
 
 const usage = `usage:
   memorybench open --temporal HOST:PORT --customers FILE --metrics URL --worker-pid PID [flags]
@@ -119,13 +104,9 @@ func runOpen(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("open: %w", err)
 	}
 
-	c, err := client.Dial(client.Options{
-		HostPort:  cfg.temporal,
-		Namespace: cfg.namespace,
-		Logger:    temporallog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
-	})
+	c, err := benchcmd.DialTemporal(cfg.temporal, cfg.namespace)
 	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", cfg.temporal, err)
+		return err
 	}
 	defer c.Close()
 
