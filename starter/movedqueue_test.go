@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/internal/store/storetest"
+	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
