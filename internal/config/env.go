@@ -145,7 +145,7 @@ var settings = []Setting{
 			return nil
 		}},
 	{Name: "LINK_SECRET", For: ForWorker, raw: true, parse: parseLinkSecret,
-		Help: "at least 32 bytes: signs the links in every email (make one with `openssl rand -hex 32`)",
+		Help: "at least 32 bytes, signs the links in every email (make one with `openssl rand -hex 32`)",
 		Required: "every email carries links signed with it, and the worker's pages check them, even when another process serves the pages; " +
 			linkSecretHowTo + ", and give every worker the same"},
 	durationSetting("LINK_TTL", 60*24*time.Hour, "how long a link works", func(w *Worker) *time.Duration { return &w.HTTP.LinkTTL }),
@@ -196,7 +196,7 @@ var settings = []Setting{
 			}
 			return nil
 		}},
-	{Name: "WORKFLOW_CACHE_SIZE", Default: strconv.Itoa(DefaultWorkflowCacheSize), For: ForWorker, Help: "workflows kept in memory between their tasks (docs/OBSERVABILITY.md)",
+	{Name: "WORKFLOW_CACHE_SIZE", Default: strconv.Itoa(DefaultWorkflowCacheSize), For: ForWorker, Help: "workflows kept in memory between their tasks; docs/OBSERVABILITY.md weighs memory against replays",
 		parse: func(w *Worker, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil || n <= 0 {
@@ -307,7 +307,7 @@ func WriteEnvironment(out io.Writer, b Binary) error {
 		help := s.Help
 		switch {
 		case s.Required != "":
-			help = "required: " + help
+			help = "required, " + help
 		case s.Default != "":
 			help += " (default " + s.Default + ")"
 		}
