@@ -27,7 +27,7 @@ type app struct {
 	getenv         func(string) string
 	now            func() time.Time
 
-	cfg      *config.Config
+	cfg      *config.Starter
 	store    *store.Store
 	temporal client.Client
 	// payloads reads what the client cannot decode by itself, such as memos: the codec's data
@@ -44,11 +44,12 @@ func (a *app) close() {
 	}
 }
 
-func (a *app) config() (config.Config, error) {
+// config reads the environment on first use; every problem is reported at once.
+func (a *app) config() (config.Starter, error) {
 	if a.cfg == nil {
-		cfg, err := config.FromEnv(a.getenv)
+		cfg, err := config.LoadStarter(a.getenv)
 		if err != nil {
-			return config.Config{}, fmt.Errorf("configuration from the environment is wrong; fix these and run again:\n%w", err)
+			return config.Starter{}, fmt.Errorf("configuration from the environment is wrong; fix these and run again:\n%w", err)
 		}
 		a.cfg = &cfg
 	}
@@ -86,11 +87,7 @@ func (a *app) temporalClient(ctx context.Context) (client.Client, error) {
 	}
 	// The same keys as the worker: the starter's signals carry customer data, and status and
 	// explain read the workflows' encrypted answers.
-	codecCfg, codecErr := config.CodecFromEnv(a.getenv)
-	opts, optsErr := config.TemporalClientOptions(a.getenv, cfg)
-	if err := errors.Join(optsErr, codecErr); err != nil {
-		return nil, fmt.Errorf("configuration from the environment is wrong; fix these and run again:\n%w", err)
-	}
+	codecCfg, opts := cfg.Codec, cfg.Temporal
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	// The SDK logs at info level by default; a command line only wants its warnings.

@@ -80,16 +80,6 @@ func (c command) usageLine() string {
 	return strings.TrimSpace(programName + " " + c.name + " " + c.usage)
 }
 
-// environment lists the variables the starter reads, for `starter help`.
-var environment = append(append([][2]string{
-	{"TEMPORAL_ADDRESS", "Temporal frontend host:port (default localhost:7233)"},
-	{"TEMPORAL_NAMESPACE", "Temporal namespace (default default)"},
-}, config.TemporalEnvironment...), [][2]string{
-	{"DATABASE_URL", "PostgreSQL URL (default postgres://postgres@127.0.0.1:5432/tailor?sslmode=disable)"},
-	{"OUTBOX_DIR", "folder of the local outbox's .html/.txt files (default outbox)"},
-	{"LIFECYCLE_CONFIG", "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, care, segments"},
-}...)
-
 // run is the whole starter: it runs the subcommand named by args[0] and returns the exit status.
 // Connections are opened only by the commands that need them.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -146,11 +136,7 @@ func (a *app) printHelp(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nrun `%s <command> --help` for a command's flags.\n\nenvironment:\n", programName)
-	tw = tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	for _, e := range environment {
-		fmt.Fprintf(tw, "  %s\t%s\n", e[0], e[1])
-	}
-	tw.Flush()
+	_ = config.WriteEnvironment(w, config.ForStarter)
 }
 
 func (a *app) printCommandHelp(c command, fs *flag.FlagSet, w io.Writer) {

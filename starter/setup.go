@@ -43,7 +43,7 @@ func runSetup(ctx context.Context, a *app, c command, args []string) error {
 		return err
 	}
 	ops := tc.OperatorService()
-	ns := cfg.TemporalNamespace
+	ns := cfg.Temporal.Namespace
 	listed, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: ns})
 	if err != nil {
 		return fmt.Errorf("list search attributes of namespace %q: %w", ns, err)

@@ -82,7 +82,7 @@ func (a *app) queryStatus(ctx context.Context, customerID string) (workflows.Sta
 	case ctx.Err() == nil && noWorkerAnswered(err):
 		// The workflow exists, but a query is answered by a worker, and none did in time.
 		return workflows.Status{}, fmt.Errorf("no worker answered the status query of %s: is the worker running on task queue %q against namespace %q? (go run ./worker): %w",
-			id, workflows.TaskQueue, a.cfg.TemporalNamespace, err)
+			id, workflows.TaskQueue, a.cfg.Temporal.Namespace, err)
 	case err != nil:
 		return workflows.Status{}, fmt.Errorf("query status of %s: %w", id, err)
 	}

@@ -35,12 +35,9 @@ func codecKeys(t *testing.T) (spec, key string) {
 // returns their base URLs; they stop when the test ends.
 func serveBoth(t *testing.T, env map[string]string) (public, operator string) {
 	t.Helper()
-	getenv := func(k string) string { return env[k] }
-	httpCfg, err := config.HTTPFromEnv(getenv)
+	cfg, err := config.LoadWorker(func(k string) string { return env[k] })
 	require.NoError(t, err, "env %v", env)
-	codecCfg, err := config.CodecFromEnv(getenv)
-	require.NoError(t, err, "env %v", env)
-	require.NoError(t, config.CodecEndpointProblem(httpCfg, codecCfg), "env %v", env)
+	httpCfg, codecCfg := cfg.HTTP, cfg.Codec
 	m, err := metrics.New()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = m.Close() })
@@ -81,8 +78,11 @@ func request(t *testing.T, method, url, auth, body string) (int, string) {
 // /metrics. The operator listener serves them, and the health that says what is wrong.
 func TestOperatorEndpointsAreOnlyOnOpsAddr(t *testing.T) {
 	keys, key := codecKeys(t)
-	codecCfg, err := config.CodecFromEnv(func(k string) string { return map[string]string{"TAILOR_CODEC_KEYS": keys}[k] })
+	cfg, err := config.LoadWorker(func(k string) string {
+		return map[string]string{"TAILOR_CODEC_KEYS": keys, "LINK_SECRET": testLinkSecret}[k]
+	})
 	require.NoError(t, err)
+	codecCfg := cfg.Codec
 	enc, err := codecCfg.Codec.Encode([]*commonpb.Payload{{Metadata: map[string][]byte{"encoding": []byte("json/plain")}, Data: []byte(`"david@example.com"`)}})
 	require.NoError(t, err)
 	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: enc})

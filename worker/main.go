@@ -11,9 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -53,35 +51,6 @@ const (
 	idleTimeout       = 2 * time.Minute
 )
 
-// temporalEnvironment lists where the worker finds Temporal, for --help.
-var temporalEnvironment = [][2]string{
-	{"TEMPORAL_ADDRESS", "Temporal frontend host:port (default " + config.DefaultTemporalAddress + ")"},
-	{"TEMPORAL_NAMESPACE", "Temporal namespace (default " + config.DefaultNamespace + ")"},
-}
-
-// environment lists the variables the worker reads, for --help.
-var environment = append(append(temporalEnvironment[:len(temporalEnvironment):len(temporalEnvironment)], config.TemporalEnvironment...), [][2]string{
-	{"DATABASE_URL", "PostgreSQL URL (default " + config.DefaultDatabaseURL + ")"},
-	{"SENDGRID_API_KEY", "send through SendGrid; without it emails go to the local outbox"},
-	{"SENDGRID_BASE_URL", "SendGrid API base URL (default " + config.DefaultSendGridBaseURL + ")"},
-	{"MAIL_FROM", "sender address (default " + config.DefaultMailFrom + ")"},
-	{"OUTBOX_DIR", "folder for the local outbox's .html/.txt files (default " + config.DefaultOutboxDir + ")"},
-	{"HTTP_ADDR", "where the pages the emails link to (and POST /webhooks/sendgrid) are served (default " + config.DefaultHTTPAddr + "; " + config.HTTPOff + ": serve none)"},
-	{"OPS_ADDR", "operators only: GET /metrics, GET /healthz (what is wrong), the codec endpoint (default " + config.DefaultOpsAddr + "; " + config.HTTPOff + ": serve none); never publish it to customers"},
-	{"PUBLIC_BASE_URL", "the address customers reach those pages at; every link starts with it (default " + config.DefaultPublicBaseURL + ")"},
-	{"LINK_SECRET", "required, at least 32 bytes: signs the links in every email (make one with `openssl rand -hex 32`)"},
-	{"LINK_TTL", "how long a link works (default 60d)"},
-	{"SENDGRID_WEBHOOK_PUBLIC_KEY", "the Signed Event Webhook verification key from SendGrid (base64); serves POST /webhooks/sendgrid (default: off)"},
-	{"SENDGRID_WEBHOOK_TOLERANCE", "how old a signed webhook delivery may be before it counts as a replay (default 10m)"},
-	{"LIFECYCLE_CONFIG", "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, care, segments"},
-	{"TAILOR_CODEC_KEYS", "encrypt payloads in Temporal: comma-separated id:base64 of 32 bytes (`openssl rand -base64 32`), the encrypting key first; serves POST /codec/encode and /codec/decode on OPS_ADDR (default: off, payloads in plaintext)"},
-	{"WORKFLOW_CACHE_SIZE", "workflows kept in memory between their tasks (default " + strconv.Itoa(defaultWorkflowCacheSize) + "; docs/OBSERVABILITY.md)"},
-	{"CODEC_AUTH_TOKEN", "bearer token the codec endpoint requires (default: none; required with TAILOR_CODEC_KEYS when OPS_ADDR is not loopback)"},
-	{"SENDING_PAUSE_PROBE", "while the mail provider refuses the API key (401/403), sending is paused and one email per this interval tries it (default 1m)"},
-	{"SENDING_PAUSE_HOLD_MAX", "the longest a follow-up held by that pause waits before it tries again (default 15m)"},
-	{"CODEC_CORS_ORIGIN", "the Temporal UI origin allowed to call the codec endpoint (default " + codec.DefaultCORSOrigin + ")"},
-}...)
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := start(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
@@ -103,24 +72,17 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 	}
 	logger := newLogger(stderr)
-	cfg, err := config.FromEnv(getenv)
-	cacheSize, cacheErr := workflowCacheSize(getenv)
-	gateCfg, gateErr := sendingGateConfig(getenv)
-	httpCfg, httpErr := config.HTTPFromEnv(getenv)
-	webhookCfg, webhookErr := config.WebhookFromEnv(getenv)
-	codecCfg, codecErr := config.CodecFromEnv(getenv)
-	temporalOpts, temporalErr := config.TemporalClientOptions(getenv, cfg)
-	if err := errors.Join(err, temporalErr, httpErr, webhookErr, codecErr, cacheErr, gateErr, requireLinkSecret(httpCfg),
-		config.CodecEndpointProblem(httpCfg, codecCfg)); err != nil {
-		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
-		return 1
-	}
-	signer, err := links.New(httpCfg.LinkSecret, httpCfg.PublicBaseURL, httpCfg.LinkTTL, nil)
+	cfg, err := config.LoadWorker(getenv)
 	if err != nil {
 		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
 		return 1
 	}
-	deps, err := connect(ctx, cfg, temporalOpts, codecCfg, signer, logger)
+	signer, err := links.New(cfg.HTTP.LinkSecret, cfg.HTTP.PublicBaseURL, cfg.HTTP.LinkTTL, nil)
+	if err != nil {
+		logger.Error("configuration from the environment is wrong; fix it and start the worker again", "error", err.Error())
+		return 1
+	}
+	deps, err := connect(ctx, cfg, signer, logger)
 	if err != nil {
 		logger.Error("worker cannot start", "error", err.Error())
 		return 1
@@ -128,7 +90,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	defer deps.close()
 	// Pauses all sending while the mail provider refuses the API key; the operator's /healthz
 	// reports it (healthChecks).
-	gate, err := sendinggate.New(ctx, gateCfg, sendinggate.Deps{Store: deps.store, Counter: deps.metrics, Logger: logger.With("component", "sending-gate")})
+	gate, err := sendinggate.New(ctx, cfg.SendingPause, sendinggate.Deps{Store: deps.store, Counter: deps.metrics, Logger: logger.With("component", "sending-gate")})
 	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
 		err = fmt.Errorf("the database predates the sending_pause table: run `starter setup`, then start the worker again: %w", err)
 	}
@@ -138,16 +100,16 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	deps.activities.Gate = gate
 	deps.gate = gate
-	publicLn, opsLn, err := listen(httpCfg)
+	publicLn, opsLn, err := listen(cfg.HTTP)
 	if err != nil {
 		logger.Error("worker cannot start", "error", err.Error())
 		return 1
 	}
 	lc := lifecycleclient.New(deps.temporal)
-	public, operator := handlers(deps, lc, signer, webhookCfg, codecCfg, httpCfg, logger)
+	public, operator := handlers(deps, lc, signer, cfg.Webhook, cfg.Codec, cfg.HTTP, logger)
 	var servers []httpServer
 	if publicLn != nil {
-		servers = append(servers, httpServer{publicLn, public, logger.With("listener", "HTTP_ADDR", "public_base_url", httpCfg.PublicBaseURL)})
+		servers = append(servers, httpServer{publicLn, public, logger.With("listener", "HTTP_ADDR", "public_base_url", cfg.HTTP.PublicBaseURL)})
 	}
 	if opsLn != nil {
 		servers = append(servers, httpServer{opsLn, operator, logger.With("listener", "OPS_ADDR")})
@@ -160,20 +122,11 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	relayConsent := func(ctx context.Context) error {
 		return lc.RelayConsentEvery(ctx, deps.store, consentRelayInterval, logger.With("component", "consent-relay"))
 	}
-	if err := run(ctx, deps.temporal, deps.activities, cacheSize, servers, logger, relayConsent); err != nil {
+	if err := run(ctx, deps.temporal, deps.activities, cfg.WorkflowCacheSize, servers, logger, relayConsent); err != nil {
 		logger.Error("worker stopped", "error", err.Error())
 		return 1
 	}
 	return 0
-}
-
-// requireLinkSecret: every email carries signed links, so the worker needs LINK_SECRET even when
-// another process serves the pages (HTTP_ADDR=off).
-func requireLinkSecret(c config.HTTPConfig) error {
-	if len(c.LinkSecret) == 0 && !c.Enabled() {
-		return errors.New("LINK_SECRET is not set: every email carries links signed with it, even when another process serves the pages; make one with `openssl rand -hex 32` and give every worker the same")
-	}
-	return nil
 }
 
 // listen opens HTTP_ADDR and OPS_ADDR, those that are on (nil otherwise); on failure it closes
@@ -268,11 +221,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintf(w, "usage: worker\n\nRuns Tailor's Temporal worker on task queues %q (customers) and %q (campaigns, segment\nrecomputes) until SIGINT or SIGTERM.\n",
 		workflows.TaskQueue, workflows.FanOutTaskQueue)
 	fmt.Fprintf(w, "Run `starter setup` once before the first start.\n\nenvironment:\n")
-	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	for _, e := range environment {
-		fmt.Fprintf(tw, "  %s\t%s\n", e[0], e[1])
-	}
-	tw.Flush()
+	_ = config.WriteEnvironment(w, config.ForWorker)
 }
 
 // dependencies are the connections the worker holds for its whole life.
@@ -298,7 +247,7 @@ func (d *dependencies) close() {
 
 // connect opens the store, checks its schema, picks the mailer and dials Temporal, with the
 // payload codec when one is configured.
-func connect(ctx context.Context, cfg config.Config, temporalOpts client.Options, codecCfg config.CodecConfig, signer *links.Signer, logger *slog.Logger) (*dependencies, error) {
+func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logger *slog.Logger) (*dependencies, error) {
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	d := &dependencies{}
@@ -356,13 +305,14 @@ func connect(ctx context.Context, cfg config.Config, temporalOpts client.Options
 	d.metrics = m
 	d.activities.Emails = m
 
+	codecCfg := cfg.Codec
 	if codecCfg.Enabled() {
 		logger.Info("payloads in Temporal are encrypted (AES-256-GCM)",
 			"encrypt_with", codecCfg.Codec.EncryptingKeyID(), "key_ids", codecCfg.Codec.KeyIDs())
 	} else {
 		logger.Warn("no TAILOR_CODEC_KEYS: payloads (customer preferences, email subjects, sizes and colours) are stored in plaintext in Temporal's histories; set TAILOR_CODEC_KEYS to encrypt them (README: Protecting customer data in Temporal)")
 	}
-	opts := temporalOpts
+	opts := cfg.Temporal
 	opts.Logger = temporallog.NewStructuredLogger(logger)
 	opts.DataConverter = codecCfg.DataConverter()
 	opts.FailureConverter = codecCfg.FailureConverter()

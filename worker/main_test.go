@@ -24,7 +24,8 @@ func TestArguments(t *testing.T) {
 		noStderr bool
 	}{
 		{args: []string{"--help"}, code: 0, noStderr: true,
-			stdout: []string{"usage: worker", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL", "SENDGRID_API_KEY", "SENDGRID_BASE_URL", "MAIL_FROM", "LIFECYCLE_CONFIG", "HTTP_ADDR", "OPS_ADDR", "PUBLIC_BASE_URL", "LINK_SECRET", "LINK_TTL", "starter setup"}},
+			stdout: []string{"usage: worker", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "DATABASE_URL", "SENDGRID_API_KEY", "SENDGRID_BASE_URL", "MAIL_FROM", "LIFECYCLE_CONFIG", "HTTP_ADDR", "OPS_ADDR", "PUBLIC_BASE_URL", "LINK_SECRET", "LINK_TTL",
+				"WORKFLOW_CACHE_SIZE", "SENDING_PAUSE_PROBE", "(default 60d)", "(default 2000)", "starter setup"}},
 		{args: []string{"-h"}, code: 0, noStderr: true, stdout: []string{"usage: worker"}},
 		{args: []string{"--queue", "x"}, code: 2, stderr: []string{`unexpected argument "--queue"`, "worker --help"}},
 	}
@@ -63,9 +64,9 @@ func TestLinkSecretProblemsAreReportedWithoutConnecting(t *testing.T) {
 	}{
 		{"missing with HTTP on", map[string]string{}, []string{"LINK_SECRET is not set", "openssl rand -hex 32"}},
 		{"missing with HTTP off", map[string]string{"HTTP_ADDR": "off"}, []string{"LINK_SECRET is not set", "every email carries links"}},
-		{"too short, with other problems", map[string]string{"LINK_SECRET": "hunter2-hunter2", "MAIL_FROM": "nope"}, []string{"LINK_SECRET is 15 bytes", "MAIL_FROM"}},
+		{"too short, with other problems", map[string]string{"LINK_SECRET": "hunter2-hunter2", "MAIL_FROM": "nope"}, []string{"LINK_SECRET: 15 bytes", "MAIL_FROM"}},
 		{"docker-compose.yml's old fallback", map[string]string{"LINK_SECRET": "compose-demo-only-link-secret-not-for-production", "HTTP_ADDR": "off"},
-			[]string{"LINK_SECRET looks like an example or has too little randomness", "openssl rand -hex 32"}},
+			[]string{"LINK_SECRET: looks like an example or has too little randomness", "openssl rand -hex 32"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer

@@ -5,28 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
 	"strings"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
-
-// defaultWorkflowCacheSize bounds the sticky cache: the workflows kept in memory between their
-// workflow tasks (docs/OBSERVABILITY.md weighs memory against replays).
-const defaultWorkflowCacheSize = 2000
-
-// workflowCacheSize reads WORKFLOW_CACHE_SIZE, a positive number of workflows.
-func workflowCacheSize(getenv func(string) string) (int, error) {
-	v := strings.TrimSpace(getenv("WORKFLOW_CACHE_SIZE"))
-	if v == "" {
-		return defaultWorkflowCacheSize, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("WORKFLOW_CACHE_SIZE is %q: want a positive number of workflows, like %d", v, defaultWorkflowCacheSize)
-	}
-	return n, nil
-}
 
 // newLogger logs JSON to w with every email address masked, in messages and attributes alike,
 // including the Temporal SDK's logs and errors that quote an address.

@@ -83,29 +83,6 @@ func TestSecretsAreNeverLogged(t *testing.T) {
 	}
 }
 
-func TestWorkflowCacheSizeFromEnv(t *testing.T) {
-	tests := []struct {
-		value   string
-		want    int
-		wantErr bool
-	}{
-		{"", defaultWorkflowCacheSize, false},
-		{"500", 500, false},
-		{"0", 0, true},
-		{"-1", 0, true},
-		{"2k", 0, true},
-	}
-	for _, tt := range tests {
-		got, err := workflowCacheSize(func(string) string { return tt.value })
-		if tt.wantErr {
-			assert.ErrorContains(t, err, "WORKFLOW_CACHE_SIZE", "value %q", tt.value)
-			continue
-		}
-		assert.NoError(t, err, "value %q", tt.value)
-		assert.Equal(t, tt.want, got, "value %q", tt.value)
-	}
-}
-
 func TestMetricsAreServed(t *testing.T) {
 	m, err := metrics.New()
 	require.NoError(t, err)

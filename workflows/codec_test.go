@@ -36,10 +36,11 @@ func TestHistoryHoldsNoPlaintextCustomerData(t *testing.T) {
 	secret := make([]byte, codec.KeySize)
 	_, err := rand.Read(secret)
 	require.NoError(t, err)
-	cfg, err := config.CodecFromEnv(func(name string) string {
+	starter, err := config.LoadStarter(func(name string) string {
 		return map[string]string{"TAILOR_CODEC_KEYS": "test-1:" + base64.StdEncoding.EncodeToString(secret)}[name]
 	})
 	require.NoError(t, err)
+	cfg := starter.Codec
 
 	// What David's restock story puts into a history, in the form a plaintext JSON payload shows it.
 	customerData := func(subject string) []string {

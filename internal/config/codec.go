@@ -1,9 +1,7 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"go.temporal.io/sdk/converter"
@@ -55,36 +53,6 @@ func (c CodecConfig) String() string {
 	}
 	return fmt.Sprintf("codec=aes-256-gcm encrypt_with=%s keys=%s cors_origin=%s auth_token=%t",
 		c.Codec.EncryptingKeyID(), strings.Join(c.Codec.KeyIDs(), ","), c.CORSOrigin, c.AuthToken != "")
-}
-
-// CodecFromEnv reads TAILOR_CODEC_KEYS (comma-separated id:base64 of 32 bytes, the encrypting key
-// first; optional), CODEC_AUTH_TOKEN and CODEC_CORS_ORIGIN, reporting every problem at once.
-// Neither keys nor token ever appear in an error.
-func CodecFromEnv(getenv func(string) string) (CodecConfig, error) {
-	c := CodecConfig{
-		AuthToken:  strings.TrimSpace(getenv("CODEC_AUTH_TOKEN")),
-		CORSOrigin: strings.TrimRight(strings.TrimSpace(getenv("CODEC_CORS_ORIGIN")), "/"),
-	}
-	if c.CORSOrigin == "" {
-		c.CORSOrigin = codec.DefaultCORSOrigin
-	}
-	var problems []error
-	if spec := getenv("TAILOR_CODEC_KEYS"); strings.TrimSpace(spec) != "" {
-		keys, err := codec.ParseKeys(spec)
-		if err == nil {
-			c.Codec, err = codec.New(keys...)
-		}
-		if err != nil {
-			problems = append(problems, fmt.Errorf("TAILOR_CODEC_KEYS: %w", err))
-		}
-	}
-	if u, err := url.Parse(c.CORSOrigin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" || u.RawQuery != "") {
-		problems = append(problems, fmt.Errorf("CODEC_CORS_ORIGIN %q must be the Temporal UI's origin, scheme and host only, like %s", c.CORSOrigin, codec.DefaultCORSOrigin))
-	}
-	if c.AuthToken != "" && c.Codec == nil {
-		problems = append(problems, errors.New("CODEC_AUTH_TOKEN is set but TAILOR_CODEC_KEYS is not: there is no codec endpoint to guard; set the keys or unset the token"))
-	}
-	return c, errors.Join(problems...)
 }
 
 // CodecEndpointProblem refuses a codec endpoint that others than this machine reach without a

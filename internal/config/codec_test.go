@@ -11,7 +11,7 @@ import (
 	"github.com/tailorhq/tailor/internal/config"
 )
 
-func TestCodecFromEnv(t *testing.T) {
+func TestLoadCodec(t *testing.T) {
 	raw := make([]byte, 32)
 	_, err := rand.Read(raw)
 	require.NoError(t, err)
@@ -31,7 +31,12 @@ func TestCodecFromEnv(t *testing.T) {
 		{name: "token without keys", env: map[string]string{"CODEC_AUTH_TOKEN": "t0ken"}, expect: "CODEC_AUTH_TOKEN is set but TAILOR_CODEC_KEYS is not"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := config.CodecFromEnv(func(k string) string { return tc.env[k] })
+			env := map[string]string{"LINK_SECRET": linkSecret}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			w, err := loadWorker(env)
+			c := w.Codec
 			if tc.expect != "" {
 				require.ErrorContains(t, err, tc.expect)
 				require.NotContains(t, err.Error(), key[:20], "keys never appear in errors")
@@ -43,6 +48,11 @@ func TestCodecFromEnv(t *testing.T) {
 			require.Equal(t, tc.enabled, c.FailureConverter() != nil)
 			require.Equal(t, tc.origin, c.CORSOrigin)
 			require.False(t, strings.Contains(c.String(), key), "String never prints keys: %s", c.String())
+
+			// The starter encrypts with the same keys; the codec endpoint's settings are the worker's.
+			s, err := config.LoadStarter(func(k string) string { return env[k] })
+			require.NoError(t, err, "env %v", env)
+			require.Equal(t, tc.enabled, s.Codec.Enabled(), "starter, env %v", env)
 		})
 	}
 }

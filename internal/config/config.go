@@ -10,7 +10,6 @@ import (
 	"io"
 	"maps"
 	"math"
-	"net/mail"
 	"os"
 	"slices"
 	"strconv"
@@ -21,71 +20,6 @@ import (
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
-
-// Defaults for settings the environment leaves out.
-const (
-	DefaultTemporalAddress = "localhost:7233"
-	DefaultNamespace       = "default"
-	DefaultDatabaseURL     = "postgres://postgres@127.0.0.1:5432/tailor?sslmode=disable"
-	DefaultSendGridBaseURL = "https://api.sendgrid.com"
-	DefaultMailFrom        = "Your tailor <tailor@example.com>"
-	DefaultOutboxDir       = "outbox"
-)
-
-// Config is everything the worker and the starter need.
-type Config struct {
-	TemporalAddress   string
-	TemporalNamespace string
-	DatabaseURL       string
-	SendGridAPIKey    string // empty: use the local outbox
-	SendGridBaseURL   string
-	MailFrom          mail.Address
-	// Signature is the name under every email: MAIL_FROM's name when MAIL_FROM is set, else empty,
-	// and the emails are signed with Tailor's default in the customer's language.
-	Signature  string
-	OutboxDir  string
-	Policy     lifecycle.Policy
-	PolicyFile string // LIFECYCLE_CONFIG, empty when defaults are used
-}
-
-// FromEnv reads the configuration from getenv (os.Getenv in production).
-func FromEnv(getenv func(string) string) (Config, error) {
-	get := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
-	}
-	c := Config{
-		TemporalAddress:   get("TEMPORAL_ADDRESS", DefaultTemporalAddress),
-		TemporalNamespace: get("TEMPORAL_NAMESPACE", DefaultNamespace),
-		DatabaseURL:       get("DATABASE_URL", DefaultDatabaseURL),
-		SendGridAPIKey:    get("SENDGRID_API_KEY", ""),
-		SendGridBaseURL:   get("SENDGRID_BASE_URL", DefaultSendGridBaseURL),
-		OutboxDir:         get("OUTBOX_DIR", DefaultOutboxDir),
-		PolicyFile:        get("LIFECYCLE_CONFIG", ""),
-		Policy:            lifecycle.DefaultPolicy(),
-	}
-	var problems []error
-	from, err := mail.ParseAddress(get("MAIL_FROM", DefaultMailFrom))
-	if err != nil {
-		problems = append(problems, fmt.Errorf("MAIL_FROM %q is not an email address like \"Shop <shop@example.com>\": %w", getenv("MAIL_FROM"), err))
-	} else {
-		c.MailFrom = *from
-		if strings.TrimSpace(getenv("MAIL_FROM")) != "" {
-			c.Signature = from.Name
-		}
-	}
-	if c.PolicyFile != "" {
-		policy, err := LoadPolicy(c.PolicyFile)
-		if err != nil {
-			problems = append(problems, err)
-		} else {
-			c.Policy = policy
-		}
-	}
-	return c, errors.Join(problems...)
-}
 
 // policyFile is the YAML layout of LIFECYCLE_CONFIG; durations are Go durations or whole days
 // ("14d"), fractions are percentages ("80%") or plain fractions ("0.8").
@@ -531,30 +465,4 @@ func checkCron(spec string) error {
 		return fmt.Errorf("%q: %s", spec, strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-// ParseDuration accepts Go durations ("36h", "90s") and whole days ("14d"); it rejects negatives.
-func ParseDuration(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	var d time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a duration like 14d, 36h or 90s", s)
-		}
-		// More days than a Duration holds would wrap around: 213504d came out as 25 minutes.
-		if maxDays := int(math.MaxInt64 / int64(24*time.Hour)); n > maxDays {
-			return 0, fmt.Errorf("%q is too long; at most %dd", s, maxDays)
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return 0, fmt.Errorf("%q is not a duration like 14d, 36h or 90s", s)
-		}
-	}
-	if d < 0 {
-		return 0, fmt.Errorf("%q is negative", s)
-	}
-	return d, nil
 }

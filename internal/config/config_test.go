@@ -1,7 +1,6 @@
 package config_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -433,57 +432,6 @@ func TestTelecomDemoPolicy(t *testing.T) {
 	for _, locale := range []string{lifecycle.LocaleEnglish, lifecycle.LocaleDutch} {
 		require.NotEmpty(t, plan.Tips[locale], "tips in %s", locale)
 	}
-}
-
-func TestFromEnv(t *testing.T) {
-	t.Run("defaults", func(t *testing.T) {
-		c, err := config.FromEnv(func(string) string { return "" })
-		require.NoError(t, err)
-		require.Equal(t, config.DefaultTemporalAddress, c.TemporalAddress)
-		require.Equal(t, config.DefaultNamespace, c.TemporalNamespace)
-		require.Equal(t, config.DefaultSendGridBaseURL, c.SendGridBaseURL)
-		require.Equal(t, lifecycle.DefaultPolicy(), c.Policy)
-		require.Equal(t, "tailor@example.com", c.MailFrom.Address)
-		require.Empty(t, c.Signature, "no MAIL_FROM: emails are signed in the customer's language")
-	})
-
-	t.Run("MAIL_FROM names the shop that signs the emails", func(t *testing.T) {
-		for from, signature := range map[string]string{
-			"Mobiel NL <hallo@mobiel.example>":         "Mobiel NL",
-			`"Smith & Daughters" <shop@smith.example>`: "Smith & Daughters",
-			"shop@example.com":                         "", // no name: the default signature
-		} {
-			c, err := config.FromEnv(func(k string) string { return map[string]string{"MAIL_FROM": from}[k] })
-			require.NoError(t, err, from)
-			require.Equal(t, signature, c.Signature, from)
-		}
-	})
-
-	t.Run("every problem at once, no secret printed", func(t *testing.T) {
-		policy := filepath.Join(t.TempDir(), "policy.yaml")
-		require.NoError(t, os.WriteFile(policy, []byte("min_gap: never\n"), 0o600))
-		env := map[string]string{
-			"MAIL_FROM":        "not an address",
-			"LIFECYCLE_CONFIG": policy,
-			"SENDGRID_API_KEY": "SG.secret-value",
-		}
-		_, err := config.FromEnv(func(k string) string { return env[k] })
-		require.Error(t, err)
-		require.Contains(t, err.Error(), "MAIL_FROM")
-		require.Contains(t, err.Error(), "min_gap")
-		require.NotContains(t, err.Error(), "secret-value")
-	})
-
-	t.Run("missing policy file", func(t *testing.T) {
-		_, err := config.FromEnv(func(k string) string {
-			if k == "LIFECYCLE_CONFIG" {
-				return "/nonexistent/policy.yaml"
-			}
-			return ""
-		})
-		require.ErrorContains(t, err, "LIFECYCLE_CONFIG")
-		require.True(t, strings.Contains(err.Error(), "/nonexistent/policy.yaml"))
-	})
 }
 
 func TestParseSeasonFallbackCategories(t *testing.T) {

@@ -16,7 +16,12 @@ import (
 
 const linkSecret = "a50ce5a2cf3787b3754a34994e43fb0c4584ea3d2316f8d5169ca0808f068f4f" // openssl rand -hex 32
 
-func TestHTTPFromEnv(t *testing.T) {
+// loadWorker is config.LoadWorker over env.
+func loadWorker(env map[string]string) (config.Worker, error) {
+	return config.LoadWorker(func(k string) string { return env[k] })
+}
+
+func TestLoadWorkerHTTP(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		env      map[string]string
@@ -34,34 +39,40 @@ func TestHTTPFromEnv(t *testing.T) {
 			want: config.HTTPConfig{Addr: ":9000", OpsAddr: "10.0.0.5:9100", PublicBaseURL: "https://shop.example.com", LinkSecret: []byte(linkSecret), LinkTTL: 30 * 24 * time.Hour},
 		},
 		{
-			name: "off without a secret",
-			env:  map[string]string{"HTTP_ADDR": "off", "OPS_ADDR": "OFF"},
-			want: config.HTTPConfig{PublicBaseURL: "http://localhost:8080", LinkSecret: []byte{}, LinkTTL: 60 * 24 * time.Hour},
+			name: "off",
+			env:  map[string]string{"HTTP_ADDR": "off", "OPS_ADDR": "OFF", "LINK_SECRET": linkSecret},
+			want: config.HTTPConfig{PublicBaseURL: "http://localhost:8080", LinkSecret: []byte(linkSecret), LinkTTL: 60 * 24 * time.Hour},
 		},
 		{
 			name:     "on without a secret",
 			env:      map[string]string{},
-			problems: []string{"LINK_SECRET is not set", "openssl rand -hex 32", "HTTP_ADDR=off"},
+			problems: []string{"LINK_SECRET is not set", "openssl rand -hex 32", "the worker's pages check them"},
+		},
+		{
+			// Every email carries signed links, so HTTP_ADDR=off is no way around it.
+			name:     "off without a secret",
+			env:      map[string]string{"HTTP_ADDR": "off"},
+			problems: []string{"LINK_SECRET is not set", "every email carries links signed with it", "openssl rand -hex 32"},
 		},
 		{
 			name:     "short secret even when off",
 			env:      map[string]string{"HTTP_ADDR": "off", "LINK_SECRET": "short-secret-value"},
-			problems: []string{"LINK_SECRET is 18 bytes, it must be at least 32", "openssl rand -hex 32"},
+			problems: []string{"LINK_SECRET: 18 bytes, it must be at least 32", "openssl rand -hex 32"},
 		},
 		{
 			name: "every problem at once",
 			env:  map[string]string{"HTTP_ADDR": "8080", "PUBLIC_BASE_URL": "shop.example.com", "LINK_SECRET": "short-secret-value", "LINK_TTL": "soon"},
 			problems: []string{
-				`HTTP_ADDR "8080" is not host:port`,
-				`PUBLIC_BASE_URL "shop.example.com" must be the absolute URL`,
-				"LINK_SECRET is 18 bytes",
+				`HTTP_ADDR: "8080" is not host:port`,
+				`PUBLIC_BASE_URL: "shop.example.com" must be the absolute URL`,
+				"LINK_SECRET: 18 bytes",
 				`LINK_TTL: "soon" is not a duration`,
 			},
 		},
 		{
 			name:     "ops address is not host:port",
 			env:      map[string]string{"LINK_SECRET": linkSecret, "OPS_ADDR": "9090"},
-			problems: []string{`OPS_ADDR "9090" is not host:port`, `"off" to serve no operator endpoints`},
+			problems: []string{`OPS_ADDR: "9090" is not host:port`, `"off" to serve no operator endpoints`},
 		},
 		{
 			name:     "ops address is the pages' address",
@@ -76,11 +87,12 @@ func TestHTTPFromEnv(t *testing.T) {
 		{
 			name:     "zero ttl",
 			env:      map[string]string{"LINK_SECRET": linkSecret, "LINK_TTL": "0d"},
-			problems: []string{"LINK_TTL must be longer than 0"},
+			problems: []string{`LINK_TTL: "0d" must be more than 0, e.g. 60d`},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := config.HTTPFromEnv(func(k string) string { return tc.env[k] })
+			w, err := loadWorker(tc.env)
+			got := w.HTTP
 			if tc.problems == nil {
 				require.NoError(t, err, "env %v", tc.env)
 				assert.Equal(t, tc.want, got, "env %v", tc.env)
@@ -100,8 +112,9 @@ func TestHTTPFromEnv(t *testing.T) {
 }
 
 func TestHTTPConfigStringHidesTheSecret(t *testing.T) {
-	c, err := config.HTTPFromEnv(func(k string) string { return map[string]string{"LINK_SECRET": linkSecret}[k] })
+	w, err := loadWorker(map[string]string{"LINK_SECRET": linkSecret})
 	require.NoError(t, err)
+	c := w.HTTP
 	assert.False(t, strings.Contains(c.String(), linkSecret))
 	assert.Contains(t, c.String(), "64 bytes")
 }
@@ -131,13 +144,13 @@ func TestLinkSecretStrength(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, addr := range []string{"", "off"} {
 				env := map[string]string{"LINK_SECRET": tc.secret, "HTTP_ADDR": addr}
-				_, err := config.HTTPFromEnv(func(k string) string { return env[k] })
+				_, err := loadWorker(env)
 				if tc.problem == "" {
 					require.NoError(t, err, "LINK_SECRET %q, HTTP_ADDR %q", tc.secret, addr)
 					continue
 				}
 				require.Error(t, err, "LINK_SECRET %q, HTTP_ADDR %q: want refused (%s)", tc.secret, addr, tc.problem)
-				assert.Contains(t, err.Error(), "LINK_SECRET looks like an example or has too little randomness", "LINK_SECRET %q", tc.secret)
+				assert.Contains(t, err.Error(), "LINK_SECRET: looks like an example or has too little randomness", "LINK_SECRET %q", tc.secret)
 				assert.Contains(t, err.Error(), tc.problem, "LINK_SECRET %q", tc.secret)
 				assert.Contains(t, err.Error(), "openssl rand -hex 32", "LINK_SECRET %q", tc.secret)
 				assert.NotContains(t, err.Error(), tc.secret, "the secret must never appear in an error")
@@ -154,7 +167,7 @@ func TestRandomLinkSecretsAreAccepted(t *testing.T) {
 		_, _ = rand.Read(raw)
 		for _, secret := range []string{hex.EncodeToString(raw), base64.StdEncoding.EncodeToString(raw)} {
 			env := map[string]string{"LINK_SECRET": secret}
-			_, err := config.HTTPFromEnv(func(k string) string { return env[k] })
+			_, err := loadWorker(env)
 			require.NoError(t, err, "random LINK_SECRET %q (value %d)", secret, i)
 		}
 	}
@@ -187,12 +200,7 @@ func TestCodecEndpointProblem(t *testing.T) {
 			for k, v := range tc.env {
 				env[k] = v
 			}
-			getenv := func(k string) string { return env[k] }
-			h, err := config.HTTPFromEnv(getenv)
-			require.NoError(t, err, "env %v", tc.env)
-			c, err := config.CodecFromEnv(getenv)
-			require.NoError(t, err, "env %v", tc.env)
-			err = config.CodecEndpointProblem(h, c)
+			_, err := loadWorker(env)
 			if !tc.refused {
 				require.NoError(t, err, "env %v", tc.env)
 				return

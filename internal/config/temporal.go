@@ -12,27 +12,14 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 )
 
-// TemporalEnvironment lists the standard Temporal client variables Tailor reads (besides
-// TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE), for --help.
-var TemporalEnvironment = [][2]string{
-	{"TEMPORAL_API_KEY", "API key (Temporal Cloud or a cluster with API-key auth); turns TLS on"},
-	{"TEMPORAL_TLS", "true: connect with TLS (on by itself with an API key or client certificate); false: force it off"},
-	{"TEMPORAL_TLS_CLIENT_CERT_PATH", "mTLS client certificate (PEM); needs TEMPORAL_TLS_CLIENT_KEY_PATH"},
-	{"TEMPORAL_TLS_CLIENT_KEY_PATH", "mTLS client private key (PEM); needs TEMPORAL_TLS_CLIENT_CERT_PATH"},
-	{"TEMPORAL_TLS_SERVER_CA_CERT_PATH", "CA certificate (PEM) the server's certificate must chain to (default: the system's)"},
-	{"TEMPORAL_TLS_SERVER_NAME", "server name to verify in the server's certificate (SNI), when it differs from the address's host"},
-	{"TEMPORAL_PROFILE", "profile to use from the Temporal config file (default: default)"},
-	{"TEMPORAL_CONFIG_FILE", "Temporal client config file, TOML (default: <user config dir>/temporalio/temporal.toml, if present)"},
-}
-
 // TemporalClientOptions builds the connection part of client.Options with Temporal's standard
 // environment configuration (go.temporal.io/sdk/contrib/envconfig): the profile from the Temporal
 // config file (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), overridden by TEMPORAL_ADDRESS,
 // TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS and TEMPORAL_TLS_* variables. Address and
-// namespace fall back to cfg's (localhost:7233 and "default"), so local development needs nothing.
+// namespace fall back to localhost:7233 and "default", so local development needs nothing.
 // Callers add Logger, DataConverter, FailureConverter and MetricsHandler. Every problem is reported
 // at once, naming the variable; the API key never appears in an error.
-func TemporalClientOptions(getenv func(string) string, cfg Config) (client.Options, error) {
+func TemporalClientOptions(getenv func(string) string) (client.Options, error) {
 	env := envLookup(getenv)
 	problems := checkTemporalTLSEnv(getenv)
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{
@@ -47,12 +34,6 @@ func TemporalClientOptions(getenv func(string) string, cfg Config) (client.Optio
 	}
 	if len(problems) > 0 {
 		return client.Options{}, errors.Join(problems...)
-	}
-	if opts.HostPort == "" {
-		opts.HostPort = cfg.TemporalAddress
-	}
-	if opts.Namespace == "" {
-		opts.Namespace = cfg.TemporalNamespace
 	}
 	if opts.HostPort == "" {
 		opts.HostPort = DefaultTemporalAddress

@@ -188,9 +188,7 @@ api_key = "from-the-file"
 				env[k] = v
 			}
 			getenv := func(name string) string { return env[name] }
-			cfg, err := config.FromEnv(getenv)
-			require.NoError(t, err)
-			opts, err := config.TemporalClientOptions(getenv, cfg)
+			opts, err := config.TemporalClientOptions(getenv)
 			if len(tc.errs) > 0 {
 				require.Error(t, err)
 				for _, want := range tc.errs {
