@@ -9,7 +9,7 @@
 //     and the email templates (templates/) it renders.
 //   - The small interfaces it needs (Store, Mailer, Links, Audience, Reacher, SegmentStore,
 //     SendingGate, EmailCounter), declared here by their consumer. The adapters (internal/store,
-//     internal/email/..., internal/links, internal/sendinggate, the Temporal client) are injected
+//     internal/sendgrid, internal/outbox, internal/links, internal/sendinggate, the Temporal client) are injected
 //     from worker/main.go and prove they satisfy them in their own tests; this package imports
 //     neither pgx nor SendGrid.
 //   - The error types of non-retryable failures (ErrType*), which the workflows and the Temporal

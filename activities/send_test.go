@@ -48,7 +48,7 @@ func testLinks(t testing.TB) *links.Signer {
 	return signer
 }
 
-func setup(t *testing.T) *store.Store {
+func setup(t *testing.T) *store.DB {
 	t.Helper()
 	st, _ := storetest.New(t)
 	ctx := context.Background()
@@ -190,7 +190,7 @@ func TestSendFollowUpSkipsASaleOutsideTheCustomersCategories(t *testing.T) {
 	require.Empty(t, mailer.emails)
 }
 
-func sendEnv(t *testing.T, st *store.Store, mailer *scriptedMailer, policy lifecycle.Policy) *testsuite.TestActivityEnvironment {
+func sendEnv(t *testing.T, st *store.DB, mailer *scriptedMailer, policy lifecycle.Policy) *testsuite.TestActivityEnvironment {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))

@@ -67,7 +67,7 @@ ensure_temporal
 ensure_database_access "$ADMIN_URL"
 
 step "building worker, starter, sendgrid-sink and campaignbench into $BIN"
-(cd "$REPO_ROOT" && go build -o "$BIN/" ./worker ./starter ./internal/sendgridsink/cmd/sendgrid-sink ./bench/cmd/campaignbench)
+(cd "$REPO_ROOT" && go build -o "$BIN/" ./worker ./starter ./internal/sendgrid/sink/cmd/sendgrid-sink ./bench/cmd/campaignbench)
 
 mapfile -t PORTS < <("$BIN/campaignbench" ports 4)
 TEMPORAL_PORT="${PORTS[0]}" TEMPORAL_HTTP_PORT="${PORTS[1]}" METRICS_PORT="${PORTS[2]}" SINK_PORT="${PORTS[3]}"

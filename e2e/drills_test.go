@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/sendgridsink"
+	"github.com/tailorhq/tailor/internal/sendgrid/sink"
 )
 
 // The fault drills (issue 6, docs/RELIABILITY.md) break one thing at a time under the real
@@ -442,7 +442,7 @@ func drillProviderKeyRefused(t *testing.T) {
 		"no email can go out while the key is refused")
 	var held string // a customer whose sale is held
 	for _, id := range ids {
-		if !slices.ContainsFunc(s.sink.Messages(), func(m sendgridsink.Message) bool { return m.CustomerID == id }) {
+		if !slices.ContainsFunc(s.sink.Messages(), func(m sink.Message) bool { return m.CustomerID == id }) {
 			held = id
 			break
 		}

@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/tailorhq/tailor/internal/sendgridsink"
+	"github.com/tailorhq/tailor/internal/sendgrid/sink"
 	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
@@ -52,7 +52,7 @@ type frontStep func(w http.ResponseWriter, r *http.Request)
 // a scripted order, or after the sink accepted them.
 type sinkFront struct {
 	t    *testing.T
-	sink *sendgridsink.Sink
+	sink *sink.Sink
 
 	mu      sync.Mutex
 	script  []frontStep // for the next requests, in order; then the sink answers

@@ -28,7 +28,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/sendgridsink"
+	"github.com/tailorhq/tailor/internal/sendgrid/sink"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
 	"github.com/tailorhq/tailor/internal/temporaltest"
@@ -108,12 +108,12 @@ type stack struct {
 	env       []string
 	dir       string // for the test's files
 	outboxDir string
-	store     *store.Store       // the test's database, to check what the binaries wrote
-	sink      *sendgridsink.Sink // nil without SendGrid
-	baseURL   string             // PUBLIC_BASE_URL: where the links in the emails point
-	serving   bool               // the worker's pages are reachable at baseURL (withHTTP)
-	opsURL    string             // OPS_ADDR as a URL: /metrics and the detailed /healthz (withHTTP)
-	webhook   *ecdsa.PrivateKey  // signs SendGrid Event Webhook deliveries (withWebhook); nil: off
+	store     *store.DB         // the test's database, to check what the binaries wrote
+	sink      *sink.Sink        // nil without SendGrid
+	baseURL   string            // PUBLIC_BASE_URL: where the links in the emails point
+	serving   bool              // the worker's pages are reachable at baseURL (withHTTP)
+	opsURL    string            // OPS_ADDR as a URL: /metrics and the detailed /healthz (withHTTP)
+	webhook   *ecdsa.PrivateKey // signs SendGrid Event Webhook deliveries (withWebhook); nil: off
 
 	worker    *process
 	workerLog *syncBuffer // every run of the worker, one after the other
@@ -183,8 +183,8 @@ func newStack(t *testing.T, sendGrid bool, opts ...stackOption) *stack {
 		vars["SENDGRID_WEBHOOK_PUBLIC_KEY"] = base64.StdEncoding.EncodeToString(der)
 	}
 	if sendGrid {
-		sink, baseURL := sendgridsink.Start(t, e2eSendGridKey)
-		s.sink = sink
+		fake, baseURL := sink.Start(t, e2eSendGridKey)
+		s.sink = fake
 		vars["SENDGRID_API_KEY"] = e2eSendGridKey
 		vars["SENDGRID_BASE_URL"] = baseURL
 	}
@@ -454,7 +454,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func describeMessages(msgs []sendgridsink.Message) string {
+func describeMessages(msgs []sink.Message) string {
 	if len(msgs) == 0 {
 		return "none"
 	}
@@ -488,7 +488,7 @@ func (s *stack) setupShop() {
 
 // restockEmail has David buy the blue trousers wishing for grey, restocks the grey and returns
 // the restock email once the workflow has recorded it.
-func (s *stack) restockEmail() sendgridsink.Message {
+func (s *stack) restockEmail() sink.Message {
 	s.t.Helper()
 	require.Contains(s.t, s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1"),
 		"recorded purchase p1")

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailorhq/tailor/internal/links"
-	"github.com/tailorhq/tailor/internal/sendgridsink"
+	"github.com/tailorhq/tailor/internal/sendgrid/sink"
 )
 
 // The links in the emails end to end (issue 3): one-click unsubscribe and "yes, I'm interested",
@@ -168,7 +168,7 @@ func TestInterestedLinkConfirms(t *testing.T) {
 
 // requireListUnsubscribe checks m's RFC 8058 headers and returns the link, which must point at the
 // worker's own pages and be signed for m's customer.
-func requireListUnsubscribe(t *testing.T, s *stack, m sendgridsink.Message) string {
+func requireListUnsubscribe(t *testing.T, s *stack, m sink.Message) string {
 	t.Helper()
 	h := m.Headers["List-Unsubscribe"]
 	require.True(t, strings.HasPrefix(h, "<"+s.baseURL+"/u/") && strings.HasSuffix(h, ">"),

@@ -40,7 +40,7 @@ note "all Go files are formatted"
 step "determinism fence: what ./workflows reaches"
 # Workflow code is replayed, so it must not reach I/O. STYLE.md, Boundaries.
 module="$(go list -m)"
-forbidden="github\.com/jackc/pgx|sendgrid|${module//./\\.}/internal/(store|email)(/|$)"
+forbidden="github\.com/jackc/pgx|sendgrid|${module//./\\.}/internal/(store|outbox)(/|$)"
 deps="$(go list -deps ./workflows)"
 leaks="$(grep -E "$forbidden" <<<"$deps" || true)"
 if [[ -n "$leaks" ]]; then
@@ -50,9 +50,9 @@ if [[ -n "$leaks" ]]; then
 	go list -deps -f '{{.ImportPath}}{{range .Imports}} {{.}}{{end}}' ./workflows |
 		awk -v leaks="$leaks" 'BEGIN { n = split(leaks, l, "\n"); for (i = 1; i <= n; i++) bad[l[i]] = 1 }
 			{ for (i = 2; i <= NF; i++) if ($i in bad) printf "      %s -> %s\n", $1, $i }' >&2
-	die "./workflows must not reach pgx, sendgrid, internal/store or internal/email; inject them through activities"
+	die "./workflows must not reach pgx, sendgrid, internal/store or internal/outbox; inject them through activities"
 fi
-note "./workflows reaches none of pgx, sendgrid, internal/store, internal/email"
+note "./workflows reaches none of pgx, sendgrid, internal/store, internal/outbox"
 
 step "test-helper fence: what production code reaches"
 # Test helpers live in packages whose name ends in "test" (internal/store/storetest,

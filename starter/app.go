@@ -28,7 +28,7 @@ type app struct {
 	now            func() time.Time
 
 	cfg      *config.Starter
-	store    *store.Store
+	store    *store.DB
 	temporal client.Client
 	// payloads reads what the client cannot decode by itself, such as memos: the codec's data
 	// converter when TAILOR_CODEC_KEYS is set. Set with temporal.
@@ -57,7 +57,7 @@ func (a *app) config() (config.Starter, error) {
 }
 
 // db connects to PostgreSQL on first use.
-func (a *app) db(ctx context.Context) (*store.Store, error) {
+func (a *app) db(ctx context.Context) (*store.DB, error) {
 	if a.store != nil {
 		return a.store, nil
 	}

@@ -71,7 +71,7 @@ func (f campaignFlags) apply(in *workflows.CampaignInput) {
 const dryRunSample = 5
 
 // dryRun prints how many customers in would reach now, and a few of them.
-func (a *app) dryRun(ctx context.Context, st *store.Store, in workflows.CampaignInput, who string) error {
+func (a *app) dryRun(ctx context.Context, st *store.DB, in workflows.CampaignInput, who string) error {
 	n, err := st.CountAudience(ctx, in.Audience)
 	if err != nil {
 		return explainStoreError(err)
@@ -95,7 +95,7 @@ func (a *app) dryRun(ctx context.Context, st *store.Store, in workflows.Campaign
 
 // launch starts the campaign in, unless one with its ID exists; with --wait it follows it to the
 // end. prefix starts the summary line (e.g. what a restock changed); who names the audience.
-func (a *app) launch(ctx context.Context, st *store.Store, in workflows.CampaignInput, f campaignFlags, prefix, who string) error {
+func (a *app) launch(ctx context.Context, st *store.DB, in workflows.CampaignInput, f campaignFlags, prefix, who string) error {
 	tc, err := a.temporalClient(ctx)
 	if err != nil {
 		return fmt.Errorf("%snothing was announced: %w", prefix, err)
@@ -313,7 +313,7 @@ func (o outcomes) String() string {
 	return line
 }
 
-func (a *app) outcomes(ctx context.Context, st *store.Store, p workflows.CampaignProgress) outcomes {
+func (a *app) outcomes(ctx context.Context, st *store.DB, p workflows.CampaignProgress) outcomes {
 	o, err := st.CampaignOutcomes(ctx, p.Audience, p.Subject, p.Started)
 	return outcomes{reached: p.Reached, o: o, err: err}
 }
@@ -324,7 +324,7 @@ const settleFor = 10 * time.Second
 // settledOutcomes reads the outcomes once the send log stops changing for a second, every
 // reached customer has an outcome, or settleFor passed: the customers' workflows send after the
 // campaign reached them, and some wait for the contact policy.
-func (a *app) settledOutcomes(ctx context.Context, st *store.Store, p workflows.CampaignProgress) outcomes {
+func (a *app) settledOutcomes(ctx context.Context, st *store.DB, p workflows.CampaignProgress) outcomes {
 	deadline := time.Now().Add(settleFor)
 	prev := a.outcomes(ctx, st, p)
 	for prev.err == nil && prev.o.Decided() < p.Reached && time.Now().Before(deadline) {

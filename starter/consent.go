@@ -58,7 +58,7 @@ func runConsent(ctx context.Context, a *app, c command, args []string) error {
 
 // tellConsent delivers the consent signal just owed to customerID's workflow, then any others
 // still owed from earlier runs.
-func (a *app) tellConsent(ctx context.Context, st *store.Store, customerID string) error {
+func (a *app) tellConsent(ctx context.Context, st *store.DB, customerID string) error {
 	if _, err := a.relayConsent(ctx, st, []string{customerID}); err != nil {
 		return fmt.Errorf("consent saved in the database, but the workflow was not told yet (the worker tells it within %s once Temporal answers, or run the command again): %w",
 			consentRelayInterval, err)

@@ -13,9 +13,9 @@ import (
 
 // importers maps the kinds `starter import` accepts to the store method that reads them; a
 // customers import also reports whose consent it changed.
-var importers = map[string]func(s *store.Store, ctx context.Context, r io.Reader) (int, []store.ConsentChange, error){
-	"customers": (*store.Store).ImportCustomersWithConsentChanges,
-	"products": func(s *store.Store, ctx context.Context, r io.Reader) (int, []store.ConsentChange, error) {
+var importers = map[string]func(s *store.DB, ctx context.Context, r io.Reader) (int, []store.ConsentChange, error){
+	"customers": (*store.DB).ImportCustomersWithConsentChanges,
+	"products": func(s *store.DB, ctx context.Context, r io.Reader) (int, []store.ConsentChange, error) {
 		n, err := s.ImportProducts(ctx, r)
 		return n, nil, err
 	},

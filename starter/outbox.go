@@ -7,8 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/tailorhq/tailor/internal/email/outbox"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/outbox"
 	"github.com/tailorhq/tailor/internal/store"
 )
 

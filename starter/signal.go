@@ -31,7 +31,7 @@ const consentRelayInterval = "30 s"
 
 // relayConsent delivers the consent signals st still owes to workflows (lifecycleclient.RelayConsent):
 // those of customerIDs, or all when customerIDs is nil. It dials Temporal only when one is owed.
-func (a *app) relayConsent(ctx context.Context, st *store.Store, customerIDs []string) (int, error) {
+func (a *app) relayConsent(ctx context.Context, st *store.DB, customerIDs []string) (int, error) {
 	owed, _, err := st.PendingConsentSignals(ctx)
 	if err != nil || owed == 0 {
 		return 0, err

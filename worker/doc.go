@@ -4,8 +4,8 @@
 // its own queue so that its workflow tasks do not wait behind the customer tasks it creates.
 //
 // It owns the wiring of the real dependencies into activities.Activities: the PostgreSQL store
-// (internal/store), and a mailer, SendGrid (internal/email/sendgrid) when SENDGRID_API_KEY is set,
-// else the local outbox (internal/email/outbox) that `starter outbox` lists; and the link signer
+// (internal/store), and a mailer, SendGrid (internal/sendgrid) when SENDGRID_API_KEY is set,
+// else the local outbox (internal/outbox) that `starter outbox` lists; and the link signer
 // (internal/links) every email's links come from; and the sending gate (internal/sendinggate),
 // which pauses all sending while SendGrid refuses the API key (401/403).
 //

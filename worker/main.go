@@ -23,14 +23,14 @@ import (
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/codec"
 	"github.com/tailorhq/tailor/internal/config"
-	"github.com/tailorhq/tailor/internal/email/outbox"
-	"github.com/tailorhq/tailor/internal/email/sendgrid"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/metrics"
 	"github.com/tailorhq/tailor/internal/ops"
-	"github.com/tailorhq/tailor/internal/sendgridwebhook"
+	"github.com/tailorhq/tailor/internal/outbox"
+	"github.com/tailorhq/tailor/internal/sendgrid"
+	"github.com/tailorhq/tailor/internal/sendgrid/eventwebhook"
 	"github.com/tailorhq/tailor/internal/sendinggate"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/web"
@@ -190,12 +190,12 @@ func healthChecks(d *dependencies) []ops.HealthCheck {
 func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, logger *slog.Logger) map[string]http.Handler {
 	r := map[string]http.Handler{}
 	if webhook.Enabled() {
-		deps := sendgridwebhook.Deps{Events: d.store, Lifecycle: lc, Logger: logger.With("component", "sendgrid-webhook")}
+		deps := eventwebhook.Deps{Events: d.store, Lifecycle: lc, Logger: logger.With("component", "sendgrid-webhook")}
 		if d.metrics != nil {
 			deps.Rejections = d.metrics
 		}
-		r["POST /webhooks/sendgrid"] = sendgridwebhook.New(
-			sendgridwebhook.Config{PublicKey: webhook.PublicKey, Tolerance: webhook.Tolerance},
+		r["POST /webhooks/sendgrid"] = eventwebhook.New(
+			eventwebhook.Config{PublicKey: webhook.PublicKey, Tolerance: webhook.Tolerance},
 			deps,
 		)
 	} else {
@@ -226,7 +226,7 @@ func printUsage(w io.Writer) {
 
 // dependencies are the connections the worker holds for its whole life.
 type dependencies struct {
-	store      *store.Store
+	store      *store.DB
 	temporal   client.Client
 	activities *activities.Activities
 	metrics    *metrics.Metrics  // served at GET /metrics on OPS_ADDR
@@ -338,7 +338,7 @@ func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logge
 
 // checkSchema fails when `starter setup` has not created the tables yet: the worker would
 // otherwise start and fail every activity.
-func checkSchema(ctx context.Context, st *store.Store) error {
+func checkSchema(ctx context.Context, st *store.DB) error {
 	// Looking up a customer that cannot exist touches the customers table and nothing else.
 	_, err := st.Customer(ctx, "")
 	var pgErr *pgconn.PgError

@@ -81,7 +81,7 @@ func (r *countingReacher) signalled() map[string]int {
 type campaignStack struct {
 	t      *testing.T
 	srv    *temporaltest.Server
-	store  *store.Store
+	store  *store.DB
 	mailer *recordingMailer
 }
 

@@ -22,7 +22,7 @@
 //   - Deterministic: time from workflow.Now and timers, concurrency from workflow.Go, selectors
 //     and workflow channels, maps ranged over in sorted order; no time.Now, goroutines, Go
 //     channels, math/rand or I/O. scripts/test.sh checks both: the import fence (this package
-//     reaches no pgx, sendgrid, internal/store or internal/email) and workflowcheck (calls).
+//     reaches no pgx, sendgrid, internal/store or internal/outbox) and workflowcheck (calls).
 //   - I/O only through activities: the workflows call methods of activities.Activities, whose
 //     dependencies are interfaces injected in worker/main.go, so this package imports activities
 //     for method values and payload types only.

@@ -72,17 +72,17 @@ func (m *recordingMailer) sent() []lifecycle.Email {
 type harness struct {
 	t      *testing.T
 	env    *testsuite.TestWorkflowEnvironment
-	store  *store.Store
+	store  *store.DB
 	mailer *recordingMailer
 	status workflows.Status
 }
 
-func newHarness(t *testing.T, st *store.Store, policy lifecycle.Policy) *harness {
+func newHarness(t *testing.T, st *store.DB, policy lifecycle.Policy) *harness {
 	return newHarnessAt(t, st, policy, storyStart)
 }
 
 // newHarnessAt starts the workflow clock at start; offsets given to the harness count from there.
-func newHarnessAt(t *testing.T, st *store.Store, policy lifecycle.Policy, start time.Time) *harness {
+func newHarnessAt(t *testing.T, st *store.DB, policy lifecycle.Policy, start time.Time) *harness {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
@@ -105,7 +105,7 @@ func testLinks(t testing.TB) *links.Signer {
 	return signer
 }
 
-func newStore(t *testing.T) *store.Store {
+func newStore(t *testing.T) *store.DB {
 	t.Helper()
 	st, _ := storetest.New(t)
 	ctx := context.Background()

@@ -14,13 +14,13 @@ import (
 // At revision 2 the workflow records what became of campaign follow-ups it did not email, for the
 // campaign summary; a follow-up emailed in the end counts as emailed only.
 func TestCampaignOutcomesAreRecorded(t *testing.T) {
-	outcomesOf := func(st *store.Store, saleID string) store.Outcomes {
+	outcomesOf := func(st *store.DB, saleID string) store.Outcomes {
 		o, err := st.CampaignOutcomes(context.Background(), lifecycle.Audience{Kind: lifecycle.KindSale}, saleID, storyStart)
 		require.NoError(t, err)
 		return o
 	}
 	var whileDeferred store.Outcomes
-	story := func(revision int) *store.Store {
+	story := func(revision int) *store.DB {
 		st := newStore(t)
 		h := newHarness(t, st, lifecycle.DefaultPolicy())
 		h.at(17*day, func() { whileDeferred = outcomesOf(st, "sale/trousers/16") })

@@ -255,7 +255,7 @@ func exportRun(t *testing.T, srv *temporaltest.Server, id, runID, path string) {
 
 // recordingStack starts a dev server and an in-process worker with policy, and returns a function
 // that SignalWithStarts customer david's workflow; everything stops when the test ends.
-func recordingStack(t *testing.T, policy lifecycle.Policy) (*store.Store, *temporaltest.Server, *recordingMailer, func(name string, arg any)) {
+func recordingStack(t *testing.T, policy lifecycle.Policy) (*store.DB, *temporaltest.Server, *recordingMailer, func(name string, arg any)) {
 	t.Helper()
 	st := newStore(t)
 	srv := temporaltest.Start(t)

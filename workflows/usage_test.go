@@ -20,7 +20,7 @@ anna,Anna Visser,anna@example.com,en,Europe/Amsterdam,,,,true
 joost,Joost de Wit,joost@example.com,nl,Europe/Amsterdam,,,,true
 `
 
-func telecomStore(t *testing.T) *store.Store {
+func telecomStore(t *testing.T) *store.DB {
 	st := newStore(t)
 	_, err := st.ImportCustomers(context.Background(), strings.NewReader(telecomCustomers))
 	require.NoError(t, err)

@@ -17,7 +17,7 @@ import (
 
 	"github.com/tailorhq/tailor/internal/codec"
 	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/sendgridwebhook"
+	"github.com/tailorhq/tailor/internal/sendgrid/eventwebhook"
 	"github.com/tailorhq/tailor/internal/sendinggate"
 )
 
@@ -154,11 +154,11 @@ var settings = []Setting{
 			if v == "" {
 				return nil
 			}
-			key, err := sendgridwebhook.ParsePublicKey(v)
+			key, err := eventwebhook.ParsePublicKey(v)
 			w.Webhook.PublicKey = key
 			return err
 		}},
-	durationSetting("SENDGRID_WEBHOOK_TOLERANCE", sendgridwebhook.DefaultTolerance, "how old a signed webhook delivery may be before it counts as a replay",
+	durationSetting("SENDGRID_WEBHOOK_TOLERANCE", eventwebhook.DefaultTolerance, "how old a signed webhook delivery may be before it counts as a replay",
 		func(w *Worker) *time.Duration { return &w.Webhook.Tolerance }),
 	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, care, segments",
 		parse: func(w *Worker, v string) error {

@@ -10,7 +10,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-// ConsentOutbox holds the consent changes whose signal a workflow is still owed; *store.Store is
+// ConsentOutbox holds the consent changes whose signal a workflow is still owed; *store.DB is
 // one. RelayConsentSignals hands each to deliver and forgets those delivered (see the store).
 type ConsentOutbox interface {
 	RelayConsentSignals(ctx context.Context, customerIDs []string, deliver func(context.Context, lifecycle.ConsentChange) error) (int, error)

@@ -82,7 +82,7 @@ func (m *Metrics) CountEmail(kind, outcome, reason string) {
 }
 
 // CountWebhookEventRejected counts one SendGrid event recorded as rejected; it implements
-// sendgridwebhook.RejectionCounter.
+// eventwebhook.RejectionCounter.
 func (m *Metrics) CountWebhookEventRejected(reason string) {
 	m.rejected.WithLabelValues(reason).Inc()
 }

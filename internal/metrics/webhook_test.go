@@ -8,18 +8,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailorhq/tailor/internal/metrics"
-	"github.com/tailorhq/tailor/internal/sendgridwebhook"
+	"github.com/tailorhq/tailor/internal/sendgrid/eventwebhook"
 )
 
-var _ sendgridwebhook.RejectionCounter = (*metrics.Metrics)(nil)
+var _ eventwebhook.RejectionCounter = (*metrics.Metrics)(nil)
 
 func TestWebhookEventsRejected(t *testing.T) {
 	m, err := metrics.New()
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = m.Close() })
-	m.CountWebhookEventRejected(sendgridwebhook.RejectInvalidText)
-	m.CountWebhookEventRejected(sendgridwebhook.RejectInvalidText)
-	m.CountWebhookEventRejected(sendgridwebhook.RejectDatabase)
+	m.CountWebhookEventRejected(eventwebhook.RejectInvalidText)
+	m.CountWebhookEventRejected(eventwebhook.RejectInvalidText)
+	m.CountWebhookEventRejected(eventwebhook.RejectDatabase)
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))

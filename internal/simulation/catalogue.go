@@ -16,20 +16,20 @@ import (
 
 // Shop is the database a simulation runs against: what the activities need, plus what the
 // starter's restock, unsubscribe and consent commands and the SendGrid webhook do before they
-// signal. *store.Store is one; Catalogue
+// signal. *store.DB is one; Catalogue
 // is the in-memory one the simulate command uses.
 type Shop interface {
 	activities.Store
 	Restock(ctx context.Context, sku string, quantity int) (lifecycle.Product, error)
 	SetConsent(ctx context.Context, customerID string, consent bool, source string) error
-	OpenWishes(ctx context.Context, product, color, size string, createdAfter time.Time) ([]store.Wish, error)
+	OpenWishes(ctx context.Context, product, color, size string, createdAfter time.Time) ([]store.OpenWish, error)
 	// Suppress stops marketing to the address (compared case-insensitively), as the SendGrid
 	// Event Webhook does for a bounce, dropped, spamreport or unsubscribe.
 	Suppress(ctx context.Context, email, reason string, at time.Time) error
 }
 
 var (
-	_ Shop = (*store.Store)(nil)
+	_ Shop = (*store.DB)(nil)
 	_ Shop = (*Catalogue)(nil)
 )
 
@@ -134,7 +134,7 @@ func clone(p lifecycle.Product) lifecycle.Product {
 }
 
 // RecordPurchase stores the purchase once, learns preferences from it and opens a wish when a
-// different colour was wanted; see store.Store.RecordPurchase.
+// different colour was wanted; see store.DB.RecordPurchase.
 func (c *Catalogue) RecordPurchase(_ context.Context, p lifecycle.Purchase) (lifecycle.Product, lifecycle.Preferences, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -316,18 +316,18 @@ func (c *Catalogue) Suppress(_ context.Context, email, _ string, _ time.Time) er
 
 // OpenWishes returns the open wishes for the style in color and size made after createdAfter, of
 // customers with marketing consent, ordered by customer id.
-func (c *Catalogue) OpenWishes(_ context.Context, product, color, size string, createdAfter time.Time) ([]store.Wish, error) {
+func (c *Catalogue) OpenWishes(_ context.Context, product, color, size string, createdAfter time.Time) ([]store.OpenWish, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []store.Wish
+	var out []store.OpenWish
 	for _, w := range c.wishes {
 		if w.closed || w.Product != product || w.Color != lifecycle.Normalize(color) || w.Size != lifecycle.Normalize(size) ||
 			!w.CreatedAt.After(createdAfter) || !c.customers[w.customerID].MarketingConsent {
 			continue
 		}
-		out = append(out, store.Wish{ID: w.ID, CustomerID: w.customerID, CreatedAt: w.CreatedAt})
+		out = append(out, store.OpenWish{ID: w.ID, CustomerID: w.customerID, CreatedAt: w.CreatedAt})
 	}
-	slices.SortStableFunc(out, func(a, b store.Wish) int {
+	slices.SortStableFunc(out, func(a, b store.OpenWish) int {
 		if a.CustomerID != b.CustomerID {
 			return strings.Compare(a.CustomerID, b.CustomerID)
 		}

@@ -22,7 +22,7 @@ import (
 // seedStore imports the scenario's customer and products into a fresh database the way the
 // starter's imports would, one product per import so that creation order (newest first in
 // emails) is the catalogue's order.
-func seedStore(t *testing.T, sc *simulation.Scenario) *store.Store {
+func seedStore(t *testing.T, sc *simulation.Scenario) *store.DB {
 	t.Helper()
 	st, _ := storetest.New(t)
 	ctx := context.Background()

@@ -249,7 +249,7 @@ func (re *RestockEvent) run(r *runner, ev Event) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !slices.ContainsFunc(wishes, func(w store.Wish) bool { return w.CustomerID == r.sc.Customer.ID }) {
+	if !slices.ContainsFunc(wishes, func(w store.OpenWish) bool { return w.CustomerID == r.sc.Customer.ID }) {
 		return text + ": no open wish of the customer matches, so the workflow is not told", nil
 	}
 	r.env.SignalWorkflow(workflows.SignalRestock, workflows.RestockSignal{Product: p, At: ev.At})
@@ -487,7 +487,7 @@ type SuppressEvent struct {
 	Event string // bounce, dropped, spamreport, unsubscribe, group_unsubscribe
 }
 
-// suppressingEvents are the SendGrid events that suppress an address (internal/sendgridwebhook).
+// suppressingEvents are the SendGrid events that suppress an address (internal/sendgrid/eventwebhook).
 var suppressingEvents = []string{"bounce", "dropped", "spamreport", "unsubscribe", "group_unsubscribe"}
 
 func parseSuppress(c eventCheck, f *suppressFile) *SuppressEvent {

@@ -22,7 +22,7 @@ type FromDB struct {
 	Database string
 }
 
-// DBReader is what ReadFromDB reads; *store.Store is one. Every method only reads.
+// DBReader is what ReadFromDB reads; *store.DB is one. Every method only reads.
 type DBReader interface {
 	Customer(ctx context.Context, id string) (lifecycle.Customer, error)
 	Preferences(ctx context.Context, customerID string) (lifecycle.Preferences, error)

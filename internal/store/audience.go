@@ -42,7 +42,7 @@ func audienceCondition(a lifecycle.Audience) (string, []any, error) {
 // sort.Strings), in that order: keyset pagination, so a page costs the same at any depth and a
 // customer added behind the cursor during a campaign is still reached. after "" starts at the
 // beginning.
-func (s *Store) AudiencePage(ctx context.Context, a lifecycle.Audience, after string, limit int) ([]string, error) {
+func (s *DB) AudiencePage(ctx context.Context, a lifecycle.Audience, after string, limit int) ([]string, error) {
 	cond, args, err := audienceCondition(a)
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func (s *Store) AudiencePage(ctx context.Context, a lifecycle.Audience, after st
 }
 
 // CountAudience returns how many customers a holds right now.
-func (s *Store) CountAudience(ctx context.Context, a lifecycle.Audience) (int, error) {
+func (s *DB) CountAudience(ctx context.Context, a lifecycle.Audience) (int, error) {
 	cond, args, err := audienceCondition(a)
 	if err != nil {
 		return 0, err
@@ -100,7 +100,7 @@ func (o Outcomes) Decided() int {
 // subject the sale id or the collection; for a restock the keys customer/<id>/restock/<wish id> of
 // the wishes the audience matches, open or closed since since (a wish closed before the campaign
 // belongs to an earlier restock). Follow-ups the workflows skipped or still defer have no row yet.
-func (s *Store) CampaignOutcomes(ctx context.Context, a lifecycle.Audience, subject string, since time.Time) (Outcomes, error) {
+func (s *DB) CampaignOutcomes(ctx context.Context, a lifecycle.Audience, subject string, since time.Time) (Outcomes, error) {
 	const counts = `SELECT count(*) FILTER (WHERE sl.status = 'sent'), count(*) FILTER (WHERE sl.status = 'failed'),
 		count(*) FILTER (WHERE sl.status = 'claimed')`
 	var (

@@ -45,7 +45,7 @@ func oweConsentSignals(ctx context.Context, tx pgx.Tx, selectSQL string, args ..
 
 // PendingConsentSignals returns how many consent signals are still owed, and the oldest change
 // among them (zero when none).
-func (s *Store) PendingConsentSignals(ctx context.Context) (int, time.Time, error) {
+func (s *DB) PendingConsentSignals(ctx context.Context) (int, time.Time, error) {
 	var n int
 	var oldest *time.Time
 	err := s.pool.QueryRow(ctx, `SELECT count(*), min(changed_at) FROM pending_consent_signals`).Scan(&n, &oldest)
@@ -72,7 +72,7 @@ func (s *Store) PendingConsentSignals(ctx context.Context) (int, time.Time, erro
 // consentDeliveryTimeout), so two relays never deliver one customer's changes at once and a late
 // delivery of an older change cannot overtake a newer one: the workflow hears the changes in the
 // order they were made.
-func (s *Store) RelayConsentSignals(ctx context.Context, customerIDs []string, deliver func(context.Context, lifecycle.ConsentChange) error) (int, error) {
+func (s *DB) RelayConsentSignals(ctx context.Context, customerIDs []string, deliver func(context.Context, lifecycle.ConsentChange) error) (int, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT customer_id FROM pending_consent_signals
 		WHERE $1::text[] IS NULL OR customer_id = ANY($1)
@@ -99,7 +99,7 @@ func (s *Store) RelayConsentSignals(ctx context.Context, customerIDs []string, d
 
 // relayConsentSignal delivers the consent signal owed to customerID, if any still is and no
 // other relay holds it.
-func (s *Store) relayConsentSignal(ctx context.Context, customerID string, deliver func(context.Context, lifecycle.ConsentChange) error) (bool, error) {
+func (s *DB) relayConsentSignal(ctx context.Context, customerID string, deliver func(context.Context, lifecycle.ConsentChange) error) (bool, error) {
 	var ch lifecycle.ConsentChange
 	var version int64
 	err := s.pool.QueryRow(ctx, `

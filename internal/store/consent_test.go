@@ -123,7 +123,7 @@ func TestConsentSignalOwedUntilDelivered(t *testing.T) {
 	requireOwed(t, st, 1, "an unknown customer owes nothing")
 }
 
-func requireOwed(t *testing.T, st *store.Store, want int, when string) {
+func requireOwed(t *testing.T, st *store.DB, want int, when string) {
 	t.Helper()
 	n, _, err := st.PendingConsentSignals(context.Background())
 	require.NoError(t, err)

@@ -7,4 +7,4 @@ import (
 
 // The activities own the Store interface; this keeps the adapter honest without the store
 // package importing activities.
-var _ activities.Store = (*store.Store)(nil)
+var _ activities.Store = (*store.DB)(nil)

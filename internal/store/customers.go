@@ -11,7 +11,7 @@ import (
 
 // Customer returns the customer with id, or an error wrapping lifecycle.ErrNotFound. Suppressed is
 // true when the address is in suppressions (see Suppress).
-func (s *Store) Customer(ctx context.Context, id string) (lifecycle.Customer, error) {
+func (s *DB) Customer(ctx context.Context, id string) (lifecycle.Customer, error) {
 	var c lifecycle.Customer
 	err := s.pool.QueryRow(ctx, `
 		SELECT c.id, c.name, c.email, c.locale, c.timezone, c.marketing_consent, s.email IS NOT NULL
@@ -29,7 +29,7 @@ func (s *Store) Customer(ctx context.Context, id string) (lifecycle.Customer, er
 
 // Preferences returns what the customer stated or taught us by buying; empty lists when nothing
 // is known yet, lifecycle.ErrNotFound for an unknown customer.
-func (s *Store) Preferences(ctx context.Context, customerID string) (lifecycle.Preferences, error) {
+func (s *DB) Preferences(ctx context.Context, customerID string) (lifecycle.Preferences, error) {
 	prefs, err := loadPreferences(ctx, s.pool, customerID, false)
 	if err != nil {
 		return lifecycle.Preferences{}, fmt.Errorf("load preferences of %s: %w", customerID, err)
@@ -68,7 +68,7 @@ type querier interface {
 // (e.g. "unsubscribe-link", "import"), and in the same transaction owes the customer's workflow a
 // consent signal (see RelayConsentSignals), even when consent did not change: whoever calls it
 // means the workflow to hear it.
-func (s *Store) SetConsent(ctx context.Context, customerID string, consent bool, source string) error {
+func (s *DB) SetConsent(ctx context.Context, customerID string, consent bool, source string) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
 			UPDATE customers
@@ -91,7 +91,7 @@ func (s *Store) SetConsent(ctx context.Context, customerID string, consent bool,
 
 // CustomersInterestedIn returns, sorted, the ids of customers with marketing consent who bought a
 // product of category or list it among their preferred categories.
-func (s *Store) CustomersInterestedIn(ctx context.Context, category string) ([]string, error) {
+func (s *DB) CustomersInterestedIn(ctx context.Context, category string) ([]string, error) {
 	ids, err := s.ids(ctx, `
 		SELECT c.id FROM customers c
 		WHERE c.marketing_consent AND (
@@ -108,7 +108,7 @@ func (s *Store) CustomersInterestedIn(ctx context.Context, category string) ([]s
 
 // CustomersWithPurchases returns, sorted, the ids of customers with marketing consent who bought
 // at least once.
-func (s *Store) CustomersWithPurchases(ctx context.Context) ([]string, error) {
+func (s *DB) CustomersWithPurchases(ctx context.Context) ([]string, error) {
 	ids, err := s.ids(ctx, `
 		SELECT c.id FROM customers c
 		WHERE c.marketing_consent AND EXISTS (SELECT 1 FROM purchases pu WHERE pu.customer_id = c.id)
@@ -119,7 +119,7 @@ func (s *Store) CustomersWithPurchases(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-func (s *Store) ids(ctx context.Context, sql string, args ...any) ([]string, error) {
+func (s *DB) ids(ctx context.Context, sql string, args ...any) ([]string, error) {
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err

@@ -26,17 +26,17 @@ func BenchmarkImport(b *testing.B) {
 		rows      int
 		tables    string // emptied before each import
 		rawTable  string
-		importCSV func(*store.Store, context.Context, io.Reader) (int, error)
+		importCSV func(*store.DB, context.Context, io.Reader) (int, error)
 	}{
 		{
 			name: "customers=100k", csv: benchCustomersCSV(100_000), rows: 100_000,
 			tables: "customers CASCADE", rawTable: "raw_customers",
-			importCSV: (*store.Store).ImportCustomers,
+			importCSV: (*store.DB).ImportCustomers,
 		},
 		{
 			name: "products=10k", csv: benchProductsCSV(10_000), rows: 10_000,
 			tables: "products CASCADE", rawTable: "raw_products",
-			importCSV: (*store.Store).ImportProducts,
+			importCSV: (*store.DB).ImportProducts,
 		},
 	}
 	for _, c := range cases {

@@ -76,7 +76,7 @@ type importedCustomer struct {
 // Stated colours, sizes and categories are merged into what is already known. Consent (true or
 // false) is recorded with source "import"; when a row leaves it out, a new customer gets consent
 // and an existing customer keeps theirs, so re-importing a file cannot resubscribe anybody.
-func (s *Store) ImportCustomers(ctx context.Context, r io.Reader) (int, error) {
+func (s *DB) ImportCustomers(ctx context.Context, r io.Reader) (int, error) {
 	n, _, err := s.ImportCustomersWithConsentChanges(ctx, r)
 	return n, err
 }
@@ -90,7 +90,7 @@ type ConsentChange struct {
 // ImportCustomersWithConsentChanges imports like ImportCustomers and also returns the existing
 // customers whose consent the file changed. Their workflows are owed a consent signal from the same
 // transaction on (RelayConsentSignals delivers it).
-func (s *Store) ImportCustomersWithConsentChanges(ctx context.Context, r io.Reader) (int, []ConsentChange, error) {
+func (s *DB) ImportCustomersWithConsentChanges(ctx context.Context, r io.Reader) (int, []ConsentChange, error) {
 	customers, problems, err := parseCustomers(r)
 	if err != nil {
 		return 0, nil, fmt.Errorf("import customers: %w", err)
@@ -251,7 +251,7 @@ func sqlUnion(a, b string) string {
 // ImportProducts reads a CSV file with the header sku,product,name,category,color,size,price,stock,
 // collections in any order (price like 79.95, collections separated by ";"). Like ImportCustomers
 // it writes nothing unless every row is valid; existing SKUs are updated, stock included.
-func (s *Store) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
+func (s *DB) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
 	products, problems, err := parseProducts(r)
 	if err != nil {
 		return 0, fmt.Errorf("import products: %w", err)

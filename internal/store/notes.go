@@ -33,7 +33,7 @@ type Note struct {
 // AddNote stores n once, keyed by n.ID, and returns the note as stored and whether it is new. The
 // same ID again returns the first note unchanged; the same ID for another customer or kind is an
 // error. An unknown customer is an error wrapping lifecycle.ErrNotFound.
-func (s *Store) AddNote(ctx context.Context, n Note) (Note, bool, error) {
+func (s *DB) AddNote(ctx context.Context, n Note) (Note, bool, error) {
 	if n.ID == "" {
 		return Note{}, false, fmt.Errorf("add note for customer %s: empty note id", n.CustomerID)
 	}

@@ -11,7 +11,7 @@ import (
 
 // RecordOutcomes stores what became of follow-ups that were not emailed, one row per key; a
 // decision older than the one stored is ignored, so a retried batch changes nothing.
-func (s *Store) RecordOutcomes(ctx context.Context, outcomes []lifecycle.FollowUpOutcome) error {
+func (s *DB) RecordOutcomes(ctx context.Context, outcomes []lifecycle.FollowUpOutcome) error {
 	if len(outcomes) == 0 {
 		return nil
 	}

@@ -9,7 +9,7 @@ import (
 
 // SetPreferences replaces the customer's colours, sizes and categories with p (normalized), as
 // the customer edited them on the preference page.
-func (s *Store) SetPreferences(ctx context.Context, customerID string, p lifecycle.Preferences) error {
+func (s *DB) SetPreferences(ctx context.Context, customerID string, p lifecycle.Preferences) error {
 	p = lifecycle.Preferences{}.Merge(p)
 	tag, err := s.pool.Exec(ctx, `
 		INSERT INTO preferences (customer_id, colors, sizes, categories)

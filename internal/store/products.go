@@ -20,7 +20,7 @@ func scanProduct(row pgx.Row) (lifecycle.Product, error) {
 }
 
 // Product returns the product with sku, or an error wrapping lifecycle.ErrNotFound.
-func (s *Store) Product(ctx context.Context, sku string) (lifecycle.Product, error) {
+func (s *DB) Product(ctx context.Context, sku string) (lifecycle.Product, error) {
 	p, err := scanProduct(s.pool.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE sku = $1`, sku))
 	if isNoRows(err) {
 		return lifecycle.Product{}, notFound("product", sku)
@@ -36,7 +36,7 @@ const defaultProductLimit = 6
 
 // Products returns in-stock products matching q, newest first (then by SKU). Empty fields of q
 // do not filter; Sizes and Colors match any of their elements.
-func (s *Store) Products(ctx context.Context, q lifecycle.ProductQuery) ([]lifecycle.Product, error) {
+func (s *DB) Products(ctx context.Context, q lifecycle.ProductQuery) ([]lifecycle.Product, error) {
 	// Built per query rather than with "$1 = '' OR ..." so the planner can use the category and
 	// collections indexes.
 	where := []string{"stock > 0"}
@@ -77,7 +77,7 @@ func (s *Store) Products(ctx context.Context, q lifecycle.ProductQuery) ([]lifec
 // AllProducts returns every product, in stock or not, oldest first: by created_at, then by SKU
 // descending, so that read from the end the list is in Products' order (newest first, then by
 // SKU). It only reads.
-func (s *Store) AllProducts(ctx context.Context) ([]lifecycle.Product, error) {
+func (s *DB) AllProducts(ctx context.Context) ([]lifecycle.Product, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+productColumns+` FROM products ORDER BY created_at, sku COLLATE "C" DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("list products: %w", err)
@@ -93,7 +93,7 @@ func (s *Store) AllProducts(ctx context.Context) ([]lifecycle.Product, error) {
 }
 
 // Restock adds quantity (> 0) to the product's stock and returns the product as it is now.
-func (s *Store) Restock(ctx context.Context, sku string, quantity int) (lifecycle.Product, error) {
+func (s *DB) Restock(ctx context.Context, sku string, quantity int) (lifecycle.Product, error) {
 	if quantity <= 0 {
 		return lifecycle.Product{}, fmt.Errorf("restock %s: quantity must be positive, got %d", sku, quantity)
 	}
@@ -111,7 +111,7 @@ func (s *Store) Restock(ctx context.Context, sku string, quantity int) (lifecycl
 }
 
 // CategoryExists reports whether any product, in stock or not, has category.
-func (s *Store) CategoryExists(ctx context.Context, category string) (bool, error) {
+func (s *DB) CategoryExists(ctx context.Context, category string) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM products WHERE category = $1)`,
 		lifecycle.Normalize(category)).Scan(&ok)
@@ -123,7 +123,7 @@ func (s *Store) CategoryExists(ctx context.Context, category string) (bool, erro
 
 // CollectionExists reports whether any product, in stock or not, belongs to the collection.
 // Collection names are matched exactly (after trimming spaces).
-func (s *Store) CollectionExists(ctx context.Context, name string) (bool, error) {
+func (s *DB) CollectionExists(ctx context.Context, name string) (bool, error) {
 	var ok bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM products WHERE collections @> ARRAY[$1]::text[])`,
 		strings.TrimSpace(name)).Scan(&ok)

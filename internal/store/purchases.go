@@ -15,7 +15,7 @@ import (
 // wanted, opens a wish with the purchase's id for the same style and size in that colour. Recording
 // the same purchase again changes nothing and returns the same product and the current
 // preferences. A zero p.At means the database's current time.
-func (s *Store) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycle.Product, lifecycle.Preferences, error) {
+func (s *DB) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycle.Product, lifecycle.Preferences, error) {
 	var (
 		product lifecycle.Product
 		prefs   lifecycle.Preferences
@@ -87,8 +87,8 @@ func (s *Store) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifec
 	return product, prefs, nil
 }
 
-// Wish is an open wish waiting for its product to come back in stock.
-type Wish struct {
+// OpenWish is an open wish waiting for its product to come back in stock.
+type OpenWish struct {
 	ID         string // the id of the purchase that recorded it
 	CustomerID string
 	CreatedAt  time.Time
@@ -96,7 +96,7 @@ type Wish struct {
 
 // OpenWishes returns the open wishes for the product style in color and size made after
 // createdAfter, of customers with marketing consent, ordered by customer id.
-func (s *Store) OpenWishes(ctx context.Context, product, color, size string, createdAfter time.Time) ([]Wish, error) {
+func (s *DB) OpenWishes(ctx context.Context, product, color, size string, createdAfter time.Time) ([]OpenWish, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT w.id, w.customer_id, w.created_at
 		FROM wishes w JOIN customers c ON c.id = w.customer_id
@@ -107,8 +107,8 @@ func (s *Store) OpenWishes(ctx context.Context, product, color, size string, cre
 	if err != nil {
 		return nil, fmt.Errorf("list open wishes for %s %s %s: %w", product, color, size, err)
 	}
-	wishes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Wish, error) {
-		var w Wish
+	wishes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (OpenWish, error) {
+		var w OpenWish
 		err := r.Scan(&w.ID, &w.CustomerID, &w.CreatedAt)
 		return w, err
 	})
@@ -120,7 +120,7 @@ func (s *Store) OpenWishes(ctx context.Context, product, color, size string, cre
 
 // CloseWish marks the customer's wish as fulfilled or expired. Closing a closed wish is a no-op;
 // an unknown wish (or one of another customer) wraps lifecycle.ErrNotFound.
-func (s *Store) CloseWish(ctx context.Context, customerID, wishID string) error {
+func (s *DB) CloseWish(ctx context.Context, customerID, wishID string) error {
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE wishes SET closed_at = coalesce(closed_at, now())
 		WHERE id = $1 AND customer_id = $2`, wishID, customerID)

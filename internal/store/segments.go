@@ -80,7 +80,7 @@ const segmentFactsSQL = `
 // Referrals count every referral note. A stated exit counts when it is the customer's latest word:
 // an exit note after their last purchase. A customer who said they leave and then bought again is
 // back.
-func (s *Store) SegmentFactsPage(ctx context.Context, after string, limit int, now time.Time, lookback time.Duration) ([]lifecycle.SegmentFacts, error) {
+func (s *DB) SegmentFactsPage(ctx context.Context, after string, limit int, now time.Time, lookback time.Duration) ([]lifecycle.SegmentFacts, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("segment facts page of %d customers: the limit must be positive", limit)
 	}
@@ -122,7 +122,7 @@ func (s *Store) SegmentFactsPage(ctx context.Context, after string, limit int, n
 }
 
 // CurrentSegments returns the stored segment of each of customerIDs that has one.
-func (s *Store) CurrentSegments(ctx context.Context, customerIDs []string) (map[string]lifecycle.Segment, error) {
+func (s *DB) CurrentSegments(ctx context.Context, customerIDs []string) (map[string]lifecycle.Segment, error) {
 	rows, err := s.pool.Query(ctx, `SELECT customer_id, segment FROM customer_segments WHERE customer_id = ANY($1)`, customerIDs)
 	if err != nil {
 		return nil, fmt.Errorf("read the segments of %d customers: %w", len(customerIDs), err)
@@ -146,7 +146,7 @@ func (s *Store) CurrentSegments(ctx context.Context, customerIDs []string) (map[
 // whether the segment changed (a customer without a stored segment had lifecycle.SegmentNone).
 // Saving the same segment again only refreshes the reasons and computed_at. A save computed
 // before the stored one (an older recompute finishing late) changes nothing and reports false.
-func (s *Store) SaveSegment(ctx context.Context, customerID string, segment lifecycle.Segment, reasons []string, at time.Time) (bool, error) {
+func (s *DB) SaveSegment(ctx context.Context, customerID string, segment lifecycle.Segment, reasons []string, at time.Time) (bool, error) {
 	if reasons == nil {
 		reasons = []string{}
 	}
@@ -190,7 +190,7 @@ type CustomerSegment struct {
 
 // Segment returns the customer's stored segment, or an error wrapping lifecycle.ErrNotFound when
 // none was computed yet (or the customer is unknown).
-func (s *Store) Segment(ctx context.Context, customerID string) (CustomerSegment, error) {
+func (s *DB) Segment(ctx context.Context, customerID string) (CustomerSegment, error) {
 	c := CustomerSegment{CustomerID: customerID}
 	var seg string
 	err := s.pool.QueryRow(ctx, `
@@ -217,7 +217,7 @@ type SegmentCounts struct {
 }
 
 // CountSegments counts the customers per stored segment.
-func (s *Store) CountSegments(ctx context.Context) (SegmentCounts, error) {
+func (s *DB) CountSegments(ctx context.Context) (SegmentCounts, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT cs.segment, count(*), max(cs.computed_at)
 		FROM customers c LEFT JOIN customer_segments cs ON cs.customer_id = c.id

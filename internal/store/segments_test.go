@@ -12,7 +12,7 @@ import (
 )
 
 // The segment recompute's store, as the activities declare it.
-var _ activities.SegmentStore = (*store.Store)(nil)
+var _ activities.SegmentStore = (*store.DB)(nil)
 
 const segmentCustomersCSV = `id,name,email,locale,timezone,colors,sizes
 a-full,Ann,ann@example.com,en,Europe/Amsterdam,,

@@ -9,7 +9,7 @@ import (
 
 // SendingPause returns the pause of all sending in force (the mail provider refuses the API key),
 // and false when sending runs.
-func (s *Store) SendingPause(ctx context.Context) (lifecycle.SendingPause, bool, error) {
+func (s *DB) SendingPause(ctx context.Context) (lifecycle.SendingPause, bool, error) {
 	var p lifecycle.SendingPause
 	err := s.pool.QueryRow(ctx, `
 		SELECT since, provider_status, message, last_refused_at FROM sending_pause WHERE id = 1`).
@@ -25,7 +25,7 @@ func (s *Store) SendingPause(ctx context.Context) (lifecycle.SendingPause, bool,
 
 // PauseSending records that the provider refused the API key. A pause already recorded keeps its
 // Since (the outage began then) and takes p's status, message and last refusal.
-func (s *Store) PauseSending(ctx context.Context, p lifecycle.SendingPause) error {
+func (s *DB) PauseSending(ctx context.Context, p lifecycle.SendingPause) error {
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO sending_pause (id, since, provider_status, message, last_refused_at)
 		VALUES (1, $1, $2, $3, $4)
@@ -39,7 +39,7 @@ func (s *Store) PauseSending(ctx context.Context, p lifecycle.SendingPause) erro
 }
 
 // ResumeSending ends the pause: the provider accepted an email. Without a pause it does nothing.
-func (s *Store) ResumeSending(ctx context.Context) error {
+func (s *DB) ResumeSending(ctx context.Context) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM sending_pause`); err != nil {
 		return fmt.Errorf("end sending pause: %w", err)
 	}

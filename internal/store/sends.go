@@ -34,7 +34,7 @@ func scanSend(row pgx.Row) (lifecycle.SendRecord, error) {
 // and returns the row as it stands afterwards, so a caller sees when the email already went out.
 // A row already there for another customer or kind is an error wrapping
 // lifecycle.ErrSendKeyConflict. A zero r.CreatedAt means the database's current time.
-func (s *Store) ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycle.SendRecord, error) {
+func (s *DB) ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycle.SendRecord, error) {
 	var createdAt *time.Time
 	if !r.CreatedAt.IsZero() {
 		createdAt = &r.CreatedAt
@@ -61,7 +61,7 @@ func (s *Store) ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycl
 }
 
 // MarkSent records that the provider accepted the email under key with messageID.
-func (s *Store) MarkSent(ctx context.Context, key, messageID string, at time.Time) error {
+func (s *DB) MarkSent(ctx context.Context, key, messageID string, at time.Time) error {
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE send_log SET status = 'sent', provider_message_id = $2, sent_at = $3, error = ''
 		WHERE key = $1`, key, messageID, at)
@@ -76,7 +76,7 @@ func (s *Store) MarkSent(ctx context.Context, key, messageID string, at time.Tim
 
 // MarkFailed records that the provider refused the email under key for good. A send already
 // marked sent stays sent.
-func (s *Store) MarkFailed(ctx context.Context, key, reason string) error {
+func (s *DB) MarkFailed(ctx context.Context, key, reason string) error {
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE send_log
 		SET status = CASE WHEN status = 'sent' THEN status ELSE 'failed' END,
@@ -92,7 +92,7 @@ func (s *Store) MarkFailed(ctx context.Context, key, reason string) error {
 }
 
 // SendLog returns the customer's send-log rows ordered by creation; customerID "" returns all.
-func (s *Store) SendLog(ctx context.Context, customerID string) ([]lifecycle.SendRecord, error) {
+func (s *DB) SendLog(ctx context.Context, customerID string) ([]lifecycle.SendRecord, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+sendColumns+` FROM send_log
 		WHERE $1 = '' OR customer_id = $1
@@ -121,7 +121,7 @@ type OutboxEmail struct {
 }
 
 // SaveOutboxEmail stores e under its send-log key; saving the same key again keeps the first copy.
-func (s *Store) SaveOutboxEmail(ctx context.Context, e lifecycle.Email, messageID string, at time.Time) error {
+func (s *DB) SaveOutboxEmail(ctx context.Context, e lifecycle.Email, messageID string, at time.Time) error {
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO outbox (key, customer_id, to_email, to_name, subject, html, text, message_id, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -135,7 +135,7 @@ func (s *Store) SaveOutboxEmail(ctx context.Context, e lifecycle.Email, messageI
 
 // Outbox returns the customer's saved emails ordered by creation then key; customerID "" returns
 // all of them.
-func (s *Store) Outbox(ctx context.Context, customerID string) ([]OutboxEmail, error) {
+func (s *DB) Outbox(ctx context.Context, customerID string) ([]OutboxEmail, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT key, customer_id, to_email, to_name, subject, text, html, message_id, created_at
 		FROM outbox

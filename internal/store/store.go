@@ -24,13 +24,13 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
-// Store is a pool of connections to Tailor's database. It is safe for concurrent use.
-type Store struct {
+// DB is a pool of connections to Tailor's database. It is safe for concurrent use.
+type DB struct {
 	pool *pgxpool.Pool
 }
 
 // Open connects to databaseURL (a postgres:// URL or key=value DSN) and checks the server answers.
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
+func Open(ctx context.Context, databaseURL string) (*DB, error) {
 	pool, err := pgxpool.New(ctx, databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -39,11 +39,11 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &DB{pool: pool}, nil
 }
 
 // Close waits for queries in flight and closes all connections.
-func (s *Store) Close() { s.pool.Close() }
+func (s *DB) Close() { s.pool.Close() }
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
@@ -89,7 +89,7 @@ func migrations() ([]migration, error) {
 // Migrate applies the embedded migrations that the database has not seen yet, in order, in one
 // transaction, and records each in schema_migrations. It is idempotent, and concurrent callers
 // wait for each other on an advisory lock.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *DB) Migrate(ctx context.Context) error {
 	all, err := migrations()
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)

@@ -19,7 +19,7 @@ import (
 
 // bundle is what most tests need: a migrated store and a direct connection for checking rows.
 type bundle struct {
-	s   *store.Store
+	s   *store.DB
 	db  *pgx.Conn
 	ctx context.Context
 }

@@ -14,7 +14,7 @@ import (
 
 // EmailEvent is one event SendGrid reported about an email (delivered, open, click, bounce, ...).
 type EmailEvent struct {
-	// DedupeKey identifies the event across SendGrid's redeliveries; see sendgridwebhook.DedupeKey.
+	// DedupeKey identifies the event across SendGrid's redeliveries; see eventwebhook.DedupeKey.
 	DedupeKey   string
 	SendKey     string // lifecycle.SendKey of the email (custom arg idempotency_key); "" for other mail
 	CustomerID  string // custom arg customer_id; "" when absent
@@ -35,7 +35,7 @@ func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSp
 
 // RecordEmailEvent stores e under e.DedupeKey unless an event with that key is there already, and
 // reports whether e was new. A zero e.ReceivedAt means the database's current time.
-func (s *Store) RecordEmailEvent(ctx context.Context, e EmailEvent) (bool, error) {
+func (s *DB) RecordEmailEvent(ctx context.Context, e EmailEvent) (bool, error) {
 	if e.DedupeKey == "" {
 		return false, errors.New("record email event: empty dedupe key")
 	}
@@ -57,7 +57,7 @@ func (s *Store) RecordEmailEvent(ctx context.Context, e EmailEvent) (bool, error
 }
 
 // EmailEventRecorded reports whether an event with dedupeKey is stored.
-func (s *Store) EmailEventRecorded(ctx context.Context, dedupeKey string) (bool, error) {
+func (s *DB) EmailEventRecorded(ctx context.Context, dedupeKey string) (bool, error) {
 	var found bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM email_events WHERE dedupe_key = $1)`, dedupeKey).Scan(&found)
 	if err != nil {
@@ -67,7 +67,7 @@ func (s *Store) EmailEventRecorded(ctx context.Context, dedupeKey string) (bool,
 }
 
 // EmailEvents returns the events of the email with sendKey, ordered by when they happened.
-func (s *Store) EmailEvents(ctx context.Context, sendKey string) ([]EmailEvent, error) {
+func (s *DB) EmailEvents(ctx context.Context, sendKey string) ([]EmailEvent, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT dedupe_key, send_key, customer_id, kind, sg_message_id, email, event, occurred_at,
 		       url, reason, bounce_type, received_at
@@ -90,7 +90,7 @@ func (s *Store) EmailEvents(ctx context.Context, sendKey string) ([]EmailEvent, 
 
 // Suppress stops all marketing mail to email (compared case-insensitively) because of reason, e.g.
 // bounce or spamreport. Suppressing an address again keeps the first reason and time.
-func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time) error {
+func (s *DB) Suppress(ctx context.Context, email, reason string, at time.Time) error {
 	addr := NormalizeEmail(email)
 	if addr == "" {
 		return errors.New("suppress: empty email address")
@@ -105,7 +105,7 @@ func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time
 }
 
 // IsSuppressed reports whether email (compared case-insensitively) is suppressed.
-func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
+func (s *DB) IsSuppressed(ctx context.Context, email string) (bool, error) {
 	var found bool
 	addr := NormalizeEmail(email)
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM suppressions WHERE email = $1)`, addr).Scan(&found)
@@ -117,7 +117,7 @@ func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
 
 // CustomerExists reports whether a customer with id is in the customers table. The webhook asks
 // before signalling: a suppression for an id Tailor does not know must not start a workflow.
-func (s *Store) CustomerExists(ctx context.Context, id string) (bool, error) {
+func (s *DB) CustomerExists(ctx context.Context, id string) (bool, error) {
 	var found bool
 	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customers WHERE id = $1)`, id).Scan(&found)
 	if err != nil {
@@ -128,7 +128,7 @@ func (s *Store) CustomerExists(ctx context.Context, id string) (bool, error) {
 
 // RejectedEmailEvent is a SendGrid event the webhook refused to apply (see migration 0006).
 type RejectedEmailEvent struct {
-	DedupeKey  string // sendgridwebhook's content hash, or "raw:" + SHA-256 of Raw when the event is not a JSON object
+	DedupeKey  string // eventwebhook's content hash, or "raw:" + SHA-256 of Raw when the event is not a JSON object
 	Reason     string // undecodable, invalid_text, too_long or database
 	ErrorCode  string // SQLSTATE when the database refused it; "" otherwise
 	Detail     string // what was wrong, for a person
@@ -143,7 +143,7 @@ const MaxRejectedRawBytes = 16 << 10
 // Detail are made storable first (NUL bytes and invalid UTF-8 replaced by U+FFFD, Raw capped at
 // MaxRejectedRawBytes, Detail at 1 KiB), since the event is here because its text may not be.
 // A zero r.ReceivedAt means the database's current time.
-func (s *Store) RecordRejectedEmailEvent(ctx context.Context, r RejectedEmailEvent) (bool, error) {
+func (s *DB) RecordRejectedEmailEvent(ctx context.Context, r RejectedEmailEvent) (bool, error) {
 	if r.DedupeKey == "" {
 		return false, errors.New("record rejected email event: empty dedupe key")
 	}

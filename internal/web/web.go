@@ -60,7 +60,7 @@ type Verifier interface {
 	Verify(purpose links.Purpose, token string) (links.Claims, error)
 }
 
-// Customers is the part of the store the pages read and write; *store.Store is one.
+// Customers is the part of the store the pages read and write; *store.DB is one.
 type Customers interface {
 	// Customer and Preferences return an error wrapping lifecycle.ErrNotFound for an unknown id.
 	Customer(ctx context.Context, id string) (lifecycle.Customer, error)

@@ -1,7 +1,7 @@
 -- 0006: SendGrid events Tailor refused to apply: malformed, holding text PostgreSQL cannot store
 -- (a NUL byte), over a length cap, or refused by the database for their content (SQLSTATE class 22,
 -- or a CHECK constraint). The webhook answers 2xx for them so SendGrid stops retrying; this table
--- is where an operator finds them. Kept once per dedupe_key: sendgridwebhook's content hash, so a
+-- is where an operator finds them. Kept once per dedupe_key: eventwebhook's content hash, so a
 -- redelivery is kept once, or "raw:" + SHA-256 of the JSON when the event is not even an object.
 
 CREATE TABLE rejected_email_events (

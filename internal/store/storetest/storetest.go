@@ -23,7 +23,7 @@ const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 // New creates a uniquely named database on the server at TEST_DATABASE_URL (default DefaultURL),
 // opens a store on it and migrates it. It returns the store and the new database's URL, for
 // binaries under test. Cleanup closes the store and drops the database.
-func New(t testing.TB) (*store.Store, string) {
+func New(t testing.TB) (*store.DB, string) {
 	t.Helper()
 	adminURL := os.Getenv("TEST_DATABASE_URL")
 	if adminURL == "" {

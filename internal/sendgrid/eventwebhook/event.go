@@ -1,4 +1,4 @@
-package sendgridwebhook
+package eventwebhook
 
 import (
 	"crypto/sha256"

@@ -1,4 +1,4 @@
-package sendgridwebhook_test
+package eventwebhook_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailorhq/tailor/internal/sendgridwebhook"
+	"github.com/tailorhq/tailor/internal/sendgrid/eventwebhook"
 )
 
 // trickle starts n forged deliveries (the current time and any base64 pass the header check) whose
@@ -23,8 +23,8 @@ func trickle(t *testing.T, b *bundle, n int) {
 		pr, pw := io.Pipe()
 		t.Cleanup(func() { pw.CloseWithError(io.ErrUnexpectedEOF) })
 		req := httptest.NewRequest(http.MethodPost, "/webhooks/sendgrid", pr)
-		req.Header.Set(sendgridwebhook.TimestampHeader, ts)
-		req.Header.Set(sendgridwebhook.SignatureHeader, "AAAAAAAAAAAAAAAA")
+		req.Header.Set(eventwebhook.TimestampHeader, ts)
+		req.Header.Set(eventwebhook.SignatureHeader, "AAAAAAAAAAAAAAAA")
 		go b.handler.ServeHTTP(httptest.NewRecorder(), req)
 		_, _ = pw.Write([]byte("[")) // returns once the handler read it
 	}
@@ -37,11 +37,11 @@ func trickle(t *testing.T, b *bundle, n int) {
 // delivery unharmed.
 func TestForgedSlowDeliveriesDoNotStarveSendGrid(t *testing.T) {
 	b := setup(t)
-	trickle(t, b, sendgridwebhook.DefaultMaxConcurrent)
+	trickle(t, b, eventwebhook.DefaultMaxConcurrent)
 	rec := b.post(t, batch(t, ev("bounce", "sg_message_id", "genuine")))
 	require.Equal(t, http.StatusOK, rec.Code,
 		"a genuine signed delivery while %d forged, unsigned requests trickle their bodies: %d %s",
-		sendgridwebhook.DefaultMaxConcurrent, rec.Code, rec.Body)
+		eventwebhook.DefaultMaxConcurrent, rec.Code, rec.Body)
 }
 
 // The reading slots bound what a flood can hold in memory: with every one taken, the next
@@ -49,11 +49,11 @@ func TestForgedSlowDeliveriesDoNotStarveSendGrid(t *testing.T) {
 // BodyReadTimeout by the real server; a test recorder cannot set read deadlines.)
 func TestReadingBound(t *testing.T) {
 	b := setup(t)
-	trickle(t, b, sendgridwebhook.DefaultMaxReading)
+	trickle(t, b, eventwebhook.DefaultMaxReading)
 	req, rb := b.request(t, batch(t, ev("open", "sg_message_id", "one-too-many")))
 	rec := httptest.NewRecorder()
 	b.handler.ServeHTTP(rec, req)
-	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "delivery with %d bodies being read: %s", sendgridwebhook.DefaultMaxReading, rec.Body)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code, "delivery with %d bodies being read: %s", eventwebhook.DefaultMaxReading, rec.Body)
 	require.Equal(t, "5", rec.Header().Get("Retry-After"))
 	require.False(t, rb.read.Load(), "the refused delivery's body was read")
 }
@@ -71,8 +71,8 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 	t.Cleanup(func() { pw.Close() })
 	req, err := http.NewRequest(http.MethodPost, srv.URL, pr)
 	require.NoError(t, err)
-	req.Header.Set(sendgridwebhook.TimestampHeader, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(sendgridwebhook.SignatureHeader, "AAAAAAAAAAAAAAAA")
+	req.Header.Set(eventwebhook.TimestampHeader, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(eventwebhook.SignatureHeader, "AAAAAAAAAAAAAAAA")
 	go func() { _, _ = io.Copy(pw, bytes.NewReader([]byte("["))) }()
 	resp, err := srv.Client().Do(req)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package sendgridsink_test
+package sink_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailorhq/tailor/internal/sendgridsink"
+	"github.com/tailorhq/tailor/internal/sendgrid/sink"
 )
 
 const apiKey = "SG.test-key"
@@ -27,7 +27,7 @@ const validBody = `{
 }`
 
 type errorBody struct {
-	Errors []sendgridsink.Error `json:"errors"`
+	Errors []sink.Error `json:"errors"`
 }
 
 // post sends body to the sink's mail send endpoint with the given Authorization header.
@@ -50,7 +50,7 @@ func post(t *testing.T, client *http.Client, baseURL, auth, body string) (*http.
 }
 
 func TestSinkAcceptsAndStores(t *testing.T) {
-	sink, url := sendgridsink.Start(t, apiKey)
+	fake, url := sink.Start(t, apiKey)
 
 	resp, _ := post(t, http.DefaultClient, url, "Bearer "+apiKey, validBody)
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
@@ -61,7 +61,7 @@ func TestSinkAcceptsAndStores(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, resp2.StatusCode)
 	assert.NotEqual(t, id, resp2.Header.Get("X-Message-Id"), "every accepted request gets a fresh message id")
 
-	msgs := sink.Messages()
+	msgs := fake.Messages()
 	require.Len(t, msgs, 2)
 	m := msgs[0]
 	assert.Equal(t, "customer/c1/restock/Back in grey", m.Key)
@@ -77,18 +77,18 @@ func TestSinkAcceptsAndStores(t *testing.T) {
 	assert.Nil(t, m.Headers, "a request without headers records none")
 
 	msgs[0].Key = "changed"
-	assert.Equal(t, "customer/c1/restock/Back in grey", sink.Messages()[0].Key, "Messages must return a copy")
+	assert.Equal(t, "customer/c1/restock/Back in grey", fake.Messages()[0].Key, "Messages must return a copy")
 
 	get, err := http.Get(url + "/messages")
 	require.NoError(t, err)
 	defer get.Body.Close()
-	var listed []sendgridsink.Message
+	var listed []sink.Message
 	require.NoError(t, json.NewDecoder(get.Body).Decode(&listed))
 	require.Len(t, listed, 2)
 	assert.Equal(t, id, listed[0].MessageID)
 
-	sink.Reset()
-	assert.Empty(t, sink.Messages())
+	fake.Reset()
+	assert.Empty(t, fake.Messages())
 }
 
 func TestSinkAuth(t *testing.T) {
@@ -102,13 +102,13 @@ func TestSinkAuth(t *testing.T) {
 		{"right key", "Bearer " + apiKey, http.StatusAccepted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sink, url := sendgridsink.Start(t, apiKey)
+			fake, url := sink.Start(t, apiKey)
 			resp, eb := post(t, http.DefaultClient, url, tc.auth, validBody)
 			require.Equal(t, tc.want, resp.StatusCode, "auth %q", tc.auth)
 			if tc.want == http.StatusUnauthorized {
 				require.Len(t, eb.Errors, 1)
 				assert.Contains(t, eb.Errors[0].Message, "authorization grant is invalid")
-				assert.Empty(t, sink.Messages(), "an unauthorized request must not be stored")
+				assert.Empty(t, fake.Messages(), "an unauthorized request must not be stored")
 			}
 		})
 	}
@@ -133,11 +133,11 @@ func TestSinkValidation(t *testing.T) {
 		{"not JSON", `{"from":`, []string{""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sink, url := sendgridsink.Start(t, apiKey)
+			fake, url := sink.Start(t, apiKey)
 			resp, eb := post(t, http.DefaultClient, url, "Bearer "+apiKey, tc.body)
 			if len(tc.wantFields) == 0 {
 				require.Equal(t, http.StatusAccepted, resp.StatusCode, "body %s", tc.body)
-				assert.Len(t, sink.Messages(), 1)
+				assert.Len(t, fake.Messages(), 1)
 				return
 			}
 			require.Equal(t, http.StatusBadRequest, resp.StatusCode, "body %s", tc.body)
@@ -147,7 +147,7 @@ func TestSinkValidation(t *testing.T) {
 				fields = append(fields, e.Field)
 			}
 			assert.Equal(t, tc.wantFields, fields, "body %s", tc.body)
-			assert.Empty(t, sink.Messages(), "a rejected request must not be stored")
+			assert.Empty(t, fake.Messages(), "a rejected request must not be stored")
 		})
 	}
 }
@@ -163,8 +163,8 @@ func TestSinkFailNext(t *testing.T) {
 		{"too large", http.StatusRequestEntityTooLarge, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sink, url := sendgridsink.Start(t, apiKey)
-			sink.FailNext(2, tc.status, tc.header)
+			fake, url := sink.Start(t, apiKey)
+			fake.FailNext(2, tc.status, tc.header)
 			for i := range 2 {
 				resp, eb := post(t, http.DefaultClient, url, "Bearer "+apiKey, validBody)
 				require.Equal(t, tc.status, resp.StatusCode, "request %d", i)
@@ -173,18 +173,18 @@ func TestSinkFailNext(t *testing.T) {
 					assert.Equal(t, tc.header.Get(k), resp.Header.Get(k), "request %d header %s", i, k)
 				}
 			}
-			assert.Empty(t, sink.Messages(), "failed requests must not be stored")
+			assert.Empty(t, fake.Messages(), "failed requests must not be stored")
 
 			resp, _ := post(t, http.DefaultClient, url, "Bearer "+apiKey, validBody)
 			require.Equal(t, http.StatusAccepted, resp.StatusCode, "the request after the failures")
-			assert.Len(t, sink.Messages(), 1)
+			assert.Len(t, fake.Messages(), 1)
 		})
 	}
 }
 
 func TestSinkDelay(t *testing.T) {
-	sink, url := sendgridsink.Start(t, apiKey)
-	sink.Delay(time.Hour)
+	fake, url := sink.Start(t, apiKey)
+	fake.Delay(time.Hour)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
@@ -194,30 +194,30 @@ func TestSinkDelay(t *testing.T) {
 	_, err = http.DefaultClient.Do(req)
 	require.Error(t, err, "a request delayed by an hour must outlast a 50ms deadline")
 	assert.True(t, errors.Is(err, context.DeadlineExceeded), "got %v", err)
-	assert.Empty(t, sink.Messages(), "a request abandoned during its delay must not be stored")
+	assert.Empty(t, fake.Messages(), "a request abandoned during its delay must not be stored")
 
-	sink.Delay(0)
+	fake.Delay(0)
 	resp, _ := post(t, http.DefaultClient, url, "Bearer "+apiKey, validBody)
 	assert.Equal(t, http.StatusAccepted, resp.StatusCode, "Delay(0) must stop delaying")
 }
 
 func TestSinkConcurrent(t *testing.T) {
-	sink, url := sendgridsink.Start(t, apiKey)
+	fake, url := sink.Start(t, apiKey)
 	const n = 20
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
 			resp, _ := post(t, http.DefaultClient, url, "Bearer "+apiKey, validBody)
 			assert.Equal(t, http.StatusAccepted, resp.StatusCode)
-			_ = sink.Messages()
+			_ = fake.Messages()
 		})
 	}
 	wg.Wait()
-	assert.Len(t, sink.Messages(), n)
+	assert.Len(t, fake.Messages(), n)
 }
 
 func TestSinkRecordsHeaders(t *testing.T) {
-	sink, url := sendgridsink.Start(t, apiKey)
+	fake, url := sink.Start(t, apiKey)
 	body := strings.Replace(validBody, `"subject": "Back in grey",`, `"subject": "Back in grey",
 	"headers": {"List-Unsubscribe": "<https://shop.example.com/u/tok>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click", "X-Tailor-Key": "k"},`, 1)
 	body = strings.Replace(body, `"personalizations": [{"to": [{"email": "ann@example.com", "name": "Ann"}]}]`,
@@ -230,13 +230,13 @@ func TestSinkRecordsHeaders(t *testing.T) {
 		"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 		"X-Tailor-Key":          "personal", // a personalization's header overrides the message's
 	}
-	require.Len(t, sink.Messages(), 1)
-	assert.Equal(t, want, sink.Messages()[0].Headers)
+	require.Len(t, fake.Messages(), 1)
+	assert.Equal(t, want, fake.Messages()[0].Headers)
 
 	get, err := http.Get(url + "/messages")
 	require.NoError(t, err)
 	defer get.Body.Close()
-	var listed []sendgridsink.Message
+	var listed []sink.Message
 	require.NoError(t, json.NewDecoder(get.Body).Decode(&listed))
 	require.Len(t, listed, 1)
 	assert.Equal(t, want, listed[0].Headers, "GET /messages lists the headers")

@@ -1,4 +1,4 @@
-package sendgridwebhook_test
+package eventwebhook_test
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailorhq/tailor/internal/sendgridwebhook"
+	"github.com/tailorhq/tailor/internal/sendgrid/eventwebhook"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
@@ -190,12 +190,12 @@ func setup(t *testing.T) *bundle {
 	t.Helper()
 	t.Parallel()
 	s := newSigner(t)
-	key, err := sendgridwebhook.ParsePublicKey(s.publicKey(t))
+	key, err := eventwebhook.ParsePublicKey(s.publicKey(t))
 	require.NoError(t, err)
 	b := &bundle{signer: s, store: newFakeStore(), lifecycle: &fakeLifecycle{}}
-	b.handler = sendgridwebhook.New(
-		sendgridwebhook.Config{PublicKey: key, Now: func() time.Time { return now }},
-		sendgridwebhook.Deps{Events: b.store, Lifecycle: b.lifecycle},
+	b.handler = eventwebhook.New(
+		eventwebhook.Config{PublicKey: key, Now: func() time.Time { return now }},
+		eventwebhook.Deps{Events: b.store, Lifecycle: b.lifecycle},
 	)
 	return b
 }
@@ -205,8 +205,8 @@ func (b *bundle) post(t *testing.T, body []byte) *httptest.ResponseRecorder {
 	t.Helper()
 	ts := strconv.FormatInt(now.Unix(), 10)
 	return b.do(t, http.MethodPost, body, map[string]string{
-		sendgridwebhook.TimestampHeader: ts,
-		sendgridwebhook.SignatureHeader: b.signer.sign(t, ts, body),
+		eventwebhook.TimestampHeader: ts,
+		eventwebhook.SignatureHeader: b.signer.sign(t, ts, body),
 	})
 }
 
@@ -267,40 +267,40 @@ func TestSignature(t *testing.T) {
 		want    int
 	}{
 		{"valid", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(0), sendgridwebhook.SignatureHeader: s.sign(t, ts(0), body)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(0), eventwebhook.SignatureHeader: s.sign(t, ts(0), body)}
 		}, body, http.StatusOK},
 		{"valid, 9 minutes old", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(-9 * time.Minute), sendgridwebhook.SignatureHeader: s.sign(t, ts(-9*time.Minute), body)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(-9 * time.Minute), eventwebhook.SignatureHeader: s.sign(t, ts(-9*time.Minute), body)}
 		}, body, http.StatusOK},
 		{"replayed: 11 minutes old", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(-11 * time.Minute), sendgridwebhook.SignatureHeader: s.sign(t, ts(-11*time.Minute), body)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(-11 * time.Minute), eventwebhook.SignatureHeader: s.sign(t, ts(-11*time.Minute), body)}
 		}, body, http.StatusUnauthorized},
 		{"timestamp 11 minutes ahead", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(11 * time.Minute), sendgridwebhook.SignatureHeader: s.sign(t, ts(11*time.Minute), body)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(11 * time.Minute), eventwebhook.SignatureHeader: s.sign(t, ts(11*time.Minute), body)}
 		}, body, http.StatusUnauthorized},
 		{"timestamp not a number", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: "yesterday", sendgridwebhook.SignatureHeader: s.sign(t, "yesterday", body)}
+			return map[string]string{eventwebhook.TimestampHeader: "yesterday", eventwebhook.SignatureHeader: s.sign(t, "yesterday", body)}
 		}, body, http.StatusUnauthorized},
 		{"signature over another timestamp", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(0), sendgridwebhook.SignatureHeader: s.sign(t, ts(-time.Second), body)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(0), eventwebhook.SignatureHeader: s.sign(t, ts(-time.Second), body)}
 		}, body, http.StatusUnauthorized},
 		{"tampered body", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(0), sendgridwebhook.SignatureHeader: s.sign(t, ts(0), body)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(0), eventwebhook.SignatureHeader: s.sign(t, ts(0), body)}
 		}, bytes.Replace(body, []byte("bounce"), []byte("open"), 1), http.StatusUnauthorized},
 		{"wrong key", func(signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(0), sendgridwebhook.SignatureHeader: stranger.sign(t, ts(0), body)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(0), eventwebhook.SignatureHeader: stranger.sign(t, ts(0), body)}
 		}, body, http.StatusUnauthorized},
 		{"signature not base64", func(signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(0), sendgridwebhook.SignatureHeader: "not base64!"}
+			return map[string]string{eventwebhook.TimestampHeader: ts(0), eventwebhook.SignatureHeader: "not base64!"}
 		}, body, http.StatusUnauthorized},
 		{"signature garbage", func(signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(0), sendgridwebhook.SignatureHeader: base64.StdEncoding.EncodeToString([]byte("garbage"))}
+			return map[string]string{eventwebhook.TimestampHeader: ts(0), eventwebhook.SignatureHeader: base64.StdEncoding.EncodeToString([]byte("garbage"))}
 		}, body, http.StatusUnauthorized},
 		{"missing signature", func(signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(0)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(0)}
 		}, body, http.StatusUnauthorized},
 		{"missing timestamp", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.SignatureHeader: s.sign(t, "", body)}
+			return map[string]string{eventwebhook.SignatureHeader: s.sign(t, "", body)}
 		}, body, http.StatusUnauthorized},
 		{"missing both", func(signer) map[string]string { return nil }, body, http.StatusUnauthorized},
 	}
@@ -324,7 +324,7 @@ func TestParsePublicKey(t *testing.T) {
 	t.Parallel()
 	s := newSigner(t)
 	good := s.publicKey(t)
-	_, err := sendgridwebhook.ParsePublicKey("-----BEGIN PUBLIC KEY-----\n" + good[:40] + "\n" + good[40:] + "\n-----END PUBLIC KEY-----\n")
+	_, err := eventwebhook.ParsePublicKey("-----BEGIN PUBLIC KEY-----\n" + good[:40] + "\n" + good[40:] + "\n-----END PUBLIC KEY-----\n")
 	require.NoError(t, err, "PEM-wrapped key")
 
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
@@ -338,7 +338,7 @@ func TestParsePublicKey(t *testing.T) {
 		{base64.StdEncoding.EncodeToString([]byte("not DER")), "not a DER public key"},
 		{base64.StdEncoding.EncodeToString(p384DER), "want an ECDSA P-256 key"},
 	} {
-		_, err := sendgridwebhook.ParsePublicKey(tt.in)
+		_, err := eventwebhook.ParsePublicKey(tt.in)
 		require.ErrorContains(t, err, tt.want, "key %q", tt.in)
 	}
 }
@@ -456,7 +456,7 @@ func TestRequestProblems(t *testing.T) {
 	})
 	t.Run("body over the limit", func(t *testing.T) {
 		b := setup(t)
-		body := bytes.Repeat([]byte(" "), sendgridwebhook.MaxBodyBytes+1)
+		body := bytes.Repeat([]byte(" "), eventwebhook.MaxBodyBytes+1)
 		rec := b.post(t, body)
 		require.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
 		require.Empty(t, b.store.recorded())

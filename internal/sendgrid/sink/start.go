@@ -1,4 +1,4 @@
-package sendgridsink
+package sink
 
 import (
 	"context"

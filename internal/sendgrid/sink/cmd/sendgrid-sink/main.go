@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tailorhq/tailor/internal/sendgridsink"
+	"github.com/tailorhq/tailor/internal/sendgrid/sink"
 )
 
 func main() {
@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := &http.Server{
-		Handler:           sendgridsink.New(*apiKey),
+		Handler:           sink.New(*apiKey),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Requests stalled by a delay end when the process is asked to stop.
 		BaseContext: func(net.Listener) context.Context { return ctx },

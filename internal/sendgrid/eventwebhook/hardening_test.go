@@ -1,4 +1,4 @@
-package sendgridwebhook_test
+package eventwebhook_test
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailorhq/tailor/internal/sendgridwebhook"
+	"github.com/tailorhq/tailor/internal/sendgrid/eventwebhook"
 	"github.com/tailorhq/tailor/internal/store"
 )
 
@@ -55,8 +55,8 @@ func (b *bundle) request(t *testing.T, body []byte) (*http.Request, *recordingBo
 	ts := strconv.FormatInt(now.Unix(), 10)
 	rb := &recordingBody{r: bytes.NewReader(body)}
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/sendgrid", rb)
-	req.Header.Set(sendgridwebhook.TimestampHeader, ts)
-	req.Header.Set(sendgridwebhook.SignatureHeader, b.signer.sign(t, ts, body))
+	req.Header.Set(eventwebhook.TimestampHeader, ts)
+	req.Header.Set(eventwebhook.SignatureHeader, b.signer.sign(t, ts, body))
 	return req, rb
 }
 
@@ -73,26 +73,26 @@ func TestHeadersCheckedBeforeBody(t *testing.T) {
 		wantRead bool
 	}{
 		{"signed (control: the body is read)", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(0), sendgridwebhook.SignatureHeader: s.sign(t, ts(0), body)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(0), eventwebhook.SignatureHeader: s.sign(t, ts(0), body)}
 		}, http.StatusOK, true},
 		{"missing both", func(signer) map[string]string { return nil }, http.StatusUnauthorized, false},
 		{"missing signature", func(signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(0)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(0)}
 		}, http.StatusUnauthorized, false},
 		{"missing timestamp", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.SignatureHeader: s.sign(t, "", body)}
+			return map[string]string{eventwebhook.SignatureHeader: s.sign(t, "", body)}
 		}, http.StatusUnauthorized, false},
 		{"timestamp 11 minutes old", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(-11 * time.Minute), sendgridwebhook.SignatureHeader: s.sign(t, ts(-11*time.Minute), body)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(-11 * time.Minute), eventwebhook.SignatureHeader: s.sign(t, ts(-11*time.Minute), body)}
 		}, http.StatusUnauthorized, false},
 		{"timestamp 11 minutes ahead", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(11 * time.Minute), sendgridwebhook.SignatureHeader: s.sign(t, ts(11*time.Minute), body)}
+			return map[string]string{eventwebhook.TimestampHeader: ts(11 * time.Minute), eventwebhook.SignatureHeader: s.sign(t, ts(11*time.Minute), body)}
 		}, http.StatusUnauthorized, false},
 		{"timestamp not a number", func(s signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: "soon", sendgridwebhook.SignatureHeader: s.sign(t, "soon", body)}
+			return map[string]string{eventwebhook.TimestampHeader: "soon", eventwebhook.SignatureHeader: s.sign(t, "soon", body)}
 		}, http.StatusUnauthorized, false},
 		{"signature not base64", func(signer) map[string]string {
-			return map[string]string{sendgridwebhook.TimestampHeader: ts(0), sendgridwebhook.SignatureHeader: "not base64!"}
+			return map[string]string{eventwebhook.TimestampHeader: ts(0), eventwebhook.SignatureHeader: "not base64!"}
 		}, http.StatusUnauthorized, false},
 	}
 	for _, tt := range tests {
@@ -122,8 +122,8 @@ func TestConcurrencyBound(t *testing.T) {
 	release := func() { releaseOnce.Do(func() { close(b.store.release) }) }
 	t.Cleanup(release) // lets held deliveries finish however the test ends
 
-	held := make(chan int, sendgridwebhook.DefaultMaxConcurrent)
-	for i := range sendgridwebhook.DefaultMaxConcurrent {
+	held := make(chan int, eventwebhook.DefaultMaxConcurrent)
+	for i := range eventwebhook.DefaultMaxConcurrent {
 		req, _ := b.request(t, batch(t, ev("open", "sg_message_id", "m"+strconv.Itoa(i))))
 		go func() {
 			rec := httptest.NewRecorder()
@@ -131,7 +131,7 @@ func TestConcurrencyBound(t *testing.T) {
 			held <- rec.Code
 		}()
 	}
-	for range sendgridwebhook.DefaultMaxConcurrent {
+	for range eventwebhook.DefaultMaxConcurrent {
 		<-b.store.entered // every slot is taken by a delivery waiting inside the store
 	}
 
@@ -144,21 +144,21 @@ func TestConcurrencyBound(t *testing.T) {
 	}()
 	select {
 	case rec := <-over:
-		require.Equal(t, http.StatusServiceUnavailable, rec.Code, "delivery %d with %d in progress: %s", sendgridwebhook.DefaultMaxConcurrent+1, sendgridwebhook.DefaultMaxConcurrent, rec.Body)
+		require.Equal(t, http.StatusServiceUnavailable, rec.Code, "delivery %d with %d in progress: %s", eventwebhook.DefaultMaxConcurrent+1, eventwebhook.DefaultMaxConcurrent, rec.Body)
 		require.Equal(t, "5", rec.Header().Get("Retry-After"))
 		require.True(t, rb.read.Load(), "a signed delivery is read (within a reading slot) before it waits for a processing slot")
 	case <-b.store.entered:
-		t.Fatalf("delivery %d reached the store while %d were in progress", sendgridwebhook.DefaultMaxConcurrent+1, sendgridwebhook.DefaultMaxConcurrent)
+		t.Fatalf("delivery %d reached the store while %d were in progress", eventwebhook.DefaultMaxConcurrent+1, eventwebhook.DefaultMaxConcurrent)
 	}
 
 	release()
-	for range sendgridwebhook.DefaultMaxConcurrent {
+	for range eventwebhook.DefaultMaxConcurrent {
 		require.Equal(t, http.StatusOK, <-held, "a held delivery")
 	}
 	b.store.entered = nil // no more holding: the slots are free again
 	rec := b.post(t, batch(t, ev("open", "sg_message_id", "after")))
 	require.Equal(t, http.StatusOK, rec.Code, "a delivery after the others finished: %s", rec.Body)
-	require.Len(t, b.store.recorded(), sendgridwebhook.DefaultMaxConcurrent+1)
+	require.Len(t, b.store.recorded(), eventwebhook.DefaultMaxConcurrent+1)
 }
 
 // Events that can never be stored are recorded as rejected, counted and answered 200, so SendGrid
@@ -172,23 +172,23 @@ func TestPoisonEventsAreRejected(t *testing.T) {
 		reason string
 		detail string
 	}{
-		{"NUL in email", ev("bounce", "email", "ann\x00@example.com"), sendgridwebhook.RejectInvalidText, "email holds a NUL byte"},
-		{"NUL in customer_id", ev("spamreport", "customer_id", "c1\x00"), sendgridwebhook.RejectInvalidText, "customer_id holds a NUL byte"},
-		{"NUL in url", ev("click", "url", "https://shop.example.com/\x00"), sendgridwebhook.RejectInvalidText, "url holds a NUL byte"},
-		{"NUL in sg_message_id", ev("open", "sg_message_id", "m\x00"), sendgridwebhook.RejectInvalidText, "sg_message_id holds a NUL byte"},
-		{"NUL in kind", ev("open", "kind", "sale\x00"), sendgridwebhook.RejectInvalidText, "kind holds a NUL byte"},
-		{"email over 320 bytes", ev("bounce", "email", long), sendgridwebhook.RejectTooLong, "email is 412 bytes, more than 320"},
-		{"timestamp past 9999", map[string]any{"event": "bounce", "email": "ann@example.com", "timestamp": 1e18}, sendgridwebhook.RejectUndecodable, "not between 1970 and 9999"},
-		{"negative timestamp", map[string]any{"event": "bounce", "email": "ann@example.com", "timestamp": -1}, sendgridwebhook.RejectUndecodable, "not between 1970 and 9999"},
+		{"NUL in email", ev("bounce", "email", "ann\x00@example.com"), eventwebhook.RejectInvalidText, "email holds a NUL byte"},
+		{"NUL in customer_id", ev("spamreport", "customer_id", "c1\x00"), eventwebhook.RejectInvalidText, "customer_id holds a NUL byte"},
+		{"NUL in url", ev("click", "url", "https://shop.example.com/\x00"), eventwebhook.RejectInvalidText, "url holds a NUL byte"},
+		{"NUL in sg_message_id", ev("open", "sg_message_id", "m\x00"), eventwebhook.RejectInvalidText, "sg_message_id holds a NUL byte"},
+		{"NUL in kind", ev("open", "kind", "sale\x00"), eventwebhook.RejectInvalidText, "kind holds a NUL byte"},
+		{"email over 320 bytes", ev("bounce", "email", long), eventwebhook.RejectTooLong, "email is 412 bytes, more than 320"},
+		{"timestamp past 9999", map[string]any{"event": "bounce", "email": "ann@example.com", "timestamp": 1e18}, eventwebhook.RejectUndecodable, "not between 1970 and 9999"},
+		{"negative timestamp", map[string]any{"event": "bounce", "email": "ann@example.com", "timestamp": -1}, eventwebhook.RejectUndecodable, "not between 1970 and 9999"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := setup(t)
 			counter := &fakeCounter{}
-			key, err := sendgridwebhook.ParsePublicKey(b.signer.publicKey(t))
+			key, err := eventwebhook.ParsePublicKey(b.signer.publicKey(t))
 			require.NoError(t, err)
-			b.handler = sendgridwebhook.New(sendgridwebhook.Config{PublicKey: key, Now: func() time.Time { return now }},
-				sendgridwebhook.Deps{Events: b.store, Lifecycle: b.lifecycle, Rejections: counter})
+			b.handler = eventwebhook.New(eventwebhook.Config{PublicKey: key, Now: func() time.Time { return now }},
+				eventwebhook.Deps{Events: b.store, Lifecycle: b.lifecycle, Rejections: counter})
 
 			for attempt := range 2 { // a redelivery of the batch, with new sg_event_ids
 				tt.event["sg_event_id"] = "attempt-" + strconv.Itoa(attempt)
@@ -234,9 +234,9 @@ func TestDatabaseRefusalIsRejected(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body)
 	rejected := b.store.rejections()
 	require.Len(t, rejected, 1)
-	require.Equal(t, sendgridwebhook.RejectDatabase, rejected[0].Reason)
+	require.Equal(t, eventwebhook.RejectDatabase, rejected[0].Reason)
 	require.Equal(t, "22021", rejected[0].ErrorCode)
-	require.Equal(t, sendgridwebhook.DedupeKey("14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0", "open", eventAt, "ann@example.com", ""), rejected[0].DedupeKey)
+	require.Equal(t, eventwebhook.DedupeKey("14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0", "open", eventAt, "ann@example.com", ""), rejected[0].DedupeKey)
 
 	b.store.failRecord = errors.New("dial tcp 127.0.0.1:5432: connection refused")
 	rec = b.post(t, batch(t, ev("click", "url", "https://shop.example.com/p")))
@@ -260,4 +260,4 @@ func TestUnknownCustomerNotSignalled(t *testing.T) {
 	}
 }
 
-var _ sendgridwebhook.EventStore = (*store.Store)(nil)
+var _ eventwebhook.EventStore = (*store.DB)(nil)

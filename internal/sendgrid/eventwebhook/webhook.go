@@ -1,4 +1,4 @@
-package sendgridwebhook
+package eventwebhook
 
 import (
 	"context"
@@ -48,7 +48,7 @@ type Config struct {
 	Now           func() time.Time // nil means time.Now
 }
 
-// EventStore keeps events once and the suppressed addresses; *store.Store implements it.
+// EventStore keeps events once and the suppressed addresses; *store.DB implements it.
 type EventStore interface {
 	// EmailEventRecorded reports whether the event with dedupeKey is stored.
 	EmailEventRecorded(ctx context.Context, dedupeKey string) (bool, error)
@@ -94,7 +94,7 @@ type handler struct {
 // without them, and a worker without a key should not mount it.
 func New(cfg Config, deps Deps) http.Handler {
 	if cfg.PublicKey == nil || deps.Events == nil || deps.Lifecycle == nil {
-		panic("sendgridwebhook.New: PublicKey, Events and Lifecycle are required")
+		panic("eventwebhook.New: PublicKey, Events and Lifecycle are required")
 	}
 	if cfg.Tolerance <= 0 {
 		cfg.Tolerance = DefaultTolerance

@@ -1,4 +1,4 @@
-// Command sendgrid-sink serves a sendgridsink.Sink so demos, the end-to-end test and benchmarks can
+// Command sendgrid-sink serves a sink.Sink so demos, the end-to-end test and benchmarks can
 // point Tailor's SendGrid adapter (SENDGRID_BASE_URL) at a local stand-in instead of SendGrid.
 //
 //	sendgrid-sink --addr 127.0.0.1:8025 --api-key KEY

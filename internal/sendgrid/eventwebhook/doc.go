@@ -1,4 +1,4 @@
-// Package sendgridwebhook receives SendGrid's Event Webhook: what happened to the emails Tailor
+// Package eventwebhook receives SendGrid's Event Webhook: what happened to the emails Tailor
 // sent (delivered, opened, clicked, bounced, dropped, reported as spam, unsubscribed).
 //
 // # Trust
@@ -58,4 +58,4 @@
 // tailor_webhook_events_rejected_total{reason} and answered 2xx. A bounce's reason is free text
 // from the receiving server and is made storable rather than rejected, so its suppression holds.
 // Any other store error (connection refused, timeout) still answers 500.
-package sendgridwebhook
+package eventwebhook

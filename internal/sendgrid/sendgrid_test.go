@@ -18,9 +18,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailorhq/tailor/internal/email/sendgrid"
 	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/sendgridsink"
+	"github.com/tailorhq/tailor/internal/sendgrid"
+	"github.com/tailorhq/tailor/internal/sendgrid/sink"
 )
 
 const apiKey = "SG.secret-test-key"
@@ -74,8 +74,8 @@ func (c *capture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestSendRequest(t *testing.T) {
-	sink := sendgridsink.New(apiKey)
-	c := &capture{next: sink}
+	fake := sink.New(apiKey)
+	c := &capture{next: fake}
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 
@@ -116,7 +116,7 @@ func TestSendRequest(t *testing.T) {
 	}, body.CustomArgs)
 	assert.Equal(t, map[string]string{"X-Tailor-Key": e.Key}, body.Headers)
 
-	msgs := sink.Messages()
+	msgs := fake.Messages()
 	require.Len(t, msgs, 1)
 	assert.Equal(t, msgs[0].MessageID, id, "Send must return SendGrid's X-Message-Id")
 	assert.Equal(t, e.Key, msgs[0].Key)
@@ -130,7 +130,7 @@ func TestSendOutcomes(t *testing.T) {
 		name   string
 		cfg    sendgrid.Config
 		email  func(e *lifecycle.Email)
-		setup  func(s *sendgridsink.Sink)
+		setup  func(s *sink.Sink)
 		want   *lifecycle.SendError // nil: accepted
 		substr string               // in the SendError's message
 	}{
@@ -149,56 +149,56 @@ func TestSendOutcomes(t *testing.T) {
 		},
 		{
 			name:   "401 key revoked at the provider",
-			setup:  func(s *sendgridsink.Sink) { s.RefuseKey(true) },
+			setup:  func(s *sink.Sink) { s.RefuseKey(true) },
 			want:   &lifecycle.SendError{Status: 401, AuthRefused: true},
 			substr: "authorization grant is invalid",
 		},
 		{
 			name:  "403 forbidden (key without the mail send scope)",
-			setup: func(s *sendgridsink.Sink) { s.FailNext(1, 403, nil) },
+			setup: func(s *sink.Sink) { s.FailNext(1, 403, nil) },
 			want:  &lifecycle.SendError{Status: 403, AuthRefused: true},
 		},
 		{
 			name:   "413 too large",
-			setup:  func(s *sendgridsink.Sink) { s.FailNext(1, 413, nil) },
+			setup:  func(s *sink.Sink) { s.FailNext(1, 413, nil) },
 			want:   &lifecycle.SendError{Status: 413, Permanent: true},
 			substr: "too large",
 		},
 		{
 			name:  "429 with reset in 30s",
-			setup: func(s *sendgridsink.Sink) { s.FailNext(1, 429, resetIn(30*time.Second)) },
+			setup: func(s *sink.Sink) { s.FailNext(1, 429, resetIn(30*time.Second)) },
 			want:  &lifecycle.SendError{Status: 429, RetryAfter: 30 * time.Second},
 		},
 		{
 			name:  "429 with reset already passed",
-			setup: func(s *sendgridsink.Sink) { s.FailNext(1, 429, resetIn(-time.Minute)) },
+			setup: func(s *sink.Sink) { s.FailNext(1, 429, resetIn(-time.Minute)) },
 			want:  &lifecycle.SendError{Status: 429, RetryAfter: time.Second},
 		},
 		{
 			name:  "429 without reset header",
-			setup: func(s *sendgridsink.Sink) { s.FailNext(1, 429, nil) },
+			setup: func(s *sink.Sink) { s.FailNext(1, 429, nil) },
 			want:  &lifecycle.SendError{Status: 429},
 		},
 		{
 			name:  "429 with unparsable reset header",
-			setup: func(s *sendgridsink.Sink) { s.FailNext(1, 429, http.Header{"X-Ratelimit-Reset": {"soon"}}) },
+			setup: func(s *sink.Sink) { s.FailNext(1, 429, http.Header{"X-Ratelimit-Reset": {"soon"}}) },
 			want:  &lifecycle.SendError{Status: 429},
 		},
 		{
 			name:  "500 server error",
-			setup: func(s *sendgridsink.Sink) { s.FailNext(1, 500, nil) },
+			setup: func(s *sink.Sink) { s.FailNext(1, 500, nil) },
 			want:  &lifecycle.SendError{Status: 500},
 		},
 		{
 			name:  "503 unavailable",
-			setup: func(s *sendgridsink.Sink) { s.FailNext(1, 503, nil) },
+			setup: func(s *sink.Sink) { s.FailNext(1, 503, nil) },
 			want:  &lifecycle.SendError{Status: 503},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sink, url := sendgridsink.Start(t, apiKey)
+			fake, url := sink.Start(t, apiKey)
 			if tc.setup != nil {
-				tc.setup(sink)
+				tc.setup(fake)
 			}
 			e := testEmail()
 			if tc.email != nil {
@@ -208,8 +208,8 @@ func TestSendOutcomes(t *testing.T) {
 
 			if tc.want == nil {
 				require.NoError(t, err)
-				require.Len(t, sink.Messages(), 1)
-				assert.Equal(t, sink.Messages()[0].MessageID, id)
+				require.Len(t, fake.Messages(), 1)
+				assert.Equal(t, fake.Messages()[0].MessageID, id)
 				return
 			}
 			require.Error(t, err)
@@ -223,7 +223,7 @@ func TestSendOutcomes(t *testing.T) {
 			assert.Equal(t, tc.want.RetryAfter, sendErr.RetryAfter, "retry after")
 			assert.NotEmpty(t, sendErr.Message, "SendGrid's explanation")
 			assert.Contains(t, sendErr.Message, tc.substr)
-			assert.Empty(t, sink.Messages(), "a refused email must not have been stored")
+			assert.Empty(t, fake.Messages(), "a refused email must not have been stored")
 		})
 	}
 }
@@ -242,8 +242,8 @@ func TestSendTransportFailures(t *testing.T) {
 		{
 			name: "timeout",
 			baseURL: func(t *testing.T) string {
-				sink, url := sendgridsink.Start(t, apiKey)
-				sink.Delay(time.Hour)
+				fake, url := sink.Start(t, apiKey)
+				fake.Delay(time.Hour)
 				return url
 			},
 			timeout: true,
@@ -251,7 +251,7 @@ func TestSendTransportFailures(t *testing.T) {
 		{
 			name: "context cancelled",
 			baseURL: func(t *testing.T) string {
-				_, url := sendgridsink.Start(t, apiKey)
+				_, url := sink.Start(t, apiKey)
 				return url
 			},
 			ctx: func(t *testing.T) context.Context {
@@ -320,8 +320,8 @@ func TestSendRedactsKeyEchoedInErrorBody(t *testing.T) {
 }
 
 func TestSendCarriesEmailHeaders(t *testing.T) {
-	sink := sendgridsink.New(apiKey)
-	c := &capture{next: sink}
+	fake := sink.New(apiKey)
+	c := &capture{next: fake}
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
 
@@ -345,6 +345,6 @@ func TestSendCarriesEmailHeaders(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(c.reqs[0].body, &body), "body %s", c.reqs[0].body)
 	assert.Equal(t, want, body.Headers)
-	require.Len(t, sink.Messages(), 1)
-	assert.Equal(t, want, sink.Messages()[0].Headers, "the sink records the headers as sent")
+	require.Len(t, fake.Messages(), 1)
+	assert.Equal(t, want, fake.Messages()[0].Headers, "the sink records the headers as sent")
 }

@@ -1,4 +1,4 @@
-package sendgridwebhook_test
+package eventwebhook_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailorhq/tailor/internal/sendgridwebhook"
+	"github.com/tailorhq/tailor/internal/sendgrid/eventwebhook"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
 )
@@ -25,11 +25,11 @@ func TestWithPostgres(t *testing.T) {
 	st, _ := storetest.New(t)
 	_, err := st.ImportCustomers(t.Context(), strings.NewReader("id,name,email,locale,timezone,colors,sizes\nc1,Ann,ann@example.com,nl,Europe/Amsterdam,,\n"))
 	require.NoError(t, err)
-	key, err := sendgridwebhook.ParsePublicKey(b.signer.publicKey(t))
+	key, err := eventwebhook.ParsePublicKey(b.signer.publicKey(t))
 	require.NoError(t, err)
-	b.handler = sendgridwebhook.New(
-		sendgridwebhook.Config{PublicKey: key, Now: func() time.Time { return now }},
-		sendgridwebhook.Deps{Events: st, Lifecycle: b.lifecycle},
+	b.handler = eventwebhook.New(
+		eventwebhook.Config{PublicKey: key, Now: func() time.Time { return now }},
+		eventwebhook.Deps{Events: st, Lifecycle: b.lifecycle},
 	)
 
 	for attempt, id := range []string{"first", "retry"} {
@@ -57,11 +57,11 @@ func TestWithPostgres(t *testing.T) {
 
 // nulInjector passes everything to the real store but puts a NUL byte into each event it records:
 // an event that passed parseEvent and still holds what PostgreSQL refuses (the safety net).
-type nulInjector struct{ *store.Store }
+type nulInjector struct{ *store.DB }
 
 func (n nulInjector) RecordEmailEvent(ctx context.Context, e store.EmailEvent) (bool, error) {
 	e.SGMessageID += "\x00"
-	return n.Store.RecordEmailEvent(ctx, e)
+	return n.DB.RecordEmailEvent(ctx, e)
 }
 
 // Poison events and unknown customers against real Postgres: a NUL byte answers 200 and lands in
@@ -76,10 +76,10 @@ func TestWithPostgresPoisonAndUnknownCustomer(t *testing.T) {
 	db, err := pgx.Connect(t.Context(), url)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close(context.Background()) })
-	key, err := sendgridwebhook.ParsePublicKey(b.signer.publicKey(t))
+	key, err := eventwebhook.ParsePublicKey(b.signer.publicKey(t))
 	require.NoError(t, err)
-	cfg := sendgridwebhook.Config{PublicKey: key, Now: func() time.Time { return now }}
-	b.handler = sendgridwebhook.New(cfg, sendgridwebhook.Deps{Events: st, Lifecycle: b.lifecycle})
+	cfg := eventwebhook.Config{PublicKey: key, Now: func() time.Time { return now }}
+	b.handler = eventwebhook.New(cfg, eventwebhook.Deps{Events: st, Lifecycle: b.lifecycle})
 
 	type row struct{ Reason, Code, Detail string }
 	rejected := func(t *testing.T) []row {
@@ -102,12 +102,12 @@ func TestWithPostgresPoisonAndUnknownCustomer(t *testing.T) {
 	})
 
 	t.Run("database refuses the content", func(t *testing.T) {
-		h := sendgridwebhook.New(cfg, sendgridwebhook.Deps{Events: nulInjector{st}, Lifecycle: b.lifecycle})
+		h := eventwebhook.New(cfg, eventwebhook.Deps{Events: nulInjector{st}, Lifecycle: b.lifecycle})
 		body := batch(t, ev("open", "sg_message_id", "poison"))
 		ts := strconv.FormatInt(now.Unix(), 10)
 		req := httptest.NewRequest(http.MethodPost, "/webhooks/sendgrid", bytes.NewReader(body))
-		req.Header.Set(sendgridwebhook.TimestampHeader, ts)
-		req.Header.Set(sendgridwebhook.SignatureHeader, b.signer.sign(t, ts, body))
+		req.Header.Set(eventwebhook.TimestampHeader, ts)
+		req.Header.Set(eventwebhook.SignatureHeader, b.signer.sign(t, ts, body))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		require.Equal(t, http.StatusOK, rec.Code, "an event PostgreSQL refuses: %s", rec.Body)
@@ -136,12 +136,12 @@ func TestWithPostgresPoisonAndUnknownCustomer(t *testing.T) {
 	t.Run("database down", func(t *testing.T) {
 		down, _ := storetest.New(t)
 		down.Close()
-		h := sendgridwebhook.New(cfg, sendgridwebhook.Deps{Events: down, Lifecycle: b.lifecycle})
+		h := eventwebhook.New(cfg, eventwebhook.Deps{Events: down, Lifecycle: b.lifecycle})
 		body := batch(t, ev("open", "sg_message_id", "while-down"))
 		ts := strconv.FormatInt(now.Unix(), 10)
 		req := httptest.NewRequest(http.MethodPost, "/webhooks/sendgrid", bytes.NewReader(body))
-		req.Header.Set(sendgridwebhook.TimestampHeader, ts)
-		req.Header.Set(sendgridwebhook.SignatureHeader, b.signer.sign(t, ts, body))
+		req.Header.Set(eventwebhook.TimestampHeader, ts)
+		req.Header.Set(eventwebhook.SignatureHeader, b.signer.sign(t, ts, body))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		require.Equal(t, http.StatusInternalServerError, rec.Code, "store closed: SendGrid must retry: %s", rec.Body)

@@ -28,7 +28,7 @@ const maxMessageLen = 512
 // Config is what the adapter needs to reach SendGrid.
 type Config struct {
 	APIKey    string
-	BaseURL   string // "" means DefaultBaseURL; a sendgridsink URL in tests and demos
+	BaseURL   string // "" means DefaultBaseURL; a sink URL (internal/sendgrid/sink) in tests and demos
 	FromEmail string
 	FromName  string
 	Timeout   time.Duration    // for one request, 0 means DefaultTimeout

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailorhq/tailor/internal/email/outbox"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/outbox"
 )
 
 var now = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
