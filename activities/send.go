@@ -215,6 +215,11 @@ func (a *Activities) classifySendError(ctx context.Context, key string, err erro
 		}
 		return sendingPaused(pause, wait)
 	}
+	if a.Gate != nil && refused.Status >= 400 && refused.Status < 500 {
+		// Any other 4xx (400, 413, 429) means the provider authenticated the request: the key
+		// works, so a pause ends here rather than one probe interval later.
+		a.Gate.Accepted(ctx)
+	}
 	if refused.Permanent {
 		if markErr := a.Store.MarkFailed(ctx, key, refused.Message); markErr != nil {
 			return fmt.Errorf("mark %s failed after %v: %w", key, err, markErr)

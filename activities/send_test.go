@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -354,6 +355,7 @@ func (c authFailures) CountAuthFailure(status int) { c[status]++ }
 type countingMailer struct {
 	scriptedMailer
 	refuse bool
+	answer *lifecycle.SendError // when set and the key is not refused: the provider's answer
 	calls  int
 }
 
@@ -362,7 +364,44 @@ func (m *countingMailer) Send(ctx context.Context, e lifecycle.Email) (string, e
 	if m.refuse {
 		return "", &lifecycle.SendError{Status: 401, Message: "The provided authorization grant is invalid, expired, or revoked", AuthRefused: true}
 	}
+	if m.answer != nil {
+		return "", m.answer
+	}
 	return m.scriptedMailer.Send(ctx, e)
+}
+
+// Found in review of issue #13: a probe that the provider answers with another 4xx (the email is
+// too large, a bad request, a rate limit) proves the key works, and ends the pause at once, rather
+// than one probe interval later.
+func TestAnotherClientErrorEndsThePause(t *testing.T) {
+	for _, answer := range []*lifecycle.SendError{
+		{Status: 413, Message: "too large", Permanent: true},
+		{Status: 400, Message: "bad request", Permanent: true},
+		{Status: 429, Message: "slow down", RetryAfter: time.Second},
+	} {
+		t.Run(fmt.Sprint(answer.Status), func(t *testing.T) {
+			st := setup(t)
+			ctx := context.Background()
+			now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+			gate, err := sendinggate.New(ctx, sendinggate.Config{ProbeInterval: time.Minute},
+				sendinggate.Deps{Store: st, Now: func() time.Time { return now }})
+			require.NoError(t, err)
+			mailer := &countingMailer{refuse: true}
+			var suite testsuite.WorkflowTestSuite
+			suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+			env := suite.NewTestActivityEnvironment()
+			env.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: testLinks(t), Gate: gate})
+			_, err = env.ExecuteActivity("SendFollowUp", saleInput())
+			require.Error(t, err, "the key is refused")
+			require.Error(t, gate.Check(ctx), "sending paused after a 401")
+
+			mailer.refuse, mailer.answer = false, answer
+			now = now.Add(2 * time.Minute) // the next try is the probe
+			_, err = env.ExecuteActivity("SendFollowUp", saleInput())
+			require.Error(t, err, "the probe's email answered %d", answer.Status)
+			require.NoError(t, gate.Check(ctx), "a %d proves the key works: the pause ends", answer.Status)
+		})
+	}
 }
 
 // While the provider refuses the key, one send per probe interval reaches it and the rest are held
