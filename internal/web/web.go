@@ -29,7 +29,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
@@ -422,7 +421,7 @@ func splitList(s, label string) ([]string, []string) {
 		switch {
 		case item == "":
 			continue
-		case !utf8.ValidString(item) || strings.ContainsFunc(item, unicode.IsControl):
+		case lifecycle.CheckLine(label, item, len(item)) != nil: // the import's rules, without its byte cap
 			problems = append(problems, label+": "+quoted(item)+" contains characters we cannot store.")
 		case utf8.RuneCountInString(item) > maxItemRunes:
 			problems = append(problems, label+": "+quoted(truncate(item, maxItemRunes))+"… is longer than 40 characters.")

@@ -507,6 +507,9 @@ func TestPreferenceValidation(t *testing.T) {
 		{"unknown kind", url.Values{"kind": {"sale", "spam"}}, "There is no kind of email called “spam”"},
 		{"item too long", url.Values{"kind": {"sale"}, "colors": {strings.Repeat("x", 41)}}, "is longer than 40 characters"},
 		{"control character", url.Values{"kind": {"sale"}, "sizes": {"4\x008"}}, "contains characters we cannot store"},
+		{"line separator", url.Values{"kind": {"sale"}, "colors": {"blue\u2028grey"}}, "contains characters we cannot store"},
+		{"ANSI escape", url.Values{"kind": {"sale"}, "colors": {"\x1b[31mred"}}, "contains characters we cannot store"},
+		{"C1 control", url.Values{"kind": {"sale"}, "colors": {"r\u0085ed"}}, "contains characters we cannot store"},
 		{"too many items", url.Values{"kind": {"sale"}, "categories": {strings.Repeat("a,b,c,d,e,f,g,h,i,j,", 4)}}, "at most 30 entries"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
