@@ -308,7 +308,7 @@ func (o outcomes) String() string {
 		line += " (" + strings.Join(reasons, ", ") + ")"
 	}
 	if notYet := max(o.reached-o.o.Decided(), 0); notYet > 0 {
-		line += fmt.Sprintf(", not decided yet %d (in flight, or customers whose workflows started before revision 2 record skips)", notYet)
+		line += fmt.Sprintf(", not decided yet %d (in flight, or customers whose workflows started before version 2 record skips)", notYet)
 	}
 	return line
 }

@@ -34,6 +34,6 @@
 //     non-retryable one into a decision (failed, deferred) rather than failing itself, and fails
 //     only on input it cannot use (InvalidInput).
 //   - Versioned: any change to the commands a running workflow emits gets workflow.GetVersion
-//     (or a revision) and a replay test on a history recorded from the previous code
+//     (or an input version) and a replay test on a history recorded from the previous code
 //     (docs/VERSIONING.md, replay_test.go).
 package workflows

@@ -56,7 +56,7 @@ type lifecycleRun struct {
 	// countDecision adds a decision to tailor_followups_total; not a command, and the SDK counts
 	// nothing while it replays history.
 	countDecision func(Decision)
-	// recordOutcomes (revision 2) writes the deferrals, skips and drops of campaign follow-ups to
+	// recordOutcomes (version 2) writes the deferrals, skips and drops of campaign follow-ups to
 	// PostgreSQL for campaign summaries: outcomes collects them, flushOutcomes writes them in one
 	// local activity before the workflow waits.
 	recordOutcomes bool
@@ -72,7 +72,7 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 		return nil, temporal.NewNonRetryableApplicationError("customer id is empty", activities.ErrTypeInvalidInput, nil)
 	}
 	l := &lifecycleRun{state: in.State, canAfter: in.ContinueAsNewAfter, channels: map[string]workflow.ReceiveChannel{},
-		recordOutcomes: in.Revision >= 2}
+		recordOutcomes: in.Version >= 2}
 	if l.state == nil {
 		l.state = newState(in.CustomerID)
 	}
@@ -107,9 +107,9 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 	if err := workflow.ExecuteLocalActivity(lctx, a.LoadPolicy).Get(ctx, &l.policy); err != nil {
 		return nil, fmt.Errorf("load policy: %w", err)
 	}
-	// A workflow started at revision 1 or later has the contact-policy change from its first task;
+	// A workflow started at version 1 or later has the contact-policy change from its first task;
 	// older ones ask GetVersion, which also tells histories recorded before the change apart.
-	l.contactPolicy = in.Revision >= 1 || workflow.GetVersion(ctx, "contact-policy", workflow.DefaultVersion, 1) == 1
+	l.contactPolicy = in.Version >= 1 || workflow.GetVersion(ctx, "contact-policy", workflow.DefaultVersion, 1) == 1
 	// Runs recorded before quiet hours existed did not load the customer's time zone.
 	if l.contactPolicy {
 		var contact activities.Contact
@@ -211,7 +211,7 @@ func (l *lifecycleRun) continueAsNew(ctx workflow.Context) error {
 		State:              l.state,
 		ContinueAsNewAfter: l.canAfter,
 		// The next run starts a new history: every change is in effect there.
-		Revision: CurrentRevision,
+		Version: CurrentVersion,
 	})
 }
 

@@ -70,17 +70,18 @@ type CustomerLifecycleInput struct {
 	// ContinueAsNewAfter forces continue-as-new after this many handled events in one run, in
 	// addition to the server's suggestion. 0 means 500.
 	ContinueAsNewAfter int `json:",omitempty"`
-	// Revision is the code revision the workflow was started under: every change up to it is in
-	// effect from the first event, without a GetVersion marker (docs/VERSIONING.md). Starters set
-	// CurrentRevision; 0 is a workflow started before revisions existed.
-	Revision int `json:",omitempty"`
+	// Version is the workflow code version the workflow was started under: every change up to it
+	// is in effect from the first event, without a GetVersion marker (docs/VERSIONING.md). Starters
+	// set CurrentVersion; 0 is a workflow started before input versions existed. Its JSON name
+	// stays "Revision", the field's name when the histories already written were recorded.
+	Version int `json:"Revision,omitempty"`
 }
 
-// CurrentRevision is the revision new customers' workflows start under. Revision 1 holds the
+// CurrentVersion is the version new customers' workflows start under. Version 1 holds the
 // "contact-policy" change, so a new workflow skips that GetVersion and the visibility write of
-// its TemporalChangeVersion search attribute. Revision 2 records the deferrals, skips and drops of
+// its TemporalChangeVersion search attribute. Version 2 records the deferrals, skips and drops of
 // campaign follow-ups in PostgreSQL (a local activity before the workflow waits).
-const CurrentRevision = 2
+const CurrentVersion = 2
 
 // PurchaseSignal: the customer bought SKU, perhaps wishing for another colour.
 type PurchaseSignal struct {

@@ -10,7 +10,7 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
-// Campaign summaries (revision 2): what became of a campaign's follow-up that was not emailed is
+// Campaign summaries (version 2): what became of a campaign's follow-up that was not emailed is
 // written to PostgreSQL, so `starter campaign status` can count deferrals and skips by reason.
 
 // collectOutcome keeps d for flushOutcomes when it defers, skips or drops a campaign follow-up.

@@ -11,7 +11,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-// At revision 2 the workflow records what became of campaign follow-ups it did not email, for the
+// At version 2 the workflow records what became of campaign follow-ups it did not email, for the
 // campaign summary; a follow-up emailed in the end counts as emailed only.
 func TestCampaignOutcomesAreRecorded(t *testing.T) {
 	outcomesOf := func(st *store.DB, saleID string) store.Outcomes {
@@ -20,7 +20,7 @@ func TestCampaignOutcomesAreRecorded(t *testing.T) {
 		return o
 	}
 	var whileDeferred store.Outcomes
-	story := func(revision int) *store.DB {
+	story := func(version int) *store.DB {
 		st := newStore(t)
 		h := newHarness(t, st, lifecycle.DefaultPolicy())
 		h.at(17*day, func() { whileDeferred = outcomesOf(st, "sale/trousers/16") })
@@ -30,11 +30,11 @@ func TestCampaignOutcomesAreRecorded(t *testing.T) {
 		h.sale(22*day, "trousers", 30, 26*day) // deferred until day 28, dropped on day 26
 		h.signal(23*day, workflows.SignalUnsubscribe, workflows.UnsubscribeSignal{})
 		h.sale(24*day, "trousers", 40, 0) // skipped: unsubscribed
-		h.requireCanceled(h.runUntil(40*day, workflows.CustomerLifecycleInput{CustomerID: "david", Revision: revision}))
+		h.requireCanceled(h.runUntil(40*day, workflows.CustomerLifecycleInput{CustomerID: "david", Version: version}))
 		return st
 	}
 
-	st := story(workflows.CurrentRevision)
+	st := story(workflows.CurrentVersion)
 	require.Equal(t, store.Outcomes{Deferred: 1}, whileDeferred, "on day 17 the sale waits for min_gap")
 	require.Equal(t, store.Outcomes{Sent: 1}, outcomesOf(st, "sale/trousers/16"), "deferred, then emailed: emailed")
 	require.Equal(t, store.Outcomes{Skipped: map[string]int{"unsubscribed": 1}}, outcomesOf(st, "sale/trousers/22"),
@@ -42,5 +42,5 @@ func TestCampaignOutcomesAreRecorded(t *testing.T) {
 	require.Equal(t, store.Outcomes{Skipped: map[string]int{"unsubscribed": 1}}, outcomesOf(st, "sale/trousers/24"))
 
 	st = story(0)
-	require.Equal(t, store.Outcomes{}, outcomesOf(st, "sale/trousers/22"), "a workflow started before revision 2 records nothing")
+	require.Equal(t, store.Outcomes{}, outcomesOf(st, "sale/trousers/22"), "a workflow started before version 2 records nothing")
 }

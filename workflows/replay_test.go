@@ -33,7 +33,7 @@ const historyDir = "testdata/histories"
 // Record again with: go test ./workflows -run TestReplay -record tailor-story (or contact-policy).
 // tailor-story.json predates quiet hours and local-activity sends, so it replays the default
 // branches of the GetVersion changes; contact-policy.json replays the current ones;
-// usage-phase-1.json and usage-phase-2.json are revision 1 (no GetVersion marker): the moment of
+// usage-phase-1.json and usage-phase-2.json are version 1 (no GetVersion marker): the moment of
 // truth, care, check-in and service, segments, and a continue-as-new between the two runs.
 func TestReplayRecordedHistories(t *testing.T) {
 	switch *record {
@@ -109,7 +109,7 @@ func recordContactPolicy(t *testing.T, path string) {
 	saveHistory(t, srv, id, path)
 }
 
-// recordUsagePhase plays, at revision 1, a moment of truth with an accepted offer, the care tips and
+// recordUsagePhase plays, at version 1, a moment of truth with an accepted offer, the care tips and
 // an unhappy check-in turning into service contact, a complaint, and the ambassador, loyal and
 // leaver strategies; the workflow continues as new after 6 events. It saves the first run (ending in
 // continue-as-new) and the second (cancelled).
@@ -126,7 +126,7 @@ func recordUsagePhase(t *testing.T, firstPath, secondPath string) {
 	send := func(name string, arg any) {
 		run, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
 			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
-			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Revision: 1, ContinueAsNewAfter: 6})
+			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 1, ContinueAsNewAfter: 6})
 		require.NoError(t, err, "signal %s", name)
 		if firstRun == "" {
 			firstRun = run.GetRunID()
@@ -179,7 +179,7 @@ func recordUsagePhase(t *testing.T, firstPath, secondPath string) {
 	saveHistory(t, srv, id, secondPath)
 }
 
-// recordCampaignOutcomes plays, at revision 2, sales that are sent, deferred by min_gap, dropped
+// recordCampaignOutcomes plays, at version 2, sales that are sent, deferred by min_gap, dropped
 // when the customer unsubscribes, and skipped: the outcomes go to PostgreSQL in local activities.
 func recordCampaignOutcomes(t *testing.T, path string) {
 	_, srv, _, _ := recordingStack(t, lifecycle.Policy{MinGap: time.Hour, RestockWindow: time.Minute, SeasonFallback: 24 * time.Hour})
@@ -188,7 +188,7 @@ func recordCampaignOutcomes(t *testing.T, path string) {
 	send := func(name string, arg any) {
 		_, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
 			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
-			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Revision: 2})
+			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
 		require.NoError(t, err, "signal %s", name)
 	}
 	decided := func(key string, outcome workflows.Outcome) {
@@ -212,7 +212,7 @@ func recordCampaignOutcomes(t *testing.T, path string) {
 	saveHistory(t, srv, id, path)
 }
 
-// recordSendingPaused plays, at revision 2 with the "sending-paused" change, a restock email whose
+// recordSendingPaused plays, at version 2 with the "sending-paused" change, a restock email whose
 // first two tries meet a refused API key: held twice (one GetVersion marker, a timer each), then sent.
 func recordSendingPaused(t *testing.T, path string) {
 	st := newStore(t)
@@ -232,7 +232,7 @@ func recordSendingPaused(t *testing.T, path string) {
 	send := func(name string, arg any) {
 		_, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
 			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
-			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Revision: 2})
+			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
 		require.NoError(t, err, "signal %s", name)
 	}
 	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50", WantedColor: "grey"})

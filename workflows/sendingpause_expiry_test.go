@@ -36,7 +36,7 @@ func TestHeldFollowUpIsDroppedWhenItExpires(t *testing.T) {
 
 	h.purchase(0, "p1", "TR-BLUE-50", "grey") // the wish ends 60 days later
 	h.restock(14*day, "TR-GREY-50")
-	h.requireCanceled(h.runUntil(70*day, workflows.CustomerLifecycleInput{CustomerID: "david", Revision: workflows.CurrentRevision}))
+	h.requireCanceled(h.runUntil(70*day, workflows.CustomerLifecycleInput{CustomerID: "david", Version: workflows.CurrentVersion}))
 
 	require.Empty(t, mailer.sent(), "nothing goes out while the key is refused")
 	for _, p := range h.status.Pending {

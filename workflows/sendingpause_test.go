@@ -60,7 +60,7 @@ func TestSendingPauseHoldsTheFollowUpUntilTheKeyWorks(t *testing.T) {
 
 			h.purchase(0, "p1", "TR-BLUE-50", "grey")
 			h.restock(14*day, "TR-GREY-50")
-			h.requireCanceled(h.runUntil(20*day, workflows.CustomerLifecycleInput{CustomerID: "david", Revision: workflows.CurrentRevision}))
+			h.requireCanceled(h.runUntil(20*day, workflows.CustomerLifecycleInput{CustomerID: "david", Version: workflows.CurrentVersion}))
 
 			require.Len(t, mailer.sent(), 1, "one restock email after %d refusals", refusals)
 			require.Len(t, h.status.Emails, 1)

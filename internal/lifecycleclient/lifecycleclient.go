@@ -54,7 +54,7 @@ func (c *Client) Signal(ctx context.Context, customerID, signalName string, payl
 		),
 	}
 	_, err := c.temporal.SignalWithStartWorkflow(ctx, id, signalName, payload, opts,
-		workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: customerID, Revision: workflows.CurrentRevision})
+		workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: customerID, Version: workflows.CurrentVersion})
 	if err != nil {
 		return fmt.Errorf("send %s to workflow %s: %w", signalName, id, err)
 	}

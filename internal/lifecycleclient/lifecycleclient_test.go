@@ -74,7 +74,7 @@ func TestSignalIsSignalWithStart(t *testing.T) {
 		assert.Equal(t, "customer/c1", opts.ID)
 		assert.Equal(t, workflows.TaskQueue, opts.TaskQueue)
 		assert.Equal(t, 2, opts.TypedSearchAttributes.Size(), "CustomerId and LifecycleStage")
-		assert.Equal(t, []any{workflows.CustomerLifecycleInput{CustomerID: "c1", Revision: workflows.CurrentRevision}}, args)
+		assert.Equal(t, []any{workflows.CustomerLifecycleInput{CustomerID: "c1", Version: workflows.CurrentVersion}}, args)
 		return nil
 	}}
 	require.NoError(t, lifecycleclient.New(f).Signal(t.Context(), "c1", workflows.SignalUnsubscribe, workflows.UnsubscribeSignal{Reason: "r"}))
