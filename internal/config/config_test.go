@@ -178,7 +178,7 @@ func TestParseFractions(t *testing.T) {
 	for _, tt := range tests {
 		yaml := "usage:\n  threshold: " + tt.in + "\n"
 		if tt.wantErr != "" {
-			requireProblems(t, yaml, "policy.yaml: usage.threshold: ", tt.wantErr)
+			requireProblems(t, yaml, "policy.yaml:2: usage.threshold: ", tt.wantErr)
 			continue
 		}
 		require.InDelta(t, tt.want, parseOK(t, yaml).Usage.Threshold, 1e-12, "threshold: %s", tt.in)
@@ -207,7 +207,7 @@ usage:
 			`usage.declining_drop: "1.5" must be more than 0%`,
 			`usage.contract_end_within: "-1d" is negative`,
 			`usage.complaint_within: "soon" is not a duration`,
-			`usage.offer_valid_for: "0s" must be more than 0`,
+			"usage.offer_valid_for: must be more than 0, e.g. 3d",
 		}},
 		{"an offer without name, price or behaviours", `
 usage:
@@ -215,14 +215,14 @@ usage:
     - {allowance: "1 GB"}
 `, []string{
 			"usage.offers[0]: name is missing",
-			`usage.offers[0]: price "" is not a price like 4.99`,
+			"usage.offers[0]: price is missing: write it like 4.99, or 0.00 for a free offer",
 			"usage.offers[0]: for is missing: list the behaviours it fits, of cost-conscious, churn-risk, unknown",
 		}},
 		{"a bad price", `
 usage:
   offers:
     - {name: Saver, price: "4,99", for: [unknown]}
-`, []string{`usage.offers[0] (Saver): price "4,99" is not a price like 4.99 (0.00 for a free offer)`}},
+`, []string{`policy.yaml:4: usage.offers[0].price: "4,99" is not an amount like 4.99 or 300 (a dot before the cents)`}},
 		{"an unknown behaviour lists the known ones", `
 usage:
   offers:
@@ -253,7 +253,7 @@ usage:
 		{"an unknown setting in usage", "usage:\n  treshold: 80%\n",
 			[]string{"field treshold not found in usage (known: threshold, heavy_over_periods,"}},
 		{"an unknown setting in an offer", "usage:\n  offers:\n    - {name: A, price: \"1\", for: [unknown], valid: 3d}\n",
-			[]string{"field valid not found in an offer (known: name, price, allowance, for)"}},
+			[]string{"policy.yaml:3: field valid not found in usage.offers[0] (known: name, price, allowance, for)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -307,38 +307,54 @@ segments:
 `,
 		`segments.schedule: "0 3 * *" has 4 fields; a cron schedule has 5 (minute hour day-of-month month day-of-week), e.g. "0 3 * * *"`,
 		`segments.schedule_timezone: "Mars/Olympus": unknown time zone, use an IANA name like Europe/Amsterdam`,
-		`segments.lookback: "0d" must be more than 0`,
+		"segments.lookback: must be more than 0, e.g. 365d",
 		`segments.leaver_after: "-5d" is negative`,
 		"segments.ambassador_referrals: -1 must be at least 0",
 		"segments.ambassador_purchases: 0 must be at least 1",
 		"segments.ambassador_engagement: -1 must be at least 0",
 		`segments.shopper_sale_share: "0" must be more than 0%`,
 		"segments.loyal_purchases: 0 must be at least 1",
-		`segments.loyal_spend: "300,00" is not an amount like 300.00`,
+		`segments.loyal_spend: "300,00" is not an amount like 4.99 or 300 (a dot before the cents)`,
 		`segments.winback_after: "later" is not a duration`,
 	)
-	requireProblems(t, "segments:\n  every: 1d\n", "field every not found in segments (known: schedule, lookback,")
+	requireProblems(t, "segments:\n  every: 1d\n", "field every not found in segments (known: schedule, schedule_timezone, lookback,")
 }
 
+// TestParseCronSchedule: segments.schedule takes what the Temporal server (1.29) takes as a
+// Schedule's cron string; each case was checked with `temporal schedule create --cron` against
+// `temporal server start-dev`. Refused here though the server takes them: six or seven fields,
+// 7 for Sunday, 1#2 (robfig/cron's standard parser does not read them).
 func TestParseCronSchedule(t *testing.T) {
-	for _, ok := range []string{"0 3 * * *", "*/15 * * * *", "0 0-6/2 1,15 * *", "0 3 * JAN-MAR sun", "59 23 31 12 6", "0 3 * * 1-5"} {
+	for _, ok := range []string{"0 3 * * *", "*/15 * * * *", "0 0-6/2 1,15 * *", "0 3 * JAN-MAR sun", "59 23 31 12 6", "0 3 * * 1-5",
+		"@daily", "@hourly", "@weekly", "@monthly", "@yearly", "@midnight", "@every 1h30m", "@every 1s"} {
 		require.Equal(t, ok, parseOK(t, "segments:\n  schedule: \""+ok+"\"\n").Segments.Schedule, "schedule %q", ok)
 	}
 	for _, tt := range []struct{ spec, want string }{
 		{"0 3 * * * *", "has 6 fields"},
-		{"@daily", "has 1 fields"},
-		{"60 3 * * *", `minute "60" is not *, a value 0-59`},
-		{"0 24 * * *", `hour "24" is not *, a value 0-23`},
-		{"0 3 0 * *", `day of month "0" is not *, a value 1-31`},
-		{"0 3 * 13 *", `month "13" is not *, a value 1-12`},
-		{"0 3 * * 7", `day of week "7" is not *, a value 0-6`},
-		{"0 3 * * MON-XYZ", `day of week "MON-XYZ"`},
-		{"0 5-3 * * *", `hour "5-3"`},
-		{"*/0 3 * * *", `minute "*/0"`},
-		{"0 3 ? * *", `day of month "?"`},
-		{"x y * * *", `minute "x" is not *, a value 0-59, a range or a list, each optionally with /step; hour "y"`},
+		{"0 3 * *", "has 4 fields"},
+		{"@reboot", `"@reboot": Unrecognized descriptor`},
+		{"@DAILY", "the descriptors are @yearly, @monthly, @weekly, @daily, @hourly and @every"},
+		{"@daily extra", "Unrecognized descriptor"},
+		{"@every 500ms", "the Temporal server takes intervals of 1s or more"},
+		{"@every 0s", "the Temporal server takes intervals of 1s or more"},
+		{"@every -1h", "the Temporal server takes intervals of 1s or more"},
+		{"60 3 * * *", `minute "60": `},
+		{"0 24 * * *", `hour "24": `},
+		{"0 3 0 * *", `day of month "0": `},
+		{"0 3 * 13 *", `month "13": `},
+		{"0 3 * * 7", `day of week "7": `},
+		{"0 3 * * MON-XYZ", `day of week "MON-XYZ": `},
+		{"0 5-3 * * *", `hour "5-3": `},
+		{"*/0 3 * * *", `minute "*/0": `},
+		{"0 3 L * *", `day of month "L": `},
+		{"0 3 ? * *", `day of month "?": the Temporal server does not take ?; write *`},
+		{"0 3 * * ?", `day of week "?": the Temporal server does not take ?`},
+		{"0 3 * * 1,", `day of week "1,": a list has an empty item`},
+		{"0 3 * * ,1", `day of week ",1": a list has an empty item`},
+		{"x y * * *", `"x y * * *": minute "x": `},
+		{"x y * * *", `; hour "y": `},
 	} {
-		requireProblems(t, "segments:\n  schedule: \""+tt.spec+"\"\n", "segments.schedule: ", tt.want)
+		requireProblems(t, "segments:\n  schedule: \""+tt.spec+"\"\n", "policy.yaml:2: segments.schedule: ", tt.want)
 	}
 }
 
@@ -379,14 +395,14 @@ care:
     checkin_after: 0s
 `,
 		"care[0]: category is missing: the product category this plan is for, e.g. data-bundle",
-		`care[1] (data-bundle).tips_after: "-3d" is negative`,
+		`care[1].tips_after: "-3d" is negative`,
 		`care[2] (data-bundle): category "data-bundle" already has a plan at care[1] (data-bundle); merge them into one`,
 		`care[2] (data-bundle).tips: locale "de" has no templates; use en or nl`,
 		"care[3] (suits): give tips_after, checkin_after or both, more than 0: a plan without either sends nothing",
 		"care[4] (shoes): give tips_after, checkin_after or both",
 	)
 	requireProblems(t, "care:\n  - {category: a, tips_after: 1d, tip: x}\n",
-		"field tip not found in a care plan (known: category, tips_after, checkin_after, tips)")
+		"policy.yaml:2: field tip not found in care[0] (known: category, tips_after, checkin_after, tips)")
 }
 
 // Problems in every part of the file are reported together.
@@ -404,8 +420,8 @@ care:
     tips_after: 1d
 `), "policy.yaml")
 	require.Error(t, err)
-	for _, want := range []string{"policy.yaml: min_gap:", "policy.yaml: usage.threshold:", "policy.yaml: usage.offers[0] (A): for: heavy users never get an offer",
-		"policy.yaml: segments.loyal_purchases:", "policy.yaml: care[0]: category is missing"} {
+	for _, want := range []string{"policy.yaml:2: min_gap:", "policy.yaml:4: usage.threshold:", "policy.yaml:6: usage.offers[0] (A): for: heavy users never get an offer",
+		"policy.yaml:8: segments.loyal_purchases:", "policy.yaml:10: care[0]: category is missing"} {
 		require.Contains(t, err.Error(), want)
 	}
 	require.Len(t, strings.Split(err.Error(), "\n"), 5, "one line per problem:\n%s", err)
@@ -443,4 +459,50 @@ func TestParseSeasonFallbackCategories(t *testing.T) {
 
 	requireProblems(t, "season_fallback_categories: [trousers, \"\"]\n",
 		"season_fallback_categories[1]: is empty; name a product category like trousers")
+}
+
+// A value of the wrong shape is reported in the file's terms, with its path and line, next to
+// every other problem, and never with a Go type name (yaml.v3's "cannot unmarshal !!seq into
+// config.Duration"); the value it would have set stays unset without a second, "missing" problem.
+func TestParsePolicyWrongShapes(t *testing.T) {
+	tests := []struct {
+		yaml     string
+		problems int
+		want     []string
+	}{
+		{"min_gap: [1, 2]\n", 1, []string{"policy.yaml:1: min_gap: is not a duration like 14d, 36h or 90s"}},
+		{"max_per_window: often\n", 1, []string{`policy.yaml:1: max_per_window: "often" is not a whole number`}},
+		{"usage: [1]\n", 1, []string{"policy.yaml:1: usage: expected settings (known: threshold, heavy_over_periods,", "found a list"}},
+		{"care: {category: x}\n", 1, []string{"policy.yaml:1: care: expected a list like [a, b], found settings"}},
+		{"usage:\n  offers:\n    - {name: [A], price: [1], allowance: [x], for: heavy}\n", 4, []string{
+			"policy.yaml:3: usage.offers[0].name: expected text, found a list",
+			"policy.yaml:3: usage.offers[0].price: expected one value, found a list",
+			"policy.yaml:3: usage.offers[0].allowance: write one text, or one per locale like {en: ..., nl: ...}",
+			`policy.yaml:3: usage.offers[0].for: expected a list like [a, b], found "heavy"`,
+		}},
+		{"care:\n  - {category: x, tips_after: 1d, tips: [a]}\n", 1, []string{"policy.yaml:2: care[0].tips: expected settings like {en: ..., nl: ...}, found a list"}},
+		{"7d\n", 1, []string{`policy.yaml:1: expected settings (known settings: min_gap,`, `found "7d"`}},
+		{"min_gap: 1d\nmin_gap: 2d\n", 1, []string{"policy.yaml:2: min_gap: is set twice (first at line 1); keep one"}},
+		{"min_gap: [1]\nsegments: {loyal_purchases: 0}\n", 2, []string{"policy.yaml:1: min_gap:", "policy.yaml:2: segments.loyal_purchases: 0 must be at least 1"}},
+		{"{{{", 1, []string{"policy.yaml: yaml: line 1:"}},
+	}
+	for _, tt := range tests {
+		_, err := config.ParsePolicy([]byte(tt.yaml), "policy.yaml")
+		require.Error(t, err, "yaml %q", tt.yaml)
+		for _, want := range tt.want {
+			require.Contains(t, err.Error(), want, "yaml %q", tt.yaml)
+		}
+		require.Len(t, strings.Split(err.Error(), "\n"), tt.problems,
+			"one line per problem, no second problem for the same value; yaml %q:\n%s", tt.yaml, err)
+		for _, goName := range []string{"config.", "!!", "unmarshal", "*int", "string"} {
+			require.NotContains(t, err.Error(), goName, "a Go type name in the message; yaml %q", tt.yaml)
+		}
+		var pe *config.PolicyError
+		require.ErrorAs(t, err, &pe, "yaml %q", tt.yaml)
+	}
+}
+
+// Empty and null values are settings left out: the defaults stay.
+func TestParsePolicyBlankKeepsDefaults(t *testing.T) {
+	require.Equal(t, lifecycle.DefaultPolicy(), parseOK(t, "min_gap:\nrestock_window: ~\nusage:\n  threshold: \"\"\nsegments:\n  schedule: \" \"\n"))
 }

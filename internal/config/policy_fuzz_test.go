@@ -149,7 +149,7 @@ func policyProblems(p lifecycle.Policy) []string {
 	bad(s.AmbassadorPurchases >= 1 && s.LoyalPurchases >= 1, "a purchase count below 1")
 	bad(fraction(s.ShopperSaleShare), "shopper_sale_share outside (0, 1]")
 	bad(s.LoyalMonetaryCents >= 0, "a negative loyal spend")
-	bad(checkCron(s.Schedule) == nil, "an invalid schedule: "+s.Schedule)
+	bad(checkSchedule(s.Schedule) == nil, "an invalid schedule: "+s.Schedule)
 
 	var categories []string
 	for _, c := range p.Care {

@@ -527,19 +527,17 @@ func parsePolicyNode(n *yaml.Node) (lifecycle.Policy, error) {
 	return config.ParsePolicy(raw, "policy")
 }
 
-// yamlLineRE is the position yaml.v3 gives inside the re-encoded block, which means nothing to
-// the scenario's author: the scenario's own line is in front of the message.
-var yamlLineRE = regexp.MustCompile(`yaml: unmarshal errors:\s*line \d+: `)
-
-// policyProblems splits config.ParsePolicy's error into one message per problem.
+// policyProblems is config.ParsePolicy's error as one message per problem, without the lines
+// of the re-encoded block, which mean nothing to the scenario's author: the caller puts the
+// scenario's own line in front.
 func policyProblems(err error) []string {
-	msg := yamlLineRE.ReplaceAllString(err.Error(), "")
-	msg = strings.ReplaceAll(msg, "in type config.policyFile", "in policy")
-	var out []string
-	for _, m := range strings.Split(msg, "\n") {
-		if m = strings.TrimSpace(m); m != "" {
-			out = append(out, m)
-		}
+	var pe *config.PolicyError
+	if !errors.As(err, &pe) {
+		return []string{err.Error()}
+	}
+	out := make([]string, len(pe.Problems))
+	for i, problem := range pe.Problems {
+		out[i] = pe.Name + ": " + problem.String()
 	}
 	return out
 }
