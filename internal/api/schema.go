@@ -30,6 +30,7 @@ const (
 	kindBool                //
 	kindLabels              // an array of labels, none containing ";"
 	kindObjects             // an array of objects with the fields in of
+	kindType                // an event's type, one of eventFields' keys (checked by parseEvent)
 )
 
 // field is one property of an event: the handler reads events through these specs, and the
@@ -63,7 +64,7 @@ var (
 // commonFields are in every event.
 var commonFields = []field{
 	{name: "id", kind: kindID, required: true},
-	{name: "type", kind: kindLabel, required: true},
+	{name: "type", kind: kindType, required: true},
 }
 
 // eventFields are each type's own fields, next to id and type.
@@ -180,6 +181,12 @@ func readValue(p string, v json.RawMessage, f field, bad func(p, format string, 
 		return fail("%s", err.Error())
 	}
 	switch f.kind {
+	case kindType:
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil || eventFields[s] == nil {
+			return fail("unknown event type")
+		}
+		return s, true
 	case kindID, kindLabel, kindName, kindEmail, kindLocale, kindZone, kindTime, kindDate:
 		s, ok := str()
 		if !ok {
