@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tailorhq/tailor/activities"
+	"github.com/tailorhq/tailor/internal/api"
 	"github.com/tailorhq/tailor/internal/codec"
 	"github.com/tailorhq/tailor/internal/config"
 	"github.com/tailorhq/tailor/internal/lifecycle"
@@ -106,6 +107,19 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	lc := lifecycleclient.New(deps.temporal)
+	deps.api, err = apiRoute(cfg.API, &apiEvents{
+		store:  deps.store,
+		signal: lc.Signal,
+		relayConsent: func(ctx context.Context, ids []string) error {
+			_, err := lc.RelayConsent(ctx, deps.store, ids)
+			return err
+		},
+		logger: logger,
+	}, deps.store, logger)
+	if err != nil {
+		logger.Error("worker cannot start", "error", err.Error())
+		return 1
+	}
 	public, operator := handlers(deps, lc, signer, cfg.Webhook, cfg.Codec, cfg.HTTP, logger)
 	var servers []httpServer
 	if publicLn != nil {
@@ -186,9 +200,15 @@ func healthChecks(d *dependencies) []ops.HealthCheck {
 }
 
 // publicRoutes are the handlers served next to the customers' pages, by http.ServeMux pattern:
-// the SendGrid Event Webhook at "POST /webhooks/sendgrid".
+// the SendGrid Event Webhook at "POST /webhooks/sendgrid" and the HTTP API under /api/v1/.
 func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, logger *slog.Logger) map[string]http.Handler {
 	r := map[string]http.Handler{}
+	if d.api != nil {
+		// On HTTP_ADDR, not OPS_ADDR: the shop's systems often run elsewhere (a hosted order
+		// system), and OPS_ADDR holds the codec endpoint that decrypts payloads. Every path under
+		// the prefix needs a token (api.New refuses to build without one).
+		r[api.Prefix] = d.api
+	}
 	if webhook.Enabled() {
 		deps := eventwebhook.Deps{Events: d.store, Lifecycle: lc, Logger: logger.With("component", "sendgrid-webhook")}
 		if d.metrics != nil {
@@ -231,6 +251,7 @@ type dependencies struct {
 	activities *activities.Activities
 	metrics    *metrics.Metrics  // served at GET /metrics on OPS_ADDR
 	gate       *sendinggate.Gate // pauses sending while the provider refuses the API key
+	api        http.Handler      // the HTTP API on HTTP_ADDR; nil without API_TOKENS
 }
 
 func (d *dependencies) close() {

@@ -67,6 +67,8 @@ type Worker struct {
 	Signature string
 	HTTP      HTTPConfig
 	Webhook   WebhookConfig
+	// API is the HTTP API for the shop's own systems (API_TOKENS).
+	API APIConfig
 	// WorkflowCacheSize is the number of workflows kept in memory between their tasks.
 	WorkflowCacheSize int
 	// SendingPause is how a worker whose API key the mail provider refuses tries again.
@@ -160,6 +162,8 @@ var settings = []Setting{
 		}},
 	durationSetting("SENDGRID_WEBHOOK_TOLERANCE", eventwebhook.DefaultTolerance, "how old a signed webhook delivery may be before it counts as a replay",
 		func(w *Worker) *time.Duration { return &w.Webhook.Tolerance }),
+	{Name: "API_TOKENS", For: ForWorker, raw: true, parse: parseAPITokens,
+		Help: "bearer tokens of the HTTP API for the shop's own systems, comma-separated, each at least 32 bytes (`openssl rand -hex 32`); serves POST /api/v1/events and GET /api/v1/openapi.json on HTTP_ADDR (default: off)"},
 	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, care, segments",
 		parse: func(w *Worker, v string) error {
 			w.PolicyFile, w.Policy = v, lifecycle.DefaultPolicy()

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailorhq/tailor/internal/api"
+	"github.com/tailorhq/tailor/internal/config"
+	"github.com/tailorhq/tailor/internal/metrics"
+	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/internal/store/storetest"
+	"github.com/tailorhq/tailor/workflows"
+)
+
+const testAPIToken = "5d0e9a4c7b2f81e3a6c94d1f0b7e2a58" // openssl rand -hex 16
+
+type noEvents struct{}
+
+func (noEvents) Order(context.Context, api.Order) error       { return nil }
+func (noEvents) Stock(context.Context, api.Stock) error       { return nil }
+func (noEvents) Usage(context.Context, api.Usage) error       { return nil }
+func (noEvents) Customer(context.Context, api.Customer) error { return nil }
+func (noEvents) Consent(context.Context, api.Consent) error   { return nil }
+
+type noLedger struct{}
+
+func (noLedger) ClaimAPIEvent(_ context.Context, _, _, fp string, _ time.Duration) (store.APIEvent, error) {
+	return store.APIEvent{Claimed: true, Fingerprint: fp}, nil
+}
+func (noLedger) FinishAPIEvent(context.Context, string, []byte) error { return nil }
+func (noLedger) ReleaseAPIEvent(context.Context, string) error        { return nil }
+
+// TestAPIIsOnlyOnHTTPAddrWithAToken builds both listeners' handlers as start() does: with
+// API_TOKENS the API is on HTTP_ADDR, behind the token, and never on OPS_ADDR; without, nowhere.
+func TestAPIIsOnlyOnHTTPAddrWithAToken(t *testing.T) {
+	for _, tokens := range []string{testAPIToken, ""} {
+		env := map[string]string{"LINK_SECRET": testLinkSecret, "API_TOKENS": tokens}
+		cfg, err := config.LoadWorker(func(k string) string { return env[k] })
+		require.NoError(t, err)
+		logger := slog.New(slog.DiscardHandler)
+		h, err := apiRoute(cfg.API, noEvents{}, noLedger{}, logger)
+		require.NoError(t, err)
+		m, err := metrics.New()
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = m.Close() })
+		public, operator := handlers(&dependencies{metrics: m, api: h}, nil, nil, config.WebhookConfig{}, cfg.Codec, cfg.HTTP, logger)
+
+		do := func(h http.Handler, method, path, token string) int {
+			req := httptest.NewRequest(method, path, strings.NewReader(`{"events":[]}`))
+			if token != "" {
+				req.Header.Set("Authorization", "Bearer "+token)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			return rec.Code
+		}
+		for _, p := range []struct{ method, path string }{{"POST", api.EventsPath}, {"GET", api.OpenAPIPath}} {
+			if tokens == "" {
+				assert.Contains(t, []int{404, 405}, do(public, p.method, p.path, testAPIToken), "without API_TOKENS: %s %s on HTTP_ADDR", p.method, p.path)
+			} else {
+				assert.Equal(t, 401, do(public, p.method, p.path, ""), "%s %s on HTTP_ADDR without a token", p.method, p.path)
+				assert.Equal(t, 200, do(public, p.method, p.path, testAPIToken), "%s %s on HTTP_ADDR with the token", p.method, p.path)
+			}
+			assert.Contains(t, []int{404, 405}, do(operator, p.method, p.path, testAPIToken), "API_TOKENS=%q: %s %s on OPS_ADDR", tokens != "", p.method, p.path)
+		}
+	}
+}
+
+// signalled is one signal the adapter sent.
+type signalled struct {
+	customerID, name string
+	payload          any
+}
+
+// TestAPIEventsAdapter applies each event type through the temporary adapter over the store.
+func TestAPIEventsAdapter(t *testing.T) {
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	_, err := st.ImportProducts(ctx, strings.NewReader("sku,product,name,category,color,size,price,stock,collections\n"+
+		"CH-NAVY-M,chino,Chino,trousers,navy,M,79.95,0,\nCH-BLUE-M,chino,Chino,trousers,blue,M,79.95,2,\n"))
+	require.NoError(t, err)
+	var sent []signalled
+	var relayed []string
+	e := &apiEvents{
+		store: st,
+		signal: func(_ context.Context, id, name string, p any) error {
+			sent = append(sent, signalled{id, name, p})
+			return nil
+		},
+		relayConsent: func(_ context.Context, ids []string) error {
+			relayed = append(relayed, ids...)
+			return errors.New("temporal unreachable") // left to the worker's relay, not the event's failure
+		},
+		logger: slog.New(slog.DiscardHandler),
+	}
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+
+	order := api.Order{OrderID: "1001", CustomerID: "c1", OrderedAt: at, Lines: []api.OrderLine{{SKU: "CH-NAVY-M"}, {SKU: "CH-BLUE-M", WantedColor: "green"}}}
+	var rejected *api.RejectedError
+	require.ErrorAs(t, e.Order(ctx, order), &rejected, "order of an unknown customer")
+	assert.Equal(t, "customer_id", rejected.Field)
+
+	yes := true
+	require.NoError(t, e.Customer(ctx, api.Customer{CustomerID: "c1", Name: "Ann", Email: "ann@example.com", Locale: "nl", Timezone: "Europe/Amsterdam", Colors: []string{"navy"}, MarketingConsent: &yes}))
+	c, err := st.Customer(ctx, "c1")
+	require.NoError(t, err)
+	assert.Equal(t, "ann@example.com", c.Email)
+	assert.True(t, c.MarketingConsent, "customer event with marketing_consent true")
+
+	bad := order
+	bad.Lines = append([]api.OrderLine{}, order.Lines...)
+	bad.Lines[1].SKU = "NOPE"
+	require.ErrorAs(t, e.Order(ctx, bad), &rejected, "order with an unknown SKU")
+	assert.Equal(t, "lines[1].sku", rejected.Field)
+	assert.Empty(t, sent, "an order with an unknown SKU signals nothing")
+
+	require.NoError(t, e.Order(ctx, order))
+	require.Len(t, sent, 2)
+	assert.Equal(t, signalled{"c1", workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "1001-2", SKU: "CH-BLUE-M", WantedColor: "green", At: at}}, sent[1])
+	wishes, err := st.OpenWishes(ctx, "chino", "green", "m", at.Add(-time.Hour))
+	require.NoError(t, err)
+	assert.Len(t, wishes, 1, "the wanted colour opened a wish")
+
+	require.NoError(t, e.Stock(ctx, api.Stock{SKU: "CH-NAVY-M", Stock: 7}))
+	p, err := st.Product(ctx, "CH-NAVY-M")
+	require.NoError(t, err)
+	assert.Equal(t, 7, p.Stock)
+	require.NoError(t, e.Stock(ctx, api.Stock{SKU: "CH-NAVY-M", Stock: 7}), "the same level again")
+	require.ErrorAs(t, e.Stock(ctx, api.Stock{SKU: "CH-NAVY-M", Stock: 3}), &rejected)
+	require.ErrorAs(t, e.Stock(ctx, api.Stock{SKU: "NOPE", Stock: 3}), &rejected)
+
+	require.NoError(t, e.Usage(ctx, api.Usage{CustomerID: "c1", Metric: "data_mb", Used: 10, Limit: 100, At: at}))
+	assert.Equal(t, workflows.SignalUsage, sent[len(sent)-1].name)
+
+	require.NoError(t, e.Consent(ctx, api.Consent{CustomerID: "c1", Granted: false, Source: "api"}), "a failed relay is not the event's failure")
+	c, err = st.Customer(ctx, "c1")
+	require.NoError(t, err)
+	assert.False(t, c.MarketingConsent, "after the consent event withdrawing it")
+	owed, _, err := st.PendingConsentSignals(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, owed, "the consent signal stays owed for the worker's relay")
+	assert.Contains(t, relayed, "c1")
+	require.ErrorAs(t, e.Consent(ctx, api.Consent{CustomerID: "ghost", Granted: true, Source: "api"}), &rejected)
+}
