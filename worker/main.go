@@ -106,6 +106,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	lc := lifecycleclient.New(deps.temporal)
+	deps.shopify = shopifyHandler(cfg.Shopify, deps.store, deps.temporal, lc, cfg.Policy, logger)
 	public, operator := handlers(deps, lc, signer, cfg.Webhook, cfg.Codec, cfg.HTTP, logger)
 	var servers []httpServer
 	if publicLn != nil {
@@ -186,7 +187,7 @@ func healthChecks(d *dependencies) []ops.HealthCheck {
 }
 
 // publicRoutes are the handlers served next to the customers' pages, by http.ServeMux pattern:
-// the SendGrid Event Webhook at "POST /webhooks/sendgrid".
+// the SendGrid Event Webhook at "POST /webhooks/sendgrid", Shopify's at "POST /webhooks/shopify".
 func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, logger *slog.Logger) map[string]http.Handler {
 	r := map[string]http.Handler{}
 	if webhook.Enabled() {
@@ -200,6 +201,9 @@ func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.We
 		)
 	} else {
 		logger.Info("no SENDGRID_WEBHOOK_PUBLIC_KEY: the SendGrid Event Webhook endpoint is off")
+	}
+	if d.shopify != nil {
+		r["POST /webhooks/shopify"] = d.shopify
 	}
 	return r
 }
@@ -231,6 +235,7 @@ type dependencies struct {
 	activities *activities.Activities
 	metrics    *metrics.Metrics  // served at GET /metrics on OPS_ADDR
 	gate       *sendinggate.Gate // pauses sending while the provider refuses the API key
+	shopify    http.Handler      // POST /webhooks/shopify; nil when off
 }
 
 func (d *dependencies) close() {

@@ -67,6 +67,7 @@ type Worker struct {
 	Signature string
 	HTTP      HTTPConfig
 	Webhook   WebhookConfig
+	Shopify   ShopifyConfig
 	// WorkflowCacheSize is the number of workflows kept in memory between their tasks.
 	WorkflowCacheSize int
 	// SendingPause is how a worker whose API key the mail provider refuses tries again.
@@ -160,6 +161,18 @@ var settings = []Setting{
 		}},
 	durationSetting("SENDGRID_WEBHOOK_TOLERANCE", eventwebhook.DefaultTolerance, "how old a signed webhook delivery may be before it counts as a replay",
 		func(w *Worker) *time.Duration { return &w.Webhook.Tolerance }),
+	{Name: "SHOPIFY_WEBHOOK_SECRET", For: ForWorker,
+		Help: "the secret Shopify signs webhooks with (Settings > Notifications > Webhooks, or the app's client secret); serves POST /webhooks/shopify (default: off)",
+		parse: func(w *Worker, v string) error {
+			if v == "" {
+				return nil
+			}
+			w.Shopify.Secret = []byte(v)
+			if len(v) < MinShopifySecretLen {
+				return fmt.Errorf("%d bytes, want at least %d: copy the whole secret Shopify shows under Settings > Notifications > Webhooks (\"Your webhooks will be signed with ...\"), or your app's client secret", len(v), MinShopifySecretLen)
+			}
+			return nil
+		}},
 	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, care, segments",
 		parse: func(w *Worker, v string) error {
 			w.PolicyFile, w.Policy = v, lifecycle.DefaultPolicy()

@@ -101,9 +101,14 @@ type StockChange struct {
 	At    time.Time
 }
 
+// ErrRefused is wrapped by an Events error for data the event layer refuses as it is: the
+// webhook skips and records it instead of asking Shopify to retry the same bytes.
+var ErrRefused = errors.New("refused")
+
 // Events is the event layer the webhook hands what it read to. Each call is idempotent.
 type Events interface {
 	// UpsertCustomer creates the customer, or updates name, email and locale; consent per Consent.
+	// Data it refuses is an error wrapping ErrRefused.
 	UpsertCustomer(ctx context.Context, c Customer) error
 	// Purchase records the purchase and tells the customer's workflow. An unknown SKU is an error
 	// wrapping lifecycle.ErrNotFound.
@@ -289,7 +294,7 @@ func (h *handler) orderCreated(ctx context.Context, body []byte, receivedAt time
 		return []string{fmt.Sprintf("order %d: customer %s: %v; nothing recorded", o.ID, c.ID, err)}, nil
 	}
 	if err := h.deps.Events.UpsertCustomer(ctx, c); err != nil {
-		if _, refused := store.RefusedContent(err); refused {
+		if _, refused := store.RefusedContent(err); refused || errors.Is(err, ErrRefused) {
 			return []string{fmt.Sprintf("order %d: customer %s refused: %v; nothing recorded", o.ID, c.ID, err)}, nil
 		}
 		return nil, fmt.Errorf("order %d: upsert customer %s: %w", o.ID, c.ID, err)
