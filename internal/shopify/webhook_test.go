@@ -51,6 +51,9 @@ func (f *fakeEvents) UpsertCustomer(_ context.Context, c shopify.Customer) error
 	if f.fail != nil {
 		return f.fail
 	}
+	if strings.HasSuffix(c.Email, "@refused.example") {
+		return fmt.Errorf("customer %s: %w: email domain blocked", c.ID, shopify.ErrRefused)
+	}
 	f.customers = append(f.customers, c)
 	return nil
 }
@@ -249,6 +252,7 @@ func TestOrderSkipped(t *testing.T) {
 		{"guest checkout", `{"id":5,"email":"g@example.com","line_items":[{"id":1,"sku":"TR-BLUE-50"}]}`, "order 5: no customer"},
 		{"no email anywhere", `{"id":6,"customer":{"id":9},"line_items":[]}`, "order 6: customer shopify-9: email"},
 		{"not JSON", `{"id":`, "payload is not the documented JSON"},
+		{"a customer the event layer refuses", `{"id":9,"customer":{"id":9,"email":"a@refused.example"},"line_items":[{"id":1,"sku":"TR-BLUE-50"}]}`, "order 9: customer shopify-9 refused"},
 		{"a SKU with a slash", `{"id":8,"customer":{"id":9,"email":"a@example.com"},"line_items":[{"id":1,"sku":"a/restock/b"}]}`, `order 8 line 1: sku "a/restock/b"`},
 	}
 	for i, tt := range tests {
@@ -403,4 +407,34 @@ func TestConcurrencyBound(t *testing.T) {
 	require.Equal(t, "5", rec.Header().Get("Retry-After"))
 	close(ev.block)
 	require.Equal(t, http.StatusOK, <-first)
+}
+
+// With every reading slot held by a body still arriving, the next delivery gets 503 at once,
+// before its signature can be checked.
+func TestReadingBound(t *testing.T) {
+	ev, del := newFakeEvents("TR-BLUE-50"), newFakeDeliveries()
+	h := newHandler(t, ev, del, shopify.Config{MaxReading: 1})
+	body := testdata(t, "orders_create.json")
+	pr, pw := io.Pipe()
+	slow := httptest.NewRequest(http.MethodPost, "/webhooks/shopify", pr)
+	slow.Header.Set(shopify.HMACHeader, sign(body))
+	slow.Header.Set(shopify.TopicHeader, shopify.TopicOrderCreated)
+	slow.Header.Set(shopify.WebhookIDHeader, "slow")
+	done := make(chan int)
+	go func() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, slow)
+		done <- rec.Code
+	}()
+	_, err := pw.Write(body[:10]) // returns once the handler is reading: it holds the slot
+	require.NoError(t, err)
+
+	rec := deliver(h, shopify.TopicOrderCreated, "next", body)
+	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	require.Equal(t, "5", rec.Header().Get("Retry-After"))
+
+	_, err = pw.Write(body[10:])
+	require.NoError(t, err)
+	require.NoError(t, pw.Close())
+	require.Equal(t, http.StatusOK, <-done)
 }
