@@ -18,8 +18,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
+	"github.com/tailorhq/tailor/internal/campaigns"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
@@ -43,6 +43,12 @@ func addCampaignFlags(fs *flag.FlagSet) campaignFlags {
 		rate:        fs.Float64("rate", 0, "customers signalled per second, at most (default: no limit)"),
 		pageSize:    fs.Int("page-size", workflows.DefaultCampaignPageSize, "customers per page; the campaign continues as new after each"),
 	}
+}
+
+// defaultCampaignFlags are the flags' defaults, for campaigns started without campaign flags
+// (those a products import starts).
+func defaultCampaignFlags() campaignFlags {
+	return addCampaignFlags(flag.NewFlagSet("defaults", flag.ContinueOnError))
 }
 
 // check adds the flags' mistakes to p.
@@ -105,20 +111,9 @@ func (a *app) launch(ctx context.Context, st *store.DB, in workflows.CampaignInp
 		in.Trigger += "/again-" + now.Format("20060102T150405Z")
 	}
 	f.apply(&in)
-	id := workflows.CampaignWorkflowID(in)
-	_, err = tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:        id,
-		TaskQueue: workflows.FanOutTaskQueue,
-		// An existing campaign, running or closed, is reported instead of started again.
-		WorkflowIDReusePolicy:                    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrCampaignState).ValueSet(string(workflows.CampaignRunning))),
-		Memo: map[string]any{workflows.MemoCampaignProgress: in.StartProgress(now)},
-	}, workflows.Campaign, in)
-	var exists *serviceerror.WorkflowExecutionAlreadyStarted
+	id, err := campaigns.Start(ctx, tc, in, now)
 	switch {
-	case errors.As(err, &exists):
+	case campaigns.AlreadyExists(err):
 		v, err := a.viewCampaign(ctx, tc, id, false)
 		if err != nil {
 			return err
@@ -127,7 +122,7 @@ func (a *app) launch(ctx context.Context, st *store.DB, in workflows.CampaignInp
 			prefix, id, v.Progress.State, v.Progress.Reached)
 		return nil
 	case err != nil:
-		return fmt.Errorf("%sstart campaign %s: %w", prefix, id, explainCampaignError(err))
+		return fmt.Errorf("%s%w", prefix, explainCampaignError(err))
 	}
 	if !*f.wait {
 		fmt.Fprintf(a.stdout, "%sstarted campaign %s to reach the %s; follow it with `starter campaign status %s`\n", prefix, id, who, id)

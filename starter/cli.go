@@ -34,10 +34,12 @@ type command struct {
 // commands lists the subcommands in the order `starter help` shows them.
 var commands = []command{
 	{"setup", "", "apply the database migrations, register the search attributes CustomerId, LifecycleStage, CampaignState and Segment, and create the schedule segments-nightly; warn of Campaign or SegmentRecompute runs left on the customers' task queue; safe to repeat", "", runSetup},
-	{"import", "customers|products FILE.csv", "import customers or products from a CSV file; a bad row stops the whole file", `Customers CSV header: id,name,email,locale,timezone,colors,sizes (optional: categories,consent).
+	{"import", "[--no-restock] customers|products FILE.csv", "import customers or products from a CSV file; a bad row stops the whole file", `Customers CSV header: id,name,email,locale,timezone,colors,sizes (optional: categories,consent).
 Products CSV header:  sku,product,name,category,color,size,price,stock,collections.
 Lists are separated by ";". Every bad row is reported with its line number and nothing from the
-file is written; importing again updates the rows already there.`, runImport},
+file is written; importing again updates the rows already there.
+A products import that brings a SKU back in stock (from 0 to more) starts its restock campaign,
+as starter restock does, once the file is imported; --no-restock starts none.`, runImport},
 	{"purchase", "--customer ID --sku SKU [--wanted-color COLOR] [--id PURCHASE_ID]", "record a purchase, optionally with the colour the customer wanted instead", "", runPurchase},
 	{"restock", "--sku SKU --quantity N" + campaignUsage, "add stock and start a campaign telling the customers whose open wish it fulfils", campaignDetails, runRestock},
 	{"sale", "--category CAT --discount PCT [--until YYYY-MM-DD]" + campaignUsage, "start a campaign announcing a sale to the customers who bought or like the category", campaignDetails, runSale},

@@ -9,7 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailorhq/tailor/internal/campaigns"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -137,7 +139,6 @@ func runRestock(ctx context.Context, a *app, c command, args []string) error {
 		return err
 	}
 	now := a.now().UTC()
-	const who = "customers with a matching wish"
 	if *cf.dryRun {
 		product, err := st.Product(ctx, *sku)
 		if errors.Is(err, lifecycle.ErrNotFound) {
@@ -146,8 +147,7 @@ func runRestock(ctx context.Context, a *app, c command, args []string) error {
 		if err != nil {
 			return explainStoreError(err)
 		}
-		in := workflows.RestockCampaign(workflows.RestockSignal{Product: product, At: now}, restockID(now), now.Add(-cfg.Policy.RestockWindow))
-		return a.dryRun(ctx, st, in, who)
+		return a.dryRun(ctx, st, campaigns.Restock(product, now, cfg.Policy.RestockWindow), restockAudience)
 	}
 	product, err := st.Restock(ctx, *sku, *quantity)
 	if errors.Is(err, lifecycle.ErrNotFound) {
@@ -156,13 +156,24 @@ func runRestock(ctx context.Context, a *app, c command, args []string) error {
 	if err != nil {
 		return explainStoreError(err)
 	}
-	in := workflows.RestockCampaign(workflows.RestockSignal{Product: product, At: now}, restockID(now), now.Add(-cfg.Policy.RestockWindow))
 	prefix := fmt.Sprintf("restocked %s (+%d, now %d in stock); ", product.SKU, *quantity, product.Stock)
-	return a.launch(ctx, st, in, cf, prefix, who)
+	return a.announceRestock(ctx, st, product, cf, prefix)
 }
 
-// restockID tells restocks of one SKU apart in their campaign's ID: each restock is a new event.
-func restockID(now time.Time) string { return now.UTC().Format("20060102T150405.000Z") }
+// restockAudience names who a restock campaign reaches.
+const restockAudience = "customers with a matching wish"
+
+// announceRestock is the restock use case of the starter, for `starter restock` and for `starter
+// import products` alike: it starts the campaign telling the customers who wished for product
+// (as it is now, back in stock) that it is back, or reports the one that exists.
+func (a *app) announceRestock(ctx context.Context, st *store.DB, product lifecycle.Product, cf campaignFlags, prefix string) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	in := campaigns.Restock(product, a.now(), cfg.Policy.RestockWindow)
+	return a.launch(ctx, st, in, cf, prefix, restockAudience)
+}
 
 func runSale(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)

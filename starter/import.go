@@ -8,21 +8,31 @@ import (
 	"os"
 	"strings"
 
+	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/store"
 )
 
-// importers maps the kinds `starter import` accepts to the store method that reads them; a
-// customers import also reports whose consent it changed.
-var importers = map[string]func(s *store.DB, ctx context.Context, r io.Reader) (int, []store.ConsentChange, error){
-	"customers": (*store.DB).ImportCustomersWithConsentChanges,
-	"products": func(s *store.DB, ctx context.Context, r io.Reader) (int, []store.ConsentChange, error) {
-		n, err := s.ImportProducts(ctx, r)
-		return n, nil, err
+// imported is what an import changed that others must hear of.
+type imported struct {
+	consent     []store.ConsentChange // customers whose consent the file changed
+	backInStock []lifecycle.Product   // products the file brought back in stock
+}
+
+// importers maps the kinds `starter import` accepts to the store method that reads them.
+var importers = map[string]func(s *store.DB, ctx context.Context, r io.Reader) (int, imported, error){
+	"customers": func(s *store.DB, ctx context.Context, r io.Reader) (int, imported, error) {
+		n, changes, err := s.ImportCustomersWithConsentChanges(ctx, r)
+		return n, imported{consent: changes}, err
+	},
+	"products": func(s *store.DB, ctx context.Context, r io.Reader) (int, imported, error) {
+		n, back, err := s.ImportProductsBackInStock(ctx, r)
+		return n, imported{backInStock: back}, err
 	},
 }
 
 func runImport(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
+	noRestock := fs.Bool("no-restock", false, "products only: start no restock campaign for SKUs the file brings back in stock")
 	rest, err := a.parseFlags(c, fs, args, 2)
 	if err != nil {
 		return err
@@ -34,6 +44,9 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 	importFile, ok := importers[kind]
 	if !ok {
 		return usagef("cannot import %q: choose customers or products", kind)
+	}
+	if *noRestock && kind != "products" {
+		return usagef("--no-restock is for products; a %s import starts no campaign", kind)
 	}
 	if len(rest) < 2 || strings.TrimSpace(rest[1]) == "" {
 		return usagef("missing the CSV file of %s to import", kind)
@@ -49,7 +62,7 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, changes, err := importFile(st, ctx, f)
+	n, done, err := importFile(st, ctx, f)
 	var bad *store.ImportError
 	if errors.As(err, &bad) {
 		for _, p := range bad.Problems {
@@ -62,9 +75,10 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 		return fmt.Errorf("import %s from %s: %w", kind, path, explainStoreError(err))
 	}
 	fmt.Fprintf(a.stdout, "imported %d %s\n", n, kind)
-	if kind != "customers" {
-		return nil
+	if kind == "products" {
+		return a.restockImported(ctx, st, done.backInStock, *noRestock)
 	}
+	changes := done.consent
 	// A consent change must reach the customer's workflow at once: a withdrawal stops what waits.
 	// The import owed each change's signal in its own transaction; this delivers what is owed, from
 	// this file and from earlier runs whose signal failed, so running the import again is safe.
@@ -86,4 +100,36 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 		fmt.Fprintln(a.stdout, msg)
 	}
 	return nil
+}
+
+// restockImported starts the restock campaign of each product an import brought back in stock,
+// after the import committed, as `starter restock` does (announceRestock). It tries every product
+// and returns one error naming those whose campaign could not start.
+func (a *app) restockImported(ctx context.Context, st *store.DB, back []lifecycle.Product, off bool) error {
+	if len(back) == 0 {
+		return nil
+	}
+	skus := make([]string, len(back))
+	for i, p := range back {
+		skus[i] = p.SKU
+	}
+	if off {
+		fmt.Fprintf(a.stdout, "back in stock: %s; no restock campaign started (--no-restock)\n", strings.Join(skus, ", "))
+		return nil
+	}
+	var failed []string
+	var errs []error
+	for _, p := range back {
+		prefix := fmt.Sprintf("back in stock: %s (now %d); ", p.SKU, p.Stock)
+		if err := a.announceRestock(ctx, st, p, defaultCampaignFlags(), prefix); err != nil {
+			failed = append(failed, p.SKU)
+			errs = append(errs, err)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	// The stock is committed: importing the file again sees no rise and starts nothing.
+	return fmt.Errorf("the file is imported, but the restock campaign of %s did not start; importing again will not start it, as the stock no longer rises: once Temporal answers, run `starter restock --sku SKU --quantity N` when the next items arrive, or set the stock to 0 and import again: %w",
+		strings.Join(failed, ", "), errors.Join(errs...))
 }

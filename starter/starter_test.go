@@ -112,6 +112,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"import orders", []string{"import", "orders", "orders.csv"}, []string{`cannot import "orders"`}},
 		{"import without file", []string{"import", "customers"}, []string{"missing the CSV file"}},
 		{"import two files", []string{"import", "customers", "a.csv", "b.csv"}, []string{`unexpected argument "b.csv"`}},
+		{"import customers without restock", []string{"import", "--no-restock", "customers", "a.csv"}, []string{"--no-restock is for products"}},
 		// Ids become send keys and workflow IDs; free text reaches subjects and the terminal.
 		{"purchase for a customer id with a slash", []string{"purchase", "--customer", "a/restock/x", "--sku", "TR-1"}, []string{`--customer "a/restock/x": must not contain "/"`}},
 		{"purchase with a sku with a newline", []string{"purchase", "--customer", "c1", "--sku", "TR-1\n"}, []string{`--sku "TR-1\n": must not`}},

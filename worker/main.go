@@ -120,6 +120,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		logger.Error("worker cannot start", "error", err.Error())
 		return 1
 	}
+	deps.shopify = shopifyHandler(cfg.Shopify, deps.store, deps.temporal, lc, cfg.Policy, logger)
 	public, operator := handlers(deps, lc, signer, cfg.Webhook, cfg.Codec, cfg.HTTP, logger)
 	var servers []httpServer
 	if publicLn != nil {
@@ -200,7 +201,8 @@ func healthChecks(d *dependencies) []ops.HealthCheck {
 }
 
 // publicRoutes are the handlers served next to the customers' pages, by http.ServeMux pattern:
-// the SendGrid Event Webhook at "POST /webhooks/sendgrid" and the HTTP API under /api/v1/.
+// the SendGrid Event Webhook at "POST /webhooks/sendgrid", Shopify's at "POST /webhooks/shopify"
+// and the HTTP API under /api/v1/.
 func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, logger *slog.Logger) map[string]http.Handler {
 	r := map[string]http.Handler{}
 	if d.api != nil {
@@ -220,6 +222,9 @@ func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.We
 		)
 	} else {
 		logger.Info("no SENDGRID_WEBHOOK_PUBLIC_KEY: the SendGrid Event Webhook endpoint is off")
+	}
+	if d.shopify != nil {
+		r["POST /webhooks/shopify"] = d.shopify
 	}
 	return r
 }
@@ -252,6 +257,7 @@ type dependencies struct {
 	metrics    *metrics.Metrics  // served at GET /metrics on OPS_ADDR
 	gate       *sendinggate.Gate // pauses sending while the provider refuses the API key
 	api        http.Handler      // the HTTP API on HTTP_ADDR; nil without API_TOKENS
+	shopify    http.Handler      // POST /webhooks/shopify; nil when off
 }
 
 func (d *dependencies) close() {

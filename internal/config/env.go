@@ -68,7 +68,8 @@ type Worker struct {
 	HTTP      HTTPConfig
 	Webhook   WebhookConfig
 	// API is the HTTP API for the shop's own systems (API_TOKENS).
-	API APIConfig
+	API     APIConfig
+	Shopify ShopifyConfig
 	// WorkflowCacheSize is the number of workflows kept in memory between their tasks.
 	WorkflowCacheSize int
 	// SendingPause is how a worker whose API key the mail provider refuses tries again.
@@ -164,6 +165,18 @@ var settings = []Setting{
 		func(w *Worker) *time.Duration { return &w.Webhook.Tolerance }),
 	{Name: "API_TOKENS", For: ForWorker, raw: true, parse: parseAPITokens,
 		Help: "bearer tokens of the HTTP API for the shop's own systems, comma-separated, each at least 32 bytes (`openssl rand -hex 32`); serves POST /api/v1/events and GET /api/v1/openapi.json on HTTP_ADDR (default: off)"},
+	{Name: "SHOPIFY_WEBHOOK_SECRET", For: ForWorker,
+		Help: "the secret Shopify signs webhooks with (Settings > Notifications > Webhooks, or the app's client secret); serves POST /webhooks/shopify (default: off)",
+		parse: func(w *Worker, v string) error {
+			if v == "" {
+				return nil
+			}
+			w.Shopify.Secret = []byte(v)
+			if len(v) < MinShopifySecretLen {
+				return fmt.Errorf("%d bytes, want at least %d: copy the whole secret Shopify shows under Settings > Notifications > Webhooks (\"Your webhooks will be signed with ...\"), or your app's client secret", len(v), MinShopifySecretLen)
+			}
+			return nil
+		}},
 	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, care, segments",
 		parse: func(w *Worker, v string) error {
 			w.PolicyFile, w.Policy = v, lifecycle.DefaultPolicy()

@@ -75,6 +75,18 @@ func TestLoadWorker(t *testing.T) {
 		require.NotContains(t, err.Error(), "secret-value")
 	})
 
+	t.Run("SHOPIFY_WEBHOOK_SECRET turns the Shopify webhook on; a short one is refused unquoted", func(t *testing.T) {
+		c, err := loadWorker(map[string]string{"LINK_SECRET": linkSecret})
+		require.NoError(t, err)
+		require.False(t, c.Shopify.Enabled(), "unset: off")
+		c, err = loadWorker(map[string]string{"LINK_SECRET": linkSecret, "SHOPIFY_WEBHOOK_SECRET": " 9f86d081884c7d659a2feaa0c55ad015 \n"})
+		require.NoError(t, err)
+		require.Equal(t, []byte("9f86d081884c7d659a2feaa0c55ad015"), c.Shopify.Secret, "a pasted newline is not part of the secret")
+		_, err = loadWorker(map[string]string{"LINK_SECRET": linkSecret, "SHOPIFY_WEBHOOK_SECRET": "shpss_abc"})
+		require.ErrorContains(t, err, "SHOPIFY_WEBHOOK_SECRET: 9 bytes, want at least 16")
+		require.NotContains(t, err.Error(), "shpss_abc")
+	})
+
 	t.Run("missing policy file", func(t *testing.T) {
 		_, err := loadWorker(map[string]string{"LIFECYCLE_CONFIG": "/nonexistent/policy.yaml", "LINK_SECRET": linkSecret})
 		require.ErrorContains(t, err, "LIFECYCLE_CONFIG")

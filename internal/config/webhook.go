@@ -16,3 +16,17 @@ type WebhookConfig struct {
 
 // Enabled reports whether the endpoint should be mounted.
 func (c WebhookConfig) Enabled() bool { return c.PublicKey != nil }
+
+// ShopifyConfig enables Shopify's webhook endpoint (POST /webhooks/shopify).
+type ShopifyConfig struct {
+	// Secret verifies the X-Shopify-Hmac-Sha256 of each delivery; nil means
+	// SHOPIFY_WEBHOOK_SECRET is unset and the endpoint is off. Never print it.
+	Secret []byte
+}
+
+// Enabled reports whether the endpoint should be mounted.
+func (c ShopifyConfig) Enabled() bool { return len(c.Secret) > 0 }
+
+// MinShopifySecretLen is the shortest SHOPIFY_WEBHOOK_SECRET accepted: Shopify's are 32 bytes or
+// more, a shorter value is a placeholder or a paste cut short.
+const MinShopifySecretLen = 16

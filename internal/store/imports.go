@@ -252,14 +252,24 @@ func sqlUnion(a, b string) string {
 // collections in any order (price like 79.95, collections separated by ";"). Like ImportCustomers
 // it writes nothing unless every row is valid; existing SKUs are updated, stock included.
 func (s *DB) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
+	n, _, err := s.ImportProductsBackInStock(ctx, r)
+	return n, err
+}
+
+// ImportProductsBackInStock imports like ImportProducts and also returns the products the file
+// brought back in stock, as they are now, sorted by SKU: SKUs that existed with a stock of 0 (the
+// least the column holds) and have more than 0 after the import. A new SKU is not back in stock (nobody can have wished for
+// it), and importing the same stock again returns none.
+func (s *DB) ImportProductsBackInStock(ctx context.Context, r io.Reader) (int, []lifecycle.Product, error) {
 	products, problems, err := parseProducts(r)
 	if err != nil {
-		return 0, fmt.Errorf("import products: %w", err)
+		return 0, nil, fmt.Errorf("import products: %w", err)
 	}
 	if len(problems) > 0 {
-		return 0, fmt.Errorf("import products: %w", &ImportError{Problems: problems})
+		return 0, nil, fmt.Errorf("import products: %w", &ImportError{Problems: problems})
 	}
 
+	var back []lifecycle.Product
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
 			CREATE TEMP TABLE import_products (
@@ -277,6 +287,20 @@ func (s *DB) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
 		if err != nil {
 			return err
 		}
+		// Read under the rows' locks before the upsert changes them: a concurrent import or restock
+		// of the same SKU waits, so only one of them sees the stock rise.
+		rows, err := tx.Query(ctx, `
+			SELECT p.sku FROM products p JOIN import_products i ON i.sku = p.sku
+			WHERE p.stock <= 0 AND i.stock > 0
+			ORDER BY p.sku COLLATE "C"
+			FOR UPDATE OF p`)
+		if err != nil {
+			return err
+		}
+		raised, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO products (`+productColumns+`)
 			SELECT `+productColumns+` FROM import_products
@@ -290,12 +314,20 @@ func (s *DB) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
 				stock = excluded.stock,
 				collections = excluded.collections,
 				updated_at = now()`)
+		if err != nil || len(raised) == 0 {
+			return err
+		}
+		rows, err = tx.Query(ctx, `SELECT `+productColumns+` FROM products WHERE sku = ANY($1) ORDER BY sku COLLATE "C"`, raised)
+		if err != nil {
+			return err
+		}
+		back, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (lifecycle.Product, error) { return scanProduct(r) })
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("import products: %w", err)
+		return 0, nil, fmt.Errorf("import products: %w", err)
 	}
-	return len(products), nil
+	return len(products), back, nil
 }
 
 // parseProducts reads and checks a products file without writing anything, like parseCustomers.

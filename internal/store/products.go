@@ -110,6 +110,37 @@ func (s *DB) Restock(ctx context.Context, sku string, quantity int) (lifecycle.P
 	return p, nil
 }
 
+// SetStock sets the product's stock to stock, a count from the shop's own system (one below 0, an
+// oversold item, is kept as 0: the stock column holds no debt), and returns the product as it is now and whether this brought it back in stock: from 0
+// or less to more than 0. Setting the same stock again reports no change.
+func (s *DB) SetStock(ctx context.Context, sku string, stock int) (lifecycle.Product, bool, error) {
+	stock = max(stock, 0)
+	var (
+		p    lifecycle.Product
+		back bool
+	)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var before int
+		err := tx.QueryRow(ctx, `SELECT stock FROM products WHERE sku = $1 FOR UPDATE`, sku).Scan(&before)
+		if isNoRows(err) {
+			return notFound("product", sku)
+		}
+		if err != nil {
+			return err
+		}
+		p, err = scanProduct(tx.QueryRow(ctx, `
+			UPDATE products SET stock = $2, updated_at = CASE WHEN stock = $2 THEN updated_at ELSE now() END
+			WHERE sku = $1
+			RETURNING `+productColumns, sku, stock))
+		back = before == 0 && stock > 0
+		return err
+	})
+	if err != nil {
+		return lifecycle.Product{}, false, fmt.Errorf("set stock of %s to %d: %w", sku, stock, err)
+	}
+	return p, back, nil
+}
+
 // CategoryExists reports whether any product, in stock or not, has category.
 func (s *DB) CategoryExists(ctx context.Context, category string) (bool, error) {
 	var ok bool

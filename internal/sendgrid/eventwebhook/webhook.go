@@ -4,14 +4,13 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/internal/webhookgate"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -32,9 +31,6 @@ const (
 	// MaxBodyBytes bounds one delivery; SendGrid batches far less (about 768 KB) per POST.
 	MaxBodyBytes = 5 << 20
 )
-
-// retryAfterSeconds is the Retry-After of a 503 when every slot is taken.
-const retryAfterSeconds = "5"
 
 // Config is how the endpoint checks a delivery.
 type Config struct {
@@ -83,10 +79,11 @@ type Deps struct {
 }
 
 type handler struct {
-	cfg     Config
-	deps    Deps
-	reading chan struct{} // one per delivery whose body is being read, cfg.MaxReading in all
-	slots   chan struct{} // one per signed delivery being processed, cfg.MaxConcurrent in all
+	cfg  Config
+	deps Deps
+	// gate holds cfg.MaxReading slots for deliveries whose body is being read and
+	// cfg.MaxConcurrent for signed ones being processed.
+	gate *webhookgate.Gate
 }
 
 // New returns the handler for SendGrid's Event Webhook, to be mounted at POST /webhooks/sendgrid.
@@ -111,7 +108,10 @@ func New(cfg Config, deps Deps) http.Handler {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &handler{cfg: cfg, deps: deps, reading: make(chan struct{}, cfg.MaxReading), slots: make(chan struct{}, cfg.MaxConcurrent)}
+	gate := webhookgate.New("sendgrid webhook", webhookgate.Limits{
+		MaxReading: cfg.MaxReading, MaxConcurrent: cfg.MaxConcurrent, MaxBodyBytes: MaxBodyBytes, ReadTimeout: BodyReadTimeout,
+	}, deps.Logger)
+	return &handler{cfg: cfg, deps: deps, gate: gate}
 }
 
 // ServeHTTP answers 200 once every event of the delivery is stored with its effects or recorded
@@ -136,7 +136,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid or missing SendGrid signature", http.StatusUnauthorized)
 		return
 	}
-	body, ok := h.readBody(w, r)
+	body, ok := h.gate.ReadBody(w, r)
 	if !ok {
 		return
 	}
@@ -145,12 +145,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid or missing SendGrid signature", http.StatusUnauthorized)
 		return
 	}
-	if !take(h.slots) {
-		log.Warn("sendgrid webhook: too many deliveries at once, SendGrid will retry", "max_concurrent", h.cfg.MaxConcurrent)
-		busy(w)
+	release, ok := h.gate.Enter(w)
+	if !ok {
 		return
 	}
-	defer func() { <-h.slots }()
+	defer release()
 
 	raw, err := parseDelivery(body)
 	if err != nil {
@@ -180,52 +179,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Debug("sendgrid webhook: delivery processed", "events", len(raw), "new", added, "rejected", rejected)
 	fmt.Fprintf(w, "%d events, %d new, %d rejected\n", len(raw), added, rejected)
-}
-
-// readBody reads the delivery's body within a reading slot and BodyReadTimeout, answering the
-// client itself when it cannot (503, 408, 413, 400).
-func (h *handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	if !take(h.reading) {
-		h.deps.Logger.Warn("sendgrid webhook: too many deliveries being read at once, SendGrid will retry", "max_reading", h.cfg.MaxReading)
-		busy(w)
-		return nil, false
-	}
-	defer func() { <-h.reading }()
-	// Not every ResponseWriter can (a test recorder cannot); the server's ReadTimeout still holds.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(BodyReadTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	var timeout interface{ Timeout() bool }
-	switch {
-	case errors.As(err, &tooLarge):
-		h.deps.Logger.Warn("sendgrid webhook: body too large", "limit_bytes", MaxBodyBytes)
-		http.Error(w, fmt.Sprintf("body larger than %d bytes", int64(MaxBodyBytes)), http.StatusRequestEntityTooLarge)
-		return nil, false
-	case errors.As(err, &timeout) && timeout.Timeout():
-		h.deps.Logger.Warn("sendgrid webhook: body not sent in time", "timeout", BodyReadTimeout.String(), "remote", r.RemoteAddr)
-		http.Error(w, "body not sent in time", http.StatusRequestTimeout)
-		return nil, false
-	case err != nil:
-		http.Error(w, "cannot read body", http.StatusBadRequest)
-		return nil, false
-	}
-	return body, true
-}
-
-// take takes a slot of sem without waiting, reporting whether there was one.
-func take(sem chan struct{}) bool {
-	select {
-	case sem <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}
-
-// busy answers 503 with Retry-After: SendGrid retries the delivery later.
-func busy(w http.ResponseWriter) {
-	w.Header().Set("Retry-After", retryAfterSeconds)
-	http.Error(w, "too many deliveries at once; retry", http.StatusServiceUnavailable)
 }
 
 // outcome is what handle did with one event.

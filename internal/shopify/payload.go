@@ -1,0 +1,120 @@
+package shopify
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+)
+
+// The payloads below keep only the fields Tailor reads. Their shape follows Shopify's documented
+// REST resources, which the webhooks of the same topic carry:
+//   - orders/create: the Order resource,
+//     https://shopify.dev/docs/api/admin-rest/latest/resources/order (line_items[].sku,
+//     customer, customer_locale, buyer_accepts_marketing), its customer as in
+//     https://shopify.dev/docs/api/admin-rest/latest/resources/customer (email_marketing_consent
+//     with state subscribed, not_subscribed, pending, unsubscribed, redacted or invalid);
+//   - products/update: the Product resource with its variants,
+//     https://shopify.dev/docs/api/admin-rest/latest/resources/product-variant (sku,
+//     inventory_item_id, inventory_quantity);
+//   - inventory_levels/update: the InventoryLevel resource,
+//     https://shopify.dev/docs/api/admin-rest/latest/resources/inventorylevel (inventory_item_id,
+//     location_id, available, updated_at).
+// testdata/ holds one of each, shaped like the documented examples.
+
+type order struct {
+	ID                    int64         `json:"id"`
+	Email                 string        `json:"email"`
+	CreatedAt             time.Time     `json:"created_at"`
+	CustomerLocale        string        `json:"customer_locale"`
+	BuyerAcceptsMarketing *bool         `json:"buyer_accepts_marketing"`
+	Customer              *shopCustomer `json:"customer"`
+	LineItems             []lineItem    `json:"line_items"`
+}
+
+type shopCustomer struct {
+	ID                    int64  `json:"id"`
+	Email                 string `json:"email"`
+	FirstName             string `json:"first_name"`
+	LastName              string `json:"last_name"`
+	EmailMarketingConsent *struct {
+		State string `json:"state"`
+	} `json:"email_marketing_consent"`
+}
+
+type lineItem struct {
+	ID    int64  `json:"id"`
+	SKU   string `json:"sku"`
+	Title string `json:"title"`
+}
+
+type product struct {
+	ID       int64     `json:"id"`
+	Variants []variant `json:"variants"`
+}
+
+type variant struct {
+	ID                int64  `json:"id"`
+	SKU               string `json:"sku"`
+	InventoryItemID   int64  `json:"inventory_item_id"`
+	InventoryQuantity *int   `json:"inventory_quantity"`
+}
+
+type inventoryLevel struct {
+	InventoryItemID int64     `json:"inventory_item_id"`
+	LocationID      int64     `json:"location_id"`
+	Available       *int      `json:"available"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// decode reads a signed body into v: an error is a payload Tailor cannot read, which a retry of
+// the same bytes does not change.
+func decode(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("payload is not the documented JSON: %w", err)
+	}
+	return nil
+}
+
+// CustomerID is the Tailor id of the Shopify customer with id: shopify-<id>.
+func CustomerID(id int64) string { return "shopify-" + strconv.FormatInt(id, 10) }
+
+// PurchaseID is the id of the purchase of one order line: shopify-<order id>-<line item id>, the
+// same for every delivery of the order, so a purchase is recorded once.
+func PurchaseID(orderID, lineItemID int64) string {
+	return "shopify-" + strconv.FormatInt(orderID, 10) + "-" + strconv.FormatInt(lineItemID, 10)
+}
+
+// consent reads the order's marketing consent: customer.email_marketing_consent.state when
+// present (subscribed grants; unsubscribed withdraws; not_subscribed, pending and the others
+// state nothing), else the older buyer_accepts_marketing (true grants, false states nothing:
+// the box was not ticked, which withdraws nothing given elsewhere).
+func (o order) consent() Consent {
+	if c := o.Customer; c != nil && c.EmailMarketingConsent != nil && c.EmailMarketingConsent.State != "" {
+		switch strings.ToLower(c.EmailMarketingConsent.State) {
+		case "subscribed":
+			return ConsentGranted
+		case "unsubscribed":
+			return ConsentWithdrawn
+		default:
+			return ConsentUnstated
+		}
+	}
+	if o.BuyerAcceptsMarketing != nil && *o.BuyerAcceptsMarketing {
+		return ConsentGranted
+	}
+	return ConsentUnstated
+}
+
+// locale maps Shopify's customer_locale (en, nl, nl-NL, en-GB, ...) to a Tailor locale, "" when
+// it is none Tailor writes in.
+func locale(shopify string) string {
+	lang, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(shopify)), "-")
+	if lifecycle.ValidLocale(lang) {
+		return lang
+	}
+	return ""
+}
