@@ -91,13 +91,30 @@ func (s *DB) EmailEvents(ctx context.Context, sendKey string) ([]EmailEvent, err
 // Suppress stops all marketing mail to email (compared case-insensitively) because of reason, e.g.
 // bounce or spamreport. Suppressing an address again keeps the first reason and time.
 func (s *DB) Suppress(ctx context.Context, email, reason string, at time.Time) error {
+	return s.SuppressOwing(ctx, email, reason, at, nil)
+}
+
+// SuppressOwing suppresses email as Suppress does and owes signal (if not nil) in the same
+// transaction; a signal whose event id is recorded already owes nothing new.
+func (s *DB) SuppressOwing(ctx context.Context, email, reason string, at time.Time, signal *OwedSignal) error {
 	addr := NormalizeEmail(email)
-	if addr == "" {
+	if addr == "" && signal == nil {
 		return errors.New("suppress: empty email address")
 	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO suppressions (email, reason, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (email) DO NOTHING`, addr, reason, at)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if addr != "" {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO suppressions (email, reason, created_at) VALUES ($1, $2, $3)
+				ON CONFLICT (email) DO NOTHING`, addr, reason, at); err != nil {
+				return err
+			}
+		}
+		if signal != nil {
+			_, err := owe(ctx, tx, *signal)
+			return err
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("suppress %s: %w", addr, err)
 	}
