@@ -8,16 +8,20 @@ import (
 	"os"
 	"strings"
 
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/store"
 )
 
-// importers maps the kinds `starter import` accepts to the store method that reads them; a
-// customers import also reports whose consent it changed.
-var importers = map[string]func(s *store.DB, ctx context.Context, r io.Reader) (int, []store.ConsentChange, error){
-	"customers": (*store.DB).ImportCustomersWithConsentChanges,
-	"products": func(s *store.DB, ctx context.Context, r io.Reader) (int, []store.ConsentChange, error) {
-		n, err := s.ImportProducts(ctx, r)
-		return n, nil, err
+// importers maps the kinds `starter import` accepts to what reads them; a customers import goes
+// through the event layer (consent changes owe their signal) and also reports whose consent it
+// changed and how many signals it delivered, or why not.
+var importers = map[string]func(ev *events.Service, st *store.DB, ctx context.Context, r io.Reader) (int, []store.ConsentChange, int, error, error){
+	"customers": func(ev *events.Service, _ *store.DB, ctx context.Context, r io.Reader) (int, []store.ConsentChange, int, error, error) {
+		return ev.ImportCustomers(ctx, r)
+	},
+	"products": func(_ *events.Service, st *store.DB, ctx context.Context, r io.Reader) (int, []store.ConsentChange, int, error, error) {
+		n, err := st.ImportProducts(ctx, r)
+		return n, nil, 0, nil, err
 	},
 }
 
@@ -45,11 +49,11 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 		return fmt.Errorf("open %s file: %w", kind, err)
 	}
 	defer f.Close()
-	st, err := a.db(ctx)
+	ev, st, err := a.events(ctx)
 	if err != nil {
 		return err
 	}
-	n, changes, err := importFile(st, ctx, f)
+	n, changes, told, relayErr, err := importFile(ev, st, ctx, f)
 	var bad *store.ImportError
 	if errors.As(err, &bad) {
 		for _, p := range bad.Problems {
@@ -62,21 +66,17 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 		return fmt.Errorf("import %s from %s: %w", kind, path, explainStoreError(err))
 	}
 	fmt.Fprintf(a.stdout, "imported %d %s\n", n, kind)
-	if kind != "customers" {
-		return nil
-	}
 	// A consent change must reach the customer's workflow at once: a withdrawal stops what waits.
-	// The import owed each change's signal in its own transaction; this delivers what is owed, from
-	// this file and from earlier runs whose signal failed, so running the import again is safe.
-	told, err := a.relayConsent(ctx, st, nil)
-	if err != nil {
-		owed, _, countErr := st.PendingConsentSignals(ctx)
+	// The import owed each change's signal in its own transaction and the layer delivered what is
+	// owed, from this file and from earlier runs whose signal failed, so importing again is safe.
+	if relayErr != nil {
+		owed, _, countErr := st.OwedSignals(ctx)
 		if countErr != nil {
 			return fmt.Errorf("consent changes are saved in the database, but workflows were not told (the worker tells them within %s once Temporal answers, or import again, it is safe): %w",
-				consentRelayInterval, err)
+				relayInterval, relayErr)
 		}
-		return fmt.Errorf("consent changes are saved in the database, but %d customer workflow(s) are still to be told (the worker tells them within %s once Temporal answers, or import again, it is safe): %w",
-			owed, consentRelayInterval, err)
+		return fmt.Errorf("consent changes are saved in the database, but %d customer workflow signal(s) are still to be delivered (the worker delivers them within %s once Temporal answers, or import again, it is safe): %w",
+			owed, relayInterval, relayErr)
 	}
 	if told > 0 {
 		msg := fmt.Sprintf("told %d customer workflow(s) about their changed marketing consent", told)

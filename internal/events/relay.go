@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"time"
 
 	"github.com/tailorhq/tailor/internal/store"
@@ -32,7 +33,8 @@ func decode(sig store.OwedSignal) (any, error) {
 	if err := json.Unmarshal(sig.Payload, p); err != nil {
 		return nil, fmt.Errorf("decode %s signal of event %s: %w", sig.Signal, sig.EventID, err)
 	}
-	return p, nil
+	// The value, not the pointer: what a direct caller would have passed.
+	return reflect.ValueOf(p).Elem().Interface(), nil
 }
 
 // Relay delivers the signals still owed: those of customerIDs, or all when customerIDs is nil,
