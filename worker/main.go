@@ -24,6 +24,7 @@ import (
 	"github.com/tailorhq/tailor/internal/codec"
 	"github.com/tailorhq/tailor/internal/config"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/metrics"
@@ -117,12 +118,13 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		logger.Info("OPS_ADDR=off: no /metrics, no codec endpoint, no detailed /healthz")
 	}
 	deps.activities.Reacher = lc // campaigns reach customers through the same client as the pages
-	// Consent signals owed (a starter or a page whose signal failed) are delivered at start and then
-	// every consentRelayInterval, for as long as the worker runs.
-	relayConsent := func(ctx context.Context) error {
-		return lc.RelayConsentEvery(ctx, deps.store, consentRelayInterval, logger.With("component", "consent-relay"))
+	// Signals owed (an entry point whose delivery failed, or a process that died between the commit
+	// and the delivery) are delivered at start and then every owedSignalRelayInterval, for as long
+	// as the worker runs (internal/events).
+	relayOwed := func(ctx context.Context) error {
+		return events.New(deps.store, lc, nil).RelayEvery(ctx, owedSignalRelayInterval, logger.With("component", "signal-relay"))
 	}
-	if err := run(ctx, deps.temporal, deps.activities, cfg.WorkflowCacheSize, servers, logger, relayConsent); err != nil {
+	if err := run(ctx, deps.temporal, deps.activities, cfg.WorkflowCacheSize, servers, logger, relayOwed); err != nil {
 		logger.Error("worker stopped", "error", err.Error())
 		return 1
 	}
@@ -159,6 +161,7 @@ func handlers(d *dependencies, lc *lifecycleclient.Client, signer *links.Signer,
 	public = web.New(web.Deps{
 		Links:     signer,
 		Customers: d.store,
+		Events:    events.New(d.store, lc, nil),
 		Lifecycle: lc,
 		Logger:    logger.With("component", "http"),
 		Routes:    publicRoutes(d, lc, webhook, logger),
@@ -190,7 +193,7 @@ func healthChecks(d *dependencies) []ops.HealthCheck {
 func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.WebhookConfig, logger *slog.Logger) map[string]http.Handler {
 	r := map[string]http.Handler{}
 	if webhook.Enabled() {
-		deps := eventwebhook.Deps{Events: d.store, Lifecycle: lc, Logger: logger.With("component", "sendgrid-webhook")}
+		deps := eventwebhook.Deps{Events: d.store, Suppressions: events.New(d.store, lc, nil), Logger: logger.With("component", "sendgrid-webhook")}
 		if d.metrics != nil {
 			deps.Rejections = d.metrics
 		}
@@ -359,8 +362,9 @@ type httpServer struct {
 	logger  *slog.Logger
 }
 
-// consentRelayInterval is how often the worker delivers consent signals still owed.
-const consentRelayInterval = 30 * time.Second
+// owedSignalRelayInterval is how often the worker delivers signals still owed (the starter's
+// messages promise it: starter/signal.go relayInterval).
+const owedSignalRelayInterval = 5 * time.Second
 
 // run polls the task queues, serves every one of servers and runs each of background, until ctx
 // is done or one of them fails for good; then it stops them all.
