@@ -77,8 +77,8 @@ type RejectionCounter interface {
 type Deps struct {
 	Events       EventStore
 	Suppressions Suppressions
-	Rejections RejectionCounter // nil counts nothing
-	Logger     *slog.Logger     // nil discards
+	Rejections   RejectionCounter // nil counts nothing
+	Logger       *slog.Logger     // nil discards
 }
 
 type handler struct {
