@@ -23,6 +23,8 @@ type Store interface {
 	Owe(ctx context.Context, sigs []store.OwedSignal) ([]bool, error)
 	// SetConsent changes consent and owes the consent signal in one transaction.
 	SetConsent(ctx context.Context, customerID string, consent bool, source string) error
+	// SetConsentOwing changes consent and owes signal instead of the consent signal.
+	SetConsentOwing(ctx context.Context, customerID string, consent bool, source string, signal *store.OwedSignal) error
 	// AddNoteOwing adds the note and, when new, owes signal (nil: none).
 	AddNoteOwing(ctx context.Context, n store.Note, signal *store.OwedSignal) (store.Note, bool, error)
 	// SuppressOwing suppresses the address ("" for none) and owes signal (nil: none).
@@ -125,6 +127,19 @@ func PurchaseEventID(purchaseID string) string { return "purchase/" + purchaseID
 // UsageEventID is usage/<customer>/<metric>/<at>.
 func UsageEventID(customerID, metric string, at time.Time) string {
 	return "usage/" + customerID + "/" + metric + "/" + at.UTC().Format(time.RFC3339Nano)
+}
+
+// ConsentEventID is consent/<customer>/<time of the change in microseconds since 1970>, as the
+// store writes it in the transaction of the change (store.SetConsent).
+func ConsentEventID(customerID string, at time.Time) string {
+	return fmt.Sprintf("consent/%s/%d", customerID, at.UnixMicro())
+}
+
+// ConsentOwed is the signal a consent change owes, as the store writes it: for a store that keeps
+// its outbox elsewhere (the simulation's).
+func ConsentOwed(ch lifecycle.ConsentChange) (store.OwedSignal, error) {
+	return owed(ConsentEventID(ch.CustomerID, ch.At), ch.CustomerID, workflows.SignalConsent,
+		workflows.ConsentSignal{Granted: ch.Granted, Source: ch.Source, At: ch.At.UTC().Truncate(time.Microsecond)})
 }
 
 // NoteEventID is note/<note id>.
@@ -283,6 +298,33 @@ func (s *Service) Consent(ctx context.Context, c Consent) (Result, error) {
 	}
 	res := Result{New: true}
 	res.Delivered, res.DeliveryError = s.deliver(ctx, c.CustomerID)
+	return res, nil
+}
+
+// Unsubscribe is a customer leaving the shop's marketing for a reason the workflow is told.
+type Unsubscribe struct {
+	CustomerID string
+	Reason     string // e.g. "moved abroad"; "" for none
+	Source     string // where it came from, recorded with the consent
+}
+
+// Unsubscribe withdraws consent and owes the unsubscribe signal (which carries the reason) in one
+// transaction, then delivers it. Each call is its own event: unsubscribe/<customer>/<now in
+// nanoseconds>.
+func (s *Service) Unsubscribe(ctx context.Context, u Unsubscribe) (Result, error) {
+	if err := checkIDs("unsubscribe", "", u.CustomerID); err != nil {
+		return Result{}, err
+	}
+	id := fmt.Sprintf("unsubscribe/%s/%d", u.CustomerID, s.now().UnixNano())
+	sig, err := owed(id, u.CustomerID, workflows.SignalUnsubscribe, workflows.UnsubscribeSignal{Reason: u.Reason})
+	if err != nil {
+		return Result{}, err
+	}
+	if err := s.store.SetConsentOwing(ctx, u.CustomerID, false, u.Source, &sig); err != nil {
+		return Result{}, err
+	}
+	res := Result{EventID: id, New: true}
+	res.Delivered, res.DeliveryError = s.deliver(ctx, u.CustomerID)
 	return res, nil
 }
 

@@ -21,10 +21,11 @@ var payloadTypes = map[string]func() any{
 	workflows.SignalComplaint:   func() any { return new(workflows.ComplaintSignal) },
 	workflows.SignalSuppress:    func() any { return new(workflows.SuppressSignal) },
 	workflows.SignalPreferences: func() any { return new(workflows.PreferencesSignal) },
+	workflows.SignalUnsubscribe: func() any { return new(workflows.UnsubscribeSignal) },
 }
 
-// decode returns the typed payload of sig.
-func decode(sig store.OwedSignal) (any, error) {
+// DecodePayload returns the typed payload of sig, as the workflow expects it.
+func DecodePayload(sig store.OwedSignal) (any, error) {
 	newPayload, ok := payloadTypes[sig.Signal]
 	if !ok {
 		return nil, fmt.Errorf("event %s owes signal %q, which the event layer does not know", sig.EventID, sig.Signal)
@@ -42,7 +43,7 @@ func decode(sig store.OwedSignal) (any, error) {
 // on error the rest stay owed.
 func (s *Service) Relay(ctx context.Context, customerIDs []string) (int, error) {
 	n, err := s.store.RelaySignals(ctx, customerIDs, func(ctx context.Context, sig store.OwedSignal) error {
-		p, err := decode(sig)
+		p, err := DecodePayload(sig)
 		if err != nil {
 			return err
 		}
