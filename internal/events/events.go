@@ -28,7 +28,7 @@ type Store interface {
 	// AddNoteOwing adds the note and, when new, owes signal (nil: none).
 	AddNoteOwing(ctx context.Context, n store.Note, signal *store.OwedSignal) (store.Note, bool, error)
 	// SuppressOwing suppresses the address ("" for none) and owes signal (nil: none).
-	SuppressOwing(ctx context.Context, email, reason string, at time.Time, signal *store.OwedSignal) error
+	SuppressOwing(ctx context.Context, email, reason string, at time.Time, signal *store.OwedSignal) (bool, error)
 	// CustomerExists reports whether the customer is known.
 	CustomerExists(ctx context.Context, id string) (bool, error)
 	// ImportCustomersWithConsentChanges upserts customers from CSV, owing consent signals.
@@ -378,11 +378,12 @@ func (s *Service) Suppression(ctx context.Context, sp Suppression) (Result, erro
 			sig = &o
 		}
 	}
-	if err := s.store.SuppressOwing(ctx, sp.Email, sp.Event, sp.At, sig); err != nil {
+	isNew, err := s.store.SuppressOwing(ctx, sp.Email, sp.Event, sp.At, sig)
+	if err != nil {
 		return Result{}, err
 	}
-	res := Result{EventID: SuppressionEventID(sp.EventID), New: sig != nil}
-	if sig != nil {
+	res := Result{EventID: SuppressionEventID(sp.EventID), New: isNew}
+	if isNew {
 		res.Delivered, res.DeliveryError = s.deliver(ctx, sp.CustomerID)
 	}
 	return res, nil

@@ -125,16 +125,13 @@ func (s *shopEvents) AddNoteOwing(_ context.Context, n store.Note, sig *store.Ow
 	return n, isNew, nil
 }
 
-func (s *shopEvents) SuppressOwing(ctx context.Context, email, reason string, at time.Time, sig *store.OwedSignal) error {
+func (s *shopEvents) SuppressOwing(ctx context.Context, email, reason string, at time.Time, sig *store.OwedSignal) (bool, error) {
 	if email != "" {
 		if err := s.shop.Suppress(ctx, email, reason, at); err != nil {
-			return err
+			return false, err
 		}
 	}
-	if sig != nil {
-		s.owe(*sig)
-	}
-	return nil
+	return sig != nil && s.owe(*sig), nil
 }
 
 func (s *shopEvents) CustomerExists(_ context.Context, id string) (bool, error) {

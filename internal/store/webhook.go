@@ -91,16 +91,19 @@ func (s *DB) EmailEvents(ctx context.Context, sendKey string) ([]EmailEvent, err
 // Suppress stops all marketing mail to email (compared case-insensitively) because of reason, e.g.
 // bounce or spamreport. Suppressing an address again keeps the first reason and time.
 func (s *DB) Suppress(ctx context.Context, email, reason string, at time.Time) error {
-	return s.SuppressOwing(ctx, email, reason, at, nil)
+	_, err := s.SuppressOwing(ctx, email, reason, at, nil)
+	return err
 }
 
 // SuppressOwing suppresses email as Suppress does and owes signal (if not nil) in the same
-// transaction; a signal whose event id is recorded already owes nothing new.
-func (s *DB) SuppressOwing(ctx context.Context, email, reason string, at time.Time, signal *OwedSignal) error {
+// transaction; a signal whose event id is recorded already owes nothing new. It reports whether
+// signal was new.
+func (s *DB) SuppressOwing(ctx context.Context, email, reason string, at time.Time, signal *OwedSignal) (bool, error) {
 	addr := NormalizeEmail(email)
 	if addr == "" && signal == nil {
-		return errors.New("suppress: empty email address")
+		return false, errors.New("suppress: empty email address")
 	}
+	owedNew := false
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if addr != "" {
 			if _, err := tx.Exec(ctx, `
@@ -110,15 +113,16 @@ func (s *DB) SuppressOwing(ctx context.Context, email, reason string, at time.Ti
 			}
 		}
 		if signal != nil {
-			_, err := owe(ctx, tx, *signal)
+			n, err := owe(ctx, tx, *signal)
+			owedNew = n == 1
 			return err
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("suppress %s: %w", addr, err)
+		return false, fmt.Errorf("suppress %s: %w", addr, err)
 	}
-	return nil
+	return owedNew, nil
 }
 
 // IsSuppressed reports whether email (compared case-insensitively) is suppressed.
