@@ -556,7 +556,9 @@ func drillWorkerKilledBetweenCommitAndSignal(t *testing.T) {
 	signer, err := links.New([]byte(e2eLinkSecret), s.baseURL, 0, nil)
 	require.NoError(t, err)
 	link := signer.Unsubscribe("david")
-	go func() { _, _ = tryDo(http.MethodPost, link, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"), nil) }()
+	go func() {
+		_, _ = tryDo(http.MethodPost, link, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"), nil)
+	}()
 	require.Eventually(t, func() bool {
 		r := consentRows()
 		return len(r) == 1 && r[0].attempts == 1 && r[0].leased && !r[0].done

@@ -27,22 +27,33 @@ var importers = map[string]func(ev *events.Service, st *store.DB, ctx context.Co
 
 func runImport(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
+	concurrency := fs.Int("concurrency", defaultImportConcurrency, "orders and usage: customer workflows told at a time, `N` from 1 to 256")
+	historyAge := fs.Duration("history-older-than", defaultHistoryAge, "orders: an order older than `AGE` is kept as history, its workflow not told (e.g. 720h)")
 	rest, err := a.parseFlags(c, fs, args, 2)
 	if err != nil {
 		return err
 	}
 	if len(rest) == 0 {
-		return usagef("missing what to import: customers or products")
+		return usagef("missing what to import: customers, products, orders or usage")
 	}
 	kind := rest[0]
 	importFile, ok := importers[kind]
-	if !ok {
-		return usagef("cannot import %q: choose customers or products", kind)
+	if !ok && kind != "orders" && kind != "usage" {
+		return usagef("cannot import %q: choose customers, products, orders or usage", kind)
 	}
 	if len(rest) < 2 || strings.TrimSpace(rest[1]) == "" {
 		return usagef("missing the CSV file of %s to import", kind)
 	}
 	path := rest[1]
+	if kind == "orders" || kind == "usage" {
+		if *concurrency < 1 || *concurrency > 256 {
+			return usagef("--concurrency must be between 1 and 256, got %d", *concurrency)
+		}
+		if *historyAge <= 0 {
+			return usagef("--history-older-than must be above 0, got %s", *historyAge)
+		}
+		return a.importEvents(ctx, kind, eventImport{path: path, concurrency: *concurrency, historyAge: *historyAge})
+	}
 
 	f, err := os.Open(path)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
@@ -33,6 +34,8 @@ type Store interface {
 	CustomerExists(ctx context.Context, id string) (bool, error)
 	// ImportCustomersWithConsentChanges upserts customers from CSV, owing consent signals.
 	ImportCustomersWithConsentChanges(ctx context.Context, r io.Reader) (int, []store.ConsentChange, error)
+	// OwedCustomers returns those of customerIDs (nil: all) owed a signal.
+	OwedCustomers(ctx context.Context, customerIDs []string) ([]string, error)
 	// RelaySignals hands each owed signal of customerIDs (nil: all) to deliver, per customer in order.
 	RelaySignals(ctx context.Context, customerIDs []string, deliver func(context.Context, store.OwedSignal) error) (int, error)
 }
@@ -78,6 +81,10 @@ type Purchase struct {
 	SKU         string
 	At          time.Time // zero: now
 	WantedColor string    // the colour wanted but not available; opens a wish
+	// Historical records the purchase as history: it teaches preferences, opens its wish and counts
+	// in segments (all kept in PostgreSQL), but owes the workflow no signal, so no follow-up whose
+	// moment has long passed is sent late. The workflow does not list it.
+	Historical bool
 }
 
 // PurchaseResult is what became of one purchase.
@@ -169,6 +176,29 @@ func (s *Service) Purchase(ctx context.Context, p Purchase) (PurchaseResult, err
 // already used for another customer or SKU, records nothing) with the purchase signal each new
 // one owes, then delivers what their customers are owed. A purchase recorded before owes nothing.
 func (s *Service) Purchases(ctx context.Context, ps []Purchase) ([]PurchaseResult, error) {
+	out, err := s.RecordPurchases(ctx, ps)
+	if err != nil {
+		return nil, err
+	}
+	var customers []string
+	for i, r := range out {
+		if r.New && !ps[i].Historical {
+			customers = append(customers, ps[i].CustomerID)
+		}
+	}
+	s.deliverResults(ctx, customers, func(customerID string, delivered bool, err error) {
+		for i := range out {
+			if out[i].New && !ps[i].Historical && ps[i].CustomerID == customerID {
+				out[i].Delivered, out[i].DeliveryError = delivered, err
+			}
+		}
+	})
+	return out, nil
+}
+
+// RecordPurchases records the purchases as Purchases does, all or none, and delivers nothing:
+// for an import, which delivers at bounded concurrency afterwards (DeliverOwed).
+func (s *Service) RecordPurchases(ctx context.Context, ps []Purchase) ([]PurchaseResult, error) {
 	now := s.now().UTC()
 	in := make([]store.PurchaseOwing, len(ps))
 	for i, p := range ps {
@@ -180,36 +210,78 @@ func (s *Service) Purchases(ctx context.Context, ps []Purchase) ([]PurchaseResul
 			at = now
 		}
 		wanted := strings.TrimSpace(p.WantedColor)
+		in[i].Purchase = lifecycle.Purchase{ID: p.ID, CustomerID: p.CustomerID, SKU: p.SKU, WantedColor: wanted, At: at}
+		if p.Historical {
+			continue
+		}
 		sig, err := owed(PurchaseEventID(p.ID), p.CustomerID, workflows.SignalPurchase,
 			workflows.PurchaseSignal{PurchaseID: p.ID, SKU: p.SKU, WantedColor: wanted, At: at})
 		if err != nil {
 			return nil, err
 		}
-		in[i] = store.PurchaseOwing{
-			Purchase: lifecycle.Purchase{ID: p.ID, CustomerID: p.CustomerID, SKU: p.SKU, WantedColor: wanted, At: at},
-			Signal:   sig,
-		}
+		in[i].Signal = sig
 	}
 	recorded, err := s.store.RecordPurchases(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]PurchaseResult, len(ps))
-	var customers []string
 	for i, r := range recorded {
-		out[i] = PurchaseResult{Result: Result{EventID: in[i].Signal.EventID, New: r.New}, Product: r.Product, Preferences: r.Preferences}
-		if r.New {
-			customers = append(customers, in[i].Purchase.CustomerID)
-		}
+		out[i] = PurchaseResult{Result: Result{EventID: PurchaseEventID(ps[i].ID), New: r.New}, Product: r.Product, Preferences: r.Preferences}
 	}
-	s.deliverResults(ctx, customers, func(customerID string, delivered bool, err error) {
-		for i := range out {
-			if out[i].New && in[i].Purchase.CustomerID == customerID {
-				out[i].Delivered, out[i].DeliveryError = delivered, err
-			}
-		}
-	})
 	return out, nil
+}
+
+// DeliverOwed delivers what those of customerIDs that are owed a signal are owed, concurrency
+// customers at a time (at least 1), calling progress (if not nil) after each customer with how
+// many are done of how many. It returns how many signals were delivered, how many customers still
+// wait (the worker delivers them) and the first error among them.
+func (s *Service) DeliverOwed(ctx context.Context, customerIDs []string, concurrency int, progress func(done, total int)) (delivered, failed int, firstErr error) {
+	ids, err := s.store.OwedCustomers(ctx, customerIDs)
+	if err != nil {
+		return 0, 0, err
+	}
+	if progress != nil {
+		progress(0, len(ids))
+	}
+	var mu sync.Mutex
+	next := make(chan string)
+	var wg sync.WaitGroup
+	done := 0
+	for range max(concurrency, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range next {
+				n, err := s.Relay(ctx, []string{id})
+				mu.Lock()
+				delivered += n
+				if err != nil {
+					failed++
+					if firstErr == nil {
+						firstErr = err
+					}
+				}
+				done++
+				if progress != nil {
+					progress(done, len(ids))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, id := range ids {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- id
+	}
+	close(next)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return delivered, failed, firstErr
 }
 
 // Usage records one meter reading; see Usages.
@@ -224,6 +296,32 @@ func (s *Service) Usage(ctx context.Context, u Usage) (Result, error) {
 // Usages owes each reading's usage signal (all or none; an unknown customer owes nothing) and
 // delivers them. A reading of the same customer, metric and time recorded before owes nothing.
 func (s *Service) Usages(ctx context.Context, us []Usage) ([]Result, error) {
+	sigs, err := s.usageSignals(us)
+	if err != nil {
+		return nil, err
+	}
+	return s.oweAndDeliver(ctx, sigs)
+}
+
+// RecordUsages owes the readings' signals as Usages does, all or none, and delivers nothing: for
+// an import, which delivers at bounded concurrency afterwards (DeliverOwed).
+func (s *Service) RecordUsages(ctx context.Context, us []Usage) ([]Result, error) {
+	sigs, err := s.usageSignals(us)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := s.store.Owe(ctx, sigs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Result, len(sigs))
+	for i, sig := range sigs {
+		out[i] = Result{EventID: sig.EventID, New: fresh[i]}
+	}
+	return out, nil
+}
+
+func (s *Service) usageSignals(us []Usage) ([]store.OwedSignal, error) {
 	now := s.now().UTC()
 	sigs := make([]store.OwedSignal, len(us))
 	for i, u := range us {
@@ -242,7 +340,7 @@ func (s *Service) Usages(ctx context.Context, us []Usage) ([]Result, error) {
 		}
 		sigs[i] = sig
 	}
-	return s.oweAndDeliver(ctx, sigs)
+	return sigs, nil
 }
 
 // Preferences owes the preferences signal (the workflow saves the lists itself) and delivers it.

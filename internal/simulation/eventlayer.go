@@ -59,7 +59,11 @@ func (s *shopEvents) RecordPurchases(ctx context.Context, ps []store.PurchaseOwi
 		if err != nil {
 			return nil, err
 		}
-		out[i] = store.RecordedPurchase{Product: product, Preferences: prefs, New: s.owe(p.Signal)}
+		isNew := true
+		if p.Signal.EventID != "" {
+			isNew = s.owe(p.Signal)
+		}
+		out[i] = store.RecordedPurchase{Product: product, Preferences: prefs, New: isNew}
 	}
 	return out, nil
 }
@@ -132,6 +136,19 @@ func (s *shopEvents) SuppressOwing(ctx context.Context, email, reason string, at
 		}
 	}
 	return sig != nil && s.owe(*sig), nil
+}
+
+func (s *shopEvents) OwedCustomers(_ context.Context, customerIDs []string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, o := range s.owed {
+		if (customerIDs == nil || slices.Contains(customerIDs, o.CustomerID)) && !slices.Contains(out, o.CustomerID) {
+			out = append(out, o.CustomerID)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 func (s *shopEvents) CustomerExists(_ context.Context, id string) (bool, error) {

@@ -31,7 +31,8 @@ func (s *DB) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycl
 	return product, prefs, nil
 }
 
-// PurchaseOwing is a purchase and the signal it owes the customer's workflow.
+// PurchaseOwing is a purchase and the signal it owes the customer's workflow; a zero Signal (no
+// EventID) owes none: a purchase kept as history.
 type PurchaseOwing struct {
 	Purchase lifecycle.Purchase
 	Signal   OwedSignal
@@ -57,7 +58,7 @@ func (s *DB) RecordPurchases(ctx context.Context, ps []PurchaseOwing) ([]Recorde
 				return fmt.Errorf("record purchase %s: %w", p.Purchase.ID, err)
 			}
 			out[i] = RecordedPurchase{Product: product, Preferences: prefs, New: isNew}
-			if !isNew {
+			if !isNew || p.Signal.EventID == "" {
 				continue
 			}
 			if _, err := owe(ctx, tx, p.Signal); err != nil {

@@ -117,6 +117,22 @@ func (s *DB) OwedSignals(ctx context.Context) (int, time.Time, error) {
 	return n, *oldest, nil
 }
 
+// OwedCustomers returns, sorted, those of customerIDs (all when nil) that are owed a signal.
+func (s *DB) OwedCustomers(ctx context.Context, customerIDs []string) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT customer_id FROM signal_outbox
+		WHERE delivered_at IS NULL AND ($1::text[] IS NULL OR customer_id = ANY($1))
+		GROUP BY customer_id ORDER BY customer_id COLLATE "C"`, customerIDs)
+	if err != nil {
+		return nil, fmt.Errorf("list customers owed a signal: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list customers owed a signal: %w", err)
+	}
+	return ids, nil
+}
+
 // EventRecorded reports whether the event with eventID owes or owed a signal.
 func (s *DB) EventRecorded(ctx context.Context, eventID string) (bool, error) {
 	var found bool
