@@ -13,10 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/sendgrid/sink"
+	"github.com/tailorhq/tailor/workflows"
 )
 
 // The fault drills (issue 6, docs/RELIABILITY.md) break one thing at a time under the real
@@ -48,6 +52,7 @@ func TestDrills(t *testing.T) {
 		{"SendGridFailures", drillSendGridFailures},
 		{"DuplicateEvents", drillDuplicateEvents},
 		{"ProviderKeyRefused", drillProviderKeyRefused},
+		{"WorkerKilledBetweenCommitAndSignal", drillWorkerKilledBetweenCommitAndSignal},
 	}
 	var wg sync.WaitGroup
 	for _, d := range drills {
@@ -510,3 +515,83 @@ func drillProviderKeyRefused(t *testing.T) {
 		fixed.Sub(refused).Round(100*time.Millisecond), before, customers, customers-before, failures,
 		msgs[before].ReceivedAt.Sub(fixed).Round(100*time.Millisecond), msgs[len(msgs)-1].ReceivedAt.Sub(fixed).Round(100*time.Millisecond), campaign)
 }
+
+// Drill 8: the worker is SIGKILLed between the commit of an event and its signal. A TCP proxy in
+// front of Temporal (the worker's and the starter's TEMPORAL_ADDRESS) refuses every connection;
+// a customer presses the one-click unsubscribe: the worker commits the withdrawal and the consent
+// signal it owes (signal_outbox), claims it and blocks delivering it. Once the row shows the claim,
+// the worker is killed, Temporal is reachable again, and the worker restarts: its relay delivers
+// the signal, once. The dead worker's lease (30 s, signalLease) is the documented wait.
+func drillWorkerKilledBetweenCommitAndSignal(t *testing.T) {
+	s := newStack(t, false, withPolicy(drillPolicy), withHTTP())
+	front := startTCPProxy(t, "tcp://"+s.temporal.HostPort)
+	s.setEnv("TEMPORAL_ADDRESS", front.addr)
+	s.setupShop()
+	s.startWorker()
+	s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--id", "p1")
+	s.awaitStatus("david", "the purchase recorded", func(st e2eStatus) bool { return len(st.Purchases) == 1 })
+
+	ctx := context.Background()
+	db, err := pgx.Connect(ctx, s.envValue("DATABASE_URL"))
+	require.NoError(t, err)
+	defer db.Close(ctx)
+	type owedRow struct {
+		attempts int
+		leased   bool
+		done     bool
+	}
+	consentRows := func() []owedRow {
+		rows, err := db.Query(ctx, `SELECT attempts, coalesce(leased_until > now(), false), delivered_at IS NOT NULL
+			FROM signal_outbox WHERE customer_id = 'david' AND signal = 'consent' ORDER BY seq`)
+		require.NoError(t, err)
+		out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (owedRow, error) {
+			var o owedRow
+			return o, r.Scan(&o.attempts, &o.leased, &o.done)
+		})
+		require.NoError(t, err)
+		return out
+	}
+
+	front.cut()
+	signer, err := links.New([]byte(e2eLinkSecret), s.baseURL, 0, nil)
+	require.NoError(t, err)
+	link := signer.Unsubscribe("david")
+	go func() {
+		_, _ = tryDo(http.MethodPost, link, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"), nil)
+	}()
+	require.Eventually(t, func() bool {
+		r := consentRows()
+		return len(r) == 1 && r[0].attempts == 1 && r[0].leased && !r[0].done
+	}, e2eTimeout, 50*time.Millisecond, "the withdrawal committed with its consent signal owed, and its delivery claimed")
+	c, err := s.store.Customer(ctx, "david")
+	require.NoError(t, err)
+	require.False(t, c.MarketingConsent, "consent withdrawn in the same commit")
+	s.killWorker()
+	killed := time.Now()
+	front.restore()
+	s.startWorker()
+	restarted := time.Now()
+	require.Eventually(t, func() bool {
+		r := consentRows()
+		return len(r) == 1 && r[0].done
+	}, e2eTimeout+signalLeaseForDrill, e2ePoll, "the owed consent signal delivered after the restart")
+	delivered := time.Now()
+
+	iter := s.temporal.Client.GetWorkflowHistory(ctx, workflows.CustomerWorkflowID("david"), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var consents []string
+	for iter.HasNext() {
+		e, err := iter.Next()
+		require.NoError(t, err)
+		if a := e.GetWorkflowExecutionSignaledEventAttributes(); a != nil && a.GetSignalName() == workflows.SignalConsent {
+			consents = append(consents, e.GetEventTime().AsTime().UTC().Format(time.RFC3339Nano))
+		}
+	}
+	require.Len(t, consents, 1, "consent signals in david's history: %v", consents)
+	s.awaitStatus("david", "the workflow knows consent is withdrawn", func(st e2eStatus) bool { return st.Stage == "unsubscribed" })
+	r := consentRows()
+	t.Logf("drill: killed between commit and signal: delivered %.1f s after the restart (%.1f s after the kill; the dead worker's lease is 30 s), attempts %d, consent signals in history: %d",
+		delivered.Sub(restarted).Seconds(), delivered.Sub(killed).Seconds(), r[0].attempts, len(consents))
+}
+
+// signalLeaseForDrill is store.signalLease: how long a dead relay holds a customer's signals.
+const signalLeaseForDrill = 30 * time.Second

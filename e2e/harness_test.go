@@ -114,6 +114,7 @@ type stack struct {
 	serving   bool              // the worker's pages are reachable at baseURL (withHTTP)
 	opsURL    string            // OPS_ADDR as a URL: /metrics and the detailed /healthz (withHTTP)
 	webhook   *ecdsa.PrivateKey // signs SendGrid Event Webhook deliveries (withWebhook); nil: off
+	temporal  *temporaltest.Server
 
 	worker    *process
 	workerLog *syncBuffer // every run of the worker, one after the other
@@ -153,6 +154,7 @@ func newStack(t *testing.T, sendGrid bool, opts ...stackOption) *stack {
 	st, databaseURL := storetest.New(t)
 	s.store = st
 	srv := temporaltest.Start(t)
+	s.temporal = srv
 
 	vars := map[string]string{
 		"PATH":               os.Getenv("PATH"),

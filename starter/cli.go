@@ -34,12 +34,20 @@ type command struct {
 // commands lists the subcommands in the order `starter help` shows them.
 var commands = []command{
 	{"setup", "", "apply the database migrations, register the search attributes CustomerId, LifecycleStage, CampaignState and Segment, and create the schedule segments-nightly; warn of Campaign or SegmentRecompute runs left on the customers' task queue; safe to repeat", "", runSetup},
-	{"import", "[--no-restock] customers|products FILE.csv", "import customers or products from a CSV file; a bad row stops the whole file", `Customers CSV header: id,name,email,locale,timezone,colors,sizes (optional: categories,consent).
+	{"import", "[--no-restock] [--concurrency N] [--history-older-than AGE] customers|products|orders|usage FILE.csv", "import customers, products, orders or meter readings from a CSV file; a bad row stops the whole file", `Customers CSV header: id,name,email,locale,timezone,colors,sizes (optional: categories,consent).
 Products CSV header:  sku,product,name,category,color,size,price,stock,collections.
+Orders CSV header:    order_id,customer_id,sku,ordered_at (optional: price,wanted_color,wanted_size).
+Usage CSV header:     customer_id,metric,used,limit,read_at (optional: contract_ends).
 Lists are separated by ";". Every bad row is reported with its line number and nothing from the
 file is written; importing again updates the rows already there.
 A products import that brings a SKU back in stock (from 0 to more) starts its restock campaign,
-as starter restock does, once the file is imported; --no-restock starts none.`, runImport},
+as starter restock does, once the file is imported; --no-restock starts none.
+Orders and readings go through the event layer: each order line (purchase id <order_id>:<sku>) or
+reading is recorded once with the signal it owes, then the workflows are told, --concurrency at a
+time, with a progress bar; a second import of the same file tells nothing. An order older than
+--history-older-than is history: it teaches preferences, opens its wish and counts in segments, but
+its workflow is not told, so no follow-up is sent late. price and wanted_size are checked but not
+stored yet.`, runImport},
 	{"purchase", "--customer ID --sku SKU [--wanted-color COLOR] [--id PURCHASE_ID]", "record a purchase, optionally with the colour the customer wanted instead", "", runPurchase},
 	{"restock", "--sku SKU --quantity N" + campaignUsage, "add stock and start a campaign telling the customers whose open wish it fulfils", campaignDetails, runRestock},
 	{"sale", "--category CAT --discount PCT [--until YYYY-MM-DD]" + campaignUsage, "start a campaign announcing a sale to the customers who bought or like the category", campaignDetails, runSale},

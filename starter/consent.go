@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/store"
 )
 
 func runConsent(ctx context.Context, a *app, c command, args []string) error {
@@ -32,20 +32,13 @@ func runConsent(ctx context.Context, a *app, c command, args []string) error {
 	if err := p.err(); err != nil {
 		return err
 	}
-	st, err := a.db(ctx)
+	ev, _, err := a.events(ctx)
 	if err != nil {
 		return err
 	}
 	// The database first (SendFollowUp checks it before every marketing email), owing the workflow
 	// its signal in the same transaction; then the signal.
-	err = st.SetConsent(ctx, *customerID, *grant, *source)
-	if errors.Is(err, lifecycle.ErrNotFound) {
-		return fmt.Errorf("no customer %q in the database: check the id or import it first", *customerID)
-	}
-	if err != nil {
-		return explainStoreError(err)
-	}
-	if err := a.tellConsent(ctx, st, *customerID); err != nil {
+	if err := a.consent(ctx, ev, events.Consent{CustomerID: *customerID, Granted: *grant, Source: *source}); err != nil {
 		return err
 	}
 	verb := "granted"
@@ -56,18 +49,20 @@ func runConsent(ctx context.Context, a *app, c command, args []string) error {
 	return nil
 }
 
-// tellConsent delivers the consent signal just owed to customerID's workflow, then any others
-// still owed from earlier runs.
-func (a *app) tellConsent(ctx context.Context, st *store.DB, customerID string) error {
-	if _, err := a.relayConsent(ctx, st, []string{customerID}); err != nil {
-		return fmt.Errorf("consent saved in the database, but the workflow was not told yet (the worker tells it within %s once Temporal answers, or run the command again): %w",
-			consentRelayInterval, err)
+// consent records a consent change through the event layer and tells the user when its signal
+// could not be delivered yet; then it delivers the signals owed from earlier runs.
+func (a *app) consent(ctx context.Context, ev *events.Service, c events.Consent) error {
+	res, err := ev.Consent(ctx, c)
+	if errors.Is(err, lifecycle.ErrNotFound) {
+		return fmt.Errorf("no customer %q in the database: check the id or import it first (starter import customers FILE.csv)", c.CustomerID)
 	}
-	earlier, err := a.relayConsent(ctx, st, nil)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "warning: consent signals owed from earlier are still to be delivered (the worker retries every %s): %v\n", consentRelayInterval, err)
-	} else if earlier > 0 {
-		fmt.Fprintf(a.stdout, "also told %d customer workflow(s) about consent changes owed from earlier\n", earlier)
+		return explainStoreError(err)
 	}
+	if res.DeliveryError != nil {
+		return fmt.Errorf("consent saved in the database, but the workflow was not told yet (the worker tells it within %s once Temporal answers, or run the command again): %w",
+			relayInterval, res.DeliveryError)
+	}
+	a.relayEarlier(ctx, ev)
 	return nil
 }

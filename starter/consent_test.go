@@ -79,10 +79,10 @@ func TestReimportDeliversAConsentSignalThatFailed(t *testing.T) {
 
 	// The signal fails: the command says so, and the change stays owed.
 	require.Equal(t, exitFailed, run("import", "customers", withdraw), "stdout %q", out.String())
-	assert.Contains(t, errOut.String(), "1 customer workflow(s) are still to be told")
+	assert.Contains(t, errOut.String(), "1 customer workflow signal(s) are still to be delivered")
 	assert.Contains(t, errOut.String(), "import again, it is safe")
 	assert.Empty(t, tc.delivered)
-	owed, _, err := st.PendingConsentSignals(ctx)
+	owed, _, err := st.OwedSignals(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, owed, "after the failed signal")
 
@@ -93,7 +93,7 @@ func TestReimportDeliversAConsentSignalThatFailed(t *testing.T) {
 	assert.Equal(t, workflows.CustomerWorkflowID("ann"), tc.workflowIDs[0])
 	assert.False(t, tc.delivered[0].Granted, "the latest state: withdrawn")
 	assert.Equal(t, "import", tc.delivered[0].Source)
-	owed, _, err = st.PendingConsentSignals(ctx)
+	owed, _, err = st.OwedSignals(ctx)
 	require.NoError(t, err)
 	require.Zero(t, owed, "nothing owed once delivered")
 
@@ -128,7 +128,7 @@ func TestConsentCommandsDeliverWhatIsOwed(t *testing.T) {
 	require.Empty(t, tc.delivered)
 
 	require.Equal(t, exitOK, a.main(ctx, []string{"consent", "--customer", "bob", "--withdraw", "--source", "phone"}), "stderr %q", errOut.String())
-	assert.Contains(t, out.String(), "also told 1 customer workflow(s) about consent changes owed from earlier")
+	assert.Contains(t, out.String(), "also told 1 customer workflow(s) about events owed from earlier")
 	require.Len(t, tc.delivered, 2)
 	assert.Equal(t, []string{workflows.CustomerWorkflowID("bob"), workflows.CustomerWorkflowID("ann")}, tc.workflowIDs, "its own first")
 	assert.Equal(t, "phone", tc.delivered[0].Source)

@@ -5,8 +5,10 @@
 // customer's status and the local outbox, and simulates a customer's year.
 //
 // Contract:
-//   - Every event reaches a customer through one SignalWithStart (reachCustomer), so an event never
-//     races the start of the workflow it is for. Workflow IDs come from workflows.CustomerWorkflowID.
+//   - Every shop event (purchase, meter reading, consent, unsubscribe, note, customers import) goes
+//     through the event layer (internal/events, app.events): the change and the signal it owes
+//     commit in one transaction, then the signal is delivered with one SignalWithStart; one that
+//     fails stays owed and the worker delivers it. Workflow IDs come from workflows.CustomerWorkflowID.
 //   - Restock, sale and season reach only the customers they concern, as found in PostgreSQL, and
 //     repeating one of them is safe: the workflows ignore a follow-up they already know.
 //   - Connections to PostgreSQL and Temporal are opened only by the commands that need them, so

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tailorhq/tailor/internal/campaigns"
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
@@ -50,19 +51,18 @@ func runPurchase(ctx context.Context, a *app, c command, args []string) error {
 		id = newPurchaseID()
 	}
 
-	st, err := a.db(ctx)
+	ev, st, err := a.events(ctx)
 	if err != nil {
 		return err
 	}
-	// Check both before sending anything: the workflow would only find out in an activity.
+	// Check both before recording anything, to name every one missing.
 	var missing []string
 	if _, err := st.Customer(ctx, *customerID); errors.Is(err, lifecycle.ErrNotFound) {
 		missing = append(missing, fmt.Sprintf("no customer %q: import it first (starter import customers FILE.csv)", *customerID))
 	} else if err != nil {
 		return explainStoreError(err)
 	}
-	product, err := st.Product(ctx, *sku)
-	if errors.Is(err, lifecycle.ErrNotFound) {
+	if _, err := st.Product(ctx, *sku); errors.Is(err, lifecycle.ErrNotFound) {
 		missing = append(missing, fmt.Sprintf("no product with SKU %q: import it first (starter import products FILE.csv)", *sku))
 	} else if err != nil {
 		return explainStoreError(err)
@@ -70,21 +70,21 @@ func runPurchase(ctx context.Context, a *app, c command, args []string) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("nothing recorded: %s", strings.Join(missing, "; "))
 	}
-
-	tc, err := a.temporalClient(ctx)
+	// The purchase (preferences, a wish) and its signal commit together, so a wish is in
+	// PostgreSQL when this command returns and a restock right after finds it; then the signal.
+	res, err := ev.Purchase(ctx, events.Purchase{ID: id, CustomerID: *customerID, SKU: *sku, WantedColor: *wanted, At: a.now().UTC()})
 	if err != nil {
-		return err
-	}
-	sig := workflows.PurchaseSignal{PurchaseID: id, SKU: *sku, WantedColor: strings.TrimSpace(*wanted), At: a.now().UTC()}
-	// Recorded here as well as in the workflow (both idempotent on the purchase id), so a wish is in
-	// PostgreSQL when this command returns and a restock right after finds it.
-	if _, _, err := st.RecordPurchase(ctx, lifecycle.Purchase{
-		ID: id, CustomerID: *customerID, SKU: *sku, WantedColor: sig.WantedColor, At: sig.At,
-	}); err != nil {
 		return explainStoreError(err)
 	}
-	if err := reachCustomer(ctx, tc, *customerID, workflows.SignalPurchase, sig); err != nil {
-		return err
+	if res.DeliveryError != nil {
+		return fmt.Errorf("purchase %s recorded, but the workflow was not told yet (the worker tells it within %s once Temporal answers): %w",
+			id, relayInterval, res.DeliveryError)
+	}
+	product := res.Product
+	sig := struct{ WantedColor string }{strings.TrimSpace(*wanted)}
+	if !res.New {
+		fmt.Fprintf(a.stdout, "purchase %s was recorded before; nothing new sent\n", id)
+		return nil
 	}
 	what := []string{product.Name}
 	if product.Color != "" {
@@ -293,20 +293,13 @@ func runUnsubscribe(ctx context.Context, a *app, c command, args []string) error
 	if err := p.err(); err != nil {
 		return err
 	}
-	st, err := a.db(ctx)
+	ev, _, err := a.events(ctx)
 	if err != nil {
 		return err
 	}
 	// Consent first: from here on no activity sends to this customer, even before the signal lands.
 	// The same transaction owes the workflow a consent signal, delivered next.
-	err = st.SetConsent(ctx, *customerID, false, "starter")
-	if errors.Is(err, lifecycle.ErrNotFound) {
-		return fmt.Errorf("no customer %q in the database: check the id (starter status --customer ID)", *customerID)
-	}
-	if err != nil {
-		return explainStoreError(err)
-	}
-	if err := a.tellConsent(ctx, st, *customerID); err != nil {
+	if err := a.consent(ctx, ev, events.Consent{CustomerID: *customerID, Granted: false, Source: "starter"}); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "unsubscribed customer %s: consent withdrawn, pending follow-ups stopped\n", *customerID)

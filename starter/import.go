@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/store"
 )
@@ -15,35 +16,41 @@ import (
 // imported is what an import changed that others must hear of.
 type imported struct {
 	consent     []store.ConsentChange // customers whose consent the file changed
+	told        int                   // consent signals delivered (this file's and earlier ones)
+	relayErr    error                 // why the rest are still owed
 	backInStock []lifecycle.Product   // products the file brought back in stock
 }
 
-// importers maps the kinds `starter import` accepts to the store method that reads them.
-var importers = map[string]func(s *store.DB, ctx context.Context, r io.Reader) (int, imported, error){
-	"customers": func(s *store.DB, ctx context.Context, r io.Reader) (int, imported, error) {
-		n, changes, err := s.ImportCustomersWithConsentChanges(ctx, r)
-		return n, imported{consent: changes}, err
+// importers maps the kinds `starter import` accepts to what reads them: a customers import goes
+// through the event layer (consent changes owe their signal), a products import reports what it
+// brought back in stock.
+var importers = map[string]func(ev *events.Service, st *store.DB, ctx context.Context, r io.Reader) (int, imported, error){
+	"customers": func(ev *events.Service, _ *store.DB, ctx context.Context, r io.Reader) (int, imported, error) {
+		n, changes, told, relayErr, err := ev.ImportCustomers(ctx, r)
+		return n, imported{consent: changes, told: told, relayErr: relayErr}, err
 	},
-	"products": func(s *store.DB, ctx context.Context, r io.Reader) (int, imported, error) {
-		n, back, err := s.ImportProductsBackInStock(ctx, r)
+	"products": func(_ *events.Service, st *store.DB, ctx context.Context, r io.Reader) (int, imported, error) {
+		n, back, err := st.ImportProductsBackInStock(ctx, r)
 		return n, imported{backInStock: back}, err
 	},
 }
 
 func runImport(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
+	concurrency := fs.Int("concurrency", defaultImportConcurrency, "orders and usage: customer workflows told at a time, `N` from 1 to 256")
+	historyAge := fs.Duration("history-older-than", defaultHistoryAge, "orders: an order older than `AGE` is kept as history, its workflow not told (e.g. 720h)")
 	noRestock := fs.Bool("no-restock", false, "products only: start no restock campaign for SKUs the file brings back in stock")
 	rest, err := a.parseFlags(c, fs, args, 2)
 	if err != nil {
 		return err
 	}
 	if len(rest) == 0 {
-		return usagef("missing what to import: customers or products")
+		return usagef("missing what to import: customers, products, orders or usage")
 	}
 	kind := rest[0]
 	importFile, ok := importers[kind]
-	if !ok {
-		return usagef("cannot import %q: choose customers or products", kind)
+	if !ok && kind != "orders" && kind != "usage" {
+		return usagef("cannot import %q: choose customers, products, orders or usage", kind)
 	}
 	if *noRestock && kind != "products" {
 		return usagef("--no-restock is for products; a %s import starts no campaign", kind)
@@ -52,17 +59,26 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 		return usagef("missing the CSV file of %s to import", kind)
 	}
 	path := rest[1]
+	if kind == "orders" || kind == "usage" {
+		if *concurrency < 1 || *concurrency > 256 {
+			return usagef("--concurrency must be between 1 and 256, got %d", *concurrency)
+		}
+		if *historyAge <= 0 {
+			return usagef("--history-older-than must be above 0, got %s", *historyAge)
+		}
+		return a.importEvents(ctx, kind, eventImport{path: path, concurrency: *concurrency, historyAge: *historyAge})
+	}
 
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open %s file: %w", kind, err)
 	}
 	defer f.Close()
-	st, err := a.db(ctx)
+	ev, st, err := a.events(ctx)
 	if err != nil {
 		return err
 	}
-	n, done, err := importFile(st, ctx, f)
+	n, done, err := importFile(ev, st, ctx, f)
 	var bad *store.ImportError
 	if errors.As(err, &bad) {
 		for _, p := range bad.Problems {
@@ -78,19 +94,18 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 	if kind == "products" {
 		return a.restockImported(ctx, st, done.backInStock, *noRestock)
 	}
-	changes := done.consent
+	changes, told, relayErr := done.consent, done.told, done.relayErr
 	// A consent change must reach the customer's workflow at once: a withdrawal stops what waits.
-	// The import owed each change's signal in its own transaction; this delivers what is owed, from
-	// this file and from earlier runs whose signal failed, so running the import again is safe.
-	told, err := a.relayConsent(ctx, st, nil)
-	if err != nil {
-		owed, _, countErr := st.PendingConsentSignals(ctx)
+	// The import owed each change's signal in its own transaction and the layer delivered what is
+	// owed, from this file and from earlier runs whose signal failed, so importing again is safe.
+	if relayErr != nil {
+		owed, _, countErr := st.OwedSignals(ctx)
 		if countErr != nil {
 			return fmt.Errorf("consent changes are saved in the database, but workflows were not told (the worker tells them within %s once Temporal answers, or import again, it is safe): %w",
-				consentRelayInterval, err)
+				relayInterval, relayErr)
 		}
-		return fmt.Errorf("consent changes are saved in the database, but %d customer workflow(s) are still to be told (the worker tells them within %s once Temporal answers, or import again, it is safe): %w",
-			owed, consentRelayInterval, err)
+		return fmt.Errorf("consent changes are saved in the database, but %d customer workflow signal(s) are still to be delivered (the worker delivers them within %s once Temporal answers, or import again, it is safe): %w",
+			owed, relayInterval, relayErr)
 	}
 	if told > 0 {
 		msg := fmt.Sprintf("told %d customer workflow(s) about their changed marketing consent", told)

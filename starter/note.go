@@ -64,11 +64,13 @@ func runNote(ctx context.Context, a *app, c command, args []string) error {
 		n.ID = noteID(n.CustomerID, n.Kind, n.Text, now)
 	}
 
-	st, err := a.db(ctx)
+	ev, _, err := a.events(ctx)
 	if err != nil {
 		return err
 	}
-	stored, added, err := st.AddNote(ctx, n)
+	// A complaint owes the workflow its signal in the note's transaction (event note/<id>): a
+	// repeated command owes nothing new, and one whose signal failed is delivered by the worker.
+	stored, res, err := ev.Note(ctx, n)
 	if errors.Is(err, lifecycle.ErrNotFound) {
 		return fmt.Errorf("no customer %q in the database: check the id or import it first (starter import customers FILE.csv)", n.CustomerID)
 	}
@@ -76,7 +78,7 @@ func runNote(ctx context.Context, a *app, c command, args []string) error {
 		return explainStoreError(err)
 	}
 	what := fmt.Sprintf("%s note %s for customer %s", stored.Kind, stored.ID, stored.CustomerID)
-	if !added {
+	if !res.New {
 		what = fmt.Sprintf("%s was already recorded on %s; nothing new counted", what, stored.OccurredAt.UTC().Format(timeLayout))
 	} else {
 		what = "recorded " + what
@@ -85,17 +87,14 @@ func runNote(ctx context.Context, a *app, c command, args []string) error {
 		fmt.Fprintf(a.stdout, "%s; it counts at the next segment recompute (nightly, or starter segments recompute)\n", what)
 		return nil
 	}
-	// Told again when the note was already there: the first command may have stored it and then
-	// failed to reach Temporal. The signal carries the note's own time, so it is the same complaint.
-	tc, err := a.temporalClient(ctx)
-	if err != nil {
-		return fmt.Errorf("%s, but the workflow was not told (run the command again): %w", what, err)
+	switch {
+	case !res.New:
+		fmt.Fprintf(a.stdout, "%s\n", what)
+	case res.DeliveryError != nil:
+		return fmt.Errorf("%s, but the workflow was not told yet (the worker tells it within %s once Temporal answers): %w", what, relayInterval, res.DeliveryError)
+	default:
+		fmt.Fprintf(a.stdout, "%s; told workflow %s\n", what, workflows.CustomerWorkflowID(stored.CustomerID))
 	}
-	sig := workflows.ComplaintSignal{Reason: stored.Text, At: stored.OccurredAt.UTC()}
-	if err := reachCustomer(ctx, tc, stored.CustomerID, workflows.SignalComplaint, sig); err != nil {
-		return fmt.Errorf("%s, but the workflow was not told (run the command again): %w", what, err)
-	}
-	fmt.Fprintf(a.stdout, "%s; told workflow %s\n", what, workflows.CustomerWorkflowID(stored.CustomerID))
 	return nil
 }
 

@@ -7,44 +7,51 @@ import (
 	"strings"
 
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
 
-// reachCustomer delivers one event to a customer's lifecycle workflow, starting the workflow if
-// it is not running. It is the only way the starter reaches a customer, and it goes through
-// lifecycleclient, the one place that reaches a customer's workflow (SignalWithStart, so an event
-// never races the start of the workflow it is for; the ID from workflows.CustomerWorkflowID).
-func reachCustomer(ctx context.Context, c client.Client, customerID, signalName string, payload any) error {
-	if err := lifecycleclient.New(c).Signal(ctx, customerID, signalName, payload); err != nil {
+// relayInterval is how often the worker delivers signals still owed; the starter's messages
+// promise it (worker: ownedSignalRelayInterval).
+const relayInterval = "5 s"
+
+// events returns the event layer on the database: every command that records a shop event goes
+// through it, so the change and the signal it owes commit together (internal/events). Temporal
+// is dialled only when a signal is delivered.
+func (a *app) events(ctx context.Context) (*events.Service, *store.DB, error) {
+	st, err := a.db(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return events.New(st, starterLifecycle{a}, a.now), st, nil
+}
+
+// starterLifecycle reaches a customer's workflow through lifecycleclient (SignalWithStart, the ID
+// from workflows.CustomerWorkflowID), dialling Temporal on first use.
+type starterLifecycle struct{ a *app }
+
+func (l starterLifecycle) Signal(ctx context.Context, customerID, signalName string, payload any) error {
+	tc, err := l.a.temporalClient(ctx)
+	if err != nil {
+		return err
+	}
+	if err := lifecycleclient.New(tc).Signal(ctx, customerID, signalName, payload); err != nil {
 		return explainTemporalError(err)
 	}
 	return nil
 }
 
-// consentRelayInterval is how often the worker delivers consent signals still owed; the starter's
-// messages promise it.
-const consentRelayInterval = "30 s"
-
-// relayConsent delivers the consent signals st still owes to workflows (lifecycleclient.RelayConsent):
-// those of customerIDs, or all when customerIDs is nil. It dials Temporal only when one is owed.
-func (a *app) relayConsent(ctx context.Context, st *store.DB, customerIDs []string) (int, error) {
-	owed, _, err := st.PendingConsentSignals(ctx)
-	if err != nil || owed == 0 {
-		return 0, err
-	}
-	tc, err := a.temporalClient(ctx)
+// relayEarlier delivers the signals owed from earlier runs and tells the user what became of them.
+func (a *app) relayEarlier(ctx context.Context, ev *events.Service) {
+	earlier, err := ev.Relay(ctx, nil)
 	if err != nil {
-		return 0, err
+		fmt.Fprintf(a.stderr, "warning: signals owed from earlier are still to be delivered (the worker retries every %s): %v\n", relayInterval, err)
+	} else if earlier > 0 {
+		fmt.Fprintf(a.stdout, "also told %d customer workflow(s) about events owed from earlier\n", earlier)
 	}
-	n, err := lifecycleclient.New(tc).RelayConsent(ctx, st, customerIDs)
-	if err != nil {
-		return n, explainTemporalError(err)
-	}
-	return n, nil
 }
 
 // explainTemporalError adds what to do to errors a fresh namespace typically answers.

@@ -109,7 +109,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"outbox with stray argument", []string{"outbox", "c1"}, []string{`unexpected argument "c1"`}},
 		{"setup with stray argument", []string{"setup", "now"}, []string{`unexpected argument "now"`}},
 		{"import nothing", []string{"import"}, []string{"missing what to import"}},
-		{"import orders", []string{"import", "orders", "orders.csv"}, []string{`cannot import "orders"`}},
+		{"import invoices", []string{"import", "invoices", "invoices.csv"}, []string{`cannot import "invoices"`}},
 		{"import without file", []string{"import", "customers"}, []string{"missing the CSV file"}},
 		{"import two files", []string{"import", "customers", "a.csv", "b.csv"}, []string{`unexpected argument "b.csv"`}},
 		{"import customers without restock", []string{"import", "--no-restock", "customers", "a.csv"}, []string{"--no-restock is for products"}},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/workflows"
 )
@@ -16,8 +17,9 @@ import (
 const usageDetails = `Sends one meter reading of a metered product (e.g. MB of a data bundle) to the customer's
 workflow. The first reading of a bundle period at the usage threshold is the moment of truth: the
 workflow looks at how the customer handled their limit before and decides on an offer. A reading
-lower than the previous one, or with another --limit, starts a new period. Nothing is stored in
-PostgreSQL; the workflow keeps a year of periods per metric.`
+lower than the previous one, or with another --limit, starts a new period. The reading is kept in
+PostgreSQL only until its signal is delivered (the same customer, metric and --at again sends
+nothing); the workflow keeps a year of periods per metric.`
 
 // usageTimeLayout is the layout --at takes.
 const usageTimeLayout = time.RFC3339
@@ -42,22 +44,27 @@ func runUsage(ctx context.Context, a *app, c command, args []string) error {
 		return err // nothing was sent
 	}
 
-	st, err := a.db(ctx)
+	ev, st, err := a.events(ctx)
 	if err != nil {
 		return err
 	}
-	// Checked before sending: the workflow of an unknown customer would only fail in its activities.
+	// Checked first, to say what to do: the layer would refuse an unknown customer too.
 	if _, err := st.Customer(ctx, *customerID); errors.Is(err, lifecycle.ErrNotFound) {
 		return fmt.Errorf("nothing sent: no customer %q in the database: check the id or import it first (starter import customers FILE.csv)", *customerID)
 	} else if err != nil {
 		return explainStoreError(err)
 	}
-	tc, err := a.temporalClient(ctx)
+	res, err := ev.Usage(ctx, events.Usage{CustomerID: *customerID, Reading: reading})
 	if err != nil {
-		return err
+		return explainStoreError(err)
 	}
-	if err := reachCustomer(ctx, tc, *customerID, workflows.SignalUsage, workflows.UsageSignal{Reading: reading}); err != nil {
-		return err
+	if !res.New {
+		fmt.Fprintf(a.stdout, "this reading (%s) was recorded before; nothing new sent\n", res.EventID)
+		return nil
+	}
+	if res.DeliveryError != nil {
+		return fmt.Errorf("usage reading recorded, but the workflow was not told yet (the worker tells it within %s once Temporal answers): %w",
+			relayInterval, res.DeliveryError)
 	}
 	fmt.Fprintf(a.stdout, "sent usage reading to customer %s: %s %g of %g (%.0f%%) at %s; workflow %s\n",
 		*customerID, reading.Metric, reading.Used, reading.Limit, reading.Used/reading.Limit*100,

@@ -13,9 +13,9 @@ import (
 
 	"github.com/tailorhq/tailor/internal/api"
 	"github.com/tailorhq/tailor/internal/config"
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/store"
-	"github.com/tailorhq/tailor/workflows"
 )
 
 // apiRoute is the HTTP API's handler, mounted at api.Prefix on HTTP_ADDR; nil when API_TOKENS is
@@ -28,21 +28,15 @@ func apiRoute(c config.APIConfig, events api.Events, ledger api.Ledger, logger *
 	return api.New(api.Config{Tokens: c.Tokens}, api.Deps{Events: events, Ledger: ledger, Logger: logger.With("component", "api")})
 }
 
-// apiEvents applies the API's events with what exists today: the store's functions and the
-// lifecycle client's SignalWithStart, the way the starter's commands do.
-//
-// TEMPORARY: it stands in for internal/events (issue #15, item 1), which writes the change and the
-// signal it owes in one transaction; replace it with that layer at merge. Until then an order's
-// signal lost in a crash after its purchase is recorded is delivered only when the batch is
-// retried (the event id is not kept while a signal fails, so a retry does it).
+// apiEvents applies the API's events through the event layer (internal/events): each change and
+// the signal it owes commit together, and a signal that cannot be delivered at once stays owed for
+// the worker's relay. It adds what the API needs on top: unknown customers and SKUs become 422s
+// naming the field, and stock levels go through stockLevels (which starts a restock campaign).
 type apiEvents struct {
-	store *store.DB
-	// signal delivers one signal to a customer's workflow (lifecycleclient.Client.Signal).
-	signal func(ctx context.Context, customerID, signalName string, payload any) error
-	// relayConsent delivers the consent signals owed to customerIDs' workflows
-	// (lifecycleclient.Client.RelayConsent over the store).
-	relayConsent func(ctx context.Context, customerIDs []string) error
-	logger       *slog.Logger
+	store  *store.DB
+	events *events.Service
+	stock  *stockLevels
+	logger *slog.Logger
 }
 
 var _ api.Events = (*apiEvents)(nil)
@@ -55,8 +49,8 @@ func rejectNotFound(err error, field, what, id string) error {
 	return err
 }
 
-// Order records each line as a purchase (store.RecordPurchase, idempotent by purchase id) and
-// signals it to the customer's workflow, as `starter purchase` does. Every SKU and the customer are
+// Order records each line as a purchase (purchase id <order_id>-<n>, idempotent) with the signal
+// it owes, in one transaction for the whole order, and delivers them. Every SKU and the customer are
 // checked first, so an order with an unknown one records nothing. Price and wanted size are not
 // stored yet (the store has no column for them).
 func (e *apiEvents) Order(ctx context.Context, o api.Order) error {
@@ -68,46 +62,42 @@ func (e *apiEvents) Order(ctx context.Context, o api.Order) error {
 			return rejectNotFound(err, fmt.Sprintf("lines[%d].sku", i), "product (import it first)", l.SKU)
 		}
 	}
+	ps := make([]events.Purchase, len(o.Lines))
 	for i, l := range o.Lines {
-		id := o.PurchaseID(i)
-		if _, _, err := e.store.RecordPurchase(ctx, lifecycle.Purchase{ID: id, CustomerID: o.CustomerID, SKU: l.SKU, WantedColor: l.WantedColor, At: o.OrderedAt}); err != nil {
-			return fmt.Errorf("record purchase %s: %w", id, err)
-		}
-		sig := workflows.PurchaseSignal{PurchaseID: id, SKU: l.SKU, WantedColor: l.WantedColor, At: o.OrderedAt}
-		if err := e.signal(ctx, o.CustomerID, workflows.SignalPurchase, sig); err != nil {
-			return err
-		}
+		ps[i] = events.Purchase{ID: o.PurchaseID(i), CustomerID: o.CustomerID, SKU: l.SKU, WantedColor: l.WantedColor, At: o.OrderedAt}
+	}
+	results, err := e.events.Purchases(ctx, ps)
+	if err != nil {
+		return fmt.Errorf("record order %s: %w", o.OrderID, err)
+	}
+	for _, r := range results {
+		e.owed(r.Result, o.CustomerID)
 	}
 	return nil
 }
 
-// Stock sets the SKU's stock to the level counted. The store can only add stock
-// (store.Restock), so a lower level is refused until the event layer can set it; a restock from 0
-// does not start the restock campaign here (`starter restock` does; item 3 of issue #15).
+// Stock sets the SKU's stock to the level counted; a SKU it brings back in stock starts its
+// restock campaign, as a products import does.
 func (e *apiEvents) Stock(ctx context.Context, s api.Stock) error {
-	p, err := e.store.Product(ctx, s.SKU)
-	if err != nil {
+	if err := e.stock.Set(ctx, s.SKU, s.Stock); err != nil {
 		return rejectNotFound(err, "sku", "product (import it first)", s.SKU)
 	}
-	switch delta := s.Stock - p.Stock; {
-	case delta > 0:
-		if _, err := e.store.Restock(ctx, s.SKU, delta); err != nil {
-			return fmt.Errorf("restock %s: %w", s.SKU, err)
-		}
-	case delta < 0:
-		return &api.RejectedError{Field: "stock", Problem: fmt.Sprintf("%d: lower than the %d recorded; lowering stock through the API is not supported yet", s.Stock, p.Stock)}
-	}
 	return nil
 }
 
-// Usage sends the reading to the customer's workflow, as `starter usage` does (nothing is stored
-// in PostgreSQL).
+// Usage records the reading with the signal it owes (idempotent by customer, metric and time)
+// and delivers it.
 func (e *apiEvents) Usage(ctx context.Context, u api.Usage) error {
 	if _, err := e.store.Customer(ctx, u.CustomerID); err != nil {
 		return rejectNotFound(err, "customer_id", "customer (send a customer event first)", u.CustomerID)
 	}
 	r := lifecycle.UsageReading{Metric: u.Metric, Used: u.Used, Limit: u.Limit, At: u.At, ContractEndsAt: u.ContractEnds}
-	return e.signal(ctx, u.CustomerID, workflows.SignalUsage, workflows.UsageSignal{Reading: r})
+	res, err := e.events.Usage(ctx, events.Usage{CustomerID: u.CustomerID, Reading: r})
+	if err != nil {
+		return err
+	}
+	e.owed(res, u.CustomerID)
+	return nil
 }
 
 // Customer upserts the customer through the customers import (one CSV row), which owes a consent
@@ -123,7 +113,7 @@ func (e *apiEvents) Customer(ctx context.Context, c api.Customer) error {
 	_ = w.Write([]string{c.CustomerID, c.Name, c.Email, c.Locale, c.Timezone,
 		strings.Join(c.Colors, ";"), strings.Join(c.Sizes, ";"), strings.Join(c.Categories, ";"), consent})
 	w.Flush()
-	_, changes, err := e.store.ImportCustomersWithConsentChanges(ctx, &buf)
+	_, _, _, delivErr, err := e.events.ImportCustomers(ctx, &buf)
 	var importErr *store.ImportError
 	if errors.As(err, &importErr) && len(importErr.Problems) > 0 {
 		p := importErr.Problems[0]
@@ -132,26 +122,24 @@ func (e *apiEvents) Customer(ctx context.Context, c api.Customer) error {
 	if err != nil {
 		return err
 	}
-	if len(changes) > 0 {
-		e.relay(ctx, c.CustomerID)
-	}
+	e.owed(events.Result{DeliveryError: delivErr}, c.CustomerID)
 	return nil
 }
 
-// Consent records the change and the signal it owes in one transaction (store.SetConsent), then
-// delivers the signal.
+// Consent records the change with the signal it owes and delivers it.
 func (e *apiEvents) Consent(ctx context.Context, c api.Consent) error {
-	if err := e.store.SetConsent(ctx, c.CustomerID, c.Granted, c.Source); err != nil {
+	res, err := e.events.Consent(ctx, events.Consent{CustomerID: c.CustomerID, Granted: c.Granted, Source: c.Source})
+	if err != nil {
 		return rejectNotFound(err, "customer_id", "customer (send a customer event first)", c.CustomerID)
 	}
-	e.relay(ctx, c.CustomerID)
+	e.owed(res, c.CustomerID)
 	return nil
 }
 
-// relay delivers the consent signal owed to customerID. A failure is not the event's: the change
-// is committed with its signal owed, and the worker's relay delivers it within 30 s.
-func (e *apiEvents) relay(ctx context.Context, customerID string) {
-	if err := e.relayConsent(ctx, []string{customerID}); err != nil {
-		e.logger.Warn("api: consent saved, its signal is left to the relay", "customer_id", customerID, "error", err.Error())
+// owed logs a signal left to the worker's relay. It is not the event's failure: the change is
+// committed with its signal owed.
+func (e *apiEvents) owed(r events.Result, customerID string) {
+	if r.DeliveryError != nil {
+		e.logger.Warn("api: event recorded, its signal is left to the relay", "customer_id", customerID, "error", r.DeliveryError.Error())
 	}
 }

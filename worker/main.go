@@ -24,6 +24,7 @@ import (
 	"github.com/tailorhq/tailor/internal/api"
 	"github.com/tailorhq/tailor/internal/codec"
 	"github.com/tailorhq/tailor/internal/config"
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
@@ -107,20 +108,14 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	lc := lifecycleclient.New(deps.temporal)
-	deps.api, err = apiRoute(cfg.API, &apiEvents{
-		store:  deps.store,
-		signal: lc.Signal,
-		relayConsent: func(ctx context.Context, ids []string) error {
-			_, err := lc.RelayConsent(ctx, deps.store, ids)
-			return err
-		},
-		logger: logger,
-	}, deps.store, logger)
+	ev := events.New(deps.store, lc, nil)
+	stock := &stockLevels{store: deps.store, temporal: deps.temporal, restockWindow: cfg.Policy.RestockWindow, now: time.Now, logger: logger.With("component", "stock")}
+	deps.api, err = apiRoute(cfg.API, &apiEvents{store: deps.store, events: ev, stock: stock, logger: logger}, deps.store, logger)
 	if err != nil {
 		logger.Error("worker cannot start", "error", err.Error())
 		return 1
 	}
-	deps.shopify = shopifyHandler(cfg.Shopify, deps.store, deps.temporal, lc, cfg.Policy, logger)
+	deps.shopify = shopifyHandler(cfg.Shopify, deps.store, ev, stock, logger)
 	public, operator := handlers(deps, lc, signer, cfg.Webhook, cfg.Codec, cfg.HTTP, logger)
 	var servers []httpServer
 	if publicLn != nil {
@@ -132,12 +127,13 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		logger.Info("OPS_ADDR=off: no /metrics, no codec endpoint, no detailed /healthz")
 	}
 	deps.activities.Reacher = lc // campaigns reach customers through the same client as the pages
-	// Consent signals owed (a starter or a page whose signal failed) are delivered at start and then
-	// every consentRelayInterval, for as long as the worker runs.
-	relayConsent := func(ctx context.Context) error {
-		return lc.RelayConsentEvery(ctx, deps.store, consentRelayInterval, logger.With("component", "consent-relay"))
+	// Signals owed (an entry point whose delivery failed, or a process that died between the commit
+	// and the delivery) are delivered at start and then every owedSignalRelayInterval, for as long
+	// as the worker runs (internal/events).
+	relayOwed := func(ctx context.Context) error {
+		return events.New(deps.store, lc, nil).RelayEvery(ctx, owedSignalRelayInterval, logger.With("component", "signal-relay"))
 	}
-	if err := run(ctx, deps.temporal, deps.activities, cfg.WorkflowCacheSize, servers, logger, relayConsent); err != nil {
+	if err := run(ctx, deps.temporal, deps.activities, cfg.WorkflowCacheSize, servers, logger, relayOwed); err != nil {
 		logger.Error("worker stopped", "error", err.Error())
 		return 1
 	}
@@ -174,6 +170,7 @@ func handlers(d *dependencies, lc *lifecycleclient.Client, signer *links.Signer,
 	public = web.New(web.Deps{
 		Links:     signer,
 		Customers: d.store,
+		Events:    events.New(d.store, lc, nil),
 		Lifecycle: lc,
 		Logger:    logger.With("component", "http"),
 		Routes:    publicRoutes(d, lc, webhook, logger),
@@ -212,7 +209,7 @@ func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.We
 		r[api.Prefix] = d.api
 	}
 	if webhook.Enabled() {
-		deps := eventwebhook.Deps{Events: d.store, Lifecycle: lc, Logger: logger.With("component", "sendgrid-webhook")}
+		deps := eventwebhook.Deps{Events: d.store, Suppressions: events.New(d.store, lc, nil), Logger: logger.With("component", "sendgrid-webhook")}
 		if d.metrics != nil {
 			deps.Rejections = d.metrics
 		}
@@ -386,8 +383,9 @@ type httpServer struct {
 	logger  *slog.Logger
 }
 
-// consentRelayInterval is how often the worker delivers consent signals still owed.
-const consentRelayInterval = 30 * time.Second
+// owedSignalRelayInterval is how often the worker delivers signals still owed (the starter's
+// messages promise it: starter/signal.go relayInterval).
+const owedSignalRelayInterval = 5 * time.Second
 
 // run polls the task queues, serves every one of servers and runs each of background, until ctx
 // is done or one of them fails for good; then it stops them all.

@@ -8,43 +8,37 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
-	"go.temporal.io/sdk/client"
-
-	"github.com/tailorhq/tailor/internal/campaigns"
 	"github.com/tailorhq/tailor/internal/config"
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/shopify"
 	"github.com/tailorhq/tailor/internal/store"
-	"github.com/tailorhq/tailor/workflows"
 )
 
 // shopifyHandler is POST /webhooks/shopify, or nil when SHOPIFY_WEBHOOK_SECRET is unset.
-func shopifyHandler(cfg config.ShopifyConfig, st *store.DB, tc client.Client, lc *lifecycleclient.Client, policy lifecycle.Policy, logger *slog.Logger) http.Handler {
+func shopifyHandler(cfg config.ShopifyConfig, st *store.DB, ev *events.Service, stock *stockLevels, logger *slog.Logger) http.Handler {
 	if !cfg.Enabled() {
 		logger.Info("no SHOPIFY_WEBHOOK_SECRET: the Shopify webhook endpoint is off")
 		return nil
 	}
 	logger = logger.With("component", "shopify-webhook")
-	events := &shopifyEvents{store: st, temporal: tc, lifecycle: lc, restockWindow: policy.RestockWindow, now: time.Now, logger: logger}
-	return shopify.New(shopify.Config{Secret: cfg.Secret}, shopify.Deps{Events: events, Deliveries: st, Logger: logger})
+	adapter := &shopifyEvents{store: st, events: ev, stock: stock, logger: logger}
+	return shopify.New(shopify.Config{Secret: cfg.Secret}, shopify.Deps{Events: adapter, Deliveries: st, Logger: logger})
 }
 
 // newShopifyCustomerTimezone is the time zone of a customer a Shopify order creates: an order
 // names none. Quiet hours for such a customer follow UTC until an import states theirs.
 const newShopifyCustomerTimezone = "UTC"
 
-// shopifyEvents is a TEMPORARY adapter from the Shopify webhook to what exists today, until the
-// event layer (internal/events) replaces it; every method says what it stands in for.
+// shopifyEvents applies the Shopify webhook's events through the event layer (internal/events),
+// adding what Shopify's data needs: a customer row built from an order, and stock levels through
+// stockLevels.
 type shopifyEvents struct {
-	store         *store.DB
-	temporal      client.Client
-	lifecycle     *lifecycleclient.Client
-	restockWindow time.Duration
-	now           func() time.Time
-	logger        *slog.Logger
+	store  *store.DB
+	events *events.Service
+	stock  *stockLevels
+	logger *slog.Logger
 }
 
 // UpsertCustomer writes the customer through the customers import (one CSV row, so it gets the
@@ -88,7 +82,7 @@ func (e *shopifyEvents) UpsertCustomer(ctx context.Context, c shopify.Customer) 
 	}
 	_ = w.Write(values)
 	w.Flush()
-	_, changes, err := e.store.ImportCustomersWithConsentChanges(ctx, &buf)
+	_, _, _, delivErr, err := e.events.ImportCustomers(ctx, &buf)
 	var bad *store.ImportError
 	if errors.As(err, &bad) {
 		return fmt.Errorf("customer %s: %w: %v", c.ID, shopify.ErrRefused, err)
@@ -96,36 +90,26 @@ func (e *shopifyEvents) UpsertCustomer(ctx context.Context, c shopify.Customer) 
 	if err != nil {
 		return err
 	}
-	if len(changes) > 0 {
-		if _, err := e.lifecycle.RelayConsent(ctx, e.store, []string{c.ID}); err != nil {
-			e.logger.Warn("consent change saved; its signal is owed and the consent relay retries it", "customer_id", c.ID, "error", err.Error())
-		}
+	if delivErr != nil {
+		e.logger.Warn("consent change saved; its signal is owed and the worker's relay delivers it", "customer_id", c.ID, "error", delivErr.Error())
 	}
 	return nil
 }
 
-// Purchase records the purchase in PostgreSQL, then signals it to the customer's workflow, as
-// `starter purchase` does (both idempotent on the purchase id).
+// Purchase records the purchase with the signal it owes (idempotent by purchase id) and
+// delivers it; a signal not delivered at once stays owed for the worker's relay.
 func (e *shopifyEvents) Purchase(ctx context.Context, p shopify.Purchase) error {
-	if _, _, err := e.store.RecordPurchase(ctx, lifecycle.Purchase{ID: p.ID, CustomerID: p.CustomerID, SKU: p.SKU, At: p.At}); err != nil {
+	res, err := e.events.Purchase(ctx, events.Purchase{ID: p.ID, CustomerID: p.CustomerID, SKU: p.SKU, At: p.At})
+	if err != nil {
 		return err
 	}
-	return e.lifecycle.Signal(ctx, p.CustomerID, workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: p.ID, SKU: p.SKU, At: p.At})
+	if res.DeliveryError != nil {
+		e.logger.Warn("purchase recorded; its signal is owed and the worker's relay delivers it", "customer_id", p.CustomerID, "purchase", p.ID, "error", res.DeliveryError.Error())
+	}
+	return nil
 }
 
-// StockChange sets the stock; when that brings the SKU back in stock it starts the restock
-// campaign as `starter restock` and a products import do (internal/campaigns). A campaign that
-// exists already is fine.
+// StockChange sets the stock (stockLevels: a SKU back in stock starts its restock campaign).
 func (e *shopifyEvents) StockChange(ctx context.Context, s shopify.StockChange) error {
-	p, back, err := e.store.SetStock(ctx, s.SKU, s.Stock)
-	if err != nil || !back {
-		return err
-	}
-	now := e.now()
-	id, err := campaigns.Start(ctx, e.temporal, campaigns.Restock(p, now, e.restockWindow), now)
-	if err != nil && !campaigns.AlreadyExists(err) {
-		return fmt.Errorf("%s back in stock (%d in stock), but its restock campaign did not start: %w", p.SKU, p.Stock, err)
-	}
-	e.logger.Info("back in stock: restock campaign started", "sku", p.SKU, "stock", p.Stock, "campaign", id)
-	return nil
+	return e.stock.Set(ctx, s.SKU, s.Stock)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tailorhq/tailor/internal/campaigns"
 	"github.com/tailorhq/tailor/internal/config"
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/shopify"
@@ -30,11 +31,11 @@ import (
 // The Shopify endpoint is mounted only with SHOPIFY_WEBHOOK_SECRET.
 func TestShopifyWebhookMountedOnlyWithSecret(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
-	off := shopifyHandler(config.ShopifyConfig{}, nil, nil, nil, lifecycle.DefaultPolicy(), logger)
+	off := shopifyHandler(config.ShopifyConfig{}, nil, nil, nil, logger)
 	require.Nil(t, off)
 	require.NotContains(t, publicRoutes(&dependencies{}, nil, config.WebhookConfig{}, logger), "POST /webhooks/shopify")
 
-	on := shopifyHandler(config.ShopifyConfig{Secret: []byte("0123456789abcdef0123")}, nil, nil, nil, lifecycle.DefaultPolicy(), logger)
+	on := shopifyHandler(config.ShopifyConfig{Secret: []byte("0123456789abcdef0123")}, nil, nil, nil, logger)
 	require.NotNil(t, on)
 	require.Contains(t, publicRoutes(&dependencies{shopify: on}, nil, config.WebhookConfig{}, logger), "POST /webhooks/shopify")
 }
@@ -54,9 +55,9 @@ TR-GREY-50,classic-trousers,Classic trousers,trousers,grey,50,89.00,0,
 	secret := []byte("9f86d081884c7d659a2feaa0c55ad015")
 	now := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
 	logger := slog.New(slog.DiscardHandler)
-	events := &shopifyEvents{store: st, temporal: srv.Client, lifecycle: lifecycleclient.New(srv.Client),
-		restockWindow: lifecycle.DefaultPolicy().RestockWindow, now: func() time.Time { return now }, logger: logger}
-	h := shopify.New(shopify.Config{Secret: secret}, shopify.Deps{Events: events, Deliveries: st, Logger: logger})
+	adapter := &shopifyEvents{store: st, events: events.New(st, lifecycleclient.New(srv.Client), nil), logger: logger,
+		stock: &stockLevels{store: st, temporal: srv.Client, restockWindow: lifecycle.DefaultPolicy().RestockWindow, now: func() time.Time { return now }, logger: logger}}
+	h := shopify.New(shopify.Config{Secret: secret}, shopify.Deps{Events: adapter, Deliveries: st, Logger: logger})
 	deliver := func(topic, id, file string) {
 		t.Helper()
 		body, err := os.ReadFile("../internal/shopify/testdata/" + file)
@@ -91,7 +92,7 @@ TR-GREY-50,classic-trousers,Classic trousers,trousers,grey,50,89.00,0,
 	grey, err := st.Product(ctx, "TR-GREY-50")
 	require.NoError(t, err)
 	require.Equal(t, 3, grey.Stock)
-	id := workflows.CampaignWorkflowID(campaigns.Restock(grey, now, events.restockWindow))
+	id := workflows.CampaignWorkflowID(campaigns.Restock(grey, now, adapter.stock.restockWindow))
 	desc, err := srv.Client.DescribeWorkflowExecution(ctx, id, "")
 	require.NoError(t, err, "grey came back in stock: campaign %s", id)
 	require.Equal(t, "Campaign", desc.GetWorkflowExecutionInfo().GetType().GetName())

@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
@@ -200,7 +201,19 @@ func (pu *PurchaseEvent) run(r *runner, ev Event) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.env.SignalWorkflow(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: pu.ID, SKU: pu.SKU, WantedColor: pu.WantedColor, At: ev.At})
+	// Through the event layer, like `starter purchase`: recorded with its signal, then delivered.
+	res, err := r.layer.Purchase(r.ctx, events.Purchase{ID: pu.ID, CustomerID: r.sc.Customer.ID, SKU: pu.SKU, WantedColor: pu.WantedColor, At: ev.At})
+	if err != nil {
+		return "", err
+	}
+	if !res.New {
+		// A purchase id the layer recorded before owes nothing new; a scenario repeats one to show
+		// what the workflow does when it hears it twice, which only a relay that died between the
+		// delivery and marking it delivered does: the simulation delivers the recorded signal again.
+		if _, err := r.outbox.redeliver(r.ctx, res.EventID, envLifecycle{r.env}); err != nil {
+			return "", err
+		}
+	}
 	// A data bundle has neither colour nor size: name only what the product has.
 	details := []string{p.Name}
 	if p.Color != "" {
@@ -363,15 +376,15 @@ func parseUnsubscribe(_ eventCheck, f *unsubscribeFile) *UnsubscribeEvent {
 }
 
 func (u *UnsubscribeEvent) run(r *runner, _ Event) (string, error) {
-	// Consent first, like `starter unsubscribe`: no activity sends from here on.
-	if err := r.shop.SetConsent(r.ctx, r.sc.Customer.ID, false, "simulation"); err != nil {
-		return "", err
-	}
+	// Through the event layer: consent withdrawn (no activity sends from here on) with the
+	// unsubscribe signal, which tells the workflow why, owed in the same transaction.
 	reason := u.Reason
 	if reason == "" {
 		reason = "unsubscribe link"
 	}
-	r.env.SignalWorkflow(workflows.SignalUnsubscribe, workflows.UnsubscribeSignal{Reason: reason})
+	if _, err := r.layer.Unsubscribe(r.ctx, events.Unsubscribe{CustomerID: r.sc.Customer.ID, Reason: reason, Source: "simulation"}); err != nil {
+		return "", err
+	}
 	return "unsubscribe (" + reason + ")", nil
 }
 
@@ -403,10 +416,10 @@ func parseConsent(c eventCheck, f *consentFile) *ConsentEvent {
 
 func (ce *ConsentEvent) run(r *runner, ev Event) (string, error) {
 	// The database first, like `starter consent`: SendFollowUp checks it before every email.
-	if err := r.shop.SetConsent(r.ctx, r.sc.Customer.ID, ce.Granted, ce.Source); err != nil {
+	// Through the event layer: saved with its signal owed, then delivered.
+	if _, err := r.layer.Consent(r.ctx, events.Consent{CustomerID: r.sc.Customer.ID, Granted: ce.Granted, Source: ce.Source}); err != nil {
 		return "", err
 	}
-	r.env.SignalWorkflow(workflows.SignalConsent, workflows.ConsentSignal{Granted: ce.Granted, Source: ce.Source, At: ev.At})
 	if ce.Granted {
 		return "consent granted (source " + ce.Source + ")", nil
 	}
@@ -449,9 +462,11 @@ func parsePreferences(c eventCheck, f *preferencesFile) *PreferencesEvent {
 
 func (pe *PreferencesEvent) run(r *runner, _ Event) (string, error) {
 	// Like the preference page: only the signal; the workflow saves the lists itself.
-	r.env.SignalWorkflow(workflows.SignalPreferences, workflows.PreferencesSignal{
+	if _, err := r.layer.Preferences(r.ctx, events.Preferences{CustomerID: r.sc.Customer.ID, Signal: workflows.PreferencesSignal{
 		Preferences: pe.Preferences, Kinds: slices.Clone(pe.Kinds), Paused: pe.Paused,
-	})
+	}}); err != nil {
+		return "", err
+	}
 	kinds := "all kinds"
 	if len(pe.Kinds) > 0 {
 		names := make([]string, len(pe.Kinds))
@@ -501,10 +516,11 @@ func parseSuppress(c eventCheck, f *suppressFile) *SuppressEvent {
 func (s *SuppressEvent) run(r *runner, ev Event) (string, error) {
 	// Like the SendGrid Event Webhook: the address is suppressed in the database, then the signal.
 	email := r.sc.Customer.Email
-	if err := r.shop.Suppress(r.ctx, email, s.Event, ev.At); err != nil {
+	if _, err := r.layer.Suppression(r.ctx, events.Suppression{
+		EventID: fmt.Sprintf("%s/%s/%d", email, s.Event, ev.At.UnixNano()), Email: email, CustomerID: r.sc.Customer.ID, Event: s.Event, At: ev.At,
+	}); err != nil {
 		return "", err
 	}
-	r.env.SignalWorkflow(workflows.SignalSuppress, workflows.SuppressSignal{Event: s.Event, At: ev.At})
 	return fmt.Sprintf("suppress the mail provider reported %s for %s", s.Event, email), nil
 }
 
@@ -647,9 +663,11 @@ func parseUsage(c eventCheck, f *usageFile) *UsageEvent {
 
 func (u *UsageEvent) run(r *runner, ev Event) (string, error) {
 	// Like the metering feed: only the signal; the workflow keeps the usage profile itself.
-	r.env.SignalWorkflow(workflows.SignalUsage, workflows.UsageSignal{Reading: lifecycle.UsageReading{
+	if _, err := r.layer.Usage(r.ctx, events.Usage{CustomerID: r.sc.Customer.ID, Reading: lifecycle.UsageReading{
 		Metric: u.Metric, Used: u.Used, Limit: u.Limit, At: ev.At, ContractEndsAt: u.ContractEndsAt,
-	}})
+	}}); err != nil {
+		return "", err
+	}
 	// Rounded down, so that a reading just below the threshold never shows as at it.
 	text := fmt.Sprintf("usage %s: %g of %g (%d%%)", u.Metric, u.Used, u.Limit, int(math.Floor(u.Used*100/u.Limit)))
 	if !u.ContractEndsAt.IsZero() {
@@ -674,7 +692,12 @@ func parseComplaint(_ eventCheck, f *complaintFile) *ComplaintEvent {
 }
 
 func (ce *ComplaintEvent) run(r *runner, ev Event) (string, error) {
-	r.env.SignalWorkflow(workflows.SignalComplaint, workflows.ComplaintSignal{Reason: ce.Reason, At: ev.At})
+	// Like `starter note --kind complaint`: the note and its complaint signal, through the layer.
+	if _, _, err := r.layer.Note(r.ctx, events.Note{
+		ID: fmt.Sprintf("complaint-%d", ev.At.UnixNano()), CustomerID: r.sc.Customer.ID, Kind: store.NoteComplaint, Text: ce.Reason, OccurredAt: ev.At,
+	}); err != nil {
+		return "", err
+	}
 	if ce.Reason == "" {
 		return "complaint (no reason given)", nil
 	}

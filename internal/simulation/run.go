@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tailorhq/tailor/activities"
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/workflows"
@@ -160,6 +161,8 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 	})
 
 	r := &runner{ctx: ctx, sc: sc, shop: shop, policy: policy, env: env, location: sc.location, mailer: mailer, answers: map[int]string{}}
+	r.outbox = newShopEvents(shop, sc.Customer.ID, env.Now)
+	r.layer = events.New(r.outbox, envLifecycle{env}, env.Now)
 	// Events at the same moment go in one callback, in file order.
 	for i := 0; i < len(sc.Events); {
 		j := i
@@ -224,6 +227,8 @@ type runner struct {
 	ctx      context.Context
 	sc       *Scenario
 	shop     Shop
+	layer    *events.Service // the shop events: the production use cases over outbox
+	outbox   *shopEvents
 	policy   lifecycle.Policy
 	env      *testsuite.TestWorkflowEnvironment
 	location *time.Location

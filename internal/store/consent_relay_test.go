@@ -10,12 +10,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
 )
 
-// Found in review of issue #13: RelayConsentSignals used to hold a pooled connection (and a
+// Found in review of issue #13: RelayConsentSignals (now RelaySignals) used to hold a pooled connection (and a
 // transaction) for as long as deliver, a call to Temporal, took. While Temporal is slow or unreachable (the
 // SDK retries a signal until its context ends: 10 s for POST /u, 30 s for the worker's round), a
 // handful of unsubscribes take every connection of the pool (pgxpool's default is
@@ -37,7 +36,7 @@ func TestSlowConsentDeliveriesDoNotStarveThePool(t *testing.T) {
 
 	release := make(chan struct{})
 	entered := make(chan struct{}, poolSize)
-	slowTemporal := func(ctx context.Context, _ lifecycle.ConsentChange) error {
+	slowTemporal := func(ctx context.Context, _ store.OwedSignal) error {
 		entered <- struct{}{}
 		select {
 		case <-release:
@@ -54,7 +53,7 @@ func TestSlowConsentDeliveriesDoNotStarveThePool(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, _ = st.RelayConsentSignals(ctx, []string{id}, slowTemporal)
+			_, _ = st.RelaySignals(ctx, []string{id}, slowTemporal)
 		}()
 		<-entered
 	}
@@ -81,7 +80,7 @@ func TestHangingConsentDeliveryDoesNotBlockOthers(t *testing.T) {
 	require.NoError(t, st.SetConsent(ctx, "fine", false, "unsubscribe-link"))
 
 	var delivered []string
-	deliver := func(ctx context.Context, ch lifecycle.ConsentChange) error {
+	deliver := func(ctx context.Context, ch store.OwedSignal) error {
 		if ch.CustomerID == "hangs" {
 			<-ctx.Done()
 			return ctx.Err()
@@ -89,9 +88,9 @@ func TestHangingConsentDeliveryDoesNotBlockOthers(t *testing.T) {
 		delivered = append(delivered, ch.CustomerID)
 		return nil
 	}
-	for round := range 3 { // as RelayConsentEvery does: each round bounded by its interval
+	for round := range 3 { // as events.Service.RelayEvery does: each round bounded by its interval
 		rctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		_, _ = st.RelayConsentSignals(rctx, nil, deliver)
+		_, _ = st.RelaySignals(rctx, nil, deliver)
 		cancel()
 		if len(delivered) > 0 {
 			return

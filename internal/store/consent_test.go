@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,8 +52,8 @@ func TestSetPreferencesReplaces(t *testing.T) {
 
 // A consent change owes its workflow a signal from the transaction that makes it until the signal
 // is delivered: a failed delivery keeps it owed (re-importing the file, which has no change left,
-// used to lose it), a newer change made during a delivery stays owed, and only the latest state
-// is ever owed.
+// used to lose it), a newer change made during a delivery stays owed and is delivered after it, in
+// the order made.
 func TestConsentSignalOwedUntilDelivered(t *testing.T) {
 	st, _ := storetest.New(t)
 	ctx := context.Background()
@@ -70,7 +72,7 @@ func TestConsentSignalOwedUntilDelivered(t *testing.T) {
 
 	// The workflow service is down: nothing delivered, the signal stays owed.
 	down := errors.New("frontend unavailable")
-	n, err := st.RelayConsentSignals(ctx, nil, func(context.Context, lifecycle.ConsentChange) error { return down })
+	n, err := st.RelaySignals(ctx, nil, func(context.Context, store.OwedSignal) error { return down })
 	require.ErrorIs(t, err, down)
 	require.Zero(t, n)
 	requireOwed(t, st, 1, "after a failed delivery")
@@ -81,51 +83,58 @@ func TestConsentSignalOwedUntilDelivered(t *testing.T) {
 	require.Empty(t, changes)
 	requireOwed(t, st, 1, "after re-importing the same file")
 
-	// While a's withdrawal is being delivered, a grants consent again: the grant stays owed.
-	var got []lifecycle.ConsentChange
-	n, err = st.RelayConsentSignals(ctx, nil, func(ctx context.Context, ch lifecycle.ConsentChange) error {
-		got = append(got, ch)
-		return st.SetConsent(ctx, "a", true, "shop-counter")
-	})
-	require.NoError(t, err)
-	require.Equal(t, 1, n, "the withdrawal was delivered")
-	require.Len(t, got, 1)
-	assert.Equal(t, lifecycle.ConsentChange{CustomerID: "a", Granted: false, Source: "import", At: got[0].At}, got[0])
-	assert.False(t, got[0].At.IsZero(), "the change carries when it was made")
-	requireOwed(t, st, 1, "a grant written during the delivery of a withdrawal")
-
-	got = nil
-	n, err = st.RelayConsentSignals(ctx, nil, func(_ context.Context, ch lifecycle.ConsentChange) error {
-		got = append(got, ch)
+	// While a's withdrawal is being delivered, a grants consent again: the grant stays owed and is
+	// delivered next, after the withdrawal.
+	var got []consentPayload
+	n, err = st.RelaySignals(ctx, nil, func(ctx context.Context, sig store.OwedSignal) error {
+		got = append(got, consentOf(t, sig))
+		if len(got) == 1 {
+			return st.SetConsent(ctx, "a", true, "shop-counter")
+		}
 		return nil
 	})
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
-	require.Len(t, got, 1)
-	assert.Equal(t, "a", got[0].CustomerID)
-	assert.True(t, got[0].Granted, "only the latest state is owed")
-	assert.Equal(t, "shop-counter", got[0].Source)
-	requireOwed(t, st, 0, "after the latest change was delivered")
+	require.Equal(t, 2, n, "the withdrawal, then the grant written during its delivery")
+	require.Len(t, got, 2)
+	assert.Equal(t, consentPayload{Granted: false, Source: "import", At: got[0].At}, got[0])
+	assert.False(t, got[0].At.IsZero(), "the change carries when it was made")
+	assert.Equal(t, consentPayload{Granted: true, Source: "shop-counter", At: got[1].At}, got[1])
+	requireOwed(t, st, 0, "after both changes were delivered")
 
 	// Only the customers asked for; SetConsent owes a signal even when nothing changed.
 	require.NoError(t, st.SetConsent(ctx, "a", true, "shop-counter"))
 	require.NoError(t, st.SetConsent(ctx, "b", false, "phone"))
-	got = nil
-	n, err = st.RelayConsentSignals(ctx, []string{"b"}, func(_ context.Context, ch lifecycle.ConsentChange) error {
-		got = append(got, ch)
+	var to []string
+	n, err = st.RelaySignals(ctx, []string{"b"}, func(_ context.Context, sig store.OwedSignal) error {
+		to = append(to, sig.CustomerID)
 		return nil
 	})
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
-	assert.Equal(t, "b", got[0].CustomerID)
+	assert.Equal(t, []string{"b"}, to)
 	requireOwed(t, st, 1, "a's signal, not asked for")
 	require.ErrorIs(t, st.SetConsent(ctx, "nobody", false, "phone"), lifecycle.ErrNotFound)
 	requireOwed(t, st, 1, "an unknown customer owes nothing")
 }
 
+// consentPayload is the JSON of workflows.ConsentSignal, which the store does not import.
+type consentPayload struct {
+	Granted bool
+	Source  string
+	At      time.Time
+}
+
+func consentOf(t *testing.T, sig store.OwedSignal) consentPayload {
+	t.Helper()
+	require.Equal(t, store.ConsentSignalName, sig.Signal, "event %s", sig.EventID)
+	var p consentPayload
+	require.NoError(t, json.Unmarshal(sig.Payload, &p), "payload of %s: %s", sig.EventID, sig.Payload)
+	return p
+}
+
 func requireOwed(t *testing.T, st *store.DB, want int, when string) {
 	t.Helper()
-	n, _, err := st.PendingConsentSignals(context.Background())
+	n, _, err := st.OwedSignals(context.Background())
 	require.NoError(t, err)
-	require.Equal(t, want, n, "consent signals owed %s", when)
+	require.Equal(t, want, n, "signals owed %s", when)
 }

@@ -69,6 +69,12 @@ type querier interface {
 // consent signal (see RelayConsentSignals), even when consent did not change: whoever calls it
 // means the workflow to hear it.
 func (s *DB) SetConsent(ctx context.Context, customerID string, consent bool, source string) error {
+	return s.SetConsentOwing(ctx, customerID, consent, source, nil)
+}
+
+// SetConsentOwing changes consent as SetConsent does, but owes signal instead of the consent
+// signal when signal is not nil (an unsubscribe, which tells the workflow why).
+func (s *DB) SetConsentOwing(ctx context.Context, customerID string, consent bool, source string, signal *OwedSignal) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
 			UPDATE customers
@@ -79,6 +85,10 @@ func (s *DB) SetConsent(ctx context.Context, customerID string, consent bool, so
 		}
 		if tag.RowsAffected() == 0 {
 			return notFound("customer", customerID)
+		}
+		if signal != nil {
+			_, err := owe(ctx, tx, *signal)
+			return err
 		}
 		return oweConsentSignals(ctx, tx, `SELECT id, marketing_consent, consent_source, consent_updated_at
 			FROM customers WHERE id = $1`, customerID)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // NoteKind is what a customer stated: a referral, an exit or a complaint.
@@ -34,6 +36,12 @@ type Note struct {
 // same ID again returns the first note unchanged; the same ID for another customer or kind is an
 // error. An unknown customer is an error wrapping lifecycle.ErrNotFound.
 func (s *DB) AddNote(ctx context.Context, n Note) (Note, bool, error) {
+	return s.AddNoteOwing(ctx, n, nil)
+}
+
+// AddNoteOwing adds n as AddNote does and, when n is new, owes signal (if not nil) in the same
+// transaction: a note recorded before owes nothing new.
+func (s *DB) AddNoteOwing(ctx context.Context, n Note, signal *OwedSignal) (Note, bool, error) {
 	if n.ID == "" {
 		return Note{}, false, fmt.Errorf("add note for customer %s: empty note id", n.CustomerID)
 	}
@@ -43,26 +51,38 @@ func (s *DB) AddNote(ctx context.Context, n Note) (Note, bool, error) {
 	if n.OccurredAt.IsZero() {
 		return Note{}, false, fmt.Errorf("add note %s: no time", n.ID)
 	}
-	tag, err := s.pool.Exec(ctx, `
-		INSERT INTO customer_notes (id, customer_id, kind, text, occurred_at)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (id) DO NOTHING`, n.ID, n.CustomerID, string(n.Kind), n.Text, n.OccurredAt)
-	if isForeignKeyViolation(err) {
-		return Note{}, false, notFound("customer", n.CustomerID)
-	}
-	if err != nil {
-		return Note{}, false, fmt.Errorf("add note %s: %w", n.ID, err)
-	}
 	var stored Note
-	var kind string
-	err = s.pool.QueryRow(ctx, `SELECT id, customer_id, kind, text, occurred_at FROM customer_notes WHERE id = $1`, n.ID).
-		Scan(&stored.ID, &stored.CustomerID, &kind, &stored.Text, &stored.OccurredAt)
+	var isNew bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO customer_notes (id, customer_id, kind, text, occurred_at)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (id) DO NOTHING`, n.ID, n.CustomerID, string(n.Kind), n.Text, n.OccurredAt)
+		if isForeignKeyViolation(err) {
+			return notFound("customer", n.CustomerID)
+		}
+		if err != nil {
+			return err
+		}
+		isNew = tag.RowsAffected() == 1
+		var kind string
+		err = tx.QueryRow(ctx, `SELECT id, customer_id, kind, text, occurred_at FROM customer_notes WHERE id = $1`, n.ID).
+			Scan(&stored.ID, &stored.CustomerID, &kind, &stored.Text, &stored.OccurredAt)
+		if err != nil {
+			return err
+		}
+		stored.Kind = NoteKind(kind)
+		if stored.CustomerID != n.CustomerID || stored.Kind != n.Kind {
+			return fmt.Errorf("note id %q is already used for a %s note of customer %s", n.ID, stored.Kind, stored.CustomerID)
+		}
+		if isNew && signal != nil {
+			_, err := owe(ctx, tx, *signal)
+			return err
+		}
+		return nil
+	})
 	if err != nil {
 		return Note{}, false, fmt.Errorf("add note %s: %w", n.ID, err)
 	}
-	stored.Kind = NoteKind(kind)
-	if stored.CustomerID != n.CustomerID || stored.Kind != n.Kind {
-		return Note{}, false, fmt.Errorf("note id %q is already used for a %s note of customer %s", n.ID, stored.Kind, stored.CustomerID)
-	}
-	return stored, tag.RowsAffected() == 1, nil
+	return stored, isNew, nil
 }

@@ -22,6 +22,61 @@ func (s *DB) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycl
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
+		product, prefs, _, err = recordPurchase(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return lifecycle.Product{}, lifecycle.Preferences{}, fmt.Errorf("record purchase %s: %w", p.ID, err)
+	}
+	return product, prefs, nil
+}
+
+// PurchaseOwing is a purchase and the signal it owes the customer's workflow; a zero Signal (no
+// EventID) owes none: a purchase kept as history.
+type PurchaseOwing struct {
+	Purchase lifecycle.Purchase
+	Signal   OwedSignal
+}
+
+// RecordedPurchase is what RecordPurchases did with one purchase.
+type RecordedPurchase struct {
+	Product     lifecycle.Product
+	Preferences lifecycle.Preferences
+	New         bool // false: the purchase was recorded before, and nothing new is owed
+}
+
+// RecordPurchases records each purchase as RecordPurchase does and owes its signal, all in one
+// transaction: all are recorded or none. A purchase already recorded owes nothing new, even if its
+// signal's event id is new. An unknown product or customer is an error wrapping
+// lifecycle.ErrNotFound.
+func (s *DB) RecordPurchases(ctx context.Context, ps []PurchaseOwing) ([]RecordedPurchase, error) {
+	out := make([]RecordedPurchase, len(ps))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		for i, p := range ps {
+			product, prefs, isNew, err := recordPurchase(ctx, tx, p.Purchase)
+			if err != nil {
+				return fmt.Errorf("record purchase %s: %w", p.Purchase.ID, err)
+			}
+			out[i] = RecordedPurchase{Product: product, Preferences: prefs, New: isNew}
+			if !isNew || p.Signal.EventID == "" {
+				continue
+			}
+			if _, err := owe(ctx, tx, p.Signal); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record purchases: %w", err)
+	}
+	return out, nil
+}
+
+// recordPurchase is RecordPurchase in tx; it also reports whether the purchase was new.
+func recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase) (product lifecycle.Product, prefs lifecycle.Preferences, isNew bool, err error) {
+	err = func() error {
+		var err error
 		product, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE sku = $1`, p.SKU))
 		if isNoRows(err) {
 			return notFound("product", p.SKU)
@@ -79,12 +134,10 @@ func (s *DB) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycl
 				return err
 			}
 		}
+		isNew = true
 		return nil
-	})
-	if err != nil {
-		return lifecycle.Product{}, lifecycle.Preferences{}, fmt.Errorf("record purchase %s: %w", p.ID, err)
-	}
-	return product, prefs, nil
+	}()
+	return product, prefs, isNew, err
 }
 
 // OpenWish is an open wish waiting for its product to come back in stock.

@@ -91,17 +91,38 @@ func (s *DB) EmailEvents(ctx context.Context, sendKey string) ([]EmailEvent, err
 // Suppress stops all marketing mail to email (compared case-insensitively) because of reason, e.g.
 // bounce or spamreport. Suppressing an address again keeps the first reason and time.
 func (s *DB) Suppress(ctx context.Context, email, reason string, at time.Time) error {
+	_, err := s.SuppressOwing(ctx, email, reason, at, nil)
+	return err
+}
+
+// SuppressOwing suppresses email as Suppress does and owes signal (if not nil) in the same
+// transaction; a signal whose event id is recorded already owes nothing new. It reports whether
+// signal was new.
+func (s *DB) SuppressOwing(ctx context.Context, email, reason string, at time.Time, signal *OwedSignal) (bool, error) {
 	addr := NormalizeEmail(email)
-	if addr == "" {
-		return errors.New("suppress: empty email address")
+	if addr == "" && signal == nil {
+		return false, errors.New("suppress: empty email address")
 	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO suppressions (email, reason, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (email) DO NOTHING`, addr, reason, at)
+	owedNew := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if addr != "" {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO suppressions (email, reason, created_at) VALUES ($1, $2, $3)
+				ON CONFLICT (email) DO NOTHING`, addr, reason, at); err != nil {
+				return err
+			}
+		}
+		if signal != nil {
+			n, err := owe(ctx, tx, *signal)
+			owedNew = n == 1
+			return err
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("suppress %s: %w", addr, err)
+		return false, fmt.Errorf("suppress %s: %w", addr, err)
 	}
-	return nil
+	return owedNew, nil
 }
 
 // IsSuppressed reports whether email (compared case-insensitively) is suppressed.

@@ -7,10 +7,11 @@
 //   - GET never changes anything (mail scanners follow links); POST acts. The interest and
 //     check-in pages therefore show one button that POSTs to the same link.
 //   - POST /u/{token} answers 200 without a redirect and needs no cookies (RFC 8058): it withdraws
-//     consent in the store, which owes the workflow a consent signal in the same transaction, so no
-//     marketing mail goes out even if the workflow cannot be reached; then it delivers the signal.
-//     A signal that fails stays owed and the worker delivers it (lifecycleclient.RelayConsentEvery),
-//     so the customer is unsubscribed either way. Repeating it is harmless.
+//     consent through the event layer (internal/events), which owes the workflow a consent signal
+//     in the same transaction, so no marketing mail goes out even if the workflow cannot be
+//     reached; then it delivers the signal. A signal that fails stays owed and the worker delivers
+//     it (events.Service.RelayEvery), so the customer is unsubscribed either way. Repeating it is
+//     harmless. POST /p/{token} likewise owes the preferences signal before it answers "saved".
 //   - A tampered, foreign, malformed or wrong-page token gets 400, an expired one 410, an unknown
 //     customer 404; none of them reaches the store's writes or the workflow.
 //   - An interest or check-in the workflow refuses (lifecycleclient.ErrRefused) gets 409: asking
@@ -31,6 +32,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
@@ -59,21 +61,23 @@ type Verifier interface {
 	Verify(purpose links.Purpose, token string) (links.Claims, error)
 }
 
-// Customers is the part of the store the pages read and write; *store.DB is one.
+// Customers is the part of the store the pages read; *store.DB is one.
 type Customers interface {
 	// Customer and Preferences return an error wrapping lifecycle.ErrNotFound for an unknown id.
 	Customer(ctx context.Context, id string) (lifecycle.Customer, error)
 	Preferences(ctx context.Context, id string) (lifecycle.Preferences, error)
-	// SetConsent also owes the customer's workflow a consent signal, delivered with RelayConsent.
-	SetConsent(ctx context.Context, id string, consent bool, source string) error
-	lifecycleclient.ConsentOutbox
 }
 
-// Lifecycle reaches the customers' workflows; *lifecycleclient.Client is one.
+// Events records what the customer did on a page and the signal it owes their workflow, in one
+// transaction, then delivers it (a delivery that fails stays owed, in Result.DeliveryError);
+// *events.Service is one.
+type Events interface {
+	Consent(ctx context.Context, c events.Consent) (events.Result, error)
+	Preferences(ctx context.Context, p events.Preferences) (events.Result, error)
+}
+
+// Lifecycle asks the customers' workflows; *lifecycleclient.Client is one.
 type Lifecycle interface {
-	Signal(ctx context.Context, customerID, signalName string, payload any) error
-	// RelayConsent delivers the consent signals outbox owes to the workflows of customerIDs.
-	RelayConsent(ctx context.Context, outbox lifecycleclient.ConsentOutbox, customerIDs []string) (int, error)
 	// Interested returns an error wrapping lifecycleclient.ErrNoWorkflow when the customer has no
 	// running workflow.
 	Interested(ctx context.Context, customerID string, req workflows.InterestedRequest) (workflows.InterestedResult, error)
@@ -88,6 +92,7 @@ type Lifecycle interface {
 type Deps struct {
 	Links     Verifier
 	Customers Customers
+	Events    Events
 	Lifecycle Lifecycle
 	Logger    *slog.Logger // nil: discard
 	// Routes are more handlers served by the same server, by http.ServeMux pattern, e.g.
@@ -258,14 +263,15 @@ func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	id := claims.CustomerID
 	// The store first: the send activity checks consent there, so mail stops even if the signal
 	// below fails; and the signal is owed from the same transaction on, so it is not lost.
-	if err := s.Customers.SetConsent(r.Context(), id, false, ConsentSource); err != nil {
+	ctx, cancel := context.WithTimeout(r.Context(), signalTimeout)
+	defer cancel()
+	res, err := s.Events.Consent(ctx, events.Consent{CustomerID: id, Granted: false, Source: ConsentSource})
+	if err != nil {
 		s.storeFailed(w, id, err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), signalTimeout)
-	defer cancel()
-	if _, err := s.Lifecycle.RelayConsent(ctx, s.Customers, []string{id}); err != nil {
-		s.Logger.Warn("unsubscribe recorded; its signal stays owed and the worker delivers it", "customer_id", id, "error", err.Error())
+	if res.DeliveryError != nil {
+		s.Logger.Warn("unsubscribe recorded; its signal stays owed and the worker delivers it", "customer_id", id, "error", res.DeliveryError.Error())
 	}
 	s.Logger.Info("unsubscribed", "customer_id", id, "one_click", oneClick)
 	s.render(w, http.StatusOK, "unsubscribe", view{Title: "You are unsubscribed", Done: true, Email: "Your address"})
@@ -351,11 +357,15 @@ func (s *server) savePreferences(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), signalTimeout)
 	defer cancel()
-	if err := s.Lifecycle.Signal(ctx, c.ID, workflows.SignalPreferences, sig); err != nil {
-		s.Logger.Error("preferences not signalled", "customer_id", c.ID, "error", err.Error())
+	res, err := s.Events.Preferences(ctx, events.Preferences{CustomerID: c.ID, Signal: sig})
+	if err != nil {
+		s.Logger.Error("preferences not recorded", "customer_id", c.ID, "error", err.Error())
 		v.Failed = true
 		s.render(w, http.StatusServiceUnavailable, "preferences", v)
 		return
+	}
+	if res.DeliveryError != nil {
+		s.Logger.Warn("preferences recorded; their signal stays owed and the worker delivers it", "customer_id", c.ID, "error", res.DeliveryError.Error())
 	}
 	s.Logger.Info("preferences saved", "customer_id", c.ID, "kinds", len(sig.Kinds), "paused", sig.Paused)
 	v.Saved = true

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
@@ -59,20 +60,42 @@ type fakeCustomers struct {
 	owed      map[string]lifecycle.ConsentChange // consent signals owed, as the store keeps them
 }
 
-func (f *fakeCustomers) RelayConsentSignals(ctx context.Context, ids []string, deliver func(context.Context, lifecycle.ConsentChange) error) (int, error) {
-	n := 0
-	for _, id := range ids {
-		ch, ok := f.owed[id]
-		if !ok {
-			continue
-		}
-		if err := deliver(ctx, ch); err != nil {
-			return n, err
-		}
-		delete(f.owed, id)
-		n++
+// fakeEvents is the event layer as the pages see it: the change in the store (fakeCustomers), then
+// the signal, which stays owed when it fails.
+type fakeEvents struct {
+	customers *fakeCustomers
+	lifecycle *fakeLifecycle
+	fail      error // returned by Preferences when set: the store is down
+	owedPrefs []workflows.PreferencesSignal
+}
+
+func (f *fakeEvents) Consent(ctx context.Context, c events.Consent) (events.Result, error) {
+	if err := f.customers.SetConsent(ctx, c.CustomerID, c.Granted, c.Source); err != nil {
+		return events.Result{}, err
 	}
-	return n, nil
+	res := events.Result{New: true}
+	ch := f.customers.owed[c.CustomerID]
+	if err := f.lifecycle.Signal(ctx, ch.CustomerID, workflows.SignalConsent, workflows.ConsentSignal{Granted: ch.Granted, Source: ch.Source, At: ch.At}); err != nil {
+		res.DeliveryError = err
+		return res, nil
+	}
+	delete(f.customers.owed, c.CustomerID)
+	res.Delivered = true
+	return res, nil
+}
+
+func (f *fakeEvents) Preferences(ctx context.Context, p events.Preferences) (events.Result, error) {
+	if f.fail != nil {
+		return events.Result{}, f.fail
+	}
+	res := events.Result{New: true}
+	if err := f.lifecycle.Signal(ctx, p.CustomerID, workflows.SignalPreferences, p.Signal); err != nil {
+		f.owedPrefs = append(f.owedPrefs, p.Signal)
+		res.DeliveryError = err
+		return res, nil
+	}
+	res.Delivered = true
+	return res, nil
 }
 
 func (f *fakeCustomers) Customer(_ context.Context, id string) (lifecycle.Customer, error) {
@@ -144,13 +167,6 @@ func (f *fakeLifecycle) Signal(_ context.Context, id, name string, payload any) 
 	return nil
 }
 
-// RelayConsent delivers as lifecycleclient does: a consent signal per owed change.
-func (f *fakeLifecycle) RelayConsent(ctx context.Context, outbox lifecycleclient.ConsentOutbox, ids []string) (int, error) {
-	return outbox.RelayConsentSignals(ctx, ids, func(ctx context.Context, ch lifecycle.ConsentChange) error {
-		return f.Signal(ctx, ch.CustomerID, workflows.SignalConsent, workflows.ConsentSignal{Granted: ch.Granted, Source: ch.Source, At: ch.At})
-	})
-}
-
 func (f *fakeLifecycle) Interested(_ context.Context, id string, req workflows.InterestedRequest) (workflows.InterestedResult, error) {
 	if f.interested != nil {
 		return workflows.InterestedResult{}, f.interested
@@ -176,6 +192,7 @@ type bundle struct {
 	calls     *calls
 	customers *fakeCustomers
 	lifecycle *fakeLifecycle
+	events    *fakeEvents
 }
 
 func setup(t *testing.T) *bundle {
@@ -199,9 +216,11 @@ func setup(t *testing.T) *bundle {
 		},
 		lifecycle: &fakeLifecycle{calls: c},
 	}
+	b.events = &fakeEvents{customers: b.customers, lifecycle: b.lifecycle}
 	b.srv = httptest.NewServer(web.New(web.Deps{
 		Links:     signer,
 		Customers: b.customers,
+		Events:    b.events,
 		Lifecycle: b.lifecycle,
 		Routes: map[string]http.Handler{
 			"POST /webhooks/sendgrid": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }),
@@ -332,7 +351,7 @@ func TestUnsubscribeWhenTheWorkflowCannotBeReached(t *testing.T) {
 }
 
 // On the real store: a one-click unsubscribe whose signal fails leaves it owed, and the next click
-// (or the worker's relay) delivers exactly the latest state and forgets it.
+// (or the worker's relay) delivers the first withdrawal, then the second, in order.
 func TestUnsubscribeOwesTheSignalUntilDelivered(t *testing.T) {
 	st, _ := storetest.New(t)
 	ctx := context.Background()
@@ -341,11 +360,11 @@ func TestUnsubscribeOwesTheSignalUntilDelivered(t *testing.T) {
 	signer, err := links.New(secret, base, 24*time.Hour, func() time.Time { return t0 })
 	require.NoError(t, err)
 	lc := &fakeLifecycle{calls: &calls{}, failures: 1}
-	srv := httptest.NewServer(web.New(web.Deps{Links: signer, Customers: st, Lifecycle: lc}))
+	srv := httptest.NewServer(web.New(web.Deps{Links: signer, Customers: st, Events: events.New(st, lc, nil), Lifecycle: lc}))
 	t.Cleanup(srv.Close)
 	link := srv.URL + strings.TrimPrefix(signer.Unsubscribe("c1"), base)
 	owed := func() int {
-		n, _, err := st.PendingConsentSignals(ctx)
+		n, _, err := st.OwedSignals(ctx)
 		require.NoError(t, err)
 		return n
 	}
@@ -360,7 +379,7 @@ func TestUnsubscribeOwesTheSignalUntilDelivered(t *testing.T) {
 
 	r = do(t, http.MethodPost, link, oneClick)
 	require.Equal(t, http.StatusOK, r.status, r.body)
-	require.Len(t, lc.signals, 1, "one signal, the latest state")
+	require.Len(t, lc.signals, 2, "the owed withdrawal, then the second click's")
 	sig, ok := lc.signals[0].(workflows.ConsentSignal)
 	require.True(t, ok, "a consent signal, got %T", lc.signals[0])
 	assert.False(t, sig.Granted)
@@ -524,10 +543,18 @@ func TestPreferenceValidation(t *testing.T) {
 	}
 }
 
+// The workflow cannot be reached: the edit is recorded with its signal owed (the worker delivers
+// it), so the page says saved. Only a store that fails gets 503, keeping what was typed.
 func TestSavePreferencesWhenTheWorkflowCannotBeReached(t *testing.T) {
 	b := setup(t)
 	b.lifecycle.signalErr = errors.New("frontend down")
 	r := do(t, http.MethodPost, b.path(b.signer.Preferences("c1")), url.Values{"kind": {"sale"}, "colors": {"Red"}})
+	assert.Equal(t, http.StatusOK, r.status, r.body)
+	require.Len(t, b.events.owedPrefs, 1, "the signal stays owed")
+	assert.Equal(t, []string{"red"}, b.events.owedPrefs[0].Preferences.Colors)
+
+	b.events.fail = errors.New("database down")
+	r = do(t, http.MethodPost, b.path(b.signer.Preferences("c1")), url.Values{"kind": {"sale"}, "colors": {"Red"}})
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)
 	assert.Contains(t, r.body, "We could not save this right now")
 	assert.Contains(t, r.body, `name="colors" rows="2">Red</textarea>`, "what the customer typed is kept")

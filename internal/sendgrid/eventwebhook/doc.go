@@ -36,14 +36,15 @@
 // marketing stops at once.
 //
 // The order makes retries safe: for a suppressing event the handler first checks whether the event
-// is already stored, then suppresses (idempotent), then signals, and stores the event last. A stored
-// event therefore always had all its effects; when the database or Temporal fails half-way, the
-// event is not stored, the handler answers 500, SendGrid retries, and the effects are applied again:
-// suppressing twice changes nothing, and a second suppress signal finds the workflow's marketing
-// already stopped. Only then, or when two deliveries of one batch overlap, can the workflow see a
-// suppress signal twice; recording the event before the signal instead could lose the signal for
-// good, which is worse. Other events in the batch are processed regardless, so one failing event
-// does not hold up the rest.
+// is already stored, then suppresses the address and owes the suppress signal in one transaction
+// through the event layer (internal/events, event id suppress/<dedupe key>: owed once however often
+// SendGrid redelivers), then stores the event. The layer delivers the signal at once; one that
+// cannot be delivered stays owed and the worker delivers it, so Temporal being down does not make
+// SendGrid retry. When the database fails half-way, the event is not stored, the handler answers
+// 500, SendGrid retries, and the effects are applied again: suppressing twice changes nothing and
+// the signal is not owed twice. The workflow may still hear a suppress signal twice (a relay that
+// crashed after delivering, before marking it): its marketing is already stopped. Other events in
+// the batch are processed regardless, so one failing event does not hold up the rest.
 //
 // A suppressing event whose customer_id is not in the customers table suppresses the address and
 // is stored, but signals nothing: the signal is a SignalWithStart and would start a workflow for a

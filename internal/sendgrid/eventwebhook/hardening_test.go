@@ -188,7 +188,7 @@ func TestPoisonEventsAreRejected(t *testing.T) {
 			key, err := eventwebhook.ParsePublicKey(b.signer.publicKey(t))
 			require.NoError(t, err)
 			b.handler = eventwebhook.New(eventwebhook.Config{PublicKey: key, Now: func() time.Time { return now }},
-				eventwebhook.Deps{Events: b.store, Lifecycle: b.lifecycle, Rejections: counter})
+				eventwebhook.Deps{Events: b.store, Suppressions: &fakeSuppressions{store: b.store, lifecycle: b.lifecycle}, Rejections: counter})
 
 			for attempt := range 2 { // a redelivery of the batch, with new sg_event_ids
 				tt.event["sg_event_id"] = "attempt-" + strconv.Itoa(attempt)

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/sendgrid/eventwebhook"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
@@ -29,7 +30,7 @@ func TestWithPostgres(t *testing.T) {
 	require.NoError(t, err)
 	b.handler = eventwebhook.New(
 		eventwebhook.Config{PublicKey: key, Now: func() time.Time { return now }},
-		eventwebhook.Deps{Events: st, Lifecycle: b.lifecycle},
+		eventwebhook.Deps{Events: st, Suppressions: events.New(st, b.lifecycle, nil)},
 	)
 
 	for attempt, id := range []string{"first", "retry"} {
@@ -79,7 +80,7 @@ func TestWithPostgresPoisonAndUnknownCustomer(t *testing.T) {
 	key, err := eventwebhook.ParsePublicKey(b.signer.publicKey(t))
 	require.NoError(t, err)
 	cfg := eventwebhook.Config{PublicKey: key, Now: func() time.Time { return now }}
-	b.handler = eventwebhook.New(cfg, eventwebhook.Deps{Events: st, Lifecycle: b.lifecycle})
+	b.handler = eventwebhook.New(cfg, eventwebhook.Deps{Events: st, Suppressions: events.New(st, b.lifecycle, nil)})
 
 	type row struct{ Reason, Code, Detail string }
 	rejected := func(t *testing.T) []row {
@@ -102,7 +103,7 @@ func TestWithPostgresPoisonAndUnknownCustomer(t *testing.T) {
 	})
 
 	t.Run("database refuses the content", func(t *testing.T) {
-		h := eventwebhook.New(cfg, eventwebhook.Deps{Events: nulInjector{st}, Lifecycle: b.lifecycle})
+		h := eventwebhook.New(cfg, eventwebhook.Deps{Events: nulInjector{st}, Suppressions: events.New(st, b.lifecycle, nil)})
 		body := batch(t, ev("open", "sg_message_id", "poison"))
 		ts := strconv.FormatInt(now.Unix(), 10)
 		req := httptest.NewRequest(http.MethodPost, "/webhooks/sendgrid", bytes.NewReader(body))
@@ -136,7 +137,7 @@ func TestWithPostgresPoisonAndUnknownCustomer(t *testing.T) {
 	t.Run("database down", func(t *testing.T) {
 		down, _ := storetest.New(t)
 		down.Close()
-		h := eventwebhook.New(cfg, eventwebhook.Deps{Events: down, Lifecycle: b.lifecycle})
+		h := eventwebhook.New(cfg, eventwebhook.Deps{Events: down, Suppressions: events.New(down, b.lifecycle, nil)})
 		body := batch(t, ev("open", "sg_message_id", "while-down"))
 		ts := strconv.FormatInt(now.Unix(), 10)
 		req := httptest.NewRequest(http.MethodPost, "/webhooks/sendgrid", bytes.NewReader(body))

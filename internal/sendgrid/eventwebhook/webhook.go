@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/webhookgate"
-	"github.com/tailorhq/tailor/workflows"
 )
 
 // Defaults for zero Config fields.
@@ -53,15 +53,14 @@ type EventStore interface {
 	// RecordRejectedEmailEvent keeps an event that is not applied, once per DedupeKey, whatever
 	// text it holds.
 	RecordRejectedEmailEvent(ctx context.Context, r store.RejectedEmailEvent) (bool, error)
-	// Suppress stops marketing to email; suppressing an address again changes nothing.
-	Suppress(ctx context.Context, email, reason string, at time.Time) error
-	// CustomerExists reports whether Tailor knows the customer with id.
-	CustomerExists(ctx context.Context, id string) (bool, error)
 }
 
-// Lifecycle reaches a customer's workflow (internal/lifecycleclient, with SignalWithStart).
-type Lifecycle interface {
-	Signal(ctx context.Context, customerID, signalName string, payload any) error
+// Suppressions suppress an address and owe the customer's workflow the suppress signal in one
+// transaction, then deliver it (internal/events; a delivery that fails stays owed and the worker
+// delivers it). An unknown customer id suppresses the address and signals nothing. *events.Service
+// is one.
+type Suppressions interface {
+	Suppression(ctx context.Context, s events.Suppression) (events.Result, error)
 }
 
 // RejectionCounter counts rejected events by reason (one of the Reject* constants);
@@ -72,10 +71,10 @@ type RejectionCounter interface {
 
 // Deps are the endpoint's collaborators.
 type Deps struct {
-	Events     EventStore
-	Lifecycle  Lifecycle
-	Rejections RejectionCounter // nil counts nothing
-	Logger     *slog.Logger     // nil discards
+	Events       EventStore
+	Suppressions Suppressions
+	Rejections   RejectionCounter // nil counts nothing
+	Logger       *slog.Logger     // nil discards
 }
 
 type handler struct {
@@ -87,11 +86,11 @@ type handler struct {
 }
 
 // New returns the handler for SendGrid's Event Webhook, to be mounted at POST /webhooks/sendgrid.
-// It panics when cfg.PublicKey, deps.Events or deps.Lifecycle is nil: the endpoint cannot work
+// It panics when cfg.PublicKey, deps.Events or deps.Suppressions is nil: the endpoint cannot work
 // without them, and a worker without a key should not mount it.
 func New(cfg Config, deps Deps) http.Handler {
-	if cfg.PublicKey == nil || deps.Events == nil || deps.Lifecycle == nil {
-		panic("eventwebhook.New: PublicKey, Events and Lifecycle are required")
+	if cfg.PublicKey == nil || deps.Events == nil || deps.Suppressions == nil {
+		panic("eventwebhook.New: PublicKey, Events and Suppressions are required")
 	}
 	if cfg.Tolerance <= 0 {
 		cfg.Tolerance = DefaultTolerance
@@ -237,40 +236,26 @@ func (h *handler) apply(ctx context.Context, ev event, rec store.EmailEvent) (bo
 	if err != nil || done {
 		return false, err
 	}
-	if rec.Email != "" {
-		if err := h.deps.Events.Suppress(ctx, rec.Email, ev.Event, rec.OccurredAt); err != nil {
-			return false, err
-		}
-	} else {
+	if rec.Email == "" {
 		h.deps.Logger.Warn("sendgrid webhook: suppressing event without email address", "event", ev.Event, "sg_message_id", ev.SGMessageID)
 	}
-	if ev.CustomerID != "" {
-		if err := h.signal(ctx, ev, rec); err != nil {
-			return false, err
-		}
+	// The address and the signal owed to the customer's workflow commit together (the event layer);
+	// a signal that cannot be delivered now stays owed, so SendGrid need not retry for it.
+	res, err := h.deps.Suppressions.Suppression(ctx, events.Suppression{
+		EventID: rec.DedupeKey, Email: rec.Email, CustomerID: ev.CustomerID, Event: ev.Event, At: rec.OccurredAt,
+	})
+	if err != nil {
+		return false, fmt.Errorf("suppress %s for customer %q: %w", ev.Event, ev.CustomerID, err)
+	}
+	switch {
+	case ev.CustomerID != "" && !res.New:
+		h.deps.Logger.Warn("sendgrid webhook: suppressing event names an unknown customer (or was recorded before): no workflow signalled", "event", ev.Event, "customer_id", ev.CustomerID, "sg_message_id", ev.SGMessageID)
+	case res.DeliveryError != nil:
+		h.deps.Logger.Warn("sendgrid webhook: suppress signal owed; the worker delivers it", "customer_id", ev.CustomerID, "error", res.DeliveryError.Error())
 	}
 	isNew, err := h.deps.Events.RecordEmailEvent(ctx, rec)
 	if err == nil && isNew {
 		h.deps.Logger.Info("sendgrid webhook: address suppressed", "event", ev.Event, "customer_id", ev.CustomerID, "send_key", ev.IdempotencyKey)
 	}
 	return isNew, err
-}
-
-// signal tells the customer's workflow to stop marketing, if Tailor knows the customer: the
-// signal is a SignalWithStart, and an id from someone else's mail or a deleted customer would
-// otherwise start a workflow for nobody.
-func (h *handler) signal(ctx context.Context, ev event, rec store.EmailEvent) error {
-	known, err := h.deps.Events.CustomerExists(ctx, ev.CustomerID)
-	if err != nil {
-		return err
-	}
-	if !known {
-		h.deps.Logger.Warn("sendgrid webhook: suppressing event names an unknown customer: recorded, no workflow signalled", "event", ev.Event, "customer_id", ev.CustomerID, "sg_message_id", ev.SGMessageID)
-		return nil
-	}
-	sig := workflows.SuppressSignal{Event: ev.Event, At: rec.OccurredAt}
-	if err := h.deps.Lifecycle.Signal(ctx, ev.CustomerID, workflows.SignalSuppress, sig); err != nil {
-		return fmt.Errorf("signal %s to customer %s: %w", ev.Event, ev.CustomerID, err)
-	}
-	return nil
 }

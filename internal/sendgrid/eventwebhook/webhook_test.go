@@ -21,6 +21,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/sendgrid/eventwebhook"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
@@ -179,11 +180,55 @@ func (f *fakeLifecycle) signals() []signalCall {
 	return append([]signalCall(nil), f.calls...)
 }
 
-type bundle struct {
-	signer    signer
+// fakeSuppressions is the event layer as the webhook sees it: the address suppressed in the
+// store, the signal owed once per event id to a known customer and delivered; one that fails stays
+// owed (owed lists them).
+type fakeSuppressions struct {
 	store     *fakeStore
 	lifecycle *fakeLifecycle
-	handler   http.Handler
+	mu        sync.Mutex
+	seen      map[string]bool
+	owed      []string
+}
+
+func (f *fakeSuppressions) Suppression(ctx context.Context, s events.Suppression) (events.Result, error) {
+	if s.Email != "" {
+		if err := f.store.Suppress(ctx, s.Email, s.Event, s.At); err != nil {
+			return events.Result{}, err
+		}
+	}
+	known, err := f.store.CustomerExists(ctx, s.CustomerID)
+	if err != nil || !known {
+		return events.Result{}, err
+	}
+	f.mu.Lock()
+	if f.seen == nil {
+		f.seen = map[string]bool{}
+	}
+	isNew := !f.seen[s.EventID]
+	f.seen[s.EventID] = true
+	f.mu.Unlock()
+	if !isNew {
+		return events.Result{EventID: s.EventID}, nil
+	}
+	res := events.Result{EventID: s.EventID, New: true}
+	if err := f.lifecycle.Signal(ctx, s.CustomerID, workflows.SignalSuppress, workflows.SuppressSignal{Event: s.Event, At: s.At}); err != nil {
+		f.mu.Lock()
+		f.owed = append(f.owed, s.EventID)
+		f.mu.Unlock()
+		res.DeliveryError = err
+		return res, nil
+	}
+	res.Delivered = true
+	return res, nil
+}
+
+type bundle struct {
+	signer       signer
+	store        *fakeStore
+	lifecycle    *fakeLifecycle
+	suppressions *fakeSuppressions
+	handler      http.Handler
 }
 
 func setup(t *testing.T) *bundle {
@@ -193,9 +238,10 @@ func setup(t *testing.T) *bundle {
 	key, err := eventwebhook.ParsePublicKey(s.publicKey(t))
 	require.NoError(t, err)
 	b := &bundle{signer: s, store: newFakeStore(), lifecycle: &fakeLifecycle{}}
+	b.suppressions = &fakeSuppressions{store: b.store, lifecycle: b.lifecycle}
 	b.handler = eventwebhook.New(
 		eventwebhook.Config{PublicKey: key, Now: func() time.Time { return now }},
-		eventwebhook.Deps{Events: b.store, Lifecycle: b.lifecycle},
+		eventwebhook.Deps{Events: b.store, Suppressions: b.suppressions},
 	)
 	return b
 }
@@ -416,26 +462,24 @@ func TestDuplicateDeliveryHasOneEffect(t *testing.T) {
 	require.Len(t, b.lifecycle.signals(), 1, "one signal")
 }
 
-func TestSignalFailureIsRetriedBySendGrid(t *testing.T) {
+// Temporal down: the suppression and its signal are recorded together and the signal stays owed
+// (the worker's relay delivers it), so SendGrid need not retry; redeliveries owe nothing new.
+func TestSignalFailureStaysOwed(t *testing.T) {
 	b := setup(t)
 	b.lifecycle.failFirst = 1
 	body := batch(t, ev("delivered"), ev("spamreport"))
 
 	rec := b.post(t, body)
-	require.Equal(t, http.StatusInternalServerError, rec.Code, "signal failed: SendGrid must retry")
-	got := b.store.recorded()
-	require.Len(t, got, 1, "the delivered event is stored, the spamreport is not until its signal went out")
-	require.Equal(t, "delivered", got[0].Event)
-	require.Contains(t, b.store.suppressed, "ann@example.com", "the address is suppressed before the signal")
+	require.Equal(t, http.StatusOK, rec.Code, "signal failed but is owed: %s", rec.Body)
+	require.Len(t, b.store.recorded(), 2, "both events stored")
+	require.Contains(t, b.store.suppressed, "ann@example.com", "the address is suppressed")
+	require.Len(t, b.suppressions.owed, 1, "the suppress signal stays owed")
+	require.Empty(t, b.lifecycle.signals())
 
-	rec = b.post(t, body) // SendGrid's retry
+	rec = b.post(t, body) // a late duplicate changes nothing and owes nothing new
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body)
-	require.Len(t, b.store.recorded(), 2)
-	require.Len(t, b.lifecycle.signals(), 1, "the retry signalled")
-
-	rec = b.post(t, body) // and a late duplicate changes nothing
-	require.Equal(t, http.StatusOK, rec.Code, rec.Body)
-	require.Len(t, b.lifecycle.signals(), 1)
+	require.Empty(t, b.lifecycle.signals())
+	require.Len(t, b.suppressions.owed, 1)
 	require.Equal(t, 1, b.store.suppresses)
 }
 

@@ -1,0 +1,356 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tailorhq/tailor/internal/events"
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/store"
+)
+
+// Defaults of `starter import orders|usage`.
+const (
+	defaultImportConcurrency = 16
+	// defaultHistoryAge: an order older than this is history (see events.Purchase.Historical).
+	defaultHistoryAge = 30 * 24 * time.Hour
+)
+
+// eventImport is one `starter import orders|usage` run: the rows are checked all at once, recorded
+// with the signals they owe in one transaction (all or nothing), then delivered at bounded
+// concurrency with a progress bar; a second import of the same file owes and sends nothing.
+type eventImport struct {
+	path        string
+	concurrency int
+	historyAge  time.Duration
+}
+
+// csvRows reads a CSV file with a header and returns the index of each column and the rows with
+// their line numbers. required columns must be present; the others are optional.
+func csvRows(r io.Reader, required, optional []string) (map[string]int, [][]string, []int, []string) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, nil, nil, []string{fmt.Sprintf("line 1: no header (%v)", err)}
+	}
+	cols := map[string]int{}
+	var problems []string
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if !slices.Contains(required, h) && !slices.Contains(optional, h) {
+			problems = append(problems, fmt.Sprintf("line 1: unknown column %q (columns: %s, optional %s)", h, strings.Join(required, ","), strings.Join(optional, ",")))
+			continue
+		}
+		if _, dup := cols[h]; dup {
+			problems = append(problems, fmt.Sprintf("line 1: column %q appears twice", h))
+		}
+		cols[h] = i
+	}
+	for _, c := range required {
+		if _, ok := cols[c]; !ok {
+			problems = append(problems, fmt.Sprintf("line 1: missing column %q", c))
+		}
+	}
+	var rows [][]string
+	var lines []int
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			problems = append(problems, err.Error())
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != len(header) {
+			problems = append(problems, fmt.Sprintf("line %d: %d fields, the header has %d", line, len(rec), len(header)))
+			continue
+		}
+		rows, lines = append(rows, rec), append(lines, line)
+	}
+	return cols, rows, lines, problems
+}
+
+func field(cols map[string]int, row []string, name string) string {
+	i, ok := cols[name]
+	if !ok {
+		return ""
+	}
+	return strings.TrimSpace(row[i])
+}
+
+// parseTime takes RFC 3339 or a bare date (midnight UTC).
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Parse(dateLayout, s)
+}
+
+// parseOrders checks every row and returns the purchases, one per order line (purchase id
+// <order id>:<sku>), or every problem with its line number. Existence of customers and SKUs is
+// checked against st.
+func (a *app) parseOrders(ctx context.Context, st *store.DB, r io.Reader, historyAge time.Duration) ([]events.Purchase, []string, error) {
+	cols, rows, lines, problems := csvRows(r,
+		[]string{"order_id", "customer_id", "sku", "ordered_at"}, []string{"price", "wanted_color", "wanted_size"})
+	now := a.now().UTC()
+	seen := map[string]int{}
+	var ps []events.Purchase
+	for i, row := range rows {
+		line := lines[i]
+		bad := func(format string, args ...any) {
+			problems = append(problems, fmt.Sprintf("line %d: ", line)+fmt.Sprintf(format, args...))
+		}
+		p := events.Purchase{CustomerID: field(cols, row, "customer_id"), SKU: field(cols, row, "sku"), WantedColor: field(cols, row, "wanted_color")}
+		order := field(cols, row, "order_id")
+		for _, f := range []struct{ name, v string }{{"order_id", order}, {"customer_id", p.CustomerID}, {"sku", p.SKU}} {
+			if err := lifecycle.ValidateID(f.name, f.v); err != nil {
+				bad("%v", err)
+			}
+		}
+		p.ID = order + ":" + p.SKU
+		if err := lifecycle.ValidateID("order_id:sku", p.ID); err != nil && order != "" && p.SKU != "" {
+			bad("%v", err)
+		}
+		if first, dup := seen[p.ID]; dup {
+			bad("order %s has SKU %s twice (first on line %d): give each order line once", order, p.SKU, first)
+		}
+		seen[p.ID] = line
+		at, err := parseTime(field(cols, row, "ordered_at"))
+		switch {
+		case err != nil:
+			bad("ordered_at %q is not a time like %s or a date like %s", field(cols, row, "ordered_at"), now.Format(time.RFC3339), now.Format(dateLayout))
+		case at.After(now.Add(time.Minute)):
+			bad("ordered_at %s is in the future", at.Format(time.RFC3339))
+		}
+		p.At = at
+		p.Historical = now.Sub(at) > historyAge
+		if v := field(cols, row, "price"); v != "" {
+			if f, err := strconv.ParseFloat(v, 64); err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
+				bad("price %q is not an amount of 0 or more", v)
+			}
+		}
+		for _, f := range []string{"wanted_color", "wanted_size"} {
+			if err := lifecycle.CheckLine(f, field(cols, row, f), lifecycle.MaxLabelLen); err != nil {
+				bad("%v", err)
+			}
+		}
+		ps = append(ps, p)
+	}
+	if len(problems) > 0 {
+		return nil, problems, nil
+	}
+	// Unknown customers and SKUs, named with their lines, before anything is written.
+	for i, p := range ps {
+		if _, err := st.Customer(ctx, p.CustomerID); errors.Is(err, lifecycle.ErrNotFound) {
+			problems = append(problems, fmt.Sprintf("line %d: no customer %q (import it first: starter import customers FILE.csv)", lines[i], p.CustomerID))
+		} else if err != nil {
+			return nil, nil, explainStoreError(err)
+		}
+		if _, err := st.Product(ctx, p.SKU); errors.Is(err, lifecycle.ErrNotFound) {
+			problems = append(problems, fmt.Sprintf("line %d: no product with SKU %q (import it first: starter import products FILE.csv)", lines[i], p.SKU))
+		} else if err != nil {
+			return nil, nil, explainStoreError(err)
+		}
+	}
+	return ps, problems, nil
+}
+
+// parseUsage checks every row of a readings file.
+func (a *app) parseUsage(ctx context.Context, st *store.DB, r io.Reader) ([]events.Usage, []string, error) {
+	cols, rows, lines, problems := csvRows(r, []string{"customer_id", "metric", "used", "limit", "read_at"}, []string{"contract_ends"})
+	now := a.now().UTC()
+	seen := map[string]int{}
+	var us []events.Usage
+	for i, row := range rows {
+		line := lines[i]
+		bad := func(format string, args ...any) {
+			problems = append(problems, fmt.Sprintf("line %d: ", line)+fmt.Sprintf(format, args...))
+		}
+		u := events.Usage{CustomerID: field(cols, row, "customer_id")}
+		if err := lifecycle.ValidateID("customer_id", u.CustomerID); err != nil {
+			bad("%v", err)
+		}
+		u.Reading.Metric = lifecycle.Normalize(field(cols, row, "metric"))
+		if err := lifecycle.CheckLine("metric", u.Reading.Metric, lifecycle.MaxLabelLen); err != nil || u.Reading.Metric == "" {
+			bad("metric %q must be a name like data_mb", field(cols, row, "metric"))
+		}
+		used, err := strconv.ParseFloat(field(cols, row, "used"), 64)
+		if err != nil || math.IsNaN(used) || math.IsInf(used, 0) || used < 0 {
+			bad("used %q must be a number of units, 0 or more", field(cols, row, "used"))
+		}
+		limit, err := strconv.ParseFloat(field(cols, row, "limit"), 64)
+		if err != nil || math.IsNaN(limit) || math.IsInf(limit, 0) || limit <= 0 {
+			bad("limit %q must be a number of units above 0", field(cols, row, "limit"))
+		}
+		u.Reading.Used, u.Reading.Limit = used, limit
+		at, err := parseTime(field(cols, row, "read_at"))
+		switch {
+		case err != nil:
+			bad("read_at %q is not a time like %s", field(cols, row, "read_at"), now.Format(time.RFC3339))
+		case at.After(now.Add(time.Minute)):
+			bad("read_at %s is in the future", at.Format(time.RFC3339))
+		}
+		u.Reading.At = at
+		if v := field(cols, row, "contract_ends"); v != "" {
+			day, err := time.Parse(dateLayout, v)
+			if err != nil {
+				bad("contract_ends %q is not a date like %s", v, now.AddDate(1, 0, 0).Format(dateLayout))
+			}
+			u.Reading.ContractEndsAt = day
+		}
+		key := events.UsageEventID(u.CustomerID, u.Reading.Metric, u.Reading.At)
+		if first, dup := seen[key]; dup {
+			bad("the same customer, metric and read_at as line %d", first)
+		}
+		seen[key] = line
+		us = append(us, u)
+	}
+	if len(problems) > 0 {
+		return nil, problems, nil
+	}
+	known := map[string]bool{}
+	for i, u := range us {
+		if ok, checked := known[u.CustomerID]; checked {
+			if !ok {
+				problems = append(problems, fmt.Sprintf("line %d: no customer %q", lines[i], u.CustomerID))
+			}
+			continue
+		}
+		ok, err := st.CustomerExists(ctx, u.CustomerID)
+		if err != nil {
+			return nil, nil, explainStoreError(err)
+		}
+		known[u.CustomerID] = ok
+		if !ok {
+			problems = append(problems, fmt.Sprintf("line %d: no customer %q (import it first: starter import customers FILE.csv)", lines[i], u.CustomerID))
+		}
+	}
+	return us, problems, nil
+}
+
+// importEvents runs `starter import orders|usage FILE.csv`.
+func (a *app) importEvents(ctx context.Context, kind string, imp eventImport) error {
+	f, err := os.Open(imp.path)
+	if err != nil {
+		return fmt.Errorf("open %s file: %w", kind, err)
+	}
+	defer f.Close()
+	ev, st, err := a.events(ctx)
+	if err != nil {
+		return err
+	}
+	var (
+		problems  []string
+		customers []string
+		recorded  func() (fresh, history, total int, err error)
+	)
+	switch kind {
+	case "orders":
+		ps, probs, err := a.parseOrders(ctx, st, f, imp.historyAge)
+		if err != nil {
+			return err
+		}
+		problems = probs
+		for _, p := range ps {
+			customers = append(customers, p.CustomerID)
+		}
+		recorded = func() (int, int, int, error) {
+			res, err := ev.RecordPurchases(ctx, ps)
+			fresh, history := 0, 0
+			for i, r := range res {
+				if r.New && ps[i].Historical {
+					history++
+				} else if r.New {
+					fresh++
+				}
+			}
+			return fresh, history, len(ps), err
+		}
+	default: // usage
+		us, probs, err := a.parseUsage(ctx, st, f)
+		if err != nil {
+			return err
+		}
+		problems = probs
+		for _, u := range us {
+			customers = append(customers, u.CustomerID)
+		}
+		recorded = func() (int, int, int, error) {
+			res, err := ev.RecordUsages(ctx, us)
+			fresh := 0
+			for _, r := range res {
+				if r.New {
+					fresh++
+				}
+			}
+			return fresh, 0, len(us), err
+		}
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintf(a.stderr, "%s: %s\n", imp.path, p)
+		}
+		return fmt.Errorf("%s has %d problem(s) listed above; nothing from it was imported: fix them and run `starter import %s %s` again",
+			imp.path, len(problems), kind, imp.path)
+	}
+	fresh, history, total, err := recorded()
+	if err != nil {
+		return fmt.Errorf("import %s from %s: nothing was imported: %w", kind, imp.path, explainStoreError(err))
+	}
+	what := map[string]string{"orders": "order line(s)", "usage": "reading(s)"}[kind]
+	msg := fmt.Sprintf("imported %d new %s of %d", fresh+history, what, total)
+	if history > 0 {
+		msg += fmt.Sprintf("; %d older than %s kept as history (preferences, wishes, segments): their follow-ups' moments have passed, so their workflows are not told and nothing is sent late",
+			history, formatAge(imp.historyAge))
+	}
+	if old := total - fresh - history; old > 0 {
+		msg += fmt.Sprintf("; %d recorded before, nothing new owed", old)
+	}
+	fmt.Fprintln(a.stdout, msg)
+
+	slices.Sort(customers)
+	customers = slices.Compact(customers)
+	tty := isTerminal(a.stdout)
+	progress := func(done, all int) {
+		if all == 0 {
+			return
+		}
+		line := importProgressLine(done, all)
+		if tty {
+			fmt.Fprintf(a.stdout, "\r\033[K%s", line)
+			if done == all {
+				fmt.Fprintln(a.stdout)
+			}
+		} else if done == all || done%max(all/10, 1) == 0 {
+			fmt.Fprintf(a.stdout, "import %s: %s\n", kind, line)
+		}
+	}
+	delivered, failed, err := ev.DeliverOwed(ctx, customers, imp.concurrency, progress)
+	if err != nil && failed == 0 {
+		return fmt.Errorf("%s imported, but the workflows were not told yet (the worker tells them within %s): %w", kind, relayInterval, err)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%s imported; %d customer workflow(s) not told yet (the worker tells them within %s once Temporal answers, or import again, it is safe); the first error: %w",
+			kind, failed, relayInterval, err)
+	}
+	fmt.Fprintf(a.stdout, "told %d signal(s) to customer workflows\n", delivered)
+	return nil
+}
+
+func importProgressLine(done, total int) string {
+	frac := float64(done) / float64(total)
+	cells := int(frac * progressBarWidth)
+	return fmt.Sprintf("[%s%s] %d/%d customers told (%3.0f%%)", strings.Repeat("#", cells), strings.Repeat(".", progressBarWidth-cells), done, total, frac*100)
+}
