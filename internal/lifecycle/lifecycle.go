@@ -392,12 +392,12 @@ type FollowUp struct {
 
 // FollowUpOutcome is what became of a follow-up that was not emailed, for campaign summaries.
 type FollowUpOutcome struct {
-	Key        string    `json:"key"`
-	CustomerID string    `json:"customer_id"`
-	Kind       Kind      `json:"kind"`
-	Outcome    string    `json:"outcome"` // deferred, skipped or dropped
-	Reason     string    `json:"reason"`  // a bounded class, e.g. min_gap, goal_reached, no_consent
-	At         time.Time `json:"at"`
+	Key        string     `json:"key"`
+	CustomerID string     `json:"customer_id"`
+	Kind       Kind       `json:"kind"`
+	Outcome    string     `json:"outcome"` // deferred, skipped or dropped
+	Reason     ReasonCode `json:"reason"`  // why, e.g. min_gap, goal_reached, no_consent
+	At         time.Time  `json:"at"`
 }
 
 // Campaign kinds are the follow-ups a campaign triggers; their outcomes are recorded.
