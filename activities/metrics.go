@@ -25,14 +25,17 @@ const (
 	EmailHeld = "held"
 )
 
-// Reasons, as metric labels. A skip's free-text SkipReason stays in the workflow's decisions; the
-// metric keeps only its class, so label values stay few.
+// Reasons, as metric labels. A skip's sentence (SkipReason) stays in the workflow's decisions; its
+// code (SkipCode, one of these) is the label and the campaign outcome's reason.
 const (
 	ReasonNone     = "none"
-	SkipNoConsent  = "no_consent"
-	SkipSuppressed = "suppressed"
-	SkipNoProducts = "no_products" // nothing in stock, in the customer's sizes or categories
-	SkipOther      = "other"       // e.g. refused earlier by the mail provider
+	SkipNoConsent  = lifecycle.ReasonNoConsent
+	SkipSuppressed = lifecycle.ReasonSuppressed
+	SkipNoProducts = lifecycle.ReasonNoProducts // nothing in stock, in the customer's sizes or categories
+	SkipOther      = lifecycle.ReasonOther      // e.g. refused earlier by the mail provider
+)
+
+const (
 	// FailPermanent is a non-retryable error: the workflow records the follow-up as failed.
 	FailPermanent = "permanent"
 	// FailTransient is an error Temporal retries: counted per attempt, so it may exceed the
@@ -42,7 +45,7 @@ const (
 	HeldSendingPaused = "sending_paused"
 )
 
-func (a *Activities) countEmail(kind lifecycle.Kind, res SendFollowUpResult, skipped string, err error) {
+func (a *Activities) countEmail(kind lifecycle.Kind, res SendFollowUpResult, err error) {
 	if a.Emails == nil {
 		return
 	}
@@ -56,7 +59,7 @@ func (a *Activities) countEmail(kind lifecycle.Kind, res SendFollowUpResult, ski
 			reason = FailPermanent
 		}
 	case !res.Sent:
-		outcome, reason = EmailSkipped, skipped
+		outcome, reason = EmailSkipped, string(res.SkipCode)
 	}
 	a.Emails.CountEmail(KindLabel(kind), outcome, reason)
 }

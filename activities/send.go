@@ -24,7 +24,10 @@ type SendFollowUpResult struct {
 	Subject    string
 	MessageID  string
 	SentAt     time.Time
-	SkipReason string // set when Sent is false
+	SkipReason string // set when Sent is false: the sentence, for people
+	// SkipCode is the skip's reason code, for metrics and campaign summaries. Results recorded
+	// before it existed have none (see workflows.Decision.ReasonCode).
+	SkipCode lifecycle.ReasonCode `json:",omitempty"`
 }
 
 // SendFollowUp fetches the customer's preferences, picks the matching products, renders the email
@@ -41,15 +44,17 @@ type SendFollowUpResult struct {
 // (measured in docs/RELIABILITY.md).
 func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (res SendFollowUpResult, err error) {
 	f := in.FollowUp
-	skipped := SkipOther // why, when the result is a skip: a bounded metrics label
 	defer func() {
+		if err == nil && !res.Sent && res.SkipCode == "" {
+			res.SkipCode = SkipOther
+		}
 		if err == nil && !res.Sent && f.Kind.Campaign() {
 			// A campaign's summary counts skips by reason; the retry of a failed write skips again.
 			err = a.Store.RecordOutcomes(ctx, []lifecycle.FollowUpOutcome{{
-				Key: f.Key, CustomerID: in.CustomerID, Kind: f.Kind, Outcome: "skipped", Reason: skipped, At: a.now().UTC(),
+				Key: f.Key, CustomerID: in.CustomerID, Kind: f.Kind, Outcome: "skipped", Reason: res.SkipCode, At: a.now().UTC(),
 			}})
 		}
-		a.countEmail(f.Kind, res, skipped, err)
+		a.countEmail(f.Kind, res, err)
 	}()
 	if a.Gate != nil {
 		// While the provider refuses the API key, a held follow-up costs no query and no claim:
@@ -64,11 +69,9 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	}
 	switch {
 	case customer.Suppressed:
-		skipped = SkipSuppressed
-		return SendFollowUpResult{SkipReason: "address suppressed by the mail provider"}, nil
+		return SendFollowUpResult{SkipReason: "address suppressed by the mail provider", SkipCode: SkipSuppressed}, nil
 	case !f.Kind.Transactional() && !customer.MarketingConsent:
-		skipped = SkipNoConsent
-		return SendFollowUpResult{SkipReason: "no marketing consent"}, nil
+		return SendFollowUpResult{SkipReason: "no marketing consent", SkipCode: SkipNoConsent}, nil
 	}
 	prefs, err := a.Store.Preferences(ctx, in.CustomerID)
 	if err != nil {
@@ -76,8 +79,7 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	}
 	offers, skip, err := a.pickOffers(ctx, f, prefs)
 	if err != nil || skip != "" {
-		skipped = SkipNoProducts
-		return SendFollowUpResult{SkipReason: skip}, err
+		return SendFollowUpResult{SkipReason: skip, SkipCode: SkipNoProducts}, err
 	}
 	email, err := render(customer, prefs, f, offers, a.Links, a.Policy, a.Signature)
 	if err != nil {
@@ -97,7 +99,7 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	case lifecycle.SendSent:
 		return SendFollowUpResult{Sent: true, Subject: claim.Subject, MessageID: claim.MessageID, SentAt: claim.SentAt}, nil
 	case lifecycle.SendFailed:
-		return SendFollowUpResult{SkipReason: "refused earlier by the mail provider: " + claim.Error}, nil
+		return SendFollowUpResult{SkipReason: "refused earlier by the mail provider: " + claim.Error, SkipCode: SkipOther}, nil
 	}
 
 	messageID, err := a.Mailer.Send(ctx, email)

@@ -67,7 +67,7 @@ func (a *app) db(ctx context.Context) (*store.DB, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithAttributionWindow(cfg.Policy.AttributionWindow))
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s (DATABASE_URL): start PostgreSQL or set DATABASE_URL: %w",
 			describeDatabase(cfg.DatabaseURL), err)

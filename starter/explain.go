@@ -118,13 +118,13 @@ func verdict(last workflows.Decision, st workflows.Status, now time.Time) string
 		}
 		return "no longer pending."
 	case workflows.OutcomeDropped:
-		return "dropped, not sent: " + last.Reason + "."
+		return "dropped (" + string(last.ReasonCode()) + "), not sent: " + last.Reason + "."
 	case workflows.OutcomeSkipped:
-		return "not sent: " + last.Reason + "."
+		return "not sent (" + string(last.ReasonCode()) + "): " + last.Reason + "."
 	case workflows.OutcomeFailed:
 		return "failed: " + last.Reason + "."
 	}
-	return string(last.Outcome) + ": " + last.Reason + "."
+	return string(last.Outcome) + " (" + string(last.ReasonCode()) + "): " + last.Reason + "."
 }
 
 func untilSuffix(d workflows.Decision) string {

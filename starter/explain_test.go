@@ -23,7 +23,7 @@ func TestExplain(t *testing.T) {
 			{At: at, Kind: lifecycle.KindRestock, Key: "customer/c1/restock/p1", Outcome: workflows.OutcomeScheduled, Reason: "restocked in wished grey"},
 			{At: at, Kind: lifecycle.KindRestock, Key: "customer/c1/restock/p1", Outcome: workflows.OutcomeSent, Reason: "Now in stock in grey"},
 			{At: at, Kind: lifecycle.KindSale, Key: "customer/c1/sale/s1", Outcome: workflows.OutcomeDeferred, Until: at.AddDate(0, 0, 3), Reason: "min_gap 7d"},
-			{At: at.AddDate(0, 0, 4), Kind: lifecycle.KindSale, Key: "customer/c1/sale/s1", Outcome: workflows.OutcomeDropped, Reason: "offer expired"},
+			{At: at.AddDate(0, 0, 4), Kind: lifecycle.KindSale, Key: "customer/c1/sale/s1", Outcome: workflows.OutcomeDropped, Code: lifecycle.ReasonExpired, Reason: "the offer ran out"},
 			{At: at, Kind: lifecycle.KindSeason, Key: "customer/c1/season/x", Outcome: workflows.OutcomeSkipped, Reason: "the customer chose not to receive season emails"},
 			{At: at, Kind: lifecycle.KindSale, Key: "customer/c1/sale/s2", Outcome: workflows.OutcomeDeferred, Until: at.AddDate(0, 0, 7), Reason: "min_gap 7d"},
 		},
@@ -35,8 +35,8 @@ func TestExplain(t *testing.T) {
 		"The customer wants only these follow-ups: restock, sale.",
 		"Contact policy: min_gap 7d 0h, quiet hours 21:00-08:00 in Europe/Amsterdam.",
 		"restock (customer/c1/restock/p1): sent.",
-		"sale (customer/c1/sale/s1): dropped, not sent: offer expired.",
-		"season (customer/c1/season/x): not sent: the customer chose not to receive season emails.",
+		"sale (customer/c1/sale/s1): dropped (expired), not sent: the offer ran out.",
+		"season (customer/c1/season/x): not sent (kind_opted_out): the customer chose not to receive season emails.", // recorded before codes
 		"sale (customer/c1/sale/s2): waiting, goes out at 2026-03-08 09:30:00 UTC (in 7d 0h).",
 		"deferred  min_gap 7d (until 2026-03-04 09:30:00 UTC)",
 	} {

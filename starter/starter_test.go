@@ -237,6 +237,43 @@ func TestStatusReport(t *testing.T) {
 	assert.Contains(t, out.String(), "pending follow-ups: none")
 }
 
+func TestStatusShowsCreditedPurchases(t *testing.T) {
+	at := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
+	credited := []store.Attribution{
+		{PurchaseID: "p-2", CustomerID: "c1", SendKey: "customer/c1/sale/s1", Kind: lifecycle.KindSale, Campaign: "s1", Clicked: true, RevenueCents: 4905, PurchasedAt: at},
+		{PurchaseID: "p-1", CustomerID: "c1", SendKey: "customer/c1/restock/p-0", Kind: lifecycle.KindRestock, RevenueCents: 7900, PurchasedAt: at.AddDate(0, 0, -1)},
+	}
+	var out bytes.Buffer
+	require.NoError(t, writeStatusReport(&out, statusReport{Status: sampleStatus(), Attributed: credited}, false, at))
+	for _, want := range []string{
+		"purchases credited to an email:",
+		"2026-03-03 10:00:00 UTC  p-2  49.05  sale     customer/c1/sale/s1 (clicked)",
+		"p-1  79.00  restock  customer/c1/restock/p-0 (last email sent)",
+	} {
+		assert.Contains(t, out.String(), want)
+	}
+
+	out.Reset()
+	require.NoError(t, writeStatusReport(&out, statusReport{Status: sampleStatus()}, false, at))
+	assert.Contains(t, out.String(), "purchases credited to an email: none")
+
+	out.Reset()
+	require.NoError(t, writeStatusReport(&out, statusReport{Status: sampleStatus(), Attributed: credited}, true, at))
+	var got struct {
+		Attributed []struct {
+			PurchaseID   string `json:"purchase_id"`
+			SendKey      string `json:"send_key"`
+			Clicked      bool   `json:"clicked"`
+			RevenueCents int64  `json:"revenue_cents"`
+		} `json:"attributed"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got), "status --json output: %s", out.String())
+	require.Len(t, got.Attributed, 2)
+	assert.Equal(t, "p-2", got.Attributed[0].PurchaseID)
+	assert.True(t, got.Attributed[0].Clicked)
+	assert.Equal(t, int64(4905), got.Attributed[0].RevenueCents)
+}
+
 func TestStatusJSON(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, writeStatusReport(&out, statusReport{Status: sampleStatus()}, true, time.Now()))

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -25,7 +26,7 @@ const timeLayout = "2006-01-02 15:04:05 UTC"
 func runStatus(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
 	customerID := fs.String("customer", "", "`ID` of the customer (required)")
-	asJSON := fs.Bool("json", false, "print the status as JSON (customer_id, stage, preferences, purchases, wishes, pending, emails, decisions, policy, segment, usage, moments, ...)")
+	asJSON := fs.Bool("json", false, "print the status as JSON (customer_id, stage, preferences, purchases, wishes, pending, emails, decisions, policy, segment, usage, moments, attributed, ...)")
 	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
 		return err
 	}
@@ -46,6 +47,11 @@ func runStatus(ctx context.Context, a *app, c command, args []string) error {
 	} else if paused {
 		report.SendingPaused = &pause
 	}
+	if attributed, err := a.attributions(ctx, *customerID); err != nil {
+		fmt.Fprintf(a.stderr, "starter: cannot read the purchases credited to emails: %v\n", err)
+	} else {
+		report.Attributed = attributed
+	}
 	return writeStatusReport(a.stdout, report, *asJSON, a.now())
 }
 
@@ -54,6 +60,17 @@ func runStatus(ctx context.Context, a *app, c command, args []string) error {
 type statusReport struct {
 	workflows.Status
 	SendingPaused *lifecycle.SendingPause `json:"sending_paused,omitempty"`
+	// Attributed are the customer's purchases credited to an email (PostgreSQL), the latest first.
+	Attributed []store.Attribution `json:"attributed,omitempty"`
+}
+
+// attributions reads the customer's purchases credited to an email from PostgreSQL.
+func (a *app) attributions(ctx context.Context, customerID string) ([]store.Attribution, error) {
+	st, err := a.db(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return st.Attributions(ctx, customerID)
 }
 
 // sendingPause reads the pause of all sending from PostgreSQL.
@@ -106,6 +123,16 @@ func writeStatusReport(w io.Writer, r statusReport, asJSON bool, now time.Time) 
 			formatTime(r.SendingPaused.Since), formatAge(now.Sub(r.SendingPaused.Since)), r.SendingPaused.Status, r.SendingPaused.Message)
 	}
 	printStatus(w, r.Status, now)
+	section(w, "purchases credited to an email", len(r.Attributed), func(tw *tabwriter.Writer) {
+		for _, at := range r.Attributed {
+			how := "last email sent"
+			if at.Clicked {
+				how = "clicked"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%d.%02d\t%s\t%s (%s)\n", formatTime(at.PurchasedAt), at.PurchaseID,
+				at.RevenueCents/100, at.RevenueCents%100, at.Kind, at.SendKey, how)
+		}
+	})
 	return nil
 }
 

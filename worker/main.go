@@ -283,7 +283,7 @@ func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logge
 	}()
 
 	db := describeDatabase(cfg.DatabaseURL)
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL, store.WithAttributionWindow(cfg.Policy.AttributionWindow))
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s (DATABASE_URL): start PostgreSQL or set DATABASE_URL: %w", db, err)
 	}

@@ -81,7 +81,7 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 	}
 	metrics := workflow.GetMetricsHandler(ctx) // replay-aware: counts nothing while replaying
 	l.countDecision = func(d Decision) {
-		metrics.WithTags(map[string]string{"kind": activities.KindLabel(d.Kind), "outcome": string(d.Outcome), "reason": ReasonLabel(d)}).
+		metrics.WithTags(map[string]string{"kind": activities.KindLabel(d.Kind), "outcome": string(d.Outcome), "reason": string(d.ReasonCode())}).
 			Counter(FollowUpsMetric).Inc(1)
 	}
 	for _, name := range signalNames {
@@ -116,7 +116,7 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 		if err := workflow.ExecuteLocalActivity(lctx, a.LoadContact, l.state.CustomerID).Get(ctx, &contact); err == nil {
 			l.state.Timezone = contact.Timezone
 		} else {
-			l.decide(Decision{At: workflow.Now(ctx), Outcome: OutcomeFailed, Reason: "load contact, quiet hours fall back to UTC: " + err.Error()})
+			l.decide(Decision{At: workflow.Now(ctx), Outcome: OutcomeFailed, Code: lifecycle.ReasonOther, Reason: "load contact, quiet hours fall back to UTC: " + err.Error()})
 		}
 	}
 	l.loc = time.UTC
@@ -191,8 +191,7 @@ func (l *lifecycleRun) run(ctx workflow.Context) error {
 func (l *lifecycleRun) dropExpired(now time.Time) {
 	for _, f := range slices.Clone(l.state.Pending) {
 		if !f.ExpiresAt.IsZero() && now.After(f.ExpiresAt) {
-			l.drop(now, f, fmt.Sprintf("offer expired at %s while waiting for the contact policy (%s)",
-				f.ExpiresAt.Format(time.RFC3339), l.deferralReason(f, now)))
+			l.dropExpiredOffer(now, f)
 		}
 	}
 }
@@ -277,7 +276,7 @@ func eventTime(ctx workflow.Context, at time.Time) time.Time {
 func (l *lifecycleRun) onPurchase(ctx workflow.Context, sig PurchaseSignal) {
 	s, now := l.state, workflow.Now(ctx)
 	if sig.PurchaseID == "" || slices.ContainsFunc(s.Purchases, func(p PurchaseRecord) bool { return p.ID == sig.PurchaseID }) {
-		l.decide(Decision{At: now, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("purchase %q already recorded or without id", sig.PurchaseID)})
+		l.decide(Decision{At: now, Outcome: OutcomeIgnored, Code: lifecycle.ReasonDuplicate, Reason: fmt.Sprintf("purchase %q already recorded or without id", sig.PurchaseID)})
 		return
 	}
 	at := eventTime(ctx, sig.At)
@@ -291,7 +290,7 @@ func (l *lifecycleRun) onPurchase(ctx workflow.Context, sig PurchaseSignal) {
 		ID: sig.PurchaseID, CustomerID: s.CustomerID, SKU: sig.SKU, WantedColor: sig.WantedColor, At: at,
 	}}).Get(ctx, &res)
 	if err != nil {
-		l.decide(Decision{At: now, Outcome: OutcomeFailed, Reason: fmt.Sprintf("record purchase %s of %s: %v", sig.PurchaseID, sig.SKU, err)})
+		l.decide(Decision{At: now, Outcome: OutcomeFailed, Code: lifecycle.ReasonOther, Reason: fmt.Sprintf("record purchase %s of %s: %v", sig.PurchaseID, sig.SKU, err)})
 		return
 	}
 	p := res.Product
@@ -312,7 +311,7 @@ func (l *lifecycleRun) onPurchase(ctx workflow.Context, sig PurchaseSignal) {
 	if l.policy.SeasonFallbackAfter(p.Category) {
 		for _, f := range s.Pending {
 			if f.Kind == lifecycle.KindSeason && f.Fallback {
-				l.drop(now, f, "replaced by the fallback of a later purchase")
+				l.drop(now, f, lifecycle.ReasonReplaced, "replaced by the fallback of a later purchase")
 			}
 		}
 		l.schedule(now, lifecycle.FollowUp{
@@ -348,7 +347,7 @@ func (l *lifecycleRun) onRestock(ctx workflow.Context, sig RestockSignal) {
 		}, fmt.Sprintf("%s restocked in wished %s, size %s", product.SKU, w.Color, w.Size))
 	}
 	if !matched {
-		l.decide(Decision{At: now, Kind: lifecycle.KindRestock, Outcome: OutcomeIgnored,
+		l.decide(Decision{At: now, Kind: lifecycle.KindRestock, Outcome: OutcomeIgnored, Code: lifecycle.ReasonNoMatch,
 			Reason: fmt.Sprintf("restock of %s (%s, %s, %s) matches no open wish", sig.Product.SKU, sig.Product.Product, sig.Product.Color, sig.Product.Size)})
 	}
 }
@@ -358,11 +357,11 @@ func (l *lifecycleRun) onSale(ctx workflow.Context, sig SaleSignal) {
 	category := lifecycle.Normalize(sig.Category)
 	switch {
 	case !sig.Until.IsZero() && !now.Before(sig.Until):
-		l.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("sale %s already ended at %s", sig.SaleID, sig.Until.Format(time.RFC3339))})
+		l.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Code: lifecycle.ReasonEnded, Reason: fmt.Sprintf("sale %s already ended at %s", sig.SaleID, sig.Until.Format(time.RFC3339))})
 	case !l.contactPolicy && !l.boughtOrLikes(category):
 		// Runs from before the contact-policy change ignored a sale outside the categories the
 		// workflow had seen; SendFollowUp now checks the stored preferences instead.
-		l.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("sale on %s: not a category the customer bought or likes", category)})
+		l.decide(Decision{At: now, Kind: lifecycle.KindSale, Outcome: OutcomeIgnored, Code: lifecycle.ReasonNoProducts, Reason: fmt.Sprintf("sale on %s: not a category the customer bought or likes", category)})
 	default:
 		l.schedule(now, lifecycle.FollowUp{
 			Key:         lifecycle.SendKey(s.CustomerID, lifecycle.KindSale, sig.SaleID),
@@ -387,7 +386,7 @@ func (l *lifecycleRun) onSeason(ctx workflow.Context, sig SeasonSignal) {
 	s, now := l.state, workflow.Now(ctx)
 	for _, f := range s.Pending {
 		if f.Kind == lifecycle.KindSeason && f.Fallback {
-			l.drop(now, f, fmt.Sprintf("season campaign %q came before the fallback", sig.Collection))
+			l.drop(now, f, lifecycle.ReasonReplaced, fmt.Sprintf("season campaign %q came before the fallback", sig.Collection))
 		}
 	}
 	l.schedule(now, lifecycle.FollowUp{
@@ -403,31 +402,31 @@ func (l *lifecycleRun) onUnsubscribe(ctx workflow.Context, sig UnsubscribeSignal
 	if sig.Reason != "" {
 		reason += ": " + sig.Reason
 	}
-	l.withdrawConsent(ctx, "unsubscribe", reason)
+	l.withdrawConsent(ctx, "unsubscribe", lifecycle.ReasonUnsubscribed, reason)
 }
 
 func (l *lifecycleRun) onConsent(ctx workflow.Context, sig ConsentSignal) {
 	s, now := l.state, workflow.Now(ctx)
 	s.ConsentSource, s.ConsentAt = sig.Source, eventTime(ctx, sig.At)
 	if !sig.Granted {
-		l.withdrawConsent(ctx, sig.Source, "marketing consent withdrawn ("+sig.Source+")")
+		l.withdrawConsent(ctx, sig.Source, lifecycle.ReasonConsentWithdrawn, "marketing consent withdrawn ("+sig.Source+")")
 		return
 	}
 	if s.Stage == StageUnsubscribed {
 		s.Stage = s.stageAfterConsent()
 	}
-	l.decide(Decision{At: now, Outcome: OutcomeScheduled, Reason: "marketing consent granted (" + sig.Source + "); later events may be followed up again"})
+	l.decide(Decision{At: now, Outcome: OutcomeScheduled, Code: lifecycle.ReasonNone, Reason: "marketing consent granted (" + sig.Source + "); later events may be followed up again"})
 }
 
 // withdrawConsent stops every pending marketing follow-up at once.
-func (l *lifecycleRun) withdrawConsent(ctx workflow.Context, source, reason string) {
+func (l *lifecycleRun) withdrawConsent(ctx workflow.Context, source string, code lifecycle.ReasonCode, reason string) {
 	s, now := l.state, workflow.Now(ctx)
 	s.ConsentSource, s.ConsentAt = source, now
-	l.dropMarketing(now, reason)
+	l.dropMarketing(now, code, reason)
 	if s.Stage != StageSuppressed {
 		s.Stage = StageUnsubscribed
 	}
-	l.decide(Decision{At: now, Outcome: OutcomeDropped, Reason: reason + "; all follow-ups stopped"})
+	l.decide(Decision{At: now, Outcome: OutcomeDropped, Code: code, Reason: reason + "; all follow-ups stopped"})
 }
 
 func (l *lifecycleRun) onSuppress(ctx workflow.Context, sig SuppressSignal) {
@@ -436,9 +435,9 @@ func (l *lifecycleRun) onSuppress(ctx workflow.Context, sig SuppressSignal) {
 		return // the provider may report the same address more than once
 	}
 	reason := fmt.Sprintf("the mail provider reported %s for the address", sig.Event)
-	l.dropMarketing(now, reason)
+	l.dropMarketing(now, lifecycle.ReasonSuppressed, reason)
 	s.Stage = StageSuppressed
-	l.decide(Decision{At: now, Outcome: OutcomeDropped, Reason: reason + "; marketing stopped"})
+	l.decide(Decision{At: now, Outcome: OutcomeDropped, Code: lifecycle.ReasonSuppressed, Reason: reason + "; marketing stopped"})
 }
 
 func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal) {
@@ -452,7 +451,7 @@ func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal
 	if err := workflow.ExecuteActivity(actx, a.SavePreferences, activities.SavePreferencesInput{
 		CustomerID: s.CustomerID, Preferences: prefs,
 	}).Get(ctx, nil); err != nil {
-		l.decide(Decision{At: now, Outcome: OutcomeFailed, Reason: "save the customer's preferences: " + err.Error()})
+		l.decide(Decision{At: now, Outcome: OutcomeFailed, Code: lifecycle.ReasonOther, Reason: "save the customer's preferences: " + err.Error()})
 		return
 	}
 	s.Preferences, s.Paused = prefs, sig.Paused
@@ -466,19 +465,19 @@ func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal
 		s.Kinds = nil // all
 	}
 	for _, f := range slices.Clone(s.Pending) {
-		if reason := s.unwanted(f); reason != "" {
-			l.drop(now, f, reason)
+		if code, reason := s.unwanted(f); code != "" {
+			l.drop(now, f, code, reason)
 		}
 	}
-	l.decide(Decision{At: now, Outcome: OutcomeScheduled, Reason: fmt.Sprintf(
+	l.decide(Decision{At: now, Outcome: OutcomeScheduled, Code: lifecycle.ReasonNone, Reason: fmt.Sprintf(
 		"preferences edited by the customer: colours %v, sizes %v, categories %v, kinds %v, paused %t",
 		prefs.Colors, prefs.Sizes, prefs.Categories, s.Kinds, s.Paused)})
 }
 
-func (l *lifecycleRun) dropMarketing(now time.Time, reason string) {
+func (l *lifecycleRun) dropMarketing(now time.Time, code lifecycle.ReasonCode, reason string) {
 	for _, f := range slices.Clone(l.state.Pending) {
 		if !f.Kind.Transactional() {
-			l.drop(now, f, reason)
+			l.drop(now, f, code, reason)
 		}
 	}
 }
@@ -503,10 +502,10 @@ func (l *lifecycleRun) onInterested(ctx workflow.Context, req InterestedRequest)
 	if offer.Goal != "" && !slices.Contains(s.Goals, offer.Goal) {
 		s.Goals = append(s.Goals, offer.Goal)
 	}
-	l.decide(Decision{At: now, Kind: offer.Kind, Key: offer.Key, Outcome: OutcomeAccepted, Reason: "the customer said yes to “" + offer.Subject + "”"})
+	l.decide(Decision{At: now, Kind: offer.Kind, Key: offer.Key, Outcome: OutcomeAccepted, Code: lifecycle.ReasonNone, Reason: "the customer said yes to “" + offer.Subject + "”"})
 	for _, f := range slices.Clone(s.Pending) {
-		if reason := s.unwanted(f); reason != "" {
-			l.drop(now, f, reason)
+		if code, reason := s.unwanted(f); code != "" {
+			l.drop(now, f, code, reason)
 		}
 	}
 	l.schedule(now, lifecycle.FollowUp{
@@ -521,33 +520,47 @@ func (l *lifecycleRun) onInterested(ctx workflow.Context, req InterestedRequest)
 
 // schedule queues f unless a follow-up with the same key is queued or done (duplicate events).
 func (l *lifecycleRun) schedule(now time.Time, f lifecycle.FollowUp, why string) {
+	l.scheduleFor(now, f, lifecycle.ReasonNone, why)
+}
+
+// scheduleFor is schedule for a follow-up whose scheduling itself has a reason code (a change of
+// segment); a deferral or a skip has the code of what holds it.
+func (l *lifecycleRun) scheduleFor(now time.Time, f lifecycle.FollowUp, code lifecycle.ReasonCode, why string) {
 	s := l.state
 	if s.known(f.Key) {
-		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeIgnored, Reason: "duplicate: already scheduled or handled"})
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeIgnored, Code: lifecycle.ReasonDuplicate, Reason: "duplicate: already scheduled or handled"})
 		return
 	}
 	if f.Segment == lifecycle.SegmentNone {
 		f.Segment = s.Segment // the wording follows the customer's segment
 	}
-	if reason := s.unwanted(f); reason != "" {
+	if skip, reason := s.unwanted(f); skip != "" {
 		s.markDone(f.Key)
-		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: why + "; " + reason})
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Code: skip, Reason: why + "; " + reason})
 		return
 	}
 	s.Pending = append(s.Pending, f)
 	ready := s.readyAt(f, l.policy, l.loc)
 	if ready.After(f.Due) && !ready.Before(now) {
-		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready,
-			Reason: why + "; " + l.deferralReason(f, ready)})
+		held, reason := l.deferralReason(f, ready)
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready, Code: held,
+			Reason: why + "; " + reason})
 		return
 	}
-	l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeScheduled, Until: ready, Reason: why})
+	l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeScheduled, Until: ready, Code: code, Reason: why})
 }
 
-func (l *lifecycleRun) drop(now time.Time, f lifecycle.FollowUp, reason string) {
+func (l *lifecycleRun) drop(now time.Time, f lifecycle.FollowUp, code lifecycle.ReasonCode, reason string) {
 	l.state.removePending(f.Key)
 	l.state.markDone(f.Key)
-	l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDropped, Reason: reason})
+	l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDropped, Code: code, Reason: reason})
+}
+
+// dropExpiredOffer drops f, whose offer ended while the contact policy held it.
+func (l *lifecycleRun) dropExpiredOffer(now time.Time, f lifecycle.FollowUp) {
+	_, held := l.deferralReason(f, now)
+	l.drop(now, f, lifecycle.ReasonExpired, fmt.Sprintf("offer expired at %s while waiting for the contact policy (%s)",
+		f.ExpiresAt.Format(time.RFC3339), held))
 }
 
 // expireWishes forgets wishes older than the restock window.
@@ -560,8 +573,7 @@ func (l *lifecycleRun) expireWishes(now time.Time) {
 func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) {
 	s, now := l.state, workflow.Now(ctx)
 	if !f.ExpiresAt.IsZero() && now.After(f.ExpiresAt) {
-		l.drop(now, f, fmt.Sprintf("offer expired at %s while waiting for the contact policy (%s)",
-			f.ExpiresAt.Format(time.RFC3339), l.deferralReason(f, now)))
+		l.dropExpiredOffer(now, f)
 		return
 	}
 	in := activities.SendFollowUpInput{CustomerID: s.CustomerID, FollowUp: f}
@@ -600,10 +612,11 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 		if errors.As(err, &appErr) {
 			reason = appErr.Type() + ": " + appErr.Error()
 		}
-		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeFailed, Reason: reason})
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeFailed, Code: lifecycle.ReasonOther, Reason: reason})
 	case !res.Sent:
-		// Recorded, not counted: SendFollowUp counted this skip in tailor_emails_total.
-		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Reason: res.SkipReason})
+		// Recorded, not counted: SendFollowUp counted this skip in tailor_emails_total. A result
+		// recorded before SkipCode existed has none: ReasonCode derives it.
+		s.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSkipped, Code: res.SkipCode, Reason: res.SkipReason})
 	default:
 		s.Emails = appendBounded(s.Emails, SentEmail{Kind: f.Kind, Key: f.Key, Subject: res.Subject, MessageID: res.MessageID, SentAt: now, Goal: goalOf(f)}, maxEmails)
 		if !f.Kind.Transactional() {
@@ -615,7 +628,7 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 		if s.Stage == StageNew || s.Stage == StagePurchased {
 			s.Stage = StageFollowedUp
 		}
-		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSent, Reason: res.Subject})
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeSent, Code: lifecycle.ReasonNone, Reason: res.Subject})
 		l.recordDeferrals(now)
 	}
 	l.upsertSearchAttributes(ctx)
@@ -655,10 +668,10 @@ func (l *lifecycleRun) hold(f lifecycle.FollowUp, now, retryAt time.Time, reason
 			s.Pending[i].Due = retryAt
 		}
 	}
-	d := Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: retryAt, Reason: heldPrefix + reason}
+	d := Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: retryAt, Code: lifecycle.ReasonSendingPaused, Reason: heldPrefix + reason}
 	for i := len(s.Decisions) - 1; i >= 0; i-- {
 		if prev := s.Decisions[i]; prev.Key == f.Key {
-			if prev.Outcome == OutcomeDeferred && strings.HasPrefix(prev.Reason, heldPrefix) {
+			if prev.Outcome == OutcomeDeferred && prev.ReasonCode() == lifecycle.ReasonSendingPaused {
 				s.Decisions = slices.Delete(s.Decisions, i, i+1)
 				s.decide(d) // counted when first held
 				return
@@ -674,17 +687,25 @@ func (l *lifecycleRun) recordDeferrals(now time.Time) {
 	s := l.state
 	for _, f := range s.Pending {
 		if ready := s.readyAt(f, l.policy, l.loc); ready.After(f.Due) && ready.After(now) {
-			l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready,
-				Reason: l.deferralReason(f, ready)})
+			code, reason := l.deferralReason(f, ready)
+			l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeDeferred, Until: ready, Code: code, Reason: reason})
 		}
 	}
 }
 
-// deferralReason names the rules of the contact policy that hold f until ready.
-func (l *lifecycleRun) deferralReason(f lifecycle.FollowUp, ready time.Time) string {
+// deferralReason names the rules of the contact policy that hold f until ready; the code is the
+// first of them (min_gap, then the cap, then quiet hours).
+func (l *lifecycleRun) deferralReason(f lifecycle.FollowUp, ready time.Time) (lifecycle.ReasonCode, string) {
 	s, p := l.state, l.policy
 	var why []string
+	code := lifecycle.ReasonOther
+	first := func(c lifecycle.ReasonCode) {
+		if len(why) == 0 {
+			code = c
+		}
+	}
 	if !s.LastSentAt.IsZero() && s.LastSentAt.Add(p.MinGap).After(f.Due) {
+		first(lifecycle.ReasonMinGap)
 		why = append(why, fmt.Sprintf("min_gap %s since the last email at %s", formatDuration(p.MinGap), s.LastSentAt.Format(time.RFC3339)))
 	}
 	gapOK := f.Due
@@ -692,16 +713,18 @@ func (l *lifecycleRun) deferralReason(f lifecycle.FollowUp, ready time.Time) str
 		gapOK = s.LastSentAt.Add(p.MinGap)
 	}
 	if capped := s.afterCap(gapOK, p); capped.After(gapOK) {
+		first(lifecycle.ReasonCap)
 		why = append(why, fmt.Sprintf("max_per_window %d per %s", p.MaxPerWindow, formatDuration(p.CapWindow)))
 		gapOK = capped
 	}
 	if quiet := p.QuietHours.NextAllowed(gapOK, l.loc); quiet.After(gapOK) {
+		first(lifecycle.ReasonQuietHours)
 		why = append(why, fmt.Sprintf("quiet hours %s in %s", p.QuietHours, l.loc))
 	}
 	if len(why) == 0 {
-		return "contact policy"
+		return code, "contact policy"
 	}
-	return strings.Join(why, "; ")
+	return code, strings.Join(why, "; ")
 }
 
 // upsertSearchAttributes mirrors the stage and the segment into the search attributes when either

@@ -1,6 +1,10 @@
 package workflows
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+)
 
 // FollowUpsMetric counts the lifecycle's decisions in the worker's /metrics, by kind, outcome and
 // reason.
@@ -23,42 +27,63 @@ func (l *lifecycleRun) decide(d Decision) {
 	l.collectOutcome(d)
 }
 
-// DecisionReasons are the values of the reason label of tailor_followups_total, in the order
-// ReasonLabel tries them. The decision's full reason stays in the workflow's state.
-var DecisionReasons = []struct{ Label, Phrase string }{
-	{"sending_paused", "sending paused"}, // first: the provider's message may say "expired"
-	{"duplicate", "duplicate"},
-	{"expired", "expired"},
-	{"min_gap", "min_gap"},
-	{"cap", "max_per_window"},
-	{"quiet_hours", "quiet hours"},
-	{"unsubscribed", "unsubscribed"},
-	{"consent_withdrawn", "consent withdrawn"},
-	{"suppressed", "mail provider reported"},
-	{"paused", "paused all mail"},
-	{"kind_opted_out", "chose not to receive"},
-	{"goal_reached", "goal reached"},
-	{"unhappy", "not what they hoped for"},
-	{"heavy_user", "heavy user"},
-	{"no_offer", "no offer configured"},
-	{"moment_passed", "the moment passed"},
-	{"segment", "segment "},
-	{"replaced", "replaced by"},
-	{"replaced", "came before the fallback"},
-	{"no_match", "matches no open wish"},
-	{"ended", "already ended"},
+// ReasonCode is why d was decided, from the fixed set of lifecycle.ReasonCodes: the reason label of
+// tailor_followups_total and the reason of a campaign outcome. It is the code set where d was
+// decided; a decision without one was recorded before codes existed and is classified from its
+// sentence once, here.
+func (d Decision) ReasonCode() lifecycle.ReasonCode {
+	if d.Code != "" {
+		return d.Code
+	}
+	return legacyReasonCode(d)
 }
 
-// ReasonLabel classifies d for the reason label: "none" for a plain schedule, the first
-// DecisionReasons phrase its reason holds, else "other". Every label is one of a fixed few.
-func ReasonLabel(d Decision) string {
-	for _, r := range DecisionReasons {
-		if strings.Contains(d.Reason, r.Phrase) {
-			return r.Label
+// legacyReasons are the phrases by which decisions recorded before Decision.Code were classified,
+// in the order they are tried.
+//
+// The fallback exists only for state written before the change (workflow state carried through
+// continue-as-new, and send results in recorded histories): it can go once no such state remains,
+// i.e. every customer workflow has continued as new on code that records the code (see
+// docs/VERSIONING.md for how to tell).
+var legacyReasons = []struct {
+	code   lifecycle.ReasonCode
+	phrase string
+}{
+	{lifecycle.ReasonSendingPaused, "held, tries again then: "},
+	{lifecycle.ReasonSendingPaused, "sending paused"}, // before "expired": the provider's message may say it
+	{lifecycle.ReasonDuplicate, "duplicate"},
+	{lifecycle.ReasonExpired, "expired"},
+	{lifecycle.ReasonMinGap, "min_gap"},
+	{lifecycle.ReasonCap, "max_per_window"},
+	{lifecycle.ReasonQuietHours, "quiet hours"},
+	{lifecycle.ReasonUnsubscribed, "unsubscribed"},
+	{lifecycle.ReasonConsentWithdrawn, "consent withdrawn"},
+	{lifecycle.ReasonSuppressed, "mail provider reported"},
+	{lifecycle.ReasonPaused, "paused all mail"},
+	{lifecycle.ReasonKindOptedOut, "chose not to receive"},
+	{lifecycle.ReasonGoalReached, "goal reached"},
+	{lifecycle.ReasonUnhappy, "not what they hoped for"},
+	{lifecycle.ReasonHeavyUser, "heavy user"},
+	{lifecycle.ReasonNoOffer, "no offer configured"},
+	{lifecycle.ReasonMomentPassed, "the moment passed"},
+	{lifecycle.ReasonSegment, "segment "},
+	{lifecycle.ReasonReplaced, "replaced by"},
+	{lifecycle.ReasonReplaced, "came before the fallback"},
+	{lifecycle.ReasonNoMatch, "matches no open wish"},
+	{lifecycle.ReasonEnded, "already ended"},
+}
+
+func legacyReasonCode(d Decision) lifecycle.ReasonCode {
+	if d.Outcome == OutcomeSent {
+		return lifecycle.ReasonNone // its sentence is the email's subject
+	}
+	for _, r := range legacyReasons {
+		if strings.Contains(d.Reason, r.phrase) {
+			return r.code
 		}
 	}
-	if d.Outcome == OutcomeScheduled {
-		return "none"
+	if d.Outcome == OutcomeScheduled || d.Outcome == OutcomeAccepted {
+		return lifecycle.ReasonNone
 	}
-	return "other"
+	return lifecycle.ReasonOther
 }

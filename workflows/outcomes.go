@@ -19,7 +19,7 @@ func (l *lifecycleRun) collectOutcome(d Decision) {
 	case OutcomeDeferred, OutcomeDropped, OutcomeSkipped:
 		if l.recordOutcomes && d.Key != "" && d.Kind.Campaign() {
 			l.outcomes = append(l.outcomes, lifecycle.FollowUpOutcome{
-				Key: d.Key, CustomerID: l.state.CustomerID, Kind: d.Kind, Outcome: string(d.Outcome), Reason: ReasonLabel(d), At: d.At,
+				Key: d.Key, CustomerID: l.state.CustomerID, Kind: d.Kind, Outcome: string(d.Outcome), Reason: d.ReasonCode(), At: d.At,
 			})
 		}
 	}
@@ -39,7 +39,7 @@ func (l *lifecycleRun) flushOutcomes(ctx workflow.Context) {
 		ScheduleToCloseTimeout: time.Minute,
 	})
 	if err := workflow.ExecuteLocalActivity(lctx, a.RecordOutcomes, activities.RecordOutcomesInput{Outcomes: batch}).Get(ctx, nil); err != nil {
-		l.state.decide(Decision{At: workflow.Now(ctx), Outcome: OutcomeFailed,
+		l.state.decide(Decision{At: workflow.Now(ctx), Outcome: OutcomeFailed, Code: lifecycle.ReasonOther,
 			Reason: fmt.Sprintf("record %d follow-up outcomes for campaign summaries: %v", len(batch), err)})
 	}
 }

@@ -31,7 +31,7 @@ func (l *lifecycleRun) onSegment(ctx workflow.Context, sig SegmentSignal) {
 		return
 	}
 	if sig.Segment != lifecycle.SegmentNone && !slices.Contains(lifecycle.Segments, sig.Segment) {
-		l.decide(Decision{At: now, Outcome: OutcomeIgnored, Reason: fmt.Sprintf("unknown segment %q", sig.Segment)})
+		l.decide(Decision{At: now, Outcome: OutcomeIgnored, Code: lifecycle.ReasonOther, Reason: fmt.Sprintf("unknown segment %q", sig.Segment)})
 		return
 	}
 	from := s.Segment
@@ -39,24 +39,24 @@ func (l *lifecycleRun) onSegment(ctx workflow.Context, sig SegmentSignal) {
 	why := fmt.Sprintf("segment %s → %s (%s)", segmentName(from), segmentName(sig.Segment), strings.Join(sig.Reasons, "; "))
 	for _, f := range slices.Clone(s.Pending) {
 		if reason := segmentUnwanted(s.Segment, f.Kind); reason != "" {
-			l.drop(now, f, reason)
+			l.drop(now, f, lifecycle.ReasonSegment, reason)
 		}
 	}
 	day := at.UTC().Format("20060102")
 	switch s.Segment {
 	case lifecycle.SegmentAmbassador:
-		l.schedule(now, lifecycle.FollowUp{Key: lifecycle.SendKey(s.CustomerID, lifecycle.KindInvitation, day), Kind: lifecycle.KindInvitation, Due: now},
+		l.scheduleFor(now, lifecycle.FollowUp{Key: lifecycle.SendKey(s.CustomerID, lifecycle.KindInvitation, day), Kind: lifecycle.KindInvitation, Due: now}, lifecycle.ReasonSegment,
 			why+": an invitation to early access")
 	case lifecycle.SegmentLoyal:
-		l.schedule(now, lifecycle.FollowUp{Key: lifecycle.SendKey(s.CustomerID, lifecycle.KindFeedback, day), Kind: lifecycle.KindFeedback, Due: now},
+		l.scheduleFor(now, lifecycle.FollowUp{Key: lifecycle.SendKey(s.CustomerID, lifecycle.KindFeedback, day), Kind: lifecycle.KindFeedback, Due: now}, lifecycle.ReasonSegment,
 			why+": a short feedback ask")
 	case lifecycle.SegmentLeaver:
-		l.schedule(now, lifecycle.FollowUp{Key: lifecycle.SendKey(s.CustomerID, lifecycle.KindExit, day), Kind: lifecycle.KindExit, Due: now},
+		l.scheduleFor(now, lifecycle.FollowUp{Key: lifecycle.SendKey(s.CustomerID, lifecycle.KindExit, day), Kind: lifecycle.KindExit, Due: now}, lifecycle.ReasonSegment,
 			why+": the exit question")
 		after := l.segmentPolicy().WinbackAfter
-		l.schedule(now, lifecycle.FollowUp{Key: lifecycle.SendKey(s.CustomerID, lifecycle.KindWinback, day), Kind: lifecycle.KindWinback, Due: now.Add(after)},
+		l.scheduleFor(now, lifecycle.FollowUp{Key: lifecycle.SendKey(s.CustomerID, lifecycle.KindWinback, day), Kind: lifecycle.KindWinback, Due: now.Add(after)}, lifecycle.ReasonSegment,
 			fmt.Sprintf("%s: one win-back after a quiet period of %s", why, formatDuration(after)))
 	default:
-		l.decide(Decision{At: now, Outcome: OutcomeScheduled, Reason: why})
+		l.decide(Decision{At: now, Outcome: OutcomeScheduled, Code: lifecycle.ReasonSegment, Reason: why})
 	}
 }

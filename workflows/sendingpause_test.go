@@ -75,7 +75,7 @@ func TestSendingPauseHoldsTheFollowUpUntilTheKeyWorks(t *testing.T) {
 			require.True(t, strings.HasPrefix(held[0].Reason, "held, tries again then: sending paused since"), "reason %q", held[0].Reason)
 			require.Contains(t, held[0].Reason, "401")
 			require.Equal(t, want, held[0].Until, "the last hold ends when the email goes out")
-			require.Equal(t, "sending_paused", workflows.ReasonLabel(held[0]))
+			require.Equal(t, lifecycle.ReasonSendingPaused, held[0].Code, "the held decision carries its code")
 
 			_, paused, err := st.SendingPause(context.Background())
 			require.NoError(t, err)

@@ -51,7 +51,10 @@ type Decision struct {
 	Key     string         `json:"key,omitempty"`
 	Outcome Outcome        `json:"outcome"`
 	Until   time.Time      `json:"until,omitzero"` // deferred or scheduled until
-	Reason  string         `json:"reason"`
+	Reason  string         `json:"reason"`         // the sentence, for people
+	// Code is why, from one fixed set: metrics, campaign outcomes and explain use it. Decisions
+	// recorded before it existed have none; read it with ReasonCode.
+	Code lifecycle.ReasonCode `json:"code,omitempty"`
 }
 
 // PurchaseRecord is a purchase as the workflow remembers it.
@@ -212,37 +215,40 @@ func (s *State) next(p lifecycle.Policy, loc *time.Location) (lifecycle.FollowUp
 	return best, bestAt, true
 }
 
-// marketingBlocked says why no marketing email may go out now, or "" when it may.
-func (s *State) marketingBlocked() string {
+// marketingBlocked says why no marketing email may go out now (code and sentence), or "" when it may.
+func (s *State) marketingBlocked() (lifecycle.ReasonCode, string) {
 	switch {
 	case s.Stage == StageUnsubscribed:
-		return "unsubscribed"
+		return lifecycle.ReasonUnsubscribed, "unsubscribed"
 	case s.Stage == StageSuppressed:
-		return "address suppressed by the mail provider"
+		return lifecycle.ReasonSuppressed, "address suppressed by the mail provider"
 	case s.Paused:
-		return "the customer paused all mail"
+		return lifecycle.ReasonPaused, "the customer paused all mail"
 	}
-	return ""
+	return "", ""
 }
 
-// unwanted says why the customer does not want f, or "".
-func (s *State) unwanted(f lifecycle.FollowUp) string {
+// unwanted says why the customer does not want f (code and sentence), or "".
+func (s *State) unwanted(f lifecycle.FollowUp) (lifecycle.ReasonCode, string) {
 	if f.Kind.Transactional() {
-		return ""
+		return "", ""
 	}
-	if reason := s.marketingBlocked(); reason != "" {
-		return reason
+	if code, reason := s.marketingBlocked(); code != "" {
+		return code, reason
 	}
 	if len(s.Kinds) > 0 && slices.Contains(lifecycle.MarketingKinds, f.Kind) && !slices.Contains(s.Kinds, f.Kind) {
-		return fmt.Sprintf("the customer chose not to receive %s emails", f.Kind)
+		return lifecycle.ReasonKindOptedOut, fmt.Sprintf("the customer chose not to receive %s emails", f.Kind)
 	}
 	if goal := goalOf(f); goal != "" && slices.Contains(s.Goals, goal) {
-		return fmt.Sprintf("goal reached: the customer already said yes to a %s offer for %s", f.Kind, goalSubject(goal))
+		return lifecycle.ReasonGoalReached, fmt.Sprintf("goal reached: the customer already said yes to a %s offer for %s", f.Kind, goalSubject(goal))
 	}
 	if s.Unhappy != "" && f.Kind.Upsell() {
-		return fmt.Sprintf("the customer said %s is not what they hoped for: service contact comes before any %s email", s.purchaseName(s.Unhappy), f.Kind)
+		return lifecycle.ReasonUnhappy, fmt.Sprintf("the customer said %s is not what they hoped for: service contact comes before any %s email", s.purchaseName(s.Unhappy), f.Kind)
 	}
-	return segmentUnwanted(s.Segment, f.Kind)
+	if reason := segmentUnwanted(s.Segment, f.Kind); reason != "" {
+		return lifecycle.ReasonSegment, reason
+	}
+	return "", ""
 }
 
 // segmentUnwanted says why the strategy of segment leaves out kind k, or "". Shoppers get

@@ -35,7 +35,7 @@ func (l *lifecycleRun) onUsage(ctx workflow.Context, sig UsageSignal) {
 		r.At = now
 	}
 	if r.Metric == "" || r.Limit <= 0 || r.Used < 0 {
-		l.decide(Decision{At: now, Kind: lifecycle.KindOffer, Outcome: OutcomeIgnored,
+		l.decide(Decision{At: now, Kind: lifecycle.KindOffer, Outcome: OutcomeIgnored, Code: lifecycle.ReasonOther,
 			Reason: fmt.Sprintf("usage reading without a metric, with a limit of %g or a negative use: ignored", r.Limit)})
 		return
 	}
@@ -64,12 +64,16 @@ func (l *lifecycleRun) onUsage(ctx workflow.Context, sig UsageSignal) {
 	switch {
 	case !ok:
 		s.markDone(key)
-		l.decide(Decision{At: now, Kind: lifecycle.KindOffer, Key: key, Outcome: OutcomeSkipped, Reason: what + "; " + decision})
+		code := lifecycle.ReasonNoOffer
+		if behaviour == lifecycle.BehaviourHeavy { // ChooseOffer never offers heavy users anything
+			code = lifecycle.ReasonHeavyUser
+		}
+		l.decide(Decision{At: now, Kind: lifecycle.KindOffer, Key: key, Outcome: OutcomeSkipped, Code: code, Reason: what + "; " + decision})
 	case now.After(r.At.Add(pol.OfferValidFor)):
 		m.Decision = fmt.Sprintf("%s, but the moment passed: the reading is from %s, offers are valid for %s",
 			decision, r.At.Format(time.RFC3339), formatDuration(pol.OfferValidFor))
 		s.markDone(key)
-		l.decide(Decision{At: now, Kind: lifecycle.KindOffer, Key: key, Outcome: OutcomeSkipped, Reason: what + "; " + m.Decision})
+		l.decide(Decision{At: now, Kind: lifecycle.KindOffer, Key: key, Outcome: OutcomeSkipped, Code: lifecycle.ReasonMomentPassed, Reason: what + "; " + m.Decision})
 	default:
 		m.Offer = offer.Name
 		l.schedule(now, lifecycle.FollowUp{
@@ -96,7 +100,7 @@ func (l *lifecycleRun) onComplaint(ctx workflow.Context, sig ComplaintSignal) {
 	if sig.Reason != "" {
 		reason += ": " + sig.Reason
 	}
-	l.decide(Decision{At: now, Outcome: OutcomeScheduled, Reason: reason + "; a churn indicator at the next moment of truth"})
+	l.decide(Decision{At: now, Outcome: OutcomeScheduled, Code: lifecycle.ReasonNone, Reason: reason + "; a churn indicator at the next moment of truth"})
 }
 
 // scheduleCare queues the usage phase of a purchase when its category has a care plan: tips a
@@ -151,7 +155,7 @@ func (l *lifecycleRun) onCheckin(ctx workflow.Context, a CheckinAnswer) (Checkin
 		if s.Unhappy == purchaseID {
 			s.Unhappy = ""
 		}
-		l.decide(Decision{At: now, Kind: lifecycle.KindCheckin, Key: a.CheckinKey, Outcome: OutcomeAccepted,
+		l.decide(Decision{At: now, Kind: lifecycle.KindCheckin, Key: a.CheckinKey, Outcome: OutcomeAccepted, Code: lifecycle.ReasonNone,
 			Reason: fmt.Sprintf("the customer is happy with %s", name)})
 		return CheckinResult{Message: "Thank you! We are glad " + name + " is what you hoped for."}, nil
 	}
@@ -159,10 +163,10 @@ func (l *lifecycleRun) onCheckin(ctx workflow.Context, a CheckinAnswer) (Checkin
 	reason := fmt.Sprintf("the customer said %s is not what they hoped for: service contact instead of an upsell", name)
 	for _, f := range slices.Clone(s.Pending) {
 		if f.Kind.Upsell() {
-			l.drop(now, f, reason)
+			l.drop(now, f, lifecycle.ReasonUnhappy, reason)
 		}
 	}
-	l.decide(Decision{At: now, Kind: lifecycle.KindCheckin, Key: a.CheckinKey, Outcome: OutcomeAccepted, Reason: reason})
+	l.decide(Decision{At: now, Kind: lifecycle.KindCheckin, Key: a.CheckinKey, Outcome: OutcomeAccepted, Code: lifecycle.ReasonUnhappy, Reason: reason})
 	l.schedule(now, lifecycle.FollowUp{
 		Key:         lifecycle.SendKey(s.CustomerID, lifecycle.KindService, purchaseID),
 		Kind:        lifecycle.KindService,

@@ -32,6 +32,7 @@ type policyFile struct {
 	QuietHours               *quietHours   `yaml:"quiet_hours"`
 	MaxPerWindow             *int          `yaml:"max_per_window"`
 	CapWindow                *Duration     `yaml:"cap_window"`
+	AttributionWindow        *Duration     `yaml:"attribution_window"`
 	Usage                    *usageFile    `yaml:"usage"`
 	Segments                 *segmentsFile `yaml:"segments"`
 	Care                     []careFile    `yaml:"care"`
@@ -176,6 +177,8 @@ func ParsePolicy(raw []byte, name string) (lifecycle.Policy, error) {
 		}
 	}
 	setDuration(&p.CapWindow, f.CapWindow)
+	// No window would credit no purchase to any email.
+	c.positive("attribution_window", f.AttributionWindow, &p.AttributionWindow)
 	if f.QuietHours != nil {
 		p.QuietHours = lifecycle.QuietHours(*f.QuietHours)
 	}

@@ -64,6 +64,8 @@ func TestParsePolicy(t *testing.T) {
 				p.QuietHours = lifecycle.QuietHours{Start: 21 * 60, End: 8 * 60}
 				p.MaxPerWindow, p.CapWindow = 3, 30*24*time.Hour
 			}), nil},
+		{"attribution window", "attribution_window: 7d\n", with(func(p *lifecycle.Policy) { p.AttributionWindow = 7 * 24 * time.Hour }), nil},
+		{"no attribution window", "attribution_window: 0d\n", lifecycle.Policy{}, []string{"attribution_window", "more than 0"}},
 		{"bad quiet hours and cap", "quiet_hours: evenings\nmax_per_window: -1\n", lifecycle.Policy{}, []string{"quiet_hours", "max_per_window"}},
 		{"unknown key", "min_gapp: 3d\n", lifecycle.Policy{}, []string{"min_gapp", "known settings", "usage, segments, care"}},
 		{"every bad value reported", "min_gap: soon\nseason_fallback: -1d\n", lifecycle.Policy{}, []string{"min_gap", "season_fallback", "negative"}},

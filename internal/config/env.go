@@ -177,7 +177,7 @@ var settings = []Setting{
 			}
 			return nil
 		}},
-	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, usage, care, segments",
+	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, attribution_window, usage, care, segments",
 		parse: func(w *Worker, v string) error {
 			w.PolicyFile, w.Policy = v, lifecycle.DefaultPolicy()
 			if v == "" {

@@ -209,6 +209,9 @@ type Policy struct {
 	QuietHours               QuietHours    `json:"quiet_hours"`    // no marketing email in this daily window, customer's local time
 	MaxPerWindow             int           `json:"max_per_window"` // at most this many marketing emails per CapWindow; 0: no cap
 	CapWindow                time.Duration `json:"cap_window"`     // the window of MaxPerWindow
+	// AttributionWindow: a purchase this long after a marketing email is credited to it (the store
+	// attributes when it records the purchase); the workflow does not read it.
+	AttributionWindow time.Duration `json:"attribution_window,omitempty"`
 
 	// Usage is the moment of truth: threshold, behaviours and offers. Histories recorded before it
 	// existed decode it as the zero value, which the workflow reads as "not configured".
@@ -237,15 +240,20 @@ func (p Policy) CarePlanFor(category string) (CarePlan, bool) {
 	return CarePlan{}, false
 }
 
+// DefaultAttributionWindow is the attribution window of a policy that names none: Klaviyo's
+// default last-touch window.
+const DefaultAttributionWindow = 5 * 24 * time.Hour
+
 // DefaultPolicy is used for every setting LIFECYCLE_CONFIG leaves out.
 func DefaultPolicy() Policy {
 	return Policy{
-		MinGap:         7 * 24 * time.Hour,
-		RestockWindow:  60 * 24 * time.Hour,
-		SeasonFallback: 90 * 24 * time.Hour,
-		CapWindow:      30 * 24 * time.Hour,
-		Usage:          DefaultUsagePolicy(),
-		Segments:       DefaultSegmentPolicy(),
+		MinGap:            7 * 24 * time.Hour,
+		RestockWindow:     60 * 24 * time.Hour,
+		SeasonFallback:    90 * 24 * time.Hour,
+		CapWindow:         30 * 24 * time.Hour,
+		AttributionWindow: DefaultAttributionWindow,
+		Usage:             DefaultUsagePolicy(),
+		Segments:          DefaultSegmentPolicy(),
 	}
 }
 
@@ -392,12 +400,12 @@ type FollowUp struct {
 
 // FollowUpOutcome is what became of a follow-up that was not emailed, for campaign summaries.
 type FollowUpOutcome struct {
-	Key        string    `json:"key"`
-	CustomerID string    `json:"customer_id"`
-	Kind       Kind      `json:"kind"`
-	Outcome    string    `json:"outcome"` // deferred, skipped or dropped
-	Reason     string    `json:"reason"`  // a bounded class, e.g. min_gap, goal_reached, no_consent
-	At         time.Time `json:"at"`
+	Key        string     `json:"key"`
+	CustomerID string     `json:"customer_id"`
+	Kind       Kind       `json:"kind"`
+	Outcome    string     `json:"outcome"` // deferred, skipped or dropped
+	Reason     ReasonCode `json:"reason"`  // why, e.g. min_gap, goal_reached, no_consent
+	At         time.Time  `json:"at"`
 }
 
 // Campaign kinds are the follow-ups a campaign triggers; their outcomes are recorded.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/simulation"
 )
 
@@ -80,6 +81,24 @@ func TestScenarioGoldens(t *testing.T) {
 			continue
 		}
 		t.Errorf("%s has no scenario file any more: delete it or run -update", g)
+	}
+}
+
+// TestEveryDecisionCarriesAReasonCode: in every scenario the project ships, each decision the
+// workflow makes carries its reason code, so no metric or campaign outcome of a new decision is
+// read from its sentence.
+func TestEveryDecisionCarriesAReasonCode(t *testing.T) {
+	for _, file := range scenarioFiles(t) {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			res := run(t, load(t, file), simulation.Options{})
+			for _, e := range res.Timeline {
+				if e.Event != "" {
+					continue
+				}
+				require.NotEmpty(t, e.Code, "%s: day %d %s %s %s: %q has no reason code", file, e.Day, e.Outcome, e.Kind, e.Key, e.Reason)
+				require.Contains(t, lifecycle.ReasonCodes, e.Code, "%s: day %d %q", file, e.Day, e.Reason)
+			}
+		})
 	}
 }
 

@@ -106,16 +106,17 @@ func (v PolicyView) String() string {
 
 // Entry is one line of the timeline: an event (Event set) or a decision of the workflow.
 type Entry struct {
-	Day      int               `json:"day"`
-	At       time.Time         `json:"at"`
-	Local    string            `json:"local"` // At in the customer's time zone
-	Event    string            `json:"event,omitempty"`
-	Outcome  workflows.Outcome `json:"outcome,omitempty"`
-	Kind     lifecycle.Kind    `json:"kind,omitempty"`
-	Key      string            `json:"key,omitempty"`
-	Until    time.Time         `json:"until,omitzero"`
-	UntilDay *int              `json:"until_day,omitempty"`
-	Reason   string            `json:"reason,omitempty"` // for sent: the subject
+	Day      int                  `json:"day"`
+	At       time.Time            `json:"at"`
+	Local    string               `json:"local"` // At in the customer's time zone
+	Event    string               `json:"event,omitempty"`
+	Outcome  workflows.Outcome    `json:"outcome,omitempty"`
+	Kind     lifecycle.Kind       `json:"kind,omitempty"`
+	Key      string               `json:"key,omitempty"`
+	Until    time.Time            `json:"until,omitzero"`
+	UntilDay *int                 `json:"until_day,omitempty"`
+	Reason   string               `json:"reason,omitempty"` // for sent: the subject
+	Code     lifecycle.ReasonCode `json:"code,omitempty"`   // a decision's reason code
 }
 
 // Email is one email the mail provider received.
@@ -308,7 +309,7 @@ func mergeDecisions(seen, latest []workflows.Decision) []workflows.Decision {
 
 func sameDecision(a, b workflows.Decision) bool {
 	return a.At.Equal(b.At) && a.Until.Equal(b.Until) && a.Kind == b.Kind && a.Key == b.Key &&
-		a.Outcome == b.Outcome && a.Reason == b.Reason
+		a.Outcome == b.Outcome && a.Reason == b.Reason && a.Code == b.Code
 }
 
 // timeline merges events and decisions in time order; at the same moment an event comes before
@@ -319,7 +320,7 @@ func (r *runner) timeline() []Entry {
 		out[i].Event = text
 	}
 	for _, d := range r.decisions {
-		e := Entry{At: d.At, Outcome: d.Outcome, Kind: d.Kind, Key: d.Key, Until: d.Until, Reason: d.Reason}
+		e := Entry{At: d.At, Outcome: d.Outcome, Kind: d.Kind, Key: d.Key, Until: d.Until, Reason: d.Reason, Code: d.Code}
 		if !d.Until.IsZero() {
 			ud := dayOf(r.sc.Start, d.Until)
 			e.UntilDay = &ud

@@ -21,7 +21,7 @@ func (s *DB) RecordOutcomes(ctx context.Context, outcomes []lifecycle.FollowUpOu
 			VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (key) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason, decided_at = excluded.decided_at
 			WHERE followup_outcomes.decided_at <= excluded.decided_at`,
-			o.Key, o.CustomerID, string(o.Kind), o.Outcome, o.Reason, o.At)
+			o.Key, o.CustomerID, string(o.Kind), o.Outcome, string(o.Reason), o.At)
 	}
 	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("record %d follow-up outcomes: %w", len(outcomes), err)

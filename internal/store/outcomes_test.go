@@ -20,7 +20,7 @@ func TestRecordOutcomesKeepsTheLatestDecision(t *testing.T) {
 	require.NoError(t, err)
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	key := lifecycle.SendKey("c1", lifecycle.KindSale, "s1")
-	record := func(outcome, reason string, when time.Time) {
+	record := func(outcome string, reason lifecycle.ReasonCode, when time.Time) {
 		t.Helper()
 		require.NoError(t, st.RecordOutcomes(ctx, []lifecycle.FollowUpOutcome{{Key: key, CustomerID: "c1", Kind: lifecycle.KindSale, Outcome: outcome, Reason: reason, At: when}}))
 	}

@@ -15,6 +15,9 @@ import (
 // wanted, opens a wish with the purchase's id for the same style and size in that colour. Recording
 // the same purchase again changes nothing and returns the same product and the current
 // preferences. A zero p.At means the database's current time.
+//
+// In the same transaction the purchase is credited to the marketing email that last touched the
+// customer within the attribution window before it (see attribute), with the product's price.
 func (s *DB) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycle.Product, lifecycle.Preferences, error) {
 	var (
 		product lifecycle.Product
@@ -94,14 +97,16 @@ func recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase) (produ
 			at = &p.At
 		}
 		wanted := lifecycle.Normalize(p.WantedColor)
-		tag, err := tx.Exec(ctx, `
+		var purchasedAt time.Time
+		err = tx.QueryRow(ctx, `
 			INSERT INTO purchases (id, customer_id, sku, wanted_color, purchased_at)
 			VALUES ($1, $2, $3, $4, coalesce($5, now()))
-			ON CONFLICT (id) DO NOTHING`, p.ID, p.CustomerID, p.SKU, wanted, at)
-		if err != nil {
+			ON CONFLICT (id) DO NOTHING
+			RETURNING purchased_at`, p.ID, p.CustomerID, p.SKU, wanted, at).Scan(&purchasedAt)
+		if err != nil && !isNoRows(err) {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if isNoRows(err) {
 			// Already recorded: make sure it is the same purchase, then change nothing.
 			var customerID, sku string
 			if err := tx.QueryRow(ctx, `SELECT customer_id, sku FROM purchases WHERE id = $1`, p.ID).Scan(&customerID, &sku); err != nil {
@@ -112,6 +117,10 @@ func recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase) (produ
 			}
 			prefs = current
 			return nil
+		}
+		// Every entry point records purchases here, so each is credited to its email, once.
+		if err := attribute(ctx, tx, p.ID, p.CustomerID, purchasedAt, product.PriceCents, s.attributionWindow); err != nil {
+			return err
 		}
 		prefs = current.Merge(lifecycle.Preferences{
 			Colors:     []string{product.Color, wanted},

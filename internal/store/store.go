@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,10 +28,26 @@ import (
 // DB is a pool of connections to Tailor's database. It is safe for concurrent use.
 type DB struct {
 	pool *pgxpool.Pool
+	// attributionWindow: RecordPurchase credits a purchase to a marketing email at most this long
+	// before it (lifecycle.Policy.AttributionWindow).
+	attributionWindow time.Duration
+}
+
+// Option configures a DB at Open.
+type Option func(*DB)
+
+// WithAttributionWindow sets the policy's attribution window (default
+// lifecycle.DefaultAttributionWindow; zero or less keeps it).
+func WithAttributionWindow(d time.Duration) Option {
+	return func(db *DB) {
+		if d > 0 {
+			db.attributionWindow = d
+		}
+	}
 }
 
 // Open connects to databaseURL (a postgres:// URL or key=value DSN) and checks the server answers.
-func Open(ctx context.Context, databaseURL string) (*DB, error) {
+func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) {
 	pool, err := pgxpool.New(ctx, databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -39,7 +56,11 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	return &DB{pool: pool}, nil
+	db := &DB{pool: pool, attributionWindow: lifecycle.DefaultAttributionWindow}
+	for _, opt := range opts {
+		opt(db)
+	}
+	return db, nil
 }
 
 // Close waits for queries in flight and closes all connections.
