@@ -25,7 +25,7 @@ func (s *DB) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycl
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		product, prefs, _, err = recordPurchase(ctx, tx, p)
+		product, prefs, _, err = s.recordPurchase(ctx, tx, p)
 		return err
 	})
 	if err != nil {
@@ -56,7 +56,7 @@ func (s *DB) RecordPurchases(ctx context.Context, ps []PurchaseOwing) ([]Recorde
 	out := make([]RecordedPurchase, len(ps))
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		for i, p := range ps {
-			product, prefs, isNew, err := recordPurchase(ctx, tx, p.Purchase)
+			product, prefs, isNew, err := s.recordPurchase(ctx, tx, p.Purchase)
 			if err != nil {
 				return fmt.Errorf("record purchase %s: %w", p.Purchase.ID, err)
 			}
@@ -77,7 +77,7 @@ func (s *DB) RecordPurchases(ctx context.Context, ps []PurchaseOwing) ([]Recorde
 }
 
 // recordPurchase is RecordPurchase in tx; it also reports whether the purchase was new.
-func recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase) (product lifecycle.Product, prefs lifecycle.Preferences, isNew bool, err error) {
+func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase) (product lifecycle.Product, prefs lifecycle.Preferences, isNew bool, err error) {
 	err = func() error {
 		var err error
 		product, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE sku = $1`, p.SKU))
