@@ -29,12 +29,12 @@ func TestMetricsEndToEnd(t *testing.T) {
 	want := []seriesWant{
 		{"tailor_emails_total", map[string]string{"kind": "restock", "outcome": "sent", "reason": "none"}},
 		{"tailor_followups_total", map[string]string{"kind": "restock", "outcome": "scheduled", "reason": "none",
-			"namespace": "default", "task_queue": workflows.TaskQueue, "workflow_type": "CustomerLifecycle"}},
+			"namespace": s.envValue("TEMPORAL_NAMESPACE"), "task_queue": workflows.TaskQueue, "workflow_type": "CustomerLifecycle"}},
 		{"tailor_campaign_reached_total", map[string]string{"kind": "restock", "workflow_type": "Campaign"}},
 		{"tailor_followups_total", map[string]string{"kind": "season", "outcome": "scheduled", "workflow_type": "CustomerLifecycle"}},
 		// The SDK's own, labelled by namespace, task queue and workflow or activity type.
 		{"temporal_workflow_task_execution_latency_seconds_count", map[string]string{
-			"namespace": "default", "task_queue": workflows.TaskQueue, "workflow_type": "CustomerLifecycle"}},
+			"namespace": s.envValue("TEMPORAL_NAMESPACE"), "task_queue": workflows.TaskQueue, "workflow_type": "CustomerLifecycle"}},
 		{"temporal_local_activity_total", map[string]string{"activity_type": "SendFollowUp", "workflow_type": "CustomerLifecycle"}},
 		{"temporal_num_pollers", map[string]string{"poller_type": "workflow_task", "task_queue": workflows.TaskQueue}},
 		{"temporal_sticky_cache_size", map[string]string{"task_queue": workflows.TaskQueue}},
