@@ -36,6 +36,11 @@ import (
 // instead of a dev server per test: scripts/test-postgres-temporal.sh sets it.
 const ExternalAddressEnv = "TAILOR_TEST_TEMPORAL_ADDRESS"
 
+// namespaceCacheRefresh is the server's system.namespaceCacheRefreshInterval (2 s by default, and
+// in deploy/temporal-postgres/dynamicconfig.yaml), plus a margin: how long after a change to a
+// namespace every service of the server may still use its cached copy.
+const namespaceCacheRefresh = 2*time.Second + time.Second
+
 // namespaceReadyTimeout bounds how long a new namespace, and its search attributes, may take to
 // reach the server's caches (system.namespaceCacheRefreshInterval, 2 s by default).
 const namespaceReadyTimeout = 60 * time.Second
@@ -132,6 +137,7 @@ func connect(t testing.TB, addr string) *Server {
 		})
 		return err
 	})
+	registered := time.Now()
 	if err != nil {
 		t.Fatalf("register search attributes %v in namespace %s on %s: %v", workflows.SearchAttributes, namespace, addr, err)
 	}
@@ -144,6 +150,12 @@ func connect(t testing.TB, addr string) *Server {
 	if err != nil {
 		t.Fatalf("namespace %s on %s: search attributes not usable after %v: %v", namespace, addr, time.Since(started).Round(time.Millisecond), err)
 	}
+	// The frontend answers the query, but the history service maps a workflow's upserted search
+	// attributes with its own cached copy of the namespace, which it refreshes on a timer and which
+	// no API shows from outside: a workflow upserting before then fails its task with "has no
+	// mapping defined for search attribute" (measured: 0.2 s after the frontend knew them). So the
+	// helper waits out one refresh from the registration.
+	time.Sleep(time.Until(registered.Add(namespaceCacheRefresh)))
 	t.Logf("temporaltest: namespace %s on %s ready in %v", namespace, addr, time.Since(started).Round(time.Millisecond))
 	return &Server{HostPort: addr, Namespace: namespace, Client: c}
 }
