@@ -56,3 +56,21 @@ wait_for() {
 		waited=$((waited + 1))
 	done
 }
+
+# postgres_cpu_ticks prints the CPU time, in clock ticks, that every PostgreSQL process has used:
+# each live process's own (utime + stime), plus what the postmaster collected from its exited
+# children (cutime + cstime). Sampled before and after a measurement, like pidstat.
+postgres_cpu_ticks() {
+	local total=0 pid stat rest
+	for pid in $(pgrep -x postgres || true); do
+		stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
+		rest="${stat##*) }" # fields from the 3rd on; the name in () may hold spaces
+		# shellcheck disable=SC2086
+		set -- $rest
+		total=$((total + ${12} + ${13}))
+		if [[ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" == 1 ]]; then
+			total=$((total + ${14} + ${15}))
+		fi
+	done
+	printf '%s' "$total"
+}
