@@ -187,10 +187,11 @@ func namespaceFor(testName string) string {
 			b.WriteByte('-')
 		}
 	}
-	name := strings.Trim(b.String(), "-")
+	name := b.String()
 	if len(name) > 60 {
 		name = name[:60]
 	}
+	name = strings.Trim(name, "-")
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
 	return fmt.Sprintf("t-%s-%s", name, hex.EncodeToString(suffix))
