@@ -20,7 +20,8 @@
 # Everything it starts is its own: a dev server on free ports with an in-memory store (or a
 # namespace of its own on the PostgreSQL-backed server), a fresh database tailor_bench_<pid> on the
 # local PostgreSQL (dropped at the end), the sink, the worker. Besides what campaignbench reports, it
-# samples the CPU time of every PostgreSQL process over the whole measurement (baseline and sale).
+# samples the CPU time of the PostgreSQL backends of its database (and, with postgres, Temporal's)
+# over the whole measurement (baseline and sale).
 # Set BENCH_POSTGRES_URL to use another server (a URL whose user can create databases).
 
 # shellcheck source=scripts/lib.sh
@@ -156,20 +157,22 @@ wait_for 60 "the worker" grep -q '"msg":"worker started"' "$WORK/worker.log"
 note "worker pid $WORKER_PID"
 
 step "measuring: baseline, then the sale"
-PG_CPU_BEFORE="$(postgres_cpu_ticks)"
+PG_DATABASES="$DB_NAME"
+[[ "$TEMPORAL_KIND" == dev ]] || PG_DATABASES+="|tailor_temporal|tailor_temporal_visibility"
+PG_CPU_BEFORE="$(postgres_cpu_ticks "$PG_DATABASES")"
 MEASURE_STARTED=$(date +%s.%N)
 app "$BIN/campaignbench" measure \
 	--temporal "127.0.0.1:$TEMPORAL_PORT" --namespace "$NAMESPACE" --database "$DATABASE_URL" \
 	--sink "http://127.0.0.1:$SINK_PORT" --starter "$BIN/starter" \
 	--customers "$CUSTOMERS" --concurrency "$CONCURRENCY" --rate "$RATE" --raw-count "$RAW_COUNT" \
 	--worker-pid "$WORKER_PID" --server-pid "${MEASURED_SERVER_PID:-$SERVER_PID}" --out "$WORK" | tee "$WORK/report.md"
-PG_CPU_AFTER="$(postgres_cpu_ticks)"
+PG_CPU_AFTER="$(postgres_cpu_ticks "$PG_DATABASES")"
 MEASURE_ENDED=$(date +%s.%N)
 {
 	# CPU per customer over the whole measurement (baseline + sale), the same way for the three.
 	jq -r --argjson pg "$(((PG_CPU_AFTER - PG_CPU_BEFORE)))" --argjson hz "$(getconf CLK_TCK)" \
 		--argjson n "$CUSTOMERS" --argjson wall "$(awk -v a="$MEASURE_STARTED" -v b="$MEASURE_ENDED" 'BEGIN { print b - a }')" \
-		--arg kind "$TEMPORAL_KIND" '
+		--arg kind "$TEMPORAL_KIND" --arg dbs "$PG_DATABASES" '
 		def ms(ns): (ns / 1e6 * 100 | round) / 100;
 		"\ncpu per customer (baseline + sale, \($wall * 10 | round / 10) s, --temporal \($kind)): " +
 		"server \(ms((.server_cpu.raw_ns + .server_cpu.sale_ns) / $n)) ms, " +
