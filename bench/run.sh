@@ -176,7 +176,7 @@ MEASURE_ENDED=$(date +%s.%N)
 		def ms(ns): (ns / 1e6 * 100 | round) / 100;
 		"\ncpu per customer (baseline + sale, \($wall * 10 | round / 10) s, --temporal \($kind)): " +
 		"server \(ms((.server_cpu.raw_ns + .server_cpu.sale_ns) / $n)) ms, " +
-		"PostgreSQL \(ms($pg / $hz * 1e9 / $n)) ms (every postgres process: Tailor'"'"'s database and, with postgres, Temporal'"'"'s), " +
+		"PostgreSQL \(ms($pg / $hz * 1e9 / $n)) ms (the backends of \($dbs)), " +
 		"worker \(ms((.worker_cpu.raw_ns + .worker_cpu.sale_ns) / $n)) ms"' "$WORK/results.json"
 
 	printf '\nmachine: %s cores, %s, %s RAM\n' "$(nproc)" \
