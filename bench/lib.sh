@@ -56,3 +56,24 @@ wait_for() {
 		waited=$((waited + 1))
 	done
 }
+
+# postgres_cpu_ticks prints the CPU time, in clock ticks, that the PostgreSQL backends serving the
+# databases matching the extended regex $1 have used so far (utime + stime of each live backend
+# whose process title names such a database). Sampled before and after a measurement, like pidstat.
+# Other work on the same server (and PostgreSQL's shared background processes) is left out; a
+# backend that exits between the samples is lost, which the connection pools of pgx and of Temporal
+# (long-lived connections) make rare.
+postgres_cpu_ticks() {
+	local databases="$1" total=0 pid title stat rest
+	for pid in $(pgrep -x postgres || true); do
+		title="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || continue
+		# "postgres: [CLUSTER: ]USER DATABASE HOST(PORT) STATE", e.g. "postgres: 15/main: postgres tailor_temporal ..."
+		[[ "$title" =~ ^postgres:\ ([^\ ]+:\ )?[^\ ]+\ ($databases)\  ]] || continue
+		stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
+		rest="${stat##*) }" # fields from the 3rd on; the name in () may hold spaces
+		# shellcheck disable=SC2086
+		set -- $rest
+		total=$((total + ${12} + ${13}))
+	done
+	printf '%s' "$total"
+}

@@ -5,17 +5,23 @@
 # customers reached/s, emails/s, trigger-to-email latency, the worker's peak RSS, history events
 # per customer, duplicates, misses, and the ratio to the raw rate. See docs/BENCHMARKS.md.
 #
-#   bench/run.sh [--customers N] [--concurrency C] [--rate R] [--raw-count N] [--keep]
+#   bench/run.sh [--customers N] [--concurrency C] [--rate R] [--raw-count N] [--temporal dev|postgres] [--keep]
 #
 #   --customers N    customers to seed and reach (default 10000; 100000 for the issue's target)
 #   --concurrency C  SignalWithStarts in flight, in the baseline and in the sale (--concurrency of
 #                    the campaign; default 16, the campaign's default)
 #   --rate R         the campaign's --rate: customers signalled per second at most (default: none)
 #   --raw-count N    SignalWithStarts in the baseline (default min(N, 20000))
+#   --temporal T     dev: a fresh dev server (default); postgres: the Temporal server on PostgreSQL
+#                    of scripts/temporal-postgres.sh (started if it is not running, left running),
+#                    in a fresh namespace bench-<pid> that `starter setup` gives its search attributes
 #   --keep           keep the work folder (logs, CSVs, results.json) even when all went well
 #
-# Everything it starts is its own: a dev server on free ports with an in-memory store, a fresh
-# database tailor_bench_<pid> on the local PostgreSQL (dropped at the end), the sink, the worker.
+# Everything it starts is its own: a dev server on free ports with an in-memory store (or a
+# namespace of its own on the PostgreSQL-backed server), a fresh database tailor_bench_<pid> on the
+# local PostgreSQL (dropped at the end), the sink, the worker. Besides what campaignbench reports, it
+# samples the CPU time of the PostgreSQL backends of its database (and, with postgres, Temporal's)
+# over the whole measurement (baseline and sale).
 # Set BENCH_POSTGRES_URL to use another server (a URL whose user can create databases).
 
 # shellcheck source=scripts/lib.sh
@@ -28,13 +34,15 @@ CONCURRENCY=16
 RATE=0
 RAW_COUNT=0
 KEEP=0
-usage() { sed -n '7,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+TEMPORAL_KIND=dev
+usage() { sed -n '7,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case "$1" in
 	--customers) CUSTOMERS="${2:?--customers needs a number}"; shift 2 ;;
 	--concurrency) CONCURRENCY="${2:?--concurrency needs a number}"; shift 2 ;;
 	--rate) RATE="${2:?--rate needs a number}"; shift 2 ;;
 	--raw-count) RAW_COUNT="${2:?--raw-count needs a number}"; shift 2 ;;
+	--temporal) TEMPORAL_KIND="${2:?--temporal needs dev or postgres}"; shift 2 ;;
 	--keep) KEEP=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument $1" ;;
@@ -45,6 +53,7 @@ for n in "$CUSTOMERS" "$CONCURRENCY" "$RATE" "$RAW_COUNT"; do
 done
 ((CUSTOMERS >= 1)) || die "--customers must be at least 1"
 ((CONCURRENCY >= 1)) || die "--concurrency must be at least 1"
+[[ "$TEMPORAL_KIND" == dev || "$TEMPORAL_KIND" == postgres ]] || die "--temporal must be dev or postgres, not $TEMPORAL_KIND"
 
 ADMIN_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 DB_NAME="tailor_bench_$$"
@@ -71,10 +80,16 @@ step "building worker, starter, sendgrid-sink and campaignbench into $BIN"
 
 mapfile -t PORTS < <("$BIN/campaignbench" ports 4)
 TEMPORAL_PORT="${PORTS[0]}" TEMPORAL_HTTP_PORT="${PORTS[1]}" METRICS_PORT="${PORTS[2]}" SINK_PORT="${PORTS[3]}"
+NAMESPACE=default
+if [[ "$TEMPORAL_KIND" == postgres ]]; then
+	TEMPORAL_PORT="$("$REPO_ROOT/scripts/temporal-postgres.sh" address)"
+	TEMPORAL_PORT="${TEMPORAL_PORT##*:}"
+	NAMESPACE="bench-$$"
+fi
 
 APP_ENV=(
 	PATH="$PATH" HOME="${HOME:-/tmp}"
-	TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" TEMPORAL_NAMESPACE=default
+	TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" TEMPORAL_NAMESPACE="$NAMESPACE"
 	DATABASE_URL="$DATABASE_URL"
 	SENDGRID_API_KEY="$SINK_KEY" SENDGRID_BASE_URL="http://127.0.0.1:$SINK_PORT"
 	MAIL_FROM="Tailor <shop@example.com>" OUTBOX_DIR="$WORK/outbox"
@@ -83,15 +98,28 @@ APP_ENV=(
 )
 [[ -z "${PGPASSWORD:-}" ]] || APP_ENV+=(PGPASSWORD="$PGPASSWORD")
 
-step "starting a fresh dev server on 127.0.0.1:$TEMPORAL_PORT (in memory, no UI)"
-"$TEMPORAL_CLI_PATH" server start-dev --headless --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
-	--http-port "$TEMPORAL_HTTP_PORT" --metrics-port "$METRICS_PORT" --log-level error \
-	--search-attribute CustomerId=Keyword --search-attribute LifecycleStage=Keyword \
-	--search-attribute CampaignState=Keyword --search-attribute Segment=Keyword >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-wait_for 60 "the dev server" "$TEMPORAL_CLI_PATH" operator namespace describe --namespace default \
-	--address "127.0.0.1:$TEMPORAL_PORT"
-note "dev server pid $SERVER_PID"
+if [[ "$TEMPORAL_KIND" == dev ]]; then
+	step "starting a fresh dev server on 127.0.0.1:$TEMPORAL_PORT (in memory, no UI)"
+	"$TEMPORAL_CLI_PATH" server start-dev --headless --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
+		--http-port "$TEMPORAL_HTTP_PORT" --metrics-port "$METRICS_PORT" --log-level error \
+		--search-attribute CustomerId=Keyword --search-attribute LifecycleStage=Keyword \
+		--search-attribute CampaignState=Keyword --search-attribute Segment=Keyword >"$WORK/server.log" 2>&1 &
+	SERVER_PID=$!
+	wait_for 60 "the dev server" "$TEMPORAL_CLI_PATH" operator namespace describe --namespace default \
+		--address "127.0.0.1:$TEMPORAL_PORT"
+	note "dev server pid $SERVER_PID"
+else
+	step "the Temporal server on PostgreSQL (scripts/temporal-postgres.sh), namespace $NAMESPACE"
+	"$REPO_ROOT/scripts/temporal-postgres.sh" up | sed 's/^/    /'
+	# Not ours to stop at the end: teardown only stops SERVER_PID, so it is measured through
+	# MEASURED_SERVER_PID instead.
+	MEASURED_SERVER_PID="$(<"$REPO_ROOT/.run/temporal-postgres/server.pid")"
+	"$TEMPORAL_CLI_PATH" operator namespace create --namespace "$NAMESPACE" --retention 24h \
+		--address "127.0.0.1:$TEMPORAL_PORT" >/dev/null
+	wait_for 30 "namespace $NAMESPACE" "$TEMPORAL_CLI_PATH" workflow list --namespace "$NAMESPACE" \
+		--address "127.0.0.1:$TEMPORAL_PORT" --limit 1
+	note "server pid $MEASURED_SERVER_PID"
+fi
 
 step "fresh database $DB_NAME"
 psql "$ADMIN_URL" -XqtAc "CREATE DATABASE $DB_NAME" >/dev/null
@@ -110,6 +138,12 @@ EOF
 
 step "setup and seeding $CUSTOMERS customers"
 app "$BIN/starter" setup | sed 's/^/    /'
+if [[ "$TEMPORAL_KIND" == postgres ]]; then
+	# The history service maps upserted search attributes with its own copy of the namespace,
+	# refreshed every system.namespaceCacheRefreshInterval (2 s): wait it out once, so that the
+	# first workflow tasks do not fail (internal/temporaltest does the same).
+	sleep 3
+fi
 "$BIN/campaignbench" gen --customers "$CUSTOMERS" --dir "$WORK" | sed 's/^/    /'
 app "$BIN/starter" import products "$WORK/products.csv" | sed 's/^/    /'
 SECONDS_BEFORE=$(date +%s.%N)
@@ -123,12 +157,28 @@ wait_for 60 "the worker" grep -q '"msg":"worker started"' "$WORK/worker.log"
 note "worker pid $WORKER_PID"
 
 step "measuring: baseline, then the sale"
+PG_DATABASES="$DB_NAME"
+[[ "$TEMPORAL_KIND" == dev ]] || PG_DATABASES+="|tailor_temporal|tailor_temporal_visibility"
+PG_CPU_BEFORE="$(postgres_cpu_ticks "$PG_DATABASES")"
+MEASURE_STARTED=$(date +%s.%N)
 app "$BIN/campaignbench" measure \
-	--temporal "127.0.0.1:$TEMPORAL_PORT" --database "$DATABASE_URL" \
+	--temporal "127.0.0.1:$TEMPORAL_PORT" --namespace "$NAMESPACE" --database "$DATABASE_URL" \
 	--sink "http://127.0.0.1:$SINK_PORT" --starter "$BIN/starter" \
 	--customers "$CUSTOMERS" --concurrency "$CONCURRENCY" --rate "$RATE" --raw-count "$RAW_COUNT" \
-	--worker-pid "$WORKER_PID" --server-pid "$SERVER_PID" --out "$WORK" | tee "$WORK/report.md"
+	--worker-pid "$WORKER_PID" --server-pid "${MEASURED_SERVER_PID:-$SERVER_PID}" --out "$WORK" | tee "$WORK/report.md"
+PG_CPU_AFTER="$(postgres_cpu_ticks "$PG_DATABASES")"
+MEASURE_ENDED=$(date +%s.%N)
 {
+	# CPU per customer over the whole measurement (baseline + sale), the same way for the three.
+	jq -r --argjson pg "$(((PG_CPU_AFTER - PG_CPU_BEFORE)))" --argjson hz "$(getconf CLK_TCK)" \
+		--argjson n "$CUSTOMERS" --argjson wall "$(awk -v a="$MEASURE_STARTED" -v b="$MEASURE_ENDED" 'BEGIN { print b - a }')" \
+		--arg kind "$TEMPORAL_KIND" --arg dbs "$PG_DATABASES" '
+		def ms(ns): (ns / 1e6 * 100 | round) / 100;
+		"\ncpu per customer (baseline + sale, \($wall * 10 | round / 10) s, --temporal \($kind)): " +
+		"server \(ms((.server_cpu.raw_ns + .server_cpu.sale_ns) / $n)) ms, " +
+		"PostgreSQL \(ms($pg / $hz * 1e9 / $n)) ms (the backends of \($dbs)), " +
+		"worker \(ms((.worker_cpu.raw_ns + .worker_cpu.sale_ns) / $n)) ms"' "$WORK/results.json"
+
 	printf '\nmachine: %s cores, %s, %s RAM\n' "$(nproc)" \
 		"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
 		"$(free -h | awk '/^Mem:/ { print $2 }')"
@@ -136,6 +186,7 @@ app "$BIN/campaignbench" measure \
 	((CONCURRENCY == 16)) || extra+=" --concurrency $CONCURRENCY"
 	((RATE == 0)) || extra+=" --rate $RATE"
 	((RAW_COUNT == 0)) || extra+=" --raw-count $RAW_COUNT"
+	[[ "$TEMPORAL_KIND" == dev ]] || extra+=" --temporal $TEMPORAL_KIND"
 	printf 'command: bench/run.sh --customers %s%s\n' "$CUSTOMERS" "$extra"
 } | tee -a "$WORK/report.md"
 OK=1

@@ -40,10 +40,11 @@ func TestComposeIsCoherent(t *testing.T) {
 func TestComposeCheckerCatchesMistakes(t *testing.T) {
 	compose := readFile(t, "docker-compose.yml")
 	dockerfile := readFile(t, filepath.Join("..", "Dockerfile"))
+	libSh := readFile(t, filepath.Join("..", "scripts", "lib.sh"))
 
 	tests := []struct {
 		name        string
-		file        string // "docker-compose.yml" or "Dockerfile"
+		file        string // "docker-compose.yml", "Dockerfile" or "lib.sh" (scripts/lib.sh)
 		old, new    string // the first old is replaced by new
 		wantProblem string
 	}{
@@ -195,6 +196,34 @@ func TestComposeCheckerCatchesMistakes(t *testing.T) {
 			wantProblem: filepath.Join("deploy", "Dockerfile") + ", which cannot be read",
 		},
 		{
+			name:        "compose runs another Temporal server than the tests",
+			file:        "docker-compose.yml",
+			old:         "temporalio/auto-setup:1.29.1",
+			new:         "temporalio/auto-setup:1.30.0",
+			wantProblem: `temporal: image "temporalio/auto-setup:1.30.0" runs Temporal "1.30.0", but scripts/lib.sh pins TEMPORAL_SERVER_VERSION 1.29.1`,
+		},
+		{
+			name:        "the tests' Temporal server is bumped alone",
+			file:        "lib.sh",
+			old:         `TEMPORAL_SERVER_VERSION="1.29.1"`,
+			new:         `TEMPORAL_SERVER_VERSION="1.30.0"`,
+			wantProblem: `temporal: image "temporalio/auto-setup:1.29.1" runs Temporal "1.29.1", but scripts/lib.sh pins TEMPORAL_SERVER_VERSION 1.30.0`,
+		},
+		{
+			name:        "the server version is no longer pinned in lib.sh",
+			file:        "lib.sh",
+			old:         `TEMPORAL_SERVER_VERSION="1.29.1"`,
+			new:         `TEMPORAL_SERVER_VERSION="${TEMPORAL_SERVER_VERSION:-1.29.1}"`,
+			wantProblem: `scripts/lib.sh: no TEMPORAL_SERVER_VERSION="x.y.z" line`,
+		},
+		{
+			name:        "compose's Temporal server on another SQL plugin",
+			file:        "docker-compose.yml",
+			old:         "DB: postgres12",
+			new:         "DB: postgresql",
+			wantProblem: `temporal: DB "postgresql", but scripts/temporal-postgres.sh tests the server with SQL_PLUGIN postgres12`,
+		},
+		{
 			name:        "Dockerfile does not build the starter",
 			file:        "Dockerfile",
 			old:         "go build -trimpath -o /out/starter ./starter",
@@ -211,18 +240,21 @@ func TestComposeCheckerCatchesMistakes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			files := map[string]string{"docker-compose.yml": compose, "Dockerfile": dockerfile}
+			files := map[string]string{"docker-compose.yml": compose, "Dockerfile": dockerfile, "lib.sh": libSh}
 			original := files[tt.file]
 			require.Contains(t, original, tt.old, "the mutation no longer applies to %s; update this test", tt.file)
 			files[tt.file] = strings.Replace(original, tt.old, tt.new, 1)
 
-			// The repository's layout: the compose file in deploy/, the Dockerfile in the root.
+			// The repository's layout: the compose file in deploy/, the Dockerfile in the root,
+			// lib.sh in scripts/.
 			dir := t.TempDir()
 			paths := map[string]string{
 				"docker-compose.yml": filepath.Join(dir, "deploy", "docker-compose.yml"),
 				"Dockerfile":         filepath.Join(dir, "Dockerfile"),
+				"lib.sh":             filepath.Join(dir, "scripts", "lib.sh"),
 			}
 			require.NoError(t, os.Mkdir(filepath.Join(dir, "deploy"), 0o755))
+			require.NoError(t, os.Mkdir(filepath.Join(dir, "scripts"), 0o755))
 			for name, content := range files {
 				require.NoError(t, os.WriteFile(paths[name], []byte(content), 0o644))
 			}
@@ -456,7 +488,38 @@ func composeProblems(t *testing.T, path string) []string {
 			checkTemporalDBCredentials(services, name, svc, report)
 		}
 	}
+	checkTemporalServerVersion(services, readFile(t, filepath.Join(filepath.Dir(path), "..", "scripts", "lib.sh")), report)
 	return problems
+}
+
+// serverVersionLine is where scripts/lib.sh pins the Temporal server that
+// scripts/temporal-postgres.sh builds and the PostgreSQL test target runs.
+var serverVersionLine = regexp.MustCompile(`(?m)^TEMPORAL_SERVER_VERSION="([0-9]+\.[0-9]+\.[0-9]+)"$`)
+
+// checkTemporalServerVersion: the compose file's Temporal server is the one the tests run on
+// PostgreSQL (scripts/test-postgres-temporal.sh), same version and same SQL plugin, so that what
+// they prove is what compose users run.
+func checkTemporalServerVersion(services map[string]composeService, libSh string, report func(string, ...any)) {
+	m := serverVersionLine.FindStringSubmatch(libSh)
+	if m == nil || m[1] == "" {
+		report(`scripts/lib.sh: no TEMPORAL_SERVER_VERSION="x.y.z" line, which pins the Temporal server`)
+		return
+	}
+	pinned := m[1]
+	for _, name := range sortedKeys(services) {
+		svc := services[name]
+		repo, tag, _ := strings.Cut(svc.Image, ":")
+		if repo != "temporalio/auto-setup" && repo != "temporalio/server" {
+			continue
+		}
+		if tag != pinned {
+			report("%s: image %q runs Temporal %q, but scripts/lib.sh pins TEMPORAL_SERVER_VERSION %s, the server scripts/temporal-postgres.sh tests; change both together",
+				name, svc.Image, tag, pinned)
+		}
+		if db, ok := svc.Environment["DB"]; ok && db != "postgres12" {
+			report("%s: DB %q, but scripts/temporal-postgres.sh tests the server with SQL_PLUGIN postgres12", name, db)
+		}
+	}
 }
 
 // checkTemporalAddress: the host must be the service running the Temporal

@@ -167,7 +167,7 @@ func newStack(t *testing.T, sendGrid bool, opts ...stackOption) *stack {
 		"LINK_SECRET":        e2eLinkSecret,
 		"HTTP_ADDR":          "127.0.0.1:0", // any free port: tests run side by side
 		"OPS_ADDR":           "127.0.0.1:0",
-		"TEMPORAL_NAMESPACE": "default",
+		"TEMPORAL_NAMESPACE": srv.Namespace,
 	}
 	if o.http {
 		addr := freeAddr(t)

@@ -26,15 +26,18 @@ func TestMetricsEndToEnd(t *testing.T) {
 
 	// The SDK's metrics reach the registry through a tally scope flushed every second, so the
 	// workflow's counter may show up a moment after the email.
+	// The tally reporter writes label values with "-" as "_": a test namespace on an external
+	// server (temporaltest) is t-<test>-<hex>, and a dashboard selects it as t_<test>_<hex>.
+	namespace := strings.ReplaceAll(s.envValue("TEMPORAL_NAMESPACE"), "-", "_")
 	want := []seriesWant{
 		{"tailor_emails_total", map[string]string{"kind": "restock", "outcome": "sent", "reason": "none"}},
 		{"tailor_followups_total", map[string]string{"kind": "restock", "outcome": "scheduled", "reason": "none",
-			"namespace": "default", "task_queue": workflows.TaskQueue, "workflow_type": "CustomerLifecycle"}},
+			"namespace": namespace, "task_queue": workflows.TaskQueue, "workflow_type": "CustomerLifecycle"}},
 		{"tailor_campaign_reached_total", map[string]string{"kind": "restock", "workflow_type": "Campaign"}},
 		{"tailor_followups_total", map[string]string{"kind": "season", "outcome": "scheduled", "workflow_type": "CustomerLifecycle"}},
 		// The SDK's own, labelled by namespace, task queue and workflow or activity type.
 		{"temporal_workflow_task_execution_latency_seconds_count", map[string]string{
-			"namespace": "default", "task_queue": workflows.TaskQueue, "workflow_type": "CustomerLifecycle"}},
+			"namespace": namespace, "task_queue": workflows.TaskQueue, "workflow_type": "CustomerLifecycle"}},
 		{"temporal_local_activity_total", map[string]string{"activity_type": "SendFollowUp", "workflow_type": "CustomerLifecycle"}},
 		{"temporal_num_pollers", map[string]string{"poller_type": "workflow_task", "task_queue": workflows.TaskQueue}},
 		{"temporal_sticky_cache_size", map[string]string{"task_queue": workflows.TaskQueue}},

@@ -15,6 +15,11 @@ set -euo pipefail
 TEMPORAL_CLI_VERSION="1.5.1"
 TEMPORAL_CLI_PACKAGE="github.com/temporalio/cli/cmd/temporal"
 
+# The Temporal server that scripts/temporal-postgres.sh builds and runs on PostgreSQL: the
+# version the pinned CLI's dev server embeds. deploy/docker-compose.yml runs the same image tag;
+# deploy/compose_test.go reads it from this line and fails when they differ.
+TEMPORAL_SERVER_VERSION="1.29.1"
+
 # workflowcheck, the SDK's static determinism check, is pinned here and run
 # with `go run pkg@version`: it builds from its own go.mod (it imports no SDK,
 # only golang.org/x/tools), so our go.mod carries none of its dependencies.

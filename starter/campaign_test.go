@@ -67,7 +67,7 @@ c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
 	startWorker(t, srv.Client, &activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: signer,
 		Audience: st, Reacher: lifecycleclient.New(srv.Client)})
 
-	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "DATABASE_URL": dbURL}
+	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "TEMPORAL_NAMESPACE": srv.Namespace, "DATABASE_URL": dbURL}
 	starter := func(args ...string) string {
 		t.Helper()
 		var out, errOut bytes.Buffer

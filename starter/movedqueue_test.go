@@ -20,7 +20,7 @@ import (
 func TestSetupNamesRunsLeftOnTheCustomersQueue(t *testing.T) {
 	srv := temporaltest.Start(t)
 	_, dbURL := storetest.New(t)
-	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "DATABASE_URL": dbURL}
+	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "TEMPORAL_NAMESPACE": srv.Namespace, "DATABASE_URL": dbURL}
 	ctx := context.Background()
 
 	start := []struct {

@@ -116,7 +116,7 @@ sho,Sho,sho@example.com,en,Europe/Amsterdam,,50,trousers,true
 	reacher := &recordingReacher{next: lifecycleclient.New(srv.Client)}
 	startWorker(t, srv.Client, &activities.Activities{Store: st, Mailer: &countingMailer{}, Policy: lifecycle.DefaultPolicy(), Links: signer,
 		Audience: st, Reacher: reacher, Segments: st})
-	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "DATABASE_URL": dbURL}
+	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "TEMPORAL_NAMESPACE": srv.Namespace, "DATABASE_URL": dbURL}
 
 	// Stated signals; the same referral twice counts once.
 	out, _ := starterAt(t, env, exitOK, "note", "--customer", "amb", "--kind", "referral", "--text", "brought Bob")
@@ -213,7 +213,7 @@ func TestSetupCreatesTheSegmentSchedule(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, []byte(yaml), 0o600))
 		return path
 	}
-	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "DATABASE_URL": dbURL, "LIFECYCLE_CONFIG": config("30 2 * * *", "")}
+	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "TEMPORAL_NAMESPACE": srv.Namespace, "DATABASE_URL": dbURL, "LIFECYCLE_CONFIG": config("30 2 * * *", "")}
 	ctx := context.Background()
 
 	out, _ := starterAt(t, env, exitOK, "setup")

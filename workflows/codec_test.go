@@ -93,7 +93,7 @@ func TestHistoryHoldsNoPlaintextCustomerData(t *testing.T) {
 
 	// The Temporal CLI does the same with --codec-endpoint, as the UI does with its codec setting.
 	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", encrypted.hostPort,
-		"--workflow-id", workflows.CustomerWorkflowID("david"), "--output", "json",
+		"--namespace", encrypted.namespace, "--workflow-id", workflows.CustomerWorkflowID("david"), "--output", "json",
 		"--codec-endpoint", endpoint.URL+"/codec", "--codec-auth", "Bearer "+token).CombinedOutput()
 	require.NoError(t, err, "temporal workflow show --codec-endpoint: %s", out)
 	decodedText := readable(t, string(out))
@@ -102,9 +102,10 @@ func TestHistoryHoldsNoPlaintextCustomerData(t *testing.T) {
 }
 
 type restockStory struct {
-	history  string // `temporal workflow show --output json`
-	subject  string // of the restock email
-	hostPort string
+	history   string // `temporal workflow show --output json`
+	subject   string // of the restock email
+	hostPort  string
+	namespace string
 }
 
 // runRestockStory plays David's purchase and the restock of the colour he wished for on a fresh
@@ -115,7 +116,7 @@ func runRestockStory(t *testing.T, codecCfg config.CodecConfig) restockStory {
 	srv := temporaltest.Start(t)
 	c, err := client.Dial(client.Options{
 		HostPort:         srv.HostPort,
-		Namespace:        "default",
+		Namespace:        srv.Namespace,
 		Logger:           log.NewStructuredLogger(slog.New(slog.DiscardHandler)),
 		DataConverter:    codecCfg.DataConverter(),
 		FailureConverter: codecCfg.FailureConverter(),
@@ -148,9 +149,9 @@ func runRestockStory(t *testing.T, codecCfg config.CodecConfig) restockStory {
 
 	require.NoError(t, c.CancelWorkflow(ctx, id, ""))
 	require.Error(t, c.GetWorkflow(ctx, id, "").Get(ctx, nil), "the workflow ends cancelled")
-	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", srv.HostPort, "--workflow-id", id, "--output", "json").Output()
+	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", srv.HostPort, "--namespace", srv.Namespace, "--workflow-id", id, "--output", "json").Output()
 	require.NoError(t, err, "export the history with the Temporal CLI")
-	return restockStory{history: string(out), subject: sent[0].Subject, hostPort: srv.HostPort}
+	return restockStory{history: string(out), subject: sent[0].Subject, hostPort: srv.HostPort, namespace: srv.Namespace}
 }
 
 // readable is an exported history as anyone with access to Temporal can read it: the JSON itself,

@@ -247,7 +247,7 @@ func recordSendingPaused(t *testing.T, path string) {
 
 // exportRun saves the history of one run of workflow id as the CLI exports it.
 func exportRun(t *testing.T, srv *temporaltest.Server, id, runID, path string) {
-	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", srv.HostPort, "--workflow-id", id, "--run-id", runID, "--output", "json").Output()
+	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", srv.HostPort, "--namespace", srv.Namespace, "--workflow-id", id, "--run-id", runID, "--output", "json").Output()
 	require.NoError(t, err, "export run %s with the Temporal CLI", runID)
 	require.NoError(t, os.WriteFile(path, out, 0o644))
 	t.Logf("recorded %s", path)
@@ -279,7 +279,7 @@ func saveHistory(t *testing.T, srv *temporaltest.Server, id, path string) {
 	ctx := context.Background()
 	require.NoError(t, srv.Client.CancelWorkflow(ctx, id, ""))
 	require.Error(t, srv.Client.GetWorkflow(ctx, id, "").Get(ctx, nil), "the workflow ends cancelled")
-	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", srv.HostPort, "--workflow-id", id, "--output", "json").Output()
+	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", srv.HostPort, "--namespace", srv.Namespace, "--workflow-id", id, "--output", "json").Output()
 	require.NoError(t, err, "export the history with the Temporal CLI")
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	require.NoError(t, os.WriteFile(path, out, 0o644))
