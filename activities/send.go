@@ -87,7 +87,7 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	}
 
 	claim, err := a.Store.ClaimSend(ctx, lifecycle.SendRecord{
-		Key: f.Key, CustomerID: in.CustomerID, Kind: f.Kind, Subject: email.Subject,
+		Key: f.Key, CustomerID: in.CustomerID, Kind: f.Kind, Subject: email.Subject, Behaviour: f.Behaviour,
 	})
 	if errors.Is(err, lifecycle.ErrSendKeyConflict) {
 		return SendFollowUpResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeSendKeyConflict, err)

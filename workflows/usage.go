@@ -84,6 +84,7 @@ func (l *lifecycleRun) onUsage(ctx workflow.Context, sig UsageSignal) {
 			BundleOffer: &offer,
 			Metric:      r.Metric,
 			UsedPct:     usedPct,
+			Behaviour:   behaviour,
 		}, what+"; "+decision)
 	}
 	s.Moments = appendBounded(s.Moments, m, maxMoments)

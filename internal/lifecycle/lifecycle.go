@@ -370,6 +370,7 @@ type SendRecord struct {
 	Error      string
 	CreatedAt  time.Time
 	SentAt     time.Time // zero until sent
+	Behaviour  Behaviour // offer: the behaviour it was chosen for; "" otherwise
 }
 
 // FollowUp is one queued email. Key is its idempotency key (SendKey), stable across
@@ -393,6 +394,7 @@ type FollowUp struct {
 	BundleOffer *BundleOffer `json:"bundle_offer,omitempty"` // offer: what is offered
 	Metric      string       `json:"metric,omitempty"`       // offer: the metered product, e.g. data_mb
 	UsedPct     int          `json:"used_pct,omitempty"`     // offer: how much of the bundle was used
+	Behaviour   Behaviour    `json:"behaviour,omitempty"`    // offer: the behaviour it was chosen for (the report groups by it)
 	PurchaseID  string       `json:"purchase_id,omitempty"`  // care, checkin, service: the purchase it is about (Category holds its category)
 	ProductName string       `json:"product_name,omitempty"` // care, checkin, service: its name
 	Segment     Segment      `json:"segment,omitempty"`      // the segment when scheduled: the wording adapts

@@ -40,9 +40,9 @@ func (s *DB) ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycle.S
 		createdAt = &r.CreatedAt
 	}
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO send_log (key, customer_id, kind, subject, status, created_at)
-		VALUES ($1, $2, $3, $4, 'claimed', coalesce($5, now()))
-		ON CONFLICT (key) DO NOTHING`, r.Key, r.CustomerID, string(r.Kind), r.Subject, createdAt)
+		INSERT INTO send_log (key, customer_id, kind, subject, status, created_at, behaviour)
+		VALUES ($1, $2, $3, $4, 'claimed', coalesce($5, now()), $6)
+		ON CONFLICT (key) DO NOTHING`, r.Key, r.CustomerID, string(r.Kind), r.Subject, createdAt, string(r.Behaviour))
 	if err != nil {
 		return lifecycle.SendRecord{}, fmt.Errorf("claim send %s: %w", r.Key, err)
 	}
