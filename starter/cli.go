@@ -61,6 +61,7 @@ stored yet.`, runImport},
 	{"explain", "--customer ID", "say why the customer's last follow-ups did or did not go out, and what waits for what", "", runExplain},
 	{"status", "--customer ID [--json]", "show a customer's lifecycle: stage, segment, usage and moments of truth, wishes, pending follow-ups, emails, decisions", "", runStatus},
 	{"outbox", "[--customer ID]", "list the emails kept in the local outbox (when SENDGRID_API_KEY is not set)", "", runOutbox},
+	{"report", "[--since D] [--until D] [--by kind|campaign|segment|behaviour] [--json] [--html FILE]", "what the follow-ups earned: emails, opens, clicks, offers accepted, conversions and revenue against the holdout, lift with a 95% interval", reportDetails, runReport},
 	{"simulate", "--scenario FILE.yaml [--from-db ID] [--out DIR] [--config LIFECYCLE.yaml] [--json]", "run a scenario of one customer's year through the real workflow in seconds, offline, and check its expectations", simulateDetails, runSimulate},
 }
 

@@ -149,7 +149,12 @@ func liftChart(rows []Row) (*plot.Plot, error) {
 		names = []string{"no emails in this period"}
 	}
 	p.NominalY(names...)
-	p.X.Min, p.X.Max = -10, 10
+	// The axis always shows 0 (no lift) and every interval whole.
+	p.X.Min, p.X.Max = -5, 5
+	for i, pt := range pts {
+		p.X.Min = min(p.X.Min, pt.X-errs[i].Low-1)
+		p.X.Max = max(p.X.Max, pt.X+errs[i].High+1)
+	}
 	zero, err := plotter.NewLine(plotter.XYs{{X: 0, Y: -0.5}, {X: 0, Y: float64(len(names)) - 0.5}})
 	if err != nil {
 		return nil, err

@@ -137,7 +137,7 @@ func (s *DB) Report(ctx context.Context, q ReportQuery) ([]ReportCounts, error) 
 			coalesce(t.offers, 0), coalesce(t.accepted, 0), coalesce(t.conversions, 0), coalesce(t.revenue, 0),
 			coalesce(h.held_out, 0), coalesce(h.conversions, 0), coalesce(h.revenue, 0)
 		FROM treated t FULL JOIN held h ON h.grp = t.grp
-		ORDER BY 1 COLLATE "C"`,
+		ORDER BY coalesce(t.grp, h.grp) COLLATE "C"`,
 		q.Since, q.Until, transactionalKinds(), s.attributionWindow, onlyOffers)
 	if err != nil {
 		return nil, fmt.Errorf("report by %s: %w", q.By, err)
