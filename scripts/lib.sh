@@ -175,3 +175,25 @@ ensure_temporal() {
 	fi
 	export TEMPORAL_CLI_PATH="$bin"
 }
+
+# ensure_chromium makes sure headless Chromium is there for the browser tests (the HTML report):
+# CHROMIUM_PATH, else /usr/bin/chromium, installing Debian's chromium package as root with apt-get
+# when missing (about half a minute here). It exports CHROMIUM_PATH and TAILOR_REQUIRE_BROWSER=1,
+# so that under this script a browser test fails instead of skipping.
+ensure_chromium() {
+	local bin="${CHROMIUM_PATH:-/usr/bin/chromium}"
+	if [[ ! -x "$bin" ]]; then
+		if command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" -eq 0 ]]; then
+			note "Chromium is not installed; installing it with apt-get (needs network, takes about a minute)"
+			DEBIAN_FRONTEND=noninteractive apt-get install -y chromium ||
+				{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } ||
+				die "could not install chromium with apt-get"
+		else
+			die "no Chromium at $bin and it cannot be installed from here (needs root and apt-get);" \
+				"install Debian's chromium package (or Google Chrome) and set CHROMIUM_PATH to it"
+		fi
+	fi
+	[[ -x "$bin" ]] || die "no Chromium at $bin after installing the chromium package; set CHROMIUM_PATH"
+	export CHROMIUM_PATH="$bin" TAILOR_REQUIRE_BROWSER=1
+	note "Chromium at $bin"
+}

@@ -6,8 +6,8 @@
 #   scripts/test.sh -run TestStory  # extra arguments go to `go test`
 #   scripts/test.sh ./workflows     # a package pattern replaces ./...
 #
-# It starts (or installs) PostgreSQL and builds the pinned Temporal CLI when
-# they are missing. Tests read TEST_DATABASE_URL (default: the local server's
+# It starts (or installs) PostgreSQL, installs Chromium and builds the pinned
+# Temporal CLI when they are missing. Tests read TEST_DATABASE_URL (default: the local server's
 # postgres database) and TEMPORAL_CLI_PATH (the CLI in .bin/).
 
 set -euo pipefail
@@ -25,6 +25,9 @@ ensure_database_access "$TEST_DATABASE_URL"
 
 step "Temporal CLI"
 ensure_temporal
+
+step "Chromium (the HTML report's browser test)"
+ensure_chromium
 
 step "go vet"
 go vet ./...
