@@ -90,11 +90,10 @@ func TestSignalIsSignalWithStart(t *testing.T) {
 	assert.True(t, errors.As(err, &unavailable), "the Temporal error stays inspectable: %v", err)
 }
 
-// updateCase is one way the Temporal fake answers an Update, and the result the client should give.
+// updateCase is one answer of the workflow to an Update, which the client should return as it is.
 type updateCase[R any] struct {
 	name   string
-	update func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
-	want   R
+	answer R
 }
 
 // testUpdate runs call (an Update of customer c1's workflow named name with arg, about key)
@@ -136,9 +135,11 @@ func testUpdate[R any](t *testing.T, name string, arg any, key string, call func
 	}
 	for _, tc := range answers {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := call(fake(t, tc.update))
+			got, err := call(fake(t, func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+				return fakeHandle{jsonValue{v: tc.answer}}, nil
+			}))
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.answer, got)
 		})
 	}
 	for _, tc := range failures {
@@ -159,13 +160,7 @@ func TestInterested(t *testing.T) {
 			return c.Interested(t.Context(), "c1", req)
 		},
 		[]updateCase[workflows.InterestedResult]{
-			{
-				name: "accepted",
-				update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-					return fakeHandle{jsonValue{v: workflows.InterestedResult{Accepted: true, Message: "We'll bring some."}}}, nil
-				},
-				want: workflows.InterestedResult{Accepted: true, Message: "We'll bring some."},
-			},
+			{"accepted", workflows.InterestedResult{Accepted: true, Message: "We'll bring some."}},
 		})
 }
 
@@ -176,20 +171,8 @@ func TestCheckin(t *testing.T) {
 			return c.Checkin(t.Context(), "c1", answer)
 		},
 		[]updateCase[workflows.CheckinResult]{
-			{
-				name: "answered",
-				update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-					return fakeHandle{jsonValue{v: workflows.CheckinResult{Message: "Our service desk will call you."}}}, nil
-				},
-				want: workflows.CheckinResult{Message: "Our service desk will call you."},
-			},
-			{
-				name: "already answered",
-				update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-					return fakeHandle{jsonValue{v: workflows.CheckinResult{AlreadyAnswered: true, Message: "You told us already."}}}, nil
-				},
-				want: workflows.CheckinResult{AlreadyAnswered: true, Message: "You told us already."},
-			},
+			{"answered", workflows.CheckinResult{Message: "Our service desk will call you."}},
+			{"already answered", workflows.CheckinResult{AlreadyAnswered: true, Message: "You told us already."}},
 		})
 }
 
