@@ -521,10 +521,33 @@ func (s *stack) awaitSeasonPending() time.Time {
 	return due
 }
 
+// customersHeader is the header of the customers file the crowd tests import.
+const customersHeader = "id,name,email,locale,timezone,colors,sizes,categories,consent\n"
+
+// crowd makes n customers with ids prefix01, prefix02, ... who wear size 50, like category and
+// consented: their ids and their customers-file rows (without the header).
+func crowd(prefix string, n int, category string) ([]string, string) {
+	var rows strings.Builder
+	ids := make([]string, 0, n)
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("%s%02d", prefix, i)
+		ids = append(ids, id)
+		fmt.Fprintf(&rows, "%s,Customer %d,%s@example.com,en,Europe/Brussels,,50,%s,true\n", id, i, id, category)
+	}
+	return ids, rows.String()
+}
+
+// weekSale returns the --until of a 20% sale on category that ends a week from today, and the
+// sale's id, which the starter derives from both.
+func weekSale(category string) (until, saleID string) {
+	until = time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")
+	return until, "sale/" + category + "/" + strings.ReplaceAll(until, "-", "") + "-20"
+}
+
 // announceSale announces a week's sale on trousers.
 func (s *stack) announceSale(pct int) {
 	s.t.Helper()
-	until := time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")
+	until, _ := weekSale("trousers")
 	s.starter("sale", "--category", "trousers", "--discount", strconv.Itoa(pct), "--until", until)
 }
 
@@ -578,6 +601,27 @@ func (s *stack) requireSendLogSent(keys ...string) {
 	slices.Sort(got)
 	keys = slices.Sorted(slices.Values(keys))
 	require.Equal(s.t, keys, got, "send log keys")
+}
+
+// requireSentOnce requires the sink to hold exactly one email for each of keys and no other, and the
+// send log to hold exactly keys, each sent.
+func (s *stack) requireSentOnce(keys ...string) {
+	s.t.Helper()
+	want := map[string]int{}
+	for _, key := range keys {
+		want[key] = 1
+	}
+	s.requireDeliveries(want)
+	s.requireSendLogSent(keys...)
+}
+
+// saleKeys are the idempotency keys of sale saleID's emails to customers ids.
+func saleKeys(saleID string, ids []string) []string {
+	keys := make([]string, 0, len(ids))
+	for _, id := range ids {
+		keys = append(keys, "customer/"+id+"/sale/"+saleID)
+	}
+	return keys
 }
 
 // envValue returns the value of the variable key in the binaries' environment.

@@ -225,24 +225,19 @@ func readValue(p string, v json.RawMessage, f field, bad func(p, format string, 
 				return fail("%q: unknown time zone, use an IANA name like Europe/Amsterdam", s)
 			}
 			return s, true
-		case kindTime:
-			t, err := time.Parse(time.RFC3339, s)
+		case kindTime, kindDate:
+			layout, like := time.RFC3339, "an RFC 3339 time like 2026-06-01T10:30:00Z"
+			if f.kind == kindDate {
+				layout, like = time.DateOnly, "a date like 2027-06-30"
+			}
+			t, err := time.Parse(layout, s)
 			if err != nil {
-				return fail("%q: not an RFC 3339 time like 2026-06-01T10:30:00Z", short(s))
+				return fail("%q: not %s", short(s), like)
 			}
 			if t.Before(minTime) || !t.Before(maxTime) {
 				return fail("%s: out of range, must be from %d to %d", s, minTime.Year(), maxTime.Year()-1)
 			}
 			return t.UTC(), true
-		case kindDate:
-			d, err := time.Parse(time.DateOnly, s)
-			if err != nil {
-				return fail("%q: not a date like 2027-06-30", short(s))
-			}
-			if d.Before(minTime) || !d.Before(maxTime) {
-				return fail("%s: out of range, must be from %d to %d", s, minTime.Year(), maxTime.Year()-1)
-			}
-			return d, true
 		}
 		return s, true
 	case kindInt, kindNumber:

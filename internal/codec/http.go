@@ -87,19 +87,19 @@ type quietCodec struct {
 }
 
 func (q quietCodec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	out, err := q.codec.Encode(payloads)
-	if err != nil {
-		q.logger.Warn("codec endpoint: encode failed", "error", err.Error())
-		return nil, errEndpointEncode
-	}
-	return out, nil
+	return q.quiet("encode", q.codec.Encode, payloads, errEndpointEncode)
 }
 
 func (q quietCodec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
-	out, err := q.codec.Decode(payloads)
+	return q.quiet("decode", q.codec.Decode, payloads, errEndpointDecode)
+}
+
+// quiet runs step (what names it in the log) and answers hidden in place of its error.
+func (q quietCodec) quiet(what string, step func([]*commonpb.Payload) ([]*commonpb.Payload, error), payloads []*commonpb.Payload, hidden error) ([]*commonpb.Payload, error) {
+	out, err := step(payloads)
 	if err != nil {
-		q.logger.Warn("codec endpoint: decode failed", "error", err.Error())
-		return nil, errEndpointDecode
+		q.logger.Warn("codec endpoint: "+what+" failed", "error", err.Error())
+		return nil, hidden
 	}
 	return out, nil
 }

@@ -64,43 +64,35 @@ func (c *Client) Signal(ctx context.Context, customerID, signalName string, payl
 // Interested records "yes, I'm interested" through the workflow's Update and returns its answer
 // once the workflow has handled it. It blocks until then or until ctx ends, so callers bound ctx.
 func (c *Client) Interested(ctx context.Context, customerID string, req workflows.InterestedRequest) (workflows.InterestedResult, error) {
-	id := workflows.CustomerWorkflowID(customerID)
-	// No UpdateID: a repeated click is a new update, and the workflow answers AlreadyAccepted.
-	// Reusing an ID would replay a failed first attempt's error for the rest of the run.
-	h, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   id,
-		UpdateName:   workflows.UpdateInterested,
-		Args:         []any{req},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return workflows.InterestedResult{}, fmt.Errorf("record interest in %s for workflow %s: %w", req.OfferKey, id, updateFailed(customerID, err))
-	}
-	var res workflows.InterestedResult
-	if err := h.Get(ctx, &res); err != nil {
-		return workflows.InterestedResult{}, fmt.Errorf("record interest in %s for workflow %s: %w", req.OfferKey, id, updateFailed(customerID, err))
-	}
-	return res, nil
+	return update[workflows.InterestedResult](ctx, c, customerID, workflows.UpdateInterested, req, "record interest in "+req.OfferKey)
 }
 
 // Checkin records the one-click answer to "is it what you hoped for?" through the workflow's Update
 // and returns its answer once the workflow has handled it. It blocks until then or until ctx ends,
 // so callers bound ctx.
 func (c *Client) Checkin(ctx context.Context, customerID string, a workflows.CheckinAnswer) (workflows.CheckinResult, error) {
+	return update[workflows.CheckinResult](ctx, c, customerID, workflows.UpdateCheckin, a, "record check-in answer to "+a.CheckinKey)
+}
+
+// update runs the Update name with arg on the customer's workflow and returns the workflow's
+// answer; what says in an error what the update was for.
+func update[R any](ctx context.Context, c *Client, customerID, name string, arg any, what string) (R, error) {
 	id := workflows.CustomerWorkflowID(customerID)
-	// No UpdateID, as in Interested: a repeated click is a new update, answered AlreadyAnswered.
+	// No UpdateID: a repeated click is a new update, and the workflow answers it (AlreadyAccepted,
+	// AlreadyAnswered). Reusing an ID would replay a failed first attempt's error for the rest of the run.
+	var res R
 	h, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   id,
-		UpdateName:   workflows.UpdateCheckin,
-		Args:         []any{a},
+		UpdateName:   name,
+		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	if err != nil {
-		return workflows.CheckinResult{}, fmt.Errorf("record check-in answer to %s for workflow %s: %w", a.CheckinKey, id, updateFailed(customerID, err))
+	if err == nil {
+		err = h.Get(ctx, &res)
 	}
-	var res workflows.CheckinResult
-	if err := h.Get(ctx, &res); err != nil {
-		return workflows.CheckinResult{}, fmt.Errorf("record check-in answer to %s for workflow %s: %w", a.CheckinKey, id, updateFailed(customerID, err))
+	if err != nil {
+		var zero R
+		return zero, fmt.Errorf("%s for workflow %s: %w", what, id, updateFailed(customerID, err))
 	}
 	return res, nil
 }

@@ -90,22 +90,23 @@ func TestSignalIsSignalWithStart(t *testing.T) {
 	assert.True(t, errors.As(err, &unavailable), "the Temporal error stays inspectable: %v", err)
 }
 
-func TestInterested(t *testing.T) {
-	req := workflows.InterestedRequest{OfferKey: "customer/c1/sale/s1"}
-	for _, tc := range []struct {
+// updateCase is one answer of the workflow to an Update, which the client should return as it is.
+type updateCase[R any] struct {
+	name   string
+	answer R
+}
+
+// testUpdate runs call (an Update of customer c1's workflow named name with arg, about key)
+// against the Temporal fake answering each of answers, then against the failures every Update
+// shares: no workflow, and a handler that failed.
+func testUpdate[R any](t *testing.T, name string, arg any, key string, call func(*lifecycleclient.Client) (R, error), answers []updateCase[R]) {
+	t.Helper()
+	failures := []struct {
 		name       string
 		update     func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
-		want       workflows.InterestedResult
 		noWorkflow bool
 		errSubstr  string
 	}{
-		{
-			name: "accepted",
-			update: func(opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-				return fakeHandle{jsonValue{v: workflows.InterestedResult{Accepted: true, Message: "We'll bring some."}}}, nil
-			},
-			want: workflows.InterestedResult{Accepted: true, Message: "We'll bring some."},
-		},
 		{
 			name: "workflow not found",
 			update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
@@ -120,89 +121,59 @@ func TestInterested(t *testing.T) {
 			},
 			errSubstr: "handler failed",
 		},
-	} {
+	}
+	fake := func(t *testing.T, answer func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)) *lifecycleclient.Client {
+		return lifecycleclient.New(&fakeTemporal{update: func(opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+			assert.Equal(t, "customer/c1", opts.WorkflowID)
+			assert.Empty(t, opts.RunID, "the current run")
+			assert.Empty(t, opts.UpdateID, "a repeated click is a new update")
+			assert.Equal(t, name, opts.UpdateName)
+			assert.Equal(t, []any{arg}, opts.Args)
+			assert.Equal(t, client.WorkflowUpdateStageCompleted, opts.WaitForStage)
+			return answer(opts)
+		}})
+	}
+	for _, tc := range answers {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeTemporal{update: func(opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-				assert.Equal(t, "customer/c1", opts.WorkflowID)
-				assert.Empty(t, opts.RunID, "the current run")
-				assert.Equal(t, workflows.UpdateInterested, opts.UpdateName)
-				assert.Equal(t, []any{req}, opts.Args)
-				assert.Equal(t, client.WorkflowUpdateStageCompleted, opts.WaitForStage)
-				return tc.update(opts)
-			}}
-			got, err := lifecycleclient.New(f).Interested(t.Context(), "c1", req)
-			if tc.errSubstr == "" {
-				require.NoError(t, err)
-				assert.Equal(t, tc.want, got)
-				return
-			}
+			got, err := call(fake(t, func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+				return fakeHandle{jsonValue{v: tc.answer}}, nil
+			}))
+			require.NoError(t, err)
+			assert.Equal(t, tc.answer, got)
+		})
+	}
+	for _, tc := range failures {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := call(fake(t, tc.update))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.errSubstr)
+			assert.Contains(t, err.Error(), key, "the error names what was answered")
 			assert.Equal(t, tc.noWorkflow, errors.Is(err, lifecycleclient.ErrNoWorkflow), "%v", err)
 		})
 	}
 }
 
+func TestInterested(t *testing.T) {
+	req := workflows.InterestedRequest{OfferKey: "customer/c1/sale/s1"}
+	testUpdate(t, workflows.UpdateInterested, req, req.OfferKey,
+		func(c *lifecycleclient.Client) (workflows.InterestedResult, error) {
+			return c.Interested(t.Context(), "c1", req)
+		},
+		[]updateCase[workflows.InterestedResult]{
+			{"accepted", workflows.InterestedResult{Accepted: true, Message: "We'll bring some."}},
+		})
+}
+
 func TestCheckin(t *testing.T) {
 	answer := workflows.CheckinAnswer{CheckinKey: "customer/c1/checkin/p1", Happy: false}
-	for _, tc := range []struct {
-		name       string
-		update     func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
-		want       workflows.CheckinResult
-		noWorkflow bool
-		errSubstr  string
-	}{
-		{
-			name: "answered",
-			update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-				return fakeHandle{jsonValue{v: workflows.CheckinResult{Message: "Our service desk will call you."}}}, nil
-			},
-			want: workflows.CheckinResult{Message: "Our service desk will call you."},
+	testUpdate(t, workflows.UpdateCheckin, answer, answer.CheckinKey,
+		func(c *lifecycleclient.Client) (workflows.CheckinResult, error) {
+			return c.Checkin(t.Context(), "c1", answer)
 		},
-		{
-			name: "already answered",
-			update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-				return fakeHandle{jsonValue{v: workflows.CheckinResult{AlreadyAnswered: true, Message: "You told us already."}}}, nil
-			},
-			want: workflows.CheckinResult{AlreadyAnswered: true, Message: "You told us already."},
-		},
-		{
-			name: "workflow not found",
-			update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-				return nil, notFound
-			},
-			noWorkflow: true, errSubstr: "record a purchase first",
-		},
-		{
-			name: "update handler failed",
-			update: func(client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-				return fakeHandle{jsonValue{err: errors.New("handler failed")}}, nil
-			},
-			errSubstr: "handler failed",
-		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeTemporal{update: func(opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-				assert.Equal(t, "customer/c1", opts.WorkflowID)
-				assert.Empty(t, opts.RunID, "the current run")
-				assert.Empty(t, opts.UpdateID, "a repeated click is a new update")
-				assert.Equal(t, workflows.UpdateCheckin, opts.UpdateName)
-				assert.Equal(t, []any{answer}, opts.Args)
-				assert.Equal(t, client.WorkflowUpdateStageCompleted, opts.WaitForStage)
-				return tc.update(opts)
-			}}
-			got, err := lifecycleclient.New(f).Checkin(t.Context(), "c1", answer)
-			if tc.errSubstr == "" {
-				require.NoError(t, err)
-				assert.Equal(t, tc.want, got)
-				return
-			}
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), tc.errSubstr)
-			assert.Contains(t, err.Error(), "customer/c1/checkin/p1", "the error names the check-in")
-			assert.Equal(t, tc.noWorkflow, errors.Is(err, lifecycleclient.ErrNoWorkflow), "%v", err)
+		[]updateCase[workflows.CheckinResult]{
+			{"answered", workflows.CheckinResult{Message: "Our service desk will call you."}},
+			{"already answered", workflows.CheckinResult{AlreadyAnswered: true, Message: "You told us already."}},
 		})
-	}
 }
 
 func TestStatus(t *testing.T) {

@@ -73,11 +73,18 @@ func (c *capture) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.next.ServeHTTP(w, r)
 }
 
-func TestSendRequest(t *testing.T) {
+// capturedSink serves a sink that takes apiKey behind a capture of every request.
+func capturedSink(t *testing.T) (*sink.Sink, *capture, *httptest.Server) {
+	t.Helper()
 	fake := sink.New(apiKey)
 	c := &capture{next: fake}
 	srv := httptest.NewServer(c)
 	t.Cleanup(srv.Close)
+	return fake, c, srv
+}
+
+func TestSendRequest(t *testing.T) {
+	fake, c, srv := capturedSink(t)
 
 	e := testEmail()
 	id, err := newMailer(srv.URL+"/", sendgrid.Config{}).Send(t.Context(), e)
@@ -320,10 +327,7 @@ func TestSendRedactsKeyEchoedInErrorBody(t *testing.T) {
 }
 
 func TestSendCarriesEmailHeaders(t *testing.T) {
-	fake := sink.New(apiKey)
-	c := &capture{next: fake}
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
+	fake, c, srv := capturedSink(t)
 
 	e := testEmail()
 	e.Headers = map[string]string{

@@ -56,8 +56,8 @@ const (
 // Bounds of the endpoint, as the SendGrid webhook's: Shopify waits 5 seconds for an answer and
 // sends one event per delivery, so bodies are small and slow ones are not Shopify.
 const (
-	DefaultMaxConcurrent = 8
-	DefaultMaxReading    = 16
+	DefaultMaxConcurrent = webhookgate.DefaultMaxConcurrent
+	DefaultMaxReading    = webhookgate.DefaultMaxReading
 	BodyReadTimeout      = 5 * time.Second
 	// MaxBodyBytes bounds one delivery: an order with hundreds of lines stays far below it.
 	MaxBodyBytes = 2 << 20
@@ -156,12 +156,6 @@ func New(cfg Config, deps Deps) http.Handler {
 	if len(cfg.Secret) == 0 || deps.Events == nil || deps.Deliveries == nil {
 		panic("shopify.New: Secret, Events and Deliveries are required")
 	}
-	if cfg.MaxConcurrent <= 0 {
-		cfg.MaxConcurrent = DefaultMaxConcurrent
-	}
-	if cfg.MaxReading <= 0 {
-		cfg.MaxReading = DefaultMaxReading
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -203,18 +197,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing or malformed "+TopicHeader+" or "+WebhookIDHeader, http.StatusBadRequest)
 		return
 	}
-	body, ok := h.gate.ReadBody(w, r)
-	if !ok {
-		return
+	verify := func(body []byte) error {
+		mac := hmac.New(sha256.New, h.cfg.Secret)
+		mac.Write(body)
+		if !hmac.Equal(mac.Sum(nil), sig) {
+			return errors.New("wrong " + HMACHeader)
+		}
+		return nil
 	}
-	mac := hmac.New(sha256.New, h.cfg.Secret)
-	mac.Write(body)
-	if !hmac.Equal(mac.Sum(nil), sig) {
-		log.Warn("shopify webhook: rejected delivery with a wrong signature", "remote", r.RemoteAddr)
-		http.Error(w, "invalid or missing Shopify signature", http.StatusUnauthorized)
-		return
-	}
-	release, ok := h.gate.Enter(w)
+	body, release, ok := h.gate.ReadSigned(w, r, verify, "invalid or missing Shopify signature")
 	if !ok {
 		return
 	}

@@ -64,11 +64,8 @@ func (f *fakeEvents) Purchase(_ context.Context, p shopify.Purchase) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.fail != nil {
-		return f.fail
-	}
-	if !f.known[p.SKU] {
-		return fmt.Errorf("product %q: %w", p.SKU, lifecycle.ErrNotFound)
+	if err := f.refuse(p.SKU); err != nil {
+		return err
 	}
 	f.purchases = append(f.purchases, p)
 	return nil
@@ -77,13 +74,22 @@ func (f *fakeEvents) Purchase(_ context.Context, p shopify.Purchase) error {
 func (f *fakeEvents) StockChange(_ context.Context, s shopify.StockChange) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.refuse(s.SKU); err != nil {
+		return err
+	}
+	f.stock = append(f.stock, s)
+	return nil
+}
+
+// refuse is the error of an event about sku, as the event layer gives it: f.fail, or not found
+// for an unknown SKU. f.mu is held.
+func (f *fakeEvents) refuse(sku string) error {
 	if f.fail != nil {
 		return f.fail
 	}
-	if !f.known[s.SKU] {
-		return fmt.Errorf("product %q: %w", s.SKU, lifecycle.ErrNotFound)
+	if !f.known[sku] {
+		return fmt.Errorf("product %q: %w", sku, lifecycle.ErrNotFound)
 	}
-	f.stock = append(f.stock, s)
 	return nil
 }
 

@@ -70,14 +70,13 @@ func TestSlowConsentDeliveriesDoNotStarveThePool(t *testing.T) {
 // the first failure, never reaches anyone behind it: one customer whose signal hangs (a busy
 // workflow, a history shard that is down) blocks every consent signal owed.
 func TestHangingConsentDeliveryDoesNotBlockOthers(t *testing.T) {
-	st, _ := storetest.New(t)
-	ctx := context.Background()
-	_, err := st.ImportCustomers(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes,consent\n"+
+	b := setup(t)
+	_, err := b.s.ImportCustomers(b.ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes,consent\n"+
 		"hangs,H,h@example.com,en,UTC,,,true\n"+
 		"fine,F,f@example.com,en,UTC,,,true\n"))
 	require.NoError(t, err)
-	require.NoError(t, st.SetConsent(ctx, "hangs", false, "unsubscribe-link")) // the older change
-	require.NoError(t, st.SetConsent(ctx, "fine", false, "unsubscribe-link"))
+	require.NoError(t, b.s.SetConsent(b.ctx, "hangs", false, "unsubscribe-link")) // the older change
+	require.NoError(t, b.s.SetConsent(b.ctx, "fine", false, "unsubscribe-link"))
 
 	var delivered []string
 	deliver := func(ctx context.Context, ch store.OwedSignal) error {
@@ -89,8 +88,8 @@ func TestHangingConsentDeliveryDoesNotBlockOthers(t *testing.T) {
 		return nil
 	}
 	for round := range 3 { // as events.Service.RelayEvery does: each round bounded by its interval
-		rctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		_, _ = st.RelaySignals(rctx, nil, deliver)
+		rctx, cancel := context.WithTimeout(b.ctx, 200*time.Millisecond)
+		_, _ = b.s.RelaySignals(rctx, nil, deliver)
 		cancel()
 		if len(delivered) > 0 {
 			return

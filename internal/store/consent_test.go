@@ -13,20 +13,18 @@ import (
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/store"
-	"github.com/tailorhq/tailor/internal/store/storetest"
 )
 
 func TestImportReportsConsentChanges(t *testing.T) {
-	st, _ := storetest.New(t)
-	ctx := context.Background()
-	_, changes, err := st.ImportCustomersWithConsentChanges(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes,consent\n"+
+	b := setup(t)
+	_, changes, err := b.s.ImportCustomersWithConsentChanges(b.ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes,consent\n"+
 		"a,A,a@example.com,en,Europe/London,,,true\n"+
 		"b,B,b@example.com,en,Europe/London,,,false\n"+
 		"c,C,c@example.com,en,Europe/London,,,true\n"))
 	require.NoError(t, err)
 	require.Empty(t, changes, "new customers have no workflow to tell")
 
-	_, changes, err = st.ImportCustomersWithConsentChanges(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes,consent\n"+
+	_, changes, err = b.s.ImportCustomersWithConsentChanges(b.ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes,consent\n"+
 		"a,A,a@example.com,en,Europe/London,,,false\n"+ // withdrawn
 		"b,B,b@example.com,en,Europe/London,,,true\n"+ // granted
 		"c,C,c@example.com,en,Europe/London,,,true\n"+ // unchanged
@@ -36,18 +34,17 @@ func TestImportReportsConsentChanges(t *testing.T) {
 }
 
 func TestSetPreferencesReplaces(t *testing.T) {
-	st, _ := storetest.New(t)
-	ctx := context.Background()
-	_, err := st.ImportCustomers(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes,categories\n"+
+	b := setup(t)
+	_, err := b.s.ImportCustomers(b.ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes,categories\n"+
 		"a,A,a@example.com,en,Europe/London,blue;red,50,trousers\n"))
 	require.NoError(t, err)
-	require.NoError(t, st.SetPreferences(ctx, "a", lifecycle.Preferences{Colors: []string{" Grey "}, Sizes: []string{"52"}}))
-	prefs, err := st.Preferences(ctx, "a")
+	require.NoError(t, b.s.SetPreferences(b.ctx, "a", lifecycle.Preferences{Colors: []string{" Grey "}, Sizes: []string{"52"}}))
+	prefs, err := b.s.Preferences(b.ctx, "a")
 	require.NoError(t, err)
 	require.Equal(t, []string{"grey"}, prefs.Colors)
 	require.Equal(t, []string{"52"}, prefs.Sizes)
 	require.Empty(t, prefs.Categories)
-	require.ErrorIs(t, st.SetPreferences(ctx, "nobody", lifecycle.Preferences{}), lifecycle.ErrNotFound)
+	require.ErrorIs(t, b.s.SetPreferences(b.ctx, "nobody", lifecycle.Preferences{}), lifecycle.ErrNotFound)
 }
 
 // A consent change owes its workflow a signal from the transaction that makes it until the signal
@@ -55,41 +52,40 @@ func TestSetPreferencesReplaces(t *testing.T) {
 // used to lose it), a newer change made during a delivery stays owed and is delivered after it, in
 // the order made.
 func TestConsentSignalOwedUntilDelivered(t *testing.T) {
-	st, _ := storetest.New(t)
-	ctx := context.Background()
+	b := setup(t)
 	const header = "id,name,email,locale,timezone,colors,sizes,consent\n"
-	_, err := st.ImportCustomers(ctx, strings.NewReader(header+
+	_, err := b.s.ImportCustomers(b.ctx, strings.NewReader(header+
 		"a,A,a@example.com,en,Europe/London,,,true\n"+
 		"b,B,b@example.com,en,Europe/London,,,true\n"))
 	require.NoError(t, err)
-	requireOwed(t, st, 0, "new customers have no workflow to tell")
+	requireOwed(t, b.s, 0, "new customers have no workflow to tell")
 
 	withdrawA := header + "a,A,a@example.com,en,Europe/London,,,false\nb,B,b@example.com,en,Europe/London,,,true\n"
-	_, changes, err := st.ImportCustomersWithConsentChanges(ctx, strings.NewReader(withdrawA))
+	_, changes, err := b.s.ImportCustomersWithConsentChanges(b.ctx, strings.NewReader(withdrawA))
 	require.NoError(t, err)
 	require.Equal(t, []store.ConsentChange{{CustomerID: "a", Granted: false}}, changes)
-	requireOwed(t, st, 1, "import withdrawing a's consent")
+	requireOwed(t, b.s, 1, "import withdrawing a's consent")
 
 	// The workflow service is down: nothing delivered, the signal stays owed.
 	down := errors.New("frontend unavailable")
-	n, err := st.RelaySignals(ctx, nil, func(context.Context, store.OwedSignal) error { return down })
+	n, err := b.s.RelaySignals(b.ctx, nil, func(context.Context, store.OwedSignal) error { return down })
 	require.ErrorIs(t, err, down)
 	require.Zero(t, n)
-	requireOwed(t, st, 1, "after a failed delivery")
+	requireOwed(t, b.s, 1, "after a failed delivery")
 
 	// Importing the same file again finds no change, and must not forget what is owed.
-	_, changes, err = st.ImportCustomersWithConsentChanges(ctx, strings.NewReader(withdrawA))
+	_, changes, err = b.s.ImportCustomersWithConsentChanges(b.ctx, strings.NewReader(withdrawA))
 	require.NoError(t, err)
 	require.Empty(t, changes)
-	requireOwed(t, st, 1, "after re-importing the same file")
+	requireOwed(t, b.s, 1, "after re-importing the same file")
 
 	// While a's withdrawal is being delivered, a grants consent again: the grant stays owed and is
 	// delivered next, after the withdrawal.
 	var got []consentPayload
-	n, err = st.RelaySignals(ctx, nil, func(ctx context.Context, sig store.OwedSignal) error {
+	n, err = b.s.RelaySignals(b.ctx, nil, func(ctx context.Context, sig store.OwedSignal) error {
 		got = append(got, consentOf(t, sig))
 		if len(got) == 1 {
-			return st.SetConsent(ctx, "a", true, "shop-counter")
+			return b.s.SetConsent(ctx, "a", true, "shop-counter")
 		}
 		return nil
 	})
@@ -99,22 +95,22 @@ func TestConsentSignalOwedUntilDelivered(t *testing.T) {
 	assert.Equal(t, consentPayload{Granted: false, Source: "import", At: got[0].At}, got[0])
 	assert.False(t, got[0].At.IsZero(), "the change carries when it was made")
 	assert.Equal(t, consentPayload{Granted: true, Source: "shop-counter", At: got[1].At}, got[1])
-	requireOwed(t, st, 0, "after both changes were delivered")
+	requireOwed(t, b.s, 0, "after both changes were delivered")
 
 	// Only the customers asked for; SetConsent owes a signal even when nothing changed.
-	require.NoError(t, st.SetConsent(ctx, "a", true, "shop-counter"))
-	require.NoError(t, st.SetConsent(ctx, "b", false, "phone"))
+	require.NoError(t, b.s.SetConsent(b.ctx, "a", true, "shop-counter"))
+	require.NoError(t, b.s.SetConsent(b.ctx, "b", false, "phone"))
 	var to []string
-	n, err = st.RelaySignals(ctx, []string{"b"}, func(_ context.Context, sig store.OwedSignal) error {
+	n, err = b.s.RelaySignals(b.ctx, []string{"b"}, func(_ context.Context, sig store.OwedSignal) error {
 		to = append(to, sig.CustomerID)
 		return nil
 	})
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	assert.Equal(t, []string{"b"}, to)
-	requireOwed(t, st, 1, "a's signal, not asked for")
-	require.ErrorIs(t, st.SetConsent(ctx, "nobody", false, "phone"), lifecycle.ErrNotFound)
-	requireOwed(t, st, 1, "an unknown customer owes nothing")
+	requireOwed(t, b.s, 1, "a's signal, not asked for")
+	require.ErrorIs(t, b.s.SetConsent(b.ctx, "nobody", false, "phone"), lifecycle.ErrNotFound)
+	requireOwed(t, b.s, 1, "an unknown customer owes nothing")
 }
 
 // consentPayload is the JSON of workflows.ConsentSignal, which the store does not import.

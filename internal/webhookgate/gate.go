@@ -19,10 +19,22 @@ import (
 // RetryAfterSeconds is the Retry-After of a 503 when every slot is taken.
 const RetryAfterSeconds = "5"
 
-// Limits are a Gate's bounds; each must be more than 0.
+// Defaults for a MaxReading or MaxConcurrent of 0.
+const (
+	// DefaultMaxConcurrent bounds the signed deliveries processed at once; senders send a few in
+	// parallel.
+	DefaultMaxConcurrent = 8
+	// DefaultMaxReading bounds the deliveries whose body is being read. Their signature cannot be
+	// checked before the body is in, so anyone can hold these: there are more of them than
+	// processing slots, each for at most ReadTimeout, and a forged one never reaches a processing
+	// slot.
+	DefaultMaxReading = 16
+)
+
+// Limits are a Gate's bounds. MaxBodyBytes and ReadTimeout must be more than 0.
 type Limits struct {
-	MaxReading    int           // deliveries whose body is being read at once
-	MaxConcurrent int           // signed deliveries processed at once
+	MaxReading    int           // deliveries whose body is being read at once; 0 or less means DefaultMaxReading
+	MaxConcurrent int           // signed deliveries processed at once; 0 or less means DefaultMaxConcurrent
 	MaxBodyBytes  int64         // one delivery's body
 	ReadTimeout   time.Duration // reading one delivery's body
 }
@@ -36,11 +48,17 @@ type Gate struct {
 	slots   chan struct{}
 }
 
-// New returns the gate of the endpoint name (used in its log lines). It panics on a limit of 0 or
-// less: that is a programming error, not a configuration one.
+// New returns the gate of the endpoint name (used in its log lines). It panics on a MaxBodyBytes
+// or ReadTimeout of 0 or less: that is a programming error, not a configuration one.
 func New(name string, l Limits, logger *slog.Logger) *Gate {
-	if l.MaxReading <= 0 || l.MaxConcurrent <= 0 || l.MaxBodyBytes <= 0 || l.ReadTimeout <= 0 {
-		panic(fmt.Sprintf("webhookgate.New(%s): every limit must be more than 0, got %+v", name, l))
+	if l.MaxBodyBytes <= 0 || l.ReadTimeout <= 0 {
+		panic(fmt.Sprintf("webhookgate.New(%s): MaxBodyBytes and ReadTimeout must be more than 0, got %+v", name, l))
+	}
+	if l.MaxReading <= 0 {
+		l.MaxReading = DefaultMaxReading
+	}
+	if l.MaxConcurrent <= 0 {
+		l.MaxConcurrent = DefaultMaxConcurrent
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -77,6 +95,27 @@ func (g *Gate) ReadBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		return nil, false
 	}
 	return body, true
+}
+
+// ReadSigned is a signed delivery's way in: it reads r's body (ReadBody), checks it with verify,
+// and takes a processing slot (Enter). When verify fails it answers 401 with unauthorized as the
+// body; at every step that fails it answers the client itself and returns ok false. Otherwise
+// the caller calls release when done with body.
+func (g *Gate) ReadSigned(w http.ResponseWriter, r *http.Request, verify func(body []byte) error, unauthorized string) (body []byte, release func(), ok bool) {
+	body, ok = g.ReadBody(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	if err := verify(body); err != nil {
+		g.logger.Warn(g.name+": rejected delivery", "error", err, "remote", r.RemoteAddr)
+		http.Error(w, unauthorized, http.StatusUnauthorized)
+		return nil, nil, false
+	}
+	release, ok = g.Enter(w)
+	if !ok {
+		return nil, nil, false
+	}
+	return body, release, true
 }
 
 // Enter takes a processing slot for a signed delivery. When none is free it answers 503 with

@@ -1,11 +1,8 @@
 package eventwebhook_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,13 +101,7 @@ func TestWithPostgresPoisonAndUnknownCustomer(t *testing.T) {
 
 	t.Run("database refuses the content", func(t *testing.T) {
 		h := eventwebhook.New(cfg, eventwebhook.Deps{Events: nulInjector{st}, Suppressions: events.New(st, b.lifecycle, nil)})
-		body := batch(t, ev("open", "sg_message_id", "poison"))
-		ts := strconv.FormatInt(now.Unix(), 10)
-		req := httptest.NewRequest(http.MethodPost, "/webhooks/sendgrid", bytes.NewReader(body))
-		req.Header.Set(eventwebhook.TimestampHeader, ts)
-		req.Header.Set(eventwebhook.SignatureHeader, b.signer.sign(t, ts, body))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
+		rec := b.postTo(t, h, batch(t, ev("open", "sg_message_id", "poison")))
 		require.Equal(t, http.StatusOK, rec.Code, "an event PostgreSQL refuses: %s", rec.Body)
 		got := rejected(t)
 		require.Len(t, got, 2)
@@ -138,13 +129,7 @@ func TestWithPostgresPoisonAndUnknownCustomer(t *testing.T) {
 		down, _ := storetest.New(t)
 		down.Close()
 		h := eventwebhook.New(cfg, eventwebhook.Deps{Events: down, Suppressions: events.New(down, b.lifecycle, nil)})
-		body := batch(t, ev("open", "sg_message_id", "while-down"))
-		ts := strconv.FormatInt(now.Unix(), 10)
-		req := httptest.NewRequest(http.MethodPost, "/webhooks/sendgrid", bytes.NewReader(body))
-		req.Header.Set(eventwebhook.TimestampHeader, ts)
-		req.Header.Set(eventwebhook.SignatureHeader, b.signer.sign(t, ts, body))
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
+		rec := b.postTo(t, h, batch(t, ev("open", "sg_message_id", "while-down")))
 		require.Equal(t, http.StatusInternalServerError, rec.Code, "store closed: SendGrid must retry: %s", rec.Body)
 	})
 }

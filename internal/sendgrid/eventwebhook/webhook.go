@@ -19,12 +19,10 @@ const (
 	DefaultTolerance = 10 * time.Minute
 	// DefaultMaxConcurrent bounds the signed deliveries processed at once; SendGrid sends a few in
 	// parallel.
-	DefaultMaxConcurrent = 8
-	// DefaultMaxReading bounds the deliveries whose body is being read. Their signature cannot be
-	// checked before the body is in, so anyone can hold these: there are more of them than
-	// processing slots, each for at most BodyReadTimeout, and a forged one never reaches a
-	// processing slot. At MaxBodyBytes each, they bound the memory a flood can take (80 MiB).
-	DefaultMaxReading = 16
+	DefaultMaxConcurrent = webhookgate.DefaultMaxConcurrent
+	// DefaultMaxReading bounds the deliveries whose body is being read (see webhookgate). At
+	// MaxBodyBytes each, they bound the memory a flood can take (80 MiB).
+	DefaultMaxReading = webhookgate.DefaultMaxReading
 	// BodyReadTimeout bounds reading one delivery's body: SendGrid sends it at once, a client
 	// that trickles it is cut off.
 	BodyReadTimeout = 10 * time.Second
@@ -95,12 +93,6 @@ func New(cfg Config, deps Deps) http.Handler {
 	if cfg.Tolerance <= 0 {
 		cfg.Tolerance = DefaultTolerance
 	}
-	if cfg.MaxConcurrent <= 0 {
-		cfg.MaxConcurrent = DefaultMaxConcurrent
-	}
-	if cfg.MaxReading <= 0 {
-		cfg.MaxReading = DefaultMaxReading
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -135,16 +127,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid or missing SendGrid signature", http.StatusUnauthorized)
 		return
 	}
-	body, ok := h.gate.ReadBody(w, r)
-	if !ok {
-		return
-	}
-	if err := checkSignature(h.cfg.PublicKey, timestamp, sig, body); err != nil {
-		log.Warn("sendgrid webhook: rejected delivery", "error", err, "remote", r.RemoteAddr)
-		http.Error(w, "invalid or missing SendGrid signature", http.StatusUnauthorized)
-		return
-	}
-	release, ok := h.gate.Enter(w)
+	verify := func(body []byte) error { return checkSignature(h.cfg.PublicKey, timestamp, sig, body) }
+	body, release, ok := h.gate.ReadSigned(w, r, verify, "invalid or missing SendGrid signature")
 	if !ok {
 		return
 	}

@@ -246,11 +246,17 @@ func setup(t *testing.T) *bundle {
 	return b
 }
 
-// post sends body signed at now and returns the response.
+// post sends body signed at now to b.handler and returns the response.
 func (b *bundle) post(t *testing.T, body []byte) *httptest.ResponseRecorder {
 	t.Helper()
+	return b.postTo(t, b.handler, body)
+}
+
+// postTo sends body signed at now to h, a handler built on b's signer, and returns the response.
+func (b *bundle) postTo(t *testing.T, h http.Handler, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
 	ts := strconv.FormatInt(now.Unix(), 10)
-	return b.do(t, http.MethodPost, body, map[string]string{
+	return serve(h, http.MethodPost, body, map[string]string{
 		eventwebhook.TimestampHeader: ts,
 		eventwebhook.SignatureHeader: b.signer.sign(t, ts, body),
 	})
@@ -258,13 +264,17 @@ func (b *bundle) post(t *testing.T, body []byte) *httptest.ResponseRecorder {
 
 func (b *bundle) do(t *testing.T, method string, body []byte, headers map[string]string) *httptest.ResponseRecorder {
 	t.Helper()
+	return serve(b.handler, method, body, headers)
+}
+
+func serve(h http.Handler, method string, body []byte, headers map[string]string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, "/webhooks/sendgrid", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
 	rec := httptest.NewRecorder()
-	b.handler.ServeHTTP(rec, req)
+	h.ServeHTTP(rec, req)
 	return rec
 }
 

@@ -79,11 +79,7 @@ func TestSinkAcceptsAndStores(t *testing.T) {
 	msgs[0].Key = "changed"
 	assert.Equal(t, "customer/c1/restock/Back in grey", fake.Messages()[0].Key, "Messages must return a copy")
 
-	get, err := http.Get(url + "/messages")
-	require.NoError(t, err)
-	defer get.Body.Close()
-	var listed []sink.Message
-	require.NoError(t, json.NewDecoder(get.Body).Decode(&listed))
+	listed := listMessages(t, url)
 	require.Len(t, listed, 2)
 	assert.Equal(t, id, listed[0].MessageID)
 
@@ -233,11 +229,18 @@ func TestSinkRecordsHeaders(t *testing.T) {
 	require.Len(t, fake.Messages(), 1)
 	assert.Equal(t, want, fake.Messages()[0].Headers)
 
-	get, err := http.Get(url + "/messages")
-	require.NoError(t, err)
-	defer get.Body.Close()
-	var listed []sink.Message
-	require.NoError(t, json.NewDecoder(get.Body).Decode(&listed))
+	listed := listMessages(t, url)
 	require.Len(t, listed, 1)
 	assert.Equal(t, want, listed[0].Headers, "GET /messages lists the headers")
+}
+
+// listMessages returns what GET /messages of the sink at url lists.
+func listMessages(t *testing.T, url string) []sink.Message {
+	t.Helper()
+	get, err := http.Get(url + "/messages")
+	require.NoError(t, err, "GET %s/messages", url)
+	defer get.Body.Close()
+	var listed []sink.Message
+	require.NoError(t, json.NewDecoder(get.Body).Decode(&listed), "GET %s/messages", url)
+	return listed
 }
