@@ -104,7 +104,9 @@ func TestHandoffRemindsTheShopUntilDone(t *testing.T) {
 			if tt.doneAt > 0 {
 				h.at(accepted+tt.doneAt, func() {
 					_, closed, err := st.CompleteHandoffOwing(context.Background(), handoff, storyStart.Add(accepted+tt.doneAt),
-						func(lifecycle.Handoff) (store.OwedSignal, error) { return store.OwedSignal{EventID: "handoff-done/" + handoff, CustomerID: "anna", Signal: workflows.SignalHandoffDone}, nil })
+						func(lifecycle.Handoff) (store.OwedSignal, error) {
+							return store.OwedSignal{EventID: "handoff-done/" + handoff, CustomerID: "anna", Signal: workflows.SignalHandoffDone}, nil
+						})
 					require.NoError(t, err, "%s: complete %s", tt.name, handoff)
 					require.True(t, closed, "%s: %s was open", tt.name, handoff)
 					if tt.doneBySignal {
@@ -150,8 +152,8 @@ func TestUnhappyCheckinOpensAHandoff(t *testing.T) {
 	checkinKey := lifecycle.SendKey("david", lifecycle.KindCheckin, "p1")
 	h.at(11*day, func() {
 		h.env.UpdateWorkflow(workflows.UpdateCheckin, "", &testsuite.TestUpdateCallback{
-			OnAccept: func() {},
-			OnReject: func(err error) { require.NoError(t, err, "answer %s", checkinKey) },
+			OnAccept:   func() {},
+			OnReject:   func(err error) { require.NoError(t, err, "answer %s", checkinKey) },
 			OnComplete: func(_ any, err error) { require.NoError(t, err, "answer %s", checkinKey) },
 		}, workflows.CheckinAnswer{CheckinKey: checkinKey, Happy: false})
 	})
