@@ -87,6 +87,11 @@ type Activities struct {
 	// Gate holds sends while the provider refuses the API key; nil holds only the refused
 	// follow-up itself, for DefaultSendingPausedRetry.
 	Gate SendingGate
+	// Handoffs keeps the hand-offs to the shop (NotifyHandoff); ShopEmail ("" for none) and
+	// ShopWebhook (nil for none) are how the shop hears of them.
+	Handoffs    HandoffStore
+	ShopEmail   string
+	ShopWebhook ShopWebhook
 }
 
 // Error types of non-retryable failures, visible in the Temporal UI and to the workflow.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	texttemplate "text/template"
+	"time"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
@@ -63,6 +64,11 @@ type emailData struct {
 	CheckinUnhappyURL string // checkin: "no, not quite"
 
 	Signature string // the name every email ends with
+
+	// The confirmation: who will be in touch (the shop's name, or the default signature) and by
+	// when (handoff_remind_after, in words of the customer's language).
+	Shop   string
+	Within string
 }
 
 // defaultSignatures sign the emails of a shop that did not name itself in MAIL_FROM.
@@ -123,6 +129,9 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		data.BundleAllowance = f.BundleOffer.AllowanceIn(locale)
 	case lifecycle.KindCare:
 		data.Tips = careTips(policy, f.Category, locale)
+	case lifecycle.KindConfirmation:
+		data.Shop = data.Signature
+		data.Within = horizon(policy.RemindAfter(), locale)
 	case lifecycle.KindCheckin:
 		// The check-in key is the email's own send key: the workflow knows which purchase it asked about.
 		data.CheckinHappyURL = links.Checkin(c.ID, f.Key, true)
@@ -201,4 +210,34 @@ func money(cents int64, locale string) string {
 		return "€ " + strings.Replace(s, ".", ",", 1)
 	}
 	return "€" + s
+}
+
+// horizon says d as a customer reads it in locale: "2 days", "36 hours", "1 dag", "36 uur".
+func horizon(d time.Duration, locale string) string {
+	type unit struct {
+		size          time.Duration
+		one, many     string
+		oneNL, manyNL string
+	}
+	for _, u := range []unit{
+		{24 * time.Hour, "day", "days", "dag", "dagen"},
+		{time.Hour, "hour", "hours", "uur", "uur"},
+		{time.Minute, "minute", "minutes", "minuut", "minuten"},
+	} {
+		if d >= u.size && d%u.size == 0 || u.size == time.Minute {
+			n := int64(max(d/u.size, 1))
+			word := u.many
+			if locale == lifecycle.LocaleDutch {
+				word = u.manyNL
+			}
+			if n == 1 {
+				word = u.one
+				if locale == lifecycle.LocaleDutch {
+					word = u.oneNL
+				}
+			}
+			return fmt.Sprintf("%d %s", n, word)
+		}
+	}
+	return d.String()
 }

@@ -296,3 +296,27 @@ func TestRenderSignsWithTheShopsName(t *testing.T) {
 		}
 	}
 }
+
+// The confirmation says who will be in touch (the shop's name from MAIL_FROM, or the default
+// signature) and by when (handoff_remind_after), in the customer's language.
+func TestConfirmationSaysWhoAndByWhen(t *testing.T) {
+	tests := []struct {
+		locale, signature string
+		remindAfter       time.Duration
+		want              string
+	}{
+		{lifecycle.LocaleEnglish, "Mobiel NL", 48 * time.Hour, "Mobiel NL will contact you within 2 days to arrange it."},
+		{lifecycle.LocaleEnglish, "", 24 * time.Hour, "Your tailor will contact you within 1 day to arrange it."},
+		{lifecycle.LocaleEnglish, "Atelier", 36 * time.Hour, "Atelier will contact you within 36 hours to arrange it."},
+		{lifecycle.LocaleEnglish, "Atelier", 0, "Atelier will contact you within 2 days to arrange it."}, // a policy without it: the default
+		{lifecycle.LocaleDutch, "Mobiel NL", 72 * time.Hour, "Mobiel NL neemt binnen 3 dagen contact met u op om het te regelen."},
+		{lifecycle.LocaleDutch, "", time.Hour, "Uw kleermaker neemt binnen 1 uur contact met u op om het te regelen."},
+	}
+	for _, tt := range tests {
+		policy := lifecycle.Policy{HandoffRemindAfter: tt.remindAfter}
+		e, err := render(customerIn(tt.locale), renderPrefs, followUpOf(lifecycle.KindConfirmation), nil, renderLinks(t), policy, tt.signature)
+		require.NoError(t, err, "%s %q %s", tt.locale, tt.signature, tt.remindAfter)
+		assert.Contains(t, e.Text, tt.want, "text, %s %q %s", tt.locale, tt.signature, tt.remindAfter)
+		assert.Contains(t, e.HTML, tt.want, "html, %s %q %s", tt.locale, tt.signature, tt.remindAfter)
+	}
+}

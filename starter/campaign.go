@@ -20,6 +20,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tailorhq/tailor/internal/campaigns"
+	"github.com/tailorhq/tailor/internal/events"
+	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
@@ -339,6 +341,15 @@ func (a *app) settledOutcomes(ctx context.Context, st *store.DB, p workflows.Cam
 
 func runCampaign(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
+	recall := fs.Bool("recall", false, "cancel: also drop, in every reached customer's workflow, the campaign's follow-up still waiting (sale and season campaigns)")
+	// `campaign cancel ID --recall` names the flag after the ID, where the flag package stops.
+	args = slices.DeleteFunc(slices.Clone(args), func(arg string) bool {
+		if arg == "--recall" || arg == "-recall" {
+			*recall = true
+			return true
+		}
+		return false
+	})
 	rest, err := a.parseFlags(c, fs, args, 2)
 	if err != nil {
 		return err
@@ -357,9 +368,12 @@ func runCampaign(ctx context.Context, a *app, c command, args []string) error {
 			return usagef("missing the campaign ID: starter campaign %s ID (see starter campaign list)", verb)
 		}
 		if verb == "status" {
+			if *recall {
+				return usagef("--recall goes with cancel")
+			}
 			return a.campaignStatus(ctx, rest[1])
 		}
-		return a.cancelCampaign(ctx, rest[1])
+		return a.cancelCampaign(ctx, rest[1], *recall)
 	default:
 		return usagef("unknown %q: want list, status ID or cancel ID", verb)
 	}
@@ -453,7 +467,7 @@ func (a *app) campaignStatus(ctx context.Context, id string) error {
 // cancelWait bounds how long cancel waits to report where the campaign stopped.
 const cancelWait = 15 * time.Second
 
-func (a *app) cancelCampaign(ctx context.Context, id string) error {
+func (a *app) cancelCampaign(ctx context.Context, id string, recall bool) error {
 	tc, err := a.temporalClient(ctx)
 	if err != nil {
 		return err
@@ -462,8 +476,14 @@ func (a *app) cancelCampaign(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	if recall && (v.Progress.Kind != lifecycle.KindSale && v.Progress.Kind != lifecycle.KindSeason || v.Progress.Subject == "") {
+		return fmt.Errorf("campaign %s is a %s campaign: --recall takes back sale and season campaigns only (a restock answers each customer's own wish)", id, v.Progress.Kind)
+	}
 	if v.Status != enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		fmt.Fprintf(a.stdout, "campaign %s already ended (%s, reached %d); nothing to cancel\n", id, v.Progress.State, v.Progress.Reached)
+		if recall {
+			return a.recallCampaign(ctx, id, v.Progress)
+		}
 		return nil
 	}
 	if err := tc.CancelWorkflow(ctx, id, ""); err != nil {
@@ -482,9 +502,95 @@ func (a *app) cancelCampaign(ctx context.Context, id string) error {
 	}
 	if v.Status == enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		fmt.Fprintf(a.stdout, "cancel requested for campaign %s; it stops at its next step once a worker runs it (starter campaign status %s)\n", id, id)
+		if recall {
+			fmt.Fprintf(a.stdout, "recalling from the customers reached so far; run `starter campaign cancel %s --recall` again once it stopped, for those its last page reached\n", id)
+			return a.recallCampaign(ctx, id, v.Progress)
+		}
 		return nil
+	}
+	if recall {
+		fmt.Fprintf(a.stdout, "campaign %s %s after reaching %d customers; no further customers are reached\n", id, v.Progress.State, v.Progress.Reached)
+		return a.recallCampaign(ctx, id, v.Progress)
 	}
 	fmt.Fprintf(a.stdout, "campaign %s %s after reaching %d customers; no further customers are reached, those already reached keep their follow-ups\n",
 		id, v.Progress.State, v.Progress.Reached)
 	return nil
+}
+
+// recallPage is how many reached customers are read, and recalled, at a time.
+const recallPage = 1000
+
+// recallCampaign sends every customer the campaign reached (its audience up to the cursor) the
+// recall signal of the campaign's follow-up, through the event layer (owed in signal_outbox, so a
+// recall that fails here is delivered by the worker), then reports how many follow-ups were
+// recalled and how many had already gone out.
+func (a *app) recallCampaign(ctx context.Context, id string, p workflows.CampaignProgress) error {
+	ev, st, err := a.events(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Cursor == "" {
+		fmt.Fprintf(a.stdout, "campaign %s reached no customer: nothing to recall\n", id)
+		return nil
+	}
+	var total, delivered, waiting int
+	var firstErr error
+	for after := ""; ; {
+		ids, err := st.AudiencePage(ctx, p.Audience, after, recallPage)
+		if err != nil {
+			return explainStoreError(err)
+		}
+		var recalls []events.Recall
+		for _, c := range ids {
+			if c > p.Cursor { // byte order, as the campaign pages: beyond the last customer reached
+				break
+			}
+			recalls = append(recalls, events.Recall{CustomerID: c, Key: lifecycle.SendKey(c, p.Kind, p.Subject), Campaign: id})
+		}
+		d, w, fe, err := ev.Recalls(ctx, recalls, workflows.DefaultCampaignConcurrency)
+		if err != nil {
+			return fmt.Errorf("recall campaign %s: %w", id, err)
+		}
+		total, delivered, waiting = total+len(recalls), delivered+d, waiting+w
+		if firstErr == nil {
+			firstErr = fe
+		}
+		if len(recalls) < len(ids) || len(ids) < recallPage {
+			break
+		}
+		after = ids[len(ids)-1]
+	}
+	fmt.Fprintf(a.stdout, "recall sent to %d reached customer(s)", total)
+	if waiting > 0 {
+		fmt.Fprintf(a.stdout, "; %d wait for the worker's relay (within %s): %v", waiting, relayInterval, firstErr)
+	}
+	fmt.Fprintln(a.stdout)
+	o := a.settledRecall(ctx, st, p)
+	if o.err != nil {
+		fmt.Fprintf(a.stdout, "follow-ups: %s\n", o)
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "recalled %d follow-up(s) still waiting; already sent %d (failed %d)\n", o.o.Skipped[string(lifecycle.ReasonRecalled)], o.o.Sent, o.o.Failed)
+	fmt.Fprintf(a.stdout, "follow-ups: %s\n", o)
+	return nil
+}
+
+// settledRecall reads the campaign's outcomes until no follow-up is deferred any more (each
+// recalled one is recorded as dropped, recalled), they stop changing for a second, or settleFor passed.
+func (a *app) settledRecall(ctx context.Context, st *store.DB, p workflows.CampaignProgress) outcomes {
+	deadline := time.Now().Add(settleFor)
+	prev := a.outcomes(ctx, st, p)
+	for prev.err == nil && prev.o.Deferred > 0 && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return prev
+		case <-time.After(time.Second):
+		}
+		cur := a.outcomes(ctx, st, p)
+		if cur.err == nil && reflect.DeepEqual(cur.o, prev.o) && cur.o.Deferred == 0 {
+			return cur
+		}
+		prev = cur
+	}
+	return prev
 }

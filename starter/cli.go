@@ -52,13 +52,14 @@ stored yet.`, runImport},
 	{"restock", "--sku SKU --quantity N" + campaignUsage, "add stock and start a campaign telling the customers whose open wish it fulfils", campaignDetails, runRestock},
 	{"sale", "--category CAT --discount PCT [--until YYYY-MM-DD]" + campaignUsage, "start a campaign announcing a sale to the customers who bought or like the category", campaignDetails, runSale},
 	{"season", "--collection NAME" + campaignUsage, "start a campaign announcing a seasonal collection to every customer who bought something", campaignDetails, runSeason},
-	{"campaign", "list | status ID | cancel ID", "list the campaigns, show one's progress and emails, or cancel one", campaignCommandDetails, runCampaign},
+	{"campaign", "list | status ID | cancel ID [--recall]", "list the campaigns, show one's progress and emails, or cancel one", campaignCommandDetails, runCampaign},
 	{"unsubscribe", "--customer ID", "withdraw a customer's marketing consent and stop their follow-ups", "", runUnsubscribe},
 	{"consent", "--customer ID --grant|--withdraw [--source SOURCE]", "record a customer's marketing consent (or its withdrawal) and tell their workflow", "", runConsent},
 	{"note", "--customer ID --kind referral|exit|complaint [--text TEXT] [--id NOTE_ID]", "record what a customer stated: a referral, that they leave, or a complaint (which also goes to their workflow)", noteDetails, runNote},
 	{"usage", "--customer ID --metric NAME --used X --limit Y [--at TIME] [--contract-ends YYYY-MM-DD]", "send a meter reading of a metered product (e.g. data_mb) to the customer's workflow", usageDetails, runUsage},
 	{"segments", "[list] | recompute [--wait] [--page-size N]", "show customers per value segment, or recompute every customer's segment now", segmentsDetails, runSegments},
 	{"explain", "--customer ID", "say why the customer's last follow-ups did or did not go out, and what waits for what", "", runExplain},
+	{"tasks", "[--json] [--all] [list | show ID | done ID]", "list the hand-offs to the shop (accepted offers, unhappy check-ins), show one, or mark one done", tasksDetails, runTasks},
 	{"status", "--customer ID [--json]", "show a customer's lifecycle: stage, segment, usage and moments of truth, wishes, pending follow-ups, emails, decisions", "", runStatus},
 	{"outbox", "[--customer ID]", "list the emails kept in the local outbox (when SENDGRID_API_KEY is not set)", "", runOutbox},
 	{"report", "[--since D] [--until D] [--by kind|campaign|segment|behaviour] [--json] [--html FILE]", "what the follow-ups earned: emails, opens, clicks, offers accepted, conversions and revenue against the holdout, lift with a 95% interval", reportDetails, runReport},
@@ -76,7 +77,10 @@ const campaignCommandDetails = `list: every campaign with its state (running, do
 status ID: its progress (live from the progress query when a worker runs) and its follow-ups:
 emailed and failed (the send log), deferred by the contact policy and skipped by reason (what the
 customers' workflows recorded), and not decided yet (in flight).
-cancel ID: stops further pages and signals. Customers already reached keep their follow-ups.`
+cancel ID: stops further pages and signals. Customers already reached keep their follow-ups.
+cancel ID --recall: also takes the campaign back from every customer it reached (sale and season
+campaigns): their workflows drop its follow-up still waiting (e.g. deferred by min_gap; reason
+recalled); the summary counts those recalled and those already sent.`
 
 func findCommand(name string) (command, bool) {
 	for _, c := range commands {

@@ -192,6 +192,17 @@ func printStatus(w io.Writer, st workflows.Status, now time.Time) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", p.Kind, due, expires, p.Key)
 		}
 	})
+	if len(st.Handoffs) > 0 { // only workflows with hand-offs show the section
+		section(w, "open hand-offs to the shop", len(st.Handoffs), func(tw *tabwriter.Writer) {
+			for _, h := range st.Handoffs {
+				state := "open"
+				if h.Overdue {
+					state = "OVERDUE"
+				}
+				fmt.Fprintf(tw, "  %s\t%s\t%s\topened %s (%s ago), reminded %d\t%s\n", state, h.Kind, h.What, formatTime(h.CreatedAt), formatAge(now.Sub(h.CreatedAt)), h.Reminded, h.ID)
+			}
+		})
+	}
 	section(w, "emails sent", len(st.Emails), func(tw *tabwriter.Writer) {
 		for _, e := range st.Emails {
 			fmt.Fprintf(tw, "  %s\t%s\t%q\n", formatTime(e.SentAt), e.Kind, e.Subject)

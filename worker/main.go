@@ -34,6 +34,7 @@ import (
 	"github.com/tailorhq/tailor/internal/sendgrid"
 	"github.com/tailorhq/tailor/internal/sendgrid/eventwebhook"
 	"github.com/tailorhq/tailor/internal/sendinggate"
+	"github.com/tailorhq/tailor/internal/shopwebhook"
 	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/web"
 	"github.com/tailorhq/tailor/workflows"
@@ -321,6 +322,12 @@ func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logge
 		Audience: st,
 		// Segments: the segment recompute's facts and segments (it signals through Reacher too).
 		Segments: st,
+		// Hand-offs to the shop: the row, and the shop's email and/or signed webhook.
+		Handoffs:  st,
+		ShopEmail: cfg.Shop.NotifyEmail,
+	}
+	if cfg.Shop.WebhookURL != "" {
+		d.activities.ShopWebhook = shopwebhook.New(cfg.Shop.WebhookURL, cfg.Shop.WebhookSecret, nil)
 	}
 	m, err := metrics.New()
 	if err != nil {

@@ -61,11 +61,13 @@ type lifecycleRun struct {
 	// local activity before the workflow waits.
 	recordOutcomes bool
 	outcomes       []lifecycle.FollowUpOutcome
+	// handoffs is version 1 of the "handoffs" change, asked once per run at the first hand-off.
+	handoffs, handoffsChecked bool
 }
 
 // signalNames is the fixed order in which signal channels are drained.
 var signalNames = []string{SignalPurchase, SignalRestock, SignalSale, SignalSeason, SignalUnsubscribe,
-	SignalConsent, SignalPreferences, SignalSuppress, SignalUsage, SignalComplaint, SignalSegment}
+	SignalConsent, SignalPreferences, SignalSuppress, SignalUsage, SignalComplaint, SignalSegment, SignalHandoffDone, SignalRecall}
 
 func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, error) {
 	if in.CustomerID == "" {
@@ -122,6 +124,11 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 	l.loc = time.UTC
 	if loc, err := lifecycle.LoadLocation(l.state.Timezone); err == nil {
 		l.loc = loc
+	}
+	// Hand-offs still open when the last run continued as new: only runs with the change hold any.
+	for _, h := range l.state.Handoffs {
+		l.handoffs, l.handoffsChecked = true, true
+		l.watchHandoff(ctx, h.ID)
 	}
 	if l.contactPolicy && in.State == nil {
 		// Whoever starts a customer's workflow sets CustomerId and LifecycleStage=new in the start
@@ -255,6 +262,10 @@ func (l *lifecycleRun) receive(ctx workflow.Context, name string, c workflow.Rec
 		handle(ctx, c, l.onComplaint)
 	case SignalSegment:
 		handle(ctx, c, l.onSegment)
+	case SignalHandoffDone:
+		handle(ctx, c, l.onHandoffDone)
+	case SignalRecall:
+		handle(ctx, c, l.onRecall)
 	}
 	l.upsertSearchAttributes(ctx)
 }
@@ -514,6 +525,7 @@ func (l *lifecycleRun) onInterested(ctx workflow.Context, req InterestedRequest)
 		Due:   now,
 		Offer: offer.Subject,
 	}, "confirmation of the accepted offer “"+offer.Subject+"”")
+	l.openHandoff(ctx, lifecycle.HandoffOfferAccepted, req.OfferKey, "said yes to “"+offer.Subject+"”")
 	l.wake.SendAsync(struct{}{})
 	return InterestedResult{Accepted: true, Message: "Thank you! We noted your interest in “" + offer.Subject + "” and will be in touch shortly."}, nil
 }

@@ -84,6 +84,13 @@ func newHarness(t *testing.T, st *store.DB, policy lifecycle.Policy) *harness {
 // newHarnessAt starts the workflow clock at start; offsets given to the harness count from there.
 func newHarnessAt(t *testing.T, st *store.DB, policy lifecycle.Policy, start time.Time) *harness {
 	t.Helper()
+	return newHarnessWith(t, st, policy, start, nil)
+}
+
+// newHarnessWith is newHarnessAt with the activities adjusted by with (nil: none), e.g. a shop
+// address for hand-offs.
+func newHarnessWith(t *testing.T, st *store.DB, policy lifecycle.Policy, start time.Time, with func(*activities.Activities)) *harness {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestWorkflowEnvironment()
@@ -91,9 +98,13 @@ func newHarnessAt(t *testing.T, st *store.DB, policy lifecycle.Policy, start tim
 	env.SetTestTimeout(2 * time.Minute)
 	h := &harness{t: t, env: env, store: st, mailer: &recordingMailer{}}
 	env.RegisterWorkflow(workflows.CustomerLifecycle)
-	env.RegisterActivity(&activities.Activities{
-		Store: st, Mailer: h.mailer, Policy: policy, Links: testLinks(t),
-	})
+	acts := &activities.Activities{
+		Store: st, Mailer: h.mailer, Policy: policy, Links: testLinks(t), Handoffs: st,
+	}
+	if with != nil {
+		with(acts)
+	}
+	env.RegisterActivity(acts)
 	return h
 }
 

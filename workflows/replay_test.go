@@ -24,7 +24,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes or sending-paused")
+var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes sending-paused or handoffs")
 
 const historyDir = "testdata/histories"
 
@@ -48,8 +48,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 		recordCampaignOutcomes(t, filepath.Join(historyDir, "campaign-outcomes.json"))
 	case "sending-paused":
 		recordSendingPaused(t, filepath.Join(historyDir, "sending-paused.json"))
+	case "handoffs":
+		recordHandoffs(t, filepath.Join(historyDir, "handoffs.json"))
 	default:
-		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes or sending-paused", *record)
+		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused or handoffs", *record)
 	}
 	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
 	require.NoError(t, err)
@@ -242,6 +244,65 @@ func recordSendingPaused(t *testing.T, path string) {
 	send(workflows.SignalRestock, workflows.RestockSignal{Product: p})
 	require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) == 1 }, 30*time.Second, 50*time.Millisecond, "the restock email after two refusals")
 	require.Len(t, mailer.sent(), 1)
+	saveHistory(t, srv, id, path)
+}
+
+// recordHandoffs plays, at version 2 with the "handoffs" change, an accepted offer that opens a
+// hand-off (the version marker, NotifyHandoff), one reminder after handoff_remind_after, the shop
+// marking it done (handoff-done signal), and a sale deferred by min_gap that a recall drops.
+func recordHandoffs(t *testing.T, path string) {
+	st := newStore(t)
+	srv := temporaltest.Start(t)
+	mailer := &recordingMailer{}
+	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.CustomerLifecycle)
+	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Links: testLinks(t), Handoffs: st, ShopEmail: "shop@tailor.example",
+		Policy: lifecycle.Policy{MinGap: time.Hour, RestockWindow: time.Minute, SeasonFallback: 24 * time.Hour, HandoffRemindAfter: 2 * time.Second}})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	ctx := context.Background()
+	id := workflows.CustomerWorkflowID("david")
+	send := func(name string, arg any) {
+		_, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
+			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
+			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
+		require.NoError(t, err, "signal %s", name)
+	}
+	decided := func(key string, outcome workflows.Outcome) {
+		require.Eventually(t, func() bool {
+			for _, d := range queryStatus(t, srv.Client, id).Decisions {
+				if d.Key == key && d.Outcome == outcome {
+					return true
+				}
+			}
+			return false
+		}, 30*time.Second, 50*time.Millisecond, "%s %s", key, outcome)
+	}
+	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50"})
+	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s1", Category: "trousers", DiscountPct: 20})
+	require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) == 1 }, 30*time.Second, 50*time.Millisecond, "the first sale")
+	u, err := srv.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: workflows.UpdateInterested, WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.InterestedRequest{OfferKey: "customer/david/sale/s1"}},
+	})
+	require.NoError(t, err)
+	require.NoError(t, u.Get(ctx, nil))
+	handoff := lifecycle.HandoffID("david", "customer/david/sale/s1")
+	require.Eventually(t, func() bool {
+		hs := queryStatus(t, srv.Client, id).Handoffs
+		return len(hs) == 1 && hs[0].Reminded == 1
+	}, 30*time.Second, 50*time.Millisecond, "one reminder of %s", handoff)
+	_, closed, err := st.CompleteHandoffOwing(ctx, handoff, time.Now(), func(h lifecycle.Handoff) (store.OwedSignal, error) {
+		return store.OwedSignal{EventID: "handoff-done/" + h.ID, CustomerID: "david", Signal: workflows.SignalHandoffDone}, nil
+	})
+	require.NoError(t, err)
+	require.True(t, closed)
+	send(workflows.SignalHandoffDone, workflows.HandoffDoneSignal{HandoffID: handoff})
+	decided(handoff, workflows.OutcomeAccepted)
+	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s2", Category: "suits", DiscountPct: 50}) // deferred by min_gap (trousers: goal reached)
+	decided("customer/david/sale/s2", workflows.OutcomeDeferred)
+	send(workflows.SignalRecall, workflows.RecallSignal{Key: "customer/david/sale/s2", Campaign: "campaign/sale/s2"})
+	decided("customer/david/sale/s2", workflows.OutcomeDropped)
 	saveHistory(t, srv, id, path)
 }
 

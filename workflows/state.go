@@ -113,6 +113,8 @@ type State struct {
 	// buy again, upsells give way to service contact.
 	Unhappy  string   `json:"unhappy,omitempty"`
 	Answered []string `json:"answered,omitempty"` // check-in keys answered; the first answer stands
+	// Handoffs are the hand-offs to the shop still open (hand-offs change).
+	Handoffs []OpenHandoff `json:"handoffs,omitempty"`
 }
 
 // Moment is one moment of truth: a meter reading crossing the threshold, and what followed.

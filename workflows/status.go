@@ -36,6 +36,8 @@ type Status struct {
 	LastComplaintAt time.Time `json:"last_complaint_at,omitzero"`
 	// Unhappy names the purchase the customer is unhappy with; upsells wait for service contact.
 	Unhappy string `json:"unhappy,omitempty"`
+	// Handoffs are the hand-offs to the shop still open, each marked overdue past handoff_remind_after.
+	Handoffs []HandoffStatus `json:"handoffs,omitempty"`
 }
 
 // WishStatus is an open wish and when it lapses.
@@ -78,6 +80,7 @@ func (l *lifecycleRun) status(now time.Time) Status {
 		Moments:         slices.Clone(s.Moments),
 		LastComplaintAt: s.LastComplaintAt,
 	}
+	st.Handoffs = l.handoffStatus(now)
 	if s.Unhappy != "" {
 		st.Unhappy = s.purchaseName(s.Unhappy)
 	}

@@ -175,6 +175,7 @@ func (l *lifecycleRun) onCheckin(ctx workflow.Context, a CheckinAnswer) (Checkin
 		PurchaseID:  purchaseID,
 		ProductName: name,
 	}, "service contact about "+name)
+	l.openHandoff(ctx, lifecycle.HandoffUnhappy, a.CheckinKey, name+" is not what they hoped for: contact them")
 	l.wake.SendAsync(struct{}{})
 	return CheckinResult{Message: "We are sorry " + name + " is not what you hoped for. Our service desk will contact you shortly."}, nil
 }

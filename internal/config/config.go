@@ -33,6 +33,7 @@ type policyFile struct {
 	MaxPerWindow             *int          `yaml:"max_per_window"`
 	CapWindow                *Duration     `yaml:"cap_window"`
 	AttributionWindow        *Duration     `yaml:"attribution_window"`
+	HandoffRemindAfter       *Duration     `yaml:"handoff_remind_after"`
 	Usage                    *usageFile    `yaml:"usage"`
 	Segments                 *segmentsFile `yaml:"segments"`
 	Care                     []careFile    `yaml:"care"`
@@ -179,6 +180,8 @@ func ParsePolicy(raw []byte, name string) (lifecycle.Policy, error) {
 	setDuration(&p.CapWindow, f.CapWindow)
 	// No window would credit no purchase to any email.
 	c.positive("attribution_window", f.AttributionWindow, &p.AttributionWindow)
+	// No horizon would remind the shop the moment a hand-off opens.
+	c.positive("handoff_remind_after", f.HandoffRemindAfter, &p.HandoffRemindAfter)
 	if f.QuietHours != nil {
 		p.QuietHours = lifecycle.QuietHours(*f.QuietHours)
 	}

@@ -66,6 +66,8 @@ func TestParsePolicy(t *testing.T) {
 			}), nil},
 		{"attribution window", "attribution_window: 7d\n", with(func(p *lifecycle.Policy) { p.AttributionWindow = 7 * 24 * time.Hour }), nil},
 		{"no attribution window", "attribution_window: 0d\n", lifecycle.Policy{}, []string{"attribution_window", "more than 0"}},
+		{"hand-off reminder", "handoff_remind_after: 3d\n", with(func(p *lifecycle.Policy) { p.HandoffRemindAfter = 3 * 24 * time.Hour }), nil},
+		{"no hand-off reminder horizon", "handoff_remind_after: 0d\n", lifecycle.Policy{}, []string{"handoff_remind_after", "more than 0"}},
 		{"bad quiet hours and cap", "quiet_hours: evenings\nmax_per_window: -1\n", lifecycle.Policy{}, []string{"quiet_hours", "max_per_window"}},
 		{"unknown key", "min_gapp: 3d\n", lifecycle.Policy{}, []string{"min_gapp", "known settings", "usage, segments, care"}},
 		{"every bad value reported", "min_gap: soon\nseason_fallback: -1d\n", lifecycle.Policy{}, []string{"min_gap", "season_fallback", "negative"}},

@@ -70,6 +70,8 @@ type Worker struct {
 	// API is the HTTP API for the shop's own systems (API_TOKENS).
 	API     APIConfig
 	Shopify ShopifyConfig
+	// Shop is where hand-offs are announced (SHOP_NOTIFY_EMAIL, SHOP_WEBHOOK_URL).
+	Shop ShopConfig
 	// WorkflowCacheSize is the number of workflows kept in memory between their tasks.
 	WorkflowCacheSize int
 	// SendingPause is how a worker whose API key the mail provider refuses tries again.
@@ -177,7 +179,46 @@ var settings = []Setting{
 			}
 			return nil
 		}},
-	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, attribution_window, usage, care, segments",
+	{Name: "SHOP_NOTIFY_EMAIL", For: ForWorker, Help: "the shop's address that hears of every hand-off (an accepted offer, an unhappy check-in) and its reminders (default: none)",
+		parse: func(w *Worker, v string) error {
+			if v == "" {
+				return nil
+			}
+			a, err := mail.ParseAddress(v)
+			if err != nil {
+				return fmt.Errorf("%q is not an email address like shop@example.com: %w", v, err)
+			}
+			w.Shop.NotifyEmail = a.Address
+			return nil
+		}},
+	{Name: "SHOP_WEBHOOK_URL", For: ForWorker, Help: "https URL that receives a signed POST per hand-off and reminder, retried until it answers 2xx; needs SHOP_WEBHOOK_SECRET (default: off)",
+		parse: func(w *Worker, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+				return fmt.Errorf("%q must be an absolute http(s) URL without credentials, like https://shop.example.com/hooks/tailor", v)
+			}
+			w.Shop.WebhookURL = v
+			return nil
+		}},
+	{Name: "SHOP_WEBHOOK_SECRET", For: ForWorker, raw: true,
+		Help: "at least 32 bytes (`openssl rand -hex 32`): signs each POST to SHOP_WEBHOOK_URL, HMAC-SHA256 of the body in X-Tailor-Signature: sha256=<hex>",
+		parse: func(w *Worker, v string) error {
+			if strings.TrimSpace(v) == "" {
+				return nil
+			}
+			w.Shop.WebhookSecret = []byte(v)
+			if len(v) < MinShopWebhookSecretLen {
+				return fmt.Errorf("%d bytes, it must be at least %d: make one with `openssl rand -hex 32` and give the shop's receiver the same", len(v), MinShopWebhookSecretLen)
+			}
+			if why := weakSecret(w.Shop.WebhookSecret); why != "" {
+				return fmt.Errorf("looks like an example or has too little randomness (%s): make one with `openssl rand -hex 32`", why)
+			}
+			return nil
+		}},
+	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, attribution_window, handoff_remind_after, usage, care, segments",
 		parse: func(w *Worker, v string) error {
 			w.PolicyFile, w.Policy = v, lifecycle.DefaultPolicy()
 			if v == "" {
@@ -248,6 +289,15 @@ var crossChecks = []struct {
 		return nil
 	}},
 	{ForWorker, []string{"TAILOR_CODEC_KEYS", "OPS_ADDR", "CODEC_AUTH_TOKEN"}, func(w *Worker) error { return CodecEndpointProblem(w.HTTP, w.Codec) }},
+	{ForWorker, []string{"SHOP_WEBHOOK_URL", "SHOP_WEBHOOK_SECRET"}, func(w *Worker) error {
+		switch {
+		case w.Shop.WebhookURL != "" && len(w.Shop.WebhookSecret) == 0:
+			return errors.New("SHOP_WEBHOOK_URL is set but SHOP_WEBHOOK_SECRET is not: the shop could not tell our POSTs from forged ones; set a secret (`openssl rand -hex 32`)")
+		case w.Shop.WebhookURL == "" && len(w.Shop.WebhookSecret) > 0:
+			return errors.New("SHOP_WEBHOOK_SECRET is set but SHOP_WEBHOOK_URL is not: there is nothing to sign; set the URL or unset the secret")
+		}
+		return nil
+	}},
 	{ForWorker, []string{"SENDING_PAUSE_PROBE", "SENDING_PAUSE_HOLD_MAX"}, func(w *Worker) error {
 		if p := w.SendingPause; p.ProbeInterval > p.HoldMax {
 			return fmt.Errorf("SENDING_PAUSE_PROBE %s is longer than SENDING_PAUSE_HOLD_MAX %s: a held follow-up would try again before any probe",

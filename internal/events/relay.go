@@ -22,6 +22,8 @@ var payloadTypes = map[string]func() any{
 	workflows.SignalSuppress:    func() any { return new(workflows.SuppressSignal) },
 	workflows.SignalPreferences: func() any { return new(workflows.PreferencesSignal) },
 	workflows.SignalUnsubscribe: func() any { return new(workflows.UnsubscribeSignal) },
+	workflows.SignalHandoffDone: func() any { return new(workflows.HandoffDoneSignal) },
+	workflows.SignalRecall:      func() any { return new(workflows.RecallSignal) },
 }
 
 // DecodePayload returns the typed payload of sig, as the workflow expects it.

@@ -212,6 +212,10 @@ type Policy struct {
 	// AttributionWindow: a purchase this long after a marketing email is credited to it (the store
 	// attributes when it records the purchase); the workflow does not read it.
 	AttributionWindow time.Duration `json:"attribution_window,omitempty"`
+	// HandoffRemindAfter: a hand-off to the shop (an accepted offer, an unhappy check-in) not done
+	// this long after it opened reminds the shop, and once more after as long again. Policies
+	// recorded before it existed have 0, which the workflow reads as DefaultHandoffRemindAfter.
+	HandoffRemindAfter time.Duration `json:"handoff_remind_after,omitempty"`
 
 	// Usage is the moment of truth: threshold, behaviours and offers. Histories recorded before it
 	// existed decode it as the zero value, which the workflow reads as "not configured".
@@ -244,16 +248,28 @@ func (p Policy) CarePlanFor(category string) (CarePlan, bool) {
 // default last-touch window.
 const DefaultAttributionWindow = 5 * 24 * time.Hour
 
+// DefaultHandoffRemindAfter is how long a hand-off may stay open before the shop is reminded.
+const DefaultHandoffRemindAfter = 48 * time.Hour
+
+// RemindAfter is HandoffRemindAfter, or its default when the policy has none.
+func (p Policy) RemindAfter() time.Duration {
+	if p.HandoffRemindAfter <= 0 {
+		return DefaultHandoffRemindAfter
+	}
+	return p.HandoffRemindAfter
+}
+
 // DefaultPolicy is used for every setting LIFECYCLE_CONFIG leaves out.
 func DefaultPolicy() Policy {
 	return Policy{
-		MinGap:            7 * 24 * time.Hour,
-		RestockWindow:     60 * 24 * time.Hour,
-		SeasonFallback:    90 * 24 * time.Hour,
-		CapWindow:         30 * 24 * time.Hour,
-		AttributionWindow: DefaultAttributionWindow,
-		Usage:             DefaultUsagePolicy(),
-		Segments:          DefaultSegmentPolicy(),
+		MinGap:             7 * 24 * time.Hour,
+		RestockWindow:      60 * 24 * time.Hour,
+		SeasonFallback:     90 * 24 * time.Hour,
+		CapWindow:          30 * 24 * time.Hour,
+		AttributionWindow:  DefaultAttributionWindow,
+		HandoffRemindAfter: DefaultHandoffRemindAfter,
+		Usage:              DefaultUsagePolicy(),
+		Segments:           DefaultSegmentPolicy(),
 	}
 }
 

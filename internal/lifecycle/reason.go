@@ -30,6 +30,7 @@ const (
 	ReasonEnded            ReasonCode = "ended"             // the sale had already ended
 	ReasonNoConsent        ReasonCode = "no_consent"        // the send step found no marketing consent
 	ReasonNoProducts       ReasonCode = "no_products"       // nothing in stock, in the customer's sizes or categories
+	ReasonRecalled         ReasonCode = "recalled"          // the shop recalled the campaign (starter campaign cancel --recall)
 	ReasonOther            ReasonCode = "other"             // anything else: errors, invalid input
 )
 
@@ -39,5 +40,5 @@ var ReasonCodes = []ReasonCode{
 	ReasonQuietHours, ReasonUnsubscribed, ReasonConsentWithdrawn, ReasonSuppressed, ReasonPaused,
 	ReasonKindOptedOut, ReasonGoalReached, ReasonUnhappy, ReasonHeavyUser, ReasonNoOffer,
 	ReasonMomentPassed, ReasonSegment, ReasonReplaced, ReasonNoMatch, ReasonEnded, ReasonNoConsent,
-	ReasonNoProducts, ReasonOther,
+	ReasonNoProducts, ReasonRecalled, ReasonOther,
 }

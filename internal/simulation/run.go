@@ -158,7 +158,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 	}
 	env.RegisterWorkflow(workflows.CustomerLifecycle)
 	env.RegisterActivity(&activities.Activities{
-		Store: shop, Mailer: mailer, Policy: policy, Links: signer, Now: env.Now,
+		Store: shop, Mailer: mailer, Policy: policy, Links: signer, Now: env.Now, Handoffs: newHandoffs(),
 	})
 
 	r := &runner{ctx: ctx, sc: sc, shop: shop, policy: policy, env: env, location: sc.location, mailer: mailer, answers: map[int]string{}}

@@ -277,7 +277,7 @@ func TestPolicyBlockIsLifecycleConfig(t *testing.T) {
 	for _, tt := range []struct{ block, want string }{
 		{"policy:\n  min_gap: 7d\n  quiet_hours: 9pm\n", `line 10: policy: quiet_hours: "9pm" is not a window like 21:00-08:00`},
 		{"policy:\n  min_gap: soon\n", `line 9: policy: min_gap: "soon" is not a duration like 14d, 36h or 90s`},
-		{"policy:\n  min_gap: 7d\n  max_per_day: 2\n", "line 10: policy: field max_per_day not found in policy (known settings: min_gap, restock_window, season_fallback, season_fallback_categories, quiet_hours, max_per_window, cap_window, attribution_window, usage, segments, care)"},
+		{"policy:\n  min_gap: 7d\n  max_per_day: 2\n", "line 10: policy: field max_per_day not found in policy (known settings: min_gap, restock_window, season_fallback, season_fallback_categories, quiet_hours, max_per_window, cap_window, attribution_window, handoff_remind_after, usage, segments, care)"},
 		{"policy:\n  max_per_window: -1\n", "line 9: policy: max_per_window: -1 is negative"},
 		{"policy:\n  max_per_window: 2\n  cap_window: 0s\n", "line 8: policy: max_per_window needs a cap_window, e.g. 30d"},
 		{"policy: {min_gap: 1d, cap_window: often}\n", `line 8: policy: cap_window: "often" is not a duration`},

@@ -8,3 +8,4 @@ import (
 // The activities own the Store interface; this keeps the adapter honest without the store
 // package importing activities.
 var _ activities.Store = (*store.DB)(nil)
+var _ activities.HandoffStore = (*store.DB)(nil)
