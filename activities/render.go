@@ -32,6 +32,7 @@ var templateFuncs = map[string]any{
 // emailData is what every template sees.
 type emailData struct {
 	Name           string
+	Greeting       string // the salutation line: "Dear Anna Visser," or, without a name, "Dear customer,"
 	Locale         string
 	Offers         []offerView
 	Category       string
@@ -65,6 +66,21 @@ type emailData struct {
 	Signature string // the name every email ends with
 }
 
+// greetings are the salutation with a name and without one ("Beste ," would read as a mistake).
+var greetings = map[string]struct{ named, anonymous string }{
+	lifecycle.LocaleEnglish: {"Dear %s,", "Dear customer,"},
+	lifecycle.LocaleDutch:   {"Beste %s,", "Beste klant,"},
+}
+
+// greeting is the first line of every email to name in locale.
+func greeting(name, locale string) string {
+	g := greetings[locale]
+	if name = strings.TrimSpace(name); name == "" {
+		return g.anonymous
+	}
+	return fmt.Sprintf(g.named, name)
+}
+
 // defaultSignatures sign the emails of a shop that did not name itself in MAIL_FROM.
 var defaultSignatures = map[string]string{
 	lifecycle.LocaleEnglish: "Your tailor",
@@ -84,19 +100,23 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 	if !lifecycle.ValidLocale(locale) {
 		locale = lifecycle.LocaleEnglish
 	}
+	// Every word from the data reaches the customer in their language where the shop or the
+	// built-in colours have it.
+	words := policy.Vocabulary
 	data := emailData{
 		Name:           c.Name,
+		Greeting:       greeting(c.Name, locale),
 		Locale:         locale,
-		Category:       f.Category,
-		Collection:     f.Collection,
+		Category:       words.Category(f.Category, locale),
+		Collection:     words.Collection(f.Collection, locale),
 		DiscountPct:    f.DiscountPct,
-		Colors:         prefs.Colors,
-		Sizes:          prefs.Sizes,
+		Colors:         translateAll(prefs.Colors, locale, words.Color),
+		Sizes:          translateAll(prefs.Sizes, locale, words.Size),
 		Offer:          f.Offer,
 		UnsubscribeURL: links.Unsubscribe(c.ID),
 		PreferencesURL: links.Preferences(c.ID),
 		Segment:        string(f.Segment),
-		ProductName:    f.ProductName,
+		ProductName:    words.ProductName(f.ProductName, locale),
 		Signature:      signature,
 	}
 	if data.Signature == "" {
@@ -118,7 +138,7 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		}
 		data.Metric = metricName(f.Metric)
 		data.UsedPct = f.UsedPct
-		data.BundleName = f.BundleOffer.Name
+		data.BundleName = words.ProductName(f.BundleOffer.Name, locale)
 		data.BundlePrice = money(f.BundleOffer.PriceCents, locale)
 		data.BundleAllowance = f.BundleOffer.AllowanceIn(locale)
 	case lifecycle.KindCare:
@@ -130,7 +150,7 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 	}
 	for _, o := range offers {
 		data.Offers = append(data.Offers, offerView{
-			Name: o.Name, Color: o.Color, Size: o.Size,
+			Name: words.ProductName(o.Name, locale), Color: words.Color(o.Color, locale), Size: words.Size(o.Size, locale),
 			Price: money(o.PriceCents, locale), OfferPrice: money(o.OfferCents, locale),
 			Discounted: o.OfferCents < o.PriceCents,
 		})
@@ -166,6 +186,18 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		Text:       text.String(),
 		HTML:       html.String(),
 	}, nil
+}
+
+// translateAll is each of list in locale.
+func translateAll(list []string, locale string, word func(string, string) string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, w := range list {
+		out[i] = word(w, locale)
+	}
+	return out
 }
 
 // careTips returns the configured tips for category in locale, else in English, else "" (the

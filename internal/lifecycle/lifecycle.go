@@ -220,6 +220,9 @@ type Policy struct {
 	Segments SegmentPolicy `json:"segments,omitzero"`
 	// Care is the usage phase after a purchase, per product category; empty: none.
 	Care []CarePlan `json:"care,omitempty"`
+	// Vocabulary is the shop's words in each locale and the categories bought again. Only the
+	// activities and the pages read it; the workflow does not, so it stays out of its histories.
+	Vocabulary Vocabulary `json:"-"`
 }
 
 // CarePlan is the usage phase of one category: tips a while after the purchase, then a check-in.
