@@ -26,7 +26,20 @@ var (
 )
 
 var templateFuncs = map[string]any{
-	"join": strings.Join,
+	"join":      strings.Join,
+	"enumerate": enumerate,
+}
+
+// enumerate writes a list the way a sentence does: "blue", "blue and grey", "blue, grey and
+// navy", with conjunction the word before the last item ("and", "en", "or", "of").
+func enumerate(items []string, conjunction string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + conjunction + " " + items[len(items)-1]
 }
 
 // emailData is what every template sees.
