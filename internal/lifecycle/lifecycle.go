@@ -306,6 +306,10 @@ type ProductQuery struct {
 	Sizes      []string // any of
 	Colors     []string // any of
 	Limit      int      // 0 means 6
+	// NotBoughtBy leaves out the SKUs this customer bought, except in the Repeat categories
+	// (bought again, like socks or data bundles): nobody wants to be offered what they have.
+	NotBoughtBy string
+	Repeat      []string
 }
 
 // Email is one rendered message, ready for a mail adapter.
