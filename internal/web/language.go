@@ -22,7 +22,7 @@ type message struct {
 // templates, one per page and locale.
 type pageText struct {
 	TryAgain, Expired, Invalid, UnknownCustomer, FormUnreadable message
-	OfferClosed, QuestionClosed, QuestionRefused                 message
+	OfferClosed, QuestionClosed, QuestionRefused                message
 
 	Unsubscribe, Unsubscribed, Preferences, Interested, Checkin string // page titles
 
