@@ -36,6 +36,7 @@ TR-GREY-52,classic-trousers,Classic trousers,trousers,grey,52,89.00,0,
 TR-GREEN-50,classic-trousers,Classic trousers,trousers,green,50,89.00,0,
 CH-GREY-50,chinos,Chinos,trousers,grey,50,69.00,3,autumn
 CH-RED-50,chinos,Chinos,trousers,red,50,69.00,3,
+CH-BLUE-50,chinos,Chinos,trousers,blue,50,69.00,3,
 SU-GREY-50,suit,Flannel suit,suits,grey,50,399.00,2,autumn
 SU-BLACK-50,suit,Flannel suit,suits,black,50,379.00,2,autumn
 JK-BLUE-48,jacket,Tweed jacket,jackets,blue,48,249.00,2,autumn
@@ -389,7 +390,7 @@ func TestSaleReachesACustomerWhoOnlySaidTheyLikeTheCategory(t *testing.T) {
 	require.Equal(t, []string{"sale@day3"}, sentDays(h.status))
 	mails := h.mailer.sent()
 	require.Equal(t, "Solden: 20% korting op trousers in uw maat", mails[0].Subject)
-	require.Contains(t, mails[0].Text, "Chinos, grey, maat 50: € 55,20 (was € 69,00)")
+	require.Contains(t, mails[0].Text, "Chinos, grijs, maat 50: € 55,20 (was € 69,00)")
 }
 
 func TestNoConsentNoEmail(t *testing.T) {
