@@ -27,12 +27,26 @@ var (
 )
 
 var templateFuncs = map[string]any{
-	"join": strings.Join,
+	"join":      strings.Join,
+	"enumerate": enumerate,
+}
+
+// enumerate writes a list the way a sentence does: "blue", "blue and grey", "blue, grey and
+// navy", with conjunction the word before the last item ("and", "en", "or", "of").
+func enumerate(items []string, conjunction string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + conjunction + " " + items[len(items)-1]
 }
 
 // emailData is what every template sees.
 type emailData struct {
 	Name           string
+	Greeting       string // the salutation line: "Dear Anna Visser," or, without a name, "Dear customer,"
 	Locale         string
 	Offers         []offerView
 	Category       string
@@ -71,6 +85,21 @@ type emailData struct {
 	Within string
 }
 
+// greetings are the salutation with a name and without one ("Beste ," would read as a mistake).
+var greetings = map[string]struct{ named, anonymous string }{
+	lifecycle.LocaleEnglish: {"Dear %s,", "Dear customer,"},
+	lifecycle.LocaleDutch:   {"Beste %s,", "Beste klant,"},
+}
+
+// greeting is the first line of every email to name in locale.
+func greeting(name, locale string) string {
+	g := greetings[locale]
+	if name = strings.TrimSpace(name); name == "" {
+		return g.anonymous
+	}
+	return fmt.Sprintf(g.named, name)
+}
+
 // defaultSignatures sign the emails of a shop that did not name itself in MAIL_FROM.
 var defaultSignatures = map[string]string{
 	lifecycle.LocaleEnglish: "Your tailor",
@@ -90,19 +119,23 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 	if !lifecycle.ValidLocale(locale) {
 		locale = lifecycle.LocaleEnglish
 	}
+	// Every word from the data reaches the customer in their language where the shop or the
+	// built-in colours have it.
+	words := policy.Vocabulary
 	data := emailData{
 		Name:           c.Name,
+		Greeting:       greeting(c.Name, locale),
 		Locale:         locale,
-		Category:       f.Category,
-		Collection:     f.Collection,
+		Category:       words.Category(f.Category, locale),
+		Collection:     words.Collection(f.Collection, locale),
 		DiscountPct:    f.DiscountPct,
-		Colors:         prefs.Colors,
-		Sizes:          prefs.Sizes,
+		Colors:         translateAll(prefs.Colors, locale, words.Color),
+		Sizes:          translateAll(prefs.Sizes, locale, words.Size),
 		Offer:          f.Offer,
 		UnsubscribeURL: links.Unsubscribe(c.ID),
 		PreferencesURL: links.Preferences(c.ID),
 		Segment:        string(f.Segment),
-		ProductName:    f.ProductName,
+		ProductName:    words.ProductName(f.ProductName, locale),
 		Signature:      signature,
 	}
 	if data.Signature == "" {
@@ -124,7 +157,7 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		}
 		data.Metric = metricName(f.Metric)
 		data.UsedPct = f.UsedPct
-		data.BundleName = f.BundleOffer.Name
+		data.BundleName = words.ProductName(f.BundleOffer.Name, locale)
 		data.BundlePrice = money(f.BundleOffer.PriceCents, locale)
 		data.BundleAllowance = f.BundleOffer.AllowanceIn(locale)
 	case lifecycle.KindCare:
@@ -139,7 +172,7 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 	}
 	for _, o := range offers {
 		data.Offers = append(data.Offers, offerView{
-			Name: o.Name, Color: o.Color, Size: o.Size,
+			Name: words.ProductName(o.Name, locale), Color: words.Color(o.Color, locale), Size: words.Size(o.Size, locale),
 			Price: money(o.PriceCents, locale), OfferPrice: money(o.OfferCents, locale),
 			Discounted: o.OfferCents < o.PriceCents,
 		})
@@ -175,6 +208,18 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		Text:       text.String(),
 		HTML:       html.String(),
 	}, nil
+}
+
+// translateAll is each of list in locale.
+func translateAll(list []string, locale string, word func(string, string) string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, w := range list {
+		out[i] = word(w, locale)
+	}
+	return out
 }
 
 // careTips returns the configured tips for category in locale, else in English, else "" (the

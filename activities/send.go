@@ -77,7 +77,7 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	if err != nil {
 		return SendFollowUpResult{}, fmt.Errorf("load preferences of %s: %w", in.CustomerID, err)
 	}
-	offers, skip, err := a.pickOffers(ctx, f, prefs)
+	offers, skip, err := a.pickOffers(ctx, in.CustomerID, f, prefs)
 	if err != nil || skip != "" {
 		return SendFollowUpResult{SkipReason: skip, SkipCode: SkipNoProducts}, err
 	}
@@ -121,8 +121,10 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	return SendFollowUpResult{Sent: true, Subject: email.Subject, MessageID: messageID, SentAt: sentAt}, nil
 }
 
-// pickOffers chooses the products to show. A non-empty skip reason means there is nothing worth sending.
-func (a *Activities) pickOffers(ctx context.Context, f lifecycle.FollowUp, prefs lifecycle.Preferences) ([]lifecycle.Offer, string, error) {
+// pickOffers chooses the products to show. A non-empty skip reason means there is nothing worth
+// sending. A sale or a selection never offers a SKU the customer bought, unless its category is
+// bought again (the policy's vocabulary: repeat).
+func (a *Activities) pickOffers(ctx context.Context, customerID string, f lifecycle.FollowUp, prefs lifecycle.Preferences) ([]lifecycle.Offer, string, error) {
 	switch f.Kind {
 	case lifecycle.KindRestock:
 		if f.Product == nil {
@@ -145,7 +147,8 @@ func (a *Activities) pickOffers(ctx context.Context, f lifecycle.FollowUp, prefs
 		if !slices.Contains(prefs.Categories, lifecycle.Normalize(f.Category)) {
 			return nil, fmt.Sprintf("sale on %s: not a category the customer bought or likes", f.Category), nil
 		}
-		products, err := a.Store.Products(ctx, lifecycle.ProductQuery{Category: f.Category, Sizes: prefs.Sizes, Colors: prefs.Colors})
+		products, err := a.Store.Products(ctx, lifecycle.ProductQuery{Category: f.Category, Sizes: prefs.Sizes, Colors: prefs.Colors,
+			NotBoughtBy: customerID, Repeat: a.Policy.Vocabulary.Repeat})
 		if err != nil {
 			return nil, "", fmt.Errorf("find sale products in %s: %w", f.Category, err)
 		}
@@ -155,12 +158,12 @@ func (a *Activities) pickOffers(ctx context.Context, f lifecycle.FollowUp, prefs
 		return withDiscount(products, f.DiscountPct), "", nil
 
 	case lifecycle.KindSeason:
-		return a.newestInSizes(ctx, f.Kind, f.Collection, prefs)
+		return a.newestInSizes(ctx, customerID, f.Kind, f.Collection, prefs)
 
 	case lifecycle.KindInvitation, lifecycle.KindWinback:
 		// What is new, in the customer's sizes, at full price: an ambassador's early access needs
 		// no discount, and a win-back should not teach a leaver to wait for one.
-		return a.newestInSizes(ctx, f.Kind, "", prefs)
+		return a.newestInSizes(ctx, customerID, f.Kind, "", prefs)
 
 	case lifecycle.KindOffer:
 		// The bundle is the offer; without one there is nothing to say.
@@ -176,9 +179,11 @@ func (a *Activities) pickOffers(ctx context.Context, f lifecycle.FollowUp, prefs
 }
 
 // newestInSizes offers the newest in-stock products of collection ("" for any) in the customer's
-// sizes and colours, or in their sizes only when nothing comes in their colours.
-func (a *Activities) newestInSizes(ctx context.Context, kind lifecycle.Kind, collection string, prefs lifecycle.Preferences) ([]lifecycle.Offer, string, error) {
-	q := lifecycle.ProductQuery{Collection: collection, Sizes: prefs.Sizes, Colors: prefs.Colors}
+// sizes and colours, or in their sizes only when nothing comes in their colours; never a SKU they
+// bought, unless its category is bought again.
+func (a *Activities) newestInSizes(ctx context.Context, customerID string, kind lifecycle.Kind, collection string, prefs lifecycle.Preferences) ([]lifecycle.Offer, string, error) {
+	q := lifecycle.ProductQuery{Collection: collection, Sizes: prefs.Sizes, Colors: prefs.Colors,
+		NotBoughtBy: customerID, Repeat: a.Policy.Vocabulary.Repeat}
 	products, err := a.Store.Products(ctx, q)
 	if err == nil && len(products) == 0 {
 		q.Colors = nil // nothing in their colours: their size only

@@ -124,13 +124,15 @@ func TestTailorStoryEndToEnd(t *testing.T) {
 
 	require.Equal(t, "Sale: 20% off trousers in your size", sale.Subject)
 	require.Contains(t, sale.Text, "until "+until)
-	require.Contains(t, sale.Text, "Classic trousers, blue, size 50: €71.20 (was €89.00)")
+	require.Contains(t, sale.Text, "Classic trousers, grey, size 50: €71.20 (was €89.00)", "the restocked grey")
+	require.NotContains(t, sale.Text, "Classic trousers, blue", "David bought the blue pair: not offered again")
 	require.Contains(t, sale.Text, "Chinos, grey, size 50: €55.20 (was €69.00)")
 	require.NotContains(t, sale.Text, "red", "not a colour David likes")
 	require.Contains(t, sale.HTML, "<s>€89.00</s> <strong>€71.20</strong>")
 
 	require.Equal(t, "customer/david/season/fallback-p1", season.Key)
 	require.Contains(t, season.Text, "I know you like blue and grey, and that you wear size 50")
+	require.NotContains(t, season.Text, "Classic trousers, blue", "David bought the blue pair: not offered again")
 	require.NotContains(t, season.Text, "Tweed jacket", "not David's size")
 
 	// The minimum gap held between the emails as they arrived.

@@ -168,13 +168,18 @@ func listen(c config.HTTPConfig) (public, operator net.Listener, err error) {
 // stranger data or insight: /metrics, the codec endpoint that decrypts payloads, and a
 // GET /healthz that says what is wrong.
 func handlers(d *dependencies, lc *lifecycleclient.Client, signer *links.Signer, webhook config.WebhookConfig, codecCfg config.CodecConfig, httpCfg config.HTTPConfig, logger *slog.Logger) (public, operator http.Handler) {
+	var words lifecycle.Vocabulary // the shop's labels on the pages, from the policy
+	if d.activities != nil {
+		words = d.activities.Policy.Vocabulary
+	}
 	public = web.New(web.Deps{
-		Links:     signer,
-		Customers: d.store,
-		Events:    events.New(d.store, lc, nil),
-		Lifecycle: lc,
-		Logger:    logger.With("component", "http"),
-		Routes:    publicRoutes(d, lc, webhook, logger),
+		Links:      signer,
+		Customers:  d.store,
+		Events:     events.New(d.store, lc, nil),
+		Lifecycle:  lc,
+		Vocabulary: words,
+		Logger:     logger.With("component", "http"),
+		Routes:     publicRoutes(d, lc, webhook, logger),
 	})
 	opsDeps := ops.Deps{Codec: codecHandler(codecCfg, httpCfg, logger), Checks: healthChecks(d)}
 	if d.metrics != nil {

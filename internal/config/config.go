@@ -28,15 +28,58 @@ type policyFile struct {
 	RestockWindow  *Duration `yaml:"restock_window"`
 	SeasonFallback *Duration `yaml:"season_fallback"`
 	// SeasonFallbackCategories: the purchases that start a season fallback; empty: all.
-	SeasonFallbackCategories []string      `yaml:"season_fallback_categories"`
-	QuietHours               *quietHours   `yaml:"quiet_hours"`
-	MaxPerWindow             *int          `yaml:"max_per_window"`
-	CapWindow                *Duration     `yaml:"cap_window"`
-	AttributionWindow        *Duration     `yaml:"attribution_window"`
-	HandoffRemindAfter       *Duration     `yaml:"handoff_remind_after"`
-	Usage                    *usageFile    `yaml:"usage"`
-	Segments                 *segmentsFile `yaml:"segments"`
-	Care                     []careFile    `yaml:"care"`
+	SeasonFallbackCategories []string        `yaml:"season_fallback_categories"`
+	QuietHours               *quietHours     `yaml:"quiet_hours"`
+	MaxPerWindow             *int            `yaml:"max_per_window"`
+	CapWindow                *Duration       `yaml:"cap_window"`
+	AttributionWindow        *Duration       `yaml:"attribution_window"`
+	HandoffRemindAfter       *Duration       `yaml:"handoff_remind_after"`
+	Usage                    *usageFile      `yaml:"usage"`
+	Segments                 *segmentsFile   `yaml:"segments"`
+	Care                     []careFile      `yaml:"care"`
+	Vocabulary               *vocabularyFile `yaml:"vocabulary"`
+}
+
+// vocabularyFile is the shop's words per locale: lifecycle.Vocabulary. Each section maps a word
+// as the data has it (trousers, navy, spring-2026) to its words per locale.
+type vocabularyFile struct {
+	Colors      map[string]wordsFile    `yaml:"colors"`
+	Sizes       map[string]wordsFile    `yaml:"sizes"`
+	Categories  map[string]categoryFile `yaml:"categories"`
+	Collections map[string]wordsFile    `yaml:"collections"`
+	Products    map[string]wordsFile    `yaml:"products"`
+	Labels      *labelsFile             `yaml:"labels"`
+}
+
+// wordsFile is one word in each locale.
+type wordsFile struct {
+	En string `yaml:"en"`
+	Nl string `yaml:"nl"`
+}
+
+func (w wordsFile) words() lifecycle.Words {
+	out := lifecycle.Words{}
+	for locale, word := range map[string]string{lifecycle.LocaleEnglish: w.En, lifecycle.LocaleDutch: w.Nl} {
+		if word = strings.TrimSpace(word); word != "" {
+			out[locale] = word
+		}
+	}
+	return out
+}
+
+// categoryFile is a category's words, and whether customers buy it again.
+type categoryFile struct {
+	En     string `yaml:"en"`
+	Nl     string `yaml:"nl"`
+	Repeat bool   `yaml:"repeat"`
+}
+
+// labelsFile names the shop's things on the pages.
+type labelsFile struct {
+	Categories wordsFile `yaml:"categories"`
+	Restock    wordsFile `yaml:"restock"`
+	Sale       wordsFile `yaml:"sale"`
+	Season     wordsFile `yaml:"season"`
 }
 
 // usageFile is the moment of truth: lifecycle.UsagePolicy.
@@ -202,6 +245,9 @@ func ParsePolicy(raw []byte, name string) (lifecycle.Policy, error) {
 		c.segments(*f.Segments, &p.Segments)
 	}
 	p.Care = c.care(f.Care)
+	if f.Vocabulary != nil {
+		p.Vocabulary = c.vocabulary(*f.Vocabulary)
+	}
 	if len(c.problems) > 0 {
 		// In the file's order; problems without a line (none today) last.
 		slices.SortStableFunc(c.problems, func(a, b PolicyProblem) int {
@@ -410,6 +456,61 @@ func (c *checker) care(files []careFile) []lifecycle.CarePlan {
 		plans = append(plans, plan)
 	}
 	return plans
+}
+
+func (c *checker) vocabulary(f vocabularyFile) lifecycle.Vocabulary {
+	var v lifecycle.Vocabulary
+	section := func(name string, in map[string]wordsFile) map[string]lifecycle.Words {
+		out := map[string]lifecycle.Words{}
+		for _, key := range slices.Sorted(maps.Keys(in)) {
+			word := lifecycle.Normalize(key)
+			if name == "products" {
+				word = strings.TrimSpace(key) // a product name, as the catalogue writes it
+			}
+			if w := in[key].words(); len(w) > 0 {
+				out[word] = w
+			} else {
+				path := "vocabulary." + name + "." + key
+				c.addf(path, path, "gives no word; write it like {nl: ...}")
+			}
+		}
+		return out
+	}
+	v.Colors = section("colors", f.Colors)
+	v.Sizes = section("sizes", f.Sizes)
+	v.Collections = section("collections", f.Collections)
+	v.Products = section("products", f.Products)
+	words := map[string]wordsFile{}
+	for key, cf := range f.Categories {
+		words[key] = wordsFile{En: cf.En, Nl: cf.Nl}
+		if cf.Repeat {
+			v.Repeat = append(v.Repeat, lifecycle.Normalize(key))
+		}
+	}
+	slices.Sort(v.Repeat)
+	v.Categories = map[string]lifecycle.Words{}
+	for _, key := range slices.Sorted(maps.Keys(words)) {
+		if w := words[key].words(); len(w) > 0 {
+			v.Categories[lifecycle.Normalize(key)] = w
+		} else if !f.Categories[key].Repeat {
+			path := "vocabulary.categories." + key
+			c.addf(path, path, "gives neither a word nor repeat; write it like {nl: ..., repeat: true}")
+		}
+	}
+	if l := f.Labels; l != nil {
+		v.Labels = map[string]lifecycle.Words{}
+		for key, w := range map[string]wordsFile{
+			lifecycle.LabelCategories:     l.Categories,
+			string(lifecycle.KindRestock): l.Restock,
+			string(lifecycle.KindSale):    l.Sale,
+			string(lifecycle.KindSeason):  l.Season,
+		} {
+			if words := w.words(); len(words) > 0 {
+				v.Labels[key] = words
+			}
+		}
+	}
+	return v
 }
 
 // cronFields are the five fields of a cron schedule, each with robfig/cron's parser for it alone.

@@ -48,7 +48,7 @@ func (e *PolicyError) Error() string {
 // the setting and its line, never a Go type. A value that fails stays unset.
 //
 // It knows structs (keys from the yaml tags; others are a problem naming the known ones),
-// pointers, slices, maps with string keys, strings and ints; any other type reads itself through
+// pointers, slices, maps with string keys, strings, booleans and ints; any other type reads itself through
 // yaml.Unmarshaler or, from one scalar, encoding.TextUnmarshaler.
 type nodeDecoder struct {
 	problems []PolicyProblem
@@ -146,6 +146,13 @@ func (d *nodeDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.SetString(n.Value)
+	case reflect.Bool:
+		var b bool
+		if n.Kind != yaml.ScalarNode || n.Decode(&b) != nil {
+			d.addf(n, path, "%s is not true or false", describe(n))
+			return
+		}
+		v.SetBool(b)
 	case reflect.Int:
 		var i int
 		if n.Kind != yaml.ScalarNode || n.Decode(&i) != nil {

@@ -224,6 +224,9 @@ type Policy struct {
 	Segments SegmentPolicy `json:"segments,omitzero"`
 	// Care is the usage phase after a purchase, per product category; empty: none.
 	Care []CarePlan `json:"care,omitempty"`
+	// Vocabulary is the shop's words in each locale and the categories bought again. Only the
+	// activities and the pages read it; the workflow does not, so it stays out of its histories.
+	Vocabulary Vocabulary `json:"-"`
 }
 
 // CarePlan is the usage phase of one category: tips a while after the purchase, then a check-in.
@@ -319,6 +322,10 @@ type ProductQuery struct {
 	Sizes      []string // any of
 	Colors     []string // any of
 	Limit      int      // 0 means 6
+	// NotBoughtBy leaves out the SKUs this customer bought, except in the Repeat categories
+	// (bought again, like socks or data bundles): nobody wants to be offered what they have.
+	NotBoughtBy string
+	Repeat      []string
 }
 
 // Email is one rendered message, ready for a mail adapter.

@@ -177,7 +177,8 @@ func (c *Catalogue) RecordPurchase(_ context.Context, p lifecycle.Purchase) (lif
 }
 
 // Products returns in-stock products matching q, newest first; empty fields of q do not filter,
-// Sizes and Colors match any of their elements.
+// Sizes and Colors match any of their elements, and NotBoughtBy leaves out the SKUs that customer
+// bought outside the Repeat categories.
 func (c *Catalogue) Products(_ context.Context, q lifecycle.ProductQuery) ([]lifecycle.Product, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -185,6 +186,15 @@ func (c *Catalogue) Products(_ context.Context, q lifecycle.ProductQuery) ([]lif
 	collection := strings.TrimSpace(q.Collection)
 	sizes := normalizeList(q.Sizes)
 	colors := normalizeList(q.Colors)
+	repeat := normalizeList(q.Repeat)
+	bought := map[string]bool{} // SKUs q.NotBoughtBy bought
+	if q.NotBoughtBy != "" {
+		for _, pu := range c.purchases {
+			if pu.CustomerID == q.NotBoughtBy {
+				bought[pu.SKU] = true
+			}
+		}
+	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = defaultProductLimit
@@ -197,7 +207,8 @@ func (c *Catalogue) Products(_ context.Context, q lifecycle.ProductQuery) ([]lif
 			category != "" && p.Category != category,
 			collection != "" && !slices.Contains(p.Collections, collection),
 			len(sizes) > 0 && !slices.Contains(sizes, p.Size),
-			len(colors) > 0 && !slices.Contains(colors, p.Color):
+			len(colors) > 0 && !slices.Contains(colors, p.Color),
+			bought[p.SKU] && !slices.Contains(repeat, p.Category):
 			continue
 		}
 		out = append(out, clone(p))

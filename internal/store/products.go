@@ -57,6 +57,13 @@ func (s *DB) Products(ctx context.Context, q lifecycle.ProductQuery) ([]lifecycl
 	if colors := normalizeList(q.Colors); len(colors) > 0 {
 		where = append(where, "color = ANY("+arg(colors)+"::text[])")
 	}
+	if q.NotBoughtBy != "" {
+		bought := "NOT EXISTS (SELECT 1 FROM purchases WHERE purchases.customer_id = " + arg(q.NotBoughtBy) + " AND purchases.sku = products.sku)"
+		if repeat := normalizeList(q.Repeat); len(repeat) > 0 {
+			bought = "(category = ANY(" + arg(repeat) + "::text[]) OR " + bought + ")"
+		}
+		where = append(where, bought)
+	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = defaultProductLimit

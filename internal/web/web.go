@@ -21,9 +21,11 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -95,6 +97,9 @@ type Deps struct {
 	Events    Events
 	Lifecycle Lifecycle
 	Logger    *slog.Logger // nil: discard
+	// Vocabulary holds the shop's labels for its categories and kinds of follow-up, per locale
+	// (the policy's vocabulary.labels); empty: the general ones.
+	Vocabulary lifecycle.Vocabulary
 	// Routes are more handlers served by the same server, by http.ServeMux pattern, e.g.
 	// "POST /webhooks/sendgrid". A pattern that conflicts with the pages panics in New.
 	Routes map[string]http.Handler
@@ -149,6 +154,7 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // view is what every template gets; each page uses its part.
 type view struct {
+	language
 	Title      string
 	Paragraphs []string // message
 
@@ -168,25 +174,26 @@ type view struct {
 	Happy bool // checkin: the answer the link gives
 }
 
+// render shows page name in v's language (the template "<name>.<locale>").
 func (s *server) render(w http.ResponseWriter, status int, name string, v view) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, v); err != nil {
+	if err := pages.ExecuteTemplate(&buf, name+"."+v.Lang, v); err != nil {
 		s.Logger.Error("render page", "page", name, "error", err.Error())
 		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", v.Lang)
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes()) // the customer went away; nothing to do
 }
 
-func (s *server) message(w http.ResponseWriter, status int, title string, paragraphs ...string) {
-	s.render(w, status, "message", view{Title: title, Paragraphs: paragraphs})
+func (s *server) message(w http.ResponseWriter, status int, l language, m message) {
+	s.render(w, status, "message", view{language: l, Title: m.Title, Paragraphs: m.Paragraphs})
 }
 
-func (s *server) tryAgain(w http.ResponseWriter) {
-	s.message(w, http.StatusServiceUnavailable, "Please try again",
-		"We could not finish this right now. Nothing is lost: please try the same link again in a few minutes.")
+func (s *server) tryAgain(w http.ResponseWriter, l language) {
+	s.message(w, http.StatusServiceUnavailable, l, l.TryAgain)
 }
 
 // claims verifies the token in the path for purpose, or answers the request and returns false.
@@ -196,14 +203,13 @@ func (s *server) claims(w http.ResponseWriter, r *http.Request, purpose links.Pu
 		return c, true
 	}
 	s.Logger.Info("link refused", "purpose", string(purpose), "customer_id", c.CustomerID, "reason", err.Error())
+	// A refused link names no customer we may trust: the browser's language.
+	l := s.requestLanguage(r)
 	if errors.Is(err, links.ErrExpired) {
-		s.message(w, http.StatusGone, "This link has expired",
-			"Links in our emails work for a limited time, so an old email cannot be used by someone else.",
-			"Every email we send ends with a fresh link to your preferences: use the one in our latest email to unsubscribe, pause or change what you get.")
+		s.message(w, http.StatusGone, l, l.Expired)
 		return links.Claims{}, false
 	}
-	s.message(w, http.StatusBadRequest, "This link is not valid",
-		"The link may have been cut off or changed on its way. Please open it again from the email, or use the preferences link at the end of our latest email.")
+	s.message(w, http.StatusBadRequest, l, l.Invalid)
 	return links.Claims{}, false
 }
 
@@ -222,21 +228,20 @@ func (s *server) claimedCustomer(w http.ResponseWriter, r *http.Request, purpose
 func (s *server) customer(w http.ResponseWriter, r *http.Request, id string) (lifecycle.Customer, bool) {
 	c, err := s.Customers.Customer(r.Context(), id)
 	if err != nil {
-		s.storeFailed(w, id, err)
+		s.storeFailed(w, s.requestLanguage(r), id, err)
 		return lifecycle.Customer{}, false
 	}
 	return c, true
 }
 
-func (s *server) storeFailed(w http.ResponseWriter, customerID string, err error) {
+func (s *server) storeFailed(w http.ResponseWriter, l language, customerID string, err error) {
 	if errors.Is(err, lifecycle.ErrNotFound) {
 		s.Logger.Info("link of an unknown customer", "customer_id", customerID)
-		s.message(w, http.StatusNotFound, "We do not know this address any more",
-			"The customer this link was made for is no longer in our records, so there is nothing to change.")
+		s.message(w, http.StatusNotFound, l, l.UnknownCustomer)
 		return
 	}
 	s.Logger.Error("customer store failed", "customer_id", customerID, "error", err.Error())
-	s.tryAgain(w)
+	s.tryAgain(w, l)
 }
 
 // --- unsubscribe ---
@@ -246,7 +251,8 @@ func (s *server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, http.StatusOK, "unsubscribe", view{Title: "Unsubscribe", Email: maskEmail(c.Email), Consent: c.MarketingConsent})
+	l := s.customerLanguage(r, c)
+	s.render(w, http.StatusOK, "unsubscribe", view{language: l, Title: l.Unsubscribe, Email: maskEmail(c.Email), Consent: c.MarketingConsent})
 }
 
 // unsubscribe is the RFC 8058 one-click POST, also used by the confirmation page's button.
@@ -267,14 +273,25 @@ func (s *server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	res, err := s.Events.Consent(ctx, events.Consent{CustomerID: id, Granted: false, Source: ConsentSource})
 	if err != nil {
-		s.storeFailed(w, id, err)
+		s.storeFailed(w, s.requestLanguage(r), id, err)
 		return
 	}
 	if res.DeliveryError != nil {
 		s.Logger.Warn("unsubscribe recorded; its signal stays owed and the worker delivers it", "customer_id", id, "error", res.DeliveryError.Error())
 	}
 	s.Logger.Info("unsubscribed", "customer_id", id, "one_click", oneClick)
-	s.render(w, http.StatusOK, "unsubscribe", view{Title: "You are unsubscribed", Done: true, Email: "Your address"})
+	s.render(w, http.StatusOK, "unsubscribe", view{language: s.unsubscribedLanguage(r, id), Done: true})
+}
+
+// unsubscribedLanguage is the language of the page after an unsubscribe: the customer's, read
+// after the unsubscribe is recorded so that a failing read cannot stop it; the browser's when
+// the read fails.
+func (s *server) unsubscribedLanguage(r *http.Request, id string) language {
+	l := s.requestLanguage(r)
+	if c, err := s.Customers.Customer(r.Context(), id); err == nil {
+		l = s.customerLanguage(r, c)
+	}
+	return l
 }
 
 // --- preferences ---
@@ -292,27 +309,12 @@ type kindBox struct {
 	Checked bool
 }
 
-// followUpKinds are the kinds a customer can choose, in the order shown.
-var followUpKinds = []kindBox{
-	{Value: lifecycle.KindRestock, Label: "When something I wanted is back in stock"},
-	{Value: lifecycle.KindSale, Label: "Sales on what I like"},
-	{Value: lifecycle.KindSeason, Label: "A seasonal selection chosen for me"},
-}
-
-func kindBoxes(checked func(lifecycle.Kind) bool) []kindBox {
-	boxes := slices.Clone(followUpKinds)
-	for i := range boxes {
-		boxes[i].Checked = checked(boxes[i].Value)
-	}
-	return boxes
-}
-
-func formOf(p lifecycle.Preferences) preferencesForm {
+func formOf(l language, p lifecycle.Preferences) preferencesForm {
 	return preferencesForm{
 		Colors:     strings.Join(p.Colors, ", "),
 		Sizes:      strings.Join(p.Sizes, ", "),
 		Categories: strings.Join(p.Categories, ", "),
-		Kinds:      kindBoxes(func(lifecycle.Kind) bool { return true }), // all, until the workflow says otherwise
+		Kinds:      l.kindBoxes(func(lifecycle.Kind) bool { return true }), // all, until the workflow says otherwise
 	}
 }
 
@@ -321,20 +323,21 @@ func (s *server) preferencesPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	l := s.customerLanguage(r, c)
 	prefs, err := s.Customers.Preferences(r.Context(), c.ID)
 	if err != nil {
-		s.storeFailed(w, c.ID, err)
+		s.storeFailed(w, l, c.ID, err)
 		return
 	}
-	form := formOf(prefs)
+	form := formOf(l, prefs)
 	// Only the workflow knows the kinds chosen and the pause; without one, all kinds are wanted.
 	if st, err := s.Lifecycle.Status(r.Context(), c.ID); err == nil {
 		form.Paused = st.Paused
 		if len(st.Kinds) > 0 {
-			form.Kinds = kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(st.Kinds, k) })
+			form.Kinds = l.kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(st.Kinds, k) })
 		}
 	}
-	s.render(w, http.StatusOK, "preferences", view{Title: "Your preferences", Email: maskEmail(c.Email), Consent: c.MarketingConsent, Form: form})
+	s.render(w, http.StatusOK, "preferences", view{language: l, Title: l.Preferences, Email: maskEmail(c.Email), Consent: c.MarketingConsent, Form: form})
 }
 
 func (s *server) savePreferences(w http.ResponseWriter, r *http.Request) {
@@ -342,13 +345,14 @@ func (s *server) savePreferences(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	l := s.customerLanguage(r, c)
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
-		s.message(w, http.StatusBadRequest, "This form could not be read", "Please go back, reload the page and try again.")
+		s.message(w, http.StatusBadRequest, l, l.FormUnreadable)
 		return
 	}
-	v := view{Title: "Your preferences", Email: maskEmail(c.Email), Consent: c.MarketingConsent}
-	sig, form, problems := parsePreferences(r.PostForm)
+	v := view{language: l, Title: l.Preferences, Email: maskEmail(c.Email), Consent: c.MarketingConsent}
+	sig, form, problems := parsePreferences(l, r.PostForm)
 	v.Form = form
 	if len(problems) > 0 {
 		v.Problems = problems
@@ -369,15 +373,15 @@ func (s *server) savePreferences(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Logger.Info("preferences saved", "customer_id", c.ID, "kinds", len(sig.Kinds), "paused", sig.Paused)
 	v.Saved = true
-	v.Form = formOf(sig.Preferences)
+	v.Form = formOf(l, sig.Preferences)
 	v.Form.Paused = sig.Paused
-	v.Form.Kinds = kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(sig.Kinds, k) })
+	v.Form.Kinds = l.kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(sig.Kinds, k) })
 	s.render(w, http.StatusOK, "preferences", v)
 }
 
 // parsePreferences validates the posted form. It returns the signal to send, the form to show
 // again (as typed when there are problems) and every problem found.
-func parsePreferences(form map[string][]string) (workflows.PreferencesSignal, preferencesForm, []string) {
+func parsePreferences(l language, form map[string][]string) (workflows.PreferencesSignal, preferencesForm, []string) {
 	get := func(name string) string {
 		if v := form[name]; len(v) > 0 {
 			return v[0]
@@ -386,21 +390,21 @@ func parsePreferences(form map[string][]string) (workflows.PreferencesSignal, pr
 	}
 	var problems []string
 	list := func(field, label string) []string {
-		items, p := splitList(get(field), label)
+		items, p := splitList(l, get(field), label)
 		problems = append(problems, p...)
 		return items
 	}
 	prefs := lifecycle.Preferences{
-		Colors:     list("colors", "Colours"),
-		Sizes:      list("sizes", "Sizes"),
-		Categories: list("categories", "Kinds of clothes"),
+		Colors:     list("colors", l.Colors),
+		Sizes:      list("sizes", l.Sizes),
+		Categories: list("categories", l.Categories),
 	}.Merge(lifecycle.Preferences{}) // normalized, sorted, without duplicates
 
 	var kinds []lifecycle.Kind
 	for _, k := range form["kind"] {
 		kind := lifecycle.Kind(k)
-		if !slices.ContainsFunc(followUpKinds, func(b kindBox) bool { return b.Value == kind }) {
-			problems = append(problems, "There is no kind of email called "+quoted(k)+".")
+		if !knownKind(kind) {
+			problems = append(problems, fmt.Sprintf(l.NoSuchKind, quoted(k)))
 			continue
 		}
 		if !slices.Contains(kinds, kind) {
@@ -410,21 +414,21 @@ func parsePreferences(form map[string][]string) (workflows.PreferencesSignal, pr
 	slices.Sort(kinds)
 	paused := get("paused") != ""
 	if len(kinds) == 0 && !paused {
-		problems = append(problems, "Choose at least one kind of email, or tick “Pause all mail”.")
+		problems = append(problems, l.NoKind)
 	}
 
 	shown := preferencesForm{
 		Colors:     get("colors"),
 		Sizes:      get("sizes"),
 		Categories: get("categories"),
-		Kinds:      kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(kinds, k) }),
+		Kinds:      l.kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(kinds, k) }),
 		Paused:     paused,
 	}
 	return workflows.PreferencesSignal{Preferences: prefs, Kinds: kinds, Paused: paused}, shown, problems
 }
 
 // splitList splits a comma- or newline-separated list, trimming and normalizing each item.
-func splitList(s, label string) ([]string, []string) {
+func splitList(l language, s, label string) ([]string, []string) {
 	var items, problems []string
 	for _, raw := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
 		item := lifecycle.Normalize(raw)
@@ -432,15 +436,15 @@ func splitList(s, label string) ([]string, []string) {
 		case item == "":
 			continue
 		case lifecycle.CheckLine(label, item, len(item)) != nil: // the import's rules, without its byte cap
-			problems = append(problems, label+": "+quoted(item)+" contains characters we cannot store.")
+			problems = append(problems, fmt.Sprintf(l.BadCharacters, label, quoted(item)))
 		case utf8.RuneCountInString(item) > maxItemRunes:
-			problems = append(problems, label+": "+quoted(truncate(item, maxItemRunes))+"… is longer than 40 characters.")
+			problems = append(problems, fmt.Sprintf(l.TooLong, label, quoted(truncate(item, maxItemRunes))))
 		default:
 			items = append(items, item)
 		}
 	}
 	if len(items) > maxItems {
-		problems = append(problems, label+": at most 30 entries, please.")
+		problems = append(problems, fmt.Sprintf(l.TooMany, label))
 	}
 	return items, problems
 }
@@ -464,7 +468,8 @@ func (s *server) interestedPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, http.StatusOK, "interested", view{Title: "Shall we bring some?", Name: firstName(c.Name)})
+	l := s.customerLanguage(r, c)
+	s.render(w, http.StatusOK, "interested", view{language: l, Title: l.Interested, Name: firstName(c.Name)})
 }
 
 func (s *server) interested(w http.ResponseWriter, r *http.Request) {
@@ -472,37 +477,38 @@ func (s *server) interested(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	l := s.customerLanguage(r, c)
 	ctx, cancel := context.WithTimeout(r.Context(), interestedTimeout)
 	defer cancel()
 	res, err := s.Lifecycle.Interested(ctx, c.ID, workflows.InterestedRequest{OfferKey: claims.OfferKey})
 	switch {
 	case errors.Is(err, lifecycleclient.ErrNoWorkflow):
 		s.Logger.Info("interest in an offer without a workflow", "customer_id", c.ID, "offer", claims.OfferKey)
-		s.message(w, http.StatusNotFound, "This offer is no longer open",
-			"We could not find this offer any more. Your tailor will write when there is something new for you.")
+		s.message(w, http.StatusNotFound, l, l.OfferClosed)
 		return
 	case errors.Is(err, lifecycleclient.ErrRefused):
 		// The workflow answered: it does not hold this offer (any more). Trying again cannot help.
 		s.Logger.Info("interest refused by the workflow", "customer_id", c.ID, "offer", claims.OfferKey, "error", err.Error())
-		s.render(w, http.StatusConflict, "interested", view{Title: "Shall we bring some?", Answer: "This offer can no longer be accepted."})
+		s.render(w, http.StatusConflict, "interested", view{language: l, Title: l.Interested, Answer: l.OfferNoLonger})
 		return
 	case err != nil:
 		s.Logger.Error("interest not recorded", "customer_id", c.ID, "offer", claims.OfferKey, "error", err.Error())
-		s.tryAgain(w)
+		s.tryAgain(w, l)
 		return
 	}
-	status, answer := http.StatusOK, res.Message
-	if !res.Accepted && !res.AlreadyAccepted {
+	status, answer := http.StatusOK, l.answer(res.Message)
+	switch {
+	case !res.Accepted && !res.AlreadyAccepted:
 		status = http.StatusConflict
-		if answer == "" {
-			answer = "This offer can no longer be accepted."
-		}
-	} else if answer == "" {
-		answer = "Thank you, your tailor will take care of it. We will confirm by email."
+		answer = cmp.Or(answer, l.OfferNoLonger)
+	case res.AlreadyAccepted:
+		answer = cmp.Or(answer, l.OfferThanksAgain)
+	default:
+		answer = cmp.Or(answer, l.OfferThanks)
 	}
 	s.Logger.Info("interest answered", "customer_id", c.ID, "offer", claims.OfferKey,
 		"accepted", res.Accepted, "already_accepted", res.AlreadyAccepted)
-	s.render(w, status, "interested", view{Title: "Shall we bring some?", Answer: answer, Accepted: status == http.StatusOK})
+	s.render(w, status, "interested", view{language: l, Title: l.Interested, Answer: answer, Accepted: status == http.StatusOK})
 }
 
 // --- checkin ---
@@ -512,7 +518,8 @@ func (s *server) checkinPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, http.StatusOK, "checkin", view{Title: "Is it what you hoped for?", Name: firstName(c.Name), Happy: claims.Happy})
+	l := s.customerLanguage(r, c)
+	s.render(w, http.StatusOK, "checkin", view{language: l, Title: l.Checkin, Name: firstName(c.Name), Happy: claims.Happy})
 }
 
 func (s *server) checkin(w http.ResponseWriter, r *http.Request) {
@@ -520,47 +527,48 @@ func (s *server) checkin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	l := s.customerLanguage(r, c)
 	ctx, cancel := context.WithTimeout(r.Context(), checkinTimeout)
 	defer cancel()
 	res, err := s.Lifecycle.Checkin(ctx, c.ID, workflows.CheckinAnswer{CheckinKey: claims.CheckinKey, Happy: claims.Happy})
 	switch {
 	case errors.Is(err, lifecycleclient.ErrNoWorkflow):
 		s.Logger.Info("check-in answer without a workflow", "customer_id", c.ID, "checkin", claims.CheckinKey)
-		s.message(w, http.StatusNotFound, "This question is no longer open",
-			"We could not find this question any more. If something is not right, just reply to our email and your tailor will help.")
+		s.message(w, http.StatusNotFound, l, l.QuestionClosed)
 		return
 	case errors.Is(err, lifecycleclient.ErrRefused):
 		s.Logger.Info("check-in answer refused by the workflow", "customer_id", c.ID, "checkin", claims.CheckinKey, "error", err.Error())
-		s.message(w, http.StatusConflict, "This question is no longer open",
-			"We cannot take an answer to this question any more. If something is not right, just reply to our email and your tailor will help.")
+		s.message(w, http.StatusConflict, l, l.QuestionRefused)
 		return
 	case err != nil:
 		s.Logger.Error("check-in answer not recorded", "customer_id", c.ID, "checkin", claims.CheckinKey, "error", err.Error())
-		s.tryAgain(w)
+		s.tryAgain(w, l)
 		return
 	}
-	answer := res.Message
+	answer := l.answer(res.Message)
 	switch {
 	case answer != "":
 	case res.AlreadyAnswered:
-		answer = "You answered this question already, thank you. Your first answer stands."
+		answer = l.CheckinAgain
 	case claims.Happy:
-		answer = "Thank you, we are glad to hear it."
+		answer = l.CheckinHappy
 	default:
-		answer = "Thank you for telling us. Our service desk will get in touch with you."
+		answer = l.CheckinUnhappy
 	}
 	s.Logger.Info("check-in answered", "customer_id", c.ID, "checkin", claims.CheckinKey,
 		"happy", claims.Happy, "already_answered", res.AlreadyAnswered)
-	s.render(w, http.StatusOK, "checkin", view{Title: "Is it what you hoped for?", Answer: answer, Accepted: true})
+	s.render(w, http.StatusOK, "checkin", view{language: l, Title: l.Checkin, Answer: answer, Accepted: true})
 }
 
 // maskEmail shows enough of an address for its owner to recognise it: a***@example.com,
 // j***@bücher.example.
 func maskEmail(email string) string { return lifecycle.MaskEmail(email) }
 
+// firstName is the name a page addresses the customer by; empty without one, and the page then
+// leaves the address out.
 func firstName(name string) string {
 	if f := strings.Fields(name); len(f) > 0 {
 		return f[0]
 	}
-	return "there"
+	return ""
 }
