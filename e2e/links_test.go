@@ -110,8 +110,9 @@ func TestInterestedLinkConfirms(t *testing.T) {
 	s.setupShop()
 	s.startWorker()
 
-	// David bought trousers, so the sale on trousers concerns him.
-	require.Contains(t, s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--id", "p1"), "recorded purchase p1")
+	// David bought trousers (wishing for grey), so the sale on trousers concerns him; it offers
+	// the grey chinos, not the blue trousers he has (a selection leaves out what was bought).
+	require.Contains(t, s.starter("purchase", "--customer", "david", "--sku", "TR-BLUE-50", "--wanted-color", "grey", "--id", "p1"), "recorded purchase p1")
 	s.announceSale(20)
 	s.awaitMessages(1, "the sale email")
 	sale := s.sink.Messages()[0]
