@@ -130,11 +130,7 @@ func runRestock(ctx context.Context, a *app, c command, args []string) error {
 		return err
 	}
 
-	cfg, err := a.config()
-	if err != nil {
-		return err
-	}
-	st, err := a.db(ctx)
+	cfg, st, err := a.configAndDB(ctx)
 	if err != nil {
 		return err
 	}
