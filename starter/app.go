@@ -76,6 +76,16 @@ func (a *app) db(ctx context.Context) (*store.DB, error) {
 	return st, nil
 }
 
+// configAndDB is the configuration and the PostgreSQL connection, for the commands that need both.
+func (a *app) configAndDB(ctx context.Context) (config.Starter, *store.DB, error) {
+	st, err := a.db(ctx)
+	if err != nil {
+		return config.Starter{}, nil, err
+	}
+	cfg, err := a.config()
+	return cfg, st, err
+}
+
 // temporalClient connects to the Temporal frontend on first use.
 func (a *app) temporalClient(ctx context.Context) (client.Client, error) {
 	if a.temporal != nil {

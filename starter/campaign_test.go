@@ -1,89 +1,39 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
-
-	"github.com/tailorhq/tailor/activities"
-	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/lifecycleclient"
-	"github.com/tailorhq/tailor/internal/links"
-	"github.com/tailorhq/tailor/internal/store/storetest"
-	"github.com/tailorhq/tailor/internal/temporaltest"
-	"github.com/tailorhq/tailor/workflows"
 )
-
-type countingMailer struct {
-	mu   sync.Mutex
-	keys []string
-}
-
-func (m *countingMailer) Send(_ context.Context, e lifecycle.Email) (string, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.keys = append(m.keys, e.Key)
-	return fmt.Sprintf("msg-%d", len(m.keys)), nil
-}
-
-func (m *countingMailer) sent() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]string(nil), m.keys...)
-}
 
 // The campaign commands against a real dev server, PostgreSQL and an in-process worker.
 func TestCampaignCommands(t *testing.T) {
-	srv := temporaltest.Start(t)
-	st, dbURL := storetest.New(t)
-	ctx := context.Background()
-	_, err := st.ImportProducts(ctx, strings.NewReader(`sku,product,name,category,color,size,price,stock,collections
+	shop := newTestShop(t, `sku,product,name,category,color,size,price,stock,collections
 TR-BLUE-50,classic-trousers,Classic trousers,trousers,blue,50,89.00,5,autumn
 TR-GREY-50,classic-trousers,Classic trousers,trousers,grey,50,89.00,0,
 SU-GREY-50,suit,Flannel suit,suits,grey,50,399.00,2,autumn
-`))
-	require.NoError(t, err)
-	_, err = st.ImportCustomers(ctx, strings.NewReader(`id,name,email,locale,timezone,colors,sizes,categories,consent
+`, `id,name,email,locale,timezone,colors,sizes,categories,consent
 c-01,One,c1@example.com,en,Europe/Amsterdam,,50,trousers,true
 c-02,Two,c2@example.com,en,Europe/Amsterdam,,50,trousers,true
 c-03,Three,c3@example.com,en,Europe/Amsterdam,,50,trousers,true
 c-04,Four,c4@example.com,en,Europe/Amsterdam,,50,trousers,true
 c-05,Five,c5@example.com,en,Europe/Amsterdam,,52,trousers,true
 c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
-`))
-	require.NoError(t, err)
-
-	signer, err := links.New([]byte("test-secret-test-secret-test-secret!"), "https://shop.example", 0, nil)
-	require.NoError(t, err)
+`)
+	srv, st, ctx := shop.srv, shop.st, context.Background()
 	mailer := &countingMailer{}
-	startWorker(t, srv.Client, &activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: signer,
-		Audience: st, Reacher: lifecycleclient.New(srv.Client)})
-
-	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "TEMPORAL_NAMESPACE": srv.Namespace, "DATABASE_URL": dbURL}
-	starter := func(args ...string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		code := run(ctx, args, &out, &errOut, func(k string) string { return env[k] })
-		require.Equal(t, exitOK, code, "starter %v\nstdout:\n%s\nstderr:\n%s", args, out.String(), errOut.String())
-		return out.String()
-	}
+	startWorker(t, srv.Client, shop.activities(t, mailer))
+	starter := shop.starter(t)
 	const id = "campaign/sale/trousers/open-20"
 	sale := []string{"sale", "--category", "trousers", "--discount", "20"}
 
 	// A dry run counts and shows a sample, and starts nothing.
 	out := starter(append(sale, "--dry-run")...)
 	require.Contains(t, out, "dry run: campaign "+id+" would reach 5 customers who bought or like trousers (c-01, c-02, c-03, c-04, c-05); nothing was changed or started")
-	_, err = srv.Client.DescribeWorkflowExecution(ctx, id, "")
+	_, err := srv.Client.DescribeWorkflowExecution(ctx, id, "")
 	require.Error(t, err, "a dry run starts no campaign")
 	out = starter("restock", "--sku", "TR-GREY-50", "--quantity", "3", "--dry-run")
 	require.Contains(t, out, "would reach 0 customers with a matching wish")
@@ -137,21 +87,4 @@ c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
 		out = starter("campaign", "status", slowID)
 		return strings.Contains(out, "reached   5 customers in 1 page(s)") && !strings.Contains(out, "page in flight")
 	}, 20*time.Second, 200*time.Millisecond, "status never showed the page done")
-}
-
-// startWorker polls both of the worker's task queues in the test, as cmd worker does: the
-// customers' workflows on one, campaigns and segment recomputes on the other.
-func startWorker(t *testing.T, c client.Client, acts *activities.Activities) {
-	t.Helper()
-	customers := worker.New(c, workflows.TaskQueue, worker.Options{MaxHeartbeatThrottleInterval: time.Second})
-	customers.RegisterWorkflow(workflows.CustomerLifecycle)
-	customers.RegisterActivity(acts)
-	fanOut := worker.New(c, workflows.FanOutTaskQueue, worker.Options{MaxHeartbeatThrottleInterval: time.Second})
-	fanOut.RegisterWorkflow(workflows.Campaign)
-	fanOut.RegisterWorkflow(workflows.SegmentRecompute)
-	fanOut.RegisterActivity(acts)
-	for _, w := range []worker.Worker{customers, fanOut} {
-		require.NoError(t, w.Start())
-		t.Cleanup(w.Stop)
-	}
 }

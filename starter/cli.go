@@ -222,6 +222,23 @@ func (a *app) parseFlags(c command, fs *flag.FlagSet, args []string, positional 
 	return rest, nil
 }
 
+// parseCustomerFlags declares the required --customer flag (described by usage) on the command's
+// flags, parses args, and reports what is missing or wrong with --customer together with what
+// check (if not nil) finds in the other flags, all at once. It returns the customer's id.
+func (a *app) parseCustomerFlags(c command, fs *flag.FlagSet, args []string, usage string, check func(*problems)) (string, error) {
+	customerID := fs.String("customer", "", usage)
+	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+		return "", err
+	}
+	var p problems
+	p.require("customer", "ID", *customerID)
+	p.id("customer", *customerID)
+	if check != nil {
+		check(&p)
+	}
+	return *customerID, p.err()
+}
+
 // problems collects every mistake on a command line so that one run reports them all.
 type problems []string
 

@@ -12,24 +12,19 @@ import (
 
 func runConsent(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
-	customerID := fs.String("customer", "", "`ID` of the customer (required)")
 	grant := fs.Bool("grant", false, "the customer gives marketing consent")
 	withdraw := fs.Bool("withdraw", false, "the customer withdraws marketing consent")
 	source := fs.String("source", "starter", "where the consent comes from, e.g. shop-counter, phone, import")
-	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
-		return err
-	}
-	var p problems
-	p.require("customer", "ID", *customerID)
-	p.id("customer", *customerID)
-	if *grant == *withdraw {
-		p.addf("give exactly one of --grant or --withdraw")
-	}
-	if strings.TrimSpace(*source) == "" {
-		p.addf("--source must not be empty")
-	}
-	p.line("source", *source, lifecycle.MaxLabelLen)
-	if err := p.err(); err != nil {
+	customerID, err := a.parseCustomerFlags(c, fs, args, "`ID` of the customer (required)", func(p *problems) {
+		if *grant == *withdraw {
+			p.addf("give exactly one of --grant or --withdraw")
+		}
+		if strings.TrimSpace(*source) == "" {
+			p.addf("--source must not be empty")
+		}
+		p.line("source", *source, lifecycle.MaxLabelLen)
+	})
+	if err != nil {
 		return err
 	}
 	ev, _, err := a.events(ctx)
@@ -38,14 +33,14 @@ func runConsent(ctx context.Context, a *app, c command, args []string) error {
 	}
 	// The database first (SendFollowUp checks it before every marketing email), owing the workflow
 	// its signal in the same transaction; then the signal.
-	if err := a.consent(ctx, ev, events.Consent{CustomerID: *customerID, Granted: *grant, Source: *source}); err != nil {
+	if err := a.consent(ctx, ev, events.Consent{CustomerID: customerID, Granted: *grant, Source: *source}); err != nil {
 		return err
 	}
 	verb := "granted"
 	if !*grant {
 		verb = "withdrawn; pending follow-ups stopped"
 	}
-	fmt.Fprintf(a.stdout, "marketing consent of customer %s %s (source %s)\n", *customerID, verb, *source)
+	fmt.Fprintf(a.stdout, "marketing consent of customer %s %s (source %s)\n", customerID, verb, *source)
 	return nil
 }
 

@@ -130,11 +130,7 @@ func runRestock(ctx context.Context, a *app, c command, args []string) error {
 		return err
 	}
 
-	cfg, err := a.config()
-	if err != nil {
-		return err
-	}
-	st, err := a.db(ctx)
+	cfg, st, err := a.configAndDB(ctx)
 	if err != nil {
 		return err
 	}
@@ -283,14 +279,8 @@ func runSeason(ctx context.Context, a *app, c command, args []string) error {
 
 func runUnsubscribe(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
-	customerID := fs.String("customer", "", "`ID` of the customer who unsubscribes (required)")
-	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
-		return err
-	}
-	var p problems
-	p.require("customer", "ID", *customerID)
-	p.id("customer", *customerID)
-	if err := p.err(); err != nil {
+	customerID, err := a.parseCustomerFlags(c, fs, args, "`ID` of the customer who unsubscribes (required)", nil)
+	if err != nil {
 		return err
 	}
 	ev, _, err := a.events(ctx)
@@ -299,9 +289,9 @@ func runUnsubscribe(ctx context.Context, a *app, c command, args []string) error
 	}
 	// Consent first: from here on no activity sends to this customer, even before the signal lands.
 	// The same transaction owes the workflow a consent signal, delivered next.
-	if err := a.consent(ctx, ev, events.Consent{CustomerID: *customerID, Granted: false, Source: "starter"}); err != nil {
+	if err := a.consent(ctx, ev, events.Consent{CustomerID: customerID, Granted: false, Source: "starter"}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "unsubscribed customer %s: consent withdrawn, pending follow-ups stopped\n", *customerID)
+	fmt.Fprintf(a.stdout, "unsubscribed customer %s: consent withdrawn, pending follow-ups stopped\n", customerID)
 	return nil
 }

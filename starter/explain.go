@@ -17,17 +17,11 @@ const explainFollowUps = 5
 
 func runExplain(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
-	customerID := fs.String("customer", "", "`ID` of the customer (required)")
-	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+	customerID, err := a.parseCustomerFlags(c, fs, args, "`ID` of the customer (required)", nil)
+	if err != nil {
 		return err
 	}
-	var p problems
-	p.require("customer", "ID", *customerID)
-	p.id("customer", *customerID)
-	if err := p.err(); err != nil {
-		return err
-	}
-	st, err := a.queryStatus(ctx, *customerID)
+	st, err := a.queryStatus(ctx, customerID)
 	if err != nil {
 		return err
 	}

@@ -59,14 +59,14 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 		return usagef("missing the CSV file of %s to import", kind)
 	}
 	path := rest[1]
-	if kind == "orders" || kind == "usage" {
+	eventsFile := kind == "orders" || kind == "usage"
+	if eventsFile {
 		if *concurrency < 1 || *concurrency > 256 {
 			return usagef("--concurrency must be between 1 and 256, got %d", *concurrency)
 		}
 		if *historyAge <= 0 {
 			return usagef("--history-older-than must be above 0, got %s", *historyAge)
 		}
-		return a.importEvents(ctx, kind, eventImport{path: path, concurrency: *concurrency, historyAge: *historyAge})
 	}
 
 	f, err := os.Open(path)
@@ -77,6 +77,9 @@ func runImport(ctx context.Context, a *app, c command, args []string) error {
 	ev, st, err := a.events(ctx)
 	if err != nil {
 		return err
+	}
+	if eventsFile {
+		return a.importEvents(ctx, ev, st, kind, eventImport{path: path, file: f, concurrency: *concurrency, historyAge: *historyAge})
 	}
 	n, done, err := importFile(ev, st, ctx, f)
 	var bad *store.ImportError

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -13,42 +12,19 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/tailorhq/tailor/activities"
-	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/lifecycleclient"
-	"github.com/tailorhq/tailor/internal/links"
-	"github.com/tailorhq/tailor/internal/store/storetest"
-	"github.com/tailorhq/tailor/internal/temporaltest"
 )
 
 // A products import that brings a SKU back in stock starts its restock campaign, as `starter
 // restock` does: the customer who wished for it gets the restock email. Importing the same stock
 // again starts nothing; --no-restock starts nothing.
 func TestImportProductsStartsRestock(t *testing.T) {
-	srv := temporaltest.Start(t)
-	st, dbURL := storetest.New(t)
-	ctx := context.Background()
-	_, err := st.ImportCustomers(ctx, strings.NewReader(`id,name,email,locale,timezone,colors,sizes
+	shop := newTestShop(t, "", `id,name,email,locale,timezone,colors,sizes
 c-01,One,c1@example.com,en,Europe/Amsterdam,,50
-`))
-	require.NoError(t, err)
-	signer, err := links.New([]byte("test-secret-test-secret-test-secret!"), "https://shop.example", 0, nil)
-	require.NoError(t, err)
+`)
+	srv, ctx := shop.srv, context.Background()
 	mailer := &countingMailer{}
-	startWorker(t, srv.Client, &activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: signer,
-		Audience: st, Reacher: lifecycleclient.New(srv.Client)})
-
-	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "DATABASE_URL": dbURL}
-	starter := func(args ...string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		code := run(ctx, args, &out, &errOut, func(k string) string { return env[k] })
-		require.Equal(t, exitOK, code, "starter %v\nstdout:\n%s\nstderr:\n%s", args, out.String(), errOut.String())
-		return out.String()
-	}
+	startWorker(t, srv.Client, shop.activities(t, mailer))
+	starter := shop.starter(t)
 	dir := t.TempDir()
 	products := func(grey, blue int) string {
 		t.Helper()

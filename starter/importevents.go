@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,6 +29,7 @@ const (
 // concurrency with a progress bar; a second import of the same file owes and sends nothing.
 type eventImport struct {
 	path        string
+	file        io.Reader // the opened file at path
 	concurrency int
 	historyAge  time.Duration
 }
@@ -241,16 +241,7 @@ func (a *app) parseUsage(ctx context.Context, st *store.DB, r io.Reader) ([]even
 }
 
 // importEvents runs `starter import orders|usage FILE.csv`.
-func (a *app) importEvents(ctx context.Context, kind string, imp eventImport) error {
-	f, err := os.Open(imp.path)
-	if err != nil {
-		return fmt.Errorf("open %s file: %w", kind, err)
-	}
-	defer f.Close()
-	ev, st, err := a.events(ctx)
-	if err != nil {
-		return err
-	}
+func (a *app) importEvents(ctx context.Context, ev *events.Service, st *store.DB, kind string, imp eventImport) error {
 	var (
 		problems  []string
 		customers []string
@@ -258,7 +249,7 @@ func (a *app) importEvents(ctx context.Context, kind string, imp eventImport) er
 	)
 	switch kind {
 	case "orders":
-		ps, probs, err := a.parseOrders(ctx, st, f, imp.historyAge)
+		ps, probs, err := a.parseOrders(ctx, st, imp.file, imp.historyAge)
 		if err != nil {
 			return err
 		}
@@ -279,7 +270,7 @@ func (a *app) importEvents(ctx context.Context, kind string, imp eventImport) er
 			return fresh, history, len(ps), err
 		}
 	default: // usage
-		us, probs, err := a.parseUsage(ctx, st, f)
+		us, probs, err := a.parseUsage(ctx, st, imp.file)
 		if err != nil {
 			return err
 		}

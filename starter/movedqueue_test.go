@@ -9,8 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 
-	"github.com/tailorhq/tailor/internal/store/storetest"
-	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -18,9 +16,8 @@ import (
 // which the worker no longer serves, and says so when none is left. The runs are started without a
 // worker, so they stay open, as a run from before the move would.
 func TestSetupNamesRunsLeftOnTheCustomersQueue(t *testing.T) {
-	srv := temporaltest.Start(t)
-	_, dbURL := storetest.New(t)
-	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "TEMPORAL_NAMESPACE": srv.Namespace, "DATABASE_URL": dbURL}
+	shop := newTestShop(t, "", "")
+	srv, env := shop.srv, shop.env
 	ctx := context.Background()
 
 	start := []struct {

@@ -23,11 +23,7 @@ func runOutbox(ctx context.Context, a *app, c command, args []string) error {
 	if err := p.err(); err != nil {
 		return err
 	}
-	cfg, err := a.config()
-	if err != nil {
-		return err
-	}
-	st, err := a.db(ctx)
+	cfg, st, err := a.configAndDB(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,20 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/lifecycleclient"
-	"github.com/tailorhq/tailor/internal/links"
-	"github.com/tailorhq/tailor/internal/store/storetest"
 	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
@@ -23,35 +17,19 @@ import (
 // reached customer's workflow drops it (reason recalled) and it never goes out; the summary counts
 // the recalled and those already sent. Then `tasks` lists, shows and closes a hand-off.
 func TestCampaignCancelRecallAndTasks(t *testing.T) {
-	srv := temporaltest.Start(t)
-	st, dbURL := storetest.New(t)
-	ctx := context.Background()
-	_, err := st.ImportProducts(ctx, strings.NewReader(`sku,product,name,category,color,size,price,stock,collections
+	shop := newTestShop(t, `sku,product,name,category,color,size,price,stock,collections
 TR-BLUE-50,classic-trousers,Classic trousers,trousers,blue,50,89.00,5,
-`))
-	require.NoError(t, err)
-	_, err = st.ImportCustomers(ctx, strings.NewReader(`id,name,email,locale,timezone,colors,sizes,categories,consent
+`, `id,name,email,locale,timezone,colors,sizes,categories,consent
 c-01,One,c1@example.com,en,Europe/Amsterdam,,50,trousers,true
 c-02,Two,c2@example.com,en,Europe/Amsterdam,,50,trousers,true
 c-03,Three,c3@example.com,en,Europe/Amsterdam,,50,trousers,true
-`))
-	require.NoError(t, err)
-	signer, err := links.New([]byte("test-secret-test-secret-test-secret!"), "https://shop.example", 0, nil)
-	require.NoError(t, err)
+`)
+	srv, st, ctx := shop.srv, shop.st, context.Background()
 	mailer := &countingMailer{}
-	startWorker(t, srv.Client, &activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: signer,
-		Audience: st, Reacher: lifecycleclient.New(srv.Client), Handoffs: st})
-
-	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "TEMPORAL_NAMESPACE": srv.Namespace, "DATABASE_URL": dbURL}
-	starter := func(args ...string) string {
-		t.Helper()
-		var out, errOut bytes.Buffer
-		ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-		code := run(ctx, args, &out, &errOut, func(k string) string { return env[k] })
-		require.Equal(t, exitOK, code, "starter %v\nstdout:\n%s\nstderr:\n%s", args, out.String(), errOut.String())
-		return out.String()
-	}
+	acts := shop.activities(t, mailer)
+	acts.Handoffs = st
+	startWorker(t, srv.Client, acts)
+	starter := shop.starter(t)
 
 	out := starter("sale", "--category", "trousers", "--discount", "10", "--wait")
 	require.Contains(t, out, "emailed 3", out)

@@ -18,10 +18,6 @@ import (
 
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/lifecycleclient"
-	"github.com/tailorhq/tailor/internal/links"
-	"github.com/tailorhq/tailor/internal/store/storetest"
-	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -81,23 +77,18 @@ func signalsOf(t *testing.T, c client.Client, customerID string) []string {
 // dev server and PostgreSQL, the changed customers signalled and their Segment search attribute
 // set, a second recompute that changes nothing, the counts, a complaint and a usage reading.
 func TestSegmentsEndToEnd(t *testing.T) {
-	srv := temporaltest.Start(t)
-	st, dbURL := storetest.New(t)
-	ctx := context.Background()
-	_, err := st.ImportProducts(ctx, strings.NewReader(`sku,product,name,category,color,size,price,stock,collections
+	shop := newTestShop(t, `sku,product,name,category,color,size,price,stock,collections
 TR-BLUE-50,classic-trousers,Classic trousers,trousers,blue,50,89.00,5,autumn
 SU-GREY-50,suit,Flannel suit,suits,grey,50,399.00,2,autumn
-`))
-	require.NoError(t, err)
-	_, err = st.ImportCustomers(ctx, strings.NewReader(`id,name,email,locale,timezone,colors,sizes,categories,consent
+`, `id,name,email,locale,timezone,colors,sizes,categories,consent
 amb,Amb,amb@example.com,en,Europe/Amsterdam,,50,trousers,true
 exit,Exit,exit@example.com,en,Europe/Amsterdam,,50,trousers,true
 lea,Lea,lea@example.com,en,Europe/Amsterdam,,50,trousers,true
 loy,Loy,loy@example.com,nl,Europe/Amsterdam,,50,trousers,true
 new,New,new@example.com,en,Europe/Amsterdam,,50,trousers,true
 sho,Sho,sho@example.com,en,Europe/Amsterdam,,50,trousers,true
-`))
-	require.NoError(t, err)
+`)
+	srv, st, env, ctx := shop.srv, shop.st, shop.env, context.Background()
 	now := time.Now().UTC()
 	for _, p := range []lifecycle.Purchase{
 		{ID: "amb-1", CustomerID: "amb", SKU: "TR-BLUE-50", At: now.AddDate(0, 0, -20)},
@@ -111,12 +102,10 @@ sho,Sho,sho@example.com,en,Europe/Amsterdam,,50,trousers,true
 		require.NoError(t, err, "purchase %s", p.ID)
 	}
 
-	signer, err := links.New([]byte("test-secret-test-secret-test-secret!"), "https://shop.example", 0, nil)
-	require.NoError(t, err)
-	reacher := &recordingReacher{next: lifecycleclient.New(srv.Client)}
-	startWorker(t, srv.Client, &activities.Activities{Store: st, Mailer: &countingMailer{}, Policy: lifecycle.DefaultPolicy(), Links: signer,
-		Audience: st, Reacher: reacher, Segments: st})
-	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "TEMPORAL_NAMESPACE": srv.Namespace, "DATABASE_URL": dbURL}
+	acts := shop.activities(t, &countingMailer{})
+	reacher := &recordingReacher{next: acts.Reacher}
+	acts.Reacher, acts.Segments = reacher, st
+	startWorker(t, srv.Client, acts)
 
 	// Stated signals; the same referral twice counts once.
 	out, _ := starterAt(t, env, exitOK, "note", "--customer", "amb", "--kind", "referral", "--text", "brought Bob")
@@ -201,8 +190,8 @@ sho,Sho,sho@example.com,en,Europe/Amsterdam,,50,trousers,true
 // `starter setup` creates the schedule segments-nightly once, with the cron and time zone from
 // LIFECYCLE_CONFIG, and brings it up to date when run again.
 func TestSetupCreatesTheSegmentSchedule(t *testing.T) {
-	srv := temporaltest.Start(t)
-	_, dbURL := storetest.New(t)
+	shop := newTestShop(t, "", "")
+	srv, env := shop.srv, shop.env
 	dir := t.TempDir()
 	config := func(cron, zone string) string {
 		path := filepath.Join(dir, strings.ReplaceAll(cron, " ", "_")+".yaml")
@@ -213,7 +202,7 @@ func TestSetupCreatesTheSegmentSchedule(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, []byte(yaml), 0o600))
 		return path
 	}
-	env := map[string]string{"TEMPORAL_ADDRESS": srv.HostPort, "TEMPORAL_NAMESPACE": srv.Namespace, "DATABASE_URL": dbURL, "LIFECYCLE_CONFIG": config("30 2 * * *", "")}
+	env["LIFECYCLE_CONFIG"] = config("30 2 * * *", "")
 	ctx := context.Background()
 
 	out, _ := starterAt(t, env, exitOK, "setup")

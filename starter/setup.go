@@ -25,11 +25,7 @@ func runSetup(ctx context.Context, a *app, c command, args []string) error {
 	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
 		return err
 	}
-	cfg, err := a.config()
-	if err != nil {
-		return err
-	}
-	st, err := a.db(ctx)
+	cfg, st, err := a.configAndDB(ctx)
 	if err != nil {
 		return err
 	}

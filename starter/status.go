@@ -25,18 +25,12 @@ const timeLayout = "2006-01-02 15:04:05 UTC"
 
 func runStatus(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
-	customerID := fs.String("customer", "", "`ID` of the customer (required)")
 	asJSON := fs.Bool("json", false, "print the status as JSON (customer_id, stage, preferences, purchases, wishes, pending, emails, decisions, policy, segment, usage, moments, attributed, ...)")
-	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
+	customerID, err := a.parseCustomerFlags(c, fs, args, "`ID` of the customer (required)", nil)
+	if err != nil {
 		return err
 	}
-	var p problems
-	p.require("customer", "ID", *customerID)
-	p.id("customer", *customerID)
-	if err := p.err(); err != nil {
-		return err
-	}
-	st, err := a.queryStatus(ctx, *customerID)
+	st, err := a.queryStatus(ctx, customerID)
 	if err != nil {
 		return err
 	}
@@ -47,7 +41,7 @@ func runStatus(ctx context.Context, a *app, c command, args []string) error {
 	} else if paused {
 		report.SendingPaused = &pause
 	}
-	if attributed, err := a.attributions(ctx, *customerID); err != nil {
+	if attributed, err := a.attributions(ctx, customerID); err != nil {
 		fmt.Fprintf(a.stderr, "starter: cannot read the purchases credited to emails: %v\n", err)
 	} else {
 		report.Attributed = attributed

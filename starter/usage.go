@@ -26,21 +26,17 @@ const usageTimeLayout = time.RFC3339
 
 func runUsage(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
-	customerID := fs.String("customer", "", "`ID` of the customer (required)")
 	metric := fs.String("metric", "", "`NAME` of the metered product, e.g. data_mb (required)")
 	used := fs.Float64("used", 0, "units used so far in this bundle period, `X` >= 0 (required)")
 	limit := fs.Float64("limit", 0, "units in the bundle, `Y` > 0 (required)")
 	at := fs.String("at", "", "when the meter was read, `TIME` like 2026-06-01T10:30:00Z (default: now)")
 	contractEnds := fs.String("contract-ends", "", "the day the customer's contract ends, `YYYY-MM-DD`, if known")
-	if _, err := a.parseFlags(c, fs, args, 0); err != nil {
-		return err
-	}
-	var p problems
-	p.require("customer", "ID", *customerID)
-	p.id("customer", *customerID)
-	p.line("metric", *metric, lifecycle.MaxLabelLen)
-	reading := parseUsageReading(&p, fs, *metric, *used, *limit, *at, *contractEnds, a.now().UTC())
-	if err := p.err(); err != nil {
+	var reading lifecycle.UsageReading
+	customerID, err := a.parseCustomerFlags(c, fs, args, "`ID` of the customer (required)", func(p *problems) {
+		p.line("metric", *metric, lifecycle.MaxLabelLen)
+		reading = parseUsageReading(p, fs, *metric, *used, *limit, *at, *contractEnds, a.now().UTC())
+	})
+	if err != nil {
 		return err // nothing was sent
 	}
 
@@ -49,12 +45,12 @@ func runUsage(ctx context.Context, a *app, c command, args []string) error {
 		return err
 	}
 	// Checked first, to say what to do: the layer would refuse an unknown customer too.
-	if _, err := st.Customer(ctx, *customerID); errors.Is(err, lifecycle.ErrNotFound) {
-		return fmt.Errorf("nothing sent: no customer %q in the database: check the id or import it first (starter import customers FILE.csv)", *customerID)
+	if _, err := st.Customer(ctx, customerID); errors.Is(err, lifecycle.ErrNotFound) {
+		return fmt.Errorf("nothing sent: no customer %q in the database: check the id or import it first (starter import customers FILE.csv)", customerID)
 	} else if err != nil {
 		return explainStoreError(err)
 	}
-	res, err := ev.Usage(ctx, events.Usage{CustomerID: *customerID, Reading: reading})
+	res, err := ev.Usage(ctx, events.Usage{CustomerID: customerID, Reading: reading})
 	if err != nil {
 		return explainStoreError(err)
 	}
@@ -67,8 +63,8 @@ func runUsage(ctx context.Context, a *app, c command, args []string) error {
 			relayInterval, res.DeliveryError)
 	}
 	fmt.Fprintf(a.stdout, "sent usage reading to customer %s: %s %g of %g (%.0f%%) at %s; workflow %s\n",
-		*customerID, reading.Metric, reading.Used, reading.Limit, reading.Used/reading.Limit*100,
-		reading.At.Format(timeLayout), workflows.CustomerWorkflowID(*customerID))
+		customerID, reading.Metric, reading.Used, reading.Limit, reading.Used/reading.Limit*100,
+		reading.At.Format(timeLayout), workflows.CustomerWorkflowID(customerID))
 	return nil
 }
 

@@ -158,34 +158,19 @@ func runRestockStory(t *testing.T, codecCfg config.CodecConfig) restockStory {
 // followed by every payload's data and metadata decoded from base64.
 func readable(t *testing.T, history string) string {
 	t.Helper()
-	var doc any
-	require.NoError(t, json.Unmarshal([]byte(history), &doc))
 	var b strings.Builder
 	b.WriteString(history)
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if md, ok := v["metadata"].(map[string]any); ok {
-				for _, field := range append([]any{v["data"]}, values(md)...) {
-					if s, ok := field.(string); ok {
-						if raw, err := base64.StdEncoding.DecodeString(s); err == nil {
-							b.WriteString("\n")
-							b.Write(raw)
-						}
-					}
+	eachPayload(t, history, func(payload, metadata map[string]any) bool {
+		for _, field := range append([]any{payload["data"]}, values(metadata)...) {
+			if s, ok := field.(string); ok {
+				if raw, err := base64.StdEncoding.DecodeString(s); err == nil {
+					b.WriteString("\n")
+					b.Write(raw)
 				}
 			}
-			for _, child := range v {
-				walk(child)
-			}
-		case []any:
-			for _, child := range v {
-				walk(child)
-			}
 		}
-	}
-	walk(doc)
+		return false
+	})
 	return b.String()
 }
 
@@ -200,20 +185,33 @@ func values(m map[string]any) []any {
 // encryptedPayloads finds every encrypted payload in an exported history, wherever it sits.
 func encryptedPayloads(t *testing.T, history string) []*commonpb.Payload {
 	t.Helper()
-	var doc any
-	require.NoError(t, json.Unmarshal([]byte(history), &doc))
 	marker := base64.StdEncoding.EncodeToString([]byte(codec.MetadataEncoding))
 	var found []*commonpb.Payload
+	eachPayload(t, history, func(payload, metadata map[string]any) bool {
+		if metadata["encoding"] != marker {
+			return false
+		}
+		raw, err := json.Marshal(payload)
+		require.NoError(t, err)
+		var p commonpb.Payload
+		require.NoError(t, protojson.Unmarshal(raw, &p))
+		found = append(found, &p)
+		return true
+	})
+	return found
+}
+
+// eachPayload calls visit with every JSON object of an exported history that carries a "metadata"
+// object, as a payload does, wherever it sits; it does not look inside one visit returns true for.
+func eachPayload(t *testing.T, history string, visit func(payload, metadata map[string]any) (done bool)) {
+	t.Helper()
+	var doc any
+	require.NoError(t, json.Unmarshal([]byte(history), &doc))
 	var walk func(v any)
 	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
-			if md, ok := v["metadata"].(map[string]any); ok && md["encoding"] == marker {
-				raw, err := json.Marshal(v)
-				require.NoError(t, err)
-				var p commonpb.Payload
-				require.NoError(t, protojson.Unmarshal(raw, &p))
-				found = append(found, &p)
+			if md, ok := v["metadata"].(map[string]any); ok && visit(v, md) {
 				return
 			}
 			for _, child := range v {
@@ -226,5 +224,4 @@ func encryptedPayloads(t *testing.T, history string) []*commonpb.Payload {
 		}
 	}
 	walk(doc)
-	return found
 }

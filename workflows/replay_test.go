@@ -125,11 +125,9 @@ func recordUsagePhase(t *testing.T, firstPath, secondPath string) {
 	ctx := context.Background()
 	id := workflows.CustomerWorkflowID("david")
 	var firstRun string
+	signal := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 1, ContinueAsNewAfter: 6})
 	send := func(name string, arg any) {
-		run, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
-			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
-			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 1, ContinueAsNewAfter: 6})
-		require.NoError(t, err, "signal %s", name)
+		run := signal(name, arg)
 		if firstRun == "" {
 			firstRun = run.GetRunID()
 		}
@@ -185,24 +183,9 @@ func recordUsagePhase(t *testing.T, firstPath, secondPath string) {
 // when the customer unsubscribes, and skipped: the outcomes go to PostgreSQL in local activities.
 func recordCampaignOutcomes(t *testing.T, path string) {
 	_, srv, _, _ := recordingStack(t, lifecycle.Policy{MinGap: time.Hour, RestockWindow: time.Minute, SeasonFallback: 24 * time.Hour})
-	ctx := context.Background()
 	id := workflows.CustomerWorkflowID("david")
-	send := func(name string, arg any) {
-		_, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
-			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
-			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
-		require.NoError(t, err, "signal %s", name)
-	}
-	decided := func(key string, outcome workflows.Outcome) {
-		require.Eventually(t, func() bool {
-			for _, d := range queryStatus(t, srv.Client, id).Decisions {
-				if d.Key == key && d.Outcome == outcome {
-					return true
-				}
-			}
-			return false
-		}, 30*time.Second, 50*time.Millisecond, "%s %s", key, outcome)
-	}
+	send := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
+	decided := func(key string, outcome workflows.Outcome) { awaitDecision(t, srv.Client, id, key, outcome) }
 	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50"})
 	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s1", Category: "trousers", DiscountPct: 10})
 	require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) == 1 }, 30*time.Second, 50*time.Millisecond, "the first sale")
@@ -223,20 +206,11 @@ func recordSendingPaused(t *testing.T, path string) {
 	gate, err := sendinggate.New(context.Background(),
 		sendinggate.Config{ProbeInterval: time.Nanosecond, HoldMin: time.Second, HoldMax: time.Second}, sendinggate.Deps{Store: st})
 	require.NoError(t, err)
-	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Gate: gate, Links: testLinks(t),
+	startRecordingWorker(t, srv.Client, &activities.Activities{Store: st, Mailer: mailer, Gate: gate, Links: testLinks(t),
 		Policy: lifecycle.Policy{MinGap: time.Second, RestockWindow: time.Minute, SeasonFallback: time.Hour}})
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
 	ctx := context.Background()
 	id := workflows.CustomerWorkflowID("david")
-	send := func(name string, arg any) {
-		_, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
-			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
-			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
-		require.NoError(t, err, "signal %s", name)
-	}
+	send := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
 	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50", WantedColor: "grey"})
 	require.Eventually(t, func() bool { return queryStatus(t, srv.Client, id).Stage == workflows.StagePurchased }, 30*time.Second, 50*time.Millisecond)
 	p, err := st.Restock(ctx, "TR-GREY-50", 3)
@@ -254,30 +228,12 @@ func recordHandoffs(t *testing.T, path string) {
 	st := newStore(t)
 	srv := temporaltest.Start(t)
 	mailer := &recordingMailer{}
-	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Links: testLinks(t), Handoffs: st, ShopEmail: "shop@tailor.example",
+	startRecordingWorker(t, srv.Client, &activities.Activities{Store: st, Mailer: mailer, Links: testLinks(t), Handoffs: st, ShopEmail: "shop@tailor.example",
 		Policy: lifecycle.Policy{MinGap: time.Hour, RestockWindow: time.Minute, SeasonFallback: 24 * time.Hour, HandoffRemindAfter: 2 * time.Second}})
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
 	ctx := context.Background()
 	id := workflows.CustomerWorkflowID("david")
-	send := func(name string, arg any) {
-		_, err := srv.Client.SignalWithStartWorkflow(ctx, id, name, arg,
-			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
-			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
-		require.NoError(t, err, "signal %s", name)
-	}
-	decided := func(key string, outcome workflows.Outcome) {
-		require.Eventually(t, func() bool {
-			for _, d := range queryStatus(t, srv.Client, id).Decisions {
-				if d.Key == key && d.Outcome == outcome {
-					return true
-				}
-			}
-			return false
-		}, 30*time.Second, 50*time.Millisecond, "%s %s", key, outcome)
-	}
+	send := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
+	decided := func(key string, outcome workflows.Outcome) { awaitDecision(t, srv.Client, id, key, outcome) }
 	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50"})
 	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s1", Category: "trousers", DiscountPct: 20})
 	require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Emails) == 1 }, 30*time.Second, 50*time.Millisecond, "the first sale")
@@ -321,19 +277,45 @@ func recordingStack(t *testing.T, policy lifecycle.Policy) (*store.DB, *temporal
 	st := newStore(t)
 	srv := temporaltest.Start(t)
 	mailer := &recordingMailer{}
-	w := worker.New(srv.Client, workflows.TaskQueue, worker.Options{})
+	startRecordingWorker(t, srv.Client, &activities.Activities{Store: st, Mailer: mailer, Policy: policy, Links: testLinks(t)})
+	signal := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david"})
+	return st, srv, mailer, func(name string, arg any) { signal(name, arg) }
+}
+
+// startRecordingWorker runs a worker for the customers' workflows with acts until the test ends.
+func startRecordingWorker(t *testing.T, c client.Client, acts *activities.Activities) {
+	t.Helper()
+	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: policy, Links: testLinks(t)})
+	w.RegisterActivity(acts)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
-	id := workflows.CustomerWorkflowID("david")
-	send := func(name string, arg any) {
-		_, err := srv.Client.SignalWithStartWorkflow(context.Background(), id, name, arg,
-			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue},
-			workflows.CustomerLifecycle, workflows.CustomerLifecycleInput{CustomerID: "david"})
+}
+
+// signalDavid returns a function that SignalWithStarts customer david's workflow, started with in,
+// and returns the run it reached.
+func signalDavid(t *testing.T, c client.Client, in workflows.CustomerLifecycleInput) func(name string, arg any) client.WorkflowRun {
+	id := workflows.CustomerWorkflowID(in.CustomerID)
+	return func(name string, arg any) client.WorkflowRun {
+		t.Helper()
+		run, err := c.SignalWithStartWorkflow(context.Background(), id, name, arg,
+			client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue}, workflows.CustomerLifecycle, in)
 		require.NoError(t, err, "signal %s", name)
+		return run
 	}
-	return st, srv, mailer, send
+}
+
+// awaitDecision waits until workflow id has decided key with outcome.
+func awaitDecision(t *testing.T, c client.Client, id, key string, outcome workflows.Outcome) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		for _, d := range queryStatus(t, c, id).Decisions {
+			if d.Key == key && d.Outcome == outcome {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond, "%s %s", key, outcome)
 }
 
 func saveHistory(t *testing.T, srv *temporaltest.Server, id, path string) {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -171,11 +172,7 @@ false,c1,Ann Jansen,ann.jansen@example.com,en,Europe/Brussels,grey,34,Trousers;s
 func TestImportCustomersProblems(t *testing.T) {
 	const header = "id,name,email,locale,timezone,colors,sizes\n"
 	const good = "c1,Ann,ann@example.com,en,Europe/Amsterdam,blue,M\n"
-	tests := []struct {
-		name string
-		csv  string
-		want []store.RowProblem
-	}{
+	tests := []refusedImport{
 		{"invalid email", header + good + "c2,Bob,x@,en,UTC,,\n",
 			[]store.RowProblem{{3, "email", `"x@": not a valid address, give only the address like ann@example.com`}}},
 		{"email with display name", header + good + "c2,Bob,Bob <bob@example.com>,en,UTC,,\n",
@@ -238,17 +235,7 @@ func TestImportCustomersProblems(t *testing.T) {
 			}},
 	}
 	b := setup(t)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			n, err := b.s.ImportCustomers(b.ctx, strings.NewReader(tt.csv))
-			var importErr *store.ImportError
-			require.ErrorAs(t, err, &importErr, "import of:\n%s", tt.csv)
-			require.Equal(t, tt.want, importErr.Problems, "import of:\n%s", tt.csv)
-			require.Zero(t, n)
-			require.Equal(t, 0, b.count(t, "customers"), "nothing written after:\n%s", tt.csv)
-			require.Equal(t, 0, b.count(t, "preferences"), "nothing written after:\n%s", tt.csv)
-		})
-	}
+	b.requireRefused(t, tests, b.s.ImportCustomers, "customers", "preferences")
 }
 
 func TestImportCustomersAcceptsInternationalText(t *testing.T) {
@@ -297,11 +284,7 @@ func TestImportProducts(t *testing.T) {
 func TestImportProductsProblems(t *testing.T) {
 	const header = "sku,product,name,category,color,size,price,stock,collections\n"
 	const good = "A1,tee,Tee,shirts,white,M,19.95,1,\n"
-	tests := []struct {
-		name string
-		csv  string
-		want []store.RowProblem
-	}{
+	tests := []refusedImport{
 		{"negative price", header + good + "A2,tee,Tee,shirts,black,M,-5.00,1,\n",
 			[]store.RowProblem{{3, "price", `"-5.00": must not be negative`}}},
 		{"decimal comma", header + good + `A2,tee,Tee,shirts,black,M,"19,95",1,` + "\n",
@@ -344,13 +327,30 @@ func TestImportProductsProblems(t *testing.T) {
 			}},
 	}
 	b := setup(t)
+	b.requireRefused(t, tests, b.s.ImportProducts, "products")
+}
+
+// refusedImport is a file an import must refuse as a whole, naming want.
+type refusedImport struct {
+	name string
+	csv  string
+	want []store.RowProblem
+}
+
+// requireRefused runs each file through imp and requires it refused with its problems, nothing
+// imported and nothing written to tables.
+func (b bundle) requireRefused(t *testing.T, tests []refusedImport, imp func(context.Context, io.Reader) (int, error), tables ...string) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := b.s.ImportProducts(b.ctx, strings.NewReader(tt.csv))
+			n, err := imp(b.ctx, strings.NewReader(tt.csv))
 			var importErr *store.ImportError
 			require.ErrorAs(t, err, &importErr, "import of:\n%s", tt.csv)
 			require.Equal(t, tt.want, importErr.Problems, "import of:\n%s", tt.csv)
-			require.Equal(t, 0, b.count(t, "products"), "nothing written after:\n%s", tt.csv)
+			require.Zero(t, n, "import of:\n%s", tt.csv)
+			for _, table := range tables {
+				require.Equal(t, 0, b.count(t, table), "nothing written to %s after:\n%s", table, tt.csv)
+			}
 		})
 	}
 }
