@@ -203,3 +203,25 @@ type CheckinResult struct {
 	AlreadyAnswered bool
 	Message         string
 }
+
+// Messages of hand-offs and recalls.
+const (
+	// SignalHandoffDone: the shop marked a hand-off done (`starter tasks done ID`); no more reminders.
+	SignalHandoffDone = "handoff-done"
+	// SignalRecall: the shop recalled a campaign (`starter campaign cancel ID --recall`); its
+	// follow-up still pending is dropped.
+	SignalRecall = "recall"
+)
+
+// HandoffDoneSignal names the hand-off the shop closed.
+type HandoffDoneSignal struct {
+	HandoffID string
+	At        time.Time
+}
+
+// RecallSignal names the follow-up key of a recalled campaign for this customer
+// (lifecycle.SendKey(customer, kind, sale id or collection)).
+type RecallSignal struct {
+	Key      string
+	Campaign string // the campaign's workflow ID, for the decision
+}
