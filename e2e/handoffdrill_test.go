@@ -169,7 +169,7 @@ func drillHandoffNotificationWorkerKilled(t *testing.T) {
 	t.Logf("drill: worker killed mid-hand-off notice: (a) before acceptance: notice 1 delivery %v after the restart, confirmation %v, webhook %v; 1 hand-off row",
 		noticeA.ReceivedAt.Sub(restartedA).Round(100*time.Millisecond), confA.ReceivedAt.Sub(restartedA).Round(100*time.Millisecond),
 		hookA.Sub(restartedA).Round(100*time.Millisecond))
-	t.Logf("drill: worker killed mid-hand-off notice: (b) after acceptance: notice 2 deliveries, the second %v after the restart, webhook %v; confirmation 1; 1 hand-off row; webhook POSTs received %d (%d distinct deliveries)",
+	t.Logf("drill: worker killed mid-hand-off notice: (b) after acceptance: notice 2 deliveries, the second %v after the restart, webhook %v; confirmation 1; 1 hand-off row per customer; webhook POSTs received %d (%d distinct deliveries)",
 		noticeB.ReceivedAt.Sub(restartedB).Round(100*time.Millisecond), hookB.Sub(restartedB).Round(100*time.Millisecond),
 		hook.received(), len(deliveries))
 }
