@@ -54,6 +54,7 @@ func TestDrills(t *testing.T) {
 		{"DuplicateEvents", drillDuplicateEvents},
 		{"ProviderKeyRefused", drillProviderKeyRefused},
 		{"WorkerKilledBetweenCommitAndSignal", drillWorkerKilledBetweenCommitAndSignal},
+		{"HandoffNotificationWorkerKilled", drillHandoffNotificationWorkerKilled},
 	}
 	var wg sync.WaitGroup
 	for _, d := range drills {
