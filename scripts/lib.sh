@@ -176,7 +176,7 @@ ensure_temporal() {
 	export TEMPORAL_CLI_PATH="$bin"
 }
 
-# ensure_chromium makes sure headless Chromium is there for the browser tests (the HTML report):
+# ensure_chromium makes sure headless Chromium is there for the browser tests (the HTML report, the customer pages):
 # CHROMIUM_PATH, else /usr/bin/chromium, installing Debian's chromium package as root with apt-get
 # when missing (about half a minute here). It exports CHROMIUM_PATH and TAILOR_REQUIRE_BROWSER=1,
 # so that under this script a browser test fails instead of skipping.

@@ -26,7 +26,7 @@ ensure_database_access "$TEST_DATABASE_URL"
 step "Temporal CLI"
 ensure_temporal
 
-step "Chromium (the HTML report's browser test)"
+step "Chromium (the browser tests: the HTML report, the customer pages)"
 ensure_chromium
 
 step "go vet"
