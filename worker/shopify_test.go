@@ -40,7 +40,7 @@ func TestShopifyWebhookMountedOnlyWithSecret(t *testing.T) {
 	require.Contains(t, publicRoutes(&dependencies{shopify: on}, nil, config.WebhookConfig{}, logger), "POST /webhooks/shopify")
 }
 
-// The temporary adapter over the store and lifecycleclient, end to end with PostgreSQL and a dev
+// The adapter over the event layer and stockLevels, end to end with PostgreSQL and a dev
 // server: an order creates the customer and its purchase and starts the customer's workflow; a
 // product update that brings a SKU back in stock starts its restock campaign.
 func TestShopifyAdapter(t *testing.T) {
