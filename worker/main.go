@@ -109,7 +109,9 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	lc := lifecycleclient.New(deps.temporal)
+	// One event layer for every entry point the worker serves and for the relay of what they owe.
 	ev := events.New(deps.store, lc, nil)
+	deps.events = ev
 	stock := &stockLevels{store: deps.store, temporal: deps.temporal, restockWindow: cfg.Policy.RestockWindow, now: time.Now, logger: logger.With("component", "stock")}
 	deps.api, err = apiRoute(cfg.API, &apiEvents{store: deps.store, events: ev, stock: stock, logger: logger}, deps.store, logger)
 	if err != nil {
@@ -132,7 +134,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	// and the delivery) are delivered at start and then every owedSignalRelayInterval, for as long
 	// as the worker runs (internal/events).
 	relayOwed := func(ctx context.Context) error {
-		return events.New(deps.store, lc, nil).RelayEvery(ctx, owedSignalRelayInterval, logger.With("component", "signal-relay"))
+		return ev.RelayEvery(ctx, owedSignalRelayInterval, logger.With("component", "signal-relay"))
 	}
 	if err := run(ctx, deps.temporal, deps.activities, cfg.WorkflowCacheSize, servers, logger, relayOwed); err != nil {
 		logger.Error("worker stopped", "error", err.Error())
@@ -175,7 +177,7 @@ func handlers(d *dependencies, lc *lifecycleclient.Client, signer *links.Signer,
 	public = web.New(web.Deps{
 		Links:      signer,
 		Customers:  d.store,
-		Events:     events.New(d.store, lc, nil),
+		Events:     d.events,
 		Lifecycle:  lc,
 		Vocabulary: words,
 		Logger:     logger.With("component", "http"),
@@ -215,7 +217,7 @@ func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.We
 		r[api.Prefix] = d.api
 	}
 	if webhook.Enabled() {
-		deps := eventwebhook.Deps{Events: d.store, Suppressions: events.New(d.store, lc, nil), Logger: logger.With("component", "sendgrid-webhook")}
+		deps := eventwebhook.Deps{Events: d.store, Suppressions: d.events, Logger: logger.With("component", "sendgrid-webhook")}
 		if d.metrics != nil {
 			deps.Rejections = d.metrics
 		}
@@ -259,6 +261,7 @@ type dependencies struct {
 	activities *activities.Activities
 	metrics    *metrics.Metrics  // served at GET /metrics on OPS_ADDR
 	gate       *sendinggate.Gate // pauses sending while the provider refuses the API key
+	events     *events.Service   // the event layer every entry point calls
 	api        http.Handler      // the HTTP API on HTTP_ADDR; nil without API_TOKENS
 	shopify    http.Handler      // POST /webhooks/shopify; nil when off
 }
