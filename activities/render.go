@@ -248,11 +248,12 @@ func metricName(metric string) string {
 	return strings.Join(words, " ")
 }
 
-// money formats cents as euros the way each locale writes them: €79.95 and € 79,95.
+// money formats cents as euros the way each locale writes them: €79.95 and € 79,95, the Dutch
+// space a non-breaking one so a narrow screen never puts the sign and the amount on two lines.
 func money(cents int64, locale string) string {
 	s := fmt.Sprintf("%d.%02d", cents/100, cents%100)
 	if locale == lifecycle.LocaleDutch {
-		return "€ " + strings.Replace(s, ".", ",", 1)
+		return "€\u00a0" + strings.Replace(s, ".", ",", 1)
 	}
 	return "€" + s
 }
