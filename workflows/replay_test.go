@@ -24,7 +24,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes sending-paused or handoffs")
+var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes sending-paused, handoffs or customer-year")
 
 const historyDir = "testdata/histories"
 
@@ -50,8 +50,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 		recordSendingPaused(t, filepath.Join(historyDir, "sending-paused.json"))
 	case "handoffs":
 		recordHandoffs(t, filepath.Join(historyDir, "handoffs.json"))
+	case "customer-year":
+		recordCustomerYear(t, filepath.Join(historyDir, "customer-year.json"))
 	default:
-		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused or handoffs", *record)
+		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs or customer-year", *record)
 	}
 	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
 	require.NoError(t, err)
@@ -268,6 +270,50 @@ func exportRun(t *testing.T, srv *temporaltest.Server, id, runID, path string) {
 	require.NoError(t, err, "export run %s with the Temporal CLI", runID)
 	require.NoError(t, os.WriteFile(path, out, 0o644))
 	t.Logf("recorded %s", path)
+}
+
+// recordCustomerYear plays one customer's year at the tailor's under the default policy (min_gap 7d,
+// restock_window 60d, season_fallback 90d), a day squeezed into dayLength, for docs/CAPACITY.md's
+// per customer-year figures. The year is an assumption, stated there: three purchases (the first
+// with a wish), one restock, three sales, one season campaign, one segment change. It is a recording,
+// not a test: the signals go out at their day on the wall clock, and the history holds whatever the
+// workflow decided about them.
+func recordCustomerYear(t *testing.T, path string) {
+	const dayLength = 150 * time.Millisecond
+	days := func(n int) time.Duration { return time.Duration(n) * dayLength }
+	st, srv, mailer, _ := recordingStack(t, lifecycle.Policy{MinGap: days(7), RestockWindow: days(60), SeasonFallback: days(90)})
+	ctx := context.Background()
+	id := workflows.CustomerWorkflowID("david")
+	send := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: workflows.CurrentVersion})
+	start := time.Now()
+	on := func(day int, name string, arg any) {
+		time.Sleep(time.Until(start.Add(days(day))))
+		send(name, arg)
+	}
+	on(0, workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50", WantedColor: "grey"})
+	grey, err := st.Restock(ctx, "TR-GREY-50", 3)
+	require.NoError(t, err)
+	on(14, workflows.SignalRestock, workflows.RestockSignal{Product: grey})
+	on(44, workflows.SignalSale, workflows.SaleSignal{SaleID: "sale/trousers/spring", Category: "trousers", DiscountPct: 20, Until: start.Add(days(60))})
+	on(120, workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p2", SKU: "SU-GREY-50"})
+	on(150, workflows.SignalSale, workflows.SaleSignal{SaleID: "sale/suits/summer", Category: "suits", DiscountPct: 15, Until: start.Add(days(170))})
+	on(180, workflows.SignalSeason, workflows.SeasonSignal{Collection: "autumn"})
+	on(200, workflows.SignalSegment, workflows.SegmentSignal{Segment: lifecycle.SegmentLoyal, Reasons: []string{"2 purchases in 365 days"}, At: time.Now()})
+	on(240, workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p3", SKU: "CH-GREY-50"})
+	on(270, workflows.SignalSale, workflows.SaleSignal{SaleID: "sale/trousers/autumn", Category: "trousers", DiscountPct: 25, Until: start.Add(days(290))})
+	time.Sleep(time.Until(start.Add(days(365))))
+	require.Eventually(t, func() bool {
+		status := queryStatus(t, srv.Client, id)
+		for _, p := range status.Pending {
+			if p.Due.Before(time.Now()) {
+				return false
+			}
+		}
+		return len(status.Emails) > 0
+	}, 30*time.Second, 50*time.Millisecond, "every follow-up due within the year decided")
+	final := queryStatus(t, srv.Client, id)
+	t.Logf("a customer-year: %d emails: %v; decisions: %+v", len(mailer.sent()), final.Emails, final.Decisions)
+	saveHistory(t, srv, id, path)
 }
 
 // recordingStack starts a dev server and an in-process worker with policy, and returns a function
