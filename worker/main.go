@@ -119,7 +119,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	deps.shopify = shopifyHandler(cfg.Shopify, deps.store, ev, stock, logger)
-	public, operator := handlers(deps, lc, signer, cfg.Webhook, cfg.Codec, cfg.HTTP, logger)
+	public, operator := handlers(deps, lc, signer, cfg.Webhook, deps.codec, cfg.HTTP, logger)
 	var servers []httpServer
 	if publicLn != nil {
 		servers = append(servers, httpServer{publicLn, public, logger.With("listener", "HTTP_ADDR", "public_base_url", cfg.HTTP.PublicBaseURL)})
@@ -264,6 +264,9 @@ type dependencies struct {
 	events     *events.Service   // the event layer every entry point calls
 	api        http.Handler      // the HTTP API on HTTP_ADDR; nil without API_TOKENS
 	shopify    http.Handler      // POST /webhooks/shopify; nil when off
+
+	// codec is TAILOR_CODEC_KEYS with the customers' data keys in the store.
+	codec config.CodecConfig
 }
 
 func (d *dependencies) close() {
@@ -344,7 +347,9 @@ func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logge
 	d.metrics = m
 	d.activities.Emails = m
 
-	codecCfg := cfg.Codec
+	// Each customer's payloads under the customer's own data key, so `starter forget` can shred them.
+	codecCfg := cfg.Codec.WithDataKeys(st, workflows.CustomerIDOf)
+	d.codec = codecCfg
 	if codecCfg.Enabled() {
 		logger.Info("payloads in Temporal are encrypted (AES-256-GCM)",
 			"encrypt_with", codecCfg.Codec.EncryptingKeyID(), "key_ids", codecCfg.Codec.KeyIDs())
