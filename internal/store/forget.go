@@ -45,7 +45,6 @@ var ForgetPlan = map[string]ForgetAction{
 	"outbox":                  ForgetDelete,
 	"customer_notes":          ForgetDelete,
 	"customer_segments":       ForgetDelete,
-	"pending_consent_signals": ForgetDelete,
 	"signal_outbox":           ForgetDelete,
 	"handoffs":                ForgetDelete,
 	"customer_data_keys":      ForgetDelete,
@@ -57,12 +56,13 @@ var ForgetPlan = map[string]ForgetAction{
 // key), so the reports, which rebuild keys from customer_id, count these rows as one anonymous
 // customer's. Free text that could quote the address or a link (provider errors, bounce reasons,
 // clicked URLs, provider message ids) is emptied; purchase ids (the shop's order lines) become
-// random.
+// random. An event's dedupe key is rehashed: a redelivery of it names the customer and is dropped
+// as a forgotten customer's (RecordEmailEvent).
 var anonymiseSQL = map[string]string{
 	"send_log": `UPDATE send_log SET customer_id = $3, key = replace(key, $2, $4), provider_message_id = '', error = ''
 		WHERE customer_id = $1`,
 	"email_events": `UPDATE email_events SET customer_id = $3, send_key = replace(send_key, $2, $4),
-		email = '', sg_message_id = '', url = '', reason = ''
+		dedupe_key = $3 || '/' || md5(dedupe_key), email = '', sg_message_id = '', url = '', reason = ''
 		WHERE customer_id = $1 OR starts_with(send_key, $2)`,
 	"attributions": `UPDATE attributions SET customer_id = $3, send_key = replace(send_key, $2, $4),
 		purchase_id = $3 || '/' || gen_random_uuid()
