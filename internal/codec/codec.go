@@ -67,9 +67,6 @@ func checkKeyID(id string) error {
 	if id == "" {
 		return errors.New("a key id is empty: name each key, e.g. 2026-01:<base64 key>")
 	}
-	if strings.HasPrefix(id, DataKeyPrefix) {
-		return fmt.Errorf("key id %q begins with %q, which names customers' data keys: choose another id", id, DataKeyPrefix)
-	}
 	if len(id) > 64 {
 		return fmt.Errorf("key id %q is longer than 64 characters", id)
 	}

@@ -291,16 +291,34 @@ func (d *dataKeys) evict() {
 type failureConverter struct {
 	dc  converter.DataConverter
 	def converter.FailureConverter
+	// master converts with the context-free codec (master keys only) when def cannot.
+	master converter.FailureConverter
 }
 
 func newFailureConverter(dc converter.DataConverter) failureConverter {
-	return failureConverter{dc: dc, def: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-		DataConverter:          dc,
-		EncodeCommonAttributes: true,
-	})}
+	return failureConverter{dc: dc, def: defaultFailureConverter(dc)}
 }
 
-func (f failureConverter) ErrorToFailure(err error) *failurepb.Failure {
+func defaultFailureConverter(dc converter.DataConverter) converter.FailureConverter {
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter:          dc,
+		EncodeCommonAttributes: true,
+	})
+}
+
+// ErrorToFailure converts err under the context's codec. The SDK's converter panics when the
+// codec fails, which a customer's data key can (PostgreSQL unreachable on a cache miss, or the
+// customer forgotten meanwhile): rather than crash the worker, the failure is then encrypted with
+// the master key, still never in clear.
+func (f failureConverter) ErrorToFailure(err error) (failure *failurepb.Failure) {
+	if f.master == nil {
+		return f.def.ErrorToFailure(err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			failure = f.master.ErrorToFailure(err)
+		}
+	}()
 	return f.def.ErrorToFailure(err)
 }
 
@@ -309,7 +327,11 @@ func (f failureConverter) FailureToError(failure *failurepb.Failure) error {
 }
 
 func (f failureConverter) WithSerializationContext(sc converter.SerializationContext) converter.FailureConverter {
-	return newFailureConverter(converter.WithDataConverterSerializationContext(f.dc, sc))
+	dc := converter.WithDataConverterSerializationContext(f.dc, sc)
+	if dc == f.dc {
+		return f
+	}
+	return failureConverter{dc: dc, def: defaultFailureConverter(dc), master: f.def}
 }
 
 var _ converter.FailureConverterWithSerializationContext = failureConverter{}
