@@ -39,15 +39,15 @@ var ForgetPlan = map[string]ForgetAction{
 	"attributions":      ForgetAnonymise,
 	"followup_outcomes": ForgetAnonymise,
 	// Everything else about the customer goes.
-	"preferences":             ForgetDelete,
-	"purchases":               ForgetDelete,
-	"wishes":                  ForgetDelete,
-	"outbox":                  ForgetDelete,
-	"customer_notes":          ForgetDelete,
-	"customer_segments":       ForgetDelete,
-	"signal_outbox":           ForgetDelete,
-	"handoffs":                ForgetDelete,
-	"customer_data_keys":      ForgetDelete,
+	"preferences":        ForgetDelete,
+	"purchases":          ForgetDelete,
+	"wishes":             ForgetDelete,
+	"outbox":             ForgetDelete,
+	"customer_notes":     ForgetDelete,
+	"customer_segments":  ForgetDelete,
+	"signal_outbox":      ForgetDelete,
+	"handoffs":           ForgetDelete,
+	"customer_data_keys": ForgetDelete,
 }
 
 // anonymiseSQL rewrites one table's rows of customer $1 ($2: lifecycle.SendKeyPrefix of the

@@ -257,4 +257,3 @@ func TestCustomerDataKeys(t *testing.T) {
 	_, err = b.s.CustomerDataKey(b.ctx, "c1")
 	require.ErrorIs(t, err, lifecycle.ErrForgotten)
 }
-
