@@ -123,6 +123,21 @@ func (c *Codec) FailureConverter() converter.FailureConverter {
 	return newFailureConverter(c.DataConverter())
 }
 
+// DropDataKey removes the customer's data key from this process's cache, so that this process
+// stops reading and writing with it at once (starter forget destroys the stored key); other
+// processes drop theirs within DataKeyCacheTTL.
+func (c *Codec) DropDataKey(customerID string) {
+	if c == nil || c.data == nil {
+		return
+	}
+	c.data.mu.Lock()
+	defer c.data.mu.Unlock()
+	if e, ok := c.data.byCustomer[customerID]; ok {
+		delete(c.data.byID, e.key.ID)
+		delete(c.data.byCustomer, customerID)
+	}
+}
+
 var _ converter.PayloadCodecWithSerializationContext = (*Codec)(nil)
 
 // customerCodec encrypts with one customer's data key.

@@ -50,6 +50,9 @@ type Deps struct {
 	// Shredding is whether the customer's payloads are encrypted with a data key of their own
 	// (TAILOR_CODEC_KEYS set); without it the histories stay readable until Temporal's retention.
 	Shredding bool
+	// Keys, when set, is this process's codec: it drops its cached copy of the destroyed key at
+	// once (*codec.Codec is one). Other processes drop theirs within codec.DataKeyCacheTTL.
+	Keys interface{ DropDataKey(customerID string) }
 }
 
 // Result is what Forget did.
@@ -85,6 +88,9 @@ func Forget(ctx context.Context, d Deps, customerID string) (Result, error) {
 		return res, err
 	}
 	res.Existed, res.Tombstone, res.Rows = forgotten.Existed, forgotten.Tombstone, forgotten.Rows
+	if d.Keys != nil {
+		d.Keys.DropDataKey(customerID)
+	}
 	for table, action := range store.ForgetPlan {
 		if action == store.ForgetAnonymise && forgotten.Rows[table] > 0 {
 			res.Anonymised = append(res.Anonymised, table)
