@@ -102,7 +102,11 @@ func writeForgotten(w io.Writer, r erasure.Result) {
 		fmt.Fprintln(w, "  (PostgreSQL had no customer row with this id: forgotten before, or never imported)")
 	}
 	fmt.Fprintf(w, "  deleted:     %s\n", rowCounts(r.Rows, store.ForgetDelete))
-	fmt.Fprintf(w, "  anonymised:  %s, as %s\n", rowCounts(r.Rows, store.ForgetAnonymise), r.Tombstone)
+	if anonymised := rowCounts(r.Rows, store.ForgetAnonymise); anonymised == "none" {
+		fmt.Fprintln(w, "  anonymised:  none")
+	} else {
+		fmt.Fprintf(w, "  anonymised:  %s, the customer id replaced by %s\n", anonymised, r.Tombstone)
+	}
 	if r.Terminated {
 		fmt.Fprintf(w, "  workflow:    %s terminated\n", r.WorkflowID)
 	} else {
@@ -112,7 +116,7 @@ func writeForgotten(w io.Writer, r erasure.Result) {
 		fmt.Fprintf(w, "  histories:   unreadable: the customer's data key is destroyed (a running worker drops its cached copy within %v)\n", codec.DataKeyCacheTTL)
 	} else {
 		fmt.Fprintln(w, "  histories:   NOT shredded: TAILOR_CODEC_KEYS is not set, so Temporal keeps them in plaintext until the namespace's retention;")
-		fmt.Fprintf(w, "               delete them now with: temporal workflow delete --workflow-id %s\n", r.WorkflowID)
+		fmt.Fprintf(w, "               delete every run now with: temporal workflow delete --query \"WorkflowId = '%s'\" --yes\n", r.WorkflowID)
 	}
 	if r.OutboxRemoved != "" {
 		fmt.Fprintf(w, "  outbox:      removed %s\n", r.OutboxRemoved)
