@@ -351,6 +351,11 @@ func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logge
 	codecCfg := cfg.Codec.WithDataKeys(st, workflows.CustomerIDOf)
 	d.codec = codecCfg
 	if codecCfg.Enabled() {
+		if err := checkDataKeys(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	if codecCfg.Enabled() {
 		logger.Info("payloads in Temporal are encrypted (AES-256-GCM)",
 			"encrypt_with", codecCfg.Codec.EncryptingKeyID(), "key_ids", codecCfg.Codec.KeyIDs())
 	} else {
@@ -393,6 +398,21 @@ func checkSchema(ctx context.Context, st *store.DB) error {
 		return errors.New("no Tailor tables: run `starter setup` first, then start the worker again")
 	default:
 		return fmt.Errorf("check the schema: %w", err)
+	}
+}
+
+// checkDataKeys fails when the database predates the customers' data keys (migration 0019):
+// with TAILOR_CODEC_KEYS every customer's first payload needs that table.
+func checkDataKeys(ctx context.Context, st *store.DB) error {
+	_, err := st.DataKey(ctx, codec.DataKeyPrefix+"probe")
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil, errors.Is(err, lifecycle.ErrNotFound):
+		return nil
+	case errors.As(err, &pgErr) && pgErr.Code == "42P01": // undefined_table
+		return errors.New("TAILOR_CODEC_KEYS is set but the database has no customer_data_keys table: run `starter setup`, then start the worker again")
+	default:
+		return fmt.Errorf("check the customers' data keys: %w", err)
 	}
 }
 
