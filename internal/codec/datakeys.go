@@ -123,6 +123,16 @@ func (c *Codec) FailureConverter() converter.FailureConverter {
 	return newFailureConverter(c.DataConverter())
 }
 
+// uncachedCopy is c looking every data key up in the store, for the codec endpoint.
+func (c *Codec) uncachedCopy() *Codec {
+	if c.data == nil {
+		return c
+	}
+	cp := *c
+	cp.data = &dataKeys{store: c.data.store, master: c.data.master, now: c.data.now, uncached: true}
+	return &cp
+}
+
 // DropDataKey removes the customer's data key from this process's cache, so that this process
 // stops reading and writing with it at once (starter forget destroys the stored key); other
 // processes drop theirs within DataKeyCacheTTL.
@@ -166,6 +176,9 @@ type dataKeys struct {
 	store  DataKeyStore
 	master *Codec // wraps with its encrypting key, unwraps with whichever wrapped
 	now    func() time.Time
+	// uncached looks every key up: the codec endpoint's, so an operator never reads a forgotten
+	// customer's payloads from a worker's cache.
+	uncached bool
 
 	mu         sync.Mutex
 	byCustomer map[string]cachedKey
@@ -263,6 +276,9 @@ func (d *dataKeys) add(w lifecycle.WrappedDataKey) (Key, error) {
 	if err != nil {
 		return Key{}, err
 	}
+	if d.uncached {
+		return k, nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.byID) >= maxCachedDataKeys {
@@ -275,6 +291,9 @@ func (d *dataKeys) add(w lifecycle.WrappedDataKey) (Key, error) {
 }
 
 func (d *dataKeys) cached(m map[string]cachedKey, id string) (Key, bool) {
+	if d.uncached {
+		return Key{}, false
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	e, ok := m[id]

@@ -1,7 +1,10 @@
 package codec_test
 
 import (
+	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +14,7 @@ import (
 	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tailorhq/tailor/internal/codec"
@@ -237,4 +241,33 @@ func TestFailuresUseTheCustomersKey(t *testing.T) {
 func TestMasterKeyIDMayNotLookLikeADataKey(t *testing.T) {
 	_, err := codec.ParseKeys(codec.DataKeyPrefix + "1:" + randomKey(t))
 	require.ErrorContains(t, err, "names customers' data keys")
+}
+
+// The codec endpoint decodes a customer's payloads for operators, and stops the moment the
+// customer is forgotten, whatever the worker serving it has cached.
+func TestEndpointDecodesDataKeysUntilForgotten(t *testing.T) {
+	st := newMemKeys()
+	c := newCodec(t, "m1:"+randomKey(t)).WithDataKeys(st, customerOf)
+	enc, err := c.ForCustomer("zoe").Encode([]*commonpb.Payload{payload(t, "Zoe wishes for grey")})
+	require.NoError(t, err)
+	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: enc})
+	require.NoError(t, err)
+	h := codec.Handler(c, codec.HandlerOptions{})
+	decode := func() *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/codec/decode", bytes.NewReader(body)))
+		return rec
+	}
+	rec := decode()
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	var got commonpb.Payloads
+	require.NoError(t, protojson.Unmarshal(rec.Body.Bytes(), &got))
+	require.Contains(t, string(got.Payloads[0].Data), "Zoe wishes for grey")
+
+	st.forget("zoe")
+	_, err = c.Decode(enc)
+	require.NoError(t, err, "the worker's own cache still holds the key (DataKeyCacheTTL)")
+	rec = decode()
+	require.NotEqual(t, http.StatusOK, rec.Code, "the endpoint must not decode a forgotten customer's payload")
+	require.NotContains(t, rec.Body.String(), "grey")
 }
