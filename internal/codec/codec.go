@@ -10,6 +10,10 @@
 //     the new key first and keep the old ones as long as histories encrypted with them live.
 //   - Decode passes payloads that are not encrypted through unchanged: histories written before
 //     encryption was turned on stay readable.
+//   - With WithDataKeys, the payloads of a customer's workflow (customer/<id>, told by the SDK's
+//     serialization context) are encrypted with that customer's own data key instead, named
+//     "dk-<hex>" in the same metadata; destroying the key (starter forget) makes them unreadable
+//     with any master key (crypto-shredding: datakeys.go). Decode finds a data key by its id.
 //   - No error ever contains key material, only key ids.
 package codec
 
