@@ -116,6 +116,9 @@ func (s *DB) forget(ctx context.Context, customerID string, commit bool) (Forgot
 	}
 	out := Forgotten{Tombstone: "forgotten-" + hex.EncodeToString(tomb), Rows: map[string]int64{}}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockCustomerKey(ctx, tx, customerID); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO forgotten_customers (id_hash) VALUES ($1) ON CONFLICT DO NOTHING`,
 			ForgetIDHash(customerID)); err != nil {
 			return err
@@ -255,16 +258,30 @@ func (s *DB) CreateCustomerDataKey(ctx context.Context, k lifecycle.WrappedDataK
 	if k.CustomerID == "" || !strings.HasPrefix(k.ID, "dk-") {
 		return lifecycle.WrappedDataKey{}, fmt.Errorf("store data key %q of customer %q: a data key needs an id dk-… and a customer", k.ID, k.CustomerID)
 	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO customer_data_keys (id, customer_id, master_key_id, wrapped)
-		SELECT $1, $2, $3, $4
-		WHERE NOT EXISTS (SELECT 1 FROM forgotten_customers WHERE id_hash = $5)
-		ON CONFLICT (customer_id) DO NOTHING`,
-		k.ID, k.CustomerID, k.MasterKeyID, k.Wrapped, ForgetIDHash(k.CustomerID))
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockCustomerKey(ctx, tx, k.CustomerID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO customer_data_keys (id, customer_id, master_key_id, wrapped)
+			SELECT $1, $2, $3, $4
+			WHERE NOT EXISTS (SELECT 1 FROM forgotten_customers WHERE id_hash = $5)
+			ON CONFLICT (customer_id) DO NOTHING`,
+			k.ID, k.CustomerID, k.MasterKeyID, k.Wrapped, ForgetIDHash(k.CustomerID))
+		return err
+	})
 	if err != nil {
 		return lifecycle.WrappedDataKey{}, fmt.Errorf("store the data key of customer %s: %w", k.CustomerID, err)
 	}
 	return s.CustomerDataKey(ctx, k.CustomerID)
+}
+
+// lockCustomerKey serialises making a customer's data key with forgetting the customer, for the
+// transaction: without it a key made while the forget runs could commit after the forget deleted
+// the keys, and outlive it.
+func lockCustomerKey(ctx context.Context, tx pgx.Tx, customerID string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('tailor-data-key:' || $1, 0))`, customerID)
+	return err
 }
 
 // DataKey returns the wrapped data key with this id: lifecycle.ErrNotFound when there is none,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -256,4 +257,22 @@ func TestCustomerDataKeys(t *testing.T) {
 	require.True(t, errors.Is(err, lifecycle.ErrNotFound), "forget destroys the key: %v", err)
 	_, err = b.s.CustomerDataKey(b.ctx, "c1")
 	require.ErrorIs(t, err, lifecycle.ErrForgotten)
+}
+
+// A data key made while the customer is being forgotten never outlives the forget.
+func TestDataKeyMadeDuringForgetDoesNotSurvive(t *testing.T) {
+	b := setup(t)
+	for i := range 20 {
+		customer := fmt.Sprintf("race-%d", i)
+		key := lifecycle.WrappedDataKey{ID: fmt.Sprintf("dk-%032x", i), CustomerID: customer, MasterKeyID: "m1", Wrapped: []byte{1}}
+		var wg sync.WaitGroup
+		wg.Go(func() { _, _ = b.s.CreateCustomerDataKey(b.ctx, key) })
+		wg.Go(func() {
+			_, err := b.s.Forget(b.ctx, customer)
+			require.NoError(t, err, "forget %s", customer)
+		})
+		wg.Wait()
+		_, err := b.s.DataKey(b.ctx, key.ID)
+		require.ErrorIs(t, err, lifecycle.ErrNotFound, "the key of %s outlived the forget", customer)
+	}
 }
