@@ -60,22 +60,22 @@ type preferenceText struct {
 	LearningLegend, StopLearning                              string
 	Save, Remove                                              string
 
-	HeldTitle, HeldIntro                                   string
-	YouTitle, Name, Email, Language, Timezone, Marketing   string
-	MarketingYes, MarketingNo, Suppressed                  string
-	LanguageNames                                          map[string]string
-	TasteTitle, Nothing, Stated                            string
-	LearnedFrom, WantedFrom, AndMore                       string // LearnedFrom, WantedFrom %[1]s: product, %[2]s: date; AndMore %d
-	PurchasesTitle, Purchase                               string // Purchase %[1]s name, %[2]s details, %[3]s date
-	WishesTitle, Wish                                      string // Wish %[1]s name, %[2]s colour, %[3]s size, %[4]s date
-	NotesTitle                                             string
-	NoteKinds                                              map[store.NoteKind]string // %[1]s text, %[2]s date
-	UsageTitle, UsageLine, UsageUnknown, UsageNone         string // UsageLine %[1]s metric, %[2]s used, %[3]s limit, %[4]s date
-	EmailsTitle, EmailsLine, LastOpened, NoEmails          string // EmailsLine %[1]d sent, %[2]d opened, %[3]d clicked; LastOpened %s
-	SegmentTitle, NoSegment, Recorded                      string
-	Segments                                               map[lifecycle.Segment][2]string // name, what it means
-	LearningOn, LearningOff                                string // LearningOff %s: date
-	Months                                                 [12]string
+	HeldTitle, HeldIntro                                 string
+	YouTitle, Name, Email, Language, Timezone, Marketing string
+	MarketingYes, MarketingNo, Suppressed                string
+	LanguageNames                                        map[string]string
+	TasteTitle, Nothing, Stated                          string
+	LearnedFrom, WantedFrom, AndMore                     string // LearnedFrom, WantedFrom %[1]s: product, %[2]s: date; AndMore %d
+	PurchasesTitle, Purchase                             string // Purchase %[1]s name, %[2]s details, %[3]s date
+	WishesTitle, Wish                                    string // Wish %[1]s name, %[2]s colour, %[3]s size, %[4]s date
+	NotesTitle                                           string
+	NoteKinds                                            map[store.NoteKind]string // %[1]s text, %[2]s date
+	UsageTitle, UsageLine, UsageUnknown, UsageNone       string                    // UsageLine %[1]s metric, %[2]s used, %[3]s limit, %[4]s date
+	EmailsTitle, EmailsLine, LastOpened, NoEmails        string                    // EmailsLine %[1]d sent, %[2]d opened, %[3]d clicked; LastOpened %s
+	SegmentTitle, NoSegment, Recorded                    string
+	Segments                                             map[lifecycle.Segment][2]string // name, what it means
+	LearningOn, LearningOff                              string                          // LearningOff %s: date
+	Months                                               [12]string
 }
 
 var preferenceTexts = map[string]preferenceText{
@@ -260,7 +260,9 @@ func (l language) held(d preferencesData, words lifecycle.Vocabulary) heldView {
 		{t.Marketing, marketing},
 	}
 
-	product := func(p store.HeldPurchase) string { return words.ProductName(cmp.Or(p.Product.Name, p.Product.Product), l.Lang) }
+	product := func(p store.HeldPurchase) string {
+		return words.ProductName(cmp.Or(p.Product.Name, p.Product.Product), l.Lang)
+	}
 	for _, def := range l.lists(words) {
 		g := tasteGroup{Label: def.Label}
 		for _, value := range *def.get(&h.Preferences) {
