@@ -298,7 +298,7 @@ func (l language) held(d preferencesData, words lifecycle.Vocabulary) heldView {
 
 	for _, p := range h.Purchases {
 		var details []string
-		for _, d := range []string{words.Color(p.Product.Color, l.Lang), words.Size(p.Product.Size, l.Lang), words.Category(p.Product.Category, l.Lang)} {
+		for _, d := range []string{words.Color(p.Product.Color, l.Lang), sizeLabel(words, lifecycle.Normalize(p.Product.Size), l.Lang), words.Category(p.Product.Category, l.Lang)} {
 			if d != "" {
 				details = append(details, d)
 			}
@@ -309,7 +309,7 @@ func (l language) held(d preferencesData, words lifecycle.Vocabulary) heldView {
 		if !w.ClosedAt.IsZero() {
 			continue
 		}
-		v.Wishes = append(v.Wishes, fmt.Sprintf(t.Wish, words.ProductName(w.ProductName, l.Lang), words.Color(w.Color, l.Lang), words.Size(w.Size, l.Lang), day(w.CreatedAt)))
+		v.Wishes = append(v.Wishes, fmt.Sprintf(t.Wish, words.ProductName(w.ProductName, l.Lang), words.Color(w.Color, l.Lang), sizeLabel(words, w.Size, l.Lang), day(w.CreatedAt)))
 	}
 	for _, n := range h.Notes {
 		v.Notes = append(v.Notes, fmt.Sprintf(t.NoteKinds[n.Kind], cmp.Or(n.Text, "–"), day(n.OccurredAt)))

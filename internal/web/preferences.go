@@ -198,7 +198,7 @@ func (l language) lists(words lifecycle.Vocabulary) []listDef {
 			translate: func(v string) string { return words.Color(v, l.Lang) }},
 		{choiceList: choiceList{Field: fieldSizeChip, OtherField: fieldSizes, Label: l.Sizes, OtherLabel: other(l.Sizes)},
 			get:       func(p *lifecycle.Preferences) *[]string { return &p.Sizes },
-			translate: func(v string) string { return words.Size(v, l.Lang) }, sizes: true},
+			translate: func(v string) string { return sizeLabel(words, v, l.Lang) }, sizes: true},
 		{choiceList: choiceList{Field: fieldCategoryChip, OtherField: fieldCategories, Label: l.Categories, OtherLabel: other(l.Categories)},
 			get:       func(p *lifecycle.Preferences) *[]string { return &p.Categories },
 			translate: func(v string) string { return words.Category(v, l.Lang) }},
@@ -224,6 +224,16 @@ func (d listDef) chips(offered, chosen lifecycle.Preferences) []chip {
 
 // letterSizes are the sizes written as letters, smallest first.
 var letterSizes = []string{"xxs", "xs", "s", "m", "l", "xl", "xxl", "xxxl", "3xl", "4xl"}
+
+// sizeLabel is size as the customer reads it: the shop's word, else letter sizes in capitals
+// (sizes are stored in lower case: "xl" is XL).
+func sizeLabel(words lifecycle.Vocabulary, size, locale string) string {
+	w := words.Size(size, locale)
+	if w == size && slices.Contains(letterSizes, size) {
+		return strings.ToUpper(size)
+	}
+	return w
+}
 
 // compareSizes orders sizes as a shop's size chart does: numbers by value, then letter sizes
 // from small to large, then anything else alphabetically.

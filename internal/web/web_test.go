@@ -522,12 +522,12 @@ func TestPreferencePage(t *testing.T) {
 		`name="paused" value="on">`,
 		`name="stop_learning" value="on">`,
 		`<button type="submit" id="save">Save</button>`,
-		`form="prefs" name="remove" value="colors/grey">Remove</button>`,
+		`form="prefs" name="remove" value="colors/grey" aria-label="Remove: grey">Remove</button>`,
 	} {
 		assert.Contains(t, r.body, want)
 	}
 	// Sizes as a size chart orders them: numbers, then letters from small to large.
-	assert.Regexp(t, `(?s)value="48" checked.*value="50".*value="m".*value="l"`, r.body, "sizes in chart order")
+	assert.Regexp(t, `(?s)value="48" checked.*value="50".*value="m"><span>M</span>.*value="l"`, r.body, "sizes in chart order")
 	assert.NotContains(t, r.body, "Saved.")
 	assert.Empty(t, b.calls.all())
 }
