@@ -90,7 +90,7 @@ func (s *server) load(w http.ResponseWriter, r *http.Request, l language, c life
 	}
 	// Only the workflow knows the kinds chosen, the pause and the usage; without one, all kinds are
 	// wanted and no usage is known.
-	ctx, cancel := context.WithTimeout(r.Context(), signalTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), statusTimeout)
 	defer cancel()
 	if st, err := s.Lifecycle.Status(ctx, c.ID); err == nil {
 		d.status, d.running = st, true

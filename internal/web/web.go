@@ -11,7 +11,10 @@
 //     in the same transaction, so no marketing mail goes out even if the workflow cannot be
 //     reached; then it delivers the signal. A signal that fails stays owed and the worker delivers
 //     it (events.Service.RelayEvery), so the customer is unsubscribed either way. Repeating it is
-//     harmless. POST /p/{token} likewise owes the preferences signal before it answers "saved".
+//     harmless. POST /p/{token} likewise owes the preferences signal (with the customer's choice
+//     to stop the shop's learning, stored in the same transaction) before it answers "saved".
+//   - The preference page shows everything PostgreSQL holds about the customer, and the usage only
+//     the workflow holds; without an answer from the workflow it says the usage cannot be read now.
 //   - A tampered, foreign, malformed or wrong-page token gets 400, an expired one 410, an unknown
 //     customer 404; none of them reaches the store's writes or the workflow.
 //   - An interest or check-in the workflow refuses (lifecycleclient.ErrRefused) gets 409: asking
@@ -49,6 +52,7 @@ const (
 // How long a page waits for the workflow before it tells the customer to try again.
 const (
 	signalTimeout     = 10 * time.Second
+	statusTimeout     = 3 * time.Second // the preference page reads the workflow; it shows without it
 	interestedTimeout = 20 * time.Second
 	checkinTimeout    = 20 * time.Second
 )
