@@ -466,6 +466,14 @@ func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal
 		return
 	}
 	s.Preferences, s.Paused = prefs, sig.Paused
+	learning := ""
+	if sig.StopLearning != s.LearningStopped {
+		learning = "; learning from what the customer does resumed"
+		if sig.StopLearning {
+			learning = "; learning from what the customer does stopped: only what they state is used"
+		}
+	}
+	s.LearningStopped = sig.StopLearning
 	s.Kinds = nil
 	for _, k := range lifecycle.MarketingKinds {
 		if slices.Contains(sig.Kinds, k) {
@@ -481,8 +489,8 @@ func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal
 		}
 	}
 	l.decide(Decision{At: now, Outcome: OutcomeScheduled, Code: lifecycle.ReasonNone, Reason: fmt.Sprintf(
-		"preferences edited by the customer: colours %v, sizes %v, categories %v, kinds %v, paused %t",
-		prefs.Colors, prefs.Sizes, prefs.Categories, s.Kinds, s.Paused)})
+		"preferences edited by the customer: colours %v, sizes %v, categories %v, kinds %v, paused %t%s",
+		prefs.Colors, prefs.Sizes, prefs.Categories, s.Kinds, s.Paused, learning)})
 }
 
 func (l *lifecycleRun) dropMarketing(now time.Time, code lifecycle.ReasonCode, reason string) {

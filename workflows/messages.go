@@ -142,6 +142,9 @@ type PreferencesSignal struct {
 	Kinds []lifecycle.Kind
 	// Paused stops all marketing mail until the customer resumes it.
 	Paused bool
+	// StopLearning: the shop learns nothing more from what the customer does (purchases, email
+	// engagement); only what they state is used. The event layer stores it with the signal.
+	StopLearning bool `json:",omitempty"`
 }
 
 // SuppressSignal: the mail provider reported the address as undeliverable or unwanted.

@@ -94,13 +94,15 @@ type State struct {
 	DoneKeys []string `json:"done_keys"`
 
 	// The customer's voice.
-	Timezone      string           `json:"timezone,omitempty"` // IANA; quiet hours are in this zone
-	ConsentSource string           `json:"consent_source,omitempty"`
-	ConsentAt     time.Time        `json:"consent_at,omitzero"`
-	Paused        bool             `json:"paused,omitempty"`
-	Kinds         []lifecycle.Kind `json:"kinds,omitempty"`    // follow-up kinds wanted; empty: all
-	Accepted      []string         `json:"accepted,omitempty"` // offer keys the customer said yes to
-	Goals         []string         `json:"goals,omitempty"`    // goals reached: no more offers of these
+	Timezone      string    `json:"timezone,omitempty"` // IANA; quiet hours are in this zone
+	ConsentSource string    `json:"consent_source,omitempty"`
+	ConsentAt     time.Time `json:"consent_at,omitzero"`
+	Paused        bool      `json:"paused,omitempty"`
+	// LearningStopped: the customer asked the shop to learn nothing more from what they do.
+	LearningStopped bool             `json:"learning_stopped,omitempty"`
+	Kinds           []lifecycle.Kind `json:"kinds,omitempty"`    // follow-up kinds wanted; empty: all
+	Accepted        []string         `json:"accepted,omitempty"` // offer keys the customer said yes to
+	Goals           []string         `json:"goals,omitempty"`    // goals reached: no more offers of these
 
 	// The usage phase, the moment of truth and the value segment.
 	Usage           []lifecycle.UsageProfile `json:"usage,omitempty"`   // one per metric, sorted by metric

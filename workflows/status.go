@@ -20,8 +20,10 @@ type Status struct {
 	Policy      lifecycle.Policy      `json:"policy"`
 	Timezone    string                `json:"timezone,omitempty"`
 	Paused      bool                  `json:"paused,omitempty"`
-	Kinds       []lifecycle.Kind      `json:"kinds,omitempty"` // wanted follow-up kinds; empty: all
-	Goals       []string              `json:"goals,omitempty"` // offers accepted: no more of these
+	// LearningStopped: the customer asked the shop to learn nothing more from what they do.
+	LearningStopped bool             `json:"learning_stopped,omitempty"`
+	Kinds           []lifecycle.Kind `json:"kinds,omitempty"` // wanted follow-up kinds; empty: all
+	Goals           []string         `json:"goals,omitempty"` // offers accepted: no more of these
 	// ConsentSource and ConsentAt tell where the last consent change came from.
 	ConsentSource string    `json:"consent_source,omitempty"`
 	ConsentAt     time.Time `json:"consent_at,omitzero"`
@@ -57,21 +59,22 @@ type PendingStatus struct {
 func (l *lifecycleRun) status(now time.Time) Status {
 	s := l.state
 	st := Status{
-		CustomerID:    s.CustomerID,
-		Stage:         s.Stage,
-		Preferences:   s.Preferences,
-		Purchases:     slices.Clone(s.Purchases),
-		Emails:        append([]SentEmail{}, s.Emails...),
-		Decisions:     append([]Decision{}, s.Decisions...),
-		Policy:        l.policy,
-		Timezone:      s.Timezone,
-		Paused:        s.Paused,
-		Kinds:         slices.Clone(s.Kinds),
-		Goals:         slices.Clone(s.Goals),
-		ConsentSource: s.ConsentSource,
-		ConsentAt:     s.ConsentAt,
-		Wishes:        []WishStatus{},
-		Pending:       []PendingStatus{},
+		CustomerID:      s.CustomerID,
+		Stage:           s.Stage,
+		Preferences:     s.Preferences,
+		Purchases:       slices.Clone(s.Purchases),
+		Emails:          append([]SentEmail{}, s.Emails...),
+		Decisions:       append([]Decision{}, s.Decisions...),
+		Policy:          l.policy,
+		Timezone:        s.Timezone,
+		Paused:          s.Paused,
+		LearningStopped: s.LearningStopped,
+		Kinds:           slices.Clone(s.Kinds),
+		Goals:           slices.Clone(s.Goals),
+		ConsentSource:   s.ConsentSource,
+		ConsentAt:       s.ConsentAt,
+		Wishes:          []WishStatus{},
+		Pending:         []PendingStatus{},
 
 		Segment:         s.Segment,
 		SegmentReasons:  slices.Clone(s.SegmentReasons),

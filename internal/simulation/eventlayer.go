@@ -91,6 +91,23 @@ func (s *shopEvents) SetConsent(ctx context.Context, customerID string, consent 
 	return nil
 }
 
+// learningShop is a Shop that keeps whether the customer stopped its learning (the Catalogue).
+type learningShop interface {
+	SetLearningStopped(customerID string, stopped bool) error
+}
+
+// SetLearningOwing records the customer's learning choice in the shop, when it keeps one, and
+// owes signal, as the store does in one transaction.
+func (s *shopEvents) SetLearningOwing(_ context.Context, customerID string, stopped bool, sig store.OwedSignal) error {
+	if l, ok := s.shop.(learningShop); ok {
+		if err := l.SetLearningStopped(customerID, stopped); err != nil {
+			return err
+		}
+	}
+	s.owe(sig)
+	return nil
+}
+
 func (s *shopEvents) SetConsentOwing(ctx context.Context, customerID string, consent bool, source string, sig *store.OwedSignal) error {
 	if sig == nil {
 		return s.SetConsent(ctx, customerID, consent, source)
