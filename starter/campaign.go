@@ -34,6 +34,7 @@ type campaignFlags struct {
 	concurrency *int
 	rate        *float64
 	pageSize    *int
+	holdout     *int // -1: not given, the policy's holdout for the kind applies
 }
 
 func addCampaignFlags(fs *flag.FlagSet) campaignFlags {
@@ -44,6 +45,9 @@ func addCampaignFlags(fs *flag.FlagSet) campaignFlags {
 		concurrency: fs.Int("concurrency", workflows.DefaultCampaignConcurrency, "customers signalled at the same time, at most"),
 		rate:        fs.Float64("rate", 0, "customers signalled per second, at most (default: no limit)"),
 		pageSize:    fs.Int("page-size", workflows.DefaultCampaignPageSize, "customers per page; the campaign continues as new after each"),
+		holdout: fs.Int("holdout", -1, "hold out this percentage (0-100) of the customers reached: chosen by a hash of their id and the campaign's ID, "+
+			"they go through the whole decision but get no email, and `starter report` measures the lift against them "+
+			"(default: the policy's holdout for the kind, if any; 0: none)"),
 	}
 }
 
@@ -63,6 +67,9 @@ func (f campaignFlags) check(p *problems) {
 	}
 	if *f.pageSize < 1 {
 		p.addf("--page-size must be at least 1, got %d", *f.pageSize)
+	}
+	if *f.holdout < -1 || *f.holdout > 100 {
+		p.addf("--holdout must be a percentage from 0 to 100, got %d", *f.holdout)
 	}
 	if *f.dryRun && (*f.wait || *f.again) {
 		p.addf("--dry-run starts nothing: leave out --wait and --again")
@@ -113,6 +120,9 @@ func (a *app) launch(ctx context.Context, st *store.DB, in workflows.CampaignInp
 		in.Trigger += "/again-" + now.Format("20060102T150405Z")
 	}
 	f.apply(&in)
+	if *f.holdout >= 0 {
+		in = in.WithHoldout(*f.holdout) // keyed by the final ID, after --again
+	}
 	id, err := campaigns.Start(ctx, tc, in, now)
 	switch {
 	case campaigns.AlreadyExists(err):
@@ -300,7 +310,8 @@ func (o outcomes) String() string {
 		skipped += o.o.Skipped[reason]
 		reasons = append(reasons, fmt.Sprintf("%s %d", reason, o.o.Skipped[reason]))
 	}
-	line := fmt.Sprintf("emailed %d, failed %d, deferred %d (waiting for the contact policy), skipped %d", o.o.Sent, o.o.Failed, o.o.Deferred, skipped)
+	line := fmt.Sprintf("emailed %d, held out %d, failed %d, deferred %d (waiting for the contact policy), skipped %d",
+		o.o.Sent, o.o.HeldOut, o.o.Failed, o.o.Deferred, skipped)
 	if len(reasons) > 0 {
 		line += " (" + strings.Join(reasons, ", ") + ")"
 	}
@@ -433,6 +444,9 @@ func (a *app) campaignStatus(ctx context.Context, id string) error {
 	fmt.Fprintf(tw, "campaign\t%s\n", id)
 	fmt.Fprintf(tw, "kind\t%s\t%s\n", p.Kind, p.Trigger)
 	fmt.Fprintf(tw, "state\t%s\n", p.State)
+	if h := p.Holdout; h != nil {
+		fmt.Fprintf(tw, "holdout\t%d%% of the customers reached get no email (by a hash of their id and %s)\n", h.Pct, h.Key)
+	}
 	asOf := "live"
 	if !v.Live {
 		asOf = "as of the last page"
