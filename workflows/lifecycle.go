@@ -732,7 +732,11 @@ func (l *lifecycleRun) deferralReason(f lifecycle.FollowUp, ready time.Time) (li
 	}
 	if !s.LastSentAt.IsZero() && s.LastSentAt.Add(p.MinGap).After(f.Due) {
 		first(lifecycle.ReasonMinGap)
-		why = append(why, fmt.Sprintf("min_gap %s since the last email at %s", formatDuration(p.MinGap), s.LastSentAt.Format(time.RFC3339)))
+		last := "the last email"
+		if n := len(s.HeldOut); n > 0 && s.HeldOut[n-1].SentAt.Equal(s.LastSentAt) {
+			last = "the follow-up held out" // a contact like an email: the control is treated alike
+		}
+		why = append(why, fmt.Sprintf("min_gap %s since %s at %s", formatDuration(p.MinGap), last, s.LastSentAt.Format(time.RFC3339)))
 	}
 	gapOK := f.Due
 	if !s.LastSentAt.IsZero() && s.LastSentAt.Add(p.MinGap).After(gapOK) {
