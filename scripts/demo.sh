@@ -524,7 +524,6 @@ tailor_story() {
 
 	step "What the follow-ups earned: starter report"
 	note "the emails since the story began; no holdout here, so no lift (scripts/demo.sh report measures one)"
-	starter report --since "$STORY_SINCE"
 	starter report --since "$STORY_SINCE" --html "$RUN_DIR/report.html"
 
 	local ui="http://localhost:$UI_PORT/namespaces/default/workflows"
