@@ -584,7 +584,11 @@ func (a *app) recallCampaign(ctx context.Context, id string, p workflows.Campaig
 		fmt.Fprintf(a.stdout, "follow-ups: %s\n", o)
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "recalled %d follow-up(s) still waiting; already sent %d (failed %d)\n", o.o.Skipped[string(lifecycle.ReasonRecalled)], o.o.Sent, o.o.Failed)
+	fmt.Fprintf(a.stdout, "recalled %d follow-up(s) still waiting; already sent %d (failed %d)", o.o.Skipped[string(lifecycle.ReasonRecalled)], o.o.Sent, o.o.Failed)
+	if o.o.HeldOut > 0 {
+		fmt.Fprintf(a.stdout, "; already held out %d", o.o.HeldOut)
+	}
+	fmt.Fprintln(a.stdout)
 	fmt.Fprintf(a.stdout, "follow-ups: %s\n", o)
 	return nil
 }
