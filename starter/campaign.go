@@ -85,8 +85,9 @@ func (f campaignFlags) apply(in *workflows.CampaignInput) {
 // dryRunSample is how many customer ids a dry run shows.
 const dryRunSample = 5
 
-// dryRun prints how many customers in would reach now, and a few of them.
-func (a *app) dryRun(ctx context.Context, st *store.DB, in workflows.CampaignInput, who string) error {
+// dryRun prints how many customers in would reach now, and a few of them; with a holdout (pct >= 0)
+// also how many of them it would hold out.
+func (a *app) dryRun(ctx context.Context, st *store.DB, in workflows.CampaignInput, who string, holdoutPct int) error {
 	n, err := st.CountAudience(ctx, in.Audience)
 	if err != nil {
 		return explainStoreError(err)
@@ -105,7 +106,36 @@ func (a *app) dryRun(ctx context.Context, st *store.DB, in workflows.CampaignInp
 	}
 	fmt.Fprintf(a.stdout, "dry run: campaign %s would reach %d %s%s; nothing was changed or started\n",
 		workflows.CampaignWorkflowID(in), n, who, eg)
+	if holdoutPct < 0 {
+		return nil
+	}
+	h := *in.WithHoldout(holdoutPct).StartProgress(time.Time{}).Holdout
+	held, err := countHeldOut(ctx, st, in.Audience, h)
+	if err != nil {
+		return explainStoreError(err)
+	}
+	fmt.Fprintf(a.stdout, "with --holdout %d it would hold out %d of them (a hash of their id and %s), who get no email\n", holdoutPct, held, h.Key)
 	return nil
+}
+
+// countHeldOut counts the customers of audience in holdout h, a page at a time.
+func countHeldOut(ctx context.Context, st *store.DB, audience lifecycle.Audience, h lifecycle.Holdout) (int, error) {
+	held, after := 0, ""
+	for {
+		ids, err := st.AudiencePage(ctx, audience, after, workflows.DefaultCampaignPageSize)
+		if err != nil {
+			return 0, err
+		}
+		for _, id := range ids {
+			if h.Holds(id) {
+				held++
+			}
+		}
+		if len(ids) < workflows.DefaultCampaignPageSize {
+			return held, nil
+		}
+		after = ids[len(ids)-1]
+	}
 }
 
 // launch starts the campaign in, unless one with its ID exists; with --wait it follows it to the

@@ -25,7 +25,9 @@ c-03,Three,c3@example.com,en,Europe/Amsterdam,,50,trousers,true
 	startWorker(t, shop.srv.Client, shop.activities(t, mailer))
 	starter := shop.starter(t)
 
-	out := starter("sale", "--category", "trousers", "--discount", "20", "--holdout", "100", "--wait")
+	out := starter("sale", "--category", "trousers", "--discount", "20", "--holdout", "100", "--dry-run")
+	require.Contains(t, out, "with --holdout 100 it would hold out 3 of them (a hash of their id and campaign/sale/trousers/open-20)", out)
+	out = starter("sale", "--category", "trousers", "--discount", "20", "--holdout", "100", "--wait")
 	require.Contains(t, out, "emailed 0, held out 3, failed 0", out)
 	require.Empty(t, mailer.sent(), "a 100% holdout emails nobody")
 	const id = "campaign/sale/trousers/open-20"
