@@ -202,6 +202,13 @@ func printStatus(w io.Writer, st workflows.Status, now time.Time) {
 			fmt.Fprintf(tw, "  %s\t%s\t%q\n", formatTime(e.SentAt), e.Kind, e.Subject)
 		}
 	})
+	if len(st.HeldOut) > 0 {
+		section(w, "held out (control group: decided like an email, not sent; counts as a contact)", len(st.HeldOut), func(tw *tabwriter.Writer) {
+			for _, e := range st.HeldOut {
+				fmt.Fprintf(tw, "  %s\t%s\t%q\n", formatTime(e.SentAt), e.Kind, e.Subject)
+			}
+		})
+	}
 	section(w, "last decisions", len(st.Decisions), func(tw *tabwriter.Writer) {
 		for _, d := range st.Decisions {
 			kind := string(d.Kind)

@@ -95,6 +95,8 @@ type PurchaseSignal struct {
 type RestockSignal struct {
 	Product lifecycle.Product
 	At      time.Time // optional
+	// Holdout is the campaign's holdout (--holdout); nil: the policy's for restocks.
+	Holdout *lifecycle.Holdout `json:",omitempty"`
 }
 
 // SaleSignal: a sale on Category, DiscountPct percent off, ending at Until (zero: no end).
@@ -103,11 +105,15 @@ type SaleSignal struct {
 	Category    string
 	DiscountPct int
 	Until       time.Time
+	// Holdout is the campaign's holdout (--holdout); nil: the policy's for sales.
+	Holdout *lifecycle.Holdout `json:",omitempty"`
 }
 
 // SeasonSignal: a seasonal collection is out; it replaces the customer's season fallback.
 type SeasonSignal struct {
 	Collection string
+	// Holdout is the campaign's holdout (--holdout); nil: the policy's for seasons.
+	Holdout *lifecycle.Holdout `json:",omitempty"`
 }
 
 // UnsubscribeSignal: the customer withdrew marketing consent; every pending follow-up stops.

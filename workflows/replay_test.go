@@ -24,7 +24,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes sending-paused, handoffs or customer-year")
+var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year or holdout")
 
 const historyDir = "testdata/histories"
 
@@ -52,8 +52,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 		recordHandoffs(t, filepath.Join(historyDir, "handoffs.json"))
 	case "customer-year":
 		recordCustomerYear(t, filepath.Join(historyDir, "customer-year.json"))
+	case "holdout":
+		recordHoldout(t, filepath.Join(historyDir, "holdout.json"))
 	default:
-		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs or customer-year", *record)
+		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year or holdout", *record)
 	}
 	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
 	require.NoError(t, err)
@@ -261,6 +263,26 @@ func recordHandoffs(t *testing.T, path string) {
 	decided("customer/david/sale/s2", workflows.OutcomeDeferred)
 	send(workflows.SignalRecall, workflows.RecallSignal{Key: "customer/david/sale/s2", Campaign: "campaign/sale/s2"})
 	decided("customer/david/sale/s2", workflows.OutcomeDropped)
+	saveHistory(t, srv, id, path)
+}
+
+// recordHoldout plays, at version 2, a restock held out (a campaign holdout of 100%: SendFollowUp
+// records held_out and returns HeldOut) and a sale that min_gap then defers, the follow-up held out
+// counting as a contact.
+func recordHoldout(t *testing.T, path string) {
+	st, srv, mailer, _ := recordingStack(t, lifecycle.Policy{MinGap: time.Hour, RestockWindow: time.Minute, SeasonFallback: 24 * time.Hour})
+	ctx := context.Background()
+	id := workflows.CustomerWorkflowID("david")
+	send := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
+	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50", WantedColor: "grey"})
+	require.Eventually(t, func() bool { return queryStatus(t, srv.Client, id).Stage == workflows.StagePurchased }, 30*time.Second, 50*time.Millisecond)
+	p, err := st.Restock(ctx, "TR-GREY-50", 3)
+	require.NoError(t, err)
+	send(workflows.SignalRestock, workflows.RestockSignal{Product: p, Holdout: &lifecycle.Holdout{Pct: 100, Key: "campaign/restock/TR-GREY-50/recorded"}})
+	awaitDecision(t, srv.Client, id, "customer/david/restock/p1", workflows.OutcomeHeldOut)
+	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s1", Category: "trousers", DiscountPct: 10})
+	awaitDecision(t, srv.Client, id, "customer/david/sale/s1", workflows.OutcomeDeferred)
+	require.Empty(t, mailer.sent(), "nothing was emailed")
 	saveHistory(t, srv, id, path)
 }
 

@@ -32,6 +32,9 @@ const (
 	OutcomeFailed    Outcome = "failed"   // the provider refused for good
 	OutcomeIgnored   Outcome = "ignored"  // an event that does not concern this customer
 	OutcomeAccepted  Outcome = "accepted" // the customer said yes to the offer
+	// OutcomeHeldOut: decided like an email and not sent, the customer being in the follow-up's
+	// holdout (the control group the report measures lift against).
+	OutcomeHeldOut Outcome = "held_out"
 )
 
 // SentEmail is one follow-up that went out.
@@ -87,8 +90,12 @@ type State struct {
 	Wishes      []lifecycle.Wish      `json:"wishes"`
 	Pending     []lifecycle.FollowUp  `json:"pending"`
 	Emails      []SentEmail           `json:"emails"`
-	Decisions   []Decision            `json:"decisions"`
-	LastSentAt  time.Time             `json:"last_sent_at"`
+	// HeldOut are the follow-ups held out (the email they would have been, never sent). Each
+	// counts as a contact for min_gap and max_per_window, like an email: the control group must be
+	// treated like the emailed in everything but the email, or what follows it would differ too.
+	HeldOut    []SentEmail `json:"held_out,omitempty"`
+	Decisions  []Decision  `json:"decisions"`
+	LastSentAt time.Time   `json:"last_sent_at"` // the last marketing email, or follow-up held out
 	// DoneKeys are follow-up keys that were sent, dropped, skipped or failed: a duplicate event
 	// with one of these keys is ignored. The send log in Postgres guards beyond this bound.
 	DoneKeys []string `json:"done_keys"`
@@ -187,6 +194,14 @@ func (s *State) afterCap(t time.Time, p lifecycle.Policy) time.Time {
 			if !e.Kind.Transactional() && e.SentAt.After(t.Add(-p.CapWindow)) && !e.SentAt.After(t) {
 				inWindow = append(inWindow, e.SentAt)
 			}
+		}
+		if len(s.HeldOut) > 0 { // a contact like an email: merged in time order
+			for _, e := range s.HeldOut {
+				if e.SentAt.After(t.Add(-p.CapWindow)) && !e.SentAt.After(t) {
+					inWindow = append(inWindow, e.SentAt)
+				}
+			}
+			slices.SortFunc(inWindow, func(x, y time.Time) int { return x.Compare(y) })
 		}
 		if len(inWindow) < p.MaxPerWindow {
 			return t

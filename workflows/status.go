@@ -16,6 +16,7 @@ type Status struct {
 	Wishes      []WishStatus          `json:"wishes"`
 	Pending     []PendingStatus       `json:"pending"`
 	Emails      []SentEmail           `json:"emails"`
+	HeldOut     []SentEmail           `json:"held_out,omitempty"` // follow-ups held out: the emails not sent
 	Decisions   []Decision            `json:"decisions"`
 	Policy      lifecycle.Policy      `json:"policy"`
 	Timezone    string                `json:"timezone,omitempty"`
@@ -64,6 +65,7 @@ func (l *lifecycleRun) status(now time.Time) Status {
 		Preferences:     s.Preferences,
 		Purchases:       slices.Clone(s.Purchases),
 		Emails:          append([]SentEmail{}, s.Emails...),
+		HeldOut:         slices.Clone(s.HeldOut),
 		Decisions:       append([]Decision{}, s.Decisions...),
 		Policy:          l.policy,
 		Timezone:        s.Timezone,

@@ -218,7 +218,7 @@ var settings = []Setting{
 			}
 			return nil
 		}},
-	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, attribution_window, handoff_remind_after, usage, care, segments",
+	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, attribution_window, holdout, handoff_remind_after, usage, care, segments",
 		parse: func(w *Worker, v string) error {
 			w.PolicyFile, w.Policy = v, lifecycle.DefaultPolicy()
 			if v == "" {

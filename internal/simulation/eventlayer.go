@@ -31,6 +31,7 @@ type shopEvents struct {
 	now        func() time.Time // the simulated clock: a consent change's time
 
 	mu        sync.Mutex
+	bought    []boughtItem // purchases recorded, in order, for attribution
 	seen      map[string]bool
 	owed      []store.OwedSignal // in the order written
 	delivered map[string]store.OwedSignal
@@ -62,6 +63,11 @@ func (s *shopEvents) RecordPurchases(ctx context.Context, ps []store.PurchaseOwi
 		isNew := true
 		if p.Signal.EventID != "" {
 			isNew = s.owe(p.Signal)
+		}
+		if isNew {
+			s.mu.Lock()
+			s.bought = append(s.bought, boughtItem{purchase: p.Purchase, product: product})
+			s.mu.Unlock()
 		}
 		out[i] = store.RecordedPurchase{Product: product, Preferences: prefs, New: isNew}
 	}
