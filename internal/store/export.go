@@ -12,6 +12,8 @@ import (
 // id) in a stable order.
 type exportTable struct {
 	name, where, order string
+	// row is the JSON of one row (alias t); empty means every column (to_jsonb(t)).
+	row string
 }
 
 // customerEmail is the customer's address as suppressions keep it.
@@ -24,21 +26,24 @@ const customerEmail = `(SELECT lower(btrim(email)) FROM customers WHERE id = $1)
 // products, api_events (event ids and fingerprints), shopify_webhook_deliveries,
 // shopify_inventory_items, sending_pause, schema_migrations.
 var exportTables = []exportTable{
-	{"customers", "id = $1", "id"},
-	{"preferences", "customer_id = $1", "customer_id"},
-	{"purchases", "customer_id = $1", "purchased_at, id"},
-	{"wishes", "customer_id = $1", "created_at, id"},
-	{"customer_notes", "customer_id = $1", "occurred_at, id"},
-	{"customer_segments", "customer_id = $1", "customer_id"},
-	{"send_log", "customer_id = $1", "created_at, key"},
-	{"outbox", "customer_id = $1", "created_at, key"},
-	{"email_events", "customer_id = $1", "occurred_at, dedupe_key"},
-	{"followup_outcomes", "customer_id = $1", "decided_at, key"},
-	{"attributions", "customer_id = $1", "purchased_at, purchase_id"},
-	{"handoffs", "customer_id = $1", "created_at, id"},
-	{"signal_outbox", "customer_id = $1", "seq"},
-	{"suppressions", "email = " + customerEmail, "email"},
-	{"rejected_email_events", "strpos(lower(raw), " + customerEmail + ") > 0", "received_at, dedupe_key"},
+	{"customers", "id = $1", "id", ""},
+	{"preferences", "customer_id = $1", "customer_id", ""},
+	{"purchases", "customer_id = $1", "purchased_at, id", ""},
+	{"wishes", "customer_id = $1", "created_at, id", ""},
+	{"customer_notes", "customer_id = $1", "occurred_at, id", ""},
+	{"customer_segments", "customer_id = $1", "customer_id", ""},
+	{"send_log", "customer_id = $1", "created_at, key", ""},
+	{"outbox", "customer_id = $1", "created_at, key", ""},
+	{"email_events", "customer_id = $1", "occurred_at, dedupe_key", ""},
+	{"followup_outcomes", "customer_id = $1", "decided_at, key", ""},
+	{"attributions", "customer_id = $1", "purchased_at, purchase_id", ""},
+	{"handoffs", "customer_id = $1", "created_at, id", ""},
+	{"signal_outbox", "customer_id = $1", "seq", ""},
+	// That a data key encrypts the customer's Temporal payloads, and since when; not the wrapped
+	// key itself, a secret of the shop's (README, Forgetting a customer).
+	{"customer_data_keys", "customer_id = $1", "created_at", "jsonb_build_object('id', t.id, 'master_key_id', t.master_key_id, 'created_at', t.created_at)"},
+	{"suppressions", "email = " + customerEmail, "email", ""},
+	{"rejected_email_events", "strpos(lower(raw), " + customerEmail + ") > 0", "received_at, dedupe_key", ""},
 }
 
 // ExportTables names the tables Export reads, in the order it reads them.
@@ -65,7 +70,11 @@ func (s *DB) Export(ctx context.Context, customerID string) (map[string][]json.R
 		}
 		for _, t := range exportTables {
 			// The table names and conditions are the constants above, never input.
-			rows, err := tx.Query(ctx, `SELECT to_jsonb(t) FROM `+t.name+` t WHERE `+t.where+` ORDER BY `+t.order, customerID)
+			row := t.row
+			if row == "" {
+				row = "to_jsonb(t)"
+			}
+			rows, err := tx.Query(ctx, `SELECT `+row+` FROM `+t.name+` t WHERE `+t.where+` ORDER BY `+t.order, customerID)
 			if err != nil {
 				return fmt.Errorf("table %s: %w", t.name, err)
 			}
