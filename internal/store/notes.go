@@ -9,17 +9,20 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// NoteKind is what a customer stated: a referral, an exit or a complaint.
+// NoteKind is what a customer stated: a referral, an exit or a complaint, or an answer by email to
+// the feedback ask or the check-in.
 type NoteKind string
 
 const (
 	NoteReferral  NoteKind = "referral"  // the customer brought in another customer
 	NoteExit      NoteKind = "exit"      // the customer said they are leaving (Text: why)
 	NoteComplaint NoteKind = "complaint" // the customer complained (a churn indicator)
+	NoteFeedback  NoteKind = "feedback"  // the customer answered the feedback ask by email (Text: the answer)
+	NoteCheckin   NoteKind = "checkin"   // the customer answered the check-in by email (Text: the answer)
 )
 
 // NoteKinds lists the kinds a note can have.
-var NoteKinds = []NoteKind{NoteReferral, NoteExit, NoteComplaint}
+var NoteKinds = []NoteKind{NoteReferral, NoteExit, NoteComplaint, NoteFeedback, NoteCheckin}
 
 // Note is one stated signal of a customer.
 type Note struct {
