@@ -67,7 +67,7 @@ type lifecycleRun struct {
 
 // signalNames is the fixed order in which signal channels are drained.
 var signalNames = []string{SignalPurchase, SignalRestock, SignalSale, SignalSeason, SignalUnsubscribe,
-	SignalConsent, SignalPreferences, SignalSuppress, SignalUsage, SignalComplaint, SignalSegment, SignalHandoffDone, SignalRecall}
+	SignalConsent, SignalPreferences, SignalSuppress, SignalUsage, SignalComplaint, SignalSegment, SignalHandoffDone, SignalRecall, SignalReply}
 
 func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, error) {
 	if in.CustomerID == "" {
@@ -266,6 +266,8 @@ func (l *lifecycleRun) receive(ctx workflow.Context, name string, c workflow.Rec
 		handle(ctx, c, l.onHandoffDone)
 	case SignalRecall:
 		handle(ctx, c, l.onRecall)
+	case SignalReply:
+		handle(ctx, c, l.onReply)
 	}
 	l.upsertSearchAttributes(ctx)
 }

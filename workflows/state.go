@@ -115,6 +115,8 @@ type State struct {
 	Answered []string `json:"answered,omitempty"` // check-in keys answered; the first answer stands
 	// Handoffs are the hand-offs to the shop still open (hand-offs change).
 	Handoffs []OpenHandoff `json:"handoffs,omitempty"`
+	// Replies are the last replies by email to a question (exit, feedback, check-in), oldest first.
+	Replies []Reply `json:"replies,omitempty"`
 }
 
 // Moment is one moment of truth: a meter reading crossing the threshold, and what followed.

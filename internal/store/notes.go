@@ -89,3 +89,24 @@ func (s *DB) AddNoteOwing(ctx context.Context, n Note, signal *OwedSignal) (Note
 	}
 	return stored, isNew, nil
 }
+
+// Notes returns the customer's notes, oldest first.
+func (s *DB) Notes(ctx context.Context, customerID string) ([]Note, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, customer_id, kind, text, occurred_at FROM customer_notes
+		WHERE customer_id = $1 ORDER BY occurred_at, id COLLATE "C"`, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("read the notes of customer %s: %w", customerID, err)
+	}
+	notes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Note, error) {
+		var n Note
+		var kind string
+		err := r.Scan(&n.ID, &n.CustomerID, &kind, &n.Text, &n.OccurredAt)
+		n.Kind = NoteKind(kind)
+		return n, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the notes of customer %s: %w", customerID, err)
+	}
+	return notes, nil
+}
