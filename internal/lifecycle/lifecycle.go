@@ -340,6 +340,9 @@ type Email struct {
 	Text       string `json:"text"`
 	// Headers are extra mail headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058).
 	Headers map[string]string `json:"headers,omitempty"`
+	// ReplyTo is the signed reply address of an email that asks a question (exit, feedback,
+	// check-in) when REPLY_DOMAIN is set; "" leaves replies to the sender's address.
+	ReplyTo string `json:"reply_to,omitempty"`
 }
 
 // SendError is returned by a mail adapter when the provider answered without accepting the email.
