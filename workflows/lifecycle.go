@@ -63,6 +63,9 @@ type lifecycleRun struct {
 	outcomes       []lifecycle.FollowUpOutcome
 	// handoffs is version 1 of the "handoffs" change, asked once per run at the first hand-off.
 	handoffs, handoffsChecked bool
+	// retention is version 1 of the "leaver-retention" change, asked once per run at the first
+	// leaver whose contract ends within contract_end_within.
+	retention, retentionChecked bool
 }
 
 // signalNames is the fixed order in which signal channels are drained.

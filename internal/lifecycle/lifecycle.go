@@ -421,6 +421,10 @@ type FollowUp struct {
 	Metric      string       `json:"metric,omitempty"`       // offer: the metered product, e.g. data_mb
 	UsedPct     int          `json:"used_pct,omitempty"`     // offer: how much of the bundle was used
 	Behaviour   Behaviour    `json:"behaviour,omitempty"`    // offer: the behaviour it was chosen for (the report groups by it)
+	// ContractEndsAt, set on an offer, makes it a retention offer: to a leaver whose contract ends
+	// then, within contract_end_within. The leaver strategy lets it through; the email says when
+	// the contract ends instead of how much was used.
+	ContractEndsAt time.Time `json:"contract_ends_at,omitzero"`
 	PurchaseID  string       `json:"purchase_id,omitempty"`  // care, checkin, service: the purchase it is about (Category holds its category)
 	ProductName string       `json:"product_name,omitempty"` // care, checkin, service: its name
 	Segment     Segment      `json:"segment,omitempty"`      // the segment when scheduled: the wording adapts
