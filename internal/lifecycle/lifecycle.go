@@ -425,9 +425,9 @@ type FollowUp struct {
 	// then, within contract_end_within. The leaver strategy lets it through; the email says when
 	// the contract ends instead of how much was used.
 	ContractEndsAt time.Time `json:"contract_ends_at,omitzero"`
-	PurchaseID  string       `json:"purchase_id,omitempty"`  // care, checkin, service: the purchase it is about (Category holds its category)
-	ProductName string       `json:"product_name,omitempty"` // care, checkin, service: its name
-	Segment     Segment      `json:"segment,omitempty"`      // the segment when scheduled: the wording adapts
+	PurchaseID     string    `json:"purchase_id,omitempty"`  // care, checkin, service: the purchase it is about (Category holds its category)
+	ProductName    string    `json:"product_name,omitempty"` // care, checkin, service: its name
+	Segment        Segment   `json:"segment,omitempty"`      // the segment when scheduled: the wording adapts
 }
 
 // FollowUpOutcome is what became of a follow-up that was not emailed, for campaign summaries.
