@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/mail"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -244,7 +245,7 @@ func (h *handler) handle(ctx context.Context, msg message) (string, error) {
 	if !res.New {
 		return "recorded before: " + res.Note.ID, nil
 	}
-	args := []any{"customer_id", addr.CustomerID, "send_key", addr.SendKey, "kind", addr.Kind, "note_id", res.Note.ID}
+	args := []any{"customer_id", addr.CustomerID, "send_key", addr.SendKey, "kind", addr.Kind, "note_id", res.Note.ID, "from", senderOf(msg.fields["from"])}
 	if res.Contact != nil {
 		args = append(args, "asks_contact", res.Contact.Phrase)
 	}
@@ -253,6 +254,15 @@ func (h *handler) handle(ctx context.Context, msg message) (string, error) {
 	}
 	log.Info("sendgrid inbound: reply recorded", args...)
 	return "recorded: " + res.Note.ID, nil
+}
+
+// senderOf is the sender's address, masked for the log (lifecycle.MaskEmail); the reply address,
+// not the sender, is what is trusted.
+func senderOf(from string) string {
+	if a, err := mail.ParseAddress(from); err == nil {
+		return lifecycle.MaskEmail(a.Address)
+	}
+	return "unparsable"
 }
 
 // noteID is the reply's idempotency key: reply-<hash of the ref and the Message-ID>, or of the

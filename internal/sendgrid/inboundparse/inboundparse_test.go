@@ -207,6 +207,8 @@ func TestReplyBecomesNoteAndSignal(t *testing.T) {
 			assert.Equal(t, workflows.SignalReply, got[0].signal)
 			assert.Contains(t, fmt.Sprint(got[0].payload), tt.key)
 			assert.Contains(t, fmt.Sprint(got[0].payload), tt.wantText)
+			assert.Contains(t, b.log.String(), "from=d***@example.com", "the sender is logged masked")
+			assert.NotContains(t, b.log.String(), "david@example.com", "never the whole address")
 			if tt.wantContact != "" {
 				assert.Contains(t, fmt.Sprint(got[0].payload), tt.wantContact, "the signal names the contact phrase")
 				assert.Contains(t, b.log.String(), "asks_contact")
