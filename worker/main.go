@@ -119,7 +119,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	deps.shopify = shopifyHandler(cfg.Shopify, deps.store, ev, stock, logger)
-	deps.inbound = inboundHandler(cfg.ReplyDomain, deps.store, signer, ev, logger)
+	deps.inbound = inboundHandler(cfg.ReplyDomain, deps.store, signer, ev, deps.metrics, logger)
 	public, operator := handlers(deps, lc, signer, cfg.Webhook, cfg.Codec, cfg.HTTP, logger)
 	var servers []httpServer
 	if publicLn != nil {

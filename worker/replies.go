@@ -36,12 +36,12 @@ func (r replyAddresses) ReplyTo(ctx context.Context, customerID, sendKey string,
 }
 
 // inboundHandler is POST /webhooks/sendgrid/inbound, or nil without REPLY_DOMAIN.
-func inboundHandler(domain string, st *store.DB, signer *links.Signer, ev *events.Service, logger *slog.Logger) http.Handler {
+func inboundHandler(domain string, st *store.DB, signer *links.Signer, ev *events.Service, counter inboundparse.Counter, logger *slog.Logger) http.Handler {
 	if domain == "" {
 		logger.Info("no REPLY_DOMAIN: question emails carry no Reply-To and the SendGrid Inbound Parse endpoint is off")
 		return nil
 	}
 	return inboundparse.New(inboundparse.Config{Domain: domain}, inboundparse.Deps{
-		Addresses: st, Verifier: signer, Replies: ev, Logger: logger.With("component", "sendgrid-inbound"),
+		Addresses: st, Verifier: signer, Replies: ev, Counter: counter, Logger: logger.With("component", "sendgrid-inbound"),
 	})
 }

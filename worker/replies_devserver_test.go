@@ -43,7 +43,7 @@ func TestReplyReachesTheCustomersWorkflow(t *testing.T) {
 	replies := replyAddresses{domain: domain, signer: signer, store: st}
 	acts := &activities.Activities{Store: st, Mailer: outbox.New(st, "", nil), Policy: lifecycle.DefaultPolicy(), Links: signer,
 		Handoffs: st, ShopEmail: "shop@tailor.example", Replies: replies}
-	d := &dependencies{store: st, events: ev, activities: acts, inbound: inboundHandler(domain, st, signer, ev, logger)}
+	d := &dependencies{store: st, events: ev, activities: acts, inbound: inboundHandler(domain, st, signer, ev, nil, logger)}
 	public, _ := handlers(d, lc, signer, config.WebhookConfig{}, config.CodecConfig{}, config.HTTPConfig{}, logger)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

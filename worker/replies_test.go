@@ -23,9 +23,9 @@ import (
 
 func TestInboundParseMountedOnlyWithReplyDomain(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
-	require.Nil(t, inboundHandler("", nil, nil, nil, logger))
+	require.Nil(t, inboundHandler("", nil, nil, nil, nil, logger))
 	require.NotContains(t, publicRoutes(&dependencies{}, nil, config.WebhookConfig{}, logger), "POST /webhooks/sendgrid/inbound")
-	on := inboundHandler("reply.shop.example", nil, nil, nil, logger)
+	on := inboundHandler("reply.shop.example", nil, nil, nil, nil, logger)
 	require.NotNil(t, on)
 	require.Contains(t, publicRoutes(&dependencies{inbound: on}, nil, config.WebhookConfig{}, logger), "POST /webhooks/sendgrid/inbound")
 }
@@ -69,7 +69,7 @@ func TestReplyThroughTheWorkerMux(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, none, "a sale asks nothing: no Reply-To")
 
-	d := &dependencies{store: st, events: ev, inbound: inboundHandler(domain, st, signer, ev, logger)}
+	d := &dependencies{store: st, events: ev, inbound: inboundHandler(domain, st, signer, ev, nil, logger)}
 	public, _ := handlers(d, nil, signer, config.WebhookConfig{}, config.CodecConfig{}, config.HTTPConfig{}, logger)
 	post := func(to string) (int, string) {
 		var body bytes.Buffer

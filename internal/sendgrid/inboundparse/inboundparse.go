@@ -55,6 +55,22 @@ type Replies interface {
 	Reply(ctx context.Context, r events.Reply) (events.ReplyResult, error)
 }
 
+// Outcomes of a post that was read, the label of Counter.
+const (
+	OutcomeRecorded         = "recorded"
+	OutcomeDuplicate        = "duplicate"           // the same message was recorded before
+	OutcomeRefusedNoAddress = "refused_no_address"  // no reply address at the domain
+	OutcomeRefusedUnknown   = "refused_unknown"     // a reply address nobody recorded
+	OutcomeRefusedForged    = "refused_forged"      // a record whose ref is not the HMAC of its customer and key
+	OutcomeRefusedQuestion  = "refused_no_question" // the answered email asked nothing
+	OutcomeRefusedEmpty     = "refused_empty"       // nothing left once the quoted email is cut
+)
+
+// Counter counts the outcomes; *metrics.Metrics is one.
+type Counter interface {
+	CountInboundReply(outcome string)
+}
+
 // Config is how the endpoint reads a post.
 type Config struct {
 	Domain        string           // REPLY_DOMAIN: only reply addresses at it count
@@ -67,6 +83,7 @@ type Deps struct {
 	Addresses Addresses
 	Verifier  Verifier
 	Replies   Replies
+	Counter   Counter      // nil counts nothing
 	Logger    *slog.Logger // nil discards
 }
 
@@ -120,7 +137,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), status)
 		return
 	}
-	outcome, err := h.handle(r.Context(), msg)
+	outcome, code, err := h.handle(r.Context(), msg)
+	if err == nil && h.deps.Counter != nil {
+		h.deps.Counter.CountInboundReply(code)
+	}
 	if err != nil {
 		h.deps.Logger.Error("sendgrid inbound: reply not recorded, SendGrid will retry", "error", err)
 		http.Error(w, "reply not recorded; retry", http.StatusInternalServerError)
@@ -190,13 +210,13 @@ func readStatus(err error) int {
 	return http.StatusBadRequest
 }
 
-// handle verifies the reply address and records the reply. It returns the answer's body, or an
-// error when PostgreSQL failed (SendGrid then retries).
-func (h *handler) handle(ctx context.Context, msg message) (string, error) {
+// handle verifies the reply address and records the reply. It returns the answer's body and the
+// outcome, or an error when PostgreSQL failed (SendGrid then retries).
+func (h *handler) handle(ctx context.Context, msg message) (string, string, error) {
 	log := h.deps.Logger
-	refuse := func(reason string, args ...any) (string, error) {
-		log.Warn("sendgrid inbound: reply refused, nothing stored", append([]any{"reason", reason, "attachments", msg.attachments}, args...)...)
-		return "refused: " + reason, nil
+	refuse := func(outcome, reason string, args ...any) (string, string, error) {
+		log.Warn("sendgrid inbound: reply refused, nothing stored", append([]any{"reason", reason, "outcome", outcome, "attachments", msg.attachments}, args...)...)
+		return "refused: " + reason, outcome, nil
 	}
 	var envelope struct {
 		To []string `json:"to"`
@@ -204,20 +224,20 @@ func (h *handler) handle(ctx context.Context, msg message) (string, error) {
 	_ = json.Unmarshal([]byte(msg.fields["envelope"]), &envelope) // a bad envelope leaves To and Cc
 	ref, ok := replies.FindRef(h.cfg.Domain, append(envelope.To, msg.fields["to"], msg.fields["cc"])...)
 	if !ok {
-		return refuse("no reply address at " + h.cfg.Domain + " among the recipients")
+		return refuse(OutcomeRefusedNoAddress, "no reply address at "+h.cfg.Domain+" among the recipients")
 	}
 	addr, err := h.deps.Addresses.ReplyAddress(ctx, ref)
 	if errors.Is(err, lifecycle.ErrNotFound) {
-		return refuse("unknown reply address", "ref", ref)
+		return refuse(OutcomeRefusedUnknown, "unknown reply address", "ref", ref)
 	}
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if !h.deps.Verifier.VerifyReplyRef(ref, addr.CustomerID, addr.SendKey) {
-		return refuse("reply address does not match its record (forged)", "ref", ref)
+		return refuse(OutcomeRefusedForged, "reply address does not match its record (forged)", "ref", ref)
 	}
 	if !replies.Asks(addr.Kind) {
-		return refuse(fmt.Sprintf("the answered email (%s) asks no question", addr.Kind), "ref", ref)
+		return refuse(OutcomeRefusedQuestion, fmt.Sprintf("the answered email (%s) asks no question", addr.Kind), "ref", ref)
 	}
 	text := clean(msg.fields["text"], charsetOf(msg.fields["charsets"], "text"))
 	if strings.TrimSpace(text) == "" {
@@ -225,7 +245,7 @@ func (h *handler) handle(ctx context.Context, msg message) (string, error) {
 	}
 	text = replies.StripQuoted(text)
 	if text == "" {
-		return refuse("empty reply once the quoted email is cut", "customer_id", addr.CustomerID, "send_key", addr.SendKey)
+		return refuse(OutcomeRefusedEmpty, "empty reply once the quoted email is cut", "customer_id", addr.CustomerID, "send_key", addr.SendKey)
 	}
 	if cut, was := replies.Cut(text, events.MaxNoteText); was {
 		log.Warn("sendgrid inbound: reply text cut for its note", "cap_bytes", events.MaxNoteText, "was_bytes", len(text), "customer_id", addr.CustomerID)
@@ -240,10 +260,10 @@ func (h *handler) handle(ctx context.Context, msg message) (string, error) {
 		At:         h.cfg.Now().UTC(),
 	})
 	if err != nil {
-		return "", fmt.Errorf("record the reply of customer %s to %s: %w", addr.CustomerID, addr.SendKey, err)
+		return "", "", fmt.Errorf("record the reply of customer %s to %s: %w", addr.CustomerID, addr.SendKey, err)
 	}
 	if !res.New {
-		return "recorded before: " + res.Note.ID, nil
+		return "recorded before: " + res.Note.ID, OutcomeDuplicate, nil
 	}
 	args := []any{"customer_id", addr.CustomerID, "send_key", addr.SendKey, "kind", addr.Kind, "note_id", res.Note.ID, "from", senderOf(msg.fields["from"])}
 	if res.Contact != nil {
@@ -253,7 +273,7 @@ func (h *handler) handle(ctx context.Context, msg message) (string, error) {
 		args = append(args, "delivery", "owed; the worker delivers it: "+res.DeliveryError.Error())
 	}
 	log.Info("sendgrid inbound: reply recorded", args...)
-	return "recorded: " + res.Note.ID, nil
+	return "recorded: " + res.Note.ID, OutcomeRecorded, nil
 }
 
 // senderOf is the sender's address, masked for the log (lifecycle.MaskEmail); the reply address,

@@ -76,7 +76,33 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
+// counter records the outcomes as the worker's metrics count them.
+type counter struct {
+	mu  sync.Mutex
+	got map[string]int
+}
+
+func (c *counter) CountInboundReply(outcome string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.got == nil {
+		c.got = map[string]int{}
+	}
+	c.got[outcome]++
+}
+
+func (c *counter) counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range c.got {
+		out[k] = v
+	}
+	return out
+}
+
 type bundle struct {
+	counter *counter
 	st      *store.DB
 	signer  *links.Signer
 	lc      *fakeLifecycle
@@ -98,11 +124,12 @@ func setup(t *testing.T) bundle {
 	require.NoError(t, err)
 	lc := &fakeLifecycle{}
 	log := &logBuffer{}
+	count := &counter{}
 	h := inboundparse.New(inboundparse.Config{Domain: domain, Now: func() time.Time { return now }}, inboundparse.Deps{
-		Addresses: st, Verifier: signer, Replies: events.New(st, lc, func() time.Time { return now }),
+		Addresses: st, Verifier: signer, Replies: events.New(st, lc, func() time.Time { return now }), Counter: count,
 		Logger: slog.New(slog.NewTextHandler(log, nil)),
 	})
-	return bundle{st: st, signer: signer, lc: lc, handler: h, log: log, now: now}
+	return bundle{counter: count, st: st, signer: signer, lc: lc, handler: h, log: log, now: now}
 }
 
 // address records the reply address of the email with key, as the send activity does, and
@@ -220,6 +247,7 @@ func TestReplyBecomesNoteAndSignal(t *testing.T) {
 			assert.True(t, strings.HasPrefix(body, "recorded before: "), body)
 			assert.Len(t, b.notes(t, "david"), 1)
 			assert.Len(t, b.lc.deliveries(), 1, "no second signal owed")
+			assert.Equal(t, map[string]int{inboundparse.OutcomeRecorded: 1, inboundparse.OutcomeDuplicate: 1}, b.counter.counts())
 		})
 	}
 }
@@ -240,15 +268,16 @@ func TestForgedOrUnknownReplyAddressIsRefused(t *testing.T) {
 	flipped[0] = map[bool]byte{true: 'b', false: 'a'}[flipped[0] == 'a']
 
 	tests := []struct {
-		name, to, why string
+		name, to, why, outcome string
 	}{
-		{"unknown ref", replies.Address(domain, string(flipped)), "unknown reply address"},
-		{"forged record", replies.Address(domain, forgedRef), "does not match"},
-		{"other domain", replies.Address("evil.example", ref), "no reply address"},
-		{"no reply address", "shop@shop.example", "no reply address"},
-		{"email that asks nothing", replies.Address(domain, saleRef), "asks no question"},
-		{"empty once the quote is cut", genuine, "empty reply"},
+		{"unknown ref", replies.Address(domain, string(flipped)), "unknown reply address", inboundparse.OutcomeRefusedUnknown},
+		{"forged record", replies.Address(domain, forgedRef), "does not match", inboundparse.OutcomeRefusedForged},
+		{"other domain", replies.Address("evil.example", ref), "no reply address", inboundparse.OutcomeRefusedNoAddress},
+		{"no reply address", "shop@shop.example", "no reply address", inboundparse.OutcomeRefusedNoAddress},
+		{"email that asks nothing", replies.Address(domain, saleRef), "asks no question", inboundparse.OutcomeRefusedQuestion},
+		{"empty once the quote is cut", genuine, "empty reply", inboundparse.OutcomeRefusedEmpty},
 	}
+	want := map[string]int{}
 	for _, tt := range tests {
 		text := "Bel me."
 		if tt.name == "empty once the quote is cut" {
@@ -259,6 +288,8 @@ func TestForgedOrUnknownReplyAddressIsRefused(t *testing.T) {
 		assert.Contains(t, body, "refused: ", tt.name)
 		assert.Contains(t, body, tt.why, tt.name)
 		assert.Contains(t, b.log.String(), "reply refused, nothing stored", tt.name)
+		want[tt.outcome]++
+		assert.Equal(t, want, b.counter.counts(), "%s: counted as %s", tt.name, tt.outcome)
 	}
 	assert.Empty(t, b.notes(t, "david"), "nothing stored for a refused reply")
 	assert.Empty(t, b.notes(t, "ann"), "nothing stored for a refused reply")
