@@ -92,6 +92,13 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	if h, ok := a.Policy.HoldoutFor(f); ok && h.Holds(in.CustomerID) {
 		return a.holdOut(ctx, in.CustomerID, f, h, email.Subject)
 	}
+	if a.Replies != nil {
+		// Recorded before the claim and the send, on every attempt (an insert that changes
+		// nothing the second time): a reply can never arrive for an address not yet recorded.
+		if email.ReplyTo, err = a.Replies.ReplyTo(ctx, in.CustomerID, f.Key, f.Kind); err != nil {
+			return SendFollowUpResult{}, classifyLookup(err, ErrTypeUnknownCustomer)
+		}
+	}
 
 	claim, err := a.Store.ClaimSend(ctx, lifecycle.SendRecord{
 		Key: f.Key, CustomerID: in.CustomerID, Kind: f.Kind, Subject: email.Subject, Behaviour: f.Behaviour,

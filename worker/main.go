@@ -119,6 +119,7 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	deps.shopify = shopifyHandler(cfg.Shopify, deps.store, ev, stock, logger)
+	deps.inbound = inboundHandler(cfg.ReplyDomain, deps.store, signer, ev, deps.metrics, logger)
 	public, operator := handlers(deps, lc, signer, cfg.Webhook, deps.codec, cfg.HTTP, logger)
 	var servers []httpServer
 	if publicLn != nil {
@@ -231,6 +232,9 @@ func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.We
 	if d.shopify != nil {
 		r["POST /webhooks/shopify"] = d.shopify
 	}
+	if d.inbound != nil {
+		r["POST /webhooks/sendgrid/inbound"] = d.inbound
+	}
 	return r
 }
 
@@ -264,6 +268,7 @@ type dependencies struct {
 	events     *events.Service   // the event layer every entry point calls
 	api        http.Handler      // the HTTP API on HTTP_ADDR; nil without API_TOKENS
 	shopify    http.Handler      // POST /webhooks/shopify; nil when off
+	inbound    http.Handler      // POST /webhooks/sendgrid/inbound; nil without REPLY_DOMAIN
 
 	// codec is TAILOR_CODEC_KEYS with the customers' data keys in the store.
 	codec config.CodecConfig
@@ -336,6 +341,9 @@ func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logge
 		// Hand-offs to the shop: the row, and the shop's email and/or signed webhook.
 		Handoffs:  st,
 		ShopEmail: cfg.Shop.NotifyEmail,
+	}
+	if cfg.ReplyDomain != "" {
+		d.activities.Replies = replyAddresses{domain: cfg.ReplyDomain, signer: signer, store: st}
 	}
 	if cfg.Shop.WebhookURL != "" {
 		d.activities.ShopWebhook = shopwebhook.New(cfg.Shop.WebhookURL, cfg.Shop.WebhookSecret, nil)

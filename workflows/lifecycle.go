@@ -63,11 +63,14 @@ type lifecycleRun struct {
 	outcomes       []lifecycle.FollowUpOutcome
 	// handoffs is version 1 of the "handoffs" change, asked once per run at the first hand-off.
 	handoffs, handoffsChecked bool
+	// retention is version 1 of the "leaver-retention" change, asked once per run at the first
+	// leaver whose contract ends within contract_end_within.
+	retention, retentionChecked bool
 }
 
 // signalNames is the fixed order in which signal channels are drained.
 var signalNames = []string{SignalPurchase, SignalRestock, SignalSale, SignalSeason, SignalUnsubscribe,
-	SignalConsent, SignalPreferences, SignalSuppress, SignalUsage, SignalComplaint, SignalSegment, SignalHandoffDone, SignalRecall}
+	SignalConsent, SignalPreferences, SignalSuppress, SignalUsage, SignalComplaint, SignalSegment, SignalHandoffDone, SignalRecall, SignalReply}
 
 func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, error) {
 	if in.CustomerID == "" {
@@ -266,6 +269,8 @@ func (l *lifecycleRun) receive(ctx workflow.Context, name string, c workflow.Rec
 		handle(ctx, c, l.onHandoffDone)
 	case SignalRecall:
 		handle(ctx, c, l.onRecall)
+	case SignalReply:
+		handle(ctx, c, l.onReply)
 	}
 	l.upsertSearchAttributes(ctx)
 }

@@ -234,3 +234,22 @@ type RecallSignal struct {
 	Key      string
 	Campaign string // the campaign's workflow ID, for the decision
 }
+
+// SignalReply: the customer answered a question email (exit, feedback, check-in) by email; the
+// event layer recorded it as a note first (internal/events, Reply).
+const SignalReply = "reply"
+
+// ReplySignal is a verified reply to the email with Key.
+type ReplySignal struct {
+	NoteID string         // the note it was recorded as; a repeated NoteID is ignored
+	Key    string         // the send key of the email answered
+	Kind   lifecycle.Kind // exit, feedback or checkin
+	Text   string         // the reply without the quoted email, cut to MaxReplyText bytes
+	// ContactPhrase is the phrase that asks the shop to get in touch ("call me", "bel me"), ""
+	// when the reply does not ask: then no hand-off is opened.
+	ContactPhrase string `json:",omitempty"`
+	At            time.Time
+}
+
+// MaxReplyText bounds the reply text a workflow keeps; the note in PostgreSQL holds more.
+const MaxReplyText = 500

@@ -24,7 +24,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year or holdout")
+var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout or leaver-retention")
 
 const historyDir = "testdata/histories"
 
@@ -54,8 +54,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 		recordCustomerYear(t, filepath.Join(historyDir, "customer-year.json"))
 	case "holdout":
 		recordHoldout(t, filepath.Join(historyDir, "holdout.json"))
+	case "leaver-retention":
+		recordLeaverRetention(t, filepath.Join(historyDir, "leaver-retention.json"), 3)
 	default:
-		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year or holdout", *record)
+		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout or leaver-retention", *record)
 	}
 	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
 	require.NoError(t, err)
@@ -283,6 +285,35 @@ func recordHoldout(t *testing.T, path string) {
 	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s1", Category: "trousers", DiscountPct: 10})
 	awaitDecision(t, srv.Client, id, "customer/david/sale/s1", workflows.OutcomeDeferred)
 	require.Empty(t, mailer.sent(), "nothing was emailed")
+	saveHistory(t, srv, id, path)
+}
+
+// recordLeaverRetention plays, at version 2, a leaver whose contract ends within
+// contract_end_within: a reading with the contract's end, the leaver segment (the exit question
+// and, with the "leaver-retention" change, the retention offer), then a reading with a later end
+// (another retention offer). wantEmails is 3 with the change (offer, exit, offer) and 1 on the code
+// before it (the exit question only), which recorded leaver-before-retention.json.
+func recordLeaverRetention(t *testing.T, path string, wantEmails int) {
+	policy := lifecycle.Policy{MinGap: time.Second, RestockWindow: time.Minute, SeasonFallback: time.Hour,
+		Usage: lifecycle.DefaultUsagePolicy(), Segments: lifecycle.DefaultSegmentPolicy()}
+	policy.Usage.Offers = []lifecycle.BundleOffer{{Name: "Stay-with-us 10 GB", PriceCents: 0, Allowance: "10 GB", For: []lifecycle.Behaviour{lifecycle.BehaviourChurnRisk}}}
+	policy.Segments.WinbackAfter = time.Hour
+	_, srv, _, _ := recordingStack(t, policy)
+	id := workflows.CustomerWorkflowID("david")
+	send := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
+	const d = 24 * time.Hour
+	firstEnd, laterEnd := time.Now().Add(20*d).Truncate(time.Second), time.Now().Add(25*d).Truncate(time.Second)
+	send(workflows.SignalUsage, workflows.UsageSignal{Reading: lifecycle.UsageReading{Metric: "data_mb", Used: 100, Limit: 1000, At: time.Now(), ContractEndsAt: firstEnd}})
+	send(workflows.SignalSegment, workflows.SegmentSignal{Segment: lifecycle.SegmentLeaver, Reasons: []string{"no purchase for 400 days"}, At: time.Now()})
+	require.Eventually(t, func() bool {
+		st := queryStatus(t, srv.Client, id)
+		return len(st.Emails) >= 1 && st.Emails[len(st.Emails)-1].Kind == lifecycle.KindExit
+	}, 30*time.Second, 50*time.Millisecond, "the exit question")
+	send(workflows.SignalUsage, workflows.UsageSignal{Reading: lifecycle.UsageReading{Metric: "data_mb", Used: 200, Limit: 1000, At: time.Now(), ContractEndsAt: laterEnd}})
+	require.Eventually(t, func() bool {
+		st := queryStatus(t, srv.Client, id)
+		return len(st.Usage) == 1 && st.Usage[0].ContractEndsAt.Equal(laterEnd) && len(st.Emails) == wantEmails
+	}, 30*time.Second, 50*time.Millisecond, "the later contract end and %d emails", wantEmails)
 	saveHistory(t, srv, id, path)
 }
 

@@ -124,6 +124,8 @@ type State struct {
 	Answered []string `json:"answered,omitempty"` // check-in keys answered; the first answer stands
 	// Handoffs are the hand-offs to the shop still open (hand-offs change).
 	Handoffs []OpenHandoff `json:"handoffs,omitempty"`
+	// Replies are the last replies by email to a question (exit, feedback, check-in), oldest first.
+	Replies []Reply `json:"replies,omitempty"`
 }
 
 // Moment is one moment of truth: a meter reading crossing the threshold, and what followed.
@@ -264,17 +266,19 @@ func (s *State) unwanted(f lifecycle.FollowUp) (lifecycle.ReasonCode, string) {
 	if s.Unhappy != "" && f.Kind.Upsell() {
 		return lifecycle.ReasonUnhappy, fmt.Sprintf("the customer said %s is not what they hoped for: service contact comes before any %s email", s.purchaseName(s.Unhappy), f.Kind)
 	}
-	if reason := segmentUnwanted(s.Segment, f.Kind); reason != "" {
+	if reason := segmentUnwanted(s.Segment, f); reason != "" {
 		return lifecycle.ReasonSegment, reason
 	}
 	return "", ""
 }
 
-// segmentUnwanted says why the strategy of segment leaves out kind k, or "". Shoppers get
+// segmentUnwanted says why the strategy of segment leaves out f, or "". Shoppers get
 // discount-led sale mail rather than collections and invitations; leavers get only the exit
-// question and one win-back. The usage phase (tips, check-ins, the moment of truth) and a wished-for
-// restock serve every segment.
-func segmentUnwanted(seg lifecycle.Segment, k lifecycle.Kind) string {
+// question, one win-back and, when their contract ends soon, the retention offer (an offer with
+// ContractEndsAt, leaver-retention change). The usage phase (tips, check-ins, the moment of truth)
+// and a wished-for restock serve every other segment.
+func segmentUnwanted(seg lifecycle.Segment, f lifecycle.FollowUp) string {
+	k := f.Kind
 	switch seg {
 	case lifecycle.SegmentShopper:
 		switch k {
@@ -282,6 +286,9 @@ func segmentUnwanted(seg lifecycle.Segment, k lifecycle.Kind) string {
 			return fmt.Sprintf("segment shopper: discount-led sale mail only, no %s email", k)
 		}
 	case lifecycle.SegmentLeaver:
+		if k == lifecycle.KindOffer && !f.ContractEndsAt.IsZero() {
+			return "" // the retention offer: only a leaver-retention run schedules one
+		}
 		if k != lifecycle.KindExit && k != lifecycle.KindWinback && !k.Transactional() {
 			return fmt.Sprintf("segment leaver: only the exit question and one win-back, no %s email", k)
 		}

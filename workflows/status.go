@@ -41,6 +41,8 @@ type Status struct {
 	Unhappy string `json:"unhappy,omitempty"`
 	// Handoffs are the hand-offs to the shop still open, each marked overdue past handoff_remind_after.
 	Handoffs []HandoffStatus `json:"handoffs,omitempty"`
+	// Replies are the last replies by email to a question, oldest first.
+	Replies []Reply `json:"replies,omitempty"`
 }
 
 // WishStatus is an open wish and when it lapses.
@@ -86,6 +88,7 @@ func (l *lifecycleRun) status(now time.Time) Status {
 		LastComplaintAt: s.LastComplaintAt,
 	}
 	st.Handoffs = l.handoffStatus(now)
+	st.Replies = slices.Clone(s.Replies)
 	if s.Unhappy != "" {
 		st.Unhappy = s.purchaseName(s.Unhappy)
 	}

@@ -344,6 +344,9 @@ type Email struct {
 	Text       string `json:"text"`
 	// Headers are extra mail headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058).
 	Headers map[string]string `json:"headers,omitempty"`
+	// ReplyTo is the signed reply address of an email that asks a question (exit, feedback,
+	// check-in) when REPLY_DOMAIN is set; "" leaves replies to the sender's address.
+	ReplyTo string `json:"reply_to,omitempty"`
 }
 
 // SendError is returned by a mail adapter when the provider answered without accepting the email.
@@ -422,9 +425,13 @@ type FollowUp struct {
 	Metric      string       `json:"metric,omitempty"`       // offer: the metered product, e.g. data_mb
 	UsedPct     int          `json:"used_pct,omitempty"`     // offer: how much of the bundle was used
 	Behaviour   Behaviour    `json:"behaviour,omitempty"`    // offer: the behaviour it was chosen for (the report groups by it)
-	PurchaseID  string       `json:"purchase_id,omitempty"`  // care, checkin, service: the purchase it is about (Category holds its category)
-	ProductName string       `json:"product_name,omitempty"` // care, checkin, service: its name
-	Segment     Segment      `json:"segment,omitempty"`      // the segment when scheduled: the wording adapts
+	// ContractEndsAt, set on an offer, makes it a retention offer: to a leaver whose contract ends
+	// then, within contract_end_within. The leaver strategy lets it through; the email says when
+	// the contract ends instead of how much was used.
+	ContractEndsAt time.Time `json:"contract_ends_at,omitzero"`
+	PurchaseID     string    `json:"purchase_id,omitempty"`  // care, checkin, service: the purchase it is about (Category holds its category)
+	ProductName    string    `json:"product_name,omitempty"` // care, checkin, service: its name
+	Segment        Segment   `json:"segment,omitempty"`      // the segment when scheduled: the wording adapts
 	// Holdout is the campaign's holdout (starter sale --holdout); nil: the policy's for the kind.
 	Holdout *Holdout `json:"holdout,omitempty"`
 }
