@@ -39,6 +39,7 @@ var exportTables = []exportTable{
 	{"attributions", "customer_id = $1", "purchased_at, purchase_id", ""},
 	{"handoffs", "customer_id = $1", "created_at, id", ""},
 	{"signal_outbox", "customer_id = $1", "seq", ""},
+	{"reply_addresses", "customer_id = $1", "created_at, ref", ""},
 	// That a data key encrypts the customer's Temporal payloads, and since when; not the wrapped
 	// key itself, a secret of the shop's (README, Forgetting a customer).
 	{"customer_data_keys", "customer_id = $1", "created_at", "jsonb_build_object('id', t.id, 'master_key_id', t.master_key_id, 'created_at', t.created_at)"},

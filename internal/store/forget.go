@@ -48,6 +48,7 @@ var ForgetPlan = map[string]ForgetAction{
 	"signal_outbox":      ForgetDelete,
 	"handoffs":           ForgetDelete,
 	"customer_data_keys": ForgetDelete,
+	"reply_addresses":    ForgetDelete,
 }
 
 // anonymiseSQL rewrites one table's rows of customer $1 ($2: lifecycle.SendKeyPrefix of the

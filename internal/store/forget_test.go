@@ -73,6 +73,7 @@ func seedEverywhere(t *testing.T, b bundle, id, email string, at time.Time) {
 		{`INSERT INTO attributions (purchase_id, customer_id, send_key, kind, campaign, clicked, revenue_cents, purchased_at)
 			VALUES ($1, $2, $3, 'sale', 'summer', true, 7995, $4)`, []any{purchase, id, sale, at}},
 		{`INSERT INTO handoffs (id, customer_id, kind, what, created_at) VALUES ('handoff/' || $1 || '/fit', $1, 'offer', 'call about the fit', $2)`, []any{id, at}},
+		{`INSERT INTO reply_addresses (ref, customer_id, send_key, kind) VALUES ('ref' || md5($1), $1, $2, 'exit')`, []any{id, lifecycle.SendKey(id, lifecycle.KindExit, "leaving")}},
 		{`INSERT INTO customer_data_keys (id, customer_id, master_key_id, wrapped) VALUES ('dk-' || md5($1), $1, 'm1', '\x00')`, []any{id}},
 	}
 	for _, s := range statements {
