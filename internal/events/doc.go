@@ -17,7 +17,7 @@
 //   - Relay (worker: RelayEvery, at start and every few seconds) delivers whatever is still owed,
 //     per customer in the order written, with SignalWithStart through Lifecycle, until delivered.
 //     A signal may so arrive twice (a crash after the delivery, before it is marked): every signal
-//     the layer owes is harmless when heard twice (see TestEverySignalIsHarmlessTwice).
+//     the layer owes is harmless when heard twice (workflows: TestDuplicateEventsSendNothingTwice; e2e: drill 6, DuplicateEvents).
 //
 // Methods and their inputs (all exported for the entry points to build):
 //
