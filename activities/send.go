@@ -81,7 +81,7 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	if err != nil || skip != "" {
 		return SendFollowUpResult{SkipReason: skip, SkipCode: SkipNoProducts}, err
 	}
-	email, err := render(customer, prefs, f, offers, a.Links, a.Policy, a.Signature)
+	email, err := render(customer, prefs, f, offers, a.Links, a.Policy, a.Signature, a.Brand)
 	if err != nil {
 		return SendFollowUpResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
 	}
