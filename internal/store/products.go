@@ -11,11 +11,11 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
-const productColumns = `sku, product, name, category, color, size, price_cents, stock, collections`
+const productColumns = `sku, product, name, category, color, size, price_cents, stock, collections, image_url, url`
 
 func scanProduct(row pgx.Row) (lifecycle.Product, error) {
 	var p lifecycle.Product
-	err := row.Scan(&p.SKU, &p.Product, &p.Name, &p.Category, &p.Color, &p.Size, &p.PriceCents, &p.Stock, &p.Collections)
+	err := row.Scan(&p.SKU, &p.Product, &p.Name, &p.Category, &p.Color, &p.Size, &p.PriceCents, &p.Stock, &p.Collections, &p.ImageURL, &p.URL)
 	return p, err
 }
 
