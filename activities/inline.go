@@ -2,7 +2,6 @@ package activities
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/vanng822/go-premailer/premailer"
 )
@@ -15,15 +14,12 @@ import (
 type Brand struct {
 	Name          string
 	LogoURL       string
-	Accent        string // #rgb or #rrggbb
+	Accent        string // #rgb or #rrggbb (lifecycle.IsHexColor); anything else is DefaultAccent
 	PostalAddress string
 }
 
 // DefaultAccent is the accent colour of a shop that chose none: a tailor's navy.
 const DefaultAccent = "#1f3a5f"
-
-// AccentColor matches the colours Brand.Accent may hold; the configuration checks against it.
-var AccentColor = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 
 // inlineCSS copies the rules of the layout's <style> into each element's style attribute, which
 // is what Gmail's apps, Outlook and most webmail keep; the media query stays in <style> for the

@@ -203,9 +203,9 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 	if data.ShopName == "" {
 		data.ShopName = data.Signature
 	}
-	data.Accent = htmltemplate.CSS(brand.Accent)
-	if brand.Accent == "" {
-		data.Accent = DefaultAccent
+	data.Accent = DefaultAccent
+	if lifecycle.IsHexColor(brand.Accent) { // checked, so it may go into the CSS unescaped
+		data.Accent = htmltemplate.CSS(brand.Accent)
 	}
 	data.Transactional = f.Kind.Transactional()
 	var letter bytes.Buffer

@@ -72,6 +72,8 @@ type Worker struct {
 	Shopify ShopifyConfig
 	// Shop is where hand-offs are announced (SHOP_NOTIFY_EMAIL, SHOP_WEBHOOK_URL).
 	Shop ShopConfig
+	// Brand is the shop's look around every email and its postal address in the footer.
+	Brand BrandConfig
 	// WorkflowCacheSize is the number of workflows kept in memory between their tasks.
 	WorkflowCacheSize int
 	// SendingPause is how a worker whose API key the mail provider refuses tries again.
@@ -218,6 +220,14 @@ var settings = []Setting{
 			}
 			return nil
 		}},
+	{Name: "SHOP_NAME", For: ForWorker, parse: parseShopName,
+		Help: "the shop's name at the top of every email (default: MAIL_FROM's name, else \"Your tailor\")"},
+	{Name: "SHOP_LOGO_URL", For: ForWorker, parse: parseShopLogoURL,
+		Help: "absolute https URL of the shop's logo (PNG or JPEG, about 400x80 px), shown at most 200 px wide with the shop's name as its alt text (default: the name in type)"},
+	{Name: "SHOP_ACCENT_COLOR", Default: DefaultAccentColor, For: ForWorker, parse: parseShopAccentColor,
+		Help: "the emails' accent colour, #rgb or #rrggbb: the line under the name, the button, links and sale prices"},
+	{Name: "SHOP_POSTAL_ADDRESS", For: ForWorker, parse: parseShopPostalAddress,
+		Help: "the shop's postal address on one line, in every email's footer; marketing mail must carry it (CAN-SPAM), and the worker warns at start when it is missing"},
 	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, attribution_window, handoff_remind_after, usage, care, segments",
 		parse: func(w *Worker, v string) error {
 			w.PolicyFile, w.Policy = v, lifecycle.DefaultPolicy()

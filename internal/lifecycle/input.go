@@ -181,3 +181,9 @@ func CheckWebURL(field, value string) error {
 	}
 	return nil
 }
+
+var hexColor = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+
+// IsHexColor reports whether s is a CSS colour written #rgb or #rrggbb: the only form the shop's
+// accent colour takes, so that it can go into an email's CSS as it is.
+func IsHexColor(s string) bool { return hexColor.MatchString(s) }
