@@ -32,6 +32,8 @@ const (
 	DefaultHTTPAddr          = "127.0.0.1:8080"
 	DefaultPublicBaseURL     = "http://localhost:8080"
 	DefaultWorkflowCacheSize = 2000
+	// DefaultChromiumPath is where Debian's chromium package puts the browser.
+	DefaultChromiumPath = "/usr/bin/chromium"
 	// DefaultOpsAddr is the operator listener (/metrics, /codec/, /healthz): loopback, so that
 	// only this machine reaches it unless the operator chooses otherwise.
 	DefaultOpsAddr = "127.0.0.1:9090"
@@ -55,6 +57,8 @@ type Starter struct {
 	Codec      CodecConfig
 	Policy     lifecycle.Policy
 	PolicyFile string // LIFECYCLE_CONFIG, empty when defaults are used
+	// ChromiumPath is the headless browser `starter preview --png` takes pictures with.
+	ChromiumPath string
 }
 
 // Worker is everything the worker reads: the starter's settings and its own.
@@ -228,6 +232,8 @@ var settings = []Setting{
 		Help: "the emails' accent colour, #rgb or #rrggbb: the line under the name, the button, links and sale prices"},
 	{Name: "SHOP_POSTAL_ADDRESS", For: ForWorker, parse: parseShopPostalAddress,
 		Help: "the shop's postal address on one line, in every email's footer; marketing mail must carry it (CAN-SPAM), and the worker warns at start when it is missing"},
+	{Name: "CHROMIUM_PATH", Default: DefaultChromiumPath, For: ForStarter, Help: "the Chromium (or Chrome) `starter preview --png` takes pictures with; the browser tests read it too",
+		parse: func(w *Worker, v string) error { w.ChromiumPath = v; return nil }},
 	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, attribution_window, handoff_remind_after, usage, care, segments",
 		parse: func(w *Worker, v string) error {
 			w.PolicyFile, w.Policy = v, lifecycle.DefaultPolicy()
