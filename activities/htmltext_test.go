@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
 // letterText is what a reader sees of an email's letter (the layout's td.letter), one line per
@@ -62,4 +64,27 @@ func findClass(n *html.Node, class string) *html.Node {
 		}
 	}
 	return nil
+}
+
+// TestHTMLSaysWhatTheTextSays checks that the letter in the HTML part says what the plain-text
+// part says, sentence for sentence: every paragraph of the text, apart from the product list (cards
+// in the HTML) and the lines that spell out links (buttons and footer links in the HTML), is a
+// paragraph of the HTML's letter. The layout changes how an email looks, never what it says.
+func TestHTMLSaysWhatTheTextSays(t *testing.T) {
+	for _, locale := range []string{lifecycle.LocaleEnglish, lifecycle.LocaleDutch} {
+		for _, kind := range lifecycle.AllKinds {
+			e := renderOf(t, locale, followUpOf(kind))
+			// The HTML has always set the confirmation's quotes typographically, the text plainly.
+			letter := strings.NewReplacer("“", `"`, "”", `"`).Replace(letterText(t, e.HTML))
+			for _, para := range strings.Split(e.Text, "\n\n") {
+				para = strings.Join(strings.Fields(para), " ")
+				if para == "" || strings.HasPrefix(para, "- ") || strings.Contains(para, "https://") {
+					continue
+				}
+				if !strings.Contains(letter, para) {
+					t.Errorf("%s.%s: the HTML's letter lacks the text's paragraph %q; it says:\n%s", kind, locale, para, letter)
+				}
+			}
+		}
+	}
 }
