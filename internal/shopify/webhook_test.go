@@ -34,8 +34,8 @@ type fakeEvents struct {
 	purchases []shopify.Purchase
 	stock     []shopify.StockChange
 	pictures  map[string]string // SKU -> picture
-	fail      error         // returned by every call while set
-	block     chan struct{} // when set, Purchase waits for it to close
+	fail      error             // returned by every call while set
+	block     chan struct{}     // when set, Purchase waits for it to close
 }
 
 func newFakeEvents(skus ...string) *fakeEvents {
