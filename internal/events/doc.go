@@ -25,6 +25,7 @@
 //	Usages(ctx, []Usage)         meter readings; usage/<customer>/<metric>/<at, RFC 3339 nanos>
 //	Consent(ctx, Consent)        marketing consent granted or withdrawn
 //	Note(ctx, Note)              referral, exit or complaint; only a complaint owes a signal
+//	Reply(ctx, Reply)            a verified reply by email: a note (exit, feedback, checkin) owing the reply signal
 //	Suppression(ctx, Suppression) the mail provider gave up on an address
 //	Preferences(ctx, Preferences) the customer's own edit on the preference page
 //	ImportCustomers(ctx, io.Reader) customers upserted from CSV; consent changes owe their signal
