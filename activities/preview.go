@@ -11,8 +11,10 @@ import (
 type PreviewInput = SendFollowUpInput
 
 // PreviewResult is the email a follow-up would send now. NotSent, when set, says why SendFollowUp
-// would not send it: a customer without consent or a suppressed address still gets an Email to look
-// at; with nothing worth sending (no products in their sizes) Email is empty.
+// would not send it: a customer without consent, a suppressed address or one the policy's holdout
+// keeps back still gets an Email to look at; with nothing worth sending (no products in their
+// sizes) Email is empty. The Reply-To of an email that can be answered (REPLY_DOMAIN) is left out:
+// making one records the reply address, and a preview writes nothing.
 type PreviewResult struct {
 	Email   lifecycle.Email
 	NotSent string
@@ -38,6 +40,9 @@ func Preview(ctx context.Context, a *Activities, in PreviewInput) (PreviewResult
 	if skip.SkipReason != "" {
 		res.NotSent = skip.SkipReason
 		return res, nil
+	}
+	if h, ok := a.Policy.HoldoutFor(in.FollowUp); ok && h.Holds(in.CustomerID) && res.NotSent == "" {
+		res.NotSent = h.String()
 	}
 	res.Email = email
 	return res, nil
