@@ -85,6 +85,8 @@ type Activities struct {
 	// Signature signs every email (the shop's name); empty signs with the default in the
 	// customer's language, "Your tailor" or "Uw kleermaker".
 	Signature string
+	// Brand is the layout's look: the shop's name or logo, accent colour and postal address.
+	Brand Brand
 	// Audience and Reacher serve campaigns (CampaignPage, ReachCustomers); nil in a worker that
 	// runs none.
 	Audience Audience

@@ -29,6 +29,7 @@ var (
 var templateFuncs = map[string]any{
 	"join":      strings.Join,
 	"enumerate": enumerate,
+	"inc":       func(i int) int { return i + 1 },
 }
 
 // enumerate writes a list the way a sentence does: "blue", "blue and grey", "blue, grey and
@@ -84,6 +85,15 @@ type emailData struct {
 	// when (handoff_remind_after, in words of the customer's language).
 	Shop   string
 	Within string
+
+	// The layout around the letter (templates/layout.html).
+	Subject       string
+	ShopName      string // the masthead, and the logo's alt text
+	LogoURL       string
+	Accent        htmltemplate.CSS // a colour checked by the configuration (#rgb or #rrggbb)
+	PostalAddress string
+	Transactional bool              // the footer has no unsubscribe link
+	Letter        htmltemplate.HTML // the kind's template, rendered
 }
 
 // greetings are the salutation with a name and without one ("Beste ," would read as a mistake).
@@ -111,11 +121,12 @@ type offerView struct {
 	Name, Color, Size string
 	Price, OfferPrice string
 	Discounted        bool
+	ImageURL, URL     string // from the catalogue; empty when it has none
 }
 
 // render turns a follow-up into an email in the customer's locale. policy supplies the care tips;
-// signature, when not empty, is the shop's name under the email.
-func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.FollowUp, offers []lifecycle.Offer, links Links, policy lifecycle.Policy, signature string) (lifecycle.Email, error) {
+// signature, when not empty, is the shop's name under the email; brand is the layout around it.
+func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.FollowUp, offers []lifecycle.Offer, links Links, policy lifecycle.Policy, signature string, brand Brand) (lifecycle.Email, error) {
 	locale := c.Locale
 	if !lifecycle.ValidLocale(locale) {
 		locale = lifecycle.LocaleEnglish
@@ -179,6 +190,7 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 			Name: words.ProductName(o.Name, locale), Color: words.Color(o.Color, locale), Size: words.Size(o.Size, locale),
 			Price: money(o.PriceCents, locale), OfferPrice: money(o.OfferCents, locale),
 			Discounted: o.OfferCents < o.PriceCents,
+			ImageURL:   o.ImageURL, URL: o.URL,
 		})
 	}
 
@@ -190,8 +202,27 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 	if err := textTemplates.ExecuteTemplate(&text, name+".txt", data); err != nil {
 		return lifecycle.Email{}, fmt.Errorf("render %s text: %w", name, err)
 	}
-	if err := htmlTemplates.ExecuteTemplate(&html, name+".html", data); err != nil {
+	data.Subject = strings.TrimSpace(subject.String())
+	data.ShopName, data.LogoURL, data.PostalAddress = brand.Name, brand.LogoURL, brand.PostalAddress
+	if data.ShopName == "" {
+		data.ShopName = data.Signature
+	}
+	data.Accent = DefaultAccent
+	if lifecycle.IsHexColor(brand.Accent) { // checked, so it may go into the CSS unescaped
+		data.Accent = htmltemplate.CSS(brand.Accent)
+	}
+	data.Transactional = f.Kind.Transactional()
+	var letter bytes.Buffer
+	if err := htmlTemplates.ExecuteTemplate(&letter, name+".html", data); err != nil {
 		return lifecycle.Email{}, fmt.Errorf("render %s html: %w", name, err)
+	}
+	data.Letter = htmltemplate.HTML(letter.String()) // html/template's own output, escaped there
+	if err := htmlTemplates.ExecuteTemplate(&html, "layout", data); err != nil {
+		return lifecycle.Email{}, fmt.Errorf("render %s layout: %w", name, err)
+	}
+	inlined, err := inlineCSS(html.String())
+	if err != nil {
+		return lifecycle.Email{}, fmt.Errorf("render %s: %w", name, err)
 	}
 	var headers map[string]string
 	if !f.Kind.Transactional() {
@@ -208,9 +239,9 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		Kind:       f.Kind,
 		ToEmail:    c.Email,
 		ToName:     c.Name,
-		Subject:    strings.TrimSpace(subject.String()),
+		Subject:    data.Subject,
 		Text:       text.String(),
-		HTML:       html.String(),
+		HTML:       inlined,
 	}, nil
 }
 

@@ -69,7 +69,7 @@ func offersFor(kind lifecycle.Kind) []lifecycle.Offer {
 
 func renderOf(t *testing.T, locale string, f lifecycle.FollowUp) lifecycle.Email {
 	t.Helper()
-	e, err := render(customerIn(locale), renderPrefs, f, offersFor(f.Kind), renderLinks(t), renderPolicy, "")
+	e, err := render(customerIn(locale), renderPrefs, f, offersFor(f.Kind), renderLinks(t), renderPolicy, "", Brand{})
 	require.NoError(t, err, "render %s in %s", f.Kind, locale)
 	return e
 }
@@ -207,7 +207,7 @@ func TestRenderShowsWhatEachKindNeeds(t *testing.T) {
 				assert.Contains(t, e.HTML, want, "html")
 			}
 			for _, not := range tc.wantNot {
-				assert.NotContains(t, strings.ToLower(e.Subject+e.Text+e.HTML), strings.ToLower(not))
+				assert.NotContains(t, strings.ToLower(e.Subject+e.Text+letterText(t, e.HTML)), strings.ToLower(not))
 			}
 		})
 	}
@@ -251,7 +251,7 @@ func TestSaleWordingFollowsTheSegment(t *testing.T) {
 func TestRenderOfferWithoutBundleFails(t *testing.T) {
 	f := followUpOf(lifecycle.KindOffer)
 	f.BundleOffer = nil
-	_, err := render(customerIn("en"), renderPrefs, f, nil, renderLinks(t), renderPolicy, "")
+	_, err := render(customerIn("en"), renderPrefs, f, nil, renderLinks(t), renderPolicy, "", Brand{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "without a bundle offer")
 }
@@ -285,7 +285,7 @@ func TestRenderSignsWithTheShopsName(t *testing.T) {
 	for _, kind := range lifecycle.AllKinds {
 		for _, locale := range []string{lifecycle.LocaleEnglish, lifecycle.LocaleDutch} {
 			f := followUpOf(kind)
-			e, err := render(customerIn(locale), renderPrefs, f, offersFor(kind), renderLinks(t), renderPolicy, "Smith & Daughters")
+			e, err := render(customerIn(locale), renderPrefs, f, offersFor(kind), renderLinks(t), renderPolicy, "Smith & Daughters", Brand{})
 			require.NoError(t, err, "render %s in %s", kind, locale)
 			assert.Contains(t, e.Text, "\nSmith & Daughters\n", "%s.%s text", kind, locale)
 			assert.Contains(t, e.HTML, "Smith &amp; Daughters", "%s.%s html", kind, locale)
@@ -314,7 +314,7 @@ func TestConfirmationSaysWhoAndByWhen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		policy := lifecycle.Policy{HandoffRemindAfter: tt.remindAfter}
-		e, err := render(customerIn(tt.locale), renderPrefs, followUpOf(lifecycle.KindConfirmation), nil, renderLinks(t), policy, tt.signature)
+		e, err := render(customerIn(tt.locale), renderPrefs, followUpOf(lifecycle.KindConfirmation), nil, renderLinks(t), policy, tt.signature, Brand{})
 		require.NoError(t, err, "%s %q %s", tt.locale, tt.signature, tt.remindAfter)
 		assert.Contains(t, e.Text, tt.want, "text, %s %q %s", tt.locale, tt.signature, tt.remindAfter)
 		assert.Contains(t, e.HTML, tt.want, "html, %s %q %s", tt.locale, tt.signature, tt.remindAfter)

@@ -71,23 +71,12 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	if err != nil {
 		return SendFollowUpResult{}, classifyLookup(err, ErrTypeUnknownCustomer)
 	}
-	switch {
-	case customer.Suppressed:
-		return SendFollowUpResult{SkipReason: "address suppressed by the mail provider", SkipCode: SkipSuppressed}, nil
-	case !f.Kind.Transactional() && !customer.MarketingConsent:
-		return SendFollowUpResult{SkipReason: "no marketing consent", SkipCode: SkipNoConsent}, nil
+	if skip, ok := mayReceive(customer, f.Kind); !ok {
+		return skip, nil
 	}
-	prefs, err := a.Store.Preferences(ctx, in.CustomerID)
-	if err != nil {
-		return SendFollowUpResult{}, fmt.Errorf("load preferences of %s: %w", in.CustomerID, err)
-	}
-	offers, skip, err := a.pickOffers(ctx, in.CustomerID, f, prefs)
-	if err != nil || skip != "" {
-		return SendFollowUpResult{SkipReason: skip, SkipCode: SkipNoProducts}, err
-	}
-	email, err := render(customer, prefs, f, offers, a.Links, a.Policy, a.Signature)
-	if err != nil {
-		return SendFollowUpResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
+	email, skip, err := a.compose(ctx, customer, f)
+	if err != nil || skip.SkipReason != "" {
+		return skip, err
 	}
 	if h, ok := a.Policy.HoldoutFor(f); ok && h.Holds(in.CustomerID) {
 		return a.holdOut(ctx, in.CustomerID, f, h, email.Subject)
@@ -133,6 +122,36 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 		}
 	}
 	return SendFollowUpResult{Sent: true, Subject: email.Subject, MessageID: messageID, SentAt: sentAt}, nil
+}
+
+// mayReceive says whether customer may get an email of kind at all, and if not, the skip.
+func mayReceive(customer lifecycle.Customer, kind lifecycle.Kind) (SendFollowUpResult, bool) {
+	switch {
+	case customer.Suppressed:
+		return SendFollowUpResult{SkipReason: "address suppressed by the mail provider", SkipCode: SkipSuppressed}, false
+	case !kind.Transactional() && !customer.MarketingConsent:
+		return SendFollowUpResult{SkipReason: "no marketing consent", SkipCode: SkipNoConsent}, false
+	}
+	return SendFollowUpResult{}, true
+}
+
+// compose renders the email f would send customer now, reading and changing nothing else: the
+// customer's preferences, the products worth showing, the templates. A skip (SkipReason set)
+// means there is nothing worth sending. SendFollowUp sends what it returns; Preview shows it.
+func (a *Activities) compose(ctx context.Context, customer lifecycle.Customer, f lifecycle.FollowUp) (lifecycle.Email, SendFollowUpResult, error) {
+	prefs, err := a.Store.Preferences(ctx, customer.ID)
+	if err != nil {
+		return lifecycle.Email{}, SendFollowUpResult{}, fmt.Errorf("load preferences of %s: %w", customer.ID, err)
+	}
+	offers, skip, err := a.pickOffers(ctx, customer.ID, f, prefs)
+	if err != nil || skip != "" {
+		return lifecycle.Email{}, SendFollowUpResult{SkipReason: skip, SkipCode: SkipNoProducts}, err
+	}
+	email, err := render(customer, prefs, f, offers, a.Links, a.Policy, a.Signature, a.Brand)
+	if err != nil {
+		return lifecycle.Email{}, SendFollowUpResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
+	}
+	return email, SendFollowUpResult{}, nil
 }
 
 // holdOut records f as held out instead of sending it: everything before was decided as for an

@@ -121,7 +121,7 @@ func TestInterestedLinkConfirms(t *testing.T) {
 
 	link := s.linkIn(sale.Text, links.PurposeInterested)
 	require.Contains(t, sale.Text, "Yes, I'm interested: "+link)
-	require.Contains(t, sale.HTML, `<a href="`+link+`"`)
+	require.Contains(t, sale.HTML, `href="`+link+`"`, "the HTML's button carries the link")
 	require.Contains(t, sale.HTML, "interested</a>")
 	c := s.verifyLink(link, links.PurposeInterested)
 	require.Equal(t, "david", c.CustomerID)

@@ -91,6 +91,9 @@ go run "${WORKFLOWCHECK_PACKAGE}@${WORKFLOWCHECK_VERSION}" ./workflows/... ||
 note "workflowcheck found nothing"
 
 step "go test"
+# The browser tests leave their screenshots here, with an index.html to look through.
+export TAILOR_GALLERY_DIR="${TAILOR_GALLERY_DIR:-$REPO_ROOT/.run/gallery}"
+note "screenshots of every email and page: $TAILOR_GALLERY_DIR/index.html"
 # Extra arguments go to go test; unless one of them names packages, test all.
 packages=(./...)
 for arg in "$@"; do

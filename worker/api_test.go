@@ -151,6 +151,15 @@ func TestAPIEventsAdapter(t *testing.T) {
 	assert.Equal(t, 3, p.Stock)
 	require.ErrorAs(t, e.Stock(ctx, api.Stock{SKU: "NOPE", Stock: 3}), &rejected)
 
+	// A stock event may bring the product's picture and page; left out they stay, "" clears.
+	picture, page, empty := "https://cdn.shop.example/ch-navy-m.jpg", "https://shop.example/p/chino", ""
+	require.NoError(t, e.Stock(ctx, api.Stock{SKU: "CH-NAVY-M", Stock: 3, ImageURL: &picture, URL: &page}))
+	require.NoError(t, e.Stock(ctx, api.Stock{SKU: "CH-NAVY-M", Stock: 4, URL: &empty}))
+	p, err = st.Product(ctx, "CH-NAVY-M")
+	require.NoError(t, err)
+	assert.Equal(t, picture, p.ImageURL, "image_url left out by the second stock event: kept")
+	assert.Empty(t, p.URL, "url cleared by the second stock event")
+
 	require.NoError(t, e.Usage(ctx, api.Usage{CustomerID: "c1", Metric: "data_mb", Used: 10, Limit: 100, At: at}))
 	assert.Equal(t, workflows.SignalUsage, lc.sent[len(lc.sent)-1].name)
 

@@ -82,6 +82,9 @@ func (e *apiEvents) Stock(ctx context.Context, s api.Stock) error {
 	if err := e.stock.Set(ctx, s.SKU, s.Stock); err != nil {
 		return rejectNotFound(err, "sku", "product (import it first)", s.SKU)
 	}
+	if err := e.stock.SetMedia(ctx, s.SKU, s.ImageURL, s.URL); err != nil {
+		return rejectNotFound(err, "sku", "product (import it first)", s.SKU)
+	}
 	return nil
 }
 

@@ -334,6 +334,8 @@ func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logge
 		Links:  signer,
 		// Signature: the shop's name from MAIL_FROM under every email.
 		Signature: cfg.Signature,
+		// Brand: the layout's name or logo, accent colour and the postal address in the footer.
+		Brand: activities.Brand{Name: cfg.Brand.Name, LogoURL: cfg.Brand.LogoURL, Accent: cfg.Brand.Accent, PostalAddress: cfg.Brand.PostalAddress},
 		// Audience: campaigns page through customers; Reacher is set once Temporal is dialled.
 		Audience: st,
 		// Segments: the segment recompute's facts and segments (it signals through Reacher too).
@@ -341,6 +343,9 @@ func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logge
 		// Hand-offs to the shop: the row, and the shop's email and/or signed webhook.
 		Handoffs:  st,
 		ShopEmail: cfg.Shop.NotifyEmail,
+	}
+	if cfg.Brand.PostalAddress == "" {
+		logger.Warn("no SHOP_POSTAL_ADDRESS: the marketing emails (restock, sale, season and the rest) go out without the shop's postal address, which commercial email must carry (CAN-SPAM); set SHOP_POSTAL_ADDRESS to the shop's address on one line")
 	}
 	if cfg.ReplyDomain != "" {
 		d.activities.Replies = replyAddresses{domain: cfg.ReplyDomain, signer: signer, store: st}

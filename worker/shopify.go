@@ -109,6 +109,11 @@ func (e *shopifyEvents) Purchase(ctx context.Context, p shopify.Purchase) error 
 	return nil
 }
 
+// ProductPicture sets the SKU's picture, keeping its page.
+func (e *shopifyEvents) ProductPicture(ctx context.Context, sku, imageURL string) error {
+	return e.stock.SetMedia(ctx, sku, &imageURL, nil)
+}
+
 // StockChange sets the stock (stockLevels: a SKU back in stock starts its restock campaign).
 func (e *shopifyEvents) StockChange(ctx context.Context, s shopify.StockChange) error {
 	return e.stock.Set(ctx, s.SKU, s.Stock)

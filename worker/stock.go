@@ -23,6 +23,15 @@ type stockLevels struct {
 	logger        *slog.Logger
 }
 
+// SetMedia stores the SKU's picture and page (nil keeps one, "" clears it). An unknown SKU wraps
+// lifecycle.ErrNotFound.
+func (l *stockLevels) SetMedia(ctx context.Context, sku string, imageURL, url *string) error {
+	if imageURL == nil && url == nil {
+		return nil
+	}
+	return l.store.SetProductMedia(ctx, sku, imageURL, url)
+}
+
 // Set stores the level; a campaign that exists already is fine. An unknown SKU wraps
 // lifecycle.ErrNotFound.
 func (l *stockLevels) Set(ctx context.Context, sku string, stock int) error {

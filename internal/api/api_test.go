@@ -137,6 +137,8 @@ func TestInvalidEventsHaveFieldPaths(t *testing.T) {
 		{"no id", `{"type":"stock","sku":"S1","stock":1}`, "events[3].id", "required"},
 		{"stock negative", `{"id":"e","type":"stock","sku":"S1","stock":-1}`, "events[3].stock", "out of range"},
 		{"stock over int32", `{"id":"e","type":"stock","sku":"S1","stock":2147483648}`, "events[3].stock", "out of range"},
+		{"stock image_url relative", `{"id":"e","type":"stock","sku":"S1","stock":1,"image_url":"/img/s1.jpg"}`, "events[3].image_url", "must be an absolute URL"},
+		{"stock url not http", `{"id":"e","type":"stock","sku":"S1","stock":1,"url":"javascript:alert(1)"}`, "events[3].url", "must be an absolute URL"},
 		{"usage limit 0", `{"id":"e","type":"usage","customer_id":"c1","metric":"data_mb","used":1,"limit":0,"at":"2026-06-01T10:00:00Z"}`, "events[3].limit", "above 0"},
 		{"usage huge", `{"id":"e","type":"usage","customer_id":"c1","metric":"data_mb","used":1e300,"limit":1,"at":"2026-06-01T10:00:00Z"}`, "events[3].used", "out of range"},
 		{"usage bad date", `{"id":"e","type":"usage","customer_id":"c1","metric":"data_mb","used":1,"limit":2,"at":"2026-06-01T10:00:00Z","contract_ends":"31-01-2027"}`, "events[3].contract_ends", "not a date"},

@@ -83,7 +83,8 @@ func parseEvent(index int, raw json.RawMessage) (event, []Problem) {
 		}
 		e.value = o
 	case TypeStock:
-		e.value = Stock{EventID: e.id, SKU: v.str("sku"), Stock: int(v["stock"].(int64)), At: v.time("at")}
+		e.value = Stock{EventID: e.id, SKU: v.str("sku"), Stock: int(v["stock"].(int64)), At: v.time("at"),
+			ImageURL: v.optionalStr("image_url"), URL: v.optionalStr("url")}
 	case TypeUsage:
 		u := Usage{EventID: e.id, CustomerID: v.str("customer_id"), Metric: lifecycle.Normalize(v.str("metric")),
 			Used: v["used"].(float64), Limit: v["limit"].(float64), At: v.time("at"), ContractEnds: v.time("contract_ends")}
@@ -115,6 +116,14 @@ const DefaultConsentSource = "api"
 func (v values) str(name string) string {
 	s, _ := v[name].(string)
 	return s
+}
+
+// optionalStr is the string field name, nil when the event left it out.
+func (v values) optionalStr(name string) *string {
+	if s, ok := v[name].(string); ok {
+		return &s
+	}
+	return nil
 }
 
 func (v values) time(name string) time.Time {

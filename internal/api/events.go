@@ -65,12 +65,15 @@ type OrderLine struct {
 // PurchaseID is the id of the purchase line i (from 0) of the order records.
 func (o Order) PurchaseID(i int) string { return o.OrderID + "-" + strconv.Itoa(i+1) }
 
-// Stock is a SKU's stock level as the stock system counts it now (not a change).
+// Stock is a SKU's stock level as the stock system counts it now (not a change), and optionally
+// its picture and page (nil: left out, kept as stored; "": cleared).
 type Stock struct {
-	EventID string    `json:"-"`
-	SKU     string    `json:"sku"`
-	Stock   int       `json:"stock"`
-	At      time.Time `json:"at"`
+	EventID  string    `json:"-"`
+	SKU      string    `json:"sku"`
+	Stock    int       `json:"stock"`
+	At       time.Time `json:"at"`
+	ImageURL *string   `json:"image_url,omitempty"`
+	URL      *string   `json:"url,omitempty"`
 }
 
 // Usage is one meter reading of a metered product (a data bundle).

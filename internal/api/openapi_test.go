@@ -174,6 +174,8 @@ func compareField(t *testing.T, d doc, where string, s map[string]any, f field) 
 		want = map[string]any{"type": "string", "maxLength": 200.0}
 	case kindEmail:
 		want = map[string]any{"type": "string", "format": "email", "maxLength": 254.0}
+	case kindURL:
+		want = map[string]any{"type": "string", "format": "uri", "maxLength": 2048.0}
 	case kindLocale:
 		want = map[string]any{"type": "string", "enum": []any{"en", "nl"}}
 	case kindZone:

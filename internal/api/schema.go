@@ -31,6 +31,7 @@ const (
 	kindLabels              // an array of labels, none containing ";"
 	kindObjects             // an array of objects with the fields in of
 	kindType                // an event's type, one of eventFields' keys (checked by parseEvent)
+	kindURL                 // lifecycle.CheckWebURL: an absolute http(s) URL, "" clears
 )
 
 // field is one property of an event: the handler reads events through these specs, and the
@@ -84,6 +85,8 @@ var eventFields = map[string][]field{
 		{name: "sku", kind: kindID, required: true},
 		{name: "stock", kind: kindInt, required: true, min: 0, max: maxStock},
 		{name: "at", kind: kindTime},
+		{name: "image_url", kind: kindURL},
+		{name: "url", kind: kindURL},
 	},
 	TypeUsage: {
 		{name: "customer_id", kind: kindID, required: true},
@@ -187,7 +190,7 @@ func readValue(p string, v json.RawMessage, f field, bad func(p, format string, 
 			return fail("unknown event type")
 		}
 		return s, true
-	case kindID, kindLabel, kindName, kindEmail, kindLocale, kindZone, kindTime, kindDate:
+	case kindID, kindLabel, kindName, kindEmail, kindLocale, kindZone, kindTime, kindDate, kindURL:
 		s, ok := str()
 		if !ok {
 			return fail("must be a string")
@@ -202,6 +205,8 @@ func readValue(p string, v json.RawMessage, f field, bad func(p, format string, 
 			err = lifecycle.CheckLine(f.name, s, lifecycle.MaxNameLen)
 		case kindEmail:
 			err = lifecycle.ValidateEmail(f.name, s)
+		case kindURL:
+			err = lifecycle.CheckWebURL(f.name, s)
 		}
 		if err != nil {
 			return inputProblem(err)

@@ -33,6 +33,8 @@ const (
 	DefaultHTTPAddr          = "127.0.0.1:8080"
 	DefaultPublicBaseURL     = "http://localhost:8080"
 	DefaultWorkflowCacheSize = 2000
+	// DefaultChromiumPath is where Debian's chromium package puts the browser.
+	DefaultChromiumPath = "/usr/bin/chromium"
 	// DefaultOpsAddr is the operator listener (/metrics, /codec/, /healthz): loopback, so that
 	// only this machine reaches it unless the operator chooses otherwise.
 	DefaultOpsAddr = "127.0.0.1:9090"
@@ -56,6 +58,8 @@ type Starter struct {
 	Codec      CodecConfig
 	Policy     lifecycle.Policy
 	PolicyFile string // LIFECYCLE_CONFIG, empty when defaults are used
+	// ChromiumPath is the headless browser `starter preview --png` takes pictures with.
+	ChromiumPath string
 }
 
 // Worker is everything the worker reads: the starter's settings and its own.
@@ -73,6 +77,8 @@ type Worker struct {
 	Shopify ShopifyConfig
 	// Shop is where hand-offs are announced (SHOP_NOTIFY_EMAIL, SHOP_WEBHOOK_URL).
 	Shop ShopConfig
+	// Brand is the shop's look around every email and its postal address in the footer.
+	Brand BrandConfig
 	// WorkflowCacheSize is the number of workflows kept in memory between their tasks.
 	WorkflowCacheSize int
 	// SendingPause is how a worker whose API key the mail provider refuses tries again.
@@ -225,6 +231,16 @@ var settings = []Setting{
 			}
 			return nil
 		}},
+	{Name: "SHOP_NAME", For: ForWorker, parse: parseShopName,
+		Help: "the shop's name at the top of every email (default: MAIL_FROM's name, else \"Your tailor\")"},
+	{Name: "SHOP_LOGO_URL", For: ForWorker, parse: parseShopLogoURL,
+		Help: "absolute https URL of the shop's logo (PNG or JPEG, about 400x80 px), shown at most 200 px wide with the shop's name as its alt text (default: the name in type)"},
+	{Name: "SHOP_ACCENT_COLOR", Default: DefaultAccentColor, For: ForWorker, parse: parseShopAccentColor,
+		Help: "the emails' accent colour, #rgb or #rrggbb: the line under the name, the button, links and sale prices"},
+	{Name: "SHOP_POSTAL_ADDRESS", For: ForWorker, parse: parseShopPostalAddress,
+		Help: "the shop's postal address on one line, in every email's footer; marketing mail must carry it (CAN-SPAM), and the worker warns at start when it is missing"},
+	{Name: "CHROMIUM_PATH", Default: DefaultChromiumPath, For: ForStarter, Help: "the Chromium (or Chrome) `starter preview --png` takes pictures with; the browser tests read it too",
+		parse: func(w *Worker, v string) error { w.ChromiumPath = v; return nil }},
 	{Name: "REPLY_DOMAIN", For: ForWorker,
 		Help: "the mail domain whose MX points at SendGrid Inbound Parse, e.g. reply.shop.example: the exit, feedback and check-in emails carry Reply-To reply+<signed ref>@it, and POST /webhooks/sendgrid/inbound on HTTP_ADDR records the replies (default: off, replies go to MAIL_FROM)",
 		parse: func(w *Worker, v string) error {

@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"fmt"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
@@ -146,3 +147,43 @@ func RedactEmails(s string) string {
 	}
 	return emailInText.ReplaceAllStringFunc(s, MaskEmail)
 }
+
+// MaxURLLen caps a product's image_url and url: longer than any shop's real links, short enough
+// that six product cards keep an email far below Gmail's 102 KB clipping limit.
+const MaxURLLen = 2048
+
+// CheckWebURL checks an optional link that reaches customers (a product's picture or page): empty,
+// or an absolute http or https URL with a host, without credentials, spaces or control
+// characters, at most MaxURLLen bytes.
+func CheckWebURL(field, value string) error {
+	if value == "" {
+		return nil
+	}
+	bad := func(format string, args ...any) error {
+		return &InputError{Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
+	if err := CheckLine(field, value, MaxURLLen); err != nil {
+		return err
+	}
+	if strings.ContainsAny(value, " \t") {
+		return bad("%s: must not contain spaces (write them as %%20)", quoteShort(value))
+	}
+	u, err := url.Parse(value)
+	switch {
+	case err != nil:
+		return bad("%s: is not a URL: %v", quoteShort(value), err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return bad("%s: must be an absolute URL starting with https:// (or http://)", quoteShort(value))
+	case u.Host == "":
+		return bad("%s: has no host; write it like https://shop.example.com/trousers.jpg", quoteShort(value))
+	case u.User != nil:
+		return bad("%s: must not carry a user name or password", quoteShort(value))
+	}
+	return nil
+}
+
+var hexColor = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
+
+// IsHexColor reports whether s is a CSS colour written #rgb or #rrggbb: the only form the shop's
+// accent colour takes, so that it can go into an email's CSS as it is.
+func IsHexColor(s string) bool { return hexColor.MatchString(s) }

@@ -81,6 +81,10 @@ type Product struct {
 	PriceCents  int64    `json:"price_cents"`
 	Stock       int      `json:"stock"`
 	Collections []string `json:"collections"`
+	// ImageURL is the product's picture and URL its page in the shop, both absolute http(s) URLs
+	// (CheckWebURL) or empty: the email's product card shows the picture and links the page.
+	ImageURL string `json:"image_url,omitempty"`
+	URL      string `json:"url,omitempty"`
 }
 
 // Offer is a product as shown in an email, with the price the customer pays.

@@ -3,6 +3,7 @@ package shopify
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,8 +53,10 @@ type lineItem struct {
 }
 
 type product struct {
-	ID       int64     `json:"id"`
-	Variants []variant `json:"variants"`
+	ID       int64          `json:"id"`
+	Variants []variant      `json:"variants"`
+	Images   []productImage `json:"images"`
+	Image    *productImage  `json:"image"` // the product's main picture
 }
 
 type variant struct {
@@ -61,6 +64,28 @@ type variant struct {
 	SKU               string `json:"sku"`
 	InventoryItemID   int64  `json:"inventory_item_id"`
 	InventoryQuantity *int   `json:"inventory_quantity"`
+	ImageID           *int64 `json:"image_id"`
+}
+
+// productImage is one of a product's pictures (https://shopify.dev/docs/api/admin-rest/latest/resources/product-image).
+type productImage struct {
+	ID         int64   `json:"id"`
+	Src        string  `json:"src"`
+	VariantIDs []int64 `json:"variant_ids"`
+}
+
+// picture is the variant's own picture (its image_id, or a picture that names the variant), else
+// the product's main one; "" when the product has none.
+func (p product) picture(v variant) string {
+	for _, img := range p.Images {
+		if (v.ImageID != nil && img.ID == *v.ImageID) || slices.Contains(img.VariantIDs, v.ID) {
+			return img.Src
+		}
+	}
+	if p.Image != nil {
+		return p.Image.Src
+	}
+	return ""
 }
 
 type inventoryLevel struct {

@@ -116,6 +116,9 @@ type Events interface {
 	// StockChange sets the stock; one that brings the SKU back in stock starts its restock
 	// campaign. An unknown SKU is an error wrapping lifecycle.ErrNotFound.
 	StockChange(ctx context.Context, s StockChange) error
+	// ProductPicture sets the SKU's picture (an absolute http(s) URL) for the emails' product
+	// cards. An unknown SKU is an error wrapping lifecycle.ErrNotFound.
+	ProductPicture(ctx context.Context, sku, imageURL string) error
 }
 
 // Deliveries keeps the handled deliveries and Shopify's inventory items; *store.DB implements it.
@@ -334,6 +337,19 @@ func (h *handler) productUpdated(ctx context.Context, body []byte, receivedAt ti
 		}
 		if v.InventoryItemID != 0 {
 			items[v.InventoryItemID] = sku
+		}
+		// The picture before the stock: a restock email the stock starts shows it.
+		if pic := p.picture(v); pic != "" {
+			if err := lifecycle.CheckWebURL("picture", pic); err != nil {
+				skipped = append(skipped, fmt.Sprintf("product %d variant %s: %v", p.ID, sku, err))
+				continue
+			}
+			err := h.deps.Events.ProductPicture(ctx, sku, pic)
+			switch {
+			case errors.Is(err, lifecycle.ErrNotFound): // the stock below says so
+			case err != nil:
+				return nil, fmt.Errorf("product %d variant %s: picture: %w", p.ID, sku, err)
+			}
 		}
 		if v.InventoryQuantity == nil {
 			skipped = append(skipped, fmt.Sprintf("product %d variant %s: no inventory_quantity (inventory not tracked)", p.ID, sku))

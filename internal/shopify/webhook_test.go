@@ -33,8 +33,9 @@ type fakeEvents struct {
 	customers []shopify.Customer
 	purchases []shopify.Purchase
 	stock     []shopify.StockChange
-	fail      error         // returned by every call while set
-	block     chan struct{} // when set, Purchase waits for it to close
+	pictures  map[string]string // SKU -> picture
+	fail      error             // returned by every call while set
+	block     chan struct{}     // when set, Purchase waits for it to close
 }
 
 func newFakeEvents(skus ...string) *fakeEvents {
@@ -78,6 +79,19 @@ func (f *fakeEvents) StockChange(_ context.Context, s shopify.StockChange) error
 		return err
 	}
 	f.stock = append(f.stock, s)
+	return nil
+}
+
+func (f *fakeEvents) ProductPicture(_ context.Context, sku, imageURL string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.refuse(sku); err != nil {
+		return err
+	}
+	if f.pictures == nil {
+		f.pictures = map[string]string{}
+	}
+	f.pictures[sku] = imageURL
 	return nil
 }
 
@@ -317,6 +331,10 @@ func TestStockChanges(t *testing.T) {
 	require.Equal(t, []shopify.StockChange{{SKU: "TR-BLUE-50", Stock: 5, At: at}, {SKU: "TR-GREY-50", Stock: 3, At: at}}, ev.stock)
 	require.Equal(t, []string{`stock of unknown SKU "TR-BLACK-50" (import it with starter import products)`}, del.handled["prod-1"].Skipped)
 	require.Equal(t, map[int64]string{49148385: "TR-BLUE-50", 39072856: "TR-GREY-50", 457924702: "TR-BLACK-50"}, del.items)
+	require.Equal(t, map[string]string{
+		"TR-BLUE-50": "https://cdn.shopify.com/s/files/1/classic-trousers.jpg",      // the product's main picture
+		"TR-GREY-50": "https://cdn.shopify.com/s/files/1/classic-trousers-grey.jpg", // its own, by image_id
+	}, ev.pictures, "the variants' pictures from products/update")
 
 	rec = deliver(h, shopify.TopicInventoryUpdated, "inv-1", testdata(t, "inventory_levels_update.json"))
 	require.Equal(t, http.StatusOK, rec.Code)

@@ -60,6 +60,7 @@ var (
 	customerColumns         = []string{"id", "name", "email", "locale", "timezone", "colors", "sizes"}
 	customerOptionalColumns = []string{"categories", "consent"}
 	productColumnsCSV       = []string{"sku", "product", "name", "category", "color", "size", "price", "stock", "collections"}
+	productOptionalColumns  = []string{"image_url", "url"}
 )
 
 type importedCustomer struct {
@@ -252,7 +253,10 @@ func sqlUnion(a, b string) string {
 }
 
 // ImportProducts reads a CSV file with the header sku,product,name,category,color,size,price,stock,
-// collections in any order (price like 79.95, collections separated by ";"). Like ImportCustomers
+// collections and optionally image_url and url (the product's picture and its page in the shop,
+// absolute http(s) URLs), in any order (price like 79.95, collections separated by ";"). An empty
+// image_url or url clears what was stored; a file without the column keeps it (a picture a
+// Shopify product update brought stays). Like ImportCustomers
 // it writes nothing unless every row is valid; existing SKUs are updated, stock included.
 func (s *DB) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
 	n, _, err := s.ImportProductsBackInStock(ctx, r)
@@ -264,7 +268,7 @@ func (s *DB) ImportProducts(ctx context.Context, r io.Reader) (int, error) {
 // least the column holds) and have more than 0 after the import. A new SKU is not back in stock (nobody can have wished for
 // it), and importing the same stock again returns none.
 func (s *DB) ImportProductsBackInStock(ctx context.Context, r io.Reader) (int, []lifecycle.Product, error) {
-	products, problems, err := parseProducts(r)
+	products, media, problems, err := parseProductsFile(r)
 	if err != nil {
 		return 0, nil, fmt.Errorf("import products: %w", err)
 	}
@@ -277,15 +281,23 @@ func (s *DB) ImportProductsBackInStock(ctx context.Context, r io.Reader) (int, [
 		if _, err := tx.Exec(ctx, `
 			CREATE TEMP TABLE import_products (
 				sku text, product text, name text, category text, color text, size text,
-				price_cents bigint, stock integer, collections text[]
+				price_cents bigint, stock integer, collections text[], image_url text, url text
 			) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_products"},
-			[]string{"sku", "product", "name", "category", "color", "size", "price_cents", "stock", "collections"},
+			[]string{"sku", "product", "name", "category", "color", "size", "price_cents", "stock", "collections", "image_url", "url"},
 			pgx.CopyFromSlice(len(products), func(i int) ([]any, error) {
 				p := products[i]
-				return []any{p.SKU, p.Product, p.Name, p.Category, p.Color, p.Size, p.PriceCents, int32(p.Stock), p.Collections}, nil
+				// NULL: the file has no such column, and the stored value stays.
+				var imageURL, url *string
+				if media.imageURL {
+					imageURL = &p.ImageURL
+				}
+				if media.url {
+					url = &p.URL
+				}
+				return []any{p.SKU, p.Product, p.Name, p.Category, p.Color, p.Size, p.PriceCents, int32(p.Stock), p.Collections, imageURL, url}, nil
 			}))
 		if err != nil {
 			return err
@@ -306,7 +318,8 @@ func (s *DB) ImportProductsBackInStock(ctx context.Context, r io.Reader) (int, [
 		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO products (`+productColumns+`)
-			SELECT `+productColumns+` FROM import_products
+			SELECT sku, product, name, category, color, size, price_cents, stock, collections,
+			       coalesce(image_url, ''), coalesce(url, '') FROM import_products
 			ON CONFLICT (sku) DO UPDATE SET
 				product = excluded.product,
 				name = excluded.name,
@@ -316,7 +329,9 @@ func (s *DB) ImportProductsBackInStock(ctx context.Context, r io.Reader) (int, [
 				price_cents = excluded.price_cents,
 				stock = excluded.stock,
 				collections = excluded.collections,
-				updated_at = now()`)
+				image_url = CASE WHEN $1 THEN excluded.image_url ELSE products.image_url END,
+				url = CASE WHEN $2 THEN excluded.url ELSE products.url END,
+				updated_at = now()`, media.imageURL, media.url)
 		if err != nil || len(raised) == 0 {
 			return err
 		}
@@ -335,9 +350,23 @@ func (s *DB) ImportProductsBackInStock(ctx context.Context, r io.Reader) (int, [
 
 // parseProducts reads and checks a products file without writing anything, like parseCustomers.
 func parseProducts(r io.Reader) ([]lifecycle.Product, []RowProblem, error) {
-	rows, problems, err := readCSV(r, productColumnsCSV, nil)
+	products, _, problems, err := parseProductsFile(r)
+	return products, problems, err
+}
+
+// mediaColumns says which of the optional image_url and url columns a products file has.
+type mediaColumns struct{ imageURL, url bool }
+
+// parseProductsFile is parseProducts, also saying which optional columns the file has.
+func parseProductsFile(r io.Reader) ([]lifecycle.Product, mediaColumns, []RowProblem, error) {
+	var media mediaColumns
+	rows, problems, err := readCSV(r, productColumnsCSV, productOptionalColumns)
 	if err != nil {
-		return nil, nil, err
+		return nil, media, nil, err
+	}
+	if len(rows) > 0 {
+		_, media.imageURL = rows[0].columns["image_url"]
+		_, media.url = rows[0].columns["url"]
 	}
 	products := make([]lifecycle.Product, 0, len(rows))
 	seen := map[string]int{}
@@ -350,6 +379,8 @@ func parseProducts(r io.Reader) ([]lifecycle.Product, []RowProblem, error) {
 			Color:       lifecycle.Normalize(row.get("color")),
 			Size:        lifecycle.Normalize(row.get("size")),
 			Collections: splitTrimmed(row.get("collections")),
+			ImageURL:    row.get("image_url"),
+			URL:         row.get("url"),
 		}
 		bad := func(column, format string, args ...any) {
 			problems = append(problems, RowProblem{Line: row.line, Column: column, Message: fmt.Sprintf(format, args...)})
@@ -372,6 +403,8 @@ func parseProducts(r io.Reader) ([]lifecycle.Product, []RowProblem, error) {
 		check("color", lifecycle.CheckLine("color", p.Color, lifecycle.MaxLabelLen))
 		check("size", lifecycle.CheckLine("size", p.Size, lifecycle.MaxLabelLen))
 		check("collections", checkList(row.get("collections"), p.Collections))
+		check("image_url", lifecycle.CheckWebURL("image_url", p.ImageURL))
+		check("url", lifecycle.CheckWebURL("url", p.URL))
 		price := row.get("price")
 		if cents, ok := lifecycle.ParsePrice(price); ok {
 			p.PriceCents = cents
@@ -391,7 +424,7 @@ func parseProducts(r io.Reader) ([]lifecycle.Product, []RowProblem, error) {
 		products = append(products, p)
 	}
 	sortProblems(problems)
-	return products, problems, nil
+	return products, media, problems, nil
 }
 
 // sortProblems orders problems by line, keeping the order within a line: the reader finds some

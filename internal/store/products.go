@@ -11,11 +11,11 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
-const productColumns = `sku, product, name, category, color, size, price_cents, stock, collections`
+const productColumns = `sku, product, name, category, color, size, price_cents, stock, collections, image_url, url`
 
 func scanProduct(row pgx.Row) (lifecycle.Product, error) {
 	var p lifecycle.Product
-	err := row.Scan(&p.SKU, &p.Product, &p.Name, &p.Category, &p.Color, &p.Size, &p.PriceCents, &p.Stock, &p.Collections)
+	err := row.Scan(&p.SKU, &p.Product, &p.Name, &p.Category, &p.Color, &p.Size, &p.PriceCents, &p.Stock, &p.Collections, &p.ImageURL, &p.URL)
 	return p, err
 }
 
@@ -146,6 +146,23 @@ func (s *DB) SetStock(ctx context.Context, sku string, stock int) (lifecycle.Pro
 		return lifecycle.Product{}, false, fmt.Errorf("set stock of %s to %d: %w", sku, stock, err)
 	}
 	return p, back, nil
+}
+
+// SetProductMedia sets the product's picture (imageURL) and its page in the shop (url), each an
+// absolute http(s) URL checked by the caller (lifecycle.CheckWebURL) or "" to clear it; nil keeps
+// what is stored. An unknown SKU is an error wrapping lifecycle.ErrNotFound.
+func (s *DB) SetProductMedia(ctx context.Context, sku string, imageURL, url *string) error {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE products SET image_url = coalesce($2, image_url), url = coalesce($3, url),
+			updated_at = CASE WHEN image_url = coalesce($2, image_url) AND url = coalesce($3, url) THEN updated_at ELSE now() END
+		WHERE sku = $1`, sku, imageURL, url)
+	if err != nil {
+		return fmt.Errorf("set the picture and page of %s: %w", sku, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("product", sku)
+	}
+	return nil
 }
 
 // CategoryExists reports whether any product, in stock or not, has category.

@@ -322,7 +322,7 @@ func TestImportProductsProblems(t *testing.T) {
 		{"header not UTF-8", "sku,product,n\xe4me,category,color,size,price,stock,collections\n" + good,
 			[]store.RowProblem{
 				{1, "", "column 3 of the header is not valid UTF-8: save the file as UTF-8"},
-				{1, "", "unknown column \"n\ufffdme\"; the columns are sku, product, name, category, color, size, price, stock, collections"},
+				{1, "", "unknown column \"n\ufffdme\"; the columns are sku, product, name, category, color, size, price, stock, collections, image_url, url"},
 				{1, "", `missing column "name"`},
 			}},
 	}
