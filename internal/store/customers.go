@@ -14,7 +14,8 @@ import (
 func (s *DB) Customer(ctx context.Context, id string) (lifecycle.Customer, error) {
 	var c lifecycle.Customer
 	err := s.pool.QueryRow(ctx, `
-		SELECT c.id, c.name, c.email, c.locale, c.timezone, c.marketing_consent, s.email IS NOT NULL
+		SELECT c.id, c.name, c.email, c.locale, c.timezone, c.marketing_consent,
+		       (s.email IS NOT NULL OR EXISTS (SELECT 1 FROM erased_suppressions e WHERE e.email_sha256 = sha256(convert_to(lower(btrim(c.email)), 'UTF8'))))
 		FROM customers c LEFT JOIN suppressions s ON s.email = lower(btrim(c.email))
 		WHERE c.id = $1`, id,
 	).Scan(&c.ID, &c.Name, &c.Email, &c.Locale, &c.Timezone, &c.MarketingConsent, &c.Suppressed)

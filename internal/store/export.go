@@ -44,6 +44,7 @@ var exportTables = []exportTable{
 	// key itself, a secret of the shop's (README, Forgetting a customer).
 	{"customer_data_keys", "customer_id = $1", "created_at", "jsonb_build_object('id', t.id, 'master_key_id', t.master_key_id, 'created_at', t.created_at)"},
 	{"suppressions", "email = " + customerEmail, "email", ""},
+	{"erased_suppressions", "email_sha256 = sha256(convert_to(" + customerEmail + ", 'UTF8'))", "created_at", ""},
 	{"rejected_email_events", "strpos(lower(raw), " + customerEmail + ") > 0", "received_at, dedupe_key", ""},
 }
 

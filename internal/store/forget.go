@@ -161,6 +161,13 @@ func (s *DB) forget(ctx context.Context, customerID string, commit bool) (Forgot
 		}
 		out.Existed = tag.RowsAffected() == 1
 		out.Rows["customers"] = tag.RowsAffected()
+		// The suppression itself outlives the customer, as a hash of the address (migration 0021):
+		// the same address under a new id must not be mailed again.
+		if _, err = tx.Exec(ctx, `INSERT INTO erased_suppressions (email_sha256, reason, created_at)
+			SELECT sha256(convert_to(email, 'UTF8')), reason, created_at FROM suppressions WHERE email = ANY($1)
+			ON CONFLICT (email_sha256) DO NOTHING`, emails); err != nil {
+			return fmt.Errorf("table erased_suppressions: %w", err)
+		}
 		if tag, err = tx.Exec(ctx, `DELETE FROM suppressions WHERE email = ANY($1)`, emails); err != nil {
 			return fmt.Errorf("table suppressions: %w", err)
 		}

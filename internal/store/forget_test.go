@@ -188,6 +188,22 @@ func TestForgetLeavesNoTraceOfTheCustomer(t *testing.T) {
 	require.Equal(t, reportBefore, reportAfter, "the report counts the forgotten customer's emails, opens, clicks, accepted offers and revenue as before")
 	require.NotEmpty(t, reportAfter)
 
+	// The address's suppression outlives the customer, hashed: the same address under a new id is
+	// still not mailed.
+	suppressed, err := b.s.IsSuppressed(b.ctx, "  "+strings.ToUpper(zoeEmail))
+	require.NoError(t, err)
+	require.True(t, suppressed, "%s stays suppressed after forget", zoeEmail)
+	b.importCustomers(t, "id,name,email,locale,timezone,colors,sizes,categories\nzoe-new,Zoe Q,"+zoeEmail+",nl,Europe/Amsterdam,,,\n")
+	again0, err := b.s.Customer(b.ctx, "zoe-new")
+	require.NoError(t, err)
+	require.True(t, again0.Suppressed, "a new customer with a forgotten customer's suppressed address is suppressed")
+	held, err := b.s.Held(b.ctx, "zoe-new")
+	require.NoError(t, err)
+	require.True(t, held.Customer.Suppressed, "the preference page says so too")
+	other, err := b.s.IsSuppressed(b.ctx, "someone.else@example.org")
+	require.NoError(t, err)
+	require.False(t, other)
+
 	forgottenNow, err := b.s.IsForgotten(b.ctx, zoe)
 	require.NoError(t, err)
 	require.True(t, forgottenNow)

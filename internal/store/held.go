@@ -66,7 +66,8 @@ func (s *DB) Held(ctx context.Context, customerID string) (Held, error) {
 		c := &h.Customer
 		var consentAt, stoppedAt *time.Time
 		err := tx.QueryRow(ctx, `
-			SELECT c.id, c.name, c.email, c.locale, c.timezone, c.marketing_consent, s.email IS NOT NULL,
+			SELECT c.id, c.name, c.email, c.locale, c.timezone, c.marketing_consent,
+		       (s.email IS NOT NULL OR EXISTS (SELECT 1 FROM erased_suppressions e WHERE e.email_sha256 = sha256(convert_to(lower(btrim(c.email)), 'UTF8')))),
 			       c.consent_source, c.consent_updated_at, c.learning_stopped_at
 			FROM customers c LEFT JOIN suppressions s ON s.email = lower(btrim(c.email))
 			WHERE c.id = $1`, customerID,

@@ -127,11 +127,13 @@ func (s *DB) SuppressOwing(ctx context.Context, email, reason string, at time.Ti
 	return owedNew, nil
 }
 
-// IsSuppressed reports whether email (compared case-insensitively) is suppressed.
+// IsSuppressed reports whether email (compared case-insensitively) is suppressed, also when the
+// suppression outlived a forgotten customer (erased_suppressions, migration 0021).
 func (s *DB) IsSuppressed(ctx context.Context, email string) (bool, error) {
 	var found bool
 	addr := NormalizeEmail(email)
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM suppressions WHERE email = $1)`, addr).Scan(&found)
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM suppressions WHERE email = $1)
+		OR EXISTS (SELECT 1 FROM erased_suppressions WHERE email_sha256 = sha256(convert_to($1, 'UTF8')))`, addr).Scan(&found)
 	if err != nil {
 		return false, fmt.Errorf("look up suppression of %s: %w", addr, err)
 	}
