@@ -122,7 +122,7 @@ func TestPagesInABrowser(t *testing.T) {
 		{locale: lifecycle.LocaleEnglish, accept: "en-GB,en;q=0.9,nl;q=0.2", expired: "This link has expired"},
 	} {
 		t.Run(tc.locale, func(t *testing.T) {
-			b := setupIn(t, tc.locale, telecomWords)
+			b := setupBranded(t, tc.locale, telecomWords, shopBrand(t, tc.locale))
 			heldFor(b, "c1")
 			b.customers.catalogue = lifecycle.Preferences{
 				Colors:     []string{"black", "blue", "green", "grey", "navy", "white"},

@@ -23,7 +23,14 @@ func TestPageGallery(t *testing.T) {
 	browsertest.Path(t)
 	dir := browsertest.GalleryDir(t, "pages")
 	for _, locale := range []string{lifecycle.LocaleEnglish, lifecycle.LocaleDutch} {
-		b := setupIn(t, locale, lifecycle.Vocabulary{})
+		b := setupBranded(t, locale, lifecycle.Vocabulary{}, shopBrand(t, locale))
+		heldFor(b, "c1") // the preference page as a customer with a history sees it
+		b.lifecycle.status = workflows.Status{} // a tailor's customer: no usage of a bundle
+		b.customers.catalogue = lifecycle.Preferences{
+			Colors:     []string{"black", "blue", "green", "grey", "navy", "white"},
+			Sizes:      []string{"46", "48", "50", "52"},
+			Categories: []string{"jackets", "shirts", "trousers"},
+		}
 		b.lifecycle.result = workflows.InterestedResult{Accepted: true, Message: "Thank you! We noted your interest and will be in touch shortly."}
 		b.lifecycle.checkinResult = workflows.CheckinResult{Message: "Thank you! We are glad your purchase is what you hoped for."}
 		page := browsertest.Open(t, b.srv.URL+"/healthz")

@@ -106,6 +106,8 @@ type Deps struct {
 	// Vocabulary holds the shop's labels for its categories and kinds of follow-up, per locale
 	// (the policy's vocabulary.labels); empty: the general ones.
 	Vocabulary lifecycle.Vocabulary
+	// Brand is the shop's look, as around its emails: name or logo, accent colour, postal address.
+	Brand Brand
 	// Routes are more handlers served by the same server, by http.ServeMux pattern, e.g.
 	// "POST /webhooks/sendgrid". A pattern that conflicts with the pages panics in New.
 	Routes map[string]http.Handler
@@ -118,6 +120,7 @@ var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
 
 type server struct {
 	Deps
+	look look
 }
 
 // New returns the handler serving the pages, GET /healthz and d.Routes.
@@ -125,8 +128,9 @@ func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{Deps: d}
+	s := &server{Deps: d, look: newLook(d.Brand)}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+s.look.cssPath, s.look.serveStylesheet)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -142,18 +146,19 @@ func New(d Deps) http.Handler {
 	for pattern, h := range d.Routes {
 		mux.Handle(pattern, h)
 	}
-	return securityHeaders(mux)
+	return securityHeaders(s.look.policy, mux)
 }
 
 // securityHeaders: pages hold credentials in their URL and personal data in their body, so they
-// are never cached, never leak the URL as a referrer, and load nothing from elsewhere.
-func securityHeaders(next http.Handler) http.Handler {
+// are never cached, never leak the URL as a referrer, run no script, take styles only from their
+// own server's stylesheet and load nothing from elsewhere but the shop's logo (policy: look.go).
+func securityHeaders(policy string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", policy)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -161,6 +166,7 @@ func securityHeaders(next http.Handler) http.Handler {
 // view is what every template gets; each page uses its part.
 type view struct {
 	language
+	Shop       shopView // the masthead, the stylesheet and the footer
 	Title      string
 	Paragraphs []string // message
 
@@ -184,6 +190,7 @@ type view struct {
 
 // render shows page name in v's language (the template "<name>.<locale>").
 func (s *server) render(w http.ResponseWriter, status int, name string, v view) {
+	v.Shop = s.look.shop(v.language)
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name+"."+v.Lang, v); err != nil {
 		s.Logger.Error("render page", "page", name, "error", err.Error())
