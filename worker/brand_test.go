@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,10 +15,11 @@ import (
 	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/store/storetest"
 	"github.com/tailorhq/tailor/internal/temporaltest"
+	"github.com/tailorhq/tailor/internal/web"
 )
 
 // The worker says at start when marketing mail would go out without the shop's postal address,
-// and hands the configured look to the activities.
+// and hands the configured look to the activities and to the pages.
 func TestWorkerWarnsWithoutPostalAddress(t *testing.T) {
 	srv := temporaltest.Start(t)
 	_, dbURL := storetest.New(t)
@@ -45,5 +48,16 @@ func TestWorkerWarnsWithoutPostalAddress(t *testing.T) {
 		assert.Equal(t, tc.address, d.activities.Brand.PostalAddress)
 		assert.Equal(t, "#6d3b2a", d.activities.Brand.Accent)
 		assert.Equal(t, "Atelier Verhoeven", d.activities.Brand.Name)
+
+		// The pages wear the same look: even a refused link's page shows the shop and its address.
+		assert.Equal(t, web.Brand{Name: "Atelier Verhoeven", Accent: "#6d3b2a", PostalAddress: tc.address}, d.brand)
+		public, _ := handlers(d, nil, signer, config.WebhookConfig{}, config.CodecConfig{}, config.HTTPConfig{}, slog.New(slog.DiscardHandler))
+		rec := httptest.NewRecorder()
+		public.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/p/not-a-token", nil))
+		assert.Equal(t, http.StatusBadRequest, rec.Code)
+		assert.Contains(t, rec.Body.String(), `<p class="shop-name">Atelier Verhoeven</p>`, "the page of a refused link with SHOP_NAME set")
+		if tc.address != "" {
+			assert.Contains(t, rec.Body.String(), "Oude Markt 12, 3000 Leuven, België", "the page's footer with SHOP_POSTAL_ADDRESS %q", tc.address)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -181,6 +182,7 @@ func handlers(d *dependencies, lc *lifecycleclient.Client, signer *links.Signer,
 		Events:     d.events,
 		Lifecycle:  lc,
 		Vocabulary: words,
+		Brand:      d.brand,
 		Logger:     logger.With("component", "http"),
 		Routes:     publicRoutes(d, lc, webhook, logger),
 	})
@@ -269,9 +271,21 @@ type dependencies struct {
 	api        http.Handler      // the HTTP API on HTTP_ADDR; nil without API_TOKENS
 	shopify    http.Handler      // POST /webhooks/shopify; nil when off
 	inbound    http.Handler      // POST /webhooks/sendgrid/inbound; nil without REPLY_DOMAIN
+	brand      web.Brand         // the shop's look on the pages, the same as around its emails
 
 	// codec is TAILOR_CODEC_KEYS with the customers' data keys in the store.
 	codec config.CodecConfig
+}
+
+// pagesBrand is the shop's look on the pages the emails link to, from the same settings as the
+// emails' (SHOP_*): the name is SHOP_NAME, else MAIL_FROM's name, as in the emails' masthead.
+func pagesBrand(cfg config.Worker) web.Brand {
+	return web.Brand{
+		Name:          cmp.Or(cfg.Brand.Name, cfg.Signature),
+		LogoURL:       cfg.Brand.LogoURL,
+		Accent:        cfg.Brand.Accent,
+		PostalAddress: cfg.Brand.PostalAddress,
+	}
 }
 
 func (d *dependencies) close() {
@@ -344,6 +358,7 @@ func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logge
 		Handoffs:  st,
 		ShopEmail: cfg.Shop.NotifyEmail,
 	}
+	d.brand = pagesBrand(cfg)
 	if cfg.Brand.PostalAddress == "" {
 		logger.Warn("no SHOP_POSTAL_ADDRESS: the marketing emails (restock, sale, season and the rest) go out without the shop's postal address, which commercial email must carry (CAN-SPAM); set SHOP_POSTAL_ADDRESS to the shop's address on one line")
 	}

@@ -14,6 +14,14 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
+// tailorWords are the words a Dutch tailor's shop configures (examples/demo/lifecycle.yaml's
+// vocabulary), so the Dutch pages read Dutch.
+var tailorWords = lifecycle.Vocabulary{Categories: map[string]lifecycle.Words{
+	"trousers": {lifecycle.LocaleDutch: "broeken"},
+	"shirts":   {lifecycle.LocaleDutch: "overhemden"},
+	"jackets":  {lifecycle.LocaleDutch: "jasjes"},
+}}
+
 // TestPageGallery opens every page a customer reaches from an email, in both languages, before
 // and after its button is clicked, and the expired-link page, in headless Chromium at phone and
 // desktop width: nothing may stick out sideways and every image needs alt text. The screenshots
@@ -23,9 +31,14 @@ func TestPageGallery(t *testing.T) {
 	browsertest.Path(t)
 	dir := browsertest.GalleryDir(t, "pages")
 	for _, locale := range []string{lifecycle.LocaleEnglish, lifecycle.LocaleDutch} {
-		b := setupBranded(t, locale, lifecycle.Vocabulary{}, shopBrand(t, locale))
-		heldFor(b, "c1") // the preference page as a customer with a history sees it
+		b := setupBranded(t, locale, tailorWords, shopBrand(t, locale))
+		heldFor(b, "c1")                        // the preference page as a customer with a history sees it
 		b.lifecycle.status = workflows.Status{} // a tailor's customer: no usage of a bundle
+		if locale == lifecycle.LocaleDutch { // the shop notes in the customer's language
+			held := b.customers.held["c1"]
+			held.Notes[0].Text = "te laat geleverd"
+			b.customers.held["c1"] = held
+		}
 		b.customers.catalogue = lifecycle.Preferences{
 			Colors:     []string{"black", "blue", "green", "grey", "navy", "white"},
 			Sizes:      []string{"46", "48", "50", "52"},
