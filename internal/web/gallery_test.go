@@ -34,7 +34,8 @@ func TestPageGallery(t *testing.T) {
 		b := setupBranded(t, locale, tailorWords, shopBrand(t, locale))
 		heldFor(b, "c1")                        // the preference page as a customer with a history sees it
 		b.lifecycle.status = workflows.Status{} // a tailor's customer: no usage of a bundle
-		if locale == lifecycle.LocaleDutch {    // the shop notes in the customer's language
+		// The shop notes in the customer's language.
+		if locale == lifecycle.LocaleDutch {
 			held := b.customers.held["c1"]
 			held.Notes[0].Text = "te laat geleverd"
 			b.customers.held["c1"] = held
