@@ -105,6 +105,23 @@ func galleryOffers(kind lifecycle.Kind, shop string) []lifecycle.Offer {
 	return nil
 }
 
+// galleryPolicy is renderPolicy with the words a Dutch tailor's shop configures (the policy's
+// vocabulary, as in examples/demo/lifecycle.yaml): the Dutch emails name the products, the
+// category and the collection in Dutch, as a customer of that shop would read them.
+var galleryPolicy = func() lifecycle.Policy {
+	p := renderPolicy
+	p.Vocabulary = lifecycle.Vocabulary{
+		Categories:  map[string]lifecycle.Words{"trousers": {lifecycle.LocaleDutch: "broeken"}},
+		Collections: map[string]lifecycle.Words{"autumn/winter": {lifecycle.LocaleDutch: "Herfst/Winter"}},
+		Products: map[string]lifecycle.Words{
+			"Classic trousers":       {lifecycle.LocaleDutch: "Klassieke pantalon"},
+			"Chinos":                 {lifecycle.LocaleDutch: "Chino"},
+			"Wool trousers, pleated": {lifecycle.LocaleDutch: "Wollen pantalon met plooien"},
+		},
+	}
+	return p
+}()
+
 // galleryBrands are the two looks the gallery shows: a shop named in MAIL_FROM with its address
 // (English), and one with a logo and its own accent colour (Dutch).
 func galleryBrand(locale, shop string) (string, Brand) {
@@ -133,9 +150,9 @@ func TestEmailGallery(t *testing.T) {
 			signature, brand := galleryBrand(locale, shop.URL)
 			f := followUpOf(kind)
 			if kind == lifecycle.KindSeason {
-				f.Collection = "Autumn"
+				f.Collection = "Autumn/Winter"
 			}
-			e, err := render(c, prefs, f, galleryOffers(kind, shop.URL), signer, renderPolicy, signature, brand)
+			e, err := render(c, prefs, f, galleryOffers(kind, shop.URL), signer, galleryPolicy, signature, brand)
 			if err != nil {
 				t.Fatalf("render %s in %s: %v", kind, locale, err)
 			}
