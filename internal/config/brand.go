@@ -7,8 +7,9 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
-// BrandConfig is the shop's look around every email (SHOP_NAME, SHOP_LOGO_URL, SHOP_ACCENT_COLOR,
-// SHOP_POSTAL_ADDRESS); the worker hands it to the activities as activities.Brand.
+// BrandConfig is the shop's look around every email and page (SHOP_NAME, SHOP_LOGO_URL,
+// SHOP_ACCENT_COLOR, SHOP_POSTAL_ADDRESS); the worker hands it to the activities as
+// activities.Brand and to the pages as web.Brand.
 type BrandConfig struct {
 	Name          string // "" : the emails' signature (MAIL_FROM's name, else "Your tailor")
 	LogoURL       string // "" : the name, set in type

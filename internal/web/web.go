@@ -20,6 +20,8 @@
 //   - An interest or check-in the workflow refuses (lifecycleclient.ErrRefused) gets 409: asking
 //     again cannot help. Only errors that may pass (Temporal unreachable, a timeout) get 503.
 //   - Tokens are credentials: they are never logged.
+//   - Every page wears the shop's look (Deps.Brand, look.go) from a stylesheet this server serves;
+//     the Content-Security-Policy lets a page load that stylesheet and the shop's logo, nothing else.
 package web
 
 import (
