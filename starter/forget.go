@@ -15,8 +15,9 @@ import (
 )
 
 const forgetDetails = `Erases the customer for good (GDPR art. 17). In PostgreSQL, in one transaction: the customer,
-preferences, purchases, wishes, notes, segment, hand-offs, owed signals, outbox emails and the
-suppression of their address are deleted; send_log, email_events, attributions and
+preferences, purchases, wishes, notes, segment, hand-offs, owed signals, reply addresses and
+outbox emails are deleted; the suppression of their address is kept only as the address's SHA-256
+(erased_suppressions), so the address is still not mailed under a new id; send_log, email_events, attributions and
 followup_outcomes keep their rows for the reports' counts, with the customer id replaced by a random
 tombstone and addresses, links and provider ids emptied (every table with a customer_id column is
 covered, store.ForgetPlan). The workflow customer/<ID> is terminated. With TAILOR_CODEC_KEYS, the
