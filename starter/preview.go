@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/config"
@@ -171,10 +172,13 @@ func (pv *previewer) render(ctx context.Context, customerID string, fu lifecycle
 		return activities.PreviewResult{}, explainStoreError(err)
 	}
 	res, err := activities.Preview(ctx, pv.acts, activities.PreviewInput{CustomerID: customerID, FollowUp: fu})
-	if errors.Is(err, lifecycle.ErrNotFound) {
-		return res, fmt.Errorf("%w: check the id (starter status --customer ID) or import it first", err)
-	}
-	if err != nil {
+	var appErr *temporal.ApplicationError
+	switch {
+	case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeUnknownProduct && fu.Product != nil:
+		return res, fmt.Errorf("no product with SKU %q: import it with starter import products", fu.Product.SKU)
+	case errors.Is(err, lifecycle.ErrNotFound):
+		return res, fmt.Errorf("no customer %q: check the id (starter status --customer ID) or import it first", customerID)
+	case err != nil:
 		return res, explainStoreError(err)
 	}
 	if res.Email.Subject == "" {
