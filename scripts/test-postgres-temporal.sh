@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the end-to-end tests, the drills and the campaign tests against the production-shaped
 # Temporal server of scripts/temporal-postgres.sh (Temporal 1.29.1 on PostgreSQL, SQL visibility)
-# instead of a dev server per test. Not part of scripts/test.sh: see docs/RELIABILITY.md for what
-# it costs and why.
+# instead of a dev server per test. scripts/test.sh runs it after the other packages (unless
+# TAILOR_TEMPORAL=dev or it is given arguments); docs/RELIABILITY.md says what it costs and why.
 #
 #   scripts/test-postgres-temporal.sh                    # e2e/, and the campaign tests
 #   scripts/test-postgres-temporal.sh -run Story ./e2e   # extra arguments replace the default set

@@ -15,8 +15,9 @@ import (
 )
 
 const forgetDetails = `Erases the customer for good (GDPR art. 17). In PostgreSQL, in one transaction: the customer,
-preferences, purchases, wishes, notes, segment, hand-offs, owed signals, outbox emails and the
-suppression of their address are deleted; send_log, email_events, attributions and
+preferences, purchases, wishes, notes, segment, hand-offs, owed signals, reply addresses and
+outbox emails are deleted; the suppression of their address is kept only as the address's SHA-256
+(erased_suppressions), so the address is still not mailed under a new id; send_log, email_events, attributions and
 followup_outcomes keep their rows for the reports' counts, with the customer id replaced by a random
 tombstone and addresses, links and provider ids emptied (every table with a customer_id column is
 covered, store.ForgetPlan). The workflow customer/<ID> is terminated. With TAILOR_CODEC_KEYS, the
@@ -116,10 +117,26 @@ func writeForgotten(w io.Writer, r erasure.Result) {
 		fmt.Fprintf(w, "  histories:   unreadable: the customer's data key is destroyed (a running worker drops its cached copy within %v)\n", codec.DataKeyCacheTTL)
 	} else {
 		fmt.Fprintln(w, "  histories:   NOT shredded: TAILOR_CODEC_KEYS is not set, so Temporal keeps them in plaintext until the namespace's retention;")
-		fmt.Fprintf(w, "               delete every run now with: temporal workflow delete --query \"WorkflowId = '%s'\" --yes\n", r.WorkflowID)
+		if cmd, ok := deleteRunsCommand(r.WorkflowID); ok {
+			fmt.Fprintf(w, "               delete every run now with: %s\n", cmd)
+		} else {
+			fmt.Fprintf(w, "               delete every run of %q now in the Temporal UI: the id holds a quote or a backslash, which no command line here quotes safely\n", r.WorkflowID)
+		}
 	}
 	if r.OutboxRemoved != "" {
 		fmt.Fprintf(w, "  outbox:      removed %s\n", r.OutboxRemoved)
 	}
 	fmt.Fprintf(w, "  kept:        the workflow id %s and its search attribute CustomerId (the shop's opaque id, no personal data by design)\n", r.WorkflowID)
+}
+
+// deleteRunsCommand is the temporal command that deletes every run of workflowID, to paste into a
+// POSIX shell: the query is one single-quoted shell word and the id a double-quoted literal in it,
+// so an id holding $, spaces, ; or " OR ..." stays one id. An id holding a quote or a backslash gets
+// none (ok false): before, the id "z' OR WorkflowId != '" printed a command that deleted every
+// workflow of the namespace, and Temporal's query parser reads ' inside "..." unevenly.
+func deleteRunsCommand(workflowID string) (string, bool) {
+	if strings.ContainsAny(workflowID, `"'\`) {
+		return "", false
+	}
+	return `temporal workflow delete --query 'WorkflowId = "` + workflowID + `"' --yes`, true
 }

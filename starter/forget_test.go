@@ -80,7 +80,7 @@ func TestForgetCommand(t *testing.T) {
 	require.Equal(t, exitOK, run("forget", "--customer", "ann", "--yes"), "stderr %q", errOut.String())
 	t.Logf("starter forget --customer ann --yes:\n%s", out.String())
 	for _, want := range []string{"forgot customer ann", "customers 1", "customer/ann terminated", "NOT shredded",
-		`temporal workflow delete --query "WorkflowId = 'customer/ann'"`, "removed " + filepath.Join(outboxDir, "ann")} {
+		`temporal workflow delete --query 'WorkflowId = "customer/ann"' --yes`, "removed " + filepath.Join(outboxDir, "ann")} {
 		require.Contains(t, out.String(), want, "starter forget --yes output")
 	}
 	require.Equal(t, []string{"customer/ann"}, tc.terminated)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/config"
@@ -39,8 +40,8 @@ shown, with the reason; one with nothing to show (no products in their sizes) is
 
 const previewOutDetails = `
 Without --out the subject, headers and text part are printed and the HTML is left out. With
---out DIR, DIR/<customer>-<kind>.html, .txt and .eml-headers are written (the HTML as the customer
-gets it, CSS inlined); --png adds pictures at a phone's and a desktop's width (375 and 800 px),
+--out DIR, DIR/<customer>-<kind>.html, .txt and .eml-headers are written, readable by their owner
+only (the HTML as the customer gets it, CSS inlined, with the customer's name and signed links); --png adds pictures at a phone's and a desktop's width (375 and 800 px),
 taken with headless Chromium (CHROMIUM_PATH).`
 
 const testSendDetails = `
@@ -171,10 +172,13 @@ func (pv *previewer) render(ctx context.Context, customerID string, fu lifecycle
 		return activities.PreviewResult{}, explainStoreError(err)
 	}
 	res, err := activities.Preview(ctx, pv.acts, activities.PreviewInput{CustomerID: customerID, FollowUp: fu})
-	if errors.Is(err, lifecycle.ErrNotFound) {
-		return res, fmt.Errorf("%w: check the id (starter status --customer ID) or import it first", err)
-	}
-	if err != nil {
+	var appErr *temporal.ApplicationError
+	switch {
+	case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeUnknownProduct && fu.Product != nil:
+		return res, fmt.Errorf("no product with SKU %q: import it with starter import products", fu.Product.SKU)
+	case errors.Is(err, lifecycle.ErrNotFound):
+		return res, fmt.Errorf("no customer %q: check the id (starter status --customer ID) or import it first", customerID)
+	case err != nil:
 		return res, explainStoreError(err)
 	}
 	if res.Email.Subject == "" {
@@ -212,13 +216,14 @@ func runPreview(ctx context.Context, a *app, c command, args []string) error {
 	if *out == "" {
 		return nil
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := os.MkdirAll(*out, 0o700); err != nil {
 		return fmt.Errorf("make --out %s: %w", *out, err)
 	}
 	base := filepath.Join(*out, fileSafe(e.CustomerID)+"-"+string(e.Kind))
 	files := map[string]string{".html": e.HTML, ".txt": e.Text, ".eml-headers": headerBlock(e)}
 	for _, ext := range []string{".html", ".txt", ".eml-headers"} {
-		if err := os.WriteFile(base+ext, []byte(files[ext]), 0o644); err != nil {
+		// Private, as starter export's: the email names the customer and carries their signed links.
+		if err := writePrivateFile(base+ext, []byte(files[ext])); err != nil {
 			return fmt.Errorf("write %s: %w", base+ext, err)
 		}
 		fmt.Fprintf(a.stdout, "wrote %s\n", base+ext)
@@ -374,5 +379,5 @@ func screenshot(ctx context.Context, chromium, htmlFile string, width int64, pat
 	if err != nil {
 		return fmt.Errorf("picture of %s: %w", htmlFile, err)
 	}
-	return os.WriteFile(path, png, 0o644)
+	return writePrivateFile(path, png)
 }

@@ -122,7 +122,7 @@ func TestPreview(t *testing.T) {
 	_, stderr := s.run(t, exitFailed, "preview", "--customer", "ann", "--kind", "sale", "--category", "shoes", "--discount", "20")
 	assert.Contains(t, stderr, "customer ann would get no sale email now: sale on shoes: not a category the customer bought or likes")
 	_, stderr = s.run(t, exitFailed, "preview", "--customer", "nobody", "--kind", "season")
-	assert.Contains(t, stderr, `customer "nobody": not found: check the id`)
+	assert.Contains(t, stderr, `no customer "nobody": check the id`)
 
 	// Mistakes on the command line, all at once.
 	_, stderr = s.run(t, exitUsage, "preview", "--kind", "care", "--sku", "X", "--png")

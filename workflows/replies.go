@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -67,11 +68,13 @@ func (l *lifecycleRun) onReply(ctx workflow.Context, sig ReplySignal) {
 		fmt.Sprintf("replied to %s and asks to be contacted (%q): “%s”", questionOf(sig.Kind), sig.ContactPhrase, excerpt(text, 200)))
 }
 
-// excerpt is s cut to about n bytes on a rune boundary, with an ellipsis when cut.
+// excerpt is s cut to at most n bytes on a rune boundary, with an ellipsis when cut.
 func excerpt(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	r := []rune(s[:n])
-	return string(r[:len(r)-1]) + "…"
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

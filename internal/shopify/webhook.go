@@ -338,17 +338,18 @@ func (h *handler) productUpdated(ctx context.Context, body []byte, receivedAt ti
 		if v.InventoryItemID != 0 {
 			items[v.InventoryItemID] = sku
 		}
-		// The picture before the stock: a restock email the stock starts shows it.
+		// The picture before the stock: a restock email the stock starts shows it. A picture Tailor
+		// cannot use is left out, and the stock set all the same.
 		if pic := p.picture(v); pic != "" {
 			if err := lifecycle.CheckWebURL("picture", pic); err != nil {
-				skipped = append(skipped, fmt.Sprintf("product %d variant %s: %v", p.ID, sku, err))
-				continue
-			}
-			err := h.deps.Events.ProductPicture(ctx, sku, pic)
-			switch {
-			case errors.Is(err, lifecycle.ErrNotFound): // the stock below says so
-			case err != nil:
-				return nil, fmt.Errorf("product %d variant %s: picture: %w", p.ID, sku, err)
+				skipped = append(skipped, fmt.Sprintf("product %d variant %s: picture not used: %v", p.ID, sku, err))
+			} else {
+				err := h.deps.Events.ProductPicture(ctx, sku, pic)
+				switch {
+				case errors.Is(err, lifecycle.ErrNotFound): // the stock below says so
+				case err != nil:
+					return nil, fmt.Errorf("product %d variant %s: picture: %w", p.ID, sku, err)
+				}
 			}
 		}
 		if v.InventoryQuantity == nil {

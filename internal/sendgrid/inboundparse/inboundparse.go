@@ -314,16 +314,27 @@ func charsetOf(charsets, field string) string {
 	return strings.ToLower(strings.TrimSpace(m[field]))
 }
 
-// clean makes s storable text: Latin-1 and Windows-1252 decoded (their printable range, which is
-// what replies hold), anything else that is not UTF-8 replaced, NUL and other control characters
-// but tab and line ends dropped.
+// cp1252 are the characters Windows-1252 puts at 0x80 to 0x9f, where Latin-1 has control
+// characters: the curly quotes, dashes and euro sign Outlook writes. 0 marks the five unused.
+var cp1252 = [32]rune{
+	'€', 0, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0, 'Ž', 0,
+	0, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0, 'ž', 'Ÿ',
+}
+
+// clean makes s storable text: Latin-1 and Windows-1252 decoded (a Latin-1 label is read as
+// Windows-1252, as browsers do: mail programs label the one as the other), anything else that is
+// not UTF-8 replaced, NUL and other control characters but tab and line ends dropped.
 func clean(s, charset string) string {
 	switch charset {
 	case "iso-8859-1", "latin1", "iso-8859-15", "windows-1252", "cp1252":
 		if !utf8.ValidString(s) {
 			r := make([]rune, 0, len(s))
 			for i := 0; i < len(s); i++ {
-				r = append(r, rune(s[i]))
+				c := rune(s[i])
+				if c >= 0x80 && c < 0xa0 && cp1252[c-0x80] != 0 {
+					c = cp1252[c-0x80]
+				}
+				r = append(r, c)
 			}
 			s = string(r)
 		}
