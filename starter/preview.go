@@ -48,8 +48,9 @@ const testSendDetails = `
 The email goes through the worker's mailer (SendGrid with SENDGRID_API_KEY, else the local outbox)
 to --to, which need not be a customer, with "[test] " before its subject. It is sent under a key of
 its own (test/<customer>/<kind>/<time>) and no customer id, so no send log, workflow, report or
-suppression hears of it. Its links are the customer's own: clicking unsubscribe in a test email
-unsubscribes the customer.`
+suppression hears of it. It carries no List-Unsubscribe headers (a mailbox's unsubscribe button
+would act for the customer), but the links in it are the customer's own: clicking unsubscribe in
+the body of a test email unsubscribes the customer.`
 
 // previewFlags are the flags preview and test-send share: whose email of which kind, and the
 // campaign it belongs to.
@@ -292,6 +293,15 @@ func testEmail(e lifecycle.Email, to string, now time.Time) lifecycle.Email {
 	e.CustomerID = ""
 	e.ToEmail, e.ToName = to, ""
 	e.Subject = "[test] " + e.Subject
+	// Without the one-click unsubscribe headers: a mailbox's "Unsubscribe" button on a test copy
+	// would otherwise POST the customer's real link and unsubscribe them with no page to confirm.
+	headers := make(map[string]string, len(e.Headers))
+	for k, v := range e.Headers {
+		if k != "List-Unsubscribe" && k != "List-Unsubscribe-Post" {
+			headers[k] = v
+		}
+	}
+	e.Headers = headers
 	return e
 }
 

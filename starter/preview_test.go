@@ -169,7 +169,8 @@ func TestTestSend(t *testing.T) {
 	assert.Empty(t, m.CustomerID, "no customer id for the provider's events")
 	assert.Equal(t, "test/ann/season/20261005T093000.000Z", m.Key)
 	assert.Equal(t, string(preview), m.HTML, "test-send sends what preview showed")
-	assert.Contains(t, m.Headers["List-Unsubscribe"], "https://tailor.shop.example/u/", "the headers as the customer gets them")
+	assert.NotContains(t, m.Headers, "List-Unsubscribe", "no one-click unsubscribe on a test copy: it would act for the customer")
+	assert.NotContains(t, m.Headers, "List-Unsubscribe-Post")
 	assert.Equal(t, before, s.rows(t), "test-send changed the database")
 
 	_, stderr := s.run(t, exitUsage, append([]string{"test-send", "--to", "not an address"}, args...)...)
