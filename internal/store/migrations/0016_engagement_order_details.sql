@@ -30,4 +30,10 @@ CREATE INDEX send_log_confirmation_idx ON send_log (created_at) WHERE kind = 'co
 -- and the size wanted but not available ('' when none), kept with the colour wanted.
 ALTER TABLE purchases
     ADD COLUMN price_cents bigint CHECK (price_cents >= 0),
-    ADD COLUMN wanted_size text NOT NULL DEFAULT '';
+    ADD COLUMN wanted_size text NOT NULL DEFAULT '',
+    -- recorded as history (an old order imported late): it owed the workflow no signal, so no
+    -- follow-up was sent for it; `starter explain` says so.
+    ADD COLUMN history boolean NOT NULL DEFAULT false;
+
+-- The worker prunes signals delivered longer ago than a retention (events.DeliveredSignalRetention).
+CREATE INDEX signal_outbox_delivered ON signal_outbox (delivered_at) WHERE delivered_at IS NOT NULL;
