@@ -90,11 +90,11 @@ type phaseUse struct {
 }
 
 type ordersConfig struct {
-	orders      string // the orders CSV
-	api         string // base URL of the worker's HTTP_ADDR
-	apiToken    string
-	apiEvents   int
-	apiBatch    int
+	orders    string // the orders CSV
+	api       string // base URL of the worker's HTTP_ADDR
+	apiToken  string
+	apiEvents int
+	apiBatch  int
 }
 
 // phaseMeter samples the worker, the server and the machine at the start of each phase.
@@ -401,4 +401,6 @@ func reportOrders(w io.Writer, r ordersResult) {
 	}
 }
 
-func millis(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+func millis(d time.Duration) string {
+	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+}
