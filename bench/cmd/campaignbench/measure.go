@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tailorhq/tailor/internal/api"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -103,6 +104,7 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&oc.api, "api", "", "orders: base `URL` of the worker's HTTP_ADDR, for POST /api/v1/events; the token is in BENCH_API_TOKEN")
 	fs.IntVar(&oc.apiEvents, "api-events", -1, "orders: order events to POST (default min(customers, 10000); 0: no API phase)")
 	fs.IntVar(&oc.apiBatch, "api-batch", 10, "orders: events per POST")
+	fs.IntVar(&oc.apiFlight, "api-concurrency", api.DefaultMaxConcurrent, "orders: POSTs in flight (default: as many batches as the API handles at once)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -114,7 +116,7 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if oc.apiEvents < 0 {
 			oc.apiEvents = min(cfg.customers, 10000)
 		}
-		if oc.orders == "" || (oc.apiEvents > 0 && (oc.api == "" || oc.apiToken == "")) || oc.apiBatch < 1 {
+		if oc.orders == "" || (oc.apiEvents > 0 && (oc.api == "" || oc.apiToken == "")) || oc.apiBatch < 1 || oc.apiFlight < 1 {
 			return errors.New("measure --mode orders: --orders is required, and for the API phase --api, BENCH_API_TOKEN and an --api-batch of at least 1")
 		}
 	}

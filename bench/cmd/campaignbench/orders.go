@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -73,6 +74,7 @@ type apiRun struct {
 	Took        time.Duration `json:"took_ns"` // first request sent to last answer read
 	Applied     int           `json:"applied"` // events the answers say were applied
 	NotApplied  int           `json:"not_applied"`
+	Retries     int           `json:"retries"`   // 503s sent again
 	Delivered   int64         `json:"delivered"` // their purchase signals delivered when the phase ended
 	P50         time.Duration `json:"p50_ns"`    // per request (one batch)
 	P99         time.Duration `json:"p99_ns"`
@@ -95,6 +97,7 @@ type ordersConfig struct {
 	apiToken  string
 	apiEvents int
 	apiBatch  int
+	apiFlight int // requests in flight
 }
 
 // phaseMeter samples the worker, the server and the machine at the start of each phase.
@@ -122,13 +125,14 @@ func (p *phaseMeter) end() {
 	p.name = ""
 }
 
-func measureOrders(ctx context.Context, cfg measureConfig, oc ordersConfig, c client.Client, db *pgxpool.Pool, progress io.Writer) (ordersResult, error) {
-	res := ordersResult{Started: time.Now().UTC(), Customers: cfg.customers, Concurrency: cfg.concurrency}
+func measureOrders(ctx context.Context, cfg measureConfig, oc ordersConfig, c client.Client, db *pgxpool.Pool, progress io.Writer) (res ordersResult, err error) {
+	res = ordersResult{Started: time.Now().UTC(), Customers: cfg.customers, Concurrency: cfg.concurrency}
 	expected, err := expectedCustomers(ctx, db)
 	if err != nil {
 		return res, err
 	}
 	res.Expected = len(expected)
+	// The deferred function completes res on every return (a named result).
 	meter := &phaseMeter{workerPID: cfg.workerPID, serverPID: cfg.serverPID}
 	defer func() {
 		meter.end()
@@ -185,7 +189,7 @@ func measureOrders(ctx context.Context, cfg measureConfig, oc ordersConfig, c cl
 
 	if oc.apiEvents > 0 {
 		meter.start("api")
-		if res.API, err = runAPI(ctx, oc, cfg.customers, cfg.concurrency, db, progress); err != nil {
+		if res.API, err = runAPI(ctx, oc, cfg.customers, db, progress); err != nil {
 			return res, err
 		}
 		meter.end()
@@ -271,7 +275,11 @@ func runImport(ctx context.Context, cfg measureConfig, orders string, db *pgxpoo
 
 // runAPI posts oc.apiEvents new orders (api-o..., one line each, spread over the customers) in
 // batches of oc.apiBatch, concurrency requests in flight, and times each request.
-func runAPI(ctx context.Context, oc ordersConfig, customers, concurrency int, db *pgxpool.Pool, progress io.Writer) (apiRun, error) {
+//
+// A 503 (more batches at once than the API handles) is sent again after its Retry-After, as a
+// client should; the request's latency then counts from its first attempt.
+func runAPI(ctx context.Context, oc ordersConfig, customers int, db *pgxpool.Pool, progress io.Writer) (apiRun, error) {
+	concurrency := oc.apiFlight
 	r := apiRun{Events: oc.apiEvents, Batch: oc.apiBatch, Concurrency: concurrency}
 	at := time.Now().UTC().Format(time.RFC3339)
 	var bodies [][]byte
@@ -292,16 +300,32 @@ func runAPI(ctx context.Context, oc ordersConfig, customers, concurrency int, db
 	start := time.Now()
 	for i, body := range bodies {
 		g.Go(func() error {
-			req, err := http.NewRequestWithContext(gctx, http.MethodPost, strings.TrimRight(oc.api, "/")+"/api/v1/events", bytes.NewReader(body))
-			if err != nil {
-				return err
-			}
-			req.Header.Set("Authorization", "Bearer "+oc.apiToken)
-			req.Header.Set("Content-Type", "application/json")
 			sent := time.Now()
-			resp, err := client.Do(req)
-			if err != nil {
-				return fmt.Errorf("POST batch %d: %w", i, err)
+			var resp *http.Response
+			for {
+				req, err := http.NewRequestWithContext(gctx, http.MethodPost, strings.TrimRight(oc.api, "/")+"/api/v1/events", bytes.NewReader(body))
+				if err != nil {
+					return err
+				}
+				req.Header.Set("Authorization", "Bearer "+oc.apiToken)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err = client.Do(req)
+				if err != nil {
+					return fmt.Errorf("POST batch %d: %w", i, err)
+				}
+				if resp.StatusCode != http.StatusServiceUnavailable {
+					break
+				}
+				resp.Body.Close()
+				mu.Lock()
+				r.Retries++
+				mu.Unlock()
+				wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+				select {
+				case <-gctx.Done():
+					return gctx.Err()
+				case <-time.After(time.Duration(max(wait, 1)) * time.Second):
+				}
 			}
 			var answer struct {
 				Applied, Invalid, Failed int
@@ -372,8 +396,8 @@ func reportOrders(w io.Writer, r ordersResult) {
 		s.Events, s.Events-h.Events, s.WorkflowTasks, s.Activities, s.LocalActs)
 	if r.API.Events > 0 {
 		a := r.API
-		fmt.Fprintf(w, "api:               %d order events in batches of %d, %d requests in flight: %d applied, %d not, in %s: %.0f events/s; per batch p50 %s, p99 %s, max %s; %d signals delivered%s\n",
-			a.Events, a.Batch, a.Concurrency, a.Applied, a.NotApplied, round(a.Took), apiRate, round(a.P50), round(a.P99), round(a.Max), a.Delivered, failedNote(a.FirstError))
+		fmt.Fprintf(w, "api:               %d order events in batches of %d, %d requests in flight: %d applied, %d not, in %s: %.0f events/s; per batch p50 %s, p99 %s, max %s; %d signals delivered; %d 503s sent again%s\n",
+			a.Events, a.Batch, a.Concurrency, a.Applied, a.NotApplied, round(a.Took), apiRate, round(a.P50), round(a.P99), round(a.Max), a.Delivered, a.Retries, failedNote(a.FirstError))
 	}
 	for _, p := range r.Phases {
 		fmt.Fprintf(w, "phase %-9s     %s wall; worker CPU %s, server CPU %s; %.2f of %d cores busy\n",
