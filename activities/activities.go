@@ -51,6 +51,16 @@ type Links interface {
 	Checkin(customerID, checkinKey string, happy bool) string
 }
 
+// ReplyAddresses give an email that asks a question its signed reply address (worker: REPLY_DOMAIN
+// with the link secret), recording what it was made for before the email goes out, so that a
+// reply is never refused for a record not yet written. Every call for the same email returns the
+// same address.
+type ReplyAddresses interface {
+	// ReplyTo returns the reply address of the email with sendKey of kind to customerID, or "" for
+	// a kind that asks nothing. An unknown customer is an error wrapping lifecycle.ErrNotFound.
+	ReplyTo(ctx context.Context, customerID, sendKey string, kind lifecycle.Kind) (string, error)
+}
+
 // SendingGate pauses all sending while the mail provider refuses the API key
 // (internal/sendinggate): a revoked key is an outage, not a fault of each email.
 type SendingGate interface {
@@ -92,6 +102,9 @@ type Activities struct {
 	Handoffs    HandoffStore
 	ShopEmail   string
 	ShopWebhook ShopWebhook
+	// Replies give the question emails (exit, feedback, check-in) a Reply-To the worker reads
+	// back (POST /webhooks/sendgrid/inbound); nil: no Reply-To, replies go to the sender.
+	Replies ReplyAddresses
 }
 
 // Error types of non-retryable failures, visible in the Temporal UI and to the workflow.

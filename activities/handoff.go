@@ -158,6 +158,7 @@ func shopNotice(h lifecycle.Handoff, reminder int, remindAfter time.Duration, to
 	what := map[lifecycle.HandoffKind]string{
 		lifecycle.HandoffOfferAccepted: "said yes to an offer",
 		lifecycle.HandoffUnhappy:       "is not happy with a purchase",
+		lifecycle.HandoffContactAsked:  "asks to be contacted",
 	}[h.Kind]
 	if what == "" {
 		what = "needs the shop (" + string(h.Kind) + ")"

@@ -23,6 +23,8 @@ const (
 	EmailFailed  = "failed"
 	// EmailHeld: sending is paused (the provider refuses the API key); the follow-up waits.
 	EmailHeld = "held"
+	// EmailHeldOut: the customer is in the follow-up's holdout; nothing was sent, by design.
+	EmailHeldOut = "held_out"
 )
 
 // Reasons, as metric labels. A skip's sentence (SkipReason) stays in the workflow's decisions; its
@@ -58,6 +60,8 @@ func (a *Activities) countEmail(kind lifecycle.Kind, res SendFollowUpResult, err
 		} else if errors.As(err, &appErr) && appErr.NonRetryable() {
 			reason = FailPermanent
 		}
+	case res.HeldOut:
+		outcome, reason = EmailHeldOut, string(res.SkipCode)
 	case !res.Sent:
 		outcome, reason = EmailSkipped, string(res.SkipCode)
 	}

@@ -70,6 +70,7 @@ type emailData struct {
 	BundleName      string
 	BundlePrice     string
 	BundleAllowance string
+	ContractEnds    string // a retention offer: the day the contract ends; empty for a moment of truth
 
 	// The usage phase (care, checkin, service).
 	ProductName       string
@@ -157,6 +158,9 @@ func render(c lifecycle.Customer, prefs lifecycle.Preferences, f lifecycle.Follo
 		}
 		data.Metric = metricName(f.Metric)
 		data.UsedPct = f.UsedPct
+		if !f.ContractEndsAt.IsZero() {
+			data.ContractEnds = f.ContractEndsAt.Format("2006-01-02")
+		}
 		data.BundleName = words.ProductName(f.BundleOffer.Name, locale)
 		data.BundlePrice = money(f.BundleOffer.PriceCents, locale)
 		data.BundleAllowance = f.BundleOffer.AllowanceIn(locale)

@@ -28,6 +28,10 @@ type SendFollowUpResult struct {
 	// SkipCode is the skip's reason code, for metrics and campaign summaries. Results recorded
 	// before it existed have none (see workflows.Decision.ReasonCode).
 	SkipCode lifecycle.ReasonCode `json:",omitempty"`
+	// HeldOut: the customer is in the follow-up's holdout. Everything up to the send was decided
+	// as for an email (Subject is the subject it would have had) and the outcome held_out is
+	// recorded; nothing went to the provider. SkipReason says which holdout.
+	HeldOut bool `json:",omitempty"`
 }
 
 // SendFollowUp fetches the customer's preferences, picks the matching products, renders the email
@@ -48,7 +52,7 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 		if err == nil && !res.Sent && res.SkipCode == "" {
 			res.SkipCode = SkipOther
 		}
-		if err == nil && !res.Sent && f.Kind.Campaign() {
+		if err == nil && !res.Sent && !res.HeldOut && f.Kind.Campaign() {
 			// A campaign's summary counts skips by reason; the retry of a failed write skips again.
 			err = a.Store.RecordOutcomes(ctx, []lifecycle.FollowUpOutcome{{
 				Key: f.Key, CustomerID: in.CustomerID, Kind: f.Kind, Outcome: "skipped", Reason: res.SkipCode, At: a.now().UTC(),
@@ -85,6 +89,16 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 	if err != nil {
 		return SendFollowUpResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, err)
 	}
+	if h, ok := a.Policy.HoldoutFor(f); ok && h.Holds(in.CustomerID) {
+		return a.holdOut(ctx, in.CustomerID, f, h, email.Subject)
+	}
+	if a.Replies != nil {
+		// Recorded before the claim and the send, on every attempt (an insert that changes
+		// nothing the second time): a reply can never arrive for an address not yet recorded.
+		if email.ReplyTo, err = a.Replies.ReplyTo(ctx, in.CustomerID, f.Key, f.Kind); err != nil {
+			return SendFollowUpResult{}, classifyLookup(err, ErrTypeUnknownCustomer)
+		}
+	}
 
 	claim, err := a.Store.ClaimSend(ctx, lifecycle.SendRecord{
 		Key: f.Key, CustomerID: in.CustomerID, Kind: f.Kind, Subject: email.Subject, Behaviour: f.Behaviour,
@@ -119,6 +133,25 @@ func (a *Activities) SendFollowUp(ctx context.Context, in SendFollowUpInput) (re
 		}
 	}
 	return SendFollowUpResult{Sent: true, Subject: email.Subject, MessageID: messageID, SentAt: sentAt}, nil
+}
+
+// holdOut records f as held out instead of sending it: everything before was decided as for an
+// email. The outcome (key f.Key, in followup_outcomes) is final, so a retry records nothing new and
+// keeps the first decision's time, from which the holdout's purchases are counted. A restock's
+// wish is closed as its email would have closed it: the control must be treated like the emailed.
+func (a *Activities) holdOut(ctx context.Context, customerID string, f lifecycle.FollowUp, h lifecycle.Holdout, subject string) (SendFollowUpResult, error) {
+	if err := a.Store.RecordOutcomes(ctx, []lifecycle.FollowUpOutcome{{
+		Key: f.Key, CustomerID: customerID, Kind: f.Kind, Outcome: lifecycle.OutcomeHeldOut, Reason: lifecycle.ReasonHeldOut,
+		At: a.now().UTC(), Behaviour: f.Behaviour,
+	}}); err != nil {
+		return SendFollowUpResult{}, fmt.Errorf("record %s held out: %w", f.Key, err)
+	}
+	if f.Kind == lifecycle.KindRestock && f.WishID != "" {
+		if err := a.Store.CloseWish(ctx, customerID, f.WishID); err != nil {
+			return SendFollowUpResult{}, fmt.Errorf("close wish %s: %w", f.WishID, err)
+		}
+	}
+	return SendFollowUpResult{HeldOut: true, Subject: subject, SkipReason: h.String(), SkipCode: lifecycle.ReasonHeldOut}, nil
 }
 
 // pickOffers chooses the products to show. A non-empty skip reason means there is nothing worth

@@ -20,7 +20,6 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/links"
 	"github.com/tailorhq/tailor/internal/sendgrid/sink"
-	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -190,16 +189,14 @@ func drillWorkerKilledMidCampaign(t *testing.T) {
 // same file and port while a customer's season fallback timer is pending. The worker rides it
 // out, and the timer fires once.
 func drillTemporalRestartedWithTimersPending(t *testing.T) {
-	if _, ok := temporaltest.External(); ok {
-		// Its dev server on a file replaces the stack's server, and the stack's namespace exists
-		// only on the external one; TestDrillTemporalServerKilled is this drill on that server.
-		t.Skip("restarts a dev server of its own; against the external server see TestDrillTemporalServerKilled")
-	}
 	// season_fallback leaves the stop and restart time before the timer is due, on a loaded machine
 	// too: with 8 s a restart under a full test run once came back 0.9 s too late.
 	s := newStack(t, true, withPolicy("min_gap: 1s\nrestock_window: 2m\nseason_fallback: 20s\n"))
+	// Its own dev server on a file, whatever server the other tests use (the PostgreSQL-backed one
+	// under scripts/test-postgres-temporal.sh, where TestDrillTemporalServerKilled is its counterpart).
 	srv := startFileDevServer(t)
 	s.setEnv("TEMPORAL_ADDRESS", srv.hostPort)
+	s.setEnv("TEMPORAL_NAMESPACE", "default")
 	s.setupShop()
 	s.startWorker()
 

@@ -3,6 +3,7 @@
 #
 #   scripts/demo.sh          # (or: scripts/demo.sh up) build, start everything, walk the story
 #   scripts/demo.sh telecom  # the same stack, then the telecom story: the moment of truth
+#   scripts/demo.sh report   # the same stack, then what a sale earned, against a holdout
 #   scripts/demo.sh down     # stop the worker and the dev server this script started
 #   scripts/demo.sh --help
 #
@@ -39,9 +40,17 @@ WANTED_COLOR="grey"
 SALE_CATEGORY="trousers"
 SALE_DISCOUNT=20
 
+# The report story: simulated customers of a linen sale with a holdout, and a known true effect.
+REPORT_CUSTOMERS=600
+REPORT_HOLDOUT=50
+REPORT_EMAILED_PCT=12
+REPORT_HELD_OUT_PCT=6
+REPORT_SALE_ID="sale/linen/open-20"
+REPORT_SKU="LN-SHIRT-WHITE-M"
+
 usage() {
 	cat <<EOF
-usage: scripts/demo.sh [up|telecom|down|--help]
+usage: scripts/demo.sh [up|telecom|report|down|--help]
 
   up (default)  Build Tailor and the pinned Temporal CLI into $BIN_DIR/, create the database, start
                 the Temporal dev server with its UI (localhost:$TEMPORAL_PORT, http://localhost:$UI_PORT)
@@ -52,6 +61,10 @@ usage: scripts/demo.sh [up|telecom|down|--help]
                 bundle; the cost-conscious one gets an offer and accepts it in one click, the heavy
                 user gets none until a complaint makes him a churn risk; then the usage phase (tips,
                 a check-in answered "not quite", service contact) and a segment recompute.
+  report        The same stack, then what a sale earns: $REPORT_CUSTOMERS simulated customers, a linen sale
+                with --holdout $REPORT_HOLDOUT, purchases drawn with a known true effect ($REPORT_EMAILED_PCT% of the emailed
+                buy, $REPORT_HELD_OUT_PCT% of the held out, a fixed seed) imported as orders, and starter report
+                showing the lift's 95% interval holding the true lift; the HTML report in $RUN_DIR/.
   down          Stop the worker and the dev server this script started (pid files in $RUN_DIR/).
                 The database, the workflow histories ($RUN_DIR/temporal.db) and outbox/ stay.
 
@@ -467,6 +480,7 @@ tailor_story() {
 
 	step "The story (weeks and months squeezed into seconds)"
 	STORY_START=$SECONDS
+	STORY_SINCE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	say "David comes into the shop for classic trousers. He wants them in grey, size 50, but grey" \
 		"is sold out, so he takes blue. The shop notes that he wanted grey."
 	starter purchase --customer "$CUSTOMER" --sku "$BOUGHT_SKU" --wanted-color "$WANTED_COLOR" --id "purchase-${CUSTOMER#"$STORY_TEMPLATE_CUSTOMER"-}"
@@ -508,9 +522,14 @@ tailor_story() {
 	printf '    $ temporal workflow list --query '\''CustomerId="%s"'\''\n' "$CUSTOMER"
 	"$BIN_DIR/temporal" workflow list --query "CustomerId=\"$CUSTOMER\"" 2>&1 | sed 's/^/      /'
 
+	step "What the follow-ups earned: starter report"
+	note "the emails since the story began; no holdout here, so no lift (scripts/demo.sh report measures one)"
+	starter report --since "$STORY_SINCE" --html "$RUN_DIR/report.html"
+
 	local ui="http://localhost:$UI_PORT/namespaces/default/workflows"
 	step "Done in $((SECONDS - STORY_START))s. What to look at"
 	cat <<EOF
+    The report as a page (open it in a browser): $RUN_DIR/report.html
     Temporal UI, David's workflow customer/$CUSTOMER (open it: its event history, the search
     attributes CustomerId and LifecycleStage, and the "status" query under Queries):
       $ui?query=$(urlencode "CustomerId=\"$CUSTOMER\"")
@@ -644,6 +663,65 @@ telecom_story() {
 EOF
 }
 
+# --- the report story --------------------------------------------------------------------------
+
+report() {
+	start_stack
+	report_story
+}
+
+# report_story runs a linen sale with a holdout over a few hundred simulated customers, draws their
+# purchases with a known true effect and shows starter report recovering it within its interval.
+report_story() {
+	local prefix since seed="$BIN_DIR/demo-report-seed" group="sale/$REPORT_SALE_ID"
+	prefix="shopper-$(date -u +%Y%m%d-%H%M%S)"
+	since="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	STORY_START=$SECONDS
+	note "go build ./examples/demo-report/seed (the story's data: internal/seededeffect)"
+	go build -o "$seed" ./examples/demo-report/seed || die "go build ./examples/demo-report/seed failed"
+
+	step "$REPORT_CUSTOMERS simulated customers who like linen: $prefix-0001 to $prefix-$(printf %04d "$REPORT_CUSTOMERS")"
+	starter import products examples/demo-report/products.csv
+	"$seed" customers -prefix "$prefix" -n "$REPORT_CUSTOMERS" >"$RUN_DIR/report-customers.csv" || fail "seed customers failed"
+	starter import customers "$RUN_DIR/report-customers.csv"
+
+	step "A linen sale with a $REPORT_HOLDOUT% holdout"
+	say "Would these customers have bought anyway? The shop holds out $REPORT_HOLDOUT% of them: each one's" \
+		"workflow decides the sale exactly as for an email, then records it held out instead of sending." \
+		"Who is held out is a hash of the customer and the campaign, the same every time."
+	# --again: earlier runs' customers already had this sale; a new campaign reaches this run's.
+	starter sale --category linen --discount 20 --holdout "$REPORT_HOLDOUT" --again --wait
+	printf '    waiting until every customer was emailed or held out '
+	"$seed" wait -prefix "$prefix" -sale "$REPORT_SALE_ID" -n "$REPORT_CUSTOMERS" -timeout 180s ||
+		fail "the campaign did not decide every customer; see $WORKER_LOG"
+	printf '(%ss into the story)\n' "$((SECONDS - STORY_START))"
+
+	step "Their purchases, with a known true effect"
+	say "The next day (here: now) $REPORT_EMAILED_PCT% of the emailed and $REPORT_HELD_OUT_PCT% of the held out buy a linen shirt," \
+		"each drawn at random with a fixed seed: the email's true lift is $((REPORT_EMAILED_PCT - REPORT_HELD_OUT_PCT)) points." \
+		"The orders go in like any shop's orders file, through the event layer."
+	"$seed" orders -prefix "$prefix" -sale "$REPORT_SALE_ID" -sku "$REPORT_SKU" \
+		-emailed "$REPORT_EMAILED_PCT" -held-out "$REPORT_HELD_OUT_PCT" >"$RUN_DIR/report-orders.csv" || fail "seed orders failed"
+	starter import orders "$RUN_DIR/report-orders.csv"
+
+	step "What the sale earned: starter report"
+	starter report --since "$since" --by campaign
+	"$BIN_DIR/starter" report --since "$since" --by campaign --json >"$RUN_DIR/report.json" || fail "starter report --json failed"
+	if ! "$seed" check -group "$group" -emailed "$REPORT_EMAILED_PCT" -held-out "$REPORT_HELD_OUT_PCT" <"$RUN_DIR/report.json" |
+		sed 's/^/    /'; then
+		fail "the report did not recover the seeded effect (see $RUN_DIR/report.json)"
+	fi
+	starter report --since "$since" --html "$RUN_DIR/report.html"
+
+	step "Done in $((SECONDS - STORY_START))s. What to look at"
+	cat <<EOF
+    The report as a page (open it in a browser): $RUN_DIR/report.html
+    The orders drawn:                            $RUN_DIR/report-orders.csv
+    One customer's decisions:                    $BIN_DIR/starter explain --customer $prefix-0001
+    Stop the worker and the dev server:  scripts/demo.sh down
+EOF
+}
+
 down() {
 	step "Stopping the demo"
 	stop_process worker "$WORKER_PID" "$BIN_DIR/worker"
@@ -655,10 +733,11 @@ down() {
 case "${1:-up}" in
 up) up ;;
 telecom) telecom ;;
+report) report ;;
 down) down ;;
 -h | --help | help) usage ;;
 *)
 	usage >&2
-	die "unknown action '$1'; use up, telecom, down or --help"
+	die "unknown action '$1'; use up, telecom, report, down or --help"
 	;;
 esac

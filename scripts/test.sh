@@ -5,6 +5,11 @@
 #   scripts/test.sh                 # everything
 #   scripts/test.sh -run TestStory  # extra arguments go to `go test`
 #   scripts/test.sh ./workflows     # a package pattern replaces ./...
+#   TAILOR_TEMPORAL=dev scripts/test.sh   # e2e on dev servers too (no Temporal server build)
+#
+# Without arguments, e2e and the campaign tests run on the PostgreSQL-backed Temporal server of
+# scripts/temporal-postgres.sh (built into .bin/ on first use, a few minutes); all else, and any
+# run with arguments, on dev servers of the pinned CLI.
 #
 # It starts (or installs) PostgreSQL, installs Chromium and builds the pinned
 # Temporal CLI when they are missing. Tests read TEST_DATABASE_URL (default: the local server's
@@ -94,4 +99,18 @@ for arg in "$@"; do
 		break
 	fi
 done
-go test -count=1 -timeout 20m "$@" "${packages[@]}"
+if (($# > 0)) || [[ "${TAILOR_TEMPORAL:-postgres}" == dev ]]; then
+	go test -count=1 -timeout 20m "$@" "${packages[@]}"
+	exit 0
+fi
+
+# The whole suite (what CI runs): every package but e2e on dev servers, one per test; then e2e
+# and the campaign tests on the production-shaped server (Temporal 1.29.1 on PostgreSQL, SQL
+# visibility), so that CI proves what deploy/docker-compose.yml runs. Drill 3 restarts a dev
+# server of its own either way; TestDrillTemporalServerKilled runs only there.
+# TAILOR_TEMPORAL=dev runs e2e on dev servers instead (no server build).
+mapfile -t packages < <(go list ./... | grep -vx "$module/e2e")
+go test -count=1 -timeout 20m "${packages[@]}"
+
+step "e2e and campaign tests on the production-shaped Temporal (TAILOR_TEMPORAL=postgres)"
+"$REPO_ROOT/scripts/test-postgres-temporal.sh"

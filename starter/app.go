@@ -15,6 +15,7 @@ import (
 
 	"github.com/tailorhq/tailor/internal/config"
 	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/workflows"
 )
 
 // connectTimeout bounds connecting to PostgreSQL or Temporal, so a server that is down is
@@ -98,6 +99,14 @@ func (a *app) temporalClient(ctx context.Context) (client.Client, error) {
 	// The same keys as the worker: the starter's signals carry customer data, and status and
 	// explain read the workflows' encrypted answers.
 	codecCfg, opts := cfg.Codec, cfg.Temporal
+	if codecCfg.Enabled() {
+		// Each customer's payloads are under the customer's own data key, kept in PostgreSQL.
+		st, err := a.db(ctx)
+		if err != nil {
+			return nil, err
+		}
+		codecCfg = codecCfg.WithDataKeys(st, workflows.CustomerIDOf)
+	}
 	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	// The SDK logs at info level by default; a command line only wants its warnings.

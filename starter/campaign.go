@@ -34,6 +34,7 @@ type campaignFlags struct {
 	concurrency *int
 	rate        *float64
 	pageSize    *int
+	holdout     *int // -1: not given, the policy's holdout for the kind applies
 }
 
 func addCampaignFlags(fs *flag.FlagSet) campaignFlags {
@@ -44,6 +45,9 @@ func addCampaignFlags(fs *flag.FlagSet) campaignFlags {
 		concurrency: fs.Int("concurrency", workflows.DefaultCampaignConcurrency, "customers signalled at the same time, at most"),
 		rate:        fs.Float64("rate", 0, "customers signalled per second, at most (default: no limit)"),
 		pageSize:    fs.Int("page-size", workflows.DefaultCampaignPageSize, "customers per page; the campaign continues as new after each"),
+		holdout: fs.Int("holdout", -1, "hold out this percentage (0-100) of the customers reached: chosen by a hash of their id and the campaign's ID, "+
+			"they go through the whole decision but get no email, and `starter report` measures the lift against them "+
+			"(default: the policy's holdout for the kind, if any; 0: none)"),
 	}
 }
 
@@ -64,6 +68,9 @@ func (f campaignFlags) check(p *problems) {
 	if *f.pageSize < 1 {
 		p.addf("--page-size must be at least 1, got %d", *f.pageSize)
 	}
+	if *f.holdout < -1 || *f.holdout > 100 {
+		p.addf("--holdout must be a percentage from 0 to 100, got %d", *f.holdout)
+	}
 	if *f.dryRun && (*f.wait || *f.again) {
 		p.addf("--dry-run starts nothing: leave out --wait and --again")
 	}
@@ -78,8 +85,9 @@ func (f campaignFlags) apply(in *workflows.CampaignInput) {
 // dryRunSample is how many customer ids a dry run shows.
 const dryRunSample = 5
 
-// dryRun prints how many customers in would reach now, and a few of them.
-func (a *app) dryRun(ctx context.Context, st *store.DB, in workflows.CampaignInput, who string) error {
+// dryRun prints how many customers in would reach now, and a few of them; with a holdout (pct >= 0)
+// also how many of them it would hold out.
+func (a *app) dryRun(ctx context.Context, st *store.DB, in workflows.CampaignInput, who string, holdoutPct int) error {
 	n, err := st.CountAudience(ctx, in.Audience)
 	if err != nil {
 		return explainStoreError(err)
@@ -98,7 +106,36 @@ func (a *app) dryRun(ctx context.Context, st *store.DB, in workflows.CampaignInp
 	}
 	fmt.Fprintf(a.stdout, "dry run: campaign %s would reach %d %s%s; nothing was changed or started\n",
 		workflows.CampaignWorkflowID(in), n, who, eg)
+	if holdoutPct < 0 {
+		return nil
+	}
+	h := *in.WithHoldout(holdoutPct).StartProgress(time.Time{}).Holdout
+	held, err := countHeldOut(ctx, st, in.Audience, h)
+	if err != nil {
+		return explainStoreError(err)
+	}
+	fmt.Fprintf(a.stdout, "with --holdout %d it would hold out %d of them (a hash of their id and %s), who get no email\n", holdoutPct, held, h.Key)
 	return nil
+}
+
+// countHeldOut counts the customers of audience in holdout h, a page at a time.
+func countHeldOut(ctx context.Context, st *store.DB, audience lifecycle.Audience, h lifecycle.Holdout) (int, error) {
+	held, after := 0, ""
+	for {
+		ids, err := st.AudiencePage(ctx, audience, after, workflows.DefaultCampaignPageSize)
+		if err != nil {
+			return 0, err
+		}
+		for _, id := range ids {
+			if h.Holds(id) {
+				held++
+			}
+		}
+		if len(ids) < workflows.DefaultCampaignPageSize {
+			return held, nil
+		}
+		after = ids[len(ids)-1]
+	}
 }
 
 // launch starts the campaign in, unless one with its ID exists; with --wait it follows it to the
@@ -113,6 +150,9 @@ func (a *app) launch(ctx context.Context, st *store.DB, in workflows.CampaignInp
 		in.Trigger += "/again-" + now.Format("20060102T150405Z")
 	}
 	f.apply(&in)
+	if *f.holdout >= 0 {
+		in = in.WithHoldout(*f.holdout) // keyed by the final ID, after --again
+	}
 	id, err := campaigns.Start(ctx, tc, in, now)
 	switch {
 	case campaigns.AlreadyExists(err):
@@ -300,7 +340,8 @@ func (o outcomes) String() string {
 		skipped += o.o.Skipped[reason]
 		reasons = append(reasons, fmt.Sprintf("%s %d", reason, o.o.Skipped[reason]))
 	}
-	line := fmt.Sprintf("emailed %d, failed %d, deferred %d (waiting for the contact policy), skipped %d", o.o.Sent, o.o.Failed, o.o.Deferred, skipped)
+	line := fmt.Sprintf("emailed %d, held out %d, failed %d, deferred %d (waiting for the contact policy), skipped %d",
+		o.o.Sent, o.o.HeldOut, o.o.Failed, o.o.Deferred, skipped)
 	if len(reasons) > 0 {
 		line += " (" + strings.Join(reasons, ", ") + ")"
 	}
@@ -433,6 +474,9 @@ func (a *app) campaignStatus(ctx context.Context, id string) error {
 	fmt.Fprintf(tw, "campaign\t%s\n", id)
 	fmt.Fprintf(tw, "kind\t%s\t%s\n", p.Kind, p.Trigger)
 	fmt.Fprintf(tw, "state\t%s\n", p.State)
+	if h := p.Holdout; h != nil {
+		fmt.Fprintf(tw, "holdout\t%d%% of the customers reached get no email (by a hash of their id and %s)\n", h.Pct, h.Key)
+	}
 	asOf := "live"
 	if !v.Live {
 		asOf = "as of the last page"
@@ -570,7 +614,11 @@ func (a *app) recallCampaign(ctx context.Context, id string, p workflows.Campaig
 		fmt.Fprintf(a.stdout, "follow-ups: %s\n", o)
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "recalled %d follow-up(s) still waiting; already sent %d (failed %d)\n", o.o.Skipped[string(lifecycle.ReasonRecalled)], o.o.Sent, o.o.Failed)
+	fmt.Fprintf(a.stdout, "recalled %d follow-up(s) still waiting; already sent %d (failed %d)", o.o.Skipped[string(lifecycle.ReasonRecalled)], o.o.Sent, o.o.Failed)
+	if o.o.HeldOut > 0 {
+		fmt.Fprintf(a.stdout, "; already held out %d", o.o.HeldOut)
+	}
+	fmt.Fprintln(a.stdout)
 	fmt.Fprintf(a.stdout, "follow-ups: %s\n", o)
 	return nil
 }

@@ -46,7 +46,7 @@ c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
 	require.Contains(t, out, "campaign "+id+": [", "plain progress lines:\n%s", out)
 	require.Contains(t, out, "campaign "+id+" done: notified 5 customers who bought or like trousers in 2 page(s)", out)
 	// c-05 wears 52, and no trousers are in stock in 52: SendFollowUp skips, and says why.
-	require.Contains(t, out, "emailed 4, failed 0, deferred 0 (waiting for the contact policy), skipped 1 (no_products 1)", out)
+	require.Contains(t, out, "emailed 4, held out 0, failed 0, deferred 0 (waiting for the contact policy), skipped 1 (no_products 1)", out)
 	require.NotContains(t, out, "not decided yet", out)
 	require.Len(t, mailer.sent(), 4)
 
@@ -69,7 +69,7 @@ c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
 
 	out = starter("campaign", "status", id)
 	require.Contains(t, out, "reached   5 customers in 2 page(s)", out)
-	require.Contains(t, out, "follow-ups: emailed 4, failed 0, deferred 0 (waiting for the contact policy), skipped 1 (no_products 1)", out)
+	require.Contains(t, out, "follow-ups: emailed 4, held out 0, failed 0, deferred 0 (waiting for the contact policy), skipped 1 (no_products 1)", out)
 	out = starter("campaign", "cancel", id)
 	require.Contains(t, out, "already ended (done, reached 5); nothing to cancel")
 

@@ -2,7 +2,8 @@
 // imports customers and products, and turns shop events (a purchase, a restock, a sale, a season
 // campaign, an unsubscribe, a meter reading, a complaint) into signals to the customers' lifecycle
 // workflows. It starts value-segment recomputes (and `setup` schedules them nightly), reads a
-// customer's status and the local outbox, and simulates a customer's year.
+// customer's status and the local outbox, simulates a customer's year, and forgets a customer for
+// good (`forget`, internal/erasure).
 //
 // Contract:
 //   - Every shop event (purchase, meter reading, consent, unsubscribe, note, customers import) goes

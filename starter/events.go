@@ -143,7 +143,7 @@ func runRestock(ctx context.Context, a *app, c command, args []string) error {
 		if err != nil {
 			return explainStoreError(err)
 		}
-		return a.dryRun(ctx, st, campaigns.Restock(product, now, cfg.Policy.RestockWindow), restockAudience)
+		return a.dryRun(ctx, st, campaigns.Restock(product, now, cfg.Policy.RestockWindow), restockAudience, *cf.holdout)
 	}
 	product, err := st.Restock(ctx, *sku, *quantity)
 	if errors.Is(err, lifecycle.ErrNotFound) {
@@ -224,7 +224,7 @@ func runSale(ctx context.Context, a *app, c command, args []string) error {
 	in := workflows.SaleCampaign(workflows.SaleSignal{SaleID: saleID, Category: cat, DiscountPct: *discount, Until: end})
 	who := "customers who bought or like " + cat
 	if *cf.dryRun {
-		return a.dryRun(ctx, st, in, who)
+		return a.dryRun(ctx, st, in, who, *cf.holdout)
 	}
 	endText := "without end"
 	if !end.IsZero() {
@@ -272,7 +272,7 @@ func runSeason(ctx context.Context, a *app, c command, args []string) error {
 	in := workflows.SeasonCampaign(workflows.SeasonSignal{Collection: name})
 	const who = "customers who bought before"
 	if *cf.dryRun {
-		return a.dryRun(ctx, st, in, who)
+		return a.dryRun(ctx, st, in, who, *cf.holdout)
 	}
 	return a.launch(ctx, st, in, cf, fmt.Sprintf("season %s: ", name), who)
 }

@@ -146,6 +146,9 @@ func verdict(last workflows.Decision, st workflows.Status, now time.Time) string
 		return "not sent (" + string(last.ReasonCode()) + "): " + last.Reason + "."
 	case workflows.OutcomeFailed:
 		return "failed: " + last.Reason + "."
+	case workflows.OutcomeHeldOut:
+		return "held out, not sent: the customer is in this follow-up's control group. Everything else was decided as for an email, " +
+			"it counts as a contact for min_gap and the cap, and a purchase within the attribution window counts for the holdout in `starter report`."
 	}
 	return string(last.Outcome) + " (" + string(last.ReasonCode()) + "): " + last.Reason + "."
 }

@@ -26,6 +26,8 @@ func TestExplain(t *testing.T) {
 			{At: at.AddDate(0, 0, 4), Kind: lifecycle.KindSale, Key: "customer/c1/sale/s1", Outcome: workflows.OutcomeDropped, Code: lifecycle.ReasonExpired, Reason: "the offer ran out"},
 			{At: at, Kind: lifecycle.KindSeason, Key: "customer/c1/season/x", Outcome: workflows.OutcomeSkipped, Reason: "the customer chose not to receive season emails"},
 			{At: at, Kind: lifecycle.KindSale, Key: "customer/c1/sale/s2", Outcome: workflows.OutcomeDeferred, Until: at.AddDate(0, 0, 7), Reason: "min_gap 7d"},
+			{At: at, Kind: lifecycle.KindSeason, Key: "customer/c1/season/autumn", Outcome: workflows.OutcomeHeldOut, Code: lifecycle.ReasonHeldOut,
+				Reason: "“New in” held out: in the 10% control group of season"},
 		},
 	}
 	var out bytes.Buffer
@@ -39,6 +41,8 @@ func TestExplain(t *testing.T) {
 		"season (customer/c1/season/x): not sent (kind_opted_out): the customer chose not to receive season emails.", // recorded before codes
 		"sale (customer/c1/sale/s2): waiting, goes out at 2026-03-08 09:30:00 UTC (in 7d 0h).",
 		"deferred  min_gap 7d (until 2026-03-04 09:30:00 UTC)",
+		"season (customer/c1/season/autumn): held out, not sent: the customer is in this follow-up's control group.",
+		"held_out  “New in” held out: in the 10% control group of season",
 	} {
 		require.Contains(t, out.String(), want)
 	}

@@ -23,6 +23,10 @@ indicator. Each note is stored once under its id: without --id the id is made fr
 the kind, today's date (UTC) and the text, so repeating the same command the same day counts once.
 Give --id (e.g. the ticket number) to tell apart two notes with the same text on one day.`
 
+// statedNoteKinds are the notes a person records with `starter note`; feedback and check-in notes
+// come from replies by email (internal/sendgrid/inboundparse).
+var statedNoteKinds = []store.NoteKind{store.NoteReferral, store.NoteExit, store.NoteComplaint}
+
 func runNote(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
 	customerID := fs.String("customer", "", "`ID` of the customer (required)")
@@ -42,7 +46,7 @@ func runNote(ctx context.Context, a *app, c command, args []string) error {
 	switch {
 	case *kind == "":
 		p.addf("missing --kind referral|exit|complaint")
-	case !slices.Contains(store.NoteKinds, k):
+	case !slices.Contains(statedNoteKinds, k):
 		p.addf("--kind %q is not one of referral, exit, complaint", *kind)
 	}
 	if flagSet(fs, "id") {

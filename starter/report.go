@@ -21,7 +21,8 @@ the email, last touch within attribution_window) and of the holdout (purchases w
 after the hold-out decision), both conversion rates, the absolute lift with a 95% Newcombe
 (Wilson score) interval, incremental revenue and revenue per email, and whether the group is big
 enough to conclude (at least 50 emailed and 50 held out, interval at most 20 points wide).
-Held-out counts come from follow-ups recorded as held_out; until holdouts are in use they are 0.
+Held-out counts come from follow-ups recorded as held_out (sale, season and restock --holdout, or
+the policy's holdout per kind); without a holdout they are 0 and the lift cannot be measured.
 The period is [--since, --until): dates (YYYY-MM-DD, UTC) or RFC 3339 times; default the last
 30 days. --json prints {"rows": [...]} for the shop's own tools; --html FILE also writes the
 self-contained HTML report (charts over time, lift per kind and segment, acceptance per behaviour).

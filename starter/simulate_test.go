@@ -120,7 +120,7 @@ func TestSimulateBadInput(t *testing.T) {
 	}{
 		{nil, []string{"missing --scenario FILE.yaml"}},
 		{[]string{"--scenario", filepath.Join(dir, "none.yaml")}, []string{"read scenario", "none.yaml"}},
-		{[]string{"--scenario", bad}, []string{"line 5: field when not found in restock (known: sku, quantity)"}},
+		{[]string{"--scenario", bad}, []string{"line 5: field when not found in restock (known: sku, quantity, holdout)"}},
 		{[]string{"--scenario", tailorScenario, "--config", badPolicy}, []string{`min_gap: "soon" is not a duration`}},
 		{[]string{"--scenario", badQuiet}, []string{`line 5: policy: quiet_hours: "late" is not a window like 21:00-08:00`}},
 		{[]string{"--scenario", tailorScenario, "--speed", "fast"}, []string{"flag provided but not defined: --speed"}},

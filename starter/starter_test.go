@@ -91,6 +91,8 @@ func TestBadCommandLines(t *testing.T) {
 		{"purchase with empty id", []string{"purchase", "--customer", "c1", "--sku", "TR-1", "--id", ""}, []string{"missing --id"}},
 		{"purchase with unknown flag", []string{"purchase", "--customer", "c1", "--sku", "TR-1", "--colour", "grey"}, []string{"--colour"}},
 		{"purchase with stray argument", []string{"purchase", "--customer", "c1", "--sku", "TR-1", "grey"}, []string{`unexpected argument "grey"`}},
+		{"export without customer", []string{"export", "--out", "x.json"}, []string{"missing --customer"}},
+		{"export with a customer id that cannot be one", []string{"export", "--customer", "a/b"}, []string{"--customer"}},
 		{"restock without quantity", []string{"restock", "--sku", "TR-1"}, []string{"missing --quantity"}},
 		{"restock with quantity 0", []string{"restock", "--sku", "TR-1", "--quantity", "0"}, []string{"--quantity must be at least 1"}},
 		{"restock with negative quantity", []string{"restock", "--sku", "TR-1", "--quantity", "-3"}, []string{"--quantity must be at least 1, got -3"}},

@@ -197,11 +197,29 @@ func printStatus(w io.Writer, st workflows.Status, now time.Time) {
 			}
 		})
 	}
+	if len(st.Replies) > 0 { // only customers who replied show the section
+		section(w, "replies by email", len(st.Replies), func(tw *tabwriter.Writer) {
+			for _, r := range st.Replies {
+				contact := ""
+				if r.ContactPhrase != "" {
+					contact = fmt.Sprintf("asks for contact (%q)", r.ContactPhrase)
+				}
+				fmt.Fprintf(tw, "  %s\t%s\t%q\t%s\n", formatTime(r.At), r.Kind, r.Text, contact)
+			}
+		})
+	}
 	section(w, "emails sent", len(st.Emails), func(tw *tabwriter.Writer) {
 		for _, e := range st.Emails {
 			fmt.Fprintf(tw, "  %s\t%s\t%q\n", formatTime(e.SentAt), e.Kind, e.Subject)
 		}
 	})
+	if len(st.HeldOut) > 0 {
+		section(w, "held out (control group: decided like an email, not sent; counts as a contact)", len(st.HeldOut), func(tw *tabwriter.Writer) {
+			for _, e := range st.HeldOut {
+				fmt.Fprintf(tw, "  %s\t%s\t%q\n", formatTime(e.SentAt), e.Kind, e.Subject)
+			}
+		})
+	}
 	section(w, "last decisions", len(st.Decisions), func(tw *tabwriter.Writer) {
 		for _, d := range st.Decisions {
 			kind := string(d.Kind)

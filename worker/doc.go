@@ -12,7 +12,8 @@
 // Next to the Temporal worker it serves HTTP on two listeners. HTTP_ADDR (internal/web) holds only
 // what customers and the mail provider reach: the pages the emails link to (/u/ one-click
 // unsubscribe, /p/ preferences, /i/ "yes, I'm interested", /c/ the check-in's one-click answers),
-// a bare GET /healthz for load balancers, and POST /webhooks/sendgrid. OPS_ADDR (internal/ops,
+// a bare GET /healthz for load balancers, POST /webhooks/sendgrid and, with REPLY_DOMAIN, POST
+// /webhooks/sendgrid/inbound (replies by email, internal/sendgrid/inboundparse). OPS_ADDR (internal/ops,
 // loopback by default) holds what is for operators: GET /metrics (Prometheus, internal/metrics;
 // docs/OBSERVABILITY.md), the Temporal UI's codec endpoint /codec/ and a GET /healthz that names
 // each failing check. PUBLIC_BASE_URL is where customers reach the pages; LINK_SECRET signs the

@@ -119,7 +119,8 @@ func start(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	deps.shopify = shopifyHandler(cfg.Shopify, deps.store, ev, stock, logger)
-	public, operator := handlers(deps, lc, signer, cfg.Webhook, cfg.Codec, cfg.HTTP, logger)
+	deps.inbound = inboundHandler(cfg.ReplyDomain, deps.store, signer, ev, deps.metrics, logger)
+	public, operator := handlers(deps, lc, signer, cfg.Webhook, deps.codec, cfg.HTTP, logger)
 	var servers []httpServer
 	if publicLn != nil {
 		servers = append(servers, httpServer{publicLn, public, logger.With("listener", "HTTP_ADDR", "public_base_url", cfg.HTTP.PublicBaseURL)})
@@ -231,6 +232,9 @@ func publicRoutes(d *dependencies, lc *lifecycleclient.Client, webhook config.We
 	if d.shopify != nil {
 		r["POST /webhooks/shopify"] = d.shopify
 	}
+	if d.inbound != nil {
+		r["POST /webhooks/sendgrid/inbound"] = d.inbound
+	}
 	return r
 }
 
@@ -264,6 +268,10 @@ type dependencies struct {
 	events     *events.Service   // the event layer every entry point calls
 	api        http.Handler      // the HTTP API on HTTP_ADDR; nil without API_TOKENS
 	shopify    http.Handler      // POST /webhooks/shopify; nil when off
+	inbound    http.Handler      // POST /webhooks/sendgrid/inbound; nil without REPLY_DOMAIN
+
+	// codec is TAILOR_CODEC_KEYS with the customers' data keys in the store.
+	codec config.CodecConfig
 }
 
 func (d *dependencies) close() {
@@ -334,6 +342,9 @@ func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logge
 		Handoffs:  st,
 		ShopEmail: cfg.Shop.NotifyEmail,
 	}
+	if cfg.ReplyDomain != "" {
+		d.activities.Replies = replyAddresses{domain: cfg.ReplyDomain, signer: signer, store: st}
+	}
 	if cfg.Shop.WebhookURL != "" {
 		d.activities.ShopWebhook = shopwebhook.New(cfg.Shop.WebhookURL, cfg.Shop.WebhookSecret, nil)
 	}
@@ -344,7 +355,14 @@ func connect(ctx context.Context, cfg config.Worker, signer *links.Signer, logge
 	d.metrics = m
 	d.activities.Emails = m
 
-	codecCfg := cfg.Codec
+	// Each customer's payloads under the customer's own data key, so `starter forget` can shred them.
+	codecCfg := cfg.Codec.WithDataKeys(st, workflows.CustomerIDOf)
+	d.codec = codecCfg
+	if codecCfg.Enabled() {
+		if err := checkDataKeys(ctx, st); err != nil {
+			return nil, err
+		}
+	}
 	if codecCfg.Enabled() {
 		logger.Info("payloads in Temporal are encrypted (AES-256-GCM)",
 			"encrypt_with", codecCfg.Codec.EncryptingKeyID(), "key_ids", codecCfg.Codec.KeyIDs())
@@ -388,6 +406,21 @@ func checkSchema(ctx context.Context, st *store.DB) error {
 		return errors.New("no Tailor tables: run `starter setup` first, then start the worker again")
 	default:
 		return fmt.Errorf("check the schema: %w", err)
+	}
+}
+
+// checkDataKeys fails when the database predates the customers' data keys (migration 0019):
+// with TAILOR_CODEC_KEYS every customer's first payload needs that table.
+func checkDataKeys(ctx context.Context, st *store.DB) error {
+	_, err := st.DataKey(ctx, codec.DataKeyPrefix+"probe")
+	var pgErr *pgconn.PgError
+	switch {
+	case err == nil, errors.Is(err, lifecycle.ErrNotFound):
+		return nil
+	case errors.As(err, &pgErr) && pgErr.Code == "42P01": // undefined_table
+		return errors.New("TAILOR_CODEC_KEYS is set but the database has no customer_data_keys table: run `starter setup`, then start the worker again")
+	default:
+		return fmt.Errorf("check the customers' data keys: %w", err)
 	}
 }
 

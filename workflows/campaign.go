@@ -86,6 +86,8 @@ type CampaignProgress struct {
 	// (store.CampaignOutcomes): Subject is the sale id or the collection, "" for a restock.
 	Audience lifecycle.Audience
 	Subject  string `json:",omitempty"`
+	// Holdout is the campaign's holdout (--holdout), nil when it has none of its own.
+	Holdout *lifecycle.Holdout `json:",omitempty"`
 }
 
 // StartProgress is the progress of a campaign about to start, for the memo it starts with.
@@ -93,11 +95,33 @@ func (in CampaignInput) StartProgress(now time.Time) CampaignProgress {
 	p := CampaignProgress{Kind: in.Kind, Trigger: in.Trigger, State: CampaignRunning, Started: now, Audience: in.Audience}
 	switch {
 	case in.Sale != nil:
-		p.Subject = in.Sale.SaleID
+		p.Subject, p.Holdout = in.Sale.SaleID, in.Sale.Holdout
 	case in.Season != nil:
-		p.Subject = in.Season.Collection
+		p.Subject, p.Holdout = in.Season.Collection, in.Season.Holdout
+	case in.Restock != nil:
+		p.Holdout = in.Restock.Holdout
 	}
 	return p
+}
+
+// WithHoldout gives the campaign a holdout of its own: pct percent of the customers it reaches,
+// chosen by a hash of their id and the campaign's workflow ID, get no email (lifecycle.Holdout).
+// Call it once the campaign's ID is final (after --again). 0 holds out nobody, even where the
+// policy holds out a share of the kind.
+func (in CampaignInput) WithHoldout(pct int) CampaignInput {
+	h := &lifecycle.Holdout{Pct: pct, Key: CampaignWorkflowID(in)}
+	switch {
+	case in.Sale != nil:
+		sig := *in.Sale
+		sig.Holdout, in.Sale = h, &sig
+	case in.Season != nil:
+		sig := *in.Season
+		sig.Holdout, in.Season = h, &sig
+	case in.Restock != nil:
+		sig := *in.Restock
+		sig.Holdout, in.Restock = h, &sig
+	}
+	return in
 }
 
 // CampaignResult is the final progress of a campaign that completed.

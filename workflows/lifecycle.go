@@ -63,11 +63,14 @@ type lifecycleRun struct {
 	outcomes       []lifecycle.FollowUpOutcome
 	// handoffs is version 1 of the "handoffs" change, asked once per run at the first hand-off.
 	handoffs, handoffsChecked bool
+	// retention is version 1 of the "leaver-retention" change, asked once per run at the first
+	// leaver whose contract ends within contract_end_within.
+	retention, retentionChecked bool
 }
 
 // signalNames is the fixed order in which signal channels are drained.
 var signalNames = []string{SignalPurchase, SignalRestock, SignalSale, SignalSeason, SignalUnsubscribe,
-	SignalConsent, SignalPreferences, SignalSuppress, SignalUsage, SignalComplaint, SignalSegment, SignalHandoffDone, SignalRecall}
+	SignalConsent, SignalPreferences, SignalSuppress, SignalUsage, SignalComplaint, SignalSegment, SignalHandoffDone, SignalRecall, SignalReply}
 
 func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, error) {
 	if in.CustomerID == "" {
@@ -266,6 +269,8 @@ func (l *lifecycleRun) receive(ctx workflow.Context, name string, c workflow.Rec
 		handle(ctx, c, l.onHandoffDone)
 	case SignalRecall:
 		handle(ctx, c, l.onRecall)
+	case SignalReply:
+		handle(ctx, c, l.onReply)
 	}
 	l.upsertSearchAttributes(ctx)
 }
@@ -355,6 +360,7 @@ func (l *lifecycleRun) onRestock(ctx workflow.Context, sig RestockSignal) {
 			ExpiresAt: w.CreatedAt.Add(l.policy.RestockWindow),
 			WishID:    w.ID,
 			Product:   &product,
+			Holdout:   sig.Holdout,
 		}, fmt.Sprintf("%s restocked in wished %s, size %s", product.SKU, w.Color, w.Size))
 	}
 	if !matched {
@@ -382,6 +388,7 @@ func (l *lifecycleRun) onSale(ctx workflow.Context, sig SaleSignal) {
 			SaleID:      sig.SaleID,
 			Category:    category,
 			DiscountPct: sig.DiscountPct,
+			Holdout:     sig.Holdout,
 		}, fmt.Sprintf("sale on %s, %d%% off", category, sig.DiscountPct))
 	}
 }
@@ -405,6 +412,7 @@ func (l *lifecycleRun) onSeason(ctx workflow.Context, sig SeasonSignal) {
 		Kind:       lifecycle.KindSeason,
 		Due:        now,
 		Collection: sig.Collection,
+		Holdout:    sig.Holdout,
 	}, fmt.Sprintf("season campaign %q", sig.Collection))
 }
 
@@ -466,6 +474,14 @@ func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal
 		return
 	}
 	s.Preferences, s.Paused = prefs, sig.Paused
+	learning := ""
+	if sig.StopLearning != s.LearningStopped {
+		learning = "; learning from what the customer does resumed"
+		if sig.StopLearning {
+			learning = "; learning from what the customer does stopped: only what they state is used"
+		}
+	}
+	s.LearningStopped = sig.StopLearning
 	s.Kinds = nil
 	for _, k := range lifecycle.MarketingKinds {
 		if slices.Contains(sig.Kinds, k) {
@@ -481,8 +497,8 @@ func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal
 		}
 	}
 	l.decide(Decision{At: now, Outcome: OutcomeScheduled, Code: lifecycle.ReasonNone, Reason: fmt.Sprintf(
-		"preferences edited by the customer: colours %v, sizes %v, categories %v, kinds %v, paused %t",
-		prefs.Colors, prefs.Sizes, prefs.Categories, s.Kinds, s.Paused)})
+		"preferences edited by the customer: colours %v, sizes %v, categories %v, kinds %v, paused %t%s",
+		prefs.Colors, prefs.Sizes, prefs.Categories, s.Kinds, s.Paused, learning)})
 }
 
 func (l *lifecycleRun) dropMarketing(now time.Time, code lifecycle.ReasonCode, reason string) {
@@ -625,6 +641,17 @@ func (l *lifecycleRun) sendFollowUp(ctx workflow.Context, f lifecycle.FollowUp) 
 			reason = appErr.Type() + ": " + appErr.Error()
 		}
 		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeFailed, Code: lifecycle.ReasonOther, Reason: reason})
+	case res.HeldOut:
+		// Counted by SendFollowUp. A contact like an email for min_gap and the cap, and a restock's
+		// wish is fulfilled, so that what follows is the same for the control and the emailed.
+		s.HeldOut = appendBounded(s.HeldOut, SentEmail{Kind: f.Kind, Key: f.Key, Subject: res.Subject, SentAt: now}, maxEmails)
+		s.LastSentAt = now
+		if f.Kind == lifecycle.KindRestock {
+			s.Wishes = slices.DeleteFunc(s.Wishes, func(w lifecycle.Wish) bool { return w.ID == f.WishID })
+		}
+		l.decide(Decision{At: now, Kind: f.Kind, Key: f.Key, Outcome: OutcomeHeldOut, Code: lifecycle.ReasonHeldOut,
+			Reason: "“" + res.Subject + "” " + res.SkipReason})
+		l.recordDeferrals(now)
 	case !res.Sent:
 		// Recorded, not counted: SendFollowUp counted this skip in tailor_emails_total. A result
 		// recorded before SkipCode existed has none: ReasonCode derives it.
@@ -718,7 +745,11 @@ func (l *lifecycleRun) deferralReason(f lifecycle.FollowUp, ready time.Time) (li
 	}
 	if !s.LastSentAt.IsZero() && s.LastSentAt.Add(p.MinGap).After(f.Due) {
 		first(lifecycle.ReasonMinGap)
-		why = append(why, fmt.Sprintf("min_gap %s since the last email at %s", formatDuration(p.MinGap), s.LastSentAt.Format(time.RFC3339)))
+		last := "the last email"
+		if n := len(s.HeldOut); n > 0 && s.HeldOut[n-1].SentAt.Equal(s.LastSentAt) {
+			last = "the follow-up held out" // a contact like an email: the control is treated alike
+		}
+		why = append(why, fmt.Sprintf("min_gap %s since %s at %s", formatDuration(p.MinGap), last, s.LastSentAt.Format(time.RFC3339)))
 	}
 	gapOK := f.Due
 	if !s.LastSentAt.IsZero() && s.LastSentAt.Add(p.MinGap).After(gapOK) {

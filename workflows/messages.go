@@ -95,6 +95,8 @@ type PurchaseSignal struct {
 type RestockSignal struct {
 	Product lifecycle.Product
 	At      time.Time // optional
+	// Holdout is the campaign's holdout (--holdout); nil: the policy's for restocks.
+	Holdout *lifecycle.Holdout `json:",omitempty"`
 }
 
 // SaleSignal: a sale on Category, DiscountPct percent off, ending at Until (zero: no end).
@@ -103,11 +105,15 @@ type SaleSignal struct {
 	Category    string
 	DiscountPct int
 	Until       time.Time
+	// Holdout is the campaign's holdout (--holdout); nil: the policy's for sales.
+	Holdout *lifecycle.Holdout `json:",omitempty"`
 }
 
 // SeasonSignal: a seasonal collection is out; it replaces the customer's season fallback.
 type SeasonSignal struct {
 	Collection string
+	// Holdout is the campaign's holdout (--holdout); nil: the policy's for seasons.
+	Holdout *lifecycle.Holdout `json:",omitempty"`
 }
 
 // UnsubscribeSignal: the customer withdrew marketing consent; every pending follow-up stops.
@@ -142,6 +148,9 @@ type PreferencesSignal struct {
 	Kinds []lifecycle.Kind
 	// Paused stops all marketing mail until the customer resumes it.
 	Paused bool
+	// StopLearning: the shop learns nothing more from what the customer does (purchases, email
+	// engagement); only what they state is used. The event layer stores it with the signal.
+	StopLearning bool `json:",omitempty"`
 }
 
 // SuppressSignal: the mail provider reported the address as undeliverable or unwanted.
@@ -225,3 +234,22 @@ type RecallSignal struct {
 	Key      string
 	Campaign string // the campaign's workflow ID, for the decision
 }
+
+// SignalReply: the customer answered a question email (exit, feedback, check-in) by email; the
+// event layer recorded it as a note first (internal/events, Reply).
+const SignalReply = "reply"
+
+// ReplySignal is a verified reply to the email with Key.
+type ReplySignal struct {
+	NoteID string         // the note it was recorded as; a repeated NoteID is ignored
+	Key    string         // the send key of the email answered
+	Kind   lifecycle.Kind // exit, feedback or checkin
+	Text   string         // the reply without the quoted email, cut to MaxReplyText bytes
+	// ContactPhrase is the phrase that asks the shop to get in touch ("call me", "bel me"), ""
+	// when the reply does not ask: then no hand-off is opened.
+	ContactPhrase string `json:",omitempty"`
+	At            time.Time
+}
+
+// MaxReplyText bounds the reply text a workflow keeps; the note in PostgreSQL holds more.
+const MaxReplyText = 500

@@ -24,7 +24,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes sending-paused or handoffs")
+var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout or leaver-retention")
 
 const historyDir = "testdata/histories"
 
@@ -50,8 +50,14 @@ func TestReplayRecordedHistories(t *testing.T) {
 		recordSendingPaused(t, filepath.Join(historyDir, "sending-paused.json"))
 	case "handoffs":
 		recordHandoffs(t, filepath.Join(historyDir, "handoffs.json"))
+	case "customer-year":
+		recordCustomerYear(t, filepath.Join(historyDir, "customer-year.json"))
+	case "holdout":
+		recordHoldout(t, filepath.Join(historyDir, "holdout.json"))
+	case "leaver-retention":
+		recordLeaverRetention(t, filepath.Join(historyDir, "leaver-retention.json"), 3)
 	default:
-		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused or handoffs", *record)
+		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout or leaver-retention", *record)
 	}
 	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
 	require.NoError(t, err)
@@ -262,12 +268,105 @@ func recordHandoffs(t *testing.T, path string) {
 	saveHistory(t, srv, id, path)
 }
 
+// recordHoldout plays, at version 2, a restock held out (a campaign holdout of 100%: SendFollowUp
+// records held_out and returns HeldOut) and a sale that min_gap then defers, the follow-up held out
+// counting as a contact.
+func recordHoldout(t *testing.T, path string) {
+	st, srv, mailer, _ := recordingStack(t, lifecycle.Policy{MinGap: time.Hour, RestockWindow: time.Minute, SeasonFallback: 24 * time.Hour})
+	ctx := context.Background()
+	id := workflows.CustomerWorkflowID("david")
+	send := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
+	send(workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50", WantedColor: "grey"})
+	require.Eventually(t, func() bool { return queryStatus(t, srv.Client, id).Stage == workflows.StagePurchased }, 30*time.Second, 50*time.Millisecond)
+	p, err := st.Restock(ctx, "TR-GREY-50", 3)
+	require.NoError(t, err)
+	send(workflows.SignalRestock, workflows.RestockSignal{Product: p, Holdout: &lifecycle.Holdout{Pct: 100, Key: "campaign/restock/TR-GREY-50/recorded"}})
+	awaitDecision(t, srv.Client, id, "customer/david/restock/p1", workflows.OutcomeHeldOut)
+	send(workflows.SignalSale, workflows.SaleSignal{SaleID: "s1", Category: "trousers", DiscountPct: 10})
+	awaitDecision(t, srv.Client, id, "customer/david/sale/s1", workflows.OutcomeDeferred)
+	require.Empty(t, mailer.sent(), "nothing was emailed")
+	saveHistory(t, srv, id, path)
+}
+
+// recordLeaverRetention plays, at version 2, a leaver whose contract ends within
+// contract_end_within: a reading with the contract's end, the leaver segment (the exit question
+// and, with the "leaver-retention" change, the retention offer), then a reading with a later end
+// (another retention offer). wantEmails is 3 with the change (offer, exit, offer) and 1 on the code
+// before it (the exit question only), which recorded leaver-before-retention.json.
+func recordLeaverRetention(t *testing.T, path string, wantEmails int) {
+	policy := lifecycle.Policy{MinGap: time.Second, RestockWindow: time.Minute, SeasonFallback: time.Hour,
+		Usage: lifecycle.DefaultUsagePolicy(), Segments: lifecycle.DefaultSegmentPolicy()}
+	policy.Usage.Offers = []lifecycle.BundleOffer{{Name: "Stay-with-us 10 GB", PriceCents: 0, Allowance: "10 GB", For: []lifecycle.Behaviour{lifecycle.BehaviourChurnRisk}}}
+	policy.Segments.WinbackAfter = time.Hour
+	_, srv, _, _ := recordingStack(t, policy)
+	id := workflows.CustomerWorkflowID("david")
+	send := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2})
+	const d = 24 * time.Hour
+	firstEnd, laterEnd := time.Now().Add(20*d).Truncate(time.Second), time.Now().Add(25*d).Truncate(time.Second)
+	send(workflows.SignalUsage, workflows.UsageSignal{Reading: lifecycle.UsageReading{Metric: "data_mb", Used: 100, Limit: 1000, At: time.Now(), ContractEndsAt: firstEnd}})
+	send(workflows.SignalSegment, workflows.SegmentSignal{Segment: lifecycle.SegmentLeaver, Reasons: []string{"no purchase for 400 days"}, At: time.Now()})
+	require.Eventually(t, func() bool {
+		st := queryStatus(t, srv.Client, id)
+		return len(st.Emails) >= 1 && st.Emails[len(st.Emails)-1].Kind == lifecycle.KindExit
+	}, 30*time.Second, 50*time.Millisecond, "the exit question")
+	send(workflows.SignalUsage, workflows.UsageSignal{Reading: lifecycle.UsageReading{Metric: "data_mb", Used: 200, Limit: 1000, At: time.Now(), ContractEndsAt: laterEnd}})
+	require.Eventually(t, func() bool {
+		st := queryStatus(t, srv.Client, id)
+		return len(st.Usage) == 1 && st.Usage[0].ContractEndsAt.Equal(laterEnd) && len(st.Emails) == wantEmails
+	}, 30*time.Second, 50*time.Millisecond, "the later contract end and %d emails", wantEmails)
+	saveHistory(t, srv, id, path)
+}
+
 // exportRun saves the history of one run of workflow id as the CLI exports it.
 func exportRun(t *testing.T, srv *temporaltest.Server, id, runID, path string) {
 	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", srv.HostPort, "--namespace", srv.Namespace, "--workflow-id", id, "--run-id", runID, "--output", "json").Output()
 	require.NoError(t, err, "export run %s with the Temporal CLI", runID)
 	require.NoError(t, os.WriteFile(path, out, 0o644))
 	t.Logf("recorded %s", path)
+}
+
+// recordCustomerYear plays one customer's year at the tailor's under the default policy (min_gap 7d,
+// restock_window 60d, season_fallback 90d), a day squeezed into dayLength, for docs/CAPACITY.md's
+// per customer-year figures. The year is an assumption, stated there: three purchases (the first
+// with a wish), one restock, three sales, one season campaign, one segment change. It is a recording,
+// not a test: the signals go out at their day on the wall clock, and the history holds whatever the
+// workflow decided about them.
+func recordCustomerYear(t *testing.T, path string) {
+	const dayLength = 150 * time.Millisecond
+	days := func(n int) time.Duration { return time.Duration(n) * dayLength }
+	st, srv, mailer, _ := recordingStack(t, lifecycle.Policy{MinGap: days(7), RestockWindow: days(60), SeasonFallback: days(90)})
+	ctx := context.Background()
+	id := workflows.CustomerWorkflowID("david")
+	send := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: workflows.CurrentVersion})
+	start := time.Now()
+	on := func(day int, name string, arg any) {
+		time.Sleep(time.Until(start.Add(days(day))))
+		send(name, arg)
+	}
+	on(0, workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50", WantedColor: "grey"})
+	grey, err := st.Restock(ctx, "TR-GREY-50", 3)
+	require.NoError(t, err)
+	on(14, workflows.SignalRestock, workflows.RestockSignal{Product: grey})
+	on(44, workflows.SignalSale, workflows.SaleSignal{SaleID: "sale/trousers/spring", Category: "trousers", DiscountPct: 20, Until: start.Add(days(60))})
+	on(120, workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p2", SKU: "SU-GREY-50"})
+	on(150, workflows.SignalSale, workflows.SaleSignal{SaleID: "sale/suits/summer", Category: "suits", DiscountPct: 15, Until: start.Add(days(170))})
+	on(180, workflows.SignalSeason, workflows.SeasonSignal{Collection: "autumn"})
+	on(200, workflows.SignalSegment, workflows.SegmentSignal{Segment: lifecycle.SegmentLoyal, Reasons: []string{"2 purchases in 365 days"}, At: time.Now()})
+	on(240, workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p3", SKU: "CH-GREY-50"})
+	on(270, workflows.SignalSale, workflows.SaleSignal{SaleID: "sale/trousers/autumn", Category: "trousers", DiscountPct: 25, Until: start.Add(days(290))})
+	time.Sleep(time.Until(start.Add(days(365))))
+	require.Eventually(t, func() bool {
+		status := queryStatus(t, srv.Client, id)
+		for _, p := range status.Pending {
+			if p.Due.Before(time.Now()) {
+				return false
+			}
+		}
+		return len(status.Emails) > 0
+	}, 30*time.Second, 50*time.Millisecond, "every follow-up due within the year decided")
+	final := queryStatus(t, srv.Client, id)
+	t.Logf("a customer-year: %d emails: %v; decisions: %+v", len(mailer.sent()), final.Emails, final.Decisions)
+	saveHistory(t, srv, id, path)
 }
 
 // recordingStack starts a dev server and an in-process worker with policy, and returns a function

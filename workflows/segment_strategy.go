@@ -2,8 +2,10 @@ package workflows
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -38,7 +40,7 @@ func (l *lifecycleRun) onSegment(ctx workflow.Context, sig SegmentSignal) {
 	s.Segment, s.SegmentReasons, s.SegmentAt = sig.Segment, slices.Clone(sig.Reasons), at
 	why := fmt.Sprintf("segment %s → %s (%s)", segmentName(from), segmentName(sig.Segment), strings.Join(sig.Reasons, "; "))
 	for _, f := range slices.Clone(s.Pending) {
-		if reason := segmentUnwanted(s.Segment, f.Kind); reason != "" {
+		if reason := segmentUnwanted(s.Segment, f); reason != "" {
 			l.drop(now, f, lifecycle.ReasonSegment, reason)
 		}
 	}
@@ -56,7 +58,67 @@ func (l *lifecycleRun) onSegment(ctx workflow.Context, sig SegmentSignal) {
 		after := l.segmentPolicy().WinbackAfter
 		l.scheduleFor(now, lifecycle.FollowUp{Key: lifecycle.SendKey(s.CustomerID, lifecycle.KindWinback, day), Kind: lifecycle.KindWinback, Due: now.Add(after)}, lifecycle.ReasonSegment,
 			fmt.Sprintf("%s: one win-back after a quiet period of %s", why, formatDuration(after)))
+		l.offerRetention(ctx, now)
 	default:
 		l.decide(Decision{At: now, Outcome: OutcomeScheduled, Code: lifecycle.ReasonSegment, Reason: why})
+	}
+}
+
+// leaverRetentionChange is the change id of the retention offer to leavers (docs/VERSIONING.md):
+// version 1 queues an offer (and later sends it) where histories recorded before queued nothing.
+const leaverRetentionChange = "leaver-retention"
+
+// retentionOn reports whether this run offers leavers retention: a GetVersion marker at the first
+// leaver whose contract ends soon, asked once per run.
+func (l *lifecycleRun) retentionOn(ctx workflow.Context) bool {
+	if !l.retentionChecked {
+		l.retention = workflow.GetVersion(ctx, leaverRetentionChange, workflow.DefaultVersion, 1) == 1
+		l.retentionChecked = true
+	}
+	return l.retention
+}
+
+// offerRetention queues the retention offer for a leaver whose contract ends within the policy's
+// contract_end_within: the first offer configured for churn-risk, once per metric and contract end
+// (key customer/<id>/offer/<metric>/retention/<end day>), valid until the contract ends. Without
+// such an offer configured it records why none goes out. The leaver strategy skips every other
+// offer; this one it lets through (segmentUnwanted).
+func (l *lifecycleRun) offerRetention(ctx workflow.Context, now time.Time) {
+	s := l.state
+	if s.Segment != lifecycle.SegmentLeaver {
+		return
+	}
+	pol := l.usagePolicy()
+	for _, p := range s.Usage { // sorted by metric
+		end := p.ContractEndsAt
+		if end.IsZero() || !end.After(now) || end.Sub(now) > pol.ContractEndWithin {
+			continue
+		}
+		key := lifecycle.SendKey(s.CustomerID, lifecycle.KindOffer, p.Metric+"/retention/"+end.UTC().Format("20060102"))
+		if s.known(key) || !l.retentionOn(ctx) {
+			continue
+		}
+		what := fmt.Sprintf("leaver whose %s contract ends on %s, within contract_end_within %s", p.Metric, end.Format(time.DateOnly), formatDuration(pol.ContractEndWithin))
+		offer, ok, decision := lifecycle.ChooseOffer(lifecycle.BehaviourChurnRisk, pol)
+		if !ok {
+			s.markDone(key)
+			l.decide(Decision{At: now, Kind: lifecycle.KindOffer, Key: key, Outcome: OutcomeSkipped, Code: lifecycle.ReasonNoOffer, Reason: what + "; " + decision})
+			continue
+		}
+		usedPct := 0
+		if n := len(p.Periods); n > 0 && p.Periods[n-1].Limit > 0 {
+			usedPct = int(math.Floor(p.Periods[n-1].Used / p.Periods[n-1].Limit * 100))
+		}
+		l.scheduleFor(now, lifecycle.FollowUp{
+			Key:            key,
+			Kind:           lifecycle.KindOffer,
+			Due:            now,
+			ExpiresAt:      end,
+			BundleOffer:    &offer,
+			Metric:         p.Metric,
+			UsedPct:        usedPct,
+			Behaviour:      lifecycle.BehaviourChurnRisk,
+			ContractEndsAt: end,
+		}, lifecycle.ReasonSegment, what+": the retention offer; "+decision)
 	}
 }

@@ -32,6 +32,9 @@ const (
 	OutcomeFailed    Outcome = "failed"   // the provider refused for good
 	OutcomeIgnored   Outcome = "ignored"  // an event that does not concern this customer
 	OutcomeAccepted  Outcome = "accepted" // the customer said yes to the offer
+	// OutcomeHeldOut: decided like an email and not sent, the customer being in the follow-up's
+	// holdout (the control group the report measures lift against).
+	OutcomeHeldOut Outcome = "held_out"
 )
 
 // SentEmail is one follow-up that went out.
@@ -87,20 +90,26 @@ type State struct {
 	Wishes      []lifecycle.Wish      `json:"wishes"`
 	Pending     []lifecycle.FollowUp  `json:"pending"`
 	Emails      []SentEmail           `json:"emails"`
-	Decisions   []Decision            `json:"decisions"`
-	LastSentAt  time.Time             `json:"last_sent_at"`
+	// HeldOut are the follow-ups held out (the email they would have been, never sent). Each
+	// counts as a contact for min_gap and max_per_window, like an email: the control group must be
+	// treated like the emailed in everything but the email, or what follows it would differ too.
+	HeldOut    []SentEmail `json:"held_out,omitempty"`
+	Decisions  []Decision  `json:"decisions"`
+	LastSentAt time.Time   `json:"last_sent_at"` // the last marketing email, or follow-up held out
 	// DoneKeys are follow-up keys that were sent, dropped, skipped or failed: a duplicate event
 	// with one of these keys is ignored. The send log in Postgres guards beyond this bound.
 	DoneKeys []string `json:"done_keys"`
 
 	// The customer's voice.
-	Timezone      string           `json:"timezone,omitempty"` // IANA; quiet hours are in this zone
-	ConsentSource string           `json:"consent_source,omitempty"`
-	ConsentAt     time.Time        `json:"consent_at,omitzero"`
-	Paused        bool             `json:"paused,omitempty"`
-	Kinds         []lifecycle.Kind `json:"kinds,omitempty"`    // follow-up kinds wanted; empty: all
-	Accepted      []string         `json:"accepted,omitempty"` // offer keys the customer said yes to
-	Goals         []string         `json:"goals,omitempty"`    // goals reached: no more offers of these
+	Timezone      string    `json:"timezone,omitempty"` // IANA; quiet hours are in this zone
+	ConsentSource string    `json:"consent_source,omitempty"`
+	ConsentAt     time.Time `json:"consent_at,omitzero"`
+	Paused        bool      `json:"paused,omitempty"`
+	// LearningStopped: the customer asked the shop to learn nothing more from what they do.
+	LearningStopped bool             `json:"learning_stopped,omitempty"`
+	Kinds           []lifecycle.Kind `json:"kinds,omitempty"`    // follow-up kinds wanted; empty: all
+	Accepted        []string         `json:"accepted,omitempty"` // offer keys the customer said yes to
+	Goals           []string         `json:"goals,omitempty"`    // goals reached: no more offers of these
 
 	// The usage phase, the moment of truth and the value segment.
 	Usage           []lifecycle.UsageProfile `json:"usage,omitempty"`   // one per metric, sorted by metric
@@ -115,6 +124,8 @@ type State struct {
 	Answered []string `json:"answered,omitempty"` // check-in keys answered; the first answer stands
 	// Handoffs are the hand-offs to the shop still open (hand-offs change).
 	Handoffs []OpenHandoff `json:"handoffs,omitempty"`
+	// Replies are the last replies by email to a question (exit, feedback, check-in), oldest first.
+	Replies []Reply `json:"replies,omitempty"`
 }
 
 // Moment is one moment of truth: a meter reading crossing the threshold, and what followed.
@@ -186,6 +197,14 @@ func (s *State) afterCap(t time.Time, p lifecycle.Policy) time.Time {
 				inWindow = append(inWindow, e.SentAt)
 			}
 		}
+		if len(s.HeldOut) > 0 { // a contact like an email: merged in time order
+			for _, e := range s.HeldOut {
+				if e.SentAt.After(t.Add(-p.CapWindow)) && !e.SentAt.After(t) {
+					inWindow = append(inWindow, e.SentAt)
+				}
+			}
+			slices.SortFunc(inWindow, func(x, y time.Time) int { return x.Compare(y) })
+		}
 		if len(inWindow) < p.MaxPerWindow {
 			return t
 		}
@@ -247,17 +266,19 @@ func (s *State) unwanted(f lifecycle.FollowUp) (lifecycle.ReasonCode, string) {
 	if s.Unhappy != "" && f.Kind.Upsell() {
 		return lifecycle.ReasonUnhappy, fmt.Sprintf("the customer said %s is not what they hoped for: service contact comes before any %s email", s.purchaseName(s.Unhappy), f.Kind)
 	}
-	if reason := segmentUnwanted(s.Segment, f.Kind); reason != "" {
+	if reason := segmentUnwanted(s.Segment, f); reason != "" {
 		return lifecycle.ReasonSegment, reason
 	}
 	return "", ""
 }
 
-// segmentUnwanted says why the strategy of segment leaves out kind k, or "". Shoppers get
+// segmentUnwanted says why the strategy of segment leaves out f, or "". Shoppers get
 // discount-led sale mail rather than collections and invitations; leavers get only the exit
-// question and one win-back. The usage phase (tips, check-ins, the moment of truth) and a wished-for
-// restock serve every segment.
-func segmentUnwanted(seg lifecycle.Segment, k lifecycle.Kind) string {
+// question, one win-back and, when their contract ends soon, the retention offer (an offer with
+// ContractEndsAt, leaver-retention change). The usage phase (tips, check-ins, the moment of truth)
+// and a wished-for restock serve every other segment.
+func segmentUnwanted(seg lifecycle.Segment, f lifecycle.FollowUp) string {
+	k := f.Kind
 	switch seg {
 	case lifecycle.SegmentShopper:
 		switch k {
@@ -265,6 +286,9 @@ func segmentUnwanted(seg lifecycle.Segment, k lifecycle.Kind) string {
 			return fmt.Sprintf("segment shopper: discount-led sale mail only, no %s email", k)
 		}
 	case lifecycle.SegmentLeaver:
+		if k == lifecycle.KindOffer && !f.ContractEndsAt.IsZero() {
+			return "" // the retention offer: only a leaver-retention run schedules one
+		}
 		if k != lifecycle.KindExit && k != lifecycle.KindWinback && !k.Transactional() {
 			return fmt.Sprintf("segment leaver: only the exit question and one win-back, no %s email", k)
 		}

@@ -16,12 +16,15 @@ type Status struct {
 	Wishes      []WishStatus          `json:"wishes"`
 	Pending     []PendingStatus       `json:"pending"`
 	Emails      []SentEmail           `json:"emails"`
+	HeldOut     []SentEmail           `json:"held_out,omitempty"` // follow-ups held out: the emails not sent
 	Decisions   []Decision            `json:"decisions"`
 	Policy      lifecycle.Policy      `json:"policy"`
 	Timezone    string                `json:"timezone,omitempty"`
 	Paused      bool                  `json:"paused,omitempty"`
-	Kinds       []lifecycle.Kind      `json:"kinds,omitempty"` // wanted follow-up kinds; empty: all
-	Goals       []string              `json:"goals,omitempty"` // offers accepted: no more of these
+	// LearningStopped: the customer asked the shop to learn nothing more from what they do.
+	LearningStopped bool             `json:"learning_stopped,omitempty"`
+	Kinds           []lifecycle.Kind `json:"kinds,omitempty"` // wanted follow-up kinds; empty: all
+	Goals           []string         `json:"goals,omitempty"` // offers accepted: no more of these
 	// ConsentSource and ConsentAt tell where the last consent change came from.
 	ConsentSource string    `json:"consent_source,omitempty"`
 	ConsentAt     time.Time `json:"consent_at,omitzero"`
@@ -38,6 +41,8 @@ type Status struct {
 	Unhappy string `json:"unhappy,omitempty"`
 	// Handoffs are the hand-offs to the shop still open, each marked overdue past handoff_remind_after.
 	Handoffs []HandoffStatus `json:"handoffs,omitempty"`
+	// Replies are the last replies by email to a question, oldest first.
+	Replies []Reply `json:"replies,omitempty"`
 }
 
 // WishStatus is an open wish and when it lapses.
@@ -57,21 +62,23 @@ type PendingStatus struct {
 func (l *lifecycleRun) status(now time.Time) Status {
 	s := l.state
 	st := Status{
-		CustomerID:    s.CustomerID,
-		Stage:         s.Stage,
-		Preferences:   s.Preferences,
-		Purchases:     slices.Clone(s.Purchases),
-		Emails:        append([]SentEmail{}, s.Emails...),
-		Decisions:     append([]Decision{}, s.Decisions...),
-		Policy:        l.policy,
-		Timezone:      s.Timezone,
-		Paused:        s.Paused,
-		Kinds:         slices.Clone(s.Kinds),
-		Goals:         slices.Clone(s.Goals),
-		ConsentSource: s.ConsentSource,
-		ConsentAt:     s.ConsentAt,
-		Wishes:        []WishStatus{},
-		Pending:       []PendingStatus{},
+		CustomerID:      s.CustomerID,
+		Stage:           s.Stage,
+		Preferences:     s.Preferences,
+		Purchases:       slices.Clone(s.Purchases),
+		Emails:          append([]SentEmail{}, s.Emails...),
+		HeldOut:         slices.Clone(s.HeldOut),
+		Decisions:       append([]Decision{}, s.Decisions...),
+		Policy:          l.policy,
+		Timezone:        s.Timezone,
+		Paused:          s.Paused,
+		LearningStopped: s.LearningStopped,
+		Kinds:           slices.Clone(s.Kinds),
+		Goals:           slices.Clone(s.Goals),
+		ConsentSource:   s.ConsentSource,
+		ConsentAt:       s.ConsentAt,
+		Wishes:          []WishStatus{},
+		Pending:         []PendingStatus{},
 
 		Segment:         s.Segment,
 		SegmentReasons:  slices.Clone(s.SegmentReasons),
@@ -81,6 +88,7 @@ func (l *lifecycleRun) status(now time.Time) Status {
 		LastComplaintAt: s.LastComplaintAt,
 	}
 	st.Handoffs = l.handoffStatus(now)
+	st.Replies = slices.Clone(s.Replies)
 	if s.Unhappy != "" {
 		st.Unhappy = s.purchaseName(s.Unhappy)
 	}

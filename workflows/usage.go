@@ -48,6 +48,9 @@ func (l *lifecycleRun) onUsage(ctx workflow.Context, sig UsageSignal) {
 	}
 	profile, moment := s.Usage[i].Add(r, pol.Threshold)
 	s.Usage[i] = profile
+	// A leaver's reading may tell that the contract ends soon: the retention offer. The moment of
+	// truth below still follows the leaver strategy, which skips its offer.
+	l.offerRetention(ctx, now)
 	if !moment {
 		return
 	}

@@ -10,6 +10,10 @@
 //     the new key first and keep the old ones as long as histories encrypted with them live.
 //   - Decode passes payloads that are not encrypted through unchanged: histories written before
 //     encryption was turned on stay readable.
+//   - With WithDataKeys, the payloads of a customer's workflow (customer/<id>, told by the SDK's
+//     serialization context) are encrypted with that customer's own data key instead, named
+//     "dk-<hex>" in the same metadata; destroying the key (starter forget) makes them unreadable
+//     with any master key (crypto-shredding: datakeys.go). Decode finds a data key by its id.
 //   - No error ever contains key material, only key ids.
 package codec
 
@@ -79,11 +83,16 @@ func checkKeyID(id string) error {
 }
 
 // Codec is a converter.PayloadCodec encrypting with its first key and decrypting with any of
-// them. It is safe for concurrent use.
+// them. It is safe for concurrent use. WithDataKeys makes one that encrypts each customer's
+// payloads with the customer's own data key (datakeys.go).
 type Codec struct {
 	encrypt Key
 	keys    map[string]Key
 	ids     []string // in the order given, for messages
+	// data and owner are set by WithDataKeys: the customers' data keys, and which customer a
+	// workflow id belongs to.
+	data  *dataKeys
+	owner func(workflowID string) (customerID string, ok bool)
 }
 
 var _ converter.PayloadCodec = (*Codec)(nil)
@@ -121,13 +130,17 @@ func (c *Codec) DataConverter() converter.DataConverter {
 
 // Encode encrypts each payload with the encrypting key.
 func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	return encodeWith(c.encrypt, payloads)
+}
+
+// encodeWith encrypts each payload with k.
+func encodeWith(k Key, payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
 		plain, err := proto.Marshal(p)
 		if err != nil {
 			return nil, fmt.Errorf("encode payload %d: %w", i, err)
 		}
-		k := c.encrypt
 		nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(plain)+k.aead.Overhead())
 		if _, err := rand.Read(nonce); err != nil {
 			return nil, fmt.Errorf("encode payload %d: nonce: %w", i, err)
@@ -167,6 +180,13 @@ func (c *Codec) decrypt(p *commonpb.Payload) (*commonpb.Payload, error) {
 	}
 	id := string(raw)
 	k, ok := c.keys[id]
+	if !ok && c.data != nil && strings.HasPrefix(id, DataKeyPrefix) {
+		var err error
+		if k, err = c.data.withID(id); err != nil {
+			return nil, err
+		}
+		ok = true
+	}
 	if !ok {
 		return nil, fmt.Errorf("the payload is encrypted with key %q, which is not among the configured keys (%s): "+
 			"keep every key that encrypted a history still in Temporal", id, strings.Join(c.ids, ", "))

@@ -14,7 +14,7 @@ import (
 	"github.com/tailorhq/tailor/internal/codec"
 )
 
-func randomKey(t *testing.T) string {
+func randomKey(t testing.TB) string {
 	t.Helper()
 	b := make([]byte, codec.KeySize)
 	_, err := rand.Read(b)
@@ -22,7 +22,7 @@ func randomKey(t *testing.T) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-func newCodec(t *testing.T, spec string) *codec.Codec {
+func newCodec(t testing.TB, spec string) *codec.Codec {
 	t.Helper()
 	keys, err := codec.ParseKeys(spec)
 	require.NoError(t, err)

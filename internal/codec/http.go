@@ -48,7 +48,8 @@ func Handler(c *Codec, opts HandlerOptions) http.Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	codec := converter.NewPayloadCodecHTTPHandler(quietCodec{codec: c, logger: logger})
+	// Without the data key cache: a customer forgotten a moment ago is unreadable here at once.
+	codec := converter.NewPayloadCodecHTTPHandler(quietCodec{codec: c.uncachedCopy(), logger: logger})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		if r.Header.Get("Origin") == origin {

@@ -41,6 +41,11 @@ func ParseKeys(spec string) ([]Key, error) {
 			problems = append(problems, fmt.Errorf("entry %d (key %q): the key is not standard base64 (%v): make one with `openssl rand -base64 32`", n, id, err))
 			continue
 		}
+		if strings.HasPrefix(id, DataKeyPrefix) {
+			clear(secret)
+			problems = append(problems, fmt.Errorf("entry %d: key id %q begins with %q, which names customers' data keys: choose another id", n, id, DataKeyPrefix))
+			continue
+		}
 		k, err := NewKey(id, secret)
 		clear(secret)
 		if err != nil {

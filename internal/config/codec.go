@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/tailorhq/tailor/internal/codec"
 )
@@ -40,10 +39,18 @@ func (c CodecConfig) FailureConverter() converter.FailureConverter {
 	if c.Codec == nil {
 		return nil
 	}
-	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-		DataConverter:          c.Codec.DataConverter(),
-		EncodeCommonAttributes: true,
-	})
+	return c.Codec.FailureConverter()
+}
+
+// WithDataKeys turns on crypto-shredding: each customer's payloads are encrypted with the
+// customer's own data key, kept (wrapped by the master keys) in st, so that `starter forget`
+// can destroy it (internal/codec, datakeys.go). owner is workflows.CustomerIDOf. Without keys,
+// c as it is.
+func (c CodecConfig) WithDataKeys(st codec.DataKeyStore, owner func(workflowID string) (string, bool)) CodecConfig {
+	if c.Codec != nil {
+		c.Codec = c.Codec.WithDataKeys(st, owner)
+	}
+	return c
 }
 
 // String describes c without keys or token.

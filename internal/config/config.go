@@ -28,16 +28,17 @@ type policyFile struct {
 	RestockWindow  *Duration `yaml:"restock_window"`
 	SeasonFallback *Duration `yaml:"season_fallback"`
 	// SeasonFallbackCategories: the purchases that start a season fallback; empty: all.
-	SeasonFallbackCategories []string        `yaml:"season_fallback_categories"`
-	QuietHours               *quietHours     `yaml:"quiet_hours"`
-	MaxPerWindow             *int            `yaml:"max_per_window"`
-	CapWindow                *Duration       `yaml:"cap_window"`
-	AttributionWindow        *Duration       `yaml:"attribution_window"`
-	HandoffRemindAfter       *Duration       `yaml:"handoff_remind_after"`
-	Usage                    *usageFile      `yaml:"usage"`
-	Segments                 *segmentsFile   `yaml:"segments"`
-	Care                     []careFile      `yaml:"care"`
-	Vocabulary               *vocabularyFile `yaml:"vocabulary"`
+	SeasonFallbackCategories []string            `yaml:"season_fallback_categories"`
+	QuietHours               *quietHours         `yaml:"quiet_hours"`
+	MaxPerWindow             *int                `yaml:"max_per_window"`
+	CapWindow                *Duration           `yaml:"cap_window"`
+	AttributionWindow        *Duration           `yaml:"attribution_window"`
+	HandoffRemindAfter       *Duration           `yaml:"handoff_remind_after"`
+	Holdout                  map[string]*Percent `yaml:"holdout"`
+	Usage                    *usageFile          `yaml:"usage"`
+	Segments                 *segmentsFile       `yaml:"segments"`
+	Care                     []careFile          `yaml:"care"`
+	Vocabulary               *vocabularyFile     `yaml:"vocabulary"`
 }
 
 // vocabularyFile is the shop's words per locale: lifecycle.Vocabulary. Each section maps a word
@@ -144,6 +145,19 @@ func (f *Fraction) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// Percent is a whole percentage from 0 to 100, written "10%" or "10".
+type Percent int
+
+func (p *Percent) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	v, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(s, "%")))
+	if err != nil || v < 0 || v > 100 {
+		return fmt.Errorf("%q is not a whole percentage from 0%% to 100%%, like 10%%", s)
+	}
+	*p = Percent(v)
+	return nil
+}
+
 // Money is an amount in cents, written like "4.99", "300" or "0.00".
 type Money int64
 
@@ -228,6 +242,7 @@ func ParsePolicy(raw []byte, name string) (lifecycle.Policy, error) {
 	if f.QuietHours != nil {
 		p.QuietHours = lifecycle.QuietHours(*f.QuietHours)
 	}
+	p.Holdouts = c.holdouts(f.Holdout)
 	if f.MaxPerWindow != nil {
 		if *f.MaxPerWindow < 0 {
 			c.addf("max_per_window", "max_per_window", "%d is negative", *f.MaxPerWindow)
@@ -304,6 +319,32 @@ func (c *checker) count(path string, v *int, lowest int, dst *int) {
 		return
 	}
 	*dst = *v
+}
+
+// holdouts checks the share held out per follow-up kind: only kinds that sell may have one.
+func (c *checker) holdouts(f map[string]*Percent) map[lifecycle.Kind]int {
+	var out map[lifecycle.Kind]int
+	for _, name := range slices.Sorted(maps.Keys(f)) {
+		path := "holdout." + name
+		kind := lifecycle.Kind(lifecycle.Normalize(name))
+		switch {
+		case f[name] == nil:
+			continue // left out, or a bad value the decoder reported
+		case !kind.HoldsOut():
+			known := make([]string, len(lifecycle.HoldoutKinds))
+			for i, k := range lifecycle.HoldoutKinds {
+				known[i] = string(k)
+			}
+			c.addf(path, path, "%q cannot be held out (a holdout measures purchases; transactional mail, care tips and check-ins are never held out): use %s",
+				name, strings.Join(known, ", "))
+			continue
+		}
+		if out == nil {
+			out = map[lifecycle.Kind]int{}
+		}
+		out[kind] = int(*f[name])
+	}
+	return out
 }
 
 // offerBehaviours are the behaviours an offer may be for: every one but heavy.

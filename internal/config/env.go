@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,6 +77,9 @@ type Worker struct {
 	WorkflowCacheSize int
 	// SendingPause is how a worker whose API key the mail provider refuses tries again.
 	SendingPause sendinggate.Config
+	// ReplyDomain (REPLY_DOMAIN) receives the replies to question emails through SendGrid Inbound
+	// Parse; "" sends them without Reply-To and serves no inbound endpoint.
+	ReplyDomain string
 }
 
 // Binary names the programs that read a setting.
@@ -107,6 +111,9 @@ type Setting struct {
 	// raw: parse gets the value as given, spaces included, and no default.
 	raw bool
 }
+
+// mailDomainRE is a DNS name of at least two labels: letters, digits and hyphens.
+var mailDomainRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // Settings lists every environment variable the binaries read, in --help order.
 func Settings() []Setting { return settings }
@@ -218,7 +225,19 @@ var settings = []Setting{
 			}
 			return nil
 		}},
-	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, attribution_window, handoff_remind_after, usage, care, segments",
+	{Name: "REPLY_DOMAIN", For: ForWorker,
+		Help: "the mail domain whose MX points at SendGrid Inbound Parse, e.g. reply.shop.example: the exit, feedback and check-in emails carry Reply-To reply+<signed ref>@it, and POST /webhooks/sendgrid/inbound on HTTP_ADDR records the replies (default: off, replies go to MAIL_FROM)",
+		parse: func(w *Worker, v string) error {
+			w.ReplyDomain = strings.TrimSuffix(strings.ToLower(v), ".")
+			if v == "" {
+				return nil
+			}
+			if !mailDomainRE.MatchString(w.ReplyDomain) {
+				return fmt.Errorf("%q is not a mail domain like reply.shop.example (no @, no scheme): the domain whose MX record points at mx.sendgrid.net", v)
+			}
+			return nil
+		}},
+	{Name: "LIFECYCLE_CONFIG", For: ForBoth, Help: "YAML policy: min_gap, restock_window, season_fallback, quiet_hours, max_per_window, cap_window, attribution_window, holdout, handoff_remind_after, usage, care, segments",
 		parse: func(w *Worker, v string) error {
 			w.PolicyFile, w.Policy = v, lifecycle.DefaultPolicy()
 			if v == "" {

@@ -17,7 +17,7 @@
 //   - Relay (worker: RelayEvery, at start and every few seconds) delivers whatever is still owed,
 //     per customer in the order written, with SignalWithStart through Lifecycle, until delivered.
 //     A signal may so arrive twice (a crash after the delivery, before it is marked): every signal
-//     the layer owes is harmless when heard twice (see TestEverySignalIsHarmlessTwice).
+//     the layer owes is harmless when heard twice (workflows: TestDuplicateEventsSendNothingTwice; e2e: drill 6, DuplicateEvents).
 //   - RelayEvery also deletes signals delivered more than DeliveredSignalRetention (7 days) ago,
 //     once an hour, so the outbox does not keep every event ever recorded. An event repeated after
 //     that is still recognised where its change has a record of its own (a purchase, a note, a
@@ -29,6 +29,7 @@
 //	Usages(ctx, []Usage)         meter readings; usage/<customer>/<metric>/<at, RFC 3339 nanos>
 //	Consent(ctx, Consent)        marketing consent granted or withdrawn
 //	Note(ctx, Note)              referral, exit or complaint; only a complaint owes a signal
+//	Reply(ctx, Reply)            a verified reply by email: a note (exit, feedback, checkin) owing the reply signal
 //	Suppression(ctx, Suppression) the mail provider gave up on an address
 //	Preferences(ctx, Preferences) the customer's own edit on the preference page
 //	ImportCustomers(ctx, io.Reader) customers upserted from CSV; consent changes owe their signal

@@ -24,6 +24,9 @@ type Store interface {
 	Owe(ctx context.Context, sigs []store.OwedSignal) ([]bool, error)
 	// SetConsent changes consent and owes the consent signal in one transaction.
 	SetConsent(ctx context.Context, customerID string, consent bool, source string) error
+	// SetLearningOwing records whether the shop may learn from what the customer does and owes
+	// signal, in one transaction.
+	SetLearningOwing(ctx context.Context, customerID string, stopped bool, signal store.OwedSignal) error
 	// SetConsentOwing changes consent and owes signal instead of the consent signal.
 	SetConsentOwing(ctx context.Context, customerID string, consent bool, source string, signal *store.OwedSignal) error
 	// AddNoteOwing adds the note and, when new, owes signal (nil: none).
@@ -348,8 +351,11 @@ func (s *Service) usageSignals(us []Usage) ([]store.OwedSignal, error) {
 	return sigs, nil
 }
 
-// Preferences owes the preferences signal (the workflow saves the lists itself) and delivers it.
-// Each edit is its own event: preferences/<customer>/<now in nanoseconds>.
+// Preferences records whether the customer lets the shop learn from what they do
+// (Signal.StopLearning: purchases teach nothing more, segments use only what they stated) and owes
+// the preferences signal in the same transaction (the workflow saves the lists itself), then
+// delivers it. Each edit is its own event: preferences/<customer>/<now in nanoseconds>. An unknown
+// customer is an error wrapping lifecycle.ErrNotFound.
 func (s *Service) Preferences(ctx context.Context, p Preferences) (Result, error) {
 	if err := checkIDs("preferences", "", p.CustomerID); err != nil {
 		return Result{}, err
@@ -359,11 +365,12 @@ func (s *Service) Preferences(ctx context.Context, p Preferences) (Result, error
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := s.oweAndDeliver(ctx, []store.OwedSignal{sig})
-	if err != nil {
+	if err := s.store.SetLearningOwing(ctx, p.CustomerID, p.Signal.StopLearning, sig); err != nil {
 		return Result{}, err
 	}
-	return res[0], nil
+	res := Result{EventID: id, New: true}
+	res.Delivered, res.DeliveryError = s.deliver(ctx, p.CustomerID)
+	return res, nil
 }
 
 func (s *Service) oweAndDeliver(ctx context.Context, sigs []store.OwedSignal) ([]Result, error) {

@@ -204,7 +204,7 @@ func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // TestRelayEveryPrunesDeliveredSignals: the relay loop forgets signals delivered more than
 // DeliveredSignalRetention ago, keeps younger ones and never deletes one still owed; a reading
-// repeated after its row is pruned is owed again (harmless: TestEverySignalIsHarmlessTwice).
+// repeated after its row is pruned is owed again (harmless: TestDuplicateEventsSendNothingTwice in workflows).
 func TestRelayEveryPrunesDeliveredSignals(t *testing.T) {
 	st, url := storetest.New(t)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -24,6 +24,7 @@ var payloadTypes = map[string]func() any{
 	workflows.SignalUnsubscribe: func() any { return new(workflows.UnsubscribeSignal) },
 	workflows.SignalHandoffDone: func() any { return new(workflows.HandoffDoneSignal) },
 	workflows.SignalRecall:      func() any { return new(workflows.RecallSignal) },
+	workflows.SignalReply:       func() any { return new(workflows.ReplySignal) },
 }
 
 // DecodePayload returns the typed payload of sig, as the workflow expects it.

@@ -13,6 +13,9 @@ const (
 	HandoffOfferAccepted HandoffKind = "offer-accepted"
 	// HandoffUnhappy: the customer said a purchase is not what they hoped for; service contacts them.
 	HandoffUnhappy HandoffKind = "unhappy"
+	// HandoffContactAsked: the customer replied to a question by email and asks to be contacted
+	// ("call me", "bel me": internal/replies.ContactPhrases).
+	HandoffContactAsked HandoffKind = "contact-asked"
 )
 
 // MaxHandoffReminders is how many times the shop is reminded of a hand-off left open.

@@ -227,6 +227,10 @@ type Policy struct {
 	// Vocabulary is the shop's words in each locale and the categories bought again. Only the
 	// activities and the pages read it; the workflow does not, so it stays out of its histories.
 	Vocabulary Vocabulary `json:"-"`
+	// Holdouts is the share of each kind's follow-ups held out (0 to 100; absent: none), where
+	// no campaign holdout applies (HoldoutFor). Only SendFollowUp reads it, so like Vocabulary it
+	// stays out of the workflows' histories.
+	Holdouts map[Kind]int `json:"-"`
 }
 
 // CarePlan is the usage phase of one category: tips a while after the purchase, then a check-in.
@@ -345,6 +349,9 @@ type Email struct {
 	Text       string `json:"text"`
 	// Headers are extra mail headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058).
 	Headers map[string]string `json:"headers,omitempty"`
+	// ReplyTo is the signed reply address of an email that asks a question (exit, feedback,
+	// check-in) when REPLY_DOMAIN is set; "" leaves replies to the sender's address.
+	ReplyTo string `json:"reply_to,omitempty"`
 }
 
 // SendError is returned by a mail adapter when the provider answered without accepting the email.
@@ -423,9 +430,15 @@ type FollowUp struct {
 	Metric      string       `json:"metric,omitempty"`       // offer: the metered product, e.g. data_mb
 	UsedPct     int          `json:"used_pct,omitempty"`     // offer: how much of the bundle was used
 	Behaviour   Behaviour    `json:"behaviour,omitempty"`    // offer: the behaviour it was chosen for (the report groups by it)
-	PurchaseID  string       `json:"purchase_id,omitempty"`  // care, checkin, service: the purchase it is about (Category holds its category)
-	ProductName string       `json:"product_name,omitempty"` // care, checkin, service: its name
-	Segment     Segment      `json:"segment,omitempty"`      // the segment when scheduled: the wording adapts
+	// ContractEndsAt, set on an offer, makes it a retention offer: to a leaver whose contract ends
+	// then, within contract_end_within. The leaver strategy lets it through; the email says when
+	// the contract ends instead of how much was used.
+	ContractEndsAt time.Time `json:"contract_ends_at,omitzero"`
+	PurchaseID     string    `json:"purchase_id,omitempty"`  // care, checkin, service: the purchase it is about (Category holds its category)
+	ProductName    string    `json:"product_name,omitempty"` // care, checkin, service: its name
+	Segment        Segment   `json:"segment,omitempty"`      // the segment when scheduled: the wording adapts
+	// Holdout is the campaign's holdout (starter sale --holdout); nil: the policy's for the kind.
+	Holdout *Holdout `json:"holdout,omitempty"`
 }
 
 // FollowUpOutcome is what became of a follow-up that was not emailed, for campaign summaries.
@@ -433,10 +446,17 @@ type FollowUpOutcome struct {
 	Key        string     `json:"key"`
 	CustomerID string     `json:"customer_id"`
 	Kind       Kind       `json:"kind"`
-	Outcome    string     `json:"outcome"` // deferred, skipped or dropped
+	Outcome    string     `json:"outcome"` // deferred, skipped, dropped or held_out
 	Reason     ReasonCode `json:"reason"`  // why, e.g. min_gap, goal_reached, no_consent
 	At         time.Time  `json:"at"`
+	// Behaviour is an offer's behaviour at the moment of truth (held-out offers: the report
+	// groups by it); "" otherwise.
+	Behaviour Behaviour `json:"behaviour,omitempty"`
 }
+
+// OutcomeHeldOut is the outcome of a follow-up held out: decided like an email, not sent. It is
+// final: no later outcome replaces it.
+const OutcomeHeldOut = "held_out"
 
 // Campaign kinds are the follow-ups a campaign triggers; their outcomes are recorded.
 func (k Kind) Campaign() bool { return k == KindRestock || k == KindSale || k == KindSeason }

@@ -31,6 +31,7 @@ const (
 	ReasonNoConsent        ReasonCode = "no_consent"        // the send step found no marketing consent
 	ReasonNoProducts       ReasonCode = "no_products"       // nothing in stock, in the customer's sizes or categories
 	ReasonRecalled         ReasonCode = "recalled"          // the shop recalled the campaign (starter campaign cancel --recall)
+	ReasonHeldOut          ReasonCode = "held_out"          // in the control group of a holdout: decided like an email, not sent
 	ReasonOther            ReasonCode = "other"             // anything else: errors, invalid input
 )
 
@@ -40,5 +41,5 @@ var ReasonCodes = []ReasonCode{
 	ReasonQuietHours, ReasonUnsubscribed, ReasonConsentWithdrawn, ReasonSuppressed, ReasonPaused,
 	ReasonKindOptedOut, ReasonGoalReached, ReasonUnhappy, ReasonHeavyUser, ReasonNoOffer,
 	ReasonMomentPassed, ReasonSegment, ReasonReplaced, ReasonNoMatch, ReasonEnded, ReasonNoConsent,
-	ReasonNoProducts, ReasonRecalled, ReasonOther,
+	ReasonNoProducts, ReasonRecalled, ReasonHeldOut, ReasonOther,
 }

@@ -32,6 +32,9 @@ type SegmentFacts struct {
 	Referrals      int       `json:"referrals"`        // stated: customers they referred
 	Exited         bool      `json:"exited"`           // stated: the customer said they leave
 	ExitReason     string    `json:"exit_reason,omitempty"`
+	// LearningStopped: the customer asked, on the preference page, that the shop stop learning
+	// from what they do; only what they stated counts.
+	LearningStopped bool `json:"learning_stopped,omitempty"`
 }
 
 // SegmentPolicy holds the segmentation thresholds from LIFECYCLE_CONFIG.
@@ -79,8 +82,9 @@ func DefaultSegmentPolicy() SegmentPolicy {
 }
 
 // ClassifySegment puts a customer in a segment and says why. The rules, first match wins:
-//  1. stated exit, or no purchase for LeaverAfter: leaver;
-//  2. never bought: none;
+//  1. stated exit, or no purchase for LeaverAfter: leaver (the no purchase part only while the
+//     shop may learn);
+//  2. never bought, or learning stopped by the customer: none;
 //  3. referrals, or frequent purchases with engagement: ambassador;
 //  4. responses mostly to sale emails: shopper;
 //  5. enough purchases or spend in the window: loyal;
@@ -92,6 +96,9 @@ func ClassifySegment(f SegmentFacts, now time.Time, p SegmentPolicy) (Segment, [
 			why += ": " + f.ExitReason
 		}
 		return SegmentLeaver, []string{why}
+	}
+	if f.LearningStopped {
+		return SegmentNone, []string{ReasonLearningStopped}
 	}
 	if f.LastPurchaseAt.IsZero() {
 		return SegmentNone, []string{"nothing bought yet"}
@@ -117,5 +124,8 @@ func ClassifySegment(f SegmentFacts, now time.Time, p SegmentPolicy) (Segment, [
 	}
 	return SegmentShopper, []string{fmt.Sprintf("%d purchase(s) in %d days and few responses: still to win over", f.Purchases, days(p.Lookback))}
 }
+
+// ReasonLearningStopped is the segment reason of a customer who stopped the shop's learning.
+const ReasonLearningStopped = "asked us to stop learning from what they do"
 
 func days(d time.Duration) int { return int(d / (24 * time.Hour)) }

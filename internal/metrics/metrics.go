@@ -32,6 +32,7 @@ type Metrics struct {
 	emails   *prom.CounterVec
 	rejected *prom.CounterVec
 	authFail *prom.CounterVec
+	replies  *prom.CounterVec
 }
 
 // New builds a registry with the Go runtime and process collectors, the SDK's metrics and the
@@ -50,7 +51,11 @@ func New() (*Metrics, error) {
 		Name: "tailor_provider_auth_failures_total",
 		Help: "Answers of the mail provider that refused the API key (status 401 or 403): sending is paused until it accepts one. Alert on any increase.",
 	}, []string{"status"})
-	for _, c := range []prom.Collector{emails, rejected, authFail, prom.NewGoCollector(), prom.NewProcessCollector(prom.ProcessCollectorOpts{})} {
+	replies := prom.NewCounterVec(prom.CounterOpts{
+		Name: "tailor_inbound_replies_total",
+		Help: "Replies by email posted by SendGrid Inbound Parse, by outcome: recorded, duplicate (posted before), or refused_<why> (no_address, unknown, forged, no_question, empty): nothing stored, answered 200.",
+	}, []string{"outcome"})
+	for _, c := range []prom.Collector{emails, rejected, authFail, replies, prom.NewGoCollector(), prom.NewProcessCollector(prom.ProcessCollectorOpts{})} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -68,6 +73,7 @@ func New() (*Metrics, error) {
 		emails:   emails,
 		rejected: rejected,
 		authFail: authFail,
+		replies:  replies,
 	}, nil
 }
 
@@ -85,6 +91,12 @@ func (m *Metrics) CountEmail(kind, outcome, reason string) {
 // eventwebhook.RejectionCounter.
 func (m *Metrics) CountWebhookEventRejected(reason string) {
 	m.rejected.WithLabelValues(reason).Inc()
+}
+
+// CountInboundReply counts one reply posted to the inbound endpoint; it implements
+// inboundparse.Counter.
+func (m *Metrics) CountInboundReply(outcome string) {
+	m.replies.WithLabelValues(outcome).Inc()
 }
 
 // CountAuthFailure counts one refusal of the API key; it implements sendinggate.Counter.

@@ -53,9 +53,12 @@ func (m *Mailer) Send(ctx context.Context, e lifecycle.Email) (string, error) {
 	return id, nil
 }
 
+// CustomerDir is the folder of an outbox rooted at dir that holds the customer's emails.
+func CustomerDir(dir, customerID string) string { return filepath.Join(dir, sanitize(customerID)) }
+
 // Paths returns where an outbox rooted at dir puts e's HTML and text parts.
 func Paths(dir string, e lifecycle.Email) (html, text string) {
-	base := filepath.Join(dir, sanitize(e.CustomerID), sanitize(string(e.Kind)+"-"+e.Key))
+	base := filepath.Join(CustomerDir(dir, e.CustomerID), sanitize(string(e.Kind)+"-"+e.Key))
 	return base + ".html", base + ".txt"
 }
 

@@ -251,8 +251,9 @@ figcaption { font-weight: bold; margin-bottom: 0.5em; }
 <p>Marketing emails sent (or held out) from {{.Since}} until {{.Until}} (exclusive). Revenue is that of
 purchases credited to the last email that touched the customer within the attribution window.
 Lift is the emailed group's conversion rate minus the holdout's, in percentage points, with a {{.Method}}.</p>
-<p class="note">Held-out counts come from follow-ups recorded as held out; until holdouts are in use
-they are 0 and the lift cannot be measured.</p>
+<p class="note">Held-out counts come from follow-ups held out: decided like an email but not sent, the
+customer being in the holdout of a campaign (--holdout) or of the policy. Without a holdout they are 0
+and the lift cannot be measured.</p>
 {{range .Figures}}<figure id="{{.ID}}"><figcaption>{{.Title}}</figcaption>
 {{.SVG}}
 </figure>

@@ -92,6 +92,10 @@ func (m *Mailer) message(e lifecycle.Email) *mail.SGMailV3 {
 		mail.NewEmail(e.ToName, e.ToEmail),
 		content...,
 	)
+	if e.ReplyTo != "" {
+		// A field of its own: SendGrid refuses Reply-To among the custom headers.
+		msg.SetReplyTo(mail.NewEmail("", e.ReplyTo))
+	}
 	msg.SetCustomArg("idempotency_key", e.Key)
 	msg.SetCustomArg("customer_id", e.CustomerID)
 	msg.SetCustomArg("kind", string(e.Kind))

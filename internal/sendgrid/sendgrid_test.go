@@ -352,3 +352,29 @@ func TestSendCarriesEmailHeaders(t *testing.T) {
 	require.Len(t, fake.Messages(), 1)
 	assert.Equal(t, want, fake.Messages()[0].Headers, "the sink records the headers as sent")
 }
+
+// A question email's reply address travels in SendGrid's reply_to field (SendGrid refuses
+// Reply-To among the custom headers); an email without one sends no reply_to.
+func TestSendCarriesReplyTo(t *testing.T) {
+	_, c, srv := capturedSink(t)
+	e := testEmail()
+	e.ReplyTo = "reply+abcdefghijklmnopqrstuvwx@reply.shop.example"
+	_, err := newMailer(srv.URL, sendgrid.Config{}).Send(t.Context(), e)
+	require.NoError(t, err)
+	_, err = newMailer(srv.URL, sendgrid.Config{}).Send(t.Context(), testEmail())
+	require.NoError(t, err)
+
+	require.Len(t, c.reqs, 2)
+	var with, without struct {
+		ReplyTo *struct {
+			Email string `json:"email"`
+		} `json:"reply_to"`
+		Headers map[string]string `json:"headers"`
+	}
+	require.NoError(t, json.Unmarshal(c.reqs[0].body, &with), "body %s", c.reqs[0].body)
+	require.NotNil(t, with.ReplyTo, "body %s", c.reqs[0].body)
+	assert.Equal(t, e.ReplyTo, with.ReplyTo.Email)
+	assert.NotContains(t, with.Headers, "Reply-To")
+	require.NoError(t, json.Unmarshal(c.reqs[1].body, &without), "body %s", c.reqs[1].body)
+	assert.Nil(t, without.ReplyTo, "no reply_to without a reply address")
+}

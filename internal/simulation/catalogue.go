@@ -51,6 +51,8 @@ type Catalogue struct {
 	purchases map[string]lifecycle.Purchase
 	wishes    []catalogueWish
 	sends     map[string]lifecycle.SendRecord
+	// notLearning are the customers who stopped the shop's learning (store.SetLearningOwing).
+	notLearning map[string]bool
 }
 
 type catalogueWish struct {
@@ -112,6 +114,21 @@ func (c *Catalogue) SetPreferences(_ context.Context, customerID string, p lifec
 	return nil
 }
 
+// SetLearningStopped records whether the customer stopped the shop's learning: while stopped, a
+// purchase teaches no preferences, as in the store.
+func (c *Catalogue) SetLearningStopped(customerID string, stopped bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.customers[customerID]; !ok {
+		return notFound("customer", customerID)
+	}
+	if c.notLearning == nil {
+		c.notLearning = map[string]bool{}
+	}
+	c.notLearning[customerID] = stopped
+	return nil
+}
+
 func (c *Catalogue) product(sku string) (int, bool) {
 	i := slices.IndexFunc(c.products, func(p lifecycle.Product) bool { return p.SKU == sku })
 	return i, i >= 0
@@ -160,11 +177,14 @@ func (c *Catalogue) RecordPurchase(_ context.Context, p lifecycle.Purchase) (lif
 	wanted := lifecycle.Normalize(p.WantedColor)
 	p.WantedColor = wanted
 	c.purchases[p.ID] = p
-	prefs := current.Merge(lifecycle.Preferences{
-		Colors:     []string{product.Color, wanted},
-		Sizes:      []string{product.Size},
-		Categories: []string{product.Category},
-	})
+	prefs := current
+	if !c.notLearning[p.CustomerID] {
+		prefs = current.Merge(lifecycle.Preferences{
+			Colors:     []string{product.Color, wanted},
+			Sizes:      []string{product.Size},
+			Categories: []string{product.Category},
+		})
+	}
 	c.prefs[p.CustomerID] = prefs
 	if wanted != "" && wanted != lifecycle.Normalize(product.Color) &&
 		!slices.ContainsFunc(c.wishes, func(w catalogueWish) bool { return w.ID == p.ID }) {

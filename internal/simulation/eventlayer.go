@@ -31,6 +31,7 @@ type shopEvents struct {
 	now        func() time.Time // the simulated clock: a consent change's time
 
 	mu        sync.Mutex
+	bought    []boughtItem // purchases recorded, in order, for attribution
 	seen      map[string]bool
 	owed      []store.OwedSignal // in the order written
 	delivered map[string]store.OwedSignal
@@ -63,6 +64,11 @@ func (s *shopEvents) RecordPurchases(ctx context.Context, ps []store.PurchaseOwi
 		if p.Signal.EventID != "" {
 			isNew = s.owe(p.Signal)
 		}
+		if isNew {
+			s.mu.Lock()
+			s.bought = append(s.bought, boughtItem{purchase: p.Purchase, product: product})
+			s.mu.Unlock()
+		}
 		out[i] = store.RecordedPurchase{Product: product, Preferences: prefs, New: isNew}
 	}
 	return out, nil
@@ -86,6 +92,23 @@ func (s *shopEvents) SetConsent(ctx context.Context, customerID string, consent 
 	sig, err := consentOwed(customerID, consent, source, at)
 	if err != nil {
 		return err
+	}
+	s.owe(sig)
+	return nil
+}
+
+// learningShop is a Shop that keeps whether the customer stopped its learning (the Catalogue).
+type learningShop interface {
+	SetLearningStopped(customerID string, stopped bool) error
+}
+
+// SetLearningOwing records the customer's learning choice in the shop, when it keeps one, and
+// owes signal, as the store does in one transaction.
+func (s *shopEvents) SetLearningOwing(_ context.Context, customerID string, stopped bool, sig store.OwedSignal) error {
+	if l, ok := s.shop.(learningShop); ok {
+		if err := l.SetLearningStopped(customerID, stopped); err != nil {
+			return err
+		}
 	}
 	s.owe(sig)
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/tailorhq/tailor/internal/campaigns"
 	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/store"
@@ -85,6 +86,31 @@ func (c eventCheck) input(err error) {
 	if err != nil {
 		c.problemf("%v", err)
 	}
+}
+
+// holdout checks a campaign event's holdout: a percentage like `starter sale --holdout`.
+func (c eventCheck) holdout(pct *int) *int {
+	if pct != nil && (*pct < 0 || *pct > 100) {
+		c.problemf("holdout must be a percentage from 0 to 100, got %d", *pct)
+	}
+	return pct
+}
+
+// withHoldout gives the campaign its --holdout, keyed by its ID as the starter keys it; nil
+// leaves the policy's holdout for the kind.
+func withHoldout(in workflows.CampaignInput, pct *int) workflows.CampaignInput {
+	if pct == nil {
+		return in
+	}
+	return in.WithHoldout(*pct)
+}
+
+// holdoutText names a campaign's own holdout in its timeline line; "" without one.
+func holdoutText(in workflows.CampaignInput) string {
+	if h := in.StartProgress(time.Time{}).Holdout; h != nil {
+		return fmt.Sprintf(", holdout %d%% (%s)", h.Pct, h.Key)
+	}
+	return ""
 }
 
 // knownSKU checks that sku is given and in the catalogue.
@@ -234,16 +260,18 @@ func (pu *PurchaseEvent) run(r *runner, ev Event) (string, error) {
 type restockFile struct {
 	SKU      string `yaml:"sku"`
 	Quantity int    `yaml:"quantity"`
+	Holdout  *int   `yaml:"holdout"`
 }
 
 // RestockEvent is `starter restock`.
 type RestockEvent struct {
 	SKU      string
 	Quantity int
+	Holdout  *int // --holdout; nil: the policy's
 }
 
 func parseRestock(c eventCheck, f *restockFile) *RestockEvent {
-	re := &RestockEvent{SKU: strings.TrimSpace(f.SKU), Quantity: f.Quantity}
+	re := &RestockEvent{SKU: strings.TrimSpace(f.SKU), Quantity: f.Quantity, Holdout: c.holdout(f.Holdout)}
 	c.knownSKU(re.SKU)
 	if re.Quantity < 1 {
 		c.problemf("quantity must be at least 1, got %d", re.Quantity)
@@ -265,8 +293,9 @@ func (re *RestockEvent) run(r *runner, ev Event) (string, error) {
 	if !slices.ContainsFunc(wishes, func(w store.OpenWish) bool { return w.CustomerID == r.sc.Customer.ID }) {
 		return text + ": no open wish of the customer matches, so the workflow is not told", nil
 	}
-	r.env.SignalWorkflow(workflows.SignalRestock, workflows.RestockSignal{Product: p, At: ev.At})
-	return text, nil
+	in := withHoldout(campaigns.Restock(p, ev.At, r.policy.RestockWindow), re.Holdout)
+	r.env.SignalWorkflow(workflows.SignalRestock, *in.Restock)
+	return text + holdoutText(in), nil
 }
 
 // ---- sale
@@ -275,6 +304,7 @@ type saleFile struct {
 	Category string `yaml:"category"`
 	Discount int    `yaml:"discount"`
 	UntilDay *int   `yaml:"until_day"`
+	Holdout  *int   `yaml:"holdout"`
 }
 
 // SaleEvent is `starter sale`; Until is the last second of the until day in UTC, zero without end.
@@ -283,6 +313,7 @@ type SaleEvent struct {
 	DiscountPct int
 	UntilDay    int
 	Until       time.Time
+	Holdout     *int // --holdout; nil: the policy's
 }
 
 // Sale discounts a scenario accepts, in percent: the same bounds as `starter sale`.
@@ -292,7 +323,7 @@ const (
 )
 
 func parseSale(c eventCheck, f *saleFile) *SaleEvent {
-	s := &SaleEvent{Category: lifecycle.Normalize(f.Category), DiscountPct: f.Discount}
+	s := &SaleEvent{Category: lifecycle.Normalize(f.Category), DiscountPct: f.Discount, Holdout: c.holdout(f.Holdout)}
 	switch {
 	case s.Category == "":
 		c.problemf("category is missing")
@@ -315,13 +346,15 @@ func parseSale(c eventCheck, f *saleFile) *SaleEvent {
 }
 
 func (s *SaleEvent) run(r *runner, _ Event) (string, error) {
-	sig := workflows.SaleSignal{SaleID: saleID(s.Category, s.Until, s.DiscountPct), Category: s.Category, DiscountPct: s.DiscountPct, Until: s.Until}
+	in := withHoldout(workflows.SaleCampaign(workflows.SaleSignal{SaleID: saleID(s.Category, s.Until, s.DiscountPct), Category: s.Category,
+		DiscountPct: s.DiscountPct, Until: s.Until}), s.Holdout)
+	sig := *in.Sale
 	r.env.SignalWorkflow(workflows.SignalSale, sig)
 	until := "without end"
 	if !s.Until.IsZero() {
 		until = fmt.Sprintf("until day %d (%s)", s.UntilDay, s.Until.Format("2006-01-02"))
 	}
-	return fmt.Sprintf("sale %s: %d%% off %s %s", sig.SaleID, s.DiscountPct, s.Category, until), nil
+	return fmt.Sprintf("sale %s: %d%% off %s %s", sig.SaleID, s.DiscountPct, s.Category, until) + holdoutText(in), nil
 }
 
 // saleID names a sale like `starter sale`: sale/<category>/<yyyymmdd of the last day, or open>-<pct>.
@@ -337,15 +370,17 @@ func saleID(category string, until time.Time, pct int) string {
 
 type seasonFile struct {
 	Collection string `yaml:"collection"`
+	Holdout    *int   `yaml:"holdout"`
 }
 
 // SeasonEvent is `starter season`.
 type SeasonEvent struct {
 	Collection string
+	Holdout    *int // --holdout; nil: the policy's
 }
 
 func parseSeason(c eventCheck, f *seasonFile) *SeasonEvent {
-	s := &SeasonEvent{Collection: strings.TrimSpace(f.Collection)}
+	s := &SeasonEvent{Collection: strings.TrimSpace(f.Collection), Holdout: c.holdout(f.Holdout)}
 	switch {
 	case s.Collection == "":
 		c.problemf("collection is missing")
@@ -356,8 +391,9 @@ func parseSeason(c eventCheck, f *seasonFile) *SeasonEvent {
 }
 
 func (s *SeasonEvent) run(r *runner, _ Event) (string, error) {
-	r.env.SignalWorkflow(workflows.SignalSeason, workflows.SeasonSignal{Collection: s.Collection})
-	return fmt.Sprintf("season %q", s.Collection), nil
+	in := withHoldout(workflows.SeasonCampaign(workflows.SeasonSignal{Collection: s.Collection}), s.Holdout)
+	r.env.SignalWorkflow(workflows.SignalSeason, *in.Season)
+	return fmt.Sprintf("season %q", s.Collection) + holdoutText(in), nil
 }
 
 // ---- unsubscribe

@@ -28,6 +28,8 @@ func check(expect []Expectation, res *Result) []Check {
 			c.Passed, c.Message = checkNoEmail(x, res)
 		case ExpectDecision:
 			c.Passed, c.Message = checkDecision(x, res)
+		case ExpectAttributed:
+			c.Passed, c.Message = checkAttributed(x, res)
 		case ExpectStage:
 			c.Passed = res.Stage == x.Stage
 			if c.Passed {
@@ -238,4 +240,30 @@ func (res *Result) hasKind(k lifecycle.Kind) bool {
 		}
 	}
 	return false
+}
+
+// checkAttributed looks for a purchase the report counts for x's kind (the holdout's when
+// x.Holdout), with x's revenue and day when given; on failure it says what was counted instead.
+func checkAttributed(x Expectation, res *Result) (bool, string) {
+	var instead []string
+	for _, a := range res.Attributions {
+		if a.Kind == x.Kind && a.Holdout == x.Holdout && (x.Revenue == "" || a.Revenue == x.Revenue) && (x.AnyDay || a.Day == x.Day) {
+			return true, fmt.Sprintf("day %d: %s", a.Day, a)
+		}
+		instead = append(instead, fmt.Sprintf("day %d: %s", a.Day, a))
+	}
+	what := fmt.Sprintf("a purchase credited to %s %s email", article(x.Kind), x.Kind)
+	if x.Holdout {
+		what = fmt.Sprintf("a purchase counted for the holdout of %s %s follow-up", article(x.Kind), x.Kind)
+	}
+	if x.Revenue != "" {
+		what += " with revenue " + x.Revenue
+	}
+	if !x.AnyDay {
+		what += fmt.Sprintf(" on day %d", x.Day)
+	}
+	if len(instead) == 0 {
+		return false, "expected " + what + ", but no purchase was counted for any email or holdout (attribution_window " + res.Policy.AttributionWindow + ")"
+	}
+	return false, "expected " + what + ", but the report counts: " + strings.Join(instead, "; ")
 }

@@ -128,6 +128,13 @@ func goldenText(res *simulation.Result, file string) string {
 		p(": %s\n", e.Reason)
 	}
 
+	if len(res.Attributions) > 0 {
+		p("\n== purchases as the report counts them\n")
+		for _, a := range res.Attributions {
+			p("day %d %s  %s\n", a.Day, stamp(a.At), a)
+		}
+	}
+
 	p("\n== emails: %d\n", len(res.Emails))
 	for i, e := range res.Emails {
 		p("\n-- email %d\n", i+1)

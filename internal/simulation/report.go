@@ -49,6 +49,12 @@ func (res *Result) WriteTimeline(w io.Writer) error {
 		fmt.Fprintf(tw, "  day %d\t%s\t%s\t%q\n", e.Day, e.Local, e.Kind, e.Subject)
 	}
 	tw.Flush()
+	if len(res.Attributions) > 0 {
+		ew.printf("Purchases as the report counts them (attribution_window %s):\n", res.Policy.AttributionWindow)
+		for _, a := range res.Attributions {
+			ew.printf("  day %d  %s\n", a.Day, a)
+		}
+	}
 	ew.printf("Stage at the end: %s\n", res.Stage)
 
 	if len(res.Checks) > 0 {

@@ -1,6 +1,7 @@
 package simulation
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -47,19 +48,22 @@ type Result struct {
 	Customer    CustomerView `json:"customer"`
 	// CustomerFrom and CatalogueFrom say where the customer and the products came from when not
 	// from the scenario file (--from-db); empty otherwise.
-	CustomerFrom  string           `json:"customer_from,omitempty"`
-	CatalogueFrom string           `json:"catalogue_from,omitempty"`
-	Policy        PolicyView       `json:"policy"`
-	Start         time.Time        `json:"start"`
-	End           time.Time        `json:"end"`
-	EndDay        int              `json:"end_day"`
-	Timeline      []Entry          `json:"timeline"`
-	Emails        []Email          `json:"emails"`
-	Stage         workflows.Stage  `json:"stage"`
-	Checks        []Check          `json:"expectations"`
-	Passed        bool             `json:"passed"`
-	status        workflows.Status // the last query
-	location      *time.Location
+	CustomerFrom  string     `json:"customer_from,omitempty"`
+	CatalogueFrom string     `json:"catalogue_from,omitempty"`
+	Policy        PolicyView `json:"policy"`
+	Start         time.Time  `json:"start"`
+	End           time.Time  `json:"end"`
+	EndDay        int        `json:"end_day"`
+	Timeline      []Entry    `json:"timeline"`
+	Emails        []Email    `json:"emails"`
+	// Attributions are the purchases as the report would count them: credited to an email, or
+	// conversions of a holdout.
+	Attributions []Attribution    `json:"attributions,omitempty"`
+	Stage        workflows.Stage  `json:"stage"`
+	Checks       []Check          `json:"expectations"`
+	Passed       bool             `json:"passed"`
+	status       workflows.Status // the last query
+	location     *time.Location
 }
 
 // CustomerView is who the scenario follows.
@@ -79,12 +83,15 @@ type PolicyView struct {
 	QuietHours     string `json:"quiet_hours"`    // like 21:00-08:00 in the customer's time zone; "" for none
 	MaxPerWindow   int    `json:"max_per_window"` // 0: no cap
 	CapWindow      string `json:"cap_window"`
+	// AttributionWindow: a purchase this long after an email is credited to it.
+	AttributionWindow string `json:"attribution_window"`
 }
 
 func policyView(p lifecycle.Policy) PolicyView {
 	return PolicyView{
 		MinGap: formatDuration(p.MinGap), RestockWindow: formatDuration(p.RestockWindow), SeasonFallback: formatDuration(p.SeasonFallback),
 		QuietHours: p.QuietHours.String(), MaxPerWindow: p.MaxPerWindow, CapWindow: formatDuration(p.CapWindow),
+		AttributionWindow: formatDuration(cmp.Or(p.AttributionWindow, lifecycle.DefaultAttributionWindow)),
 	}
 }
 
@@ -218,6 +225,10 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (*Result, error) {
 			Subject: e.Subject, MessageID: fmt.Sprintf("sim-%d", i+1), Text: e.Text, HTML: e.HTML,
 		})
 	}
+	r.outbox.mu.Lock()
+	bought := slices.Clone(r.outbox.bought)
+	r.outbox.mu.Unlock()
+	res.Attributions = res.attribute(bought, policy.AttributionWindow)
 	res.Checks = check(sc.Expect, res)
 	res.Passed = !slices.ContainsFunc(res.Checks, func(c Check) bool { return !c.Passed })
 	return res, nil

@@ -74,6 +74,9 @@ const (
 	// ReasonContains, each when given). It shows that the workflow deliberately sent nothing and
 	// why, which no_email cannot tell from a workflow that never noticed.
 	ExpectDecision ExpectationType = "decision"
+	// ExpectAttributed: a purchase the report counts for Kind (credited to an email of that
+	// kind, or with Holdout a conversion of its holdout), with Revenue and on Day when given.
+	ExpectAttributed ExpectationType = "attributed"
 )
 
 // Expectation is one line of the scenario's expect block.
@@ -91,6 +94,10 @@ type Expectation struct {
 	Outcome        workflows.Outcome
 	ReasonContains string
 	AnyDay         bool
+
+	// An attributed expectation: Kind, and Day unless AnyDay.
+	Revenue string // like 55.20; "" for any
+	Holdout bool
 }
 
 func (e Expectation) String() string {
@@ -102,6 +109,18 @@ func (e Expectation) String() string {
 		return fmt.Sprintf("email: %s, day: %d", e.Kind, e.Day)
 	case ExpectNoEmail:
 		return fmt.Sprintf("no_email: {from_day: %d, to_day: %d}", e.FromDay, e.ToDay)
+	case ExpectAttributed:
+		s := "attributed: {kind: " + string(e.Kind)
+		if e.Revenue != "" {
+			s += fmt.Sprintf(", revenue: %q", e.Revenue)
+		}
+		if e.Holdout {
+			s += ", holdout: true"
+		}
+		if !e.AnyDay {
+			s += fmt.Sprintf(", day: %d", e.Day)
+		}
+		return s + "}"
 	case ExpectDecision:
 		s := "decision: " + string(e.Outcome)
 		if e.Kind != "" {
@@ -164,14 +183,21 @@ type (
 		Blocks []any
 	}
 	expectFile struct {
-		Email          string       `yaml:"email"`
-		Day            *int         `yaml:"day"`
-		At             string       `yaml:"at"`
-		NoEmail        *noEmailFile `yaml:"no_email"`
-		Stage          string       `yaml:"stage"`
-		Decision       string       `yaml:"decision"`
-		Kind           string       `yaml:"kind"`
-		ReasonContains string       `yaml:"reason_contains"`
+		Email          string          `yaml:"email"`
+		Day            *int            `yaml:"day"`
+		At             string          `yaml:"at"`
+		NoEmail        *noEmailFile    `yaml:"no_email"`
+		Stage          string          `yaml:"stage"`
+		Decision       string          `yaml:"decision"`
+		Kind           string          `yaml:"kind"`
+		ReasonContains string          `yaml:"reason_contains"`
+		Attributed     *attributedFile `yaml:"attributed"`
+	}
+	attributedFile struct {
+		Kind    string `yaml:"kind"`
+		Revenue string `yaml:"revenue"`
+		Holdout bool   `yaml:"holdout"`
+		Day     *int   `yaml:"day"`
 	}
 	noEmailFile struct {
 		FromDay *int `yaml:"from_day"`
@@ -185,7 +211,8 @@ var knownFields = strings.NewReplacer(append([]string{
 	"in type simulation.customerFile", "in customer (known: id, name, email, locale, timezone, colors, sizes, categories, consent)",
 	"in type simulation.catalogueFile", "in catalogue (known: products)",
 	"in type simulation.productFile", "in a product (known: sku, product, name, category, color, size, price, stock, collections)",
-	"in type simulation.expectFile", "in an expectation (known: email with day and at, no_email, stage, decision with kind, day and reason_contains)",
+	"in type simulation.expectFile", "in an expectation (known: email with day and at, no_email, stage, decision with kind, day and reason_contains, attributed)",
+	"in type simulation.attributedFile", "in attributed (known: kind, revenue, holdout, day)",
 	"in type simulation.noEmailFile", "in no_email (known: from_day, to_day)",
 }, eventFieldMessages()...)...)
 
@@ -600,7 +627,7 @@ func kindList(kinds []lifecycle.Kind) string {
 
 // outcomes are the decisions a decision expectation can name.
 var outcomes = []workflows.Outcome{workflows.OutcomeScheduled, workflows.OutcomeDeferred, workflows.OutcomeSent, workflows.OutcomeDropped,
-	workflows.OutcomeSkipped, workflows.OutcomeFailed, workflows.OutcomeIgnored, workflows.OutcomeAccepted}
+	workflows.OutcomeSkipped, workflows.OutcomeFailed, workflows.OutcomeIgnored, workflows.OutcomeAccepted, workflows.OutcomeHeldOut}
 
 func (p *parser) expectation(f expectFile, line int) (Expectation, bool) {
 	x := Expectation{Line: line}
@@ -675,8 +702,27 @@ func (p *parser) expectation(f expectFile, line int) (Expectation, bool) {
 			p.addf(line, "expect: stage %q is unknown; use new, purchased, followed-up, unsubscribed or suppressed", f.Stage)
 		}
 	}
+	if a := f.Attributed; a != nil {
+		set++
+		x.Type, x.Kind, x.Holdout = ExpectAttributed, lifecycle.Kind(lifecycle.Normalize(a.Kind)), a.Holdout
+		if !slices.Contains(lifecycle.AllKinds, x.Kind) || x.Kind.Transactional() {
+			p.addf(line, "expect: attributed kind %q is not a marketing kind; use %s", a.Kind, kindList(lifecycle.HoldoutKinds))
+		}
+		if a.Revenue != "" {
+			cents, ok := lifecycle.ParsePrice(strings.TrimSpace(a.Revenue))
+			if !ok {
+				p.addf(line, "expect: attributed revenue %q is not an amount like 55.20", a.Revenue)
+			}
+			x.Revenue = money(cents)
+		}
+		if a.Day == nil {
+			x.AnyDay = true
+		} else {
+			x.Day = *a.Day
+		}
+	}
 	if set != 1 {
-		p.addf(line, "expect: give exactly one of email (with day), no_email, stage, decision")
+		p.addf(line, "expect: give exactly one of email (with day), no_email, stage, decision, attributed")
 	}
 	return x, len(p.problems) == bad
 }

@@ -189,7 +189,7 @@ events:
 		want       []string
 	}{
 		{"unknown field", base + "  - day: 1\n    restock: {sku: A, quantity: 1, colour: red}\n",
-			[]string{"line 9: field colour not found in restock (known: sku, quantity)"}},
+			[]string{"line 9: field colour not found in restock (known: sku, quantity, holdout)"}},
 		{"unknown top-level field", base + "expectations: []\n",
 			[]string{"line 8: field expectations not found at the top level"}},
 		{"two actions", base + "  - day: 1\n    sale: {category: trousers, discount: 10}\n    season: {collection: x}\n",
@@ -276,12 +276,12 @@ func TestPolicyBlockIsLifecycleConfig(t *testing.T) {
 	require.NoError(t, res.WriteTimeline(&out))
 	require.Contains(t, out.String(), "Policy: min_gap 2d, restock_window 36h0m0s, season_fallback 30d, quiet_hours 22:00-07:30 local time, max_per_window 3 per cap_window 14d\n")
 	require.Equal(t, simulation.PolicyView{MinGap: "2d", RestockWindow: "36h0m0s", SeasonFallback: "30d",
-		QuietHours: "22:00-07:30", MaxPerWindow: 3, CapWindow: "14d"}, res.Policy)
+		QuietHours: "22:00-07:30", MaxPerWindow: 3, CapWindow: "14d", AttributionWindow: "5d"}, res.Policy)
 
 	for _, tt := range []struct{ block, want string }{
 		{"policy:\n  min_gap: 7d\n  quiet_hours: 9pm\n", `line 10: policy: quiet_hours: "9pm" is not a window like 21:00-08:00`},
 		{"policy:\n  min_gap: soon\n", `line 9: policy: min_gap: "soon" is not a duration like 14d, 36h or 90s`},
-		{"policy:\n  min_gap: 7d\n  max_per_day: 2\n", "line 10: policy: field max_per_day not found in policy (known settings: min_gap, restock_window, season_fallback, season_fallback_categories, quiet_hours, max_per_window, cap_window, attribution_window, handoff_remind_after, usage, segments, care, vocabulary)"},
+		{"policy:\n  min_gap: 7d\n  max_per_day: 2\n", "line 10: policy: field max_per_day not found in policy (known settings: min_gap, restock_window, season_fallback, season_fallback_categories, quiet_hours, max_per_window, cap_window, attribution_window, handoff_remind_after, holdout, usage, segments, care, vocabulary)"},
 		{"policy:\n  max_per_window: -1\n", "line 9: policy: max_per_window: -1 is negative"},
 		{"policy:\n  max_per_window: 2\n  cap_window: 0s\n", "line 8: policy: max_per_window needs a cap_window, e.g. 30d"},
 		{"policy: {min_gap: 1d, cap_window: often}\n", `line 8: policy: cap_window: "often" is not a duration`},

@@ -84,11 +84,13 @@ type Outcomes struct {
 	// dropped (followup_outcomes). Neither counts a follow-up the send log has as sent or failed.
 	Deferred int
 	Skipped  map[string]int
+	// HeldOut counts follow-ups held out: decided like an email and not sent (a holdout).
+	HeldOut int
 }
 
 // Decided counts the follow-ups whose fate the database knows.
 func (o Outcomes) Decided() int {
-	n := o.Sent + o.Failed + o.Deferred
+	n := o.Sent + o.Failed + o.Deferred + o.HeldOut
 	for _, c := range o.Skipped {
 		n += c
 	}
@@ -150,8 +152,12 @@ func (s *DB) CampaignOutcomes(ctx context.Context, a lifecycle.Audience, subject
 		if err := rows.Scan(&outcome, &reason, &n); err != nil {
 			return Outcomes{}, fmt.Errorf("read follow-up outcomes of %s %s: %w", a.Kind, subject, err)
 		}
-		if outcome == "deferred" {
+		switch outcome {
+		case "deferred":
 			o.Deferred += n
+			continue
+		case lifecycle.OutcomeHeldOut:
+			o.HeldOut += n
 			continue
 		}
 		if o.Skipped == nil {

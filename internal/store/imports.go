@@ -117,6 +117,9 @@ func (s *DB) ImportCustomersWithConsentChanges(ctx context.Context, r io.Reader)
 		if err != nil {
 			return err
 		}
+		if err := refuseForgotten(ctx, tx); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `
 			SELECT i.id, i.consent FROM import_customers i JOIN customers c ON c.id = i.id
 			WHERE i.consent IS NOT NULL AND i.consent <> c.marketing_consent

@@ -9,17 +9,20 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// NoteKind is what a customer stated: a referral, an exit or a complaint.
+// NoteKind is what a customer stated: a referral, an exit or a complaint, or an answer by email to
+// the feedback ask or the check-in.
 type NoteKind string
 
 const (
 	NoteReferral  NoteKind = "referral"  // the customer brought in another customer
 	NoteExit      NoteKind = "exit"      // the customer said they are leaving (Text: why)
 	NoteComplaint NoteKind = "complaint" // the customer complained (a churn indicator)
+	NoteFeedback  NoteKind = "feedback"  // the customer answered the feedback ask by email (Text: the answer)
+	NoteCheckin   NoteKind = "checkin"   // the customer answered the check-in by email (Text: the answer)
 )
 
 // NoteKinds lists the kinds a note can have.
-var NoteKinds = []NoteKind{NoteReferral, NoteExit, NoteComplaint}
+var NoteKinds = []NoteKind{NoteReferral, NoteExit, NoteComplaint, NoteFeedback, NoteCheckin}
 
 // Note is one stated signal of a customer.
 type Note struct {
@@ -85,4 +88,25 @@ func (s *DB) AddNoteOwing(ctx context.Context, n Note, signal *OwedSignal) (Note
 		return Note{}, false, fmt.Errorf("add note %s: %w", n.ID, err)
 	}
 	return stored, isNew, nil
+}
+
+// Notes returns the customer's notes, oldest first.
+func (s *DB) Notes(ctx context.Context, customerID string) ([]Note, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, customer_id, kind, text, occurred_at FROM customer_notes
+		WHERE customer_id = $1 ORDER BY occurred_at, id COLLATE "C"`, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("read the notes of customer %s: %w", customerID, err)
+	}
+	notes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Note, error) {
+		var n Note
+		var kind string
+		err := r.Scan(&n.ID, &n.CustomerID, &kind, &n.Text, &n.OccurredAt)
+		n.Kind = NoteKind(kind)
+		return n, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the notes of customer %s: %w", customerID, err)
+	}
+	return notes, nil
 }

@@ -12,7 +12,8 @@ import (
 
 // RecordPurchase stores the purchase once, keyed by p.ID (with the price paid and the size wanted
 // when given), learns the customer's preferences from it
-// (the product's colour, size and category and the wanted colour) and, when a different colour was
+// (the product's colour, size and category and the wanted colour) unless the customer stopped
+// learning on the preference page (SetLearningOwing), and, when a different colour was
 // wanted, opens a wish with the purchase's id for the same style and size in that colour. Recording
 // the same purchase again changes nothing and returns the same product and the current
 // preferences. A zero p.At means the database's current time.
@@ -129,11 +130,14 @@ func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase
 		if err := attribute(ctx, tx, p.ID, p.CustomerID, purchasedAt, revenue, s.attributionWindow); err != nil {
 			return err
 		}
-		prefs = current.Merge(lifecycle.Preferences{
-			Colors:     []string{product.Color, wanted},
-			Sizes:      []string{product.Size},
-			Categories: []string{product.Category},
-		})
+		var stopped bool
+		if err := tx.QueryRow(ctx, `SELECT learning_stopped_at IS NOT NULL FROM customers WHERE id = $1`, p.CustomerID).Scan(&stopped); err != nil {
+			return err
+		}
+		prefs = current
+		if !stopped {
+			prefs = current.Merge(learnedFrom(product, wanted))
+		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO preferences (customer_id, colors, sizes, categories) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (customer_id) DO UPDATE
@@ -154,6 +158,17 @@ func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase
 		return nil
 	}()
 	return product, prefs, isNew, err
+}
+
+// learnedFrom is what a purchase of product teaches about the customer's taste: its colour, size
+// and category, and the colour they wanted instead. The preference page names the purchase as the
+// source of each (Held).
+func learnedFrom(product lifecycle.Product, wantedColor string) lifecycle.Preferences {
+	return lifecycle.Preferences{
+		Colors:     []string{product.Color, wantedColor},
+		Sizes:      []string{product.Size},
+		Categories: []string{product.Category},
+	}
 }
 
 // OpenWish is an open wish waiting for its product to come back in stock.

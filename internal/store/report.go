@@ -36,8 +36,8 @@ type ReportQuery struct {
 // offers among them and how many were accepted (a confirmation was queued for the offer),
 // Conversions (emails credited with at least one purchase in attributions) and their revenue.
 //
-// Holdout side: follow-ups recorded in followup_outcomes with outcome held_out (none until
-// holdouts are built), HoldoutConversions (held-out follow-ups whose customer bought within the
+// Holdout side: follow-ups recorded in followup_outcomes with outcome held_out (SendFollowUp
+// holds them out), HoldoutConversions (held-out follow-ups whose customer bought within the
 // attribution window after the decision) and that revenue, at the product's current price.
 type ReportCounts struct {
 	Group               string `json:"group"`
@@ -67,10 +67,7 @@ func groupExpr(by ReportGrouping, alias string) (string, error) {
 	case BySegment:
 		return `coalesce(nullif(cs.segment, ''), 'none')`, nil
 	case ByBehaviour:
-		if alias == "fo" {
-			return `'not recorded'`, nil
-		}
-		return `coalesce(nullif(sl.behaviour, ''), 'not recorded')`, nil
+		return `coalesce(nullif(` + alias + `.behaviour, ''), 'not recorded')`, nil
 	}
 	return "", fmt.Errorf("unknown report grouping %q: want one of kind, campaign, segment, behaviour", by)
 }

@@ -109,9 +109,6 @@ func reportFloor(b *testing.B, db *pgx.Conn) int {
 func seedReportBench(b *testing.B, db *pgx.Conn) {
 	b.Helper()
 	for _, sql := range []string{
-		// Until holdouts are built (migration 0015) the check does not know held_out; the
-		// benchmark's own database may hold such rows either way.
-		`ALTER TABLE followup_outcomes DROP CONSTRAINT IF EXISTS followup_outcomes_outcome_check`,
 		`INSERT INTO customers (id, email, locale, timezone)
 		 SELECT 'c' || lpad(c::text, 7, '0'), 'c' || c || '@example.com', CASE WHEN c % 4 = 0 THEN 'nl' ELSE 'en' END, 'Europe/Amsterdam'
 		 FROM generate_series(0, 99999) c`,

@@ -26,7 +26,9 @@ import (
 const segmentFactsSQL = `
 	WITH page AS (
 		-- key_id is the id as send keys hold it (lifecycle.KeyEscape).
-		SELECT id, replace(replace(id, '%', '%25'), '/', '%2F') AS key_id FROM customers
+		SELECT id, replace(replace(id, '%', '%25'), '/', '%2F') AS key_id,
+		       learning_stopped_at IS NOT NULL AS learning_stopped
+		FROM customers
 		WHERE id COLLATE "C" > $1
 		ORDER BY id COLLATE "C"
 		LIMIT $2
@@ -35,7 +37,7 @@ const segmentFactsSQL = `
 	       pu.purchases, pu.monetary_cents, pu.last_at,
 	       ev.opens, ev.clicks, ev.sale_clicks,
 	       cf.accepted, cf.sale_accepted,
-	       rf.referrals, ex.occurred_at, coalesce(ex.text, '')
+	       rf.referrals, ex.occurred_at, coalesce(ex.text, ''), p.learning_stopped
 	FROM page p
 	CROSS JOIN LATERAL (
 		SELECT count(*) FILTER (WHERE pu.purchased_at > $3) AS purchases,
@@ -101,7 +103,7 @@ func (s *DB) SegmentFactsPage(ctx context.Context, after string, limit int, now 
 			&f.Purchases, &f.MonetaryCents, &lastPurchase,
 			&f.Opens, &f.Clicks, &saleClicks,
 			&f.Accepted, &saleAcceptance,
-			&f.Referrals, &exitAt, &f.ExitReason)
+			&f.Referrals, &exitAt, &f.ExitReason, &f.LearningStopped)
 		if err != nil {
 			return lifecycle.SegmentFacts{}, err
 		}

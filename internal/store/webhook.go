@@ -51,7 +51,9 @@ func (s *DB) RecordEmailEvent(ctx context.Context, e EmailEvent) (bool, error) {
 		WITH inserted AS (
 			INSERT INTO email_events (dedupe_key, send_key, customer_id, kind, sg_message_id, email, event,
 			                          occurred_at, url, reason, bounce_type, received_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, now()))
+			SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::timestamptz, $9::text, $10::text, $11::text, coalesce($12::timestamptz, now())
+			-- A late event about a forgotten customer is dropped (starter forget).
+			WHERE $3 = '' OR NOT EXISTS (SELECT 1 FROM forgotten_customers WHERE id_hash = $13)
 			ON CONFLICT (dedupe_key) DO NOTHING
 			RETURNING send_key, event, occurred_at
 		), engaged AS (
@@ -64,7 +66,7 @@ func (s *DB) RecordEmailEvent(ctx context.Context, e EmailEvent) (bool, error) {
 		)
 		SELECT count(*) FROM inserted`,
 		e.DedupeKey, e.SendKey, e.CustomerID, e.Kind, e.SGMessageID, NormalizeEmail(e.Email), e.Event,
-		e.OccurredAt, e.URL, e.Reason, e.BounceType, receivedAt).Scan(&inserted)
+		e.OccurredAt, e.URL, e.Reason, e.BounceType, receivedAt, ForgetIDHash(e.CustomerID)).Scan(&inserted)
 	if err != nil {
 		return false, fmt.Errorf("record %s event for %s: %w", e.Event, e.SendKey, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -22,8 +23,10 @@ import (
 
 // browserPage is one page a customer opens from a link in an email, and the form on it.
 type browserPage struct {
-	name   string
-	link   func(b *bundle) string
+	name string
+	link func(b *bundle) string
+	// first, when set, is done at phone width before fill: a click of its own that loads a page.
+	first  func(t *testing.T, page *browsertest.Page, locale, what string, shoot func(string))
 	fill   []chromedp.Action[chromedp.Void] // what the customer changes before clicking
 	button map[string]string                // locale -> the submit button's text
 	shows  map[string][]string              // locale -> what the page shows before the click
@@ -35,18 +38,25 @@ var browserPages = []browserPage{
 	{
 		name: "preferences",
 		link: func(b *bundle) string { return b.signer.Preferences("c1") },
-		// Untick the seasonal selection and add a colour, as a customer would.
+		// First remove a learned colour with its button (removeBlue), then, as a customer would:
+		// tick a colour chip, type one the shop does not sell, stop learning and untick the
+		// seasonal selection.
+		first: removeBlue,
 		fill: []chromedp.Action[chromedp.Void]{
-			chromedp.SetValue(chromedp.CSS("#colors"), "blue, navy"),
+			chromedp.Click(chromedp.CSS(`input[name="color"][value="navy"] + span`)),
+			chromedp.SetValue(chromedp.CSS("#colors"), "teal"),
+			chromedp.Click(chromedp.CSS(`input[name="stop_learning"]`)),
 			chromedp.Click(chromedp.CSS(`input[name="kind"][value="season"]`)),
 		},
 		button: map[string]string{"en": "Save", "nl": "Bewaren"},
 		shows: map[string][]string{
-			"en": {"Your preferences", "Kinds of bundles", "Offers on my bundle", "A seasonal selection chosen for me"},
-			"nl": {"Uw voorkeuren", "Kleuren", "Soorten bundels", "Aanbiedingen op mijn bundel", "Nieuwe bundels voor mij gekozen"},
+			"en": {"Your preferences", "Kinds of bundles", "Offers on my bundle", "A seasonal selection chosen for me",
+				"Everything we hold about you", "blue learned from your purchase of Chino on 3 March 2026", "Loyal customer"},
+			"nl": {"Uw voorkeuren", "Kleuren", "Soorten bundels", "Aanbiedingen op mijn bundel", "Nieuwe bundels voor mij gekozen",
+				"Alles wat we over u bewaren", "blauw geleerd van uw aankoop van Chino op 3 maart 2026", "Trouwe klant"},
 		},
 		done:  map[string]string{"en": "Saved. Your tailor knows your wishes now.", "nl": "Bewaard. Uw kleermaker kent nu uw wensen."},
-		calls: []string{"Signal c1 preferences"},
+		calls: []string{"Signal c1 preferences", "Signal c1 preferences"},
 	},
 	{
 		name:   "unsubscribe",
@@ -93,10 +103,18 @@ const (
 // customer in each language with a telecom shop's labels: the page is in the customer's language,
 // the button says so, clicking it (at phone width) reaches the store and the workflow, the answer
 // shows, nothing overflows a phone's width and nothing logs an error. An expired link speaks the
-// browser's language. Screenshots at both widths are saved in the test's temp dir and logged.
+// browser's language. Screenshots at both widths are saved (TAILOR_SCREENSHOTS, else the test's
+// temp dir) and logged.
 func TestPagesInABrowser(t *testing.T) {
 	browsertest.Path(t) // skip (by hand) or fail (scripts/test.sh) before starting anything
-	shots := t.TempDir()
+	// The screenshots go to TAILOR_SCREENSHOTS when set (to look at them after the run), else to
+	// the test's temp dir.
+	shots := os.Getenv("TAILOR_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatalf("screenshots folder TAILOR_SCREENSHOTS=%s: %v", shots, err)
+	}
 	for _, tc := range []struct {
 		locale, accept, expired string
 	}{
@@ -105,6 +123,12 @@ func TestPagesInABrowser(t *testing.T) {
 	} {
 		t.Run(tc.locale, func(t *testing.T) {
 			b := setupIn(t, tc.locale, telecomWords)
+			heldFor(b, "c1")
+			b.customers.catalogue = lifecycle.Preferences{
+				Colors:     []string{"black", "blue", "green", "grey", "navy", "white"},
+				Sizes:      []string{"46", "48", "50", "52", "s", "m", "l", "xl"},
+				Categories: []string{"data-bundle", "shirts", "trousers"},
+			}
 			b.lifecycle.result = workflows.InterestedResult{Accepted: true, Message: "Thank you! We noted your interest in “Sale” and will be in touch shortly."}
 			b.lifecycle.checkinResult = workflows.CheckinResult{Message: "Thank you! We are glad your purchase is what you hoped for."}
 			page := browsertest.Open(t, b.srv.URL+"/healthz")
@@ -152,6 +176,9 @@ func TestPagesInABrowser(t *testing.T) {
 				// The customer fills in and clicks on a phone.
 				view(t, page, phoneWidth)
 				fitsThePhone(t, page, what)
+				if p.first != nil {
+					p.first(t, page, tc.locale, what, shoot)
+				}
 				if len(p.fill) > 0 {
 					if err := chromedp.Do(page.Ctx, p.fill...); err != nil {
 						t.Fatalf("fill in the %s: %v", what, err)
@@ -175,13 +202,18 @@ func TestPagesInABrowser(t *testing.T) {
 				shoot(p.name + "-done")
 			}
 
-			// What the preference form sent: the colour added and the seasonal selection
-			// unticked in the browser, the rest as it was.
-			want := workflows.PreferencesSignal{
-				Preferences: lifecycle.Preferences{Colors: []string{"blue", "navy"}, Sizes: []string{"48"}, Categories: []string{"data-bundle"}},
-				Kinds:       []lifecycle.Kind{lifecycle.KindRestock, lifecycle.KindSale},
-			}
-			if len(b.lifecycle.signals) == 0 || fmt.Sprint(b.lifecycle.signals[0]) != fmt.Sprint(want) {
+			// What the preference form sent: blue removed by its button; then the chip and the
+			// colour typed added, learning stopped and the seasonal selection unticked in the
+			// browser, the rest as it was.
+			want := []workflows.PreferencesSignal{{
+				Preferences: lifecycle.Preferences{Colors: []string{"green", "grey"}, Sizes: []string{"48"}, Categories: []string{"trousers"}},
+				Kinds:       []lifecycle.Kind{lifecycle.KindRestock, lifecycle.KindSale, lifecycle.KindSeason},
+			}, {
+				Preferences:  lifecycle.Preferences{Colors: []string{"green", "grey", "navy", "teal"}, Sizes: []string{"48"}, Categories: []string{"trousers"}},
+				Kinds:        []lifecycle.Kind{lifecycle.KindRestock, lifecycle.KindSale},
+				StopLearning: true,
+			}}
+			if len(b.lifecycle.signals) < 2 || fmt.Sprint(b.lifecycle.signals[:2]) != fmt.Sprint(want) {
 				t.Errorf("the preference form in %s signalled %+v, want %+v first", tc.locale, b.lifecycle.signals, want)
 			}
 			if len(b.lifecycle.requests) != 1 || len(b.lifecycle.answers) != 1 || !b.lifecycle.answers[0].Happy {
@@ -231,6 +263,29 @@ func TestPagesInABrowser(t *testing.T) {
 			}
 		})
 	}
+}
+
+// removeBlue clicks the remove button of the colour blue, learned from a purchase, on the
+// preference page: the page says it is removed and lists it no more.
+func removeBlue(t *testing.T, page *browsertest.Page, locale, what string, shoot func(string)) {
+	t.Helper()
+	resp, err := chromedp.RunResponse(page.Ctx, chromedp.Click(chromedp.CSS(`button.remove[value="colors/blue"]`)))
+	if err != nil {
+		t.Fatalf("click the remove button of blue on the %s: %v", what, err)
+	}
+	if resp.Status != http.StatusOK {
+		t.Errorf("removing blue on the %s answered %d, want 200", what, resp.Status)
+	}
+	removed := map[string]string{"en": "Removed: “blue”. We no longer use it.", "nl": "Verwijderd: “blauw”. We gebruiken het niet meer."}[locale]
+	text := bodyText(t, page, what)
+	if !strings.Contains(text, removed) {
+		t.Errorf("after removing blue the %s does not show %q; it shows:\n%s", what, removed, text)
+	}
+	if n, err := chromedp.Run(page.Ctx, chromedp.Evaluate[int](`document.querySelectorAll('button.remove[value="colors/blue"]').length`)); err != nil || n != 0 {
+		t.Errorf("after removing blue the %s still lists it (%d remove buttons, %v)", what, n, err)
+	}
+	fitsThePhone(t, page, what+" after removing blue")
+	shoot("preferences-removed")
 }
 
 // view sets the viewport to width, as a phone (with the viewport meta tag honoured) below desktop

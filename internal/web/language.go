@@ -34,6 +34,8 @@ type pageText struct {
 
 	// Problems with the preference form: %[1]s is the field, %[2]s the value (NoSuchKind: %s, the kind).
 	BadCharacters, TooLong, TooMany, NoSuchKind, NoKind string
+
+	Pref preferenceText // the rest of the preference page (held.go)
 }
 
 var pageTexts = map[string]pageText{
@@ -143,6 +145,7 @@ func (s *server) languageOf(locale string) language {
 		locale = lifecycle.LocaleEnglish
 	}
 	t := pageTexts[locale]
+	t.Pref = preferenceTexts[locale]
 	t.Categories = s.Vocabulary.Label(lifecycle.LabelCategories, locale, t.Categories)
 	kinds := make(map[lifecycle.Kind]string, len(t.Kinds))
 	for k, label := range t.Kinds {

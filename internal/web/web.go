@@ -11,7 +11,10 @@
 //     in the same transaction, so no marketing mail goes out even if the workflow cannot be
 //     reached; then it delivers the signal. A signal that fails stays owed and the worker delivers
 //     it (events.Service.RelayEvery), so the customer is unsubscribed either way. Repeating it is
-//     harmless. POST /p/{token} likewise owes the preferences signal before it answers "saved".
+//     harmless. POST /p/{token} likewise owes the preferences signal (with the customer's choice
+//     to stop the shop's learning, stored in the same transaction) before it answers "saved".
+//   - The preference page shows everything PostgreSQL holds about the customer, and the usage only
+//     the workflow holds; without an answer from the workflow it says the usage cannot be read now.
 //   - A tampered, foreign, malformed or wrong-page token gets 400, an expired one 410, an unknown
 //     customer 404; none of them reaches the store's writes or the workflow.
 //   - An interest or check-in the workflow refuses (lifecycleclient.ErrRefused) gets 409: asking
@@ -25,19 +28,17 @@ import (
 	"context"
 	"embed"
 	"errors"
-	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
+	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -51,6 +52,7 @@ const (
 // How long a page waits for the workflow before it tells the customer to try again.
 const (
 	signalTimeout     = 10 * time.Second
+	statusTimeout     = 3 * time.Second // the preference page reads the workflow; it shows without it
 	interestedTimeout = 20 * time.Second
 	checkinTimeout    = 20 * time.Second
 )
@@ -67,7 +69,11 @@ type Verifier interface {
 type Customers interface {
 	// Customer and Preferences return an error wrapping lifecycle.ErrNotFound for an unknown id.
 	Customer(ctx context.Context, id string) (lifecycle.Customer, error)
-	Preferences(ctx context.Context, id string) (lifecycle.Preferences, error)
+	// Held is what PostgreSQL holds about the customer, for the preference page; an unknown id
+	// wraps lifecycle.ErrNotFound.
+	Held(ctx context.Context, id string) (store.Held, error)
+	// CatalogueChoices are the catalogue's colours, sizes and categories, offered to tick.
+	CatalogueChoices(ctx context.Context) (lifecycle.Preferences, error)
 }
 
 // Events records what the customer did on a page and the signal it owes their workflow, in one
@@ -164,7 +170,9 @@ type view struct {
 	Done    bool // unsubscribe
 
 	Form     preferencesForm
+	Held     heldView // what the shop holds, on the preference page
 	Saved    bool
+	Notice   string // what a remove button did
 	Problems []string
 	Failed   bool
 
@@ -292,173 +300,6 @@ func (s *server) unsubscribedLanguage(r *http.Request, id string) language {
 		l = s.customerLanguage(r, c)
 	}
 	return l
-}
-
-// --- preferences ---
-
-// preferencesForm is the preference page's form as shown.
-type preferencesForm struct {
-	Colors, Sizes, Categories string
-	Kinds                     []kindBox
-	Paused                    bool
-}
-
-type kindBox struct {
-	Value   lifecycle.Kind
-	Label   string
-	Checked bool
-}
-
-func formOf(l language, p lifecycle.Preferences) preferencesForm {
-	return preferencesForm{
-		Colors:     strings.Join(p.Colors, ", "),
-		Sizes:      strings.Join(p.Sizes, ", "),
-		Categories: strings.Join(p.Categories, ", "),
-		Kinds:      l.kindBoxes(func(lifecycle.Kind) bool { return true }), // all, until the workflow says otherwise
-	}
-}
-
-func (s *server) preferencesPage(w http.ResponseWriter, r *http.Request) {
-	_, c, ok := s.claimedCustomer(w, r, links.PurposePreferences)
-	if !ok {
-		return
-	}
-	l := s.customerLanguage(r, c)
-	prefs, err := s.Customers.Preferences(r.Context(), c.ID)
-	if err != nil {
-		s.storeFailed(w, l, c.ID, err)
-		return
-	}
-	form := formOf(l, prefs)
-	// Only the workflow knows the kinds chosen and the pause; without one, all kinds are wanted.
-	if st, err := s.Lifecycle.Status(r.Context(), c.ID); err == nil {
-		form.Paused = st.Paused
-		if len(st.Kinds) > 0 {
-			form.Kinds = l.kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(st.Kinds, k) })
-		}
-	}
-	s.render(w, http.StatusOK, "preferences", view{language: l, Title: l.Preferences, Email: maskEmail(c.Email), Consent: c.MarketingConsent, Form: form})
-}
-
-func (s *server) savePreferences(w http.ResponseWriter, r *http.Request) {
-	_, c, ok := s.claimedCustomer(w, r, links.PurposePreferences)
-	if !ok {
-		return
-	}
-	l := s.customerLanguage(r, c)
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		s.message(w, http.StatusBadRequest, l, l.FormUnreadable)
-		return
-	}
-	v := view{language: l, Title: l.Preferences, Email: maskEmail(c.Email), Consent: c.MarketingConsent}
-	sig, form, problems := parsePreferences(l, r.PostForm)
-	v.Form = form
-	if len(problems) > 0 {
-		v.Problems = problems
-		s.render(w, http.StatusUnprocessableEntity, "preferences", v)
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), signalTimeout)
-	defer cancel()
-	res, err := s.Events.Preferences(ctx, events.Preferences{CustomerID: c.ID, Signal: sig})
-	if err != nil {
-		s.Logger.Error("preferences not recorded", "customer_id", c.ID, "error", err.Error())
-		v.Failed = true
-		s.render(w, http.StatusServiceUnavailable, "preferences", v)
-		return
-	}
-	if res.DeliveryError != nil {
-		s.Logger.Warn("preferences recorded; their signal stays owed and the worker delivers it", "customer_id", c.ID, "error", res.DeliveryError.Error())
-	}
-	s.Logger.Info("preferences saved", "customer_id", c.ID, "kinds", len(sig.Kinds), "paused", sig.Paused)
-	v.Saved = true
-	v.Form = formOf(l, sig.Preferences)
-	v.Form.Paused = sig.Paused
-	v.Form.Kinds = l.kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(sig.Kinds, k) })
-	s.render(w, http.StatusOK, "preferences", v)
-}
-
-// parsePreferences validates the posted form. It returns the signal to send, the form to show
-// again (as typed when there are problems) and every problem found.
-func parsePreferences(l language, form map[string][]string) (workflows.PreferencesSignal, preferencesForm, []string) {
-	get := func(name string) string {
-		if v := form[name]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
-	var problems []string
-	list := func(field, label string) []string {
-		items, p := splitList(l, get(field), label)
-		problems = append(problems, p...)
-		return items
-	}
-	prefs := lifecycle.Preferences{
-		Colors:     list("colors", l.Colors),
-		Sizes:      list("sizes", l.Sizes),
-		Categories: list("categories", l.Categories),
-	}.Merge(lifecycle.Preferences{}) // normalized, sorted, without duplicates
-
-	var kinds []lifecycle.Kind
-	for _, k := range form["kind"] {
-		kind := lifecycle.Kind(k)
-		if !knownKind(kind) {
-			problems = append(problems, fmt.Sprintf(l.NoSuchKind, quoted(k)))
-			continue
-		}
-		if !slices.Contains(kinds, kind) {
-			kinds = append(kinds, kind)
-		}
-	}
-	slices.Sort(kinds)
-	paused := get("paused") != ""
-	if len(kinds) == 0 && !paused {
-		problems = append(problems, l.NoKind)
-	}
-
-	shown := preferencesForm{
-		Colors:     get("colors"),
-		Sizes:      get("sizes"),
-		Categories: get("categories"),
-		Kinds:      l.kindBoxes(func(k lifecycle.Kind) bool { return slices.Contains(kinds, k) }),
-		Paused:     paused,
-	}
-	return workflows.PreferencesSignal{Preferences: prefs, Kinds: kinds, Paused: paused}, shown, problems
-}
-
-// splitList splits a comma- or newline-separated list, trimming and normalizing each item.
-func splitList(l language, s, label string) ([]string, []string) {
-	var items, problems []string
-	for _, raw := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
-		item := lifecycle.Normalize(raw)
-		switch {
-		case item == "":
-			continue
-		case lifecycle.CheckLine(label, item, len(item)) != nil: // the import's rules, without its byte cap
-			problems = append(problems, fmt.Sprintf(l.BadCharacters, label, quoted(item)))
-		case utf8.RuneCountInString(item) > maxItemRunes:
-			problems = append(problems, fmt.Sprintf(l.TooLong, label, quoted(truncate(item, maxItemRunes))))
-		default:
-			items = append(items, item)
-		}
-	}
-	if len(items) > maxItems {
-		problems = append(problems, fmt.Sprintf(l.TooMany, label))
-	}
-	return items, problems
-}
-
-func quoted(s string) string { return "“" + s + "”" }
-
-func truncate(s string, n int) string {
-	for i := range s {
-		if n == 0 {
-			return s[:i]
-		}
-		n--
-	}
-	return s
 }
 
 // --- interested ---

@@ -22,6 +22,7 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/internal/links"
+	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
 	"github.com/tailorhq/tailor/internal/web"
 	"github.com/tailorhq/tailor/workflows"
@@ -58,6 +59,10 @@ type fakeCustomers struct {
 	prefs     map[string]lifecycle.Preferences
 	fail      error                              // returned by SetConsent when set
 	owed      map[string]lifecycle.ConsentChange // consent signals owed, as the store keeps them
+	// held is the rest of what the store holds (purchases, notes, ...); the customer and the
+	// preferences come from the maps above.
+	held      map[string]store.Held
+	catalogue lifecycle.Preferences // the catalogue's colours, sizes and categories
 }
 
 // fakeEvents is the event layer as the pages see it: the change in the store (fakeCustomers), then
@@ -88,6 +93,16 @@ func (f *fakeEvents) Preferences(ctx context.Context, p events.Preferences) (eve
 	if f.fail != nil {
 		return events.Result{}, f.fail
 	}
+	// The event layer stores the learning choice with the signal, as store.SetLearningOwing does.
+	h := f.customers.held[p.CustomerID]
+	h.LearningStoppedAt = time.Time{}
+	if p.Signal.StopLearning {
+		h.LearningStoppedAt = t0
+	}
+	if f.customers.held == nil {
+		f.customers.held = map[string]store.Held{}
+	}
+	f.customers.held[p.CustomerID] = h
 	res := events.Result{New: true}
 	if err := f.lifecycle.Signal(ctx, p.CustomerID, workflows.SignalPreferences, p.Signal); err != nil {
 		f.owedPrefs = append(f.owedPrefs, p.Signal)
@@ -111,6 +126,20 @@ func (f *fakeCustomers) Preferences(_ context.Context, id string) (lifecycle.Pre
 		return lifecycle.Preferences{}, fmt.Errorf("customer %s: %w", id, lifecycle.ErrNotFound)
 	}
 	return f.prefs[id], nil
+}
+
+func (f *fakeCustomers) Held(_ context.Context, id string) (store.Held, error) {
+	c, ok := f.customers[id]
+	if !ok {
+		return store.Held{}, fmt.Errorf("customer %s: %w", id, lifecycle.ErrNotFound)
+	}
+	h := f.held[id]
+	h.Customer, h.Preferences = c, f.prefs[id]
+	return h, nil
+}
+
+func (f *fakeCustomers) CatalogueChoices(context.Context) (lifecycle.Preferences, error) {
+	return f.catalogue, nil
 }
 
 func (f *fakeCustomers) SetConsent(_ context.Context, id string, consent bool, source string) error {
@@ -477,40 +506,55 @@ func TestPreferencePageShowsTheWorkflowsChoices(t *testing.T) {
 
 func TestPreferencePage(t *testing.T) {
 	b := setup(t)
+	b.customers.catalogue = lifecycle.Preferences{Colors: []string{"blue", "navy"}, Sizes: []string{"l", "50", "48", "m"}, Categories: []string{"shirts", "trousers"}}
 	r := do(t, http.MethodGet, b.path(b.signer.Preferences("c1")), nil)
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assertPageHeaders(t, r, "GET /p/")
 	for _, want := range []string{
-		`<textarea id="colors" name="colors" rows="2">blue, grey</textarea>`,
-		`<textarea id="sizes" name="sizes" rows="2">48</textarea>`,
-		`<textarea id="categories" name="categories" rows="2">trousers</textarea>`,
+		// The catalogue's values and the customer's own ("grey" is not in the catalogue), theirs ticked.
+		`name="color" value="blue" checked><span>blue</span>`,
+		`name="color" value="grey" checked><span>grey</span>`,
+		`name="color" value="navy"><span>navy</span>`,
+		`name="category" value="shirts"><span>shirts</span>`,
+		`name="category" value="trousers" checked><span>trousers</span>`,
+		`<input type="text" id="colors" name="colors" value=""`,
 		`name="kind" value="restock" checked`, `name="kind" value="sale" checked`, `name="kind" value="season" checked`,
 		`name="paused" value="on">`,
+		`name="stop_learning" value="on">`,
+		`<button type="submit" id="save">Save</button>`,
+		`form="prefs" name="remove" value="colors/grey" aria-label="Remove: grey">Remove</button>`,
 	} {
 		assert.Contains(t, r.body, want)
 	}
+	// Sizes as a size chart orders them: numbers, then letters from small to large.
+	assert.Regexp(t, `(?s)value="48" checked.*value="50".*value="m"><span>M</span>.*value="l"`, r.body, "sizes in chart order")
 	assert.NotContains(t, r.body, "Saved.")
 	assert.Empty(t, b.calls.all())
 }
 
 func TestSavePreferences(t *testing.T) {
 	b := setup(t)
+	b.customers.catalogue = lifecycle.Preferences{Colors: []string{"grey", "navy"}}
 	r := do(t, http.MethodPost, b.path(b.signer.Preferences("c1")), url.Values{
-		"colors":     {" Grey , navy\r\nGREY\n\n"},
-		"sizes":      {"48,50"},
+		"color":      {"navy", "Grey"},
+		"colors":     {" Grey , teal\r\nGREY\n\n"},
+		"size":       {"48"},
+		"sizes":      {"50"},
 		"categories": {""},
 		"kind":       {"season", "restock"},
 		"paused":     {"on"},
 	})
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.Contains(t, r.body, "Saved.")
-	assert.Contains(t, r.body, `<textarea id="colors" name="colors" rows="2">grey, navy</textarea>`)
+	assert.Contains(t, r.body, `name="color" value="teal" checked`, "a colour the catalogue does not have is kept, as a chip")
+	assert.Contains(t, r.body, `name="color" value="navy" checked`)
+	assert.Contains(t, r.body, `<input type="text" id="colors" name="colors" value=""`, "what was typed is a chip now")
 	assert.Contains(t, r.body, `name="kind" value="restock" checked`)
 	assert.Contains(t, r.body, `name="kind" value="sale">`)
 	assert.Contains(t, r.body, `name="paused" value="on" checked`)
 	assert.Equal(t, []string{"Signal c1 preferences"}, b.calls.all())
 	assert.Equal(t, workflows.PreferencesSignal{
-		Preferences: lifecycle.Preferences{Colors: []string{"grey", "navy"}, Sizes: []string{"48", "50"}, Categories: []string{}},
+		Preferences: lifecycle.Preferences{Colors: []string{"grey", "navy", "teal"}, Sizes: []string{"48", "50"}, Categories: []string{}},
 		Kinds:       []lifecycle.Kind{lifecycle.KindRestock, lifecycle.KindSeason},
 		Paused:      true,
 	}, b.lifecycle.signals[0])
@@ -557,7 +601,7 @@ func TestSavePreferencesWhenTheWorkflowCannotBeReached(t *testing.T) {
 	r = do(t, http.MethodPost, b.path(b.signer.Preferences("c1")), url.Values{"kind": {"sale"}, "colors": {"Red"}})
 	assert.Equal(t, http.StatusServiceUnavailable, r.status)
 	assert.Contains(t, r.body, "We could not save this right now")
-	assert.Contains(t, r.body, `name="colors" rows="2">Red</textarea>`, "what the customer typed is kept")
+	assert.Contains(t, r.body, `name="colors" value="Red"`, "what the customer typed is kept")
 }
 
 func TestInterested(t *testing.T) {
