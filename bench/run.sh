@@ -3,9 +3,12 @@
 # measures the raw SignalWithStart rate of a no-op workflow on a fresh dev server, then runs a 20%
 # trousers sale through the real starter and worker against a local SendGrid sink, and reports
 # customers reached/s, emails/s, trigger-to-email latency, the worker's peak RSS, history events
-# per customer, duplicates, misses, and the ratio to the raw rate. See docs/BENCHMARKS.md.
+# per customer, duplicates, misses, and the ratio to the raw rate. With --mode orders (issue 15) it
+# measures data coming in instead: the same baseline, then `starter import orders` of one order per
+# customer (none of whose workflows exists yet), a sale to those customers (their workflows now
+# exist), and the HTTP API (POST /api/v1/events on the worker). See docs/BENCHMARKS.md.
 #
-#   bench/run.sh [--customers N] [--concurrency C] [--rate R] [--raw-count N] [--temporal dev|postgres] [--keep]
+#   bench/run.sh [--mode campaign|orders] [--customers N] [--concurrency C] [--rate R] [--raw-count N] [--temporal dev|postgres] [--keep]
 #
 #   --customers N    customers to seed and reach (default 10000; 100000 for the issue's target)
 #   --concurrency C  SignalWithStarts in flight, in the baseline and in the sale (--concurrency of
@@ -16,6 +19,9 @@
 #                    of scripts/temporal-postgres.sh (started if it is not running, left running),
 #                    in a fresh namespace bench-<pid> that `starter setup` gives its search attributes
 #   --keep           keep the work folder (logs, CSVs, results.json) even when all went well
+#   --mode M         campaign (default) or orders: import, sale and API, as above
+#   --api-events N   orders: order events POSTed to the API (default min(N, 10000); 0: none)
+#   --api-batch K    orders: events per POST (default 10)
 #
 # Everything it starts is its own: a dev server on free ports with an in-memory store (or a
 # namespace of its own on the PostgreSQL-backed server), a fresh database tailor_bench_<pid> on the
@@ -35,7 +41,10 @@ RATE=0
 RAW_COUNT=0
 KEEP=0
 TEMPORAL_KIND=dev
-usage() { sed -n '7,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+MODE=campaign
+API_EVENTS=-1
+API_BATCH=10
+usage() { sed -n '11,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case "$1" in
 	--customers) CUSTOMERS="${2:?--customers needs a number}"; shift 2 ;;
@@ -44,6 +53,9 @@ while (($#)); do
 	--raw-count) RAW_COUNT="${2:?--raw-count needs a number}"; shift 2 ;;
 	--temporal) TEMPORAL_KIND="${2:?--temporal needs dev or postgres}"; shift 2 ;;
 	--keep) KEEP=1; shift ;;
+	--mode) MODE="${2:?--mode needs campaign or orders}"; shift 2 ;;
+	--api-events) API_EVENTS="${2:?--api-events needs a number}"; shift 2 ;;
+	--api-batch) API_BATCH="${2:?--api-batch needs a number}"; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument $1" ;;
 	esac
@@ -53,6 +65,8 @@ for n in "$CUSTOMERS" "$CONCURRENCY" "$RATE" "$RAW_COUNT"; do
 done
 ((CUSTOMERS >= 1)) || die "--customers must be at least 1"
 ((CONCURRENCY >= 1)) || die "--concurrency must be at least 1"
+[[ "$MODE" == campaign || "$MODE" == orders ]] || die "--mode must be campaign or orders, not $MODE"
+[[ "$API_EVENTS" =~ ^-?[0-9]+$ && "$API_BATCH" =~ ^[0-9]+$ ]] || die "--api-events and --api-batch take whole numbers"
 [[ "$TEMPORAL_KIND" == dev || "$TEMPORAL_KIND" == postgres ]] || die "--temporal must be dev or postgres, not $TEMPORAL_KIND"
 
 ADMIN_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
@@ -78,8 +92,8 @@ ensure_database_access "$ADMIN_URL"
 step "building worker, starter, sendgrid-sink and campaignbench into $BIN"
 (cd "$REPO_ROOT" && go build -o "$BIN/" ./worker ./starter ./internal/sendgrid/sink/cmd/sendgrid-sink ./bench/cmd/campaignbench)
 
-mapfile -t PORTS < <("$BIN/campaignbench" ports 4)
-TEMPORAL_PORT="${PORTS[0]}" TEMPORAL_HTTP_PORT="${PORTS[1]}" METRICS_PORT="${PORTS[2]}" SINK_PORT="${PORTS[3]}"
+mapfile -t PORTS < <("$BIN/campaignbench" ports 5)
+TEMPORAL_PORT="${PORTS[0]}" TEMPORAL_HTTP_PORT="${PORTS[1]}" METRICS_PORT="${PORTS[2]}" SINK_PORT="${PORTS[3]}" HTTP_PORT="${PORTS[4]}"
 NAMESPACE=default
 if [[ "$TEMPORAL_KIND" == postgres ]]; then
 	TEMPORAL_PORT="$("$REPO_ROOT/scripts/temporal-postgres.sh" address)"
@@ -94,8 +108,15 @@ APP_ENV=(
 	SENDGRID_API_KEY="$SINK_KEY" SENDGRID_BASE_URL="http://127.0.0.1:$SINK_PORT"
 	MAIL_FROM="Tailor <shop@example.com>" OUTBOX_DIR="$WORK/outbox"
 	LIFECYCLE_CONFIG="$WORK/lifecycle.yaml"
-	HTTP_ADDR=off OPS_ADDR=off PUBLIC_BASE_URL="https://shop.example" LINK_SECRET="$LINK_SECRET"
+	OPS_ADDR=off PUBLIC_BASE_URL="https://shop.example" LINK_SECRET="$LINK_SECRET"
 )
+# The orders mode posts to the worker's API; the campaign mode serves no HTTP at all.
+API_TOKEN="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+if [[ "$MODE" == orders ]]; then
+	APP_ENV+=(HTTP_ADDR="127.0.0.1:$HTTP_PORT" API_TOKENS="$API_TOKEN")
+else
+	APP_ENV+=(HTTP_ADDR=off)
+fi
 [[ -z "${PGPASSWORD:-}" ]] || APP_ENV+=(PGPASSWORD="$PGPASSWORD")
 
 if [[ "$TEMPORAL_KIND" == dev ]]; then
@@ -144,24 +165,32 @@ if [[ "$TEMPORAL_KIND" == postgres ]]; then
 	# first workflow tasks do not fail (internal/temporaltest does the same).
 	sleep 3
 fi
-"$BIN/campaignbench" gen --customers "$CUSTOMERS" --dir "$WORK" | sed 's/^/    /'
+GEN_ARGS=()
+[[ "$MODE" == campaign ]] || GEN_ARGS+=(--orders)
+"$BIN/campaignbench" gen --customers "$CUSTOMERS" --dir "$WORK" "${GEN_ARGS[@]}" | sed 's/^/    /'
 app "$BIN/starter" import products "$WORK/products.csv" | sed 's/^/    /'
 SECONDS_BEFORE=$(date +%s.%N)
 app "$BIN/starter" import customers "$WORK/customers.csv" | sed 's/^/    /'
 note "imported in $(awk -v a="$SECONDS_BEFORE" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
 
-step "starting the worker (HTTP_ADDR=off)"
+step "starting the worker ($( [[ "$MODE" == orders ]] && echo "HTTP_ADDR=127.0.0.1:$HTTP_PORT, API on" || echo "HTTP_ADDR=off"))"
 env -i "${APP_ENV[@]}" "$BIN/worker" >"$WORK/worker.log" 2>&1 &
 WORKER_PID=$!
 wait_for 60 "the worker" grep -q '"msg":"worker started"' "$WORK/worker.log"
 note "worker pid $WORKER_PID"
 
-step "measuring: baseline, then the sale"
+MODE_ARGS=(--mode "$MODE")
+if [[ "$MODE" == orders ]]; then
+	MODE_ARGS+=(--orders "$WORK/orders.csv" --api "http://127.0.0.1:$HTTP_PORT" --api-events "$API_EVENTS" --api-batch "$API_BATCH")
+	step "measuring: baseline, import orders, the sale, the API"
+else
+	step "measuring: baseline, then the sale"
+fi
 PG_DATABASES="$DB_NAME"
 [[ "$TEMPORAL_KIND" == dev ]] || PG_DATABASES+="|tailor_temporal|tailor_temporal_visibility"
 PG_CPU_BEFORE="$(postgres_cpu_ticks "$PG_DATABASES")"
 MEASURE_STARTED=$(date +%s.%N)
-app "$BIN/campaignbench" measure \
+app env BENCH_API_TOKEN="$API_TOKEN" "$BIN/campaignbench" measure "${MODE_ARGS[@]}" \
 	--temporal "127.0.0.1:$TEMPORAL_PORT" --namespace "$NAMESPACE" --database "$DATABASE_URL" \
 	--sink "http://127.0.0.1:$SINK_PORT" --starter "$BIN/starter" \
 	--customers "$CUSTOMERS" --concurrency "$CONCURRENCY" --rate "$RATE" --raw-count "$RAW_COUNT" \
@@ -170,7 +199,7 @@ PG_CPU_AFTER="$(postgres_cpu_ticks "$PG_DATABASES")"
 MEASURE_ENDED=$(date +%s.%N)
 {
 	# CPU per customer over the whole measurement (baseline + sale), the same way for the three.
-	jq -r --argjson pg "$(((PG_CPU_AFTER - PG_CPU_BEFORE)))" --argjson hz "$(getconf CLK_TCK)" \
+	[[ "$MODE" == orders ]] || jq -r --argjson pg "$(((PG_CPU_AFTER - PG_CPU_BEFORE)))" --argjson hz "$(getconf CLK_TCK)" \
 		--argjson n "$CUSTOMERS" --argjson wall "$(awk -v a="$MEASURE_STARTED" -v b="$MEASURE_ENDED" 'BEGIN { print b - a }')" \
 		--arg kind "$TEMPORAL_KIND" --arg dbs "$PG_DATABASES" '
 		def ms(ns): (ns / 1e6 * 100 | round) / 100;
@@ -183,6 +212,9 @@ MEASURE_ENDED=$(date +%s.%N)
 		"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
 		"$(free -h | awk '/^Mem:/ { print $2 }')"
 	extra=""
+	[[ "$MODE" == campaign ]] || extra+=" --mode $MODE"
+	((API_EVENTS < 0)) || extra+=" --api-events $API_EVENTS"
+	((API_BATCH == 10)) || extra+=" --api-batch $API_BATCH"
 	((CONCURRENCY == 16)) || extra+=" --concurrency $CONCURRENCY"
 	((RATE == 0)) || extra+=" --rate $RATE"
 	((RAW_COUNT == 0)) || extra+=" --raw-count $RAW_COUNT"

@@ -26,7 +26,36 @@ func runExplain(ctx context.Context, a *app, c command, args []string) error {
 		return err
 	}
 	writeExplanation(a.stdout, st, a.now())
+	db, err := a.db(ctx)
+	if err != nil {
+		return err
+	}
+	n, history, err := db.HistoryPurchases(ctx, customerID, explainFollowUps)
+	if err != nil {
+		return explainStoreError(err)
+	}
+	writeHistory(a.stdout, n, history)
 	return nil
+}
+
+// writeHistory says which orders were kept as history and why nothing was sent for them: n of
+// them, the latest first.
+func writeHistory(w io.Writer, n int, latest []lifecycle.Purchase) {
+	if n == 0 {
+		return
+	}
+	var names []string
+	for _, p := range latest {
+		names = append(names, fmt.Sprintf("%s (%s, %s)", p.ID, p.SKU, p.At.UTC().Format(dateLayout)))
+	}
+	more := ""
+	if n > len(latest) {
+		more = fmt.Sprintf(" and %d earlier", n-len(latest))
+	}
+	fmt.Fprintf(w, "%d order line(s) kept as history: %s%s. They were imported long after they were bought "+
+		"(starter import orders --history-older-than): they taught preferences, wishes and the value segment, "+
+		"but the moments of their follow-ups (care tips, check-ins) had passed, so the workflow was not told "+
+		"and nothing was sent late for them.\n", n, strings.Join(names, ", "), more)
 }
 
 // writeExplanation tells, in sentences, why the customer's latest follow-ups did or did not go

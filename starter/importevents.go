@@ -112,7 +112,8 @@ func (a *app) parseOrders(ctx context.Context, st *store.DB, r io.Reader, histor
 		bad := func(format string, args ...any) {
 			problems = append(problems, fmt.Sprintf("line %d: ", line)+fmt.Sprintf(format, args...))
 		}
-		p := events.Purchase{CustomerID: field(cols, row, "customer_id"), SKU: field(cols, row, "sku"), WantedColor: field(cols, row, "wanted_color")}
+		p := events.Purchase{CustomerID: field(cols, row, "customer_id"), SKU: field(cols, row, "sku"),
+			WantedColor: field(cols, row, "wanted_color"), WantedSize: field(cols, row, "wanted_size")}
 		order := field(cols, row, "order_id")
 		for _, f := range []struct{ name, v string }{{"order_id", order}, {"customer_id", p.CustomerID}, {"sku", p.SKU}} {
 			if err := lifecycle.ValidateID(f.name, f.v); err != nil {
@@ -137,9 +138,11 @@ func (a *app) parseOrders(ctx context.Context, st *store.DB, r io.Reader, histor
 		p.At = at
 		p.Historical = now.Sub(at) > historyAge
 		if v := field(cols, row, "price"); v != "" {
-			if f, err := strconv.ParseFloat(v, 64); err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
-				bad("price %q is not an amount of 0 or more", v)
+			cents, ok := lifecycle.ParsePrice(v)
+			if !ok {
+				bad("price %q is not an amount like 79.95", v)
 			}
+			p.PriceCents = &cents
 		}
 		for _, f := range []string{"wanted_color", "wanted_size"} {
 			if err := lifecycle.CheckLine(f, field(cols, row, f), lifecycle.MaxLabelLen); err != nil {

@@ -136,6 +136,18 @@ func TestImportOrders(t *testing.T) {
 	prefs, err := st.Preferences(ctx, "bob")
 	require.NoError(t, err)
 	assert.Contains(t, prefs.Categories, "shirts", "the history order teaches preferences")
+
+	// explain says what was kept as history and why nothing was sent for it.
+	n, history, err := st.HistoryPurchases(ctx, "bob", explainFollowUps)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "bob's order lines kept as history: %+v", history)
+	var explained bytes.Buffer
+	writeHistory(&explained, n, history)
+	assert.Contains(t, explained.String(), "1 order line(s) kept as history: o0:SH-WHI-40 (SH-WHI-40, 2025-06-01).")
+	assert.Contains(t, explained.String(), "nothing was sent late for them")
+	n, _, err = st.HistoryPurchases(ctx, "ann", explainFollowUps)
+	require.NoError(t, err)
+	require.Zero(t, n, "ann's orders were news to her workflow, not history")
 }
 
 func TestImportUsage(t *testing.T) {

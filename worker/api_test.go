@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -97,7 +98,7 @@ func (l *recordingLifecycle) Signal(_ context.Context, id, name string, p any) e
 // TestAPIEventsAdapter applies each event type through the adapter over the event layer and the
 // store.
 func TestAPIEventsAdapter(t *testing.T) {
-	st, _ := storetest.New(t)
+	st, dbURL := storetest.New(t)
 	ctx := context.Background()
 	_, err := st.ImportProducts(ctx, strings.NewReader("sku,product,name,category,color,size,price,stock,collections\n"+
 		"CH-NAVY-M,chino,Chino,trousers,navy,M,79.95,1,\nCH-BLUE-M,chino,Chino,trousers,blue,M,79.95,2,\n"))
@@ -112,7 +113,8 @@ func TestAPIEventsAdapter(t *testing.T) {
 	}
 	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 
-	order := api.Order{OrderID: "1001", CustomerID: "c1", OrderedAt: at, Lines: []api.OrderLine{{SKU: "CH-NAVY-M"}, {SKU: "CH-BLUE-M", WantedColor: "green"}}}
+	paid := int64(6995)
+	order := api.Order{OrderID: "1001", CustomerID: "c1", OrderedAt: at, Lines: []api.OrderLine{{SKU: "CH-NAVY-M", PriceCents: &paid, WantedSize: "L"}, {SKU: "CH-BLUE-M", WantedColor: "green"}}}
 	var rejected *api.RejectedError
 	require.ErrorAs(t, e.Order(ctx, order), &rejected, "order of an unknown customer")
 	assert.Equal(t, "customer_id", rejected.Field)
@@ -138,6 +140,14 @@ func TestAPIEventsAdapter(t *testing.T) {
 	wishes, err := st.OpenWishes(ctx, "chino", "green", "m", at.Add(-time.Hour))
 	require.NoError(t, err)
 	assert.Len(t, wishes, 1, "the wanted colour opened a wish")
+	db, err := pgx.Connect(ctx, dbURL)
+	require.NoError(t, err)
+	defer db.Close(ctx)
+	var price *int64
+	var size string
+	require.NoError(t, db.QueryRow(ctx, `SELECT price_cents, wanted_size FROM purchases WHERE id = '1001-1'`).Scan(&price, &size))
+	assert.Equal(t, &paid, price, "line 1's price_cents kept with its purchase")
+	assert.Equal(t, "l", size, "line 1's wanted_size kept with its purchase, normalised")
 	require.NoError(t, e.Order(ctx, order), "the same order again")
 	assert.Len(t, lc.sent, 2, "the same order again signals nothing: idempotent by purchase id")
 

@@ -51,8 +51,8 @@ func rejectNotFound(err error, field, what, id string) error {
 
 // Order records each line as a purchase (purchase id <order_id>-<n>, idempotent) with the signal
 // it owes, in one transaction for the whole order, and delivers them. Every SKU and the customer are
-// checked first, so an order with an unknown one records nothing. Price and wanted size are not
-// stored yet (the store has no column for them).
+// checked first, so an order with an unknown one records nothing. Each line's price and wanted size
+// are stored with its purchase; the price is the revenue an attribution credits.
 func (e *apiEvents) Order(ctx context.Context, o api.Order) error {
 	if _, err := e.store.Customer(ctx, o.CustomerID); err != nil {
 		return rejectNotFound(err, "customer_id", "customer (send a customer event first)", o.CustomerID)
@@ -64,7 +64,8 @@ func (e *apiEvents) Order(ctx context.Context, o api.Order) error {
 	}
 	ps := make([]events.Purchase, len(o.Lines))
 	for i, l := range o.Lines {
-		ps[i] = events.Purchase{ID: o.PurchaseID(i), CustomerID: o.CustomerID, SKU: l.SKU, WantedColor: l.WantedColor, At: o.OrderedAt}
+		ps[i] = events.Purchase{ID: o.PurchaseID(i), CustomerID: o.CustomerID, SKU: l.SKU, WantedColor: l.WantedColor,
+			WantedSize: l.WantedSize, PriceCents: l.PriceCents, At: o.OrderedAt}
 	}
 	results, err := e.events.Purchases(ctx, ps)
 	if err != nil {

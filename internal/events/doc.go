@@ -18,6 +18,10 @@
 //     per customer in the order written, with SignalWithStart through Lifecycle, until delivered.
 //     A signal may so arrive twice (a crash after the delivery, before it is marked): every signal
 //     the layer owes is harmless when heard twice (workflows: TestDuplicateEventsSendNothingTwice; e2e: drill 6, DuplicateEvents).
+//   - RelayEvery also deletes signals delivered more than DeliveredSignalRetention (7 days) ago,
+//     once an hour, so the outbox does not keep every event ever recorded. An event repeated after
+//     that is still recognised where its change has a record of its own (a purchase, a note, a
+//     suppression); a meter reading or a recall repeated so late owes its signal again, harmlessly.
 //
 // Methods and their inputs (all exported for the entry points to build):
 //

@@ -41,6 +41,8 @@ type Store interface {
 	OwedCustomers(ctx context.Context, customerIDs []string) ([]string, error)
 	// RelaySignals hands each owed signal of customerIDs (nil: all) to deliver, per customer in order.
 	RelaySignals(ctx context.Context, customerIDs []string, deliver func(context.Context, store.OwedSignal) error) (int, error)
+	// PruneDeliveredSignals forgets the signals delivered before deliveredBefore.
+	PruneDeliveredSignals(ctx context.Context, deliveredBefore time.Time) (int64, error)
 }
 
 // Lifecycle reaches a customer's workflow with SignalWithStart; *lifecycleclient.Client is one.
@@ -84,6 +86,8 @@ type Purchase struct {
 	SKU         string
 	At          time.Time // zero: now
 	WantedColor string    // the colour wanted but not available; opens a wish
+	WantedSize  string    // the size wanted but not available; stored with the purchase
+	PriceCents  *int64    // what the customer paid; nil: the product's price
 	// Historical records the purchase as history: it teaches preferences, opens its wish and counts
 	// in segments (all kept in PostgreSQL), but owes the workflow no signal, so no follow-up whose
 	// moment has long passed is sent late. The workflow does not list it.
@@ -213,7 +217,8 @@ func (s *Service) RecordPurchases(ctx context.Context, ps []Purchase) ([]Purchas
 			at = now
 		}
 		wanted := strings.TrimSpace(p.WantedColor)
-		in[i].Purchase = lifecycle.Purchase{ID: p.ID, CustomerID: p.CustomerID, SKU: p.SKU, WantedColor: wanted, At: at}
+		in[i].Purchase = lifecycle.Purchase{ID: p.ID, CustomerID: p.CustomerID, SKU: p.SKU, WantedColor: wanted, At: at,
+			PriceCents: p.PriceCents, WantedSize: strings.TrimSpace(p.WantedSize)}
 		if p.Historical {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -200,3 +201,65 @@ func TestRelayEveryStartsAtOnce(t *testing.T) {
 }
 
 func slogDiscard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestRelayEveryPrunesDeliveredSignals: the relay loop forgets signals delivered more than
+// DeliveredSignalRetention ago, keeps younger ones and never deletes one still owed; a reading
+// repeated after its row is pruned is owed again (harmless: TestDuplicateEventsSendNothingTwice in workflows).
+func TestRelayEveryPrunesDeliveredSignals(t *testing.T) {
+	st, url := storetest.New(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := st.ImportCustomers(ctx, strings.NewReader("id,name,email,locale,timezone,colors,sizes\nbob,Bob,bob@example.com,en,UTC,,\n"))
+	require.NoError(t, err)
+	now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	lc := &fakeLifecycle{}
+	ev := events.New(st, lc, func() time.Time { return now })
+	reading := func(day int) events.Usage {
+		return events.Usage{CustomerID: "bob", Reading: lifecycle.UsageReading{Metric: "data_mb", Used: float64(day), Limit: 10,
+			At: time.Date(2026, 5, day, 0, 0, 0, 0, time.UTC)}}
+	}
+	old, young, owed := reading(1), reading(2), reading(3)
+	for _, u := range []events.Usage{old, young} {
+		res, err := ev.Usage(ctx, u)
+		require.NoError(t, err)
+		require.True(t, res.Delivered, "reading of day %v delivered", u.Reading.Used)
+	}
+	lc.mu.Lock()
+	lc.down = errors.New("down")
+	lc.mu.Unlock()
+	_, err = ev.Usage(ctx, owed)
+	require.NoError(t, err)
+
+	db, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer db.Close(context.Background())
+	id := func(u events.Usage) string { return events.UsageEventID(u.CustomerID, u.Reading.Metric, u.Reading.At) }
+	for u, deliveredAgo := range map[string]time.Duration{
+		id(old):   events.DeliveredSignalRetention + time.Hour,
+		id(young): events.DeliveredSignalRetention - time.Hour,
+	} {
+		_, err := db.Exec(ctx, `UPDATE signal_outbox SET delivered_at = $2 WHERE event_id = $1`, u, now.Add(-deliveredAgo))
+		require.NoError(t, err, "backdate %s", u)
+	}
+	_, err = db.Exec(ctx, `UPDATE signal_outbox SET created_at = $2 WHERE event_id = $1`, id(owed), now.AddDate(0, -1, 0))
+	require.NoError(t, err)
+
+	remaining := func() []string {
+		rows, err := db.Query(ctx, `SELECT event_id FROM signal_outbox ORDER BY seq`)
+		require.NoError(t, err)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		return ids
+	}
+	done := make(chan error, 1)
+	go func() { done <- ev.RelayEvery(ctx, time.Hour, slogDiscard()) }()
+	require.Eventually(t, func() bool { return len(remaining()) == 2 }, 10*time.Second, 10*time.Millisecond,
+		"the signal delivered %s ago pruned in the first round", events.DeliveredSignalRetention+time.Hour)
+	assert.Equal(t, []string{id(young), id(owed)}, remaining(), "the younger delivered signal and the owed one are kept")
+	cancel()
+	require.NoError(t, <-done)
+
+	res, err := ev.Usage(context.Background(), old)
+	require.NoError(t, err)
+	assert.True(t, res.New, "a reading repeated after its signal was pruned is owed again")
+}

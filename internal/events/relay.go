@@ -58,12 +58,23 @@ func (s *Service) Relay(ctx context.Context, customerIDs []string) (int, error) 
 	return n, nil
 }
 
+// DeliveredSignalRetention is how long a delivered signal is kept: the time within which a
+// repeated event is recognised by its event id alone (store.PruneDeliveredSignals says which events
+// stay recognised longer).
+const DeliveredSignalRetention = 7 * 24 * time.Hour
+
+// pruneEvery is how often RelayEvery prunes delivered signals: a prune finds little between two.
+const pruneEvery = time.Hour
+
 // RelayEvery relays every owed signal at once and then every interval until ctx ends, logging
 // what it delivered and what failed; it returns nil when ctx ends. Each round is bounded by
-// interval, so a workflow service that hangs does not pile rounds up.
+// interval, so a workflow service that hangs does not pile rounds up. In the first round and then
+// once an hour it also deletes the signals delivered more than DeliveredSignalRetention ago, so the
+// outbox does not grow with every event ever recorded.
 func (s *Service) RelayEvery(ctx context.Context, interval time.Duration, logger *slog.Logger) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		rctx, cancel := context.WithTimeout(ctx, interval)
 		n, err := s.Relay(rctx, nil)
@@ -75,6 +86,22 @@ func (s *Service) RelayEvery(ctx context.Context, interval time.Duration, logger
 			logger.Warn("signals still owed; retrying", "delivered", n, "retry_in", interval.String(), "error", err.Error())
 		case n > 0:
 			logger.Info("owed signals delivered", "delivered", n)
+		}
+		if now := s.now(); now.Sub(pruned) >= pruneEvery {
+			pctx, cancel := context.WithTimeout(ctx, interval)
+			n, err := s.store.PruneDeliveredSignals(pctx, now.Add(-DeliveredSignalRetention))
+			cancel()
+			switch {
+			case ctx.Err() != nil:
+				return nil
+			case err != nil:
+				logger.Warn("delivered signals not pruned; trying again next round", "error", err.Error())
+			default:
+				pruned = now
+				if n > 0 {
+					logger.Info("delivered signals pruned", "pruned", n, "retention", DeliveredSignalRetention.String())
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -321,6 +321,11 @@ type Purchase struct {
 	SKU         string    `json:"sku"`
 	WantedColor string    `json:"wanted_color,omitempty"`
 	At          time.Time `json:"at"`
+	// PriceCents is what the customer paid, when the order said (nil: the product's price counts).
+	PriceCents *int64 `json:"price_cents,omitempty"`
+	// WantedSize is the size wanted but not available, stored with the purchase; only a wanted
+	// colour opens a wish so far.
+	WantedSize string `json:"wanted_size,omitempty"`
 }
 
 // ProductQuery selects in-stock products for an email. Empty fields do not filter.

@@ -208,6 +208,10 @@ func (s *shopEvents) RelaySignals(ctx context.Context, customerIDs []string, del
 	}
 }
 
+// PruneDeliveredSignals keeps every event id: a scenario is short, and the simulation never runs
+// the worker's relay loop that prunes.
+func (s *shopEvents) PruneDeliveredSignals(context.Context, time.Time) (int64, error) { return 0, nil }
+
 // envLifecycle delivers a signal to the one workflow of the test environment.
 type envLifecycle struct {
 	env *testsuite.TestWorkflowEnvironment

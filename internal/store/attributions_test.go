@@ -138,3 +138,43 @@ func TestAttributionWindowFromThePolicy(t *testing.T) {
 	require.Equal(t, key, got[0].SendKey)
 	require.Equal(t, int64(7995), got[0].RevenueCents, "the chino's price, 79.95")
 }
+
+// TestPurchaseKeepsWhatTheOrderSaid: a purchase keeps the price paid and the size wanted when the
+// order gave them, and its attribution credits the price paid; without a price the product's
+// price counts.
+func TestPurchaseKeepsWhatTheOrderSaid(t *testing.T) {
+	b := setup(t)
+	b.importCustomers(t, attributionCustomersCSV)
+	b.importProducts(t, productsCSV)
+	t0 := time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)
+	for _, c := range []string{"a1", "a2"} {
+		key := lifecycle.SendKey(c, lifecycle.KindSale, "s1")
+		_, err := b.s.ClaimSend(b.ctx, lifecycle.SendRecord{Key: key, CustomerID: c, Kind: lifecycle.KindSale, Subject: "Sale", CreatedAt: t0})
+		require.NoError(t, err)
+		require.NoError(t, b.s.MarkSent(b.ctx, key, "m-"+c, t0))
+	}
+	paid := int64(5995)
+	tests := []struct {
+		purchase    lifecycle.Purchase
+		wantPrice   *int64
+		wantSize    string
+		wantRevenue int64
+	}{
+		{lifecycle.Purchase{ID: "o1:TR-BLU-32", CustomerID: "a1", SKU: "TR-BLU-32", At: t0.Add(time.Hour), PriceCents: &paid, WantedSize: " 34 "},
+			&paid, "34", 5995},
+		{lifecycle.Purchase{ID: "o2:TR-BLU-32", CustomerID: "a2", SKU: "TR-BLU-32", At: t0.Add(time.Hour)},
+			nil, "", 7995},
+	}
+	for _, tt := range tests {
+		_, _, err := b.s.RecordPurchase(b.ctx, tt.purchase)
+		require.NoError(t, err, "record %s", tt.purchase.ID)
+		var price *int64
+		var size string
+		require.NoError(t, b.db.QueryRow(b.ctx, `SELECT price_cents, wanted_size FROM purchases WHERE id = $1`, tt.purchase.ID).Scan(&price, &size))
+		require.Equal(t, tt.wantPrice, price, "price_cents of %s", tt.purchase.ID)
+		require.Equal(t, tt.wantSize, size, "wanted_size of %s", tt.purchase.ID)
+		var revenue int64
+		require.NoError(t, b.db.QueryRow(b.ctx, `SELECT revenue_cents FROM attributions WHERE purchase_id = $1`, tt.purchase.ID).Scan(&revenue))
+		require.Equal(t, tt.wantRevenue, revenue, "revenue credited for %s", tt.purchase.ID)
+	}
+}

@@ -54,10 +54,11 @@ func seedEverywhere(t *testing.T, b bundle, id, email string, at time.Time) {
 	}{
 		{`INSERT INTO purchases (id, customer_id, sku, wanted_color, purchased_at) VALUES ($1, $2, 'TR-BLU-32', 'grey', $3)`, []any{purchase, id, at}},
 		{`INSERT INTO wishes (id, customer_id, product, color, size, created_at) VALUES ($1, $2, 'trousers-chino', 'grey', '32', $3)`, []any{purchase, id, at}},
-		{`INSERT INTO send_log (key, customer_id, kind, subject, status, provider_message_id, error, created_at, sent_at)
-			VALUES ($1, $2, 'sale', 'Summer sale', 'sent', 'sg-' || $2, 'bounced: ' || $3, $4, $4),
-			       ($5, $2, 'offer', 'A better fit', 'sent', '', '', $4, $4),
-			       ($6, $2, 'confirmation', 'Your offer', 'sent', '', '', $4, $4)`, []any{sale, id, email, at, offer, confirmation}},
+		// opened_at and clicked_at: what RecordEmailEvent keeps of the events below (migration 0016).
+		{`INSERT INTO send_log (key, customer_id, kind, subject, status, provider_message_id, error, created_at, sent_at, opened_at, clicked_at)
+			VALUES ($1, $2, 'sale', 'Summer sale', 'sent', 'sg-' || $2, 'bounced: ' || $3, $4, $4, $4, $4),
+			       ($5, $2, 'offer', 'A better fit', 'sent', '', '', $4, $4, NULL, NULL),
+			       ($6, $2, 'confirmation', 'Your offer', 'sent', '', '', $4, $4, NULL, NULL)`, []any{sale, id, email, at, offer, confirmation}},
 		{`INSERT INTO outbox (key, customer_id, to_email, to_name, subject, html, text, created_at)
 			VALUES ($1, $2, $3, 'Zoe', 'Summer sale', 'Dear ' || $3, '', $4)`, []any{sale, id, email, at}},
 		{`INSERT INTO email_events (dedupe_key, send_key, customer_id, kind, sg_message_id, email, event, occurred_at, url)

@@ -10,7 +10,8 @@ import (
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
 
-// RecordPurchase stores the purchase once, keyed by p.ID, learns the customer's preferences from it
+// RecordPurchase stores the purchase once, keyed by p.ID (with the price paid and the size wanted
+// when given), learns the customer's preferences from it
 // (the product's colour, size and category and the wanted colour) unless the customer stopped
 // learning on the preference page (SetLearningOwing), and, when a different colour was
 // wanted, opens a wish with the purchase's id for the same style and size in that colour. Recording
@@ -26,7 +27,7 @@ func (s *DB) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycl
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		product, prefs, _, err = s.recordPurchase(ctx, tx, p)
+		product, prefs, _, err = s.recordPurchase(ctx, tx, p, false)
 		return err
 	})
 	if err != nil {
@@ -57,7 +58,7 @@ func (s *DB) RecordPurchases(ctx context.Context, ps []PurchaseOwing) ([]Recorde
 	out := make([]RecordedPurchase, len(ps))
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		for i, p := range ps {
-			product, prefs, isNew, err := s.recordPurchase(ctx, tx, p.Purchase)
+			product, prefs, isNew, err := s.recordPurchase(ctx, tx, p.Purchase, p.Signal.EventID == "")
 			if err != nil {
 				return fmt.Errorf("record purchase %s: %w", p.Purchase.ID, err)
 			}
@@ -77,8 +78,9 @@ func (s *DB) RecordPurchases(ctx context.Context, ps []PurchaseOwing) ([]Recorde
 	return out, nil
 }
 
-// recordPurchase is RecordPurchase in tx; it also reports whether the purchase was new.
-func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase) (product lifecycle.Product, prefs lifecycle.Preferences, isNew bool, err error) {
+// recordPurchase is RecordPurchase in tx; it also reports whether the purchase was new. history
+// marks a new purchase as kept as history (it owes no signal).
+func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase, history bool) (product lifecycle.Product, prefs lifecycle.Preferences, isNew bool, err error) {
 	err = func() error {
 		var err error
 		product, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE sku = $1`, p.SKU))
@@ -100,10 +102,10 @@ func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase
 		wanted := lifecycle.Normalize(p.WantedColor)
 		var purchasedAt time.Time
 		err = tx.QueryRow(ctx, `
-			INSERT INTO purchases (id, customer_id, sku, wanted_color, purchased_at)
-			VALUES ($1, $2, $3, $4, coalesce($5, now()))
+			INSERT INTO purchases (id, customer_id, sku, wanted_color, purchased_at, price_cents, wanted_size, history)
+			VALUES ($1, $2, $3, $4, coalesce($5, now()), $6, $7, $8)
 			ON CONFLICT (id) DO NOTHING
-			RETURNING purchased_at`, p.ID, p.CustomerID, p.SKU, wanted, at).Scan(&purchasedAt)
+			RETURNING purchased_at`, p.ID, p.CustomerID, p.SKU, wanted, at, p.PriceCents, lifecycle.Normalize(p.WantedSize), history).Scan(&purchasedAt)
 		if err != nil && !isNoRows(err) {
 			return err
 		}
@@ -119,8 +121,13 @@ func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase
 			prefs = current
 			return nil
 		}
-		// Every entry point records purchases here, so each is credited to its email, once.
-		if err := attribute(ctx, tx, p.ID, p.CustomerID, purchasedAt, product.PriceCents, s.attributionWindow); err != nil {
+		// Every entry point records purchases here, so each is credited to its email, once, with
+		// what the customer paid when the order said, else the product's price.
+		revenue := product.PriceCents
+		if p.PriceCents != nil {
+			revenue = *p.PriceCents
+		}
+		if err := attribute(ctx, tx, p.ID, p.CustomerID, purchasedAt, revenue, s.attributionWindow); err != nil {
 			return err
 		}
 		var stopped bool
@@ -208,4 +215,26 @@ func (s *DB) CloseWish(ctx context.Context, customerID, wishID string) error {
 		return fmt.Errorf("wish %q of customer %q: %w", wishID, customerID, lifecycle.ErrNotFound)
 	}
 	return nil
+}
+
+// HistoryPurchases returns how many of the customer's purchases were recorded as history (old
+// orders imported late, which owed the workflow no signal) and the latest of them, at most limit.
+func (s *DB) HistoryPurchases(ctx context.Context, customerID string, limit int) (int, []lifecycle.Purchase, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, sku, purchased_at, count(*) OVER () FROM purchases
+		WHERE customer_id = $1 AND history
+		ORDER BY purchased_at DESC, id COLLATE "C" LIMIT $2`, customerID, limit)
+	if err != nil {
+		return 0, nil, fmt.Errorf("list purchases of %s kept as history: %w", customerID, err)
+	}
+	total := 0
+	ps, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (lifecycle.Purchase, error) {
+		p := lifecycle.Purchase{CustomerID: customerID}
+		err := r.Scan(&p.ID, &p.SKU, &p.At, &total)
+		return p, err
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("list purchases of %s kept as history: %w", customerID, err)
+	}
+	return total, ps, nil
 }

@@ -237,3 +237,30 @@ func (s *DB) relayNextSignal(ctx context.Context, customerID string, deliver fun
 	}
 	return true, nil
 }
+
+// pruneBatch bounds one DELETE of PruneDeliveredSignals, so that a first prune of a large outbox
+// holds no long lock and writes no huge transaction.
+const pruneBatch = 5000
+
+// PruneDeliveredSignals deletes the signals delivered before deliveredBefore and returns how many.
+// Owed signals are never deleted. A delivered row is what recognises a repeated event (an event id
+// already in signal_outbox owes nothing new), so once pruned, an event repeated after the
+// retention is owed again where signal_outbox is its only record (a meter reading, a recall);
+// every signal the event layer owes is harmless when heard twice. Purchases, notes, consent
+// changes and suppressions keep their own records and stay recognised.
+func (s *DB) PruneDeliveredSignals(ctx context.Context, deliveredBefore time.Time) (int64, error) {
+	var total int64
+	for {
+		tag, err := s.pool.Exec(ctx, `
+			DELETE FROM signal_outbox WHERE event_id IN (
+				SELECT event_id FROM signal_outbox WHERE delivered_at < $1 LIMIT $2)`,
+			deliveredBefore, pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("prune signals delivered before %s: %w", deliveredBefore.Format(time.RFC3339), err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < pruneBatch {
+			return total, nil
+		}
+	}
+}

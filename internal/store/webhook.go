@@ -34,7 +34,10 @@ type EmailEvent struct {
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // RecordEmailEvent stores e under e.DedupeKey unless an event with that key is there already, and
-// reports whether e was new. A zero e.ReceivedAt means the database's current time.
+// reports whether e was new. A zero e.ReceivedAt means the database's current time. A new
+// delivered, open or click event of one of Tailor's emails also sets, in the same statement, the
+// email's send_log delivered_at, opened_at or clicked_at to the earliest such event (migration
+// 0016): the report counts them there.
 func (s *DB) RecordEmailEvent(ctx context.Context, e EmailEvent) (bool, error) {
 	if e.DedupeKey == "" {
 		return false, errors.New("record email event: empty dedupe key")
@@ -43,19 +46,31 @@ func (s *DB) RecordEmailEvent(ctx context.Context, e EmailEvent) (bool, error) {
 	if !e.ReceivedAt.IsZero() {
 		receivedAt = &e.ReceivedAt
 	}
-	tag, err := s.pool.Exec(ctx, `
-		INSERT INTO email_events (dedupe_key, send_key, customer_id, kind, sg_message_id, email, event,
-		                          occurred_at, url, reason, bounce_type, received_at)
-		SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::timestamptz, $9::text, $10::text, $11::text, coalesce($12::timestamptz, now())
-		-- A late event about a forgotten customer is dropped (starter forget).
-		WHERE $3 = '' OR NOT EXISTS (SELECT 1 FROM forgotten_customers WHERE id_hash = $13)
-		ON CONFLICT (dedupe_key) DO NOTHING`,
+	var inserted int
+	err := s.pool.QueryRow(ctx, `
+		WITH inserted AS (
+			INSERT INTO email_events (dedupe_key, send_key, customer_id, kind, sg_message_id, email, event,
+			                          occurred_at, url, reason, bounce_type, received_at)
+			SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::timestamptz, $9::text, $10::text, $11::text, coalesce($12::timestamptz, now())
+			-- A late event about a forgotten customer is dropped (starter forget).
+			WHERE $3 = '' OR NOT EXISTS (SELECT 1 FROM forgotten_customers WHERE id_hash = $13)
+			ON CONFLICT (dedupe_key) DO NOTHING
+			RETURNING send_key, event, occurred_at
+		), engaged AS (
+			UPDATE send_log sl SET
+				delivered_at = CASE WHEN i.event = 'delivered' THEN least(sl.delivered_at, i.occurred_at) ELSE sl.delivered_at END,
+				opened_at = CASE WHEN i.event = 'open' THEN least(sl.opened_at, i.occurred_at) ELSE sl.opened_at END,
+				clicked_at = CASE WHEN i.event = 'click' THEN least(sl.clicked_at, i.occurred_at) ELSE sl.clicked_at END
+			FROM inserted i
+			WHERE sl.key = i.send_key AND i.send_key <> '' AND i.event IN ('delivered', 'open', 'click')
+		)
+		SELECT count(*) FROM inserted`,
 		e.DedupeKey, e.SendKey, e.CustomerID, e.Kind, e.SGMessageID, NormalizeEmail(e.Email), e.Event,
-		e.OccurredAt, e.URL, e.Reason, e.BounceType, receivedAt, ForgetIDHash(e.CustomerID))
+		e.OccurredAt, e.URL, e.Reason, e.BounceType, receivedAt, ForgetIDHash(e.CustomerID)).Scan(&inserted)
 	if err != nil {
 		return false, fmt.Errorf("record %s event for %s: %w", e.Event, e.SendKey, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return inserted == 1, nil
 }
 
 // EmailEventRecorded reports whether an event with dedupeKey is stored.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/store"
 )
 
@@ -168,4 +169,45 @@ func TestStorableText(t *testing.T) {
 	} {
 		require.Equal(t, tt.want, store.StorableText(tt.in, tt.max), "StorableText(%q, %d)", tt.in, tt.max)
 	}
+}
+
+// TestEmailEventsMarkTheirEmail: a delivered, open or click event sets its email's send_log
+// delivered_at, opened_at or clicked_at (what the report counts) to the earliest such event, in
+// whatever order the events arrive; a repeated event, another kind of event or an event of mail
+// Tailor did not log changes nothing.
+func TestEmailEventsMarkTheirEmail(t *testing.T) {
+	b := setup(t)
+	at := time.Date(2026, 3, 29, 1, 30, 0, 0, time.UTC)
+	key := "customer/c1/sale/s1"
+	_, err := b.s.ClaimSend(b.ctx, lifecycle.SendRecord{Key: key, CustomerID: "c1", Kind: lifecycle.KindSale, Subject: "Sale", CreatedAt: at})
+	require.NoError(t, err)
+	require.NoError(t, b.s.MarkSent(b.ctx, key, "m1", at))
+
+	events := []struct {
+		dedupe, event string
+		after         time.Duration
+	}{
+		{"d2", "delivered", 2 * time.Minute},
+		{"d1", "delivered", time.Minute}, // arrives later, happened earlier
+		{"o1", "open", time.Hour},
+		{"o2", "open", 3 * time.Hour},
+		{"o1", "open", 30 * time.Minute}, // the same event again: ignored
+		{"b1", "bounce", time.Second},
+		{"c1", "click", 2 * time.Hour},
+	}
+	for _, e := range events {
+		_, err := b.s.RecordEmailEvent(b.ctx, store.EmailEvent{DedupeKey: e.dedupe, SendKey: key, CustomerID: "c1", Kind: "sale",
+			Email: "c1@example.com", Event: e.event, OccurredAt: at.Add(e.after)})
+		require.NoError(t, err, "record %s %s", e.event, e.dedupe)
+	}
+	_, err = b.s.RecordEmailEvent(b.ctx, store.EmailEvent{DedupeKey: "x1", SendKey: "customer/c9/sale/unknown",
+		Email: "c9@example.com", Event: "open", OccurredAt: at})
+	require.NoError(t, err, "an open of an email not in send_log")
+
+	var delivered, opened, clicked time.Time
+	require.NoError(t, b.db.QueryRow(b.ctx, `SELECT delivered_at, opened_at, clicked_at FROM send_log WHERE key = $1`, key).
+		Scan(&delivered, &opened, &clicked))
+	require.Equal(t, at.Add(time.Minute), delivered.UTC(), "delivered_at of %s: the earliest delivered event", key)
+	require.Equal(t, at.Add(time.Hour), opened.UTC(), "opened_at of %s: the earliest open, not the repeat", key)
+	require.Equal(t, at.Add(2*time.Hour), clicked.UTC(), "clicked_at of %s", key)
 }

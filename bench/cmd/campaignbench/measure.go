@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tailorhq/tailor/internal/api"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -97,8 +98,27 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.DurationVar(&cfg.stall, "stall", 2*time.Minute, "give up when nothing moves for this long")
 	fs.DurationVar(&cfg.settle, "settle", 5*time.Second, "watch this long after the last expected email, for duplicates")
 	fs.StringVar(&cfg.outDir, "out", ".", "`folder` for the starter's output and results.json")
+	mode := fs.String("mode", "campaign", "campaign: the baseline and a sale; orders: the baseline, `starter import orders`, a sale and the HTTP API (issue 15)")
+	var oc ordersConfig
+	fs.StringVar(&oc.orders, "orders", "", "orders: the orders CSV to import (campaignbench gen --orders)")
+	fs.StringVar(&oc.api, "api", "", "orders: base `URL` of the worker's HTTP_ADDR, for POST /api/v1/events; the token is in BENCH_API_TOKEN")
+	fs.IntVar(&oc.apiEvents, "api-events", -1, "orders: order events to POST (default min(customers, 10000); 0: no API phase)")
+	fs.IntVar(&oc.apiBatch, "api-batch", 10, "orders: events per POST")
+	fs.IntVar(&oc.apiFlight, "api-concurrency", api.DefaultMaxConcurrent, "orders: POSTs in flight (default: as many batches as the API handles at once)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *mode != "campaign" && *mode != "orders" {
+		return fmt.Errorf("measure: --mode %q: want campaign or orders", *mode)
+	}
+	if *mode == "orders" {
+		oc.apiToken = os.Getenv("BENCH_API_TOKEN")
+		if oc.apiEvents < 0 {
+			oc.apiEvents = min(cfg.customers, 10000)
+		}
+		if oc.orders == "" || (oc.apiEvents > 0 && (oc.api == "" || oc.apiToken == "")) || oc.apiBatch < 1 || oc.apiFlight < 1 {
+			return errors.New("measure --mode orders: --orders is required, and for the API phase --api, BENCH_API_TOKEN and an --api-batch of at least 1")
+		}
 	}
 	if cfg.temporal == "" || cfg.database == "" || cfg.sink == "" || cfg.starter == "" {
 		return errors.New("measure: --temporal, --database, --sink and --starter are required")
@@ -118,6 +138,17 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer db.Close()
 
+	if *mode == "orders" {
+		res, err := measureOrders(ctx, cfg, oc, c, db, stderr)
+		if werr := writeJSON(filepath.Join(cfg.outDir, "results.json"), res); werr != nil {
+			err = errors.Join(err, werr)
+		}
+		if err != nil {
+			return err
+		}
+		reportOrders(stdout, res)
+		return nil
+	}
 	res, err := measure(ctx, cfg, c, db, stderr)
 	if werr := writeJSON(filepath.Join(cfg.outDir, "results.json"), res); werr != nil {
 		err = errors.Join(err, werr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,9 @@ type rawResult struct {
 	Accepted    time.Duration `json:"accepted_ns"`  // first call sent to last call returned
 	Completed   time.Duration `json:"completed_ns"` // first call sent to last workflow closed
 	Failed      int           `json:"failed"`
+	// CallP50 and CallP99 are the latencies of the SignalWithStart calls, each from sent to returned.
+	CallP50 time.Duration `json:"call_p50_ns"`
+	CallP99 time.Duration `json:"call_p99_ns"`
 }
 
 func (r rawResult) acceptedPerSec() float64  { return perSec(r.Count-r.Failed, r.Accepted) }
@@ -53,14 +57,17 @@ func runRaw(ctx context.Context, c client.Client, count, concurrency int, waitLi
 
 	var failed atomic.Int64
 	var firstErr atomic.Value
+	calls := make([]time.Duration, count)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(concurrency)
 	start := time.Now()
 	for i := range count {
 		g.Go(func() error {
 			id := fmt.Sprintf("bench-noop/%07d", i)
+			sent := time.Now()
 			_, err := c.SignalWithStartWorkflow(gctx, id, rawSignal, nil,
 				client.StartWorkflowOptions{ID: id, TaskQueue: rawTaskQueue}, rawWorkflowType)
+			calls[i] = time.Since(sent)
 			if err != nil {
 				failed.Add(1)
 				firstErr.CompareAndSwap(nil, err)
@@ -71,6 +78,10 @@ func runRaw(ctx context.Context, c client.Client, count, concurrency int, waitLi
 	_ = g.Wait() // failures are counted above
 	res.Accepted = time.Since(start)
 	res.Failed = int(failed.Load())
+	slices.Sort(calls)
+	if count > 0 {
+		res.CallP50, res.CallP99 = percentile(calls, 50), percentile(calls, 99)
+	}
 	if err, _ := firstErr.Load().(error); err != nil {
 		fmt.Fprintf(progress, "baseline: %d SignalWithStarts failed, the first: %v\n", res.Failed, err)
 	}
