@@ -7,7 +7,8 @@
 //   - Forget terminates the customer's workflow, erases the customer in PostgreSQL in one
 //     transaction (store.Forget: rows deleted, or anonymised where reports keep counts; the data key
 //     destroyed; the id recorded as forgotten, by hash), terminates the workflow again (a signal
-//     relayed between the two may have started a new run), and removes the local outbox's files.
+//     relayed between the two may have started a new run; when a relay held a lease on one of the
+//     customer's signals, after that lease runs out), and removes the local outbox's files.
 //   - After it, nothing brings the customer back: the signals owed to the workflow are deleted with
 //     the customer, an import or a webhook naming the id is refused, and no new data key is made
 //     for the id, so a late SignalWithStart fails to encode and starts nothing.
@@ -20,6 +21,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 
@@ -72,6 +74,8 @@ type Result struct {
 	Terminated bool   `json:"terminated"`
 	// Shredded is whether the customer's histories are now unreadable (the data key is destroyed).
 	Shredded bool `json:"shredded"`
+	// WaitedForSignals is how long Forget waited for a signal a relay had in flight (empty: none).
+	WaitedForSignals string `json:"waited_for_signals,omitempty"`
 	// OutboxRemoved is the folder of the customer's emails removed from the local outbox, if any.
 	OutboxRemoved string `json:"outbox_removed,omitempty"`
 }
@@ -97,7 +101,16 @@ func Forget(ctx context.Context, d Deps, customerID string) (Result, error) {
 		}
 	}
 	slices.Sort(res.Anonymised)
-	// A signal relayed before the erasure committed may have started a new run.
+	// A signal relayed before the erasure committed may have started a new run, or may still be on
+	// its way while the relay's lease on it lasts (at most signalLease, 30 s): wait that out first.
+	if wait := time.Until(forgotten.InFlightUntil); wait > 0 {
+		res.WaitedForSignals = wait.Round(time.Millisecond).String()
+		select {
+		case <-ctx.Done():
+			return res, fmt.Errorf("wait for a signal in flight to customer %s: %w", customerID, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
 	again, err := terminate(ctx, d.Workflows, res.WorkflowID)
 	if err != nil {
 		return res, err

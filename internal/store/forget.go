@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -81,6 +82,10 @@ type Forgotten struct {
 	Existed bool
 	// Rows counts the rows deleted or anonymised, by table.
 	Rows map[string]int64
+	// InFlightUntil is when the lease of an owed signal a relay had claimed before the erasure runs
+	// out (zero when none was claimed): that relay's SignalWithStart may still reach Temporal until
+	// then and start a new run, so the workflow is terminated once more after it.
+	InFlightUntil time.Time
 }
 
 // ForgetIDHash is how forgotten_customers names a customer: SHA-256 of "tailor-forgotten:" + id.
@@ -119,6 +124,14 @@ func (s *DB) forget(ctx context.Context, customerID string, commit bool) (Forgot
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lockCustomerKey(ctx, tx, customerID); err != nil {
 			return err
+		}
+		var inFlight *time.Time
+		if err := tx.QueryRow(ctx, `SELECT max(leased_until) FROM signal_outbox
+			WHERE customer_id = $1 AND delivered_at IS NULL AND leased_until > now()`, customerID).Scan(&inFlight); err != nil {
+			return fmt.Errorf("signals in flight: %w", err)
+		}
+		if inFlight != nil {
+			out.InFlightUntil = *inFlight
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO forgotten_customers (id_hash) VALUES ($1) ON CONFLICT DO NOTHING`,
 			ForgetIDHash(customerID)); err != nil {

@@ -294,3 +294,21 @@ func TestDataKeyMadeDuringForgetDoesNotSurvive(t *testing.T) {
 		require.ErrorIs(t, err, lifecycle.ErrNotFound, "the key of %s outlived the forget", customer)
 	}
 }
+
+// A signal a relay had claimed (leased) before the erasure may still be delivered until the lease
+// ends: Forget says until when, so the caller can end a run it starts (internal/erasure).
+func TestForgetReportsASignalInFlight(t *testing.T) {
+	b := setup(t)
+	b.importCustomers(t, forgetCustomersCSV)
+	_, err := b.db.Exec(b.ctx, `INSERT INTO signal_outbox (event_id, customer_id, signal, payload, leased_until)
+		VALUES ('consent/zoe-7c1f/1', 'zoe-7c1f', 'consent', '{"Granted":false}', now() + interval '20 seconds'),
+		       ('consent/ann-keep/1', 'ann-keep', 'consent', '{"Granted":false}', now() + interval '40 seconds')`)
+	require.NoError(t, err)
+	f, err := b.s.Forget(b.ctx, "zoe-7c1f")
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now().Add(20*time.Second), f.InFlightUntil, 5*time.Second, "zoe's lease, not ann's")
+
+	none, err := b.s.Forget(b.ctx, "ann-never")
+	require.NoError(t, err)
+	require.True(t, none.InFlightUntil.IsZero(), "no signal in flight: %v", none.InFlightUntil)
+}
