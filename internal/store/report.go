@@ -61,9 +61,8 @@ func groupExpr(by ReportGrouping, alias string) (string, error) {
 	case ByKind, "":
 		return alias + `.kind`, nil
 	case ByCampaign:
-		// The sale id or the season's collection is the rest of the send key (campaignOf in SQL).
-		return `CASE WHEN ` + alias + `.kind IN ('sale', 'season') THEN ` + alias + `.kind || '/' || substr(` + alias + `.key, length('customer/' || ` +
-			sqlKeyEscape(alias+`.customer_id`) + ` || '/' || ` + alias + `.kind || '/') + 1) ELSE ` + alias + `.kind END`, nil
+		// The sale id or the season's collection, from the send key: a generated column (0022).
+		return alias + `.campaign`, nil
 	case BySegment:
 		return `coalesce(nullif(cs.segment, ''), 'none')`, nil
 	case ByBehaviour:
