@@ -51,3 +51,32 @@ func TestReportByBehaviourCountsHeldOutOffers(t *testing.T) {
 	require.Equal(t, int64(1), rows[0].Sent)
 	require.Equal(t, int64(1), rows[0].HeldOut)
 }
+
+// A held-out customer's purchase counts against the holdout at the price paid, as attribution
+// credits the emailed; the product's current price only when the order said none.
+func TestHoldoutRevenueIsThePricePaid(t *testing.T) {
+	b := setup(t)
+	b.importCustomers(t, attributionCustomersCSV)
+	b.importProducts(t, productsCSV)
+	at := time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)
+	var outcomes []lifecycle.FollowUpOutcome
+	for _, c := range []string{"a1", "a2"} {
+		outcomes = append(outcomes, lifecycle.FollowUpOutcome{Key: lifecycle.SendKey(c, lifecycle.KindSale, "s1"), CustomerID: c,
+			Kind: lifecycle.KindSale, Outcome: lifecycle.OutcomeHeldOut, Reason: lifecycle.ReasonHeldOut, At: at})
+	}
+	require.NoError(t, b.s.RecordOutcomes(b.ctx, outcomes))
+	paid := int64(5995) // TR-BLU-32 lists at 79.95
+	for _, p := range []lifecycle.Purchase{
+		{ID: "o1:TR-BLU-32", CustomerID: "a1", SKU: "TR-BLU-32", At: at.Add(time.Hour), PriceCents: &paid},
+		{ID: "o2:TR-BLU-32", CustomerID: "a2", SKU: "TR-BLU-32", At: at.Add(time.Hour)},
+	} {
+		_, _, err := b.s.RecordPurchase(b.ctx, p)
+		require.NoError(t, err, "record %s", p.ID)
+	}
+	rows, err := b.s.Report(b.ctx, store.ReportQuery{Since: at.Add(-time.Hour), Until: at.Add(time.Hour), By: store.ByKind})
+	require.NoError(t, err)
+	require.Len(t, rows, 1, "one kind: %+v", rows)
+	require.Equal(t, int64(2), rows[0].HeldOut)
+	require.Equal(t, int64(2), rows[0].HoldoutConversions)
+	require.Equal(t, int64(5995+7995), rows[0].HoldoutRevenueCents, "59.95 paid by a1, 79.95 listed for a2's order without a price")
+}

@@ -38,7 +38,8 @@ type ReportQuery struct {
 //
 // Holdout side: follow-ups recorded in followup_outcomes with outcome held_out (SendFollowUp
 // holds them out), HoldoutConversions (held-out follow-ups whose customer bought within the
-// attribution window after the decision) and that revenue, at the product's current price.
+// attribution window after the decision) and that revenue, at the price paid (the order's price,
+// else the product's current price).
 type ReportCounts struct {
 	Group               string `json:"group"`
 	Sent                int64  `json:"sent"`
@@ -130,8 +131,9 @@ func (s *DB) Report(ctx context.Context, q ReportQuery) ([]ReportCounts, error) 
 			WHERE fo.outcome = 'held_out' AND fo.kind <> ALL($3) AND fo.decided_at >= $1 AND fo.decided_at < $2
 			  AND (NOT $5 OR fo.kind = 'offer')
 		), bought AS (
-			-- Purchases within the window after the decision, at the product's current price.
-			SELECT h.key, sum(p.price_cents) AS revenue
+			-- Purchases within the window after the decision, at the price paid (the order's, else
+			-- the product's current price), as attributions credit the emailed.
+			SELECT h.key, sum(coalesce(pu.price_cents, p.price_cents)) AS revenue
 			FROM held h
 			JOIN purchases pu ON pu.customer_id = h.customer_id AND pu.purchased_at > h.decided_at AND pu.purchased_at <= h.decided_at + $4
 			JOIN products p ON p.sku = pu.sku
