@@ -25,7 +25,7 @@ import (
 	"github.com/tailorhq/tailor/internal/store"
 )
 
-const previewUsage = "--customer ID --kind KIND [--sku SKU] [--category CAT --discount PCT [--until YYYY-MM-DD]] [--collection NAME] [--purchase ID] [--offer NAME [--used PCT] [--metric NAME]] [--offer-key KEY]"
+const previewUsage = "--customer ID --kind KIND [--sku SKU] [--category CAT --discount PCT [--until YYYY-MM-DD]] [--collection NAME] [--purchase ID] [--metric NAME [--offer NAME] [--used PCT]] [--offer-key KEY]"
 
 const previewDetails = `The email is rendered by the worker's own code from what is stored now: the customer, their
 preferences and segment, the products in stock in their sizes and colours, the templates, the
@@ -38,8 +38,8 @@ starter sale), season (--collection, or the newest items without), invitation, w
 exit (the segments' emails); care, checkin and service (--purchase: one of the customer's
 purchases; default their latest whose category has a care plan in the policy; care and checkin
 need one); offer (--offer: one of the policy's usage offers, default the first; --used: the
-percentage of the bundle used, default the policy's threshold; --metric: the meter, e.g. data_mb,
-default none), worded for the first behaviour the offer is for; confirmation (--offer-key: the
+percentage of the bundle used, default the policy's threshold; --metric, required: the meter the
+reading came from, e.g. data_mb, which only the customer's workflow keeps), worded for the first behaviour the offer is for; confirmation (--offer-key: the
 send key of the offer the customer said yes to, default their latest emailed offer-like email in
 the send log). An email the customer would not get (no consent, suppressed) is still
 shown, with the reason; one with nothing to show (no products in their sizes) is not.`
@@ -88,7 +88,7 @@ func addPreviewFlags(fs *flag.FlagSet) previewFlags {
 		purchase:   fs.String("purchase", "", "care, checkin, service: the `ID` of one of the customer's purchases (default: their latest whose category has a care plan)"),
 		offer:      fs.String("offer", "", "offer: the `NAME` of one of the policy's usage offers (default: the first)"),
 		used:       fs.Int("used", 0, "offer: the `PCT` of the bundle used (default: the policy's threshold)"),
-		metric:     fs.String("metric", "", "offer: the meter's `NAME` as readings name it, e.g. data_mb (default: none)"),
+		metric:     fs.String("metric", "", "offer: the meter's `NAME` as readings name it, e.g. data_mb (required for an offer)"),
 		offerKey:   fs.String("offer-key", "", "confirmation: the send `KEY` of the offer said yes to (default: the customer's latest emailed offer-like email)"),
 	}
 }
@@ -152,6 +152,9 @@ func (f previewFlags) followUp(fs *flag.FlagSet, now time.Time, p *problems) lif
 		p.id("purchase", *f.purchase) // the rest comes from the customer's purchases: previewer.fillIn
 	case lifecycle.KindOffer:
 		p.line("offer", *f.offer, lifecycle.MaxLabelLen)
+		// The workflow never offers without a metric (a reading without one is ignored), and
+		// nothing outside the customer's workflow keeps their readings to take it from.
+		p.require("metric", "NAME", *f.metric)
 		p.line("metric", *f.metric, lifecycle.MaxLabelLen)
 		if flagSet(fs, "used") && (*f.used < 0 || *f.used > maxUsedPct) {
 			p.addf("--used must be between 0 and %d percent, got %d", maxUsedPct, *f.used)
