@@ -35,14 +35,16 @@ environment. It changes nothing: no send log, no workflow, no report.
 
 Kinds: restock (--sku: the SKU back in stock), sale (--category, --discount, --until as for
 starter sale), season (--collection, or the newest items without), invitation, winback, feedback,
-exit (the segments' emails); care, checkin and service (--purchase: one of the customer's
-purchases; default their latest whose category has a care plan in the policy; care and checkin
-need one); offer (--offer: one of the policy's usage offers, default the first; --used: the
-percentage of the bundle used, default the policy's threshold; --metric, required: the meter the
-reading came from, e.g. data_mb, which only the customer's workflow keeps), worded for the first behaviour the offer is for; confirmation (--offer-key: the
-send key of the offer the customer said yes to, default their latest emailed offer-like email in
-the send log). An email the customer would not get (no consent, suppressed) is still
-shown, with the reason; one with nothing to show (no products in their sizes) is not.`
+exit (the segments' emails). Built from the customer's own data as the workflow builds them:
+care, checkin and service (--purchase: one of the customer's purchases; default their latest
+whose category has a care plan in the policy, which care and checkin need); offer (--metric,
+required, as only the customer's workflow keeps their readings: the meter, e.g. data_mb;
+--offer: one of the policy's usage offers, default the first, worded for the first behaviour it
+is for; --used: the percentage of the bundle used, default the policy's threshold); the
+transactional confirmation (--offer-key: the send key of the offer-like email the customer said
+yes to, default their latest one sent in the send log). An email the customer would not get (no
+consent, suppressed) is still shown, with the reason; one with nothing to show (no products in
+their sizes) is not.`
 
 const previewOutDetails = `
 Without --out the subject, headers and text part are printed and the HTML is left out. With

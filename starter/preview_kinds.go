@@ -98,21 +98,32 @@ func (pv *previewer) lookupError(customerID string, err error) error {
 	return explainStoreError(err)
 }
 
-// purchase is the customer's purchase with id, or without one their latest whose category has a
-// care plan. Care and checkin are only sent for a category with a care plan; service follows an
-// unhappy check-in, so it prefers one too but takes any purchase named.
+// purchase is the customer's purchase with id, or without one their latest whose category's care
+// plan sends this kind (workflows.scheduleCare: care after tips_after, a check-in after
+// checkin_after). Service follows an unhappy check-in, so it prefers a purchase with a check-in but
+// takes any purchase named.
 func (pv *previewer) purchase(customerID string, kind lifecycle.Kind, purchases []store.HeldPurchase, id string) (store.HeldPurchase, error) {
-	hasPlan := func(p store.HeldPurchase) bool { _, ok := pv.worker.Policy.CarePlanFor(p.Product.Category); return ok }
+	planned := func(p store.HeldPurchase) bool {
+		plan, ok := pv.worker.Policy.CarePlanFor(p.Product.Category)
+		if kind == lifecycle.KindCare {
+			return ok && plan.TipsAfter > 0
+		}
+		return ok && plan.CheckinAfter > 0
+	}
+	step := "checkin_after"
+	if kind == lifecycle.KindCare {
+		step = "tips_after"
+	}
 	if id == "" {
 		for _, p := range purchases { // the latest first
-			if hasPlan(p) {
+			if planned(p) {
 				return p, nil
 			}
 		}
 		if len(purchases) == 0 {
 			return store.HeldPurchase{}, fmt.Errorf("customer %s has no purchases, so no %s email: record one (starter import orders) or pick another customer", customerID, kind)
 		}
-		return store.HeldPurchase{}, fmt.Errorf("none of customer %s's %d purchases is in a category with a care plan (care in LIFECYCLE_CONFIG), so no %s email: add a plan or name a purchase with --purchase ID", customerID, len(purchases), kind)
+		return store.HeldPurchase{}, fmt.Errorf("none of customer %s's %d purchases is in a category with a care plan with %s (care in LIFECYCLE_CONFIG), so no %s email: add a plan or name a purchase with --purchase ID", customerID, len(purchases), step, kind)
 	}
 	i := slices.IndexFunc(purchases, func(p store.HeldPurchase) bool { return p.ID == id })
 	if i < 0 {
@@ -123,8 +134,8 @@ func (pv *previewer) purchase(customerID string, kind lifecycle.Kind, purchases 
 		return store.HeldPurchase{}, fmt.Errorf("--purchase %q is not a purchase of customer %s: use one of theirs %v", id, customerID, ids)
 	}
 	p := purchases[i]
-	if kind != lifecycle.KindService && !hasPlan(p) {
-		return p, fmt.Errorf("--purchase %q is %s in category %q, which has no care plan (care in LIFECYCLE_CONFIG): the workflow sends no %s email for it", id, p.Product.Name, p.Product.Category, kind)
+	if kind != lifecycle.KindService && !planned(p) {
+		return p, fmt.Errorf("--purchase %q is %s in category %q, which has no care plan with %s (care in LIFECYCLE_CONFIG): the workflow sends no %s email for it", id, p.Product.Name, p.Product.Category, step, kind)
 	}
 	return p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,9 +29,9 @@ care:
     tips: {en: "Hang them up by the hem.", nl: "Hang ze aan de zoom op."}
 `
 
-// newPreviewKindsShop is the preview shop with a policy that has a care plan for trousers and two
-// usage offers, ann's two purchases (the chinos the latest), bob's trousers and one sale email
-// sent to bob.
+// newPreviewKindsShop is the preview shop with a policy that has a care plan for trousers (not
+// socks) and two usage offers, ann's three purchases (socks, trousers, the chinos the latest),
+// bob's trousers and one sale email sent to bob.
 func newPreviewKindsShop(t *testing.T) *previewShop {
 	t.Helper()
 	s := newPreviewShop(t)
@@ -41,7 +42,10 @@ func newPreviewKindsShop(t *testing.T) *previewShop {
 	st, err := store.Open(ctx, s.dbURL)
 	require.NoError(t, err)
 	defer st.Close()
+	_, err = st.ImportProducts(ctx, strings.NewReader("sku,product,name,category,color,size,price,stock,collections\nSO-RED-M,socks,Wool socks,socks,red,m,12,5,\n"))
+	require.NoError(t, err)
 	for _, p := range []lifecycle.Purchase{
+		{ID: "order-0", CustomerID: "ann", SKU: "SO-RED-M", At: s.now.Add(-40 * 24 * time.Hour)},
 		{ID: "order-1", CustomerID: "ann", SKU: "TR-GREY-50", At: s.now.Add(-30 * 24 * time.Hour)},
 		{ID: "order-2", CustomerID: "ann", SKU: "CH-NAVY-50", At: s.now.Add(-2 * 24 * time.Hour)},
 		{ID: "order-3", CustomerID: "bob", SKU: "TR-GREY-50", At: s.now.Add(-5 * 24 * time.Hour)},
@@ -74,6 +78,8 @@ func TestPreviewKindsFromCustomerData(t *testing.T) {
 			[]string{"key customer/bob/checkin/order-3", "Classic trousers", "/c/"}},
 		{[]string{"--customer", "bob", "--kind", "service"},
 			[]string{"key customer/bob/service/order-3", "Classic trousers"}},
+		{[]string{"--customer", "ann", "--kind", "service", "--purchase", "order-0"},
+			[]string{"key customer/ann/service/order-0", "Wool socks"}},
 		{[]string{"--customer", "bob", "--kind", "offer", "--metric", "minutes"},
 			[]string{"key customer/bob/offer/minutes/20261005T093000Z", "Data saver 2 GB", "4.99", "85% of your minutes bundle"}},
 		{[]string{"--customer", "bob", "--kind", "offer", "--offer", "stay-with-us 10 gb", "--used", "92", "--metric", "data_mb"},
@@ -99,7 +105,9 @@ func TestPreviewKindsWrongChoices(t *testing.T) {
 		want string
 	}{
 		{exitFailed, []string{"--customer", "ann", "--kind", "checkin", "--purchase", "order-3"},
-			`--purchase "order-3" is not a purchase of customer ann: use one of theirs [order-2 order-1]`},
+			`--purchase "order-3" is not a purchase of customer ann: use one of theirs [order-2 order-1 order-0]`},
+		{exitFailed, []string{"--customer", "ann", "--kind", "checkin", "--purchase", "order-0"},
+			`--purchase "order-0" is Wool socks in category "socks", which has no care plan with checkin_after (care in LIFECYCLE_CONFIG): the workflow sends no checkin email for it`},
 		{exitFailed, []string{"--customer", "ann", "--kind", "care", "--purchase", "nope"},
 			`--purchase "nope" is not a purchase of customer ann`},
 		{exitFailed, []string{"--customer", "nobody", "--kind", "care"},
@@ -124,7 +132,7 @@ func TestPreviewKindsWrongChoices(t *testing.T) {
 	// Without a care plan in the policy nothing is a care purchase.
 	delete(s.env, "LIFECYCLE_CONFIG")
 	_, stderr := s.run(t, exitFailed, "preview", "--customer", "ann", "--kind", "care")
-	assert.Contains(t, stderr, "none of customer ann's 2 purchases is in a category with a care plan", "care without a plan")
+	assert.Contains(t, stderr, "none of customer ann's 3 purchases is in a category with a care plan with tips_after", "care without a plan")
 	_, stderr = s.run(t, exitFailed, "preview", "--customer", "ann", "--kind", "offer", "--metric", "data_mb")
 	assert.Contains(t, stderr, "the policy has no usage offers", "offer without offers")
 }
