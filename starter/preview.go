@@ -25,7 +25,7 @@ import (
 	"github.com/tailorhq/tailor/internal/store"
 )
 
-const previewUsage = "--customer ID --kind KIND [--sku SKU] [--category CAT --discount PCT [--until YYYY-MM-DD]] [--collection NAME]"
+const previewUsage = "--customer ID --kind KIND [--sku SKU] [--category CAT --discount PCT [--until YYYY-MM-DD]] [--collection NAME] [--purchase ID] [--metric NAME [--offer NAME] [--used PCT]] [--offer-key KEY]"
 
 const previewDetails = `The email is rendered by the worker's own code from what is stored now: the customer, their
 preferences and segment, the products in stock in their sizes and colours, the templates, the
@@ -35,8 +35,16 @@ environment. It changes nothing: no send log, no workflow, no report.
 
 Kinds: restock (--sku: the SKU back in stock), sale (--category, --discount, --until as for
 starter sale), season (--collection, or the newest items without), invitation, winback, feedback,
-exit (the segments' emails). An email the customer would not get (no consent, suppressed) is still
-shown, with the reason; one with nothing to show (no products in their sizes) is not.`
+exit (the segments' emails). Built from the customer's own data as the workflow builds them:
+care, checkin and service (--purchase: one of the customer's purchases; default their latest
+whose category has a care plan in the policy, which care and checkin need); offer (--metric,
+required, as only the customer's workflow keeps their readings: the meter, e.g. data_mb;
+--offer: one of the policy's usage offers, default the first, worded for the first behaviour it
+is for; --used: the percentage of the bundle used, default the policy's threshold); the
+transactional confirmation (--offer-key: the send key of the offer-like email the customer said
+yes to, default their latest one sent in the send log). An email the customer would not get (no
+consent, suppressed) is still shown, with the reason; one with nothing to show (no products in
+their sizes) is not.`
 
 const previewOutDetails = `
 Without --out the subject, headers and text part are printed and the HTML is left out. With
@@ -57,11 +65,14 @@ the body of a test email unsubscribes the customer.`
 type previewFlags struct {
 	customer, kind, sku, category, until, collection *string
 	discount                                         *int
+	purchase, offer, metric, offerKey                *string
+	used                                             *int
 }
 
 // previewKinds are the kinds preview can build a follow-up for from flags alone.
 var previewKinds = []lifecycle.Kind{lifecycle.KindRestock, lifecycle.KindSale, lifecycle.KindSeason,
-	lifecycle.KindInvitation, lifecycle.KindWinback, lifecycle.KindFeedback, lifecycle.KindExit}
+	lifecycle.KindInvitation, lifecycle.KindWinback, lifecycle.KindFeedback, lifecycle.KindExit,
+	lifecycle.KindCare, lifecycle.KindCheckin, lifecycle.KindOffer, lifecycle.KindService, lifecycle.KindConfirmation}
 
 func addPreviewFlags(fs *flag.FlagSet) previewFlags {
 	var names []string
@@ -76,6 +87,11 @@ func addPreviewFlags(fs *flag.FlagSet) previewFlags {
 		discount:   fs.Int("discount", 0, fmt.Sprintf("sale: the discount in `PCT`, %d to %d", minDiscount, maxDiscount)),
 		until:      fs.String("until", "", "sale: its last day, `YYYY-MM-DD` (default: no end)"),
 		collection: fs.String("collection", "", "season: the collection's `NAME` (default: the newest items)"),
+		purchase:   fs.String("purchase", "", "care, checkin, service: the `ID` of one of the customer's purchases (default: their latest whose category has a care plan)"),
+		offer:      fs.String("offer", "", "offer: the `NAME` of one of the policy's usage offers (default: the first)"),
+		used:       fs.Int("used", 0, "offer: the `PCT` of the bundle used (default: the policy's threshold)"),
+		metric:     fs.String("metric", "", "offer: the meter's `NAME` as readings name it, e.g. data_mb (required for an offer)"),
+		offerKey:   fs.String("offer-key", "", "confirmation: the send `KEY` of the offer said yes to (default: the customer's latest emailed offer-like email)"),
 	}
 }
 
@@ -90,13 +106,18 @@ func (f previewFlags) followUp(fs *flag.FlagSet, now time.Time, p *problems) lif
 		p.addf("--kind %q cannot be previewed: use one of %v", *f.kind, previewKinds)
 	}
 	// Flags that belong to another kind are a mistake worth saying, not something to ignore.
+	purchaseKinds := []lifecycle.Kind{lifecycle.KindCare, lifecycle.KindCheckin, lifecycle.KindService}
+	offerKinds := []lifecycle.Kind{lifecycle.KindOffer}
 	for _, only := range []struct {
-		flag string
-		kind lifecycle.Kind
-	}{{"sku", lifecycle.KindRestock}, {"category", lifecycle.KindSale}, {"discount", lifecycle.KindSale},
-		{"until", lifecycle.KindSale}, {"collection", lifecycle.KindSeason}} {
-		if flagSet(fs, only.flag) && kind != only.kind {
-			p.addf("--%s is for --kind %s", only.flag, only.kind)
+		flag  string
+		kinds []lifecycle.Kind
+	}{{"sku", []lifecycle.Kind{lifecycle.KindRestock}}, {"category", []lifecycle.Kind{lifecycle.KindSale}},
+		{"discount", []lifecycle.Kind{lifecycle.KindSale}}, {"until", []lifecycle.Kind{lifecycle.KindSale}},
+		{"collection", []lifecycle.Kind{lifecycle.KindSeason}}, {"purchase", purchaseKinds},
+		{"offer", offerKinds}, {"used", offerKinds}, {"metric", offerKinds},
+		{"offer-key", []lifecycle.Kind{lifecycle.KindConfirmation}}} {
+		if flagSet(fs, only.flag) && !slices.Contains(only.kinds, kind) {
+			p.addf("--%s is for --kind %s", only.flag, kindList(only.kinds))
 		}
 	}
 	fu := lifecycle.FollowUp{Kind: kind, Due: now}
@@ -129,6 +150,19 @@ func (f previewFlags) followUp(fs *flag.FlagSet, now time.Time, p *problems) lif
 		p.line("collection", *f.collection, lifecycle.MaxLabelLen)
 		fu.Collection = strings.TrimSpace(*f.collection)
 		fu.Key = lifecycle.SendKey(customerID, kind, fu.Collection)
+	case lifecycle.KindCare, lifecycle.KindCheckin, lifecycle.KindService:
+		p.id("purchase", *f.purchase) // the rest comes from the customer's purchases: previewer.fillIn
+	case lifecycle.KindOffer:
+		p.line("offer", *f.offer, lifecycle.MaxLabelLen)
+		// The workflow never offers without a metric (a reading without one is ignored), and
+		// nothing outside the customer's workflow keeps their readings to take it from.
+		p.require("metric", "NAME", *f.metric)
+		p.line("metric", *f.metric, lifecycle.MaxLabelLen)
+		if flagSet(fs, "used") && (*f.used < 0 || *f.used > maxUsedPct) {
+			p.addf("--used must be between 0 and %d percent, got %d", maxUsedPct, *f.used)
+		}
+	case lifecycle.KindConfirmation:
+		p.line("offer-key", *f.offerKey, maxOfferKeyLen)
 	default: // the segments' emails are keyed by day
 		fu.Key = lifecycle.SendKey(customerID, kind, now.Format("20060102"))
 	}
@@ -208,6 +242,9 @@ func runPreview(ctx context.Context, a *app, c command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if fu, err = pv.fillIn(ctx, fs, pf, fu); err != nil {
+		return err
+	}
 	res, err := pv.render(ctx, *pf.customer, fu)
 	if err != nil {
 		return err
@@ -267,6 +304,9 @@ func runTestSend(ctx context.Context, a *app, c command, args []string) error {
 	}
 	pv, err := a.previewer(ctx)
 	if err != nil {
+		return err
+	}
+	if fu, err = pv.fillIn(ctx, fs, pf, fu); err != nil {
 		return err
 	}
 	res, err := pv.render(ctx, *pf.customer, fu)

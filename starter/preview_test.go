@@ -125,8 +125,8 @@ func TestPreview(t *testing.T) {
 	assert.Contains(t, stderr, `no customer "nobody": check the id`)
 
 	// Mistakes on the command line, all at once.
-	_, stderr = s.run(t, exitUsage, "preview", "--kind", "care", "--sku", "X", "--png")
-	for _, want := range []string{"missing --customer ID", `--kind "care" cannot be previewed`, "--sku is for --kind restock", "--png needs --out DIR"} {
+	_, stderr = s.run(t, exitUsage, "preview", "--kind", "bogus", "--sku", "X", "--png")
+	for _, want := range []string{"missing --customer ID", `--kind "bogus" cannot be previewed`, "--sku is for --kind restock", "--png needs --out DIR"} {
 		assert.Contains(t, stderr, want, "preview with bad flags")
 	}
 	assert.Equal(t, before, s.rows(t), "preview changed the database")
