@@ -117,6 +117,7 @@ var galleryPolicy = func() lifecycle.Policy {
 			"Classic trousers":       {lifecycle.LocaleDutch: "Klassieke pantalon"},
 			"Chinos":                 {lifecycle.LocaleDutch: "Chino"},
 			"Wool trousers, pleated": {lifecycle.LocaleDutch: "Wollen pantalon met plooien"},
+			"Data top-up":            {lifecycle.LocaleDutch: "Extra data"},
 		},
 	}
 	return p
@@ -151,6 +152,11 @@ func TestEmailGallery(t *testing.T) {
 			f := followUpOf(kind)
 			if kind == lifecycle.KindSeason {
 				f.Collection = "Autumn/Winter"
+			}
+			if f.BundleOffer != nil { // the offer's words in Dutch, as a shop configures them (usage.offers)
+				bundle := *f.BundleOffer
+				bundle.Allowances = map[string]string{lifecycle.LocaleDutch: "5 GB tot het einde van de maand"}
+				f.BundleOffer = &bundle
 			}
 			e, err := render(c, prefs, f, galleryOffers(kind, shop.URL), signer, galleryPolicy, signature, brand)
 			if err != nil {
