@@ -70,12 +70,14 @@ type preferenceText struct {
 	WishesTitle, Wish                                    string // Wish %[1]s name, %[2]s colour, %[3]s size, %[4]s date
 	NotesTitle                                           string
 	NoteKinds                                            map[store.NoteKind]string // %[1]s text, %[2]s date
-	UsageTitle, UsageLine, UsageUnknown, UsageNone       string                    // UsageLine %[1]s metric, %[2]s used, %[3]s limit, %[4]s date
-	EmailsTitle, EmailsLine, LastOpened, NoEmails        string                    // EmailsLine %[1]d sent, %[2]d opened, %[3]d clicked; LastOpened %s
-	SegmentTitle, NoSegment, Recorded                    string
-	Segments                                             map[lifecycle.Segment][2]string // name, what it means
-	LearningOn, LearningOff                              string                          // LearningOff %s: date
-	Months                                               [12]string
+	// The usage section shows only for a customer with meter readings (a tailor's customers have
+	// none), or when the workflow that holds them cannot be read.
+	UsageTitle, UsageLine, UsageUnknown           string // UsageLine %[1]s metric, %[2]s used, %[3]s limit, %[4]s date
+	EmailsTitle, EmailsLine, LastOpened, NoEmails string // EmailsLine %[1]d sent, %[2]d opened, %[3]d clicked; LastOpened %s
+	SegmentTitle, NoSegment, Recorded             string
+	Segments                                      map[lifecycle.Segment][2]string // name, what it means
+	LearningOn, LearningOff                       string                          // LearningOff %s: date
+	Months                                        [12]string
 }
 
 var preferenceTexts = map[string]preferenceText{
@@ -133,7 +135,6 @@ var preferenceTexts = map[string]preferenceText{
 		UsageTitle:   "Your usage",
 		UsageLine:    "%[1]s: %[2]s of %[3]s used (last reading %[4]s)",
 		UsageUnknown: "We cannot read your usage right now; please look again later.",
-		UsageNone:    "No readings.",
 		EmailsTitle:  "How you read our emails",
 		EmailsLine:   "We sent you %[1]d emails; you opened %[2]d and clicked a link in %[3]d.",
 		LastOpened:   "You last opened one on %s.",
@@ -206,7 +207,6 @@ var preferenceTexts = map[string]preferenceText{
 		UsageTitle:   "Uw verbruik",
 		UsageLine:    "%[1]s: %[2]s van %[3]s verbruikt (laatste meting %[4]s)",
 		UsageUnknown: "We kunnen uw verbruik nu even niet lezen; kijk later nog eens.",
-		UsageNone:    "Geen metingen.",
 		EmailsTitle:  "Hoe u onze e-mails leest",
 		EmailsLine:   "We stuurden u %[1]d e-mails; u opende er %[2]d en klikte in %[3]d op een link.",
 		LastOpened:   "Het laatst opende u er een op %s.",

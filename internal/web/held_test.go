@@ -110,6 +110,18 @@ func TestPreferencePageWithoutTheWorkflow(t *testing.T) {
 	assert.Contains(t, r.body, "learned from your purchase of Chino")
 }
 
+// A customer without meter readings (a tailor's) sees no usage section at all; with readings it is
+// there (TestPreferencePageShowsAllWeHold).
+func TestPreferencePageWithoutReadingsHasNoUsage(t *testing.T) {
+	b := setup(t)
+	heldFor(b, "c1")
+	b.lifecycle.status = workflows.Status{}
+	r := do(t, http.MethodGet, b.path(b.signer.Preferences("c1")), nil)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	assert.NotContains(t, r.body, "Your usage")
+	assert.Contains(t, r.body, "learned from your purchase of Chino", "the rest of what we hold is there")
+}
+
 // A remove button saves the form as shown without that item: one preferences event, the item
 // gone from the signal and from the page.
 func TestRemoveALearnedItem(t *testing.T) {
