@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -201,22 +199,13 @@ func measureOrders(ctx context.Context, cfg measureConfig, oc ordersConfig, c cl
 // delivered (by the starter or by the worker's relay) and the starter has returned.
 func runImport(ctx context.Context, cfg measureConfig, orders string, db *pgxpool.Pool, progress io.Writer) (importRun, error) {
 	r := importRun{Args: []string{"import", "--concurrency", fmt.Sprint(cfg.concurrency), "orders", orders}}
-	outFile, err := os.Create(filepath.Join(cfg.outDir, "starter-import.log"))
+	started, err := startStarter(ctx, cfg.starter, r.Args, filepath.Join(cfg.outDir, "starter-import.log"), "import", progress)
 	if err != nil {
 		return r, err
 	}
-	defer outFile.Close()
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	cmd := exec.CommandContext(runCtx, cfg.starter, r.Args...)
-	cmd.Stdout, cmd.Stderr = outFile, outFile
-	fmt.Fprintf(progress, "import: starter %s\n", strings.Join(r.Args, " "))
-	r.Trigger = time.Now()
-	if err := cmd.Start(); err != nil {
-		return r, fmt.Errorf("start the starter: %w", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	defer started.close()
+	r.Trigger = started.trigger
+	exited, cancel := started.exited, started.cancel
 
 	var (
 		starterDone bool

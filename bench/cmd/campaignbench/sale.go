@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -45,23 +43,13 @@ func runSale(ctx context.Context, o saleOptions, db *pgxpool.Pool, progress io.W
 	if o.rate > 0 {
 		r.Args = append(r.Args, "--rate", fmt.Sprint(o.rate))
 	}
-	outFile, err := os.Create(filepath.Join(o.outDir, "starter-sale.log"))
+	started, err := startStarter(ctx, o.starter, r.Args, filepath.Join(o.outDir, "starter-sale.log"), "sale", progress)
 	if err != nil {
 		return r, err
 	}
-	defer outFile.Close()
-
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	cmd := exec.CommandContext(runCtx, o.starter, r.Args...)
-	cmd.Stdout, cmd.Stderr = outFile, outFile
-	fmt.Fprintf(progress, "sale: starter %s\n", strings.Join(r.Args, " "))
-	r.Trigger = time.Now()
-	if err := cmd.Start(); err != nil {
-		return r, fmt.Errorf("start the starter: %w", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	defer started.close()
+	r.Trigger = started.trigger
+	exited, cancel := started.exited, started.cancel
 
 	var (
 		starterDone bool
