@@ -25,6 +25,7 @@ import (
 	"github.com/tailorhq/tailor/internal/codec"
 	"github.com/tailorhq/tailor/internal/config"
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
@@ -108,11 +109,10 @@ type restockStory struct {
 	namespace string
 }
 
-// runRestockStory plays David's purchase and the restock of the colour he wished for on a fresh
-// dev server, with an in-process worker whose client uses codecCfg, and exports the history.
-func runRestockStory(t *testing.T, codecCfg config.CodecConfig) restockStory {
+// startCodecWorker runs, on a fresh dev server, an in-process worker of the customers' workflows
+// whose client encodes with codecCfg; it returns the server, that client and the worker's mailer.
+func startCodecWorker(t *testing.T, st *store.DB, codecCfg config.CodecConfig) (*temporaltest.Server, client.Client, *recordingMailer) {
 	t.Helper()
-	st := newStore(t)
 	srv := temporaltest.Start(t)
 	c, err := client.Dial(client.Options{
 		HostPort:         srv.HostPort,
@@ -129,6 +129,15 @@ func runRestockStory(t *testing.T, codecCfg config.CodecConfig) restockStory {
 	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: testLinks(t)})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
+	return srv, c, mailer
+}
+
+// runRestockStory plays David's purchase and the restock of the colour he wished for on a fresh
+// dev server, with an in-process worker whose client uses codecCfg, and exports the history.
+func runRestockStory(t *testing.T, codecCfg config.CodecConfig) restockStory {
+	t.Helper()
+	st := newStore(t)
+	srv, c, mailer := startCodecWorker(t, st, codecCfg)
 
 	ctx := context.Background()
 	id := workflows.CustomerWorkflowID("david")

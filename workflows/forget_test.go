@@ -22,12 +22,10 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tailorhq/tailor/activities"
 	"github.com/tailorhq/tailor/internal/codec"
 	"github.com/tailorhq/tailor/internal/config"
 	"github.com/tailorhq/tailor/internal/erasure"
 	"github.com/tailorhq/tailor/internal/lifecycle"
-	"github.com/tailorhq/tailor/internal/temporaltest"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -58,22 +56,7 @@ func TestForgetShredsTheCustomersHistory(t *testing.T) {
 	keys := codecKeys(t, "test-1")
 	st := newStore(t)
 	codecCfg := masterCodec(t, keys).WithDataKeys(st, workflows.CustomerIDOf)
-	srv := temporaltest.Start(t)
-	c, err := client.Dial(client.Options{
-		HostPort:         srv.HostPort,
-		Namespace:        srv.Namespace,
-		Logger:           log.NewStructuredLogger(slog.New(slog.DiscardHandler)),
-		DataConverter:    codecCfg.DataConverter(),
-		FailureConverter: codecCfg.FailureConverter(),
-	})
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	mailer := &recordingMailer{}
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflow(workflows.CustomerLifecycle)
-	w.RegisterActivity(&activities.Activities{Store: st, Mailer: mailer, Policy: lifecycle.DefaultPolicy(), Links: testLinks(t)})
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
+	srv, c, _ := startCodecWorker(t, st, codecCfg)
 
 	ctx := context.Background()
 	send := func(customer, name string, arg any) error {
