@@ -99,7 +99,7 @@ func (e *shopifyEvents) UpsertCustomer(ctx context.Context, c shopify.Customer) 
 // Purchase records the purchase with the signal it owes (idempotent by purchase id) and
 // delivers it; a signal not delivered at once stays owed for the worker's relay.
 func (e *shopifyEvents) Purchase(ctx context.Context, p shopify.Purchase) error {
-	res, err := e.events.Purchase(ctx, events.Purchase{ID: p.ID, CustomerID: p.CustomerID, SKU: p.SKU, At: p.At})
+	res, err := e.events.Purchase(ctx, events.Purchase{ID: p.ID, CustomerID: p.CustomerID, SKU: p.SKU, At: p.At, PriceCents: p.PriceCents})
 	if err != nil {
 		return err
 	}

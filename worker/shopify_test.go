@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tailorhq/tailor/internal/campaigns"
@@ -45,7 +46,7 @@ func TestShopifyWebhookMountedOnlyWithSecret(t *testing.T) {
 // product update that brings a SKU back in stock starts its restock campaign.
 func TestShopifyAdapter(t *testing.T) {
 	srv := temporaltest.Start(t)
-	st, _ := storetest.New(t)
+	st, dbURL := storetest.New(t)
 	ctx := context.Background()
 	_, err := st.ImportProducts(ctx, strings.NewReader(`sku,product,name,category,color,size,price,stock,collections
 TR-BLUE-50,classic-trousers,Classic trousers,trousers,blue,50,89.00,5,
@@ -83,6 +84,13 @@ TR-GREY-50,classic-trousers,Classic trousers,trousers,grey,50,89.00,0,
 	require.Contains(t, buyers, customerID)
 	_, err = srv.Client.DescribeWorkflowExecution(ctx, workflows.CustomerWorkflowID(customerID), "")
 	require.NoError(t, err, "the purchase reached the customer's workflow")
+	db, err := pgx.Connect(ctx, dbURL)
+	require.NoError(t, err)
+	defer db.Close(ctx)
+	var price *int64
+	require.NoError(t, db.QueryRow(ctx, `SELECT price_cents FROM purchases WHERE id = 'shopify-820982911946154508-866550311766439020'`).Scan(&price))
+	require.NotNil(t, price, "the line's price is kept with its purchase, so the report credits what was paid")
+	require.Equal(t, int64(8900), *price)
 	deliveries, err := st.ShopifyDeliveries(ctx)
 	require.NoError(t, err)
 	require.Len(t, deliveries, 1)

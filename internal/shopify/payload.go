@@ -14,8 +14,9 @@ import (
 // The payloads below keep only the fields Tailor reads. Their shape follows Shopify's documented
 // REST resources, which the webhooks of the same topic carry:
 //   - orders/create: the Order resource,
-//     https://shopify.dev/docs/api/admin-rest/latest/resources/order (line_items[].sku,
-//     customer, customer_locale, buyer_accepts_marketing), its customer as in
+//     https://shopify.dev/docs/api/admin-rest/latest/resources/order (line_items[].sku, price,
+//     quantity and discount_allocations[].amount, customer, customer_locale,
+//     buyer_accepts_marketing), its customer as in
 //     https://shopify.dev/docs/api/admin-rest/latest/resources/customer (email_marketing_consent
 //     with state subscribed, not_subscribed, pending, unsubscribed, redacted or invalid);
 //   - products/update: the Product resource with its variants,
@@ -47,9 +48,35 @@ type shopCustomer struct {
 }
 
 type lineItem struct {
-	ID    int64  `json:"id"`
-	SKU   string `json:"sku"`
-	Title string `json:"title"`
+	ID       int64  `json:"id"`
+	SKU      string `json:"sku"`
+	Title    string `json:"title"`
+	Price    string `json:"price"` // one unit, before discounts, in the shop's currency
+	Quantity int    `json:"quantity"`
+	// DiscountAllocations are the discounts taken off this line, in the shop's currency.
+	DiscountAllocations []struct {
+		Amount string `json:"amount"`
+	} `json:"discount_allocations"`
+}
+
+// paidCents is what the customer paid for the line: price × quantity less the discounts
+// allocated to it, never below zero. ok is false when the payload carries no readable price (an
+// attribution then falls back to the product's price, as for an order imported without one).
+func (li lineItem) paidCents() (cents int64, ok bool) {
+	unit, ok := lifecycle.ParsePrice(strings.TrimSpace(li.Price))
+	if !ok {
+		return 0, false
+	}
+	qty := int64(max(li.Quantity, 1))
+	cents = unit * qty
+	for _, d := range li.DiscountAllocations {
+		off, ok := lifecycle.ParsePrice(strings.TrimSpace(d.Amount))
+		if !ok {
+			return 0, false
+		}
+		cents -= off
+	}
+	return max(cents, 0), true
 }
 
 type product struct {

@@ -92,6 +92,7 @@ type Purchase struct {
 	CustomerID string
 	SKU        string
 	At         time.Time
+	PriceCents *int64 // what the line cost the customer (lineItem.paidCents); nil: not in the payload
 }
 
 // StockChange sets a SKU's stock to a count the shop's system reports.
@@ -308,7 +309,11 @@ func (h *handler) orderCreated(ctx context.Context, body []byte, receivedAt time
 			skipped = append(skipped, fmt.Sprintf("order %d line %d: %v", o.ID, li.ID, err))
 			continue
 		}
-		err := h.deps.Events.Purchase(ctx, Purchase{ID: PurchaseID(o.ID, li.ID), CustomerID: c.ID, SKU: sku, At: at.UTC()})
+		p := Purchase{ID: PurchaseID(o.ID, li.ID), CustomerID: c.ID, SKU: sku, At: at.UTC()}
+		if cents, ok := li.paidCents(); ok {
+			p.PriceCents = &cents
+		}
+		err := h.deps.Events.Purchase(ctx, p)
 		switch {
 		case errors.Is(err, lifecycle.ErrNotFound):
 			skipped = append(skipped, fmt.Sprintf("order %d line %d: unknown SKU %q (import it with starter import products)", o.ID, li.ID, sku))

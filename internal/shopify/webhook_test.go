@@ -194,6 +194,39 @@ func deliver(h http.Handler, topic, webhookID string, body []byte) *httptest.Res
 	return rec
 }
 
+// A line's purchase carries what the customer paid for it: its price times its quantity, less the
+// discounts allocated to it; a line without a readable price carries none (the product's price is
+// credited instead).
+func TestOrderLinePricePaid(t *testing.T) {
+	cents := func(c int64) *int64 { return &c }
+	for _, tc := range []struct {
+		name string
+		line string
+		want *int64
+	}{
+		{"one at full price", `"price": "89.00", "quantity": 1`, cents(8900)},
+		{"two, one discount", `"price": "49.95", "quantity": 2, "discount_allocations": [{"amount": "10.00"}]`, cents(8990)},
+		{"two discounts", `"price": "20", "quantity": 1, "discount_allocations": [{"amount": "5.5"}, {"amount": "4.50"}]`, cents(1000)},
+		{"discounted below zero", `"price": "5.00", "quantity": 1, "discount_allocations": [{"amount": "7.00"}]`, cents(0)},
+		{"quantity missing", `"price": "12.34"`, cents(1234)},
+		{"no price", `"quantity": 1`, nil},
+		{"unreadable price", `"price": "12,34", "quantity": 1`, nil},
+		{"unreadable discount", `"price": "12.34", "quantity": 1, "discount_allocations": [{"amount": "-1"}]`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, del := newFakeEvents("TR-BLUE-50"), newFakeDeliveries()
+			h := newHandler(t, ev, del, shopify.Config{})
+			body := []byte(`{"id": 1001, "email": "ann@example.com", "created_at": "2026-11-30T14:15:00Z",
+				"customer": {"id": 7, "email": "ann@example.com", "first_name": "Ann"},
+				"line_items": [{"id": 5, "sku": "TR-BLUE-50", "title": "Classic trousers", ` + tc.line + `}]}`)
+			rec := deliver(h, shopify.TopicOrderCreated, "price-"+tc.name, body)
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			require.Len(t, ev.purchases, 1, "line %s", tc.line)
+			require.Equal(t, tc.want, ev.purchases[0].PriceCents, "line %s", tc.line)
+		})
+	}
+}
+
 // An order becomes the customer (created from the Shopify customer, consent from the order) and
 // a purchase per line with a known SKU; the others are skipped and recorded. Its retry changes
 // nothing.
@@ -207,8 +240,9 @@ func TestOrderCreated(t *testing.T) {
 	require.Equal(t, []shopify.Customer{{ID: "shopify-115310627314723954", Name: "Jon Snow", Email: "jon@example.com",
 		Locale: "nl", Consent: shopify.ConsentGranted, Source: "shopify"}}, ev.customers)
 	at := time.Date(2026, 11, 30, 14, 15, 0, 0, time.UTC)
+	paid := int64(8900)
 	require.Equal(t, []shopify.Purchase{{ID: "shopify-820982911946154508-866550311766439020", CustomerID: "shopify-115310627314723954",
-		SKU: "TR-BLUE-50", At: at}}, ev.purchases)
+		SKU: "TR-BLUE-50", At: at, PriceCents: &paid}}, ev.purchases)
 	d := del.handled["b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"]
 	require.Equal(t, shopify.TopicOrderCreated, d.Topic)
 	require.Equal(t, "tailor-test.myshopify.com", d.ShopDomain)
