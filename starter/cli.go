@@ -46,8 +46,8 @@ Orders and readings go through the event layer: each order line (purchase id <or
 reading is recorded once with the signal it owes, then the workflows are told, --concurrency at a
 time, with a progress bar; a second import of the same file tells nothing. An order older than
 --history-older-than is history: it teaches preferences, opens its wish and counts in segments, but
-its workflow is not told, so no follow-up is sent late. price and wanted_size are checked but not
-stored yet.`, runImport},
+its workflow is not told, so no follow-up is sent late. price (what the customer paid for the line,
+else the product's price counts) and wanted_size are kept with the purchase.`, runImport},
 	{"purchase", "--customer ID --sku SKU [--wanted-color COLOR] [--id PURCHASE_ID]", "record a purchase, optionally with the colour the customer wanted instead", "", runPurchase},
 	{"restock", "--sku SKU --quantity N" + campaignUsage, "add stock and start a campaign telling the customers whose open wish it fulfils", campaignDetails, runRestock},
 	{"sale", "--category CAT --discount PCT [--until YYYY-MM-DD]" + campaignUsage, "start a campaign announcing a sale to the customers who bought or like the category", campaignDetails, runSale},
@@ -65,6 +65,7 @@ stored yet.`, runImport},
 	{"preview", previewUsage + " [--out DIR] [--png]", "render the email a customer would get now (subject, headers, text; HTML and pictures with --out), changing nothing", previewDetails + previewOutDetails, runPreview},
 	{"test-send", "--to ADDRESS " + previewUsage, "send that rendering to any address through the worker's mailer, \"[test]\" in the subject, touching no send log, workflow or report", previewDetails + testSendDetails, runTestSend},
 	{"export", "--customer ID [--out FILE]", "write everything held about a customer, in PostgreSQL and in their workflow's state, as one JSON document (GDPR art. 15)", exportDetails, runExport},
+	{"keys", "[status | rewrap] [--json]", "show which master key wraps the customers' data keys, or rewrap them all with the encrypting key so an old master key can retire", keysDetails, runKeys},
 	{"outbox", "[--customer ID]", "list the emails kept in the local outbox (when SENDGRID_API_KEY is not set)", "", runOutbox},
 	{"report", "[--since D] [--until D] [--by kind|campaign|segment|behaviour] [--json] [--html FILE]", "what the follow-ups earned: emails, opens, clicks, offers accepted, conversions and revenue against the holdout, lift with a 95% interval", reportDetails, runReport},
 	{"simulate", "--scenario FILE.yaml [--from-db ID] [--out DIR] [--config LIFECYCLE.yaml] [--json]", "run a scenario of one customer's year through the real workflow in seconds, offline, and check its expectations", simulateDetails, runSimulate},

@@ -240,13 +240,10 @@ func (d *dataKeys) create(ctx context.Context, customerID string) (lifecycle.Wra
 	if _, err := rand.Read(rawID); err != nil {
 		return lifecycle.WrappedDataKey{}, err
 	}
-	master := d.master.encrypt
-	w := lifecycle.WrappedDataKey{ID: DataKeyPrefix + hex.EncodeToString(rawID), CustomerID: customerID, MasterKeyID: master.ID}
-	nonce := make([]byte, master.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	w, err := d.master.wrap(lifecycle.WrappedDataKey{ID: DataKeyPrefix + hex.EncodeToString(rawID), CustomerID: customerID}, secret)
+	if err != nil {
 		return lifecycle.WrappedDataKey{}, err
 	}
-	w.Wrapped = master.aead.Seal(nonce, nonce, secret, wrapAD(w))
 	return d.store.CreateCustomerDataKey(ctx, w)
 }
 
@@ -256,20 +253,58 @@ func wrapAD(w lifecycle.WrappedDataKey) []byte {
 	return []byte("tailor-data-key\x00" + w.ID + "\x00" + w.CustomerID + "\x00" + w.MasterKeyID)
 }
 
-// add unwraps w and caches it under its customer and its id.
-func (d *dataKeys) add(w lifecycle.WrappedDataKey) (Key, error) {
-	master, ok := d.master.keys[w.MasterKeyID]
+// unwrap returns the secret of w, unwrapped with the master key of c that wrapped it. The caller
+// clears it after use.
+func (c *Codec) unwrap(w lifecycle.WrappedDataKey) ([]byte, error) {
+	master, ok := c.keys[w.MasterKeyID]
 	if !ok {
-		return Key{}, fmt.Errorf("data key %q is wrapped by master key %q, which is not among the configured keys (%v): "+
-			"keep every master key that wrapped a data key in TAILOR_CODEC_KEYS", w.ID, w.MasterKeyID, d.master.ids)
+		return nil, fmt.Errorf("data key %q is wrapped by master key %q, which is not among the configured keys (%v): "+
+			"keep every master key that wrapped a data key in TAILOR_CODEC_KEYS", w.ID, w.MasterKeyID, c.ids)
 	}
 	n := master.aead.NonceSize()
 	if len(w.Wrapped) < n+master.aead.Overhead() {
-		return Key{}, fmt.Errorf("data key %q is %d bytes wrapped, too short", w.ID, len(w.Wrapped))
+		return nil, fmt.Errorf("data key %q is %d bytes wrapped, too short", w.ID, len(w.Wrapped))
 	}
 	secret, err := master.aead.Open(nil, w.Wrapped[:n], w.Wrapped[n:], wrapAD(w))
 	if err != nil {
-		return Key{}, fmt.Errorf("data key %q does not unwrap with master key %q: it was altered, or the key configured under this id is not the one that wrapped it", w.ID, w.MasterKeyID)
+		return nil, fmt.Errorf("data key %q does not unwrap with master key %q: it was altered, or the key configured under this id is not the one that wrapped it", w.ID, w.MasterKeyID)
+	}
+	return secret, nil
+}
+
+// wrap seals secret as the data key w (its id and customer) with c's encrypting master key.
+func (c *Codec) wrap(w lifecycle.WrappedDataKey, secret []byte) (lifecycle.WrappedDataKey, error) {
+	master := c.encrypt
+	w.MasterKeyID = master.ID
+	nonce := make([]byte, master.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return lifecycle.WrappedDataKey{}, err
+	}
+	w.Wrapped = master.aead.Seal(nonce, nonce, secret, wrapAD(w))
+	return w, nil
+}
+
+// Rewrap returns the data key w wrapped by c's encrypting master key instead of the one that
+// wrapped it, so that an old master key can leave TAILOR_CODEC_KEYS (starter keys rewrap). The data
+// key itself, and so every payload it encrypted, stays the same: caches of the old wrapping stay
+// right. A key already wrapped by the encrypting key is returned as it is.
+func (c *Codec) Rewrap(w lifecycle.WrappedDataKey) (lifecycle.WrappedDataKey, error) {
+	if w.MasterKeyID == c.encrypt.ID {
+		return w, nil
+	}
+	secret, err := c.unwrap(w)
+	if err != nil {
+		return lifecycle.WrappedDataKey{}, err
+	}
+	defer clear(secret)
+	return c.wrap(w, secret)
+}
+
+// add unwraps w and caches it under its customer and its id.
+func (d *dataKeys) add(w lifecycle.WrappedDataKey) (Key, error) {
+	secret, err := d.master.unwrap(w)
+	if err != nil {
+		return Key{}, err
 	}
 	defer clear(secret)
 	k, err := NewKey(w.ID, secret)

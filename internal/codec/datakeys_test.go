@@ -271,3 +271,43 @@ func TestEndpointDecodesDataKeysUntilForgotten(t *testing.T) {
 	require.NotEqual(t, http.StatusOK, rec.Code, "the endpoint must not decode a forgotten customer's payload")
 	require.NotContains(t, rec.Body.String(), "grey")
 }
+
+// Rewrap moves a data key onto the encrypting master key without changing the key: payloads it
+// encrypted before read with the new master key alone. A key already there is returned as it is; a
+// key whose wrapping was altered, or whose master key is not configured, is refused.
+func TestRewrapKeepsTheDataKey(t *testing.T) {
+	oldSpec, newSpec := "old:"+randomKey(t), "new:"+randomKey(t)
+	st := newMemKeys()
+	before := newCodec(t, oldSpec).WithDataKeys(st, customerOf)
+	p := encodeFor(t, before, converter.WorkflowSerializationContext{WorkflowID: "customer/zoe"}, "zoe's sizes")
+	w, err := st.CustomerDataKey(context.Background(), "zoe")
+	require.NoError(t, err)
+	require.Equal(t, "old", w.MasterKeyID)
+
+	rotated := newCodec(t, newSpec+","+oldSpec)
+	rw, err := rotated.Rewrap(w)
+	require.NoError(t, err)
+	require.Equal(t, "new", rw.MasterKeyID)
+	require.Equal(t, w.ID, rw.ID, "the same data key")
+	require.NotEqual(t, w.Wrapped, rw.Wrapped)
+	again, err := rotated.Rewrap(rw)
+	require.NoError(t, err)
+	require.Equal(t, rw, again, "a key wrapped by the encrypting key is left as it is")
+
+	st.keys["zoe"] = rw
+	var got string
+	require.NoError(t, newCodec(t, newSpec).WithDataKeys(st, customerOf).DataConverter().FromPayload(p, &got), "read with the new master key alone")
+	require.Equal(t, "zoe's sizes", got)
+
+	tampered := w
+	tampered.Wrapped = bytes.Clone(w.Wrapped)
+	tampered.Wrapped[len(tampered.Wrapped)-1] ^= 1
+	_, err = rotated.Rewrap(tampered)
+	require.ErrorContains(t, err, "does not unwrap")
+	_, err = newCodec(t, newSpec).Rewrap(w)
+	require.ErrorContains(t, err, `wrapped by master key "old", which is not among the configured keys`)
+	moved := w
+	moved.CustomerID = "eve"
+	_, err = rotated.Rewrap(moved)
+	require.ErrorContains(t, err, "does not unwrap", "a wrapping moved to another customer")
+}
