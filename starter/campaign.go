@@ -421,6 +421,10 @@ func runCampaign(ctx context.Context, a *app, c command, args []string) error {
 }
 
 func (a *app) listCampaigns(ctx context.Context) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
 	tc, err := a.temporalClient(ctx)
 	if err != nil {
 		return err
@@ -428,7 +432,7 @@ func (a *app) listCampaigns(ctx context.Context) error {
 	// A campaign continues as new after every page: only the latest run of each is listed.
 	query := "WorkflowType = 'Campaign' AND ExecutionStatus != 'ContinuedAsNew'"
 	tw := tabwriter.NewWriter(a.stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tREACHED\tSTARTED")
+	fmt.Fprintln(tw, "ID\tSTATE\tREACHED\tHOLDOUT\tSTARTED")
 	n := 0
 	var token []byte
 	for {
@@ -446,7 +450,13 @@ func (a *app) listCampaigns(ctx context.Context) error {
 				e.GetStatus() != enums.WORKFLOW_EXECUTION_STATUS_CANCELED {
 				state = strings.ToLower(strings.TrimPrefix(e.GetStatus().String(), "WORKFLOW_EXECUTION_STATUS_"))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", e.GetExecution().GetWorkflowId(), state, p.Reached, e.GetStartTime().AsTime().UTC().Format(timeLayout))
+			// The campaign's own holdout (--holdout), else the policy's for its kind
+			// (LIFECYCLE_CONFIG, which the workers read too).
+			holdout := fmt.Sprintf("%d%% (policy)", cfg.Policy.Holdouts[p.Kind])
+			if p.Holdout != nil {
+				holdout = fmt.Sprintf("%d%%", p.Holdout.Pct)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", e.GetExecution().GetWorkflowId(), state, p.Reached, holdout, e.GetStartTime().AsTime().UTC().Format(timeLayout))
 			n++
 		}
 		if token = resp.GetNextPageToken(); len(token) == 0 {

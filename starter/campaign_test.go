@@ -65,6 +65,7 @@ c-suits,Suits,cs@example.com,en,Europe/Amsterdam,,50,suits,true
 	}, 10*time.Second, 200*time.Millisecond)
 	require.Contains(t, out, id+" ")
 	require.Contains(t, out, "done")
+	require.Contains(t, out, "0% (policy)", "no holdout of its own, none in the policy:\n%s", out)
 	require.Equal(t, 3, strings.Count(out, "\n"), "a header and two campaigns, not one row per page run:\n%s", out)
 
 	out = starter("campaign", "status", id)

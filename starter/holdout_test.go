@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"regexp"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -32,6 +34,9 @@ c-03,Three,c3@example.com,en,Europe/Amsterdam,,50,trousers,true
 	require.Empty(t, mailer.sent(), "a 100% holdout emails nobody")
 	const id = "campaign/sale/trousers/open-20"
 	require.Contains(t, starter("campaign", "status", id), "100% of the customers reached get no email (by a hash of their id and "+id+")")
+	require.Eventually(t, func() bool { // the visibility store catches up asynchronously
+		return regexp.MustCompile(regexp.QuoteMeta(id) + `\s+done\s+3\s+100%\s`).MatchString(starter("campaign", "list"))
+	}, 10*time.Second, 200*time.Millisecond, "campaign list shows the campaign's holdout")
 
 	key := lifecycle.SendKey("c-02", lifecycle.KindSale, "sale/trousers/open-20")
 	st := queryCustomer(t, shop.srv, "c-02")
