@@ -78,7 +78,8 @@ concerned and signals each one's workflow once; the customers' workflows decide 
 the contact policy. Running the same trigger again reports the existing campaign and starts nothing,
 unless --again. Without --wait the command returns once the campaign started.`
 
-const campaignCommandDetails = `list: every campaign with its state (running, done, cancelled) and customers reached.
+const campaignCommandDetails = `list: every campaign with its state (running, done, cancelled), customers reached and holdout
+(its own --holdout, or the policy's for its kind).
 status ID: its progress (live from the progress query when a worker runs) and its follow-ups:
 emailed and failed (the send log), deferred by the contact policy and skipped by reason (what the
 customers' workflows recorded), and not decided yet (in flight).
