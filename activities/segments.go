@@ -18,8 +18,9 @@ type SegmentStore interface {
 	SegmentFactsPage(ctx context.Context, after string, limit int, now time.Time, lookback time.Duration) ([]lifecycle.SegmentFacts, error)
 	// CurrentSegments returns the stored segment of those of customerIDs that have one.
 	CurrentSegments(ctx context.Context, customerIDs []string) (map[string]lifecycle.Segment, error)
-	// SaveSegment stores a customer's segment and reasons as of at and reports whether it changed.
-	SaveSegment(ctx context.Context, customerID string, segment lifecycle.Segment, reasons []string, at time.Time) (bool, error)
+	// SaveSegment stores a customer's segment and typed reasons as of at and reports whether it
+	// changed.
+	SaveSegment(ctx context.Context, customerID string, segment lifecycle.Segment, reasons []lifecycle.SegmentReason, at time.Time) (bool, error)
 }
 
 // SegmentSignalName is the name of the signal that tells a customer's workflow its segment. It is
@@ -30,6 +31,8 @@ const SegmentSignalName = "segment"
 // At. workflows.SegmentSignal is this type.
 type SegmentSignal struct {
 	Segment lifecycle.Segment
+	// Reasons are the English sentences of the typed reasons (lifecycle.SegmentReasonSentences),
+	// for operators; kept as sentences so running workflows and their histories stay as they are.
 	Reasons []string
 	At      time.Time
 }
@@ -98,7 +101,7 @@ func (a *Activities) RecomputeSegments(ctx context.Context, in RecomputeSegments
 		seg, reasons := lifecycle.ClassifySegment(f, in.Now, policy)
 		res.Counts[seg]++
 		if seg != current[f.CustomerID] && seg != lifecycle.SegmentNone {
-			sig := SegmentSignal{Segment: seg, Reasons: reasons, At: in.Now}
+			sig := SegmentSignal{Segment: seg, Reasons: lifecycle.SegmentReasonSentences(reasons), At: in.Now}
 			if err := a.Reacher.Signal(ctx, f.CustomerID, SegmentSignalName, sig); err != nil {
 				return RecomputeSegmentsResult{}, fmt.Errorf("tell customer %s their segment %s: %w", f.CustomerID, seg, err)
 			}

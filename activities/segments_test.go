@@ -21,7 +21,7 @@ type memorySegments struct {
 	facts   []lifecycle.SegmentFacts
 	mu      sync.Mutex
 	saved   map[string]lifecycle.Segment
-	reasons map[string][]string
+	reasons map[string][]lifecycle.SegmentReason
 	// lookback is what the last SegmentFactsPage was asked for.
 	lookback time.Duration
 }
@@ -49,11 +49,11 @@ func (m *memorySegments) CurrentSegments(_ context.Context, ids []string) (map[s
 	return out, nil
 }
 
-func (m *memorySegments) SaveSegment(_ context.Context, id string, seg lifecycle.Segment, reasons []string, _ time.Time) (bool, error) {
+func (m *memorySegments) SaveSegment(_ context.Context, id string, seg lifecycle.Segment, reasons []lifecycle.SegmentReason, _ time.Time) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.saved == nil {
-		m.saved, m.reasons = map[string]lifecycle.Segment{}, map[string][]string{}
+		m.saved, m.reasons = map[string]lifecycle.Segment{}, map[string][]lifecycle.SegmentReason{}
 	}
 	changed := m.saved[id] != seg
 	m.saved[id], m.reasons[id] = seg, reasons
@@ -66,6 +66,7 @@ type signalRecorder struct {
 	failFor string
 	got     []string // customer:segment
 	names   []string
+	reasons map[string][]string // by customer: the last signal's reasons
 }
 
 func (r *signalRecorder) Signal(_ context.Context, customerID, name string, payload any) error {
@@ -80,6 +81,10 @@ func (r *signalRecorder) Signal(_ context.Context, customerID, name string, payl
 	defer r.mu.Unlock()
 	r.got = append(r.got, customerID+":"+string(sig.Segment))
 	r.names = append(r.names, name)
+	if r.reasons == nil {
+		r.reasons = map[string][]string{}
+	}
+	r.reasons[customerID] = sig.Reasons
 	return nil
 }
 
@@ -141,7 +146,9 @@ func TestRecomputeSegments(t *testing.T) {
 	require.Equal(t, []string{"amb:ambassador", "lea:leaver", "loy:loyal", "sho:shopper"}, rec.signalled())
 	require.Equal(t, []string{"segment", "segment", "segment", "segment"}, rec.names)
 	require.Equal(t, lifecycle.SegmentNone, st.saved["non"])
-	require.Equal(t, []string{"said they are leaving: moving"}, st.reasons["lea"])
+	require.Equal(t, []lifecycle.SegmentReason{{Code: lifecycle.SegmentReasonExit, ExitWords: "moving"}}, st.reasons["lea"],
+		"the store gets the typed reasons, the customer's words with them")
+	require.Equal(t, []string{"said they are leaving: moving"}, rec.reasons["lea"], "the workflow gets the English sentences, as before")
 
 	// A second recompute (or a retry of a page already saved) changes and signals nothing.
 	res, err = recompute(t, acts, activities.RecomputeSegmentsInput{Limit: 10, Now: recomputeNow})

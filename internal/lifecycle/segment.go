@@ -1,9 +1,6 @@
 package lifecycle
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Segment is a customer's value segment: by value, not revenue alone.
 type Segment string
@@ -81,7 +78,9 @@ func DefaultSegmentPolicy() SegmentPolicy {
 	}
 }
 
-// ClassifySegment puts a customer in a segment and says why. The rules, first match wins:
+// ClassifySegment puts a customer in a segment and says why, as typed reasons (SegmentReason: a
+// code and its numbers), so the preference page can say them in the customer's language; each
+// reason's String is the English sentence operators read. The rules, first match wins:
 //  1. stated exit, or no purchase for LeaverAfter: leaver (the no purchase part only while the
 //     shop may learn);
 //  2. never bought, or learning stopped by the customer: none;
@@ -89,43 +88,38 @@ func DefaultSegmentPolicy() SegmentPolicy {
 //  4. responses mostly to sale emails: shopper;
 //  5. enough purchases or spend in the window: loyal;
 //  6. otherwise shopper: a customer still to win over, at a discount.
-func ClassifySegment(f SegmentFacts, now time.Time, p SegmentPolicy) (Segment, []string) {
+func ClassifySegment(f SegmentFacts, now time.Time, p SegmentPolicy) (Segment, []SegmentReason) {
+	because := func(r SegmentReason) []SegmentReason { return []SegmentReason{r} }
+	window := days(p.Lookback)
 	if f.Exited {
-		why := "said they are leaving"
-		if f.ExitReason != "" {
-			why += ": " + f.ExitReason
-		}
-		return SegmentLeaver, []string{why}
+		return SegmentLeaver, because(SegmentReason{Code: SegmentReasonExit, ExitWords: f.ExitReason})
 	}
 	if f.LearningStopped {
-		return SegmentNone, []string{ReasonLearningStopped}
+		return SegmentNone, because(SegmentReason{Code: SegmentReasonLearningStopped})
 	}
 	if f.LastPurchaseAt.IsZero() {
-		return SegmentNone, []string{"nothing bought yet"}
+		return SegmentNone, because(SegmentReason{Code: SegmentReasonNothingBought})
 	}
 	if since := now.Sub(f.LastPurchaseAt); since >= p.LeaverAfter {
-		return SegmentLeaver, []string{fmt.Sprintf("no purchase for %d days (leaver after %d)", days(since), days(p.LeaverAfter))}
+		return SegmentLeaver, because(SegmentReason{Code: SegmentReasonNoPurchaseSince, Days: days(since), LeaverAfterDays: days(p.LeaverAfter)})
 	}
 	if p.AmbassadorReferrals > 0 && f.Referrals >= p.AmbassadorReferrals {
-		return SegmentAmbassador, []string{fmt.Sprintf("referred %d customers", f.Referrals)}
+		return SegmentAmbassador, because(SegmentReason{Code: SegmentReasonReferrals, Referrals: f.Referrals})
 	}
 	engagement := f.Clicks + f.Accepted
 	if f.Purchases >= p.AmbassadorPurchases && engagement >= p.AmbassadorEngagement {
-		return SegmentAmbassador, []string{fmt.Sprintf("%d purchases and %d clicks or accepted offers in %d days", f.Purchases, engagement, days(p.Lookback))}
+		return SegmentAmbassador, because(SegmentReason{Code: SegmentReasonBuysAndResponds, Purchases: f.Purchases, Responses: engagement, Days: window})
 	}
 	if engagement > 0 && float64(f.SaleResponses)/float64(engagement) >= p.ShopperSaleShare {
-		return SegmentShopper, []string{fmt.Sprintf("%d of %d responses were to sale emails", f.SaleResponses, engagement)}
+		return SegmentShopper, because(SegmentReason{Code: SegmentReasonSaleResponses, SaleResponses: f.SaleResponses, Responses: engagement})
 	}
 	if f.Purchases >= p.LoyalPurchases {
-		return SegmentLoyal, []string{fmt.Sprintf("%d purchases in %d days", f.Purchases, days(p.Lookback))}
+		return SegmentLoyal, because(SegmentReason{Code: SegmentReasonPurchases, Purchases: f.Purchases, Days: window})
 	}
 	if p.LoyalMonetaryCents > 0 && f.MonetaryCents >= p.LoyalMonetaryCents {
-		return SegmentLoyal, []string{fmt.Sprintf("spent %d.%02d in %d days", f.MonetaryCents/100, f.MonetaryCents%100, days(p.Lookback))}
+		return SegmentLoyal, because(SegmentReason{Code: SegmentReasonSpent, Cents: f.MonetaryCents, Days: window})
 	}
-	return SegmentShopper, []string{fmt.Sprintf("%d purchase(s) in %d days and few responses: still to win over", f.Purchases, days(p.Lookback))}
+	return SegmentShopper, because(SegmentReason{Code: SegmentReasonToWinOver, Purchases: f.Purchases, Days: window})
 }
-
-// ReasonLearningStopped is the segment reason of a customer who stopped the shop's learning.
-const ReasonLearningStopped = "asked us to stop learning from what they do"
 
 func days(d time.Duration) int { return int(d / (24 * time.Hour)) }

@@ -99,14 +99,78 @@ func TestClassifySegment(t *testing.T) {
 		{"one purchase, few responses", with(bought(1), func(f *lifecycle.SegmentFacts) { f.Clicks = 1 }), defaults,
 			lifecycle.SegmentShopper, "1 purchase(s) in 365 days and few responses: still to win over"},
 	}
+	seen := map[lifecycle.SegmentReasonCode]bool{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, reasons := lifecycle.ClassifySegment(tt.facts, now, tt.policy)
-			require.Equal(t, tt.want, got, "facts %+v at %s: reasons %q", tt.facts, now, reasons)
+			require.Equal(t, tt.want, got, "facts %+v at %s: reasons %v", tt.facts, now, reasons)
 			require.Len(t, reasons, 1, "facts %+v", tt.facts)
-			require.Contains(t, reasons[0], tt.wantReason, "facts %+v", tt.facts)
+			require.Contains(t, reasons[0].String(), tt.wantReason, "facts %+v", tt.facts)
+			require.Contains(t, lifecycle.SegmentReasonCodes, reasons[0].Code, "facts %+v", tt.facts)
+			seen[reasons[0].Code] = true
 		})
 	}
+	for _, code := range lifecycle.SegmentReasonCodes {
+		if code != lifecycle.SegmentReasonLearningStopped { // TestClassifySegmentLearningStopped
+			require.True(t, seen[code], "no case above gives the reason %s", code)
+		}
+	}
+}
+
+// A customer who stopped the learning is in no segment, whatever they bought, unless they said
+// they leave.
+func TestClassifySegmentLearningStopped(t *testing.T) {
+	now := time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)
+	f := lifecycle.SegmentFacts{CustomerID: "c1", Purchases: 5, LastPurchaseAt: now.AddDate(-2, 0, 0), Referrals: 2, LearningStopped: true}
+	seg, reasons := lifecycle.ClassifySegment(f, now, lifecycle.DefaultSegmentPolicy())
+	require.Equal(t, lifecycle.SegmentNone, seg)
+	require.Equal(t, []lifecycle.SegmentReason{{Code: lifecycle.SegmentReasonLearningStopped}}, reasons)
+	f.Exited, f.ExitReason = true, "moving abroad"
+	seg, reasons = lifecycle.ClassifySegment(f, now, lifecycle.DefaultSegmentPolicy())
+	require.Equal(t, lifecycle.SegmentLeaver, seg)
+	require.Equal(t, []lifecycle.SegmentReason{{Code: lifecycle.SegmentReasonExit, ExitWords: "moving abroad"}}, reasons)
+}
+
+// The typed reasons carry the numbers, and their English sentences are the ones operators read
+// before the reasons were typed (starter status and explain, the workflows' segment signal), so
+// nothing an operator or a recorded history holds changes wording.
+func TestSegmentReasonSentences(t *testing.T) {
+	const day = 24 * time.Hour
+	now := time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)
+	p := lifecycle.DefaultSegmentPolicy()
+	last := now.Add(-30 * day)
+	for _, tc := range []struct {
+		facts lifecycle.SegmentFacts
+		want  lifecycle.SegmentReason
+		text  string
+	}{
+		{lifecycle.SegmentFacts{Exited: true, ExitReason: "moving abroad"},
+			lifecycle.SegmentReason{Code: lifecycle.SegmentReasonExit, ExitWords: "moving abroad"}, "said they are leaving: moving abroad"},
+		{lifecycle.SegmentFacts{Exited: true}, lifecycle.SegmentReason{Code: lifecycle.SegmentReasonExit}, "said they are leaving"},
+		{lifecycle.SegmentFacts{LearningStopped: true, LastPurchaseAt: last},
+			lifecycle.SegmentReason{Code: lifecycle.SegmentReasonLearningStopped}, "asked us to stop learning from what they do"},
+		{lifecycle.SegmentFacts{}, lifecycle.SegmentReason{Code: lifecycle.SegmentReasonNothingBought}, "nothing bought yet"},
+		{lifecycle.SegmentFacts{LastPurchaseAt: now.Add(-400 * day)},
+			lifecycle.SegmentReason{Code: lifecycle.SegmentReasonNoPurchaseSince, Days: 400, LeaverAfterDays: 365}, "no purchase for 400 days (leaver after 365)"},
+		{lifecycle.SegmentFacts{LastPurchaseAt: last, Purchases: 1, Referrals: 2},
+			lifecycle.SegmentReason{Code: lifecycle.SegmentReasonReferrals, Referrals: 2}, "referred 2 customers"},
+		{lifecycle.SegmentFacts{LastPurchaseAt: last, Purchases: 4, Clicks: 2, Accepted: 1},
+			lifecycle.SegmentReason{Code: lifecycle.SegmentReasonBuysAndResponds, Purchases: 4, Responses: 3, Days: 365}, "4 purchases and 3 clicks or accepted offers in 365 days"},
+		{lifecycle.SegmentFacts{LastPurchaseAt: last, Purchases: 2, Clicks: 5, SaleResponses: 3},
+			lifecycle.SegmentReason{Code: lifecycle.SegmentReasonSaleResponses, SaleResponses: 3, Responses: 5}, "3 of 5 responses were to sale emails"},
+		{lifecycle.SegmentFacts{LastPurchaseAt: last, Purchases: 2},
+			lifecycle.SegmentReason{Code: lifecycle.SegmentReasonPurchases, Purchases: 2, Days: 365}, "2 purchases in 365 days"},
+		{lifecycle.SegmentFacts{LastPurchaseAt: last, Purchases: 1, MonetaryCents: 31250},
+			lifecycle.SegmentReason{Code: lifecycle.SegmentReasonSpent, Cents: 31250, Days: 365}, "spent 312.50 in 365 days"},
+		{lifecycle.SegmentFacts{LastPurchaseAt: last, Purchases: 1, MonetaryCents: 5000},
+			lifecycle.SegmentReason{Code: lifecycle.SegmentReasonToWinOver, Purchases: 1, Days: 365}, "1 purchase(s) in 365 days and few responses: still to win over"},
+	} {
+		_, reasons := lifecycle.ClassifySegment(tc.facts, now, p)
+		require.Equal(t, []lifecycle.SegmentReason{tc.want}, reasons, "facts %+v", tc.facts)
+		require.Equal(t, tc.text, tc.want.String(), "reason %+v", tc.want)
+		require.Equal(t, []string{tc.text}, lifecycle.SegmentReasonSentences(reasons), "reason %+v", tc.want)
+	}
+	require.Equal(t, []string{}, lifecycle.SegmentReasonSentences(nil), "no reasons: an empty list, as the text[] column holds it")
 }
 
 func TestDefaultSegmentPolicy(t *testing.T) {

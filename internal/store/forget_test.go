@@ -67,7 +67,10 @@ func seedEverywhere(t *testing.T, b bundle, id, email string, at time.Time) {
 			       ('ev-other-' || $2, '', '', '', '', $3, 'bounce', $4, '')`, []any{sale, id, email, at}},
 		{`INSERT INTO suppressions (email, reason, created_at) VALUES (lower($1), 'bounce', $2)`, []any{email, at}},
 		{`INSERT INTO customer_notes (id, customer_id, kind, text, occurred_at) VALUES ('note-' || $1, $1, 'complaint', 'Zip broke', $2)`, []any{id, at}},
-		{`INSERT INTO customer_segments (customer_id, segment, reasons, computed_at, changed_at) VALUES ($1, 'loyal', '{bought twice}', $2, $2)`, []any{id, at}},
+		// The customer's exit words are in the typed reasons (and their sentence): the traces of
+		// the id below find them there until forget erases the row.
+		{`INSERT INTO customer_segments (customer_id, segment, reasons, typed_reasons, computed_at, changed_at)
+			VALUES ($1, 'leaver', ARRAY['said they are leaving: moving in with ' || $1], jsonb_build_array(jsonb_build_object('code', 'exit', 'exit_words', 'moving in with ' || $1)), $2, $2)`, []any{id, at}},
 		{`INSERT INTO followup_outcomes (key, customer_id, kind, outcome, reason, decided_at) VALUES ($1, $2, 'season', 'deferred', 'min_gap', $3)`, []any{season, id, at}},
 		{`INSERT INTO rejected_email_events (dedupe_key, reason, raw) VALUES ('raw-' || $1, 'undecodable', '{"email":"' || $2 || '","customer_id":"' || $1 || '"')`, []any{id, email}},
 		{`INSERT INTO signal_outbox (event_id, customer_id, signal, payload) VALUES ('consent/' || $1 || '/1', $1, 'consent', '{"Granted":false}')`, []any{id}},
@@ -137,6 +140,8 @@ func TestForgetLeavesNoTraceOfTheCustomer(t *testing.T) {
 		require.Positive(t, n, "seedEverywhere gives %s no row in %s: add one, so this test shows forget erases it", zoe, table)
 	}
 	require.NotEmpty(t, traces(t, b, zoe), "before forget, %s is found", zoe)
+	exitWords := "moving in with " + zoe // seedEverywhere's exit words
+	require.Contains(t, traces(t, b, exitWords), "customer_segments.typed_reasons", "before forget, the exit words are in the typed segment reasons")
 	annBefore := traces(t, b, ann)
 	annEmailBefore := traces(t, b, annEmail)
 	query := store.ReportQuery{Since: at.Add(-time.Hour), Until: at.Add(time.Hour), By: store.ByKind}
@@ -178,6 +183,7 @@ func TestForgetLeavesNoTraceOfTheCustomer(t *testing.T) {
 
 	require.Empty(t, traces(t, b, zoe), "rows still holding the id %s after forget", zoe)
 	require.Empty(t, traces(t, b, zoeEmail), "rows still holding the address %s after forget", zoeEmail)
+	require.Empty(t, traces(t, b, exitWords), "rows still holding the customer's exit words after forget")
 	require.Equal(t, annBefore, traces(t, b, ann), "the other customer's rows are untouched")
 	require.Equal(t, annEmailBefore, traces(t, b, annEmail), "the other customer's address is untouched")
 

@@ -148,14 +148,11 @@ func (s *DB) Held(ctx context.Context, customerID string) (Held, error) {
 		}
 		h.Emails.LastOpenedAt = deref(lastOpen)
 		h.Segment = CustomerSegment{CustomerID: customerID}
-		var seg string
-		err = tx.QueryRow(ctx, `
-			SELECT segment, reasons, computed_at, changed_at FROM customer_segments WHERE customer_id = $1`,
-			customerID).Scan(&seg, &h.Segment.Reasons, &h.Segment.ComputedAt, &h.Segment.ChangedAt)
+		err = scanSegment(tx.QueryRow(ctx, `SELECT `+segmentColumns+` FROM customer_segments WHERE customer_id = $1`, customerID), &h.Segment)
 		if isNoRows(err) {
+			h.Segment = CustomerSegment{CustomerID: customerID}
 			return nil
 		}
-		h.Segment.Segment = lifecycle.Segment(seg)
 		return err
 	})
 	if err != nil {

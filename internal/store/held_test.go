@@ -76,7 +76,7 @@ func TestSegmentFactsCarryStoppedLearning(t *testing.T) {
 		if f.CustomerID == "a-full" {
 			seg, reasons := lifecycle.ClassifySegment(f, segmentNow, lifecycle.DefaultSegmentPolicy())
 			assert.Equal(t, lifecycle.SegmentNone, seg, "facts %+v", f)
-			assert.Equal(t, []string{lifecycle.ReasonLearningStopped}, reasons)
+			assert.Equal(t, []lifecycle.SegmentReason{{Code: lifecycle.SegmentReasonLearningStopped}}, reasons)
 		}
 	}
 }
@@ -93,7 +93,8 @@ func TestHeld(t *testing.T) {
 	b.addEmailEvent(t, "e1", "c1", "customer/c1/sale/s1", "sale", "open", segmentNow.Add(-2*segmentDay))
 	b.addEmailEvent(t, "e2", "c1", "customer/c1/sale/s1", "sale", "open", segmentNow.Add(-segmentDay)) // the same email
 	b.addEmailEvent(t, "e3", "c1", "customer/c1/sale/s1", "sale", "click", segmentNow.Add(-segmentDay))
-	_, err = b.s.SaveSegment(b.ctx, "c1", lifecycle.SegmentLoyal, []string{"2 purchases in 365 days"}, segmentNow)
+	loyal := []lifecycle.SegmentReason{{Code: lifecycle.SegmentReasonPurchases, Purchases: 2, Days: 365}}
+	_, err = b.s.SaveSegment(b.ctx, "c1", lifecycle.SegmentLoyal, loyal, segmentNow)
 	require.NoError(t, err)
 
 	h, err := b.s.Held(b.ctx, "c1")
@@ -112,6 +113,7 @@ func TestHeld(t *testing.T) {
 	assert.True(t, h.Emails.LastOpenedAt.Equal(segmentNow.Add(-segmentDay)), "last opened %s", h.Emails.LastOpenedAt)
 	assert.Equal(t, lifecycle.SegmentLoyal, h.Segment.Segment)
 	assert.Equal(t, []string{"2 purchases in 365 days"}, h.Segment.Reasons)
+	assert.Equal(t, loyal, h.Segment.TypedReasons)
 
 	empty, err := b.s.Held(b.ctx, "c2")
 	require.NoError(t, err)

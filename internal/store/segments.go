@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -146,30 +147,37 @@ func (s *DB) CurrentSegments(ctx context.Context, customerIDs []string) (map[str
 
 // SaveSegment stores the customer's segment and its reasons as computed at at, and reports
 // whether the segment changed (a customer without a stored segment had lifecycle.SegmentNone).
-// Saving the same segment again only refreshes the reasons and computed_at. A save computed
-// before the stored one (an older recompute finishing late) changes nothing and reports false.
-func (s *DB) SaveSegment(ctx context.Context, customerID string, segment lifecycle.Segment, reasons []string, at time.Time) (bool, error) {
+// The reasons are kept twice: typed (typed_reasons, what the preference page words in the
+// customer's language) and as their English sentences (reasons, what operators read). Saving the
+// same segment again only refreshes the reasons and computed_at. A save computed before the
+// stored one (an older recompute finishing late) changes nothing and reports false.
+func (s *DB) SaveSegment(ctx context.Context, customerID string, segment lifecycle.Segment, reasons []lifecycle.SegmentReason, at time.Time) (bool, error) {
 	if reasons == nil {
-		reasons = []string{}
+		reasons = []lifecycle.SegmentReason{}
+	}
+	typed, err := json.Marshal(reasons)
+	if err != nil {
+		return false, fmt.Errorf("save segment %q of customer %s: encode the reasons: %w", segment, customerID, err)
 	}
 	// The CTE shares the statement's snapshot, so it sees the row as it was before the upsert.
 	// (Two recomputes saving one customer at the same moment may both report the change; the
 	// signal that follows is harmless twice.)
 	var changed bool
-	err := s.pool.QueryRow(ctx, `
+	err = s.pool.QueryRow(ctx, `
 		WITH old AS (
 			SELECT segment FROM customer_segments WHERE customer_id = $1
 		)
-		INSERT INTO customer_segments AS cs (customer_id, segment, reasons, computed_at, changed_at)
-		VALUES ($1, $2, $3, $4, $4)
+		INSERT INTO customer_segments AS cs (customer_id, segment, reasons, typed_reasons, computed_at, changed_at)
+		VALUES ($1, $2, $3, $4, $5, $5)
 		ON CONFLICT (customer_id) DO UPDATE
-		SET segment     = excluded.segment,
-		    reasons     = excluded.reasons,
-		    computed_at = excluded.computed_at,
-		    changed_at  = CASE WHEN cs.segment = excluded.segment THEN cs.changed_at ELSE excluded.changed_at END
+		SET segment       = excluded.segment,
+		    reasons       = excluded.reasons,
+		    typed_reasons = excluded.typed_reasons,
+		    computed_at   = excluded.computed_at,
+		    changed_at    = CASE WHEN cs.segment = excluded.segment THEN cs.changed_at ELSE excluded.changed_at END
 		WHERE cs.computed_at <= excluded.computed_at
 		RETURNING coalesce((SELECT segment FROM old), '') <> $2::text`,
-		customerID, string(segment), reasons, at).Scan(&changed)
+		customerID, string(segment), lifecycle.SegmentReasonSentences(reasons), string(typed), at).Scan(&changed)
 	switch {
 	case isNoRows(err): // an older recompute than the stored one
 		return false, nil
@@ -185,26 +193,49 @@ func (s *DB) SaveSegment(ctx context.Context, customerID string, segment lifecyc
 type CustomerSegment struct {
 	CustomerID string
 	Segment    lifecycle.Segment
-	Reasons    []string
-	ComputedAt time.Time // the "as of" time of the recompute that wrote it
-	ChangedAt  time.Time // the recompute that last changed the segment
+	// Reasons are the English sentences of the reasons, for operators.
+	Reasons []string
+	// TypedReasons are the reasons as codes and numbers, for the customer's own language; nil for
+	// a row saved before they were stored (migration 0023), which has only Reasons.
+	TypedReasons []lifecycle.SegmentReason
+	ComputedAt   time.Time // the "as of" time of the recompute that wrote it
+	ChangedAt    time.Time // the recompute that last changed the segment
+}
+
+// segmentColumns are the customer_segments columns scanSegment reads, in its order.
+const segmentColumns = `segment, reasons, typed_reasons, computed_at, changed_at`
+
+// scanSegment reads segmentColumns into c.
+func scanSegment(row pgx.Row, c *CustomerSegment) error {
+	var (
+		seg   string
+		typed []byte // NULL on a row saved before migration 0023
+	)
+	if err := row.Scan(&seg, &c.Reasons, &typed, &c.ComputedAt, &c.ChangedAt); err != nil {
+		return err
+	}
+	c.Segment = lifecycle.Segment(seg)
+	c.TypedReasons = nil
+	if typed != nil {
+		// Not the JSON in the error: it may hold the customer's exit words.
+		if err := json.Unmarshal(typed, &c.TypedReasons); err != nil {
+			return fmt.Errorf("decode the typed reasons (customer_segments.typed_reasons): %w", err)
+		}
+	}
+	return nil
 }
 
 // Segment returns the customer's stored segment, or an error wrapping lifecycle.ErrNotFound when
 // none was computed yet (or the customer is unknown).
 func (s *DB) Segment(ctx context.Context, customerID string) (CustomerSegment, error) {
 	c := CustomerSegment{CustomerID: customerID}
-	var seg string
-	err := s.pool.QueryRow(ctx, `
-		SELECT segment, reasons, computed_at, changed_at FROM customer_segments WHERE customer_id = $1`,
-		customerID).Scan(&seg, &c.Reasons, &c.ComputedAt, &c.ChangedAt)
+	err := scanSegment(s.pool.QueryRow(ctx, `SELECT `+segmentColumns+` FROM customer_segments WHERE customer_id = $1`, customerID), &c)
 	if isNoRows(err) {
 		return CustomerSegment{}, notFound("segment of customer", customerID)
 	}
 	if err != nil {
 		return CustomerSegment{}, fmt.Errorf("load segment of customer %s: %w", customerID, err)
 	}
-	c.Segment = lifecycle.Segment(seg)
 	return c, nil
 }
 

@@ -150,20 +150,28 @@ func TestSaveSegment(t *testing.T) {
 	t1 := segmentNow
 	t2 := t1.Add(segmentDay)
 	t3 := t2.Add(segmentDay)
+	purchases := func(n int) []lifecycle.SegmentReason {
+		return []lifecycle.SegmentReason{{Code: lifecycle.SegmentReasonPurchases, Purchases: n, Days: 365}}
+	}
+	referrals := func(n int) []lifecycle.SegmentReason {
+		return []lifecycle.SegmentReason{{Code: lifecycle.SegmentReasonReferrals, Referrals: n}}
+	}
 
 	steps := []struct {
 		name        string
 		customer    string
 		segment     lifecycle.Segment
-		reasons     []string
+		reasons     []lifecycle.SegmentReason
 		at          time.Time
 		wantChanged bool
 	}{
-		{"first segment", "a-full", lifecycle.SegmentLoyal, []string{"2 purchases"}, t1, true},
-		{"none for a new customer is no change", "c-never", lifecycle.SegmentNone, []string{"nothing bought yet"}, t1, false},
-		{"the same segment again", "a-full", lifecycle.SegmentLoyal, []string{"3 purchases"}, t2, false},
-		{"a new segment", "a-full", lifecycle.SegmentAmbassador, []string{"referred 1"}, t3, true},
-		{"an older recompute finishing late", "a-full", lifecycle.SegmentShopper, []string{"old"}, t1, false},
+		{"first segment", "a-full", lifecycle.SegmentLoyal, purchases(2), t1, true},
+		{"none for a new customer is no change", "c-never", lifecycle.SegmentNone,
+			[]lifecycle.SegmentReason{{Code: lifecycle.SegmentReasonNothingBought}}, t1, false},
+		{"the same segment again", "a-full", lifecycle.SegmentLoyal, purchases(3), t2, false},
+		{"a new segment", "a-full", lifecycle.SegmentAmbassador, referrals(1), t3, true},
+		{"an older recompute finishing late", "a-full", lifecycle.SegmentShopper,
+			[]lifecycle.SegmentReason{{Code: lifecycle.SegmentReasonToWinOver, Purchases: 1, Days: 365}}, t1, false},
 		{"no reasons", "b-exit", lifecycle.SegmentLeaver, nil, t1, true},
 	}
 	for _, s := range steps {
@@ -175,21 +183,24 @@ func TestSaveSegment(t *testing.T) {
 	got, err := b.s.Segment(b.ctx, "a-full")
 	require.NoError(t, err)
 	require.Equal(t, lifecycle.SegmentAmbassador, got.Segment, "the late older recompute must not win")
-	require.Equal(t, []string{"referred 1"}, got.Reasons)
+	require.Equal(t, []string{"referred 1 customers"}, got.Reasons)
+	require.Equal(t, referrals(1), got.TypedReasons)
 	require.True(t, got.ComputedAt.Equal(t3), "computed at %s", got.ComputedAt)
 	require.True(t, got.ChangedAt.Equal(t3), "changed at %s", got.ChangedAt)
 
 	// The same segment keeps its changed_at.
-	_, err = b.s.SaveSegment(b.ctx, "a-full", lifecycle.SegmentAmbassador, []string{"referred 2"}, t3.Add(segmentDay))
+	_, err = b.s.SaveSegment(b.ctx, "a-full", lifecycle.SegmentAmbassador, referrals(2), t3.Add(segmentDay))
 	require.NoError(t, err)
 	got, err = b.s.Segment(b.ctx, "a-full")
 	require.NoError(t, err)
 	require.True(t, got.ChangedAt.Equal(t3), "changed at %s", got.ChangedAt)
 	require.True(t, got.ComputedAt.Equal(t3.Add(segmentDay)), "computed at %s", got.ComputedAt)
+	require.Equal(t, referrals(2), got.TypedReasons, "the reasons are refreshed")
 
 	none, err := b.s.Segment(b.ctx, "b-exit")
 	require.NoError(t, err)
 	require.Equal(t, []string{}, none.Reasons)
+	require.Equal(t, []lifecycle.SegmentReason{}, none.TypedReasons, "saved without reasons: an empty list, not a row from before typed reasons")
 
 	_, err = b.s.Segment(b.ctx, "d-exit-never")
 	require.ErrorIs(t, err, lifecycle.ErrNotFound)
@@ -250,4 +261,49 @@ func TestAddNote(t *testing.T) {
 	_, _, err = b.s.AddNote(b.ctx, store.Note{ID: "n4", CustomerID: "nobody", Kind: store.NoteExit, OccurredAt: at})
 	require.ErrorIs(t, err, lifecycle.ErrNotFound)
 	require.Equal(t, 1, b.count(t, "customer_notes"), "no bad note stored")
+}
+
+// Every kind of typed reason comes back as it was saved, numbers and the customer's own words
+// (quotes and all) included, beside its English sentence; a row saved before the reasons were
+// typed (migration 0023) comes back with its sentences only.
+func TestSegmentReasonsRoundTrip(t *testing.T) {
+	b := setup(t)
+	b.importCustomers(t, segmentCustomersCSV)
+	every := []lifecycle.SegmentReason{
+		{Code: lifecycle.SegmentReasonExit, ExitWords: `moving to "Gent", sorry — ça va`},
+		{Code: lifecycle.SegmentReasonLearningStopped},
+		{Code: lifecycle.SegmentReasonNothingBought},
+		{Code: lifecycle.SegmentReasonNoPurchaseSince, Days: 400, LeaverAfterDays: 365},
+		{Code: lifecycle.SegmentReasonReferrals, Referrals: 2},
+		{Code: lifecycle.SegmentReasonBuysAndResponds, Purchases: 4, Responses: 3, Days: 365},
+		{Code: lifecycle.SegmentReasonSaleResponses, SaleResponses: 3, Responses: 5},
+		{Code: lifecycle.SegmentReasonPurchases, Purchases: 2, Days: 365},
+		{Code: lifecycle.SegmentReasonSpent, Cents: 31250, Days: 365},
+		{Code: lifecycle.SegmentReasonToWinOver, Days: 365},
+	}
+	require.Len(t, every, len(lifecycle.SegmentReasonCodes), "one reason of every code")
+	for i, r := range every {
+		at := segmentNow.Add(time.Duration(i) * time.Minute)
+		_, err := b.s.SaveSegment(b.ctx, "a-full", lifecycle.SegmentLeaver, []lifecycle.SegmentReason{r}, at)
+		require.NoError(t, err, "save %+v", r)
+		got, err := b.s.Segment(b.ctx, "a-full")
+		require.NoError(t, err)
+		require.Equal(t, []lifecycle.SegmentReason{r}, got.TypedReasons, "reason %s", r.Code)
+		require.Equal(t, []string{r.String()}, got.Reasons, "reason %s", r.Code)
+		held, err := b.s.Held(b.ctx, "a-full")
+		require.NoError(t, err)
+		require.Equal(t, got, held.Segment, "the preference page reads the same segment")
+	}
+
+	// As the recompute saved rows before migration 0023: sentences, no typed reasons.
+	_, err := b.db.Exec(b.ctx, `INSERT INTO customer_segments (customer_id, segment, reasons, computed_at, changed_at)
+		VALUES ('b-exit', 'loyal', '{"2 purchases in 365 days"}', $1, $1)`, segmentNow)
+	require.NoError(t, err)
+	old, err := b.s.Segment(b.ctx, "b-exit")
+	require.NoError(t, err)
+	require.Equal(t, []string{"2 purchases in 365 days"}, old.Reasons)
+	require.Nil(t, old.TypedReasons, "a row from before typed reasons has none")
+	held, err := b.s.Held(b.ctx, "b-exit")
+	require.NoError(t, err)
+	require.Equal(t, old, held.Segment)
 }

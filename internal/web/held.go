@@ -45,9 +45,13 @@ type tasteItem struct {
 }
 
 type heldSegment struct {
-	Name     string // "" when none was computed
-	Why      string // what the segment means, in the customer's language
-	Recorded []string
+	Name string // "" when none was computed
+	Why  string // what the segment means, in the customer's language
+	// Reasons are why the customer is in it, under ReasonsLabel: in the customer's language, or
+	// for a segment saved before its reasons were typed, the English sentences recorded then, in
+	// quotes (ReasonsLabel says they are English).
+	Reasons      []string
+	ReasonsLabel string
 }
 
 // preferenceText is the preference page's sentences in one locale. A %s is filled in as its
@@ -74,10 +78,14 @@ type preferenceText struct {
 	// none), or when the workflow that holds them cannot be read.
 	UsageTitle, UsageLine, UsageUnknown           string // UsageLine %[1]s metric, %[2]s used, %[3]s limit, %[4]s date
 	EmailsTitle, EmailsLine, LastOpened, NoEmails string // EmailsLine %[1]d sent, %[2]d opened, %[3]d clicked; LastOpened %s
-	SegmentTitle, NoSegment, Recorded             string
+	SegmentTitle, NoSegment                       string
 	Segments                                      map[lifecycle.Segment][2]string // name, what it means
-	LearningOn, LearningOff                       string                          // LearningOff %s: date
-	Months                                        [12]string
+	// Noted labels the segment's reasons in the page's words (SegmentReasons); Recorded the
+	// English sentences of a segment saved before its reasons were typed.
+	Noted, Recorded         string
+	SegmentReasons          segmentReasonText
+	LearningOn, LearningOff string // LearningOff %s: date
+	Months                  [12]string
 }
 
 var preferenceTexts = map[string]preferenceText{
@@ -141,6 +149,7 @@ var preferenceTexts = map[string]preferenceText{
 		NoEmails:     "We have not emailed you yet.",
 		SegmentTitle: "Your group",
 		NoSegment:    "Not determined yet.",
+		Noted:        "What we noted",
 		Recorded:     "Recorded as",
 		Segments: map[lifecycle.Segment][2]string{
 			lifecycle.SegmentAmbassador: {"Ambassador", "you recommended us, or you buy often and answer our emails"},
@@ -148,6 +157,25 @@ var preferenceTexts = map[string]preferenceText{
 			lifecycle.SegmentShopper:    {"Price-conscious customer", "you answer our sales most, or you are new to us"},
 			lifecycle.SegmentLeaver:     {"Customer we may lose", "you told us you are leaving, or you have not bought for a long time"},
 			lifecycle.SegmentNone:       {"No group", "you have not bought anything yet, or you asked us to stop learning"},
+		},
+		SegmentReasons: segmentReasonText{
+			Exit:            "you told us you are leaving",
+			ExitWords:       "you told us you are leaving: “%s”",
+			LearningStopped: "you asked us to stop learning from what you do",
+			NothingBought:   "no purchase yet",
+			NoPurchaseSince: "no purchase for %[1]s (after %[2]s we count a customer in this group)",
+			Referrals:       "you recommended us to %s",
+			BuysAndResponds: "%[1]s and %[2]s to our emails %[3]s",
+			SaleResponse:    "your one response to our emails was about a sale",
+			SaleResponses:   "%[1]d of your %[2]d responses to our emails were about a sale",
+			Purchases:       "%[1]s %[2]s",
+			Spent:           "%[1]s spent %[2]s",
+			ToWinOver:       "%[1]s %[2]s and few responses to our emails",
+			InLast:          "in the last %s",
+			Purchase:        [2]string{"%d purchase", "%d purchases"},
+			Response:        [2]string{"%d response", "%d responses"},
+			Day:             [2]string{"%d day", "%d days"},
+			Person:          [2]string{"%d person", "%d people"},
 		},
 		LearningOn:  "We learn your taste from what you buy, and your group from your purchases and which emails you open and click.",
 		LearningOff: "You stopped our learning on %s: we use only what you tick here.",
@@ -213,6 +241,7 @@ var preferenceTexts = map[string]preferenceText{
 		NoEmails:     "We hebben u nog niet gemaild.",
 		SegmentTitle: "Uw groep",
 		NoSegment:    "Nog niet bepaald.",
+		Noted:        "Wat we vastlegden",
 		Recorded:     "Vastgelegd als (in het Engels)",
 		Segments: map[lifecycle.Segment][2]string{
 			lifecycle.SegmentAmbassador: {"Ambassadeur", "u raadde ons aan, of u koopt vaak en reageert op onze e-mails"},
@@ -220,6 +249,25 @@ var preferenceTexts = map[string]preferenceText{
 			lifecycle.SegmentShopper:    {"Prijsbewuste klant", "u reageert vooral op onze kortingen, of u bent nieuw bij ons"},
 			lifecycle.SegmentLeaver:     {"Klant die we kunnen verliezen", "u liet weten te vertrekken, of u kocht lang niets"},
 			lifecycle.SegmentNone:       {"Geen groep", "u kocht nog niets, of u vroeg ons te stoppen met leren"},
+		},
+		SegmentReasons: segmentReasonText{
+			Exit:            "u liet ons weten dat u vertrekt",
+			ExitWords:       "u liet ons weten dat u vertrekt: “%s”",
+			LearningStopped: "u vroeg ons te stoppen met leren van wat u doet",
+			NoPurchaseSince: "al %[1]s geen aankoop (na %[2]s rekenen we een klant tot deze groep)",
+			NothingBought:   "nog geen aankoop",
+			Referrals:       "u raadde ons aan bij %s",
+			BuysAndResponds: "%[1]s en %[2]s op onze e-mails %[3]s",
+			SaleResponse:    "uw enige reactie op onze e-mails ging over een korting",
+			SaleResponses:   "%[1]d van uw %[2]d reacties op onze e-mails gingen over een korting",
+			Purchases:       "%[1]s %[2]s",
+			Spent:           "%[1]s besteed %[2]s",
+			ToWinOver:       "%[1]s %[2]s en weinig reacties op onze e-mails",
+			InLast:          "in de afgelopen %s",
+			Purchase:        [2]string{"%d aankoop", "%d aankopen"},
+			Response:        [2]string{"%d reactie", "%d reacties"},
+			Day:             [2]string{"%d dag", "%d dagen"},
+			Person:          [2]string{"%d persoon", "%d mensen"},
 		},
 		LearningOn:  "We leren uw smaak van wat u koopt, en uw groep van uw aankopen en welke e-mails u opent en aanklikt.",
 		LearningOff: "U zette het leren stop op %s: we gebruiken alleen wat u hier aanvinkt.",
@@ -337,7 +385,8 @@ func (l language) held(d preferencesData, words lifecycle.Vocabulary) heldView {
 
 	if !h.Segment.ComputedAt.IsZero() {
 		names := t.Segments[h.Segment.Segment]
-		v.Segment = heldSegment{Name: names[0], Why: names[1], Recorded: h.Segment.Reasons}
+		v.Segment = heldSegment{Name: names[0], Why: names[1]}
+		v.Segment.Reasons, v.Segment.ReasonsLabel = l.segmentReasons(h.Segment)
 	}
 	v.Learning = t.LearningOn
 	if !h.LearningStoppedAt.IsZero() {

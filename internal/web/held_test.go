@@ -34,7 +34,8 @@ func heldFor(b *bundle, id string) {
 		Notes:  []store.Note{{ID: "n1", CustomerID: id, Kind: store.NoteComplaint, Text: "late delivery", OccurredAt: bought.AddDate(0, 0, 2)}},
 		Emails: store.Engagement{Sent: 4, Opened: 3, Clicked: 1, LastOpenedAt: bought.AddDate(0, 0, 9)},
 		Segment: store.CustomerSegment{CustomerID: id, Segment: lifecycle.SegmentLoyal, Reasons: []string{"2 purchases in 365 days"},
-			ComputedAt: bought.AddDate(0, 0, 10)},
+			TypedReasons: []lifecycle.SegmentReason{{Code: lifecycle.SegmentReasonPurchases, Purchases: 2, Days: 365}},
+			ComputedAt:   bought.AddDate(0, 0, 10)},
 	}
 	b.lifecycle.status = workflows.Status{Usage: []lifecycle.UsageProfile{{Metric: "data_mb",
 		Periods: []lifecycle.UsagePeriod{{Limit: 1000, Used: 812.5, StartedAt: bought, LastAt: bought.AddDate(0, 0, 12)}}}}}
@@ -61,7 +62,7 @@ func TestPreferencePageShowsAllWeHold(t *testing.T) {
 			"We sent you 4 emails; you opened 3 and clicked a link in 1.",
 			"You last opened one on 12 March 2026.",
 			"<strong>Loyal customer</strong>: you bought from us several times this year, or for a good amount.",
-			"Recorded as: “2 purchases in 365 days”",
+			"What we noted: 2 purchases in the last 365 days",
 			"We learn your taste from what you buy",
 		}},
 		{lifecycle.LocaleDutch, []string{
@@ -77,6 +78,7 @@ func TestPreferencePageShowsAllWeHold(t *testing.T) {
 			"data_mb: 812,5 van 1000 verbruikt (laatste meting 15 maart 2026)",
 			"We stuurden u 4 e-mails; u opende er 3 en klikte in 1 op een link.",
 			"<strong>Trouwe klant</strong>",
+			"Wat we vastlegden: 2 aankopen in de afgelopen 365 dagen",
 			"Verwijderen</button>",
 		}},
 	} {
@@ -89,7 +91,7 @@ func TestPreferencePageShowsAllWeHold(t *testing.T) {
 				assert.Contains(t, r.body, want, "the %s page", tc.locale)
 			}
 			if tc.locale == lifecycle.LocaleDutch {
-				for _, english := range []string{"learned from", "you told us", "Remove<", "Your group"} {
+				for _, english := range []string{"learned from", "you told us", "Remove<", "Your group", "in het Engels", "2 purchases"} {
 					assert.NotContains(t, r.body, english, "the Dutch page")
 				}
 			}
@@ -165,4 +167,31 @@ func TestStopLearning(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	assert.True(t, strings.Contains(r.body, "We leren uw smaak van wat u koopt"), "learning again")
 	assert.False(t, b.lifecycle.signals[1].(workflows.PreferencesSignal).StopLearning)
+}
+
+// A segment saved before its reasons were typed has only the English sentences recorded then: the
+// page shows those, quoted and labelled as English, in either language. So does a segment whose
+// reason has a code this version has no words for.
+func TestPreferencePageSegmentSavedBeforeTypedReasons(t *testing.T) {
+	for _, tc := range []struct {
+		name, locale string
+		typed        []lifecycle.SegmentReason
+		want         string
+	}{
+		{"English, saved before", lifecycle.LocaleEnglish, nil, "Recorded as: “2 purchases in 365 days”"},
+		{"Dutch, saved before", lifecycle.LocaleDutch, nil, "Vastgelegd als (in het Engels): “2 purchases in 365 days”"},
+		{"Dutch, an unknown code", lifecycle.LocaleDutch, []lifecycle.SegmentReason{{Code: "from_a_later_version", Purchases: 2}},
+			"Vastgelegd als (in het Engels): “2 purchases in 365 days”"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := setupIn(t, tc.locale, tailorWords)
+			heldFor(b, "c1")
+			held := b.customers.held["c1"]
+			held.Segment.TypedReasons = tc.typed
+			b.customers.held["c1"] = held
+			r := do(t, http.MethodGet, b.path(b.signer.Preferences("c1")), nil)
+			require.Equal(t, http.StatusOK, r.status, r.body)
+			assert.Contains(t, r.body, tc.want)
+		})
+	}
 }
