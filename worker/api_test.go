@@ -35,7 +35,7 @@ func (noEvents) Consent(context.Context, api.Consent) error   { return nil }
 
 type noLedger struct{}
 
-func (noLedger) ClaimAPIEvent(_ context.Context, _, _, fp string, _ time.Duration) (store.APIEvent, error) {
+func (noLedger) ClaimAPIEvent(_ context.Context, _, _, _, fp string, _ time.Duration) (store.APIEvent, error) {
 	return store.APIEvent{Claimed: true, Fingerprint: fp}, nil
 }
 func (noLedger) FinishAPIEvent(context.Context, string, []byte) error { return nil }

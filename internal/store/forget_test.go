@@ -128,6 +128,10 @@ func TestForgetLeavesNoTraceOfTheCustomer(t *testing.T) {
 	const ann, annEmail = "ann-keep", "ann.keep@example.org"
 	seedEverywhere(t, b, zoe, zoeEmail, at)
 	seedEverywhere(t, b, ann, annEmail, at)
+	zoeAPIEvents := seedThroughEntryPoints(t, b, zoe, "Zoe Quist", zoeEmail, 7001)
+	annAPIEvents := seedThroughEntryPoints(t, b, ann, "Ann Keep", annEmail, 7002)
+	annSkipped := shopifySkipped(t, b, "delivery-7002")
+	require.Contains(t, strings.Join(shopifySkipped(t, b, "delivery-7001"), "\n"), zoeEmail, "the skipped order names the address")
 
 	tables, err := b.s.CustomerTables(b.ctx)
 	require.NoError(t, err)
@@ -176,6 +180,11 @@ func TestForgetLeavesNoTraceOfTheCustomer(t *testing.T) {
 	require.Equal(t, preview.Rows, forgotten.Rows, "the preview counts what forget does")
 	require.NotContains(t, forgotten.Tombstone, zoe)
 
+	require.Zero(t, apiEventsLeft(t, b, zoeAPIEvents), "the API's records of %s's events %v (a fingerprint hashes the id and address)", zoe, zoeAPIEvents)
+	require.Equal(t, len(annAPIEvents), apiEventsLeft(t, b, annAPIEvents), "the API's records of %s's events", ann)
+	require.Equal(t, []string{store.ErasedSkipped}, shopifySkipped(t, b, "delivery-7001"),
+		"the Shopify delivery stays recorded (a redelivery is recognised), the part naming %s scrubbed", zoeEmail)
+	require.Equal(t, annSkipped, shopifySkipped(t, b, "delivery-7002"))
 	require.Empty(t, traces(t, b, zoe), "rows still holding the id %s after forget", zoe)
 	require.Empty(t, traces(t, b, zoeEmail), "rows still holding the address %s after forget", zoeEmail)
 	require.Equal(t, annBefore, traces(t, b, ann), "the other customer's rows are untouched")
