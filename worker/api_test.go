@@ -181,4 +181,13 @@ func TestAPIEventsAdapter(t *testing.T) {
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, owed, 1, "the consent signal stays owed for the worker's relay")
 	require.ErrorAs(t, e.Consent(ctx, api.Consent{CustomerID: "ghost", Granted: true, Source: "api"}), &rejected)
+
+	// A customer erased with starter forget is refused for good (422), not failed (503, retried
+	// without end).
+	_, err = st.Forget(ctx, "c1")
+	require.NoError(t, err)
+	require.ErrorAs(t, e.Customer(ctx, api.Customer{CustomerID: "c1", Name: "Ann", Email: "ann@example.com", Locale: "nl", Timezone: "Europe/Amsterdam"}), &rejected,
+		"a customer event for a forgotten customer")
+	assert.Equal(t, "customer_id", rejected.Field)
+	assert.Contains(t, rejected.Problem, "starter forget")
 }
