@@ -87,6 +87,9 @@ type Forgotten struct {
 	Existed bool
 	// Rows counts the rows deleted or anonymised, by table.
 	Rows map[string]int64
+	// Scrubbed counts, by table, the rows kept with the words that named the customer replaced
+	// (shopify_webhook_deliveries: entries of skipped).
+	Scrubbed map[string]int64
 	// InFlightUntil is when the lease of an owed signal a relay had claimed before the erasure runs
 	// out (zero when none was claimed): that relay's SignalWithStart may still reach Temporal until
 	// then and start a new run, so the workflow is terminated once more after it.
@@ -125,7 +128,7 @@ func (s *DB) forget(ctx context.Context, customerID string, commit bool) (Forgot
 	if _, err := rand.Read(tomb); err != nil {
 		return Forgotten{}, fmt.Errorf("forget %s: tombstone: %w", customerID, err)
 	}
-	out := Forgotten{Tombstone: "forgotten-" + hex.EncodeToString(tomb), Rows: map[string]int64{}}
+	out := Forgotten{Tombstone: "forgotten-" + hex.EncodeToString(tomb), Rows: map[string]int64{}, Scrubbed: map[string]int64{}}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lockCustomerKey(ctx, tx, customerID); err != nil {
 			return err
@@ -214,7 +217,7 @@ func (s *DB) forget(ctx context.Context, customerID string, commit bool) (Forgot
 			customerID, emails, ErasedSkipped); err != nil {
 			return fmt.Errorf("table shopify_webhook_deliveries: %w", err)
 		}
-		out.Rows["shopify_webhook_deliveries"] = tag.RowsAffected()
+		out.Scrubbed["shopify_webhook_deliveries"] = tag.RowsAffected()
 		// Refused webhook events are raw JSON: any that quotes an address or the id (as a JSON string).
 		if tag, err = tx.Exec(ctx, `DELETE FROM rejected_email_events
 			WHERE strpos(raw, to_json($1::text)::text) > 0 OR EXISTS (SELECT 1 FROM unnest($2::text[]) e WHERE strpos(lower(raw), e) > 0)`,

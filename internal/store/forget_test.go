@@ -178,6 +178,8 @@ func TestForgetLeavesNoTraceOfTheCustomer(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, forgotten.Existed)
 	require.Equal(t, preview.Rows, forgotten.Rows, "the preview counts what forget does")
+	require.Equal(t, preview.Scrubbed, forgotten.Scrubbed, "the preview counts what forget scrubs")
+	require.Equal(t, map[string]int64{"shopify_webhook_deliveries": 1}, forgotten.Scrubbed)
 	require.NotContains(t, forgotten.Tombstone, zoe)
 
 	require.Zero(t, apiEventsLeft(t, b, zoeAPIEvents), "the API's records of %s's events %v (a fingerprint hashes the id and address)", zoe, zoeAPIEvents)
@@ -227,6 +229,9 @@ func TestForgetLeavesNoTraceOfTheCustomer(t *testing.T) {
 	require.False(t, again.Existed)
 	for table, n := range again.Rows {
 		require.Zero(t, n, "a second forget found rows of %s in %s", zoe, table)
+	}
+	for table, n := range again.Scrubbed {
+		require.Zero(t, n, "a second forget scrubbed rows naming %s in %s", zoe, table)
 	}
 }
 
