@@ -82,7 +82,7 @@ func (s *DB) AdmitReply(ctx context.Context, ref, noteID string, at time.Time, m
 		WHERE ref = $1 AND (replies_day IS DISTINCT FROM $2::date OR replies_that_day < $3)`,
 		ref, at.UTC().Format(time.DateOnly), max)
 	if err != nil {
-		return false, fmt.Errorf("admit reply %s to reply address %s: %w", noteID, ref, err)
+		return false, fmt.Errorf("admit reply %s: %w", noteID, err) // not the ref: the error is logged, and the ref lets whoever reads it post
 	}
 	return tag.RowsAffected() == 1, nil
 }
