@@ -24,10 +24,11 @@ standard output or to --out FILE (created with mode 0600: it is personal data). 
                objects of the table's columns (empty when none): customers, preferences, purchases,
                wishes, customer_notes, customer_segments, send_log, outbox, email_events,
                followup_outcomes, attributions, handoffs, signal_outbox, reply_addresses,
-               customer_data_keys (the id of the key that encrypts their Temporal payloads, never
-               the key), suppressions (by address), erased_suppressions (a suppression of the
-               address kept, hashed, from a forgotten customer), rejected_email_events (those
-               naming the address)
+               api_events (the HTTP API's events about the customer), customer_data_keys (the id
+               of the key that encrypts their Temporal payloads, never the key), suppressions (by
+               address), erased_suppressions (a suppression of the address kept, hashed, from a
+               forgotten customer), rejected_email_events (those naming the address),
+               shopify_webhook_deliveries (those whose skipped parts name the id or address)
   workflow     the customer's workflow in Temporal: workflow_id, running (true or false), execution
                (Running, Completed, Terminated, ...; "" when there is none), note (why there is no
                state, when there is none) and status (the status query's snapshot, as in

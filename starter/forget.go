@@ -82,6 +82,18 @@ func rowCounts(rows map[string]int64, action store.ForgetAction) string {
 	return strings.Join(parts, ", ")
 }
 
+// scrubCounts lists "table n" for the tables with rows scrubbed, "" when none.
+func scrubCounts(rows map[string]int64) string {
+	var parts []string
+	for table, n := range rows {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", table, n))
+		}
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
 func writeForgetPreview(w io.Writer, customerID string, f store.Forgotten, shredding bool) {
 	if !f.Existed {
 		fmt.Fprintf(w, "PostgreSQL has no customer %s (forgotten already, or never imported); forgetting erases whatever else holds the id.\n", customerID)
@@ -89,6 +101,9 @@ func writeForgetPreview(w io.Writer, customerID string, f store.Forgotten, shred
 	fmt.Fprintf(w, "starter forget --yes would, for customer %s:\n", customerID)
 	fmt.Fprintf(w, "  delete rows:     %s\n", rowCounts(f.Rows, store.ForgetDelete))
 	fmt.Fprintf(w, "  anonymise rows:  %s (kept for the reports' counts)\n", rowCounts(f.Rows, store.ForgetAnonymise))
+	if scrubbed := scrubCounts(f.Scrubbed); scrubbed != "" {
+		fmt.Fprintf(w, "  scrub rows:      %s (kept, the words naming the customer replaced)\n", scrubbed)
+	}
 	fmt.Fprintf(w, "  terminate:       workflow %s\n", workflows.CustomerWorkflowID(customerID))
 	if shredding {
 		fmt.Fprintln(w, "  destroy:         the customer's data key: every payload of the customer's Temporal histories becomes unreadable")
@@ -107,6 +122,9 @@ func writeForgotten(w io.Writer, r erasure.Result) {
 		fmt.Fprintln(w, "  anonymised:  none")
 	} else {
 		fmt.Fprintf(w, "  anonymised:  %s, the customer id replaced by %s\n", anonymised, r.Tombstone)
+	}
+	if scrubbed := scrubCounts(r.Scrubbed); scrubbed != "" {
+		fmt.Fprintf(w, "  scrubbed:    %s (kept, the words naming the customer replaced)\n", scrubbed)
 	}
 	if r.Terminated {
 		fmt.Fprintf(w, "  workflow:    %s terminated\n", r.WorkflowID)

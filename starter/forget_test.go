@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/tailorhq/tailor/internal/erasure"
+	"github.com/tailorhq/tailor/internal/store"
 	"github.com/tailorhq/tailor/internal/store/storetest"
 )
 
@@ -64,22 +65,27 @@ func TestForgetCommand(t *testing.T) {
 		return a.main(ctx, args)
 	}
 	require.Equal(t, exitOK, run("import", "customers", customers), "stderr %q", errOut.String())
+	// A Shopify order whose customer was refused, quoting ann's address.
+	_, err := st.RecordShopifyDelivery(ctx, store.ShopifyDelivery{WebhookID: "d1", Topic: "orders/create", ReceivedAt: time.Now(),
+		Skipped: []string{`order 1: customer shopify-1: email "Ann <ann@example.com>": not a valid address; nothing recorded`}})
+	require.NoError(t, err)
 
 	// Without --yes: what it would do, and nothing done.
 	require.Equal(t, exitFailed, run("forget", "--customer", "ann"), "stdout %q", out.String())
 	t.Logf("starter forget --customer ann:\n%s%s", out.String(), errOut.String())
 	require.Contains(t, out.String(), "would, for customer ann")
 	require.Contains(t, out.String(), "customers 1")
+	require.Contains(t, out.String(), "scrub rows:      shopify_webhook_deliveries 1")
 	require.Contains(t, out.String(), "TAILOR_CODEC_KEYS is not set")
 	require.Contains(t, errOut.String(), "nothing was erased")
 	require.Contains(t, errOut.String(), "--yes")
-	_, err := st.Customer(ctx, "ann")
+	_, err = st.Customer(ctx, "ann")
 	require.NoError(t, err, "a preview keeps the customer")
 	require.Empty(t, tc.terminated, "a preview terminates nothing")
 
 	require.Equal(t, exitOK, run("forget", "--customer", "ann", "--yes"), "stderr %q", errOut.String())
 	t.Logf("starter forget --customer ann --yes:\n%s", out.String())
-	for _, want := range []string{"forgot customer ann", "customers 1", "customer/ann terminated", "NOT shredded",
+	for _, want := range []string{"forgot customer ann", "customers 1", "scrubbed:    shopify_webhook_deliveries 1", "customer/ann terminated", "NOT shredded",
 		`temporal workflow delete --query 'WorkflowId = "customer/ann"' --yes`, "removed " + filepath.Join(outboxDir, "ann")} {
 		require.Contains(t, out.String(), want, "starter forget --yes output")
 	}

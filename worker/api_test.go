@@ -35,7 +35,7 @@ func (noEvents) Consent(context.Context, api.Consent) error   { return nil }
 
 type noLedger struct{}
 
-func (noLedger) ClaimAPIEvent(_ context.Context, _, _, fp string, _ time.Duration) (store.APIEvent, error) {
+func (noLedger) ClaimAPIEvent(_ context.Context, _, _, _, fp string, _ time.Duration) (store.APIEvent, error) {
 	return store.APIEvent{Claimed: true, Fingerprint: fp}, nil
 }
 func (noLedger) FinishAPIEvent(context.Context, string, []byte) error { return nil }
@@ -181,4 +181,13 @@ func TestAPIEventsAdapter(t *testing.T) {
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, owed, 1, "the consent signal stays owed for the worker's relay")
 	require.ErrorAs(t, e.Consent(ctx, api.Consent{CustomerID: "ghost", Granted: true, Source: "api"}), &rejected)
+
+	// A customer erased with starter forget is refused for good (422), not failed (503, retried
+	// without end).
+	_, err = st.Forget(ctx, "c1")
+	require.NoError(t, err)
+	require.ErrorAs(t, e.Customer(ctx, api.Customer{CustomerID: "c1", Name: "Ann", Email: "ann@example.com", Locale: "nl", Timezone: "Europe/Amsterdam"}), &rejected,
+		"a customer event for a forgotten customer")
+	assert.Equal(t, "customer_id", rejected.Field)
+	assert.Contains(t, rejected.Problem, "starter forget")
 }

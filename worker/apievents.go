@@ -123,6 +123,10 @@ func (e *apiEvents) Customer(ctx context.Context, c api.Customer) error {
 		p := importErr.Problems[0]
 		return &api.RejectedError{Field: p.Column, Problem: p.Message}
 	}
+	if errors.Is(err, lifecycle.ErrForgotten) {
+		// Refused for good: a failure here would have the shop's system retry the batch forever.
+		return &api.RejectedError{Field: "customer_id", Problem: "this customer was erased with starter forget and the id is not taken again; a customer who comes back gets a new id"}
+	}
 	if err != nil {
 		return err
 	}

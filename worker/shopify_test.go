@@ -111,3 +111,17 @@ TR-GREY-50,classic-trousers,Classic trousers,trousers,grey,50,89.00,0,
 	require.NoError(t, err)
 	require.Equal(t, 4, grey.Stock)
 }
+
+// An order of a customer erased with starter forget reaches the Shopify webhook as an error
+// wrapping lifecycle.ErrForgotten, which it skips (internal/shopify) instead of failing for hours.
+func TestShopifyAdapterRefusesAForgottenCustomer(t *testing.T) {
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	logger := slog.New(slog.DiscardHandler)
+	adapter := &shopifyEvents{store: st, events: events.New(st, &recordingLifecycle{}, nil), logger: logger}
+	c := shopify.Customer{ID: "shopify-42", Name: "Zoe Quist", Email: "zoe@example.org", Consent: shopify.ConsentGranted, Source: "shopify"}
+	require.NoError(t, adapter.UpsertCustomer(ctx, c))
+	_, err := st.Forget(ctx, c.ID)
+	require.NoError(t, err)
+	require.ErrorIs(t, adapter.UpsertCustomer(ctx, c), lifecycle.ErrForgotten)
+}

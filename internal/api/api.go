@@ -45,7 +45,7 @@ func OpenAPIDocument() []byte { return bytes.Clone(openAPIDocument) }
 
 // Ledger keeps each applied event's result by event id; *store.DB implements it.
 type Ledger interface {
-	ClaimAPIEvent(ctx context.Context, eventID, eventType, fingerprint string, lease time.Duration) (store.APIEvent, error)
+	ClaimAPIEvent(ctx context.Context, eventID, eventType, customerID, fingerprint string, lease time.Duration) (store.APIEvent, error)
 	FinishAPIEvent(ctx context.Context, eventID string, result []byte) error
 	ReleaseAPIEvent(ctx context.Context, eventID string) error
 }
@@ -241,7 +241,7 @@ func (h *handler) apply(ctx context.Context, index int, raw json.RawMessage) Res
 		return res
 	}
 	fp := e.fingerprint()
-	claim, err := h.deps.Ledger.ClaimAPIEvent(ctx, e.id, e.typ, fp, claimLease)
+	claim, err := h.deps.Ledger.ClaimAPIEvent(ctx, e.id, e.typ, e.customerID(), fp, claimLease)
 	if err != nil {
 		return failed(err, "the database did not answer")
 	}

@@ -28,6 +28,22 @@ func (e event) fingerprint() string {
 	return hex.EncodeToString(sum[:])
 }
 
+// customerID is the customer the event is about, "" for a stock event: the ledger keeps it so that
+// forgetting the customer deletes the event's record too.
+func (e event) customerID() string {
+	switch v := e.value.(type) {
+	case Order:
+		return v.CustomerID
+	case Usage:
+		return v.CustomerID
+	case Customer:
+		return v.CustomerID
+	case Consent:
+		return v.CustomerID
+	}
+	return ""
+}
+
 // eventTypes lists the types, sorted, for messages.
 func eventTypes() []string {
 	types := make([]string, 0, len(eventFields))

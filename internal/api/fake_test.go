@@ -59,7 +59,7 @@ type memLedger struct {
 
 func newMemLedger() *memLedger { return &memLedger{rows: map[string]*store.APIEvent{}} }
 
-func (l *memLedger) ClaimAPIEvent(_ context.Context, id, _, fp string, _ time.Duration) (store.APIEvent, error) {
+func (l *memLedger) ClaimAPIEvent(_ context.Context, id, _, _, fp string, _ time.Duration) (store.APIEvent, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if r, ok := l.rows[id]; ok {

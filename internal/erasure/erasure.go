@@ -67,6 +67,8 @@ type Result struct {
 	Tombstone string `json:"tombstone"`
 	// Rows counts, per table, the rows deleted or anonymised.
 	Rows map[string]int64 `json:"rows"`
+	// Scrubbed counts, per table, the rows kept with the words that named the customer replaced.
+	Scrubbed map[string]int64 `json:"scrubbed,omitempty"`
 	// Anonymised lists the tables whose rows were kept anonymous rather than deleted.
 	Anonymised []string `json:"anonymised"`
 	// WorkflowID is the customer's workflow; Terminated whether a run of it was still open.
@@ -91,7 +93,7 @@ func Forget(ctx context.Context, d Deps, customerID string) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Existed, res.Tombstone, res.Rows = forgotten.Existed, forgotten.Tombstone, forgotten.Rows
+	res.Existed, res.Tombstone, res.Rows, res.Scrubbed = forgotten.Existed, forgotten.Tombstone, forgotten.Rows, forgotten.Scrubbed
 	if d.Keys != nil {
 		d.Keys.DropDataKey(customerID)
 	}

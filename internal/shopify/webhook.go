@@ -109,7 +109,8 @@ var ErrRefused = errors.New("refused")
 // Events is the event layer the webhook hands what it read to. Each call is idempotent.
 type Events interface {
 	// UpsertCustomer creates the customer, or updates name, email and locale; consent per Consent.
-	// Data it refuses is an error wrapping ErrRefused.
+	// Data it refuses is an error wrapping ErrRefused; a customer erased with `starter forget`, an
+	// error wrapping lifecycle.ErrForgotten.
 	UpsertCustomer(ctx context.Context, c Customer) error
 	// Purchase records the purchase and tells the customer's workflow. An unknown SKU is an error
 	// wrapping lifecycle.ErrNotFound.
@@ -289,6 +290,12 @@ func (h *handler) orderCreated(ctx context.Context, body []byte, receivedAt time
 		return []string{fmt.Sprintf("order %d: customer %s: %v; nothing recorded", o.ID, c.ID, err)}, nil
 	}
 	if err := h.deps.Events.UpsertCustomer(ctx, c); err != nil {
+		if errors.Is(err, lifecycle.ErrForgotten) {
+			// The shop still has the customer; Tailor erased them and takes the id no more. The
+			// record names neither the id nor the address: it would outlive the erasure. Before,
+			// this answered 500, and Shopify retried the order for hours.
+			return []string{fmt.Sprintf("order %d: its customer was erased with starter forget; nothing recorded", o.ID)}, nil
+		}
 		if _, refused := store.RefusedContent(err); refused || errors.Is(err, ErrRefused) {
 			return []string{fmt.Sprintf("order %d: customer %s refused: %v; nothing recorded", o.ID, c.ID, err)}, nil
 		}

@@ -55,6 +55,9 @@ func (f *fakeEvents) UpsertCustomer(_ context.Context, c shopify.Customer) error
 	if strings.HasSuffix(c.Email, "@refused.example") {
 		return fmt.Errorf("customer %s: %w: email domain blocked", c.ID, shopify.ErrRefused)
 	}
+	if strings.HasSuffix(c.Email, "@forgotten.example") {
+		return fmt.Errorf("the file holds %s, erased with `starter forget`: %w", c.ID, lifecycle.ErrForgotten)
+	}
 	f.customers = append(f.customers, c)
 	return nil
 }
@@ -302,12 +305,15 @@ func TestOrderConsent(t *testing.T) {
 func TestOrderSkipped(t *testing.T) {
 	tests := []struct {
 		name, body, skipped string
+		unnamed             []string // what the record must not quote
 	}{
-		{"guest checkout", `{"id":5,"email":"g@example.com","line_items":[{"id":1,"sku":"TR-BLUE-50"}]}`, "order 5: no customer"},
-		{"no email anywhere", `{"id":6,"customer":{"id":9},"line_items":[]}`, "order 6: customer shopify-9: email"},
-		{"not JSON", `{"id":`, "payload is not the documented JSON"},
-		{"a customer the event layer refuses", `{"id":9,"customer":{"id":9,"email":"a@refused.example"},"line_items":[{"id":1,"sku":"TR-BLUE-50"}]}`, "order 9: customer shopify-9 refused"},
-		{"a SKU with a slash", `{"id":8,"customer":{"id":9,"email":"a@example.com"},"line_items":[{"id":1,"sku":"a/restock/b"}]}`, `order 8 line 1: sku "a/restock/b"`},
+		{"guest checkout", `{"id":5,"email":"g@example.com","line_items":[{"id":1,"sku":"TR-BLUE-50"}]}`, "order 5: no customer", nil},
+		{"no email anywhere", `{"id":6,"customer":{"id":9},"line_items":[]}`, "order 6: customer shopify-9: email", nil},
+		{"not JSON", `{"id":`, "payload is not the documented JSON", nil},
+		{"a customer the event layer refuses", `{"id":9,"customer":{"id":9,"email":"a@refused.example"},"line_items":[{"id":1,"sku":"TR-BLUE-50"}]}`, "order 9: customer shopify-9 refused", nil},
+		{"a SKU with a slash", `{"id":8,"customer":{"id":9,"email":"a@example.com"},"line_items":[{"id":1,"sku":"a/restock/b"}]}`, `order 8 line 1: sku "a/restock/b"`, nil},
+		{"a customer erased with starter forget", `{"id":10,"customer":{"id":11,"email":"zoe@forgotten.example"},"line_items":[{"id":1,"sku":"TR-BLUE-50"}]}`,
+			"order 10: its customer was erased with starter forget", []string{"shopify-11", "zoe@forgotten.example"}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -319,6 +325,9 @@ func TestOrderSkipped(t *testing.T) {
 			require.Empty(t, ev.purchases, tt.body)
 			require.Len(t, del.handled[id].Skipped, 1, tt.body)
 			require.Contains(t, del.handled[id].Skipped[0], tt.skipped, tt.body)
+			for _, u := range tt.unnamed {
+				require.NotContains(t, del.handled[id].Skipped[0], u, tt.body)
+			}
 		})
 	}
 }

@@ -20,17 +20,19 @@ type APIEvent struct {
 
 // ClaimAPIEvent takes the event id for the caller for lease, unless it is applied already or
 // another request holds an unexpired claim; then it returns what is stored. A claim whose lease
-// ran out (its request died) is taken over.
-func (s *DB) ClaimAPIEvent(ctx context.Context, eventID, eventType, fingerprint string, lease time.Duration) (APIEvent, error) {
+// ran out (its request died) is taken over. customerID is the customer the event is about (""
+// for none), kept so that `starter forget` deletes the row with the customer's others.
+func (s *DB) ClaimAPIEvent(ctx context.Context, eventID, eventType, customerID, fingerprint string, lease time.Duration) (APIEvent, error) {
 	var e APIEvent
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
-			INSERT INTO api_events AS a (event_id, type, fingerprint, lease_until)
-			VALUES ($1, $2, $3, now() + $4::interval)
+			INSERT INTO api_events AS a (event_id, type, customer_id, fingerprint, lease_until)
+			VALUES ($1, $2, $3, $4, now() + $5::interval)
 			ON CONFLICT (event_id) DO UPDATE SET
-				type = excluded.type, fingerprint = excluded.fingerprint, lease_until = excluded.lease_until
+				type = excluded.type, customer_id = excluded.customer_id, fingerprint = excluded.fingerprint,
+				lease_until = excluded.lease_until
 			WHERE a.result IS NULL AND a.lease_until < now()`,
-			eventID, eventType, fingerprint, lease.String())
+			eventID, eventType, customerID, fingerprint, lease.String())
 		if err != nil {
 			return err
 		}

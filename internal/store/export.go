@@ -22,8 +22,8 @@ const customerEmail = `(SELECT lower(btrim(email)) FROM customers WHERE id = $1)
 // exportTables are the tables `starter export` reads, each under its own name. Every table with a
 // customer_id column must be here: TestExportCoversEveryCustomerTable reads them from
 // information_schema and fails on one that is missing. suppressions and rejected_email_events
-// hold no customer id but the customer's address. Left out, holding no customer's data:
-// products, api_events (event ids and fingerprints), shopify_webhook_deliveries,
+// hold no customer id but the customer's address, shopify_webhook_deliveries may name either in
+// the words of what a delivery skipped. Left out, holding no customer's data: products,
 // shopify_inventory_items, sending_pause, schema_migrations.
 var exportTables = []exportTable{
 	{"customers", "id = $1", "id", ""},
@@ -40,12 +40,16 @@ var exportTables = []exportTable{
 	{"handoffs", "customer_id = $1", "created_at, id", ""},
 	{"signal_outbox", "customer_id = $1", "seq", ""},
 	{"reply_addresses", "customer_id = $1", "created_at, ref", ""},
+	// The HTTP API events about the customer (since migration 0023 records whom).
+	{"api_events", "customer_id = $1", "received_at, event_id", ""},
 	// That a data key encrypts the customer's Temporal payloads, and since when; not the wrapped
 	// key itself, a secret of the shop's (README, Forgetting a customer).
 	{"customer_data_keys", "customer_id = $1", "created_at", "jsonb_build_object('id', t.id, 'master_key_id', t.master_key_id, 'created_at', t.created_at)"},
 	{"suppressions", "email = " + customerEmail, "email", ""},
 	{"erased_suppressions", "email_sha256 = sha256(convert_to(" + customerEmail + ", 'UTF8'))", "created_at", ""},
 	{"rejected_email_events", "strpos(lower(raw), " + customerEmail + ") > 0", "received_at, dedupe_key", ""},
+	{"shopify_webhook_deliveries", "EXISTS (SELECT 1 FROM unnest(t.skipped) s WHERE strpos(lower(s), lower($1)) > 0 OR strpos(lower(s), " + customerEmail + ") > 0)",
+		"received_at, webhook_id", ""},
 }
 
 // ExportTables names the tables Export reads, in the order it reads them.

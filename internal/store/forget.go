@@ -50,6 +50,11 @@ var ForgetPlan = map[string]ForgetAction{
 	"handoffs":           ForgetDelete,
 	"customer_data_keys": ForgetDelete,
 	"reply_addresses":    ForgetDelete,
+	// The HTTP API's record of each event applied (migration 0023): its event id (the shop's, often
+	// naming the customer), its result (which repeats the id) and its fingerprint (a hash of the
+	// event, customer id and address included). A batch retried after the forget applies the event
+	// again, and the event layer refuses it: the customer is forgotten.
+	"api_events": ForgetDelete,
 }
 
 // anonymiseSQL rewrites one table's rows of customer $1 ($2: lifecycle.SendKeyPrefix of the
@@ -82,6 +87,9 @@ type Forgotten struct {
 	Existed bool
 	// Rows counts the rows deleted or anonymised, by table.
 	Rows map[string]int64
+	// Scrubbed counts, by table, the rows kept with the words that named the customer replaced
+	// (shopify_webhook_deliveries: entries of skipped).
+	Scrubbed map[string]int64
 	// InFlightUntil is when the lease of an owed signal a relay had claimed before the erasure runs
 	// out (zero when none was claimed): that relay's SignalWithStart may still reach Temporal until
 	// then and start a new run, so the workflow is terminated once more after it.
@@ -120,7 +128,7 @@ func (s *DB) forget(ctx context.Context, customerID string, commit bool) (Forgot
 	if _, err := rand.Read(tomb); err != nil {
 		return Forgotten{}, fmt.Errorf("forget %s: tombstone: %w", customerID, err)
 	}
-	out := Forgotten{Tombstone: "forgotten-" + hex.EncodeToString(tomb), Rows: map[string]int64{}}
+	out := Forgotten{Tombstone: "forgotten-" + hex.EncodeToString(tomb), Rows: map[string]int64{}, Scrubbed: map[string]int64{}}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := lockCustomerKey(ctx, tx, customerID); err != nil {
 			return err
@@ -190,6 +198,26 @@ func (s *DB) forget(ctx context.Context, customerID string, commit bool) (Forgot
 			return fmt.Errorf("table email_events: %w", err)
 		}
 		out.Rows["email_events"] += tag.RowsAffected()
+		// API events recorded before migration 0023 name no customer: those whose event id (which
+		// their stored result repeats) holds the id go too. Losing one only means that a retry of it
+		// is applied again, which every event type makes harmless.
+		if tag, err = tx.Exec(ctx, `DELETE FROM api_events WHERE customer_id IS NULL AND strpos(lower(event_id), lower($1)) > 0`,
+			customerID); err != nil {
+			return fmt.Errorf("table api_events: %w", err)
+		}
+		out.Rows["api_events"] += tag.RowsAffected()
+		// A Shopify delivery's record lists what it skipped in words, which may quote the customer
+		// (an order whose customer was refused names it and the address it gave). The record stays,
+		// so that a redelivery is still recognised; each entry that names the id or an address is
+		// replaced. A match inside a longer id (forgetting c1 scrubs an entry naming c12) only costs
+		// the shop that entry's words.
+		if tag, err = tx.Exec(ctx, `UPDATE shopify_webhook_deliveries
+			SET skipped = ARRAY(SELECT CASE WHEN `+namesCustomer("s")+` THEN $3 ELSE s END FROM unnest(skipped) WITH ORDINALITY u(s, n) ORDER BY n)
+			WHERE EXISTS (SELECT 1 FROM unnest(skipped) s WHERE `+namesCustomer("s")+`)`,
+			customerID, emails, ErasedSkipped); err != nil {
+			return fmt.Errorf("table shopify_webhook_deliveries: %w", err)
+		}
+		out.Scrubbed["shopify_webhook_deliveries"] = tag.RowsAffected()
 		// Refused webhook events are raw JSON: any that quotes an address or the id (as a JSON string).
 		if tag, err = tx.Exec(ctx, `DELETE FROM rejected_email_events
 			WHERE strpos(raw, to_json($1::text)::text) > 0 OR EXISTS (SELECT 1 FROM unnest($2::text[]) e WHERE strpos(lower(raw), e) > 0)`,
@@ -209,6 +237,16 @@ func (s *DB) forget(ctx context.Context, customerID string, commit bool) (Forgot
 		return Forgotten{}, fmt.Errorf("forget customer %s: %w", customerID, err)
 	}
 	return out, nil
+}
+
+// ErasedSkipped replaces an entry of a Shopify delivery's skipped list that named a forgotten
+// customer or their address.
+const ErasedSkipped = "(erased: named a customer forgotten with starter forget)"
+
+// namesCustomer is the SQL condition that the text column col holds the customer id $1 or one of
+// the addresses $2 (lower case), ignoring case.
+func namesCustomer(col string) string {
+	return `(strpos(lower(` + col + `), lower($1)) > 0 OR EXISTS (SELECT 1 FROM unnest($2::text[]) e WHERE strpos(lower(` + col + `), e) > 0))`
 }
 
 // customerTables lists the tables of the current schema with a customer_id column, in the order

@@ -131,6 +131,10 @@ func TestForgetLeavesNoTraceOfTheCustomer(t *testing.T) {
 	const ann, annEmail = "ann-keep", "ann.keep@example.org"
 	seedEverywhere(t, b, zoe, zoeEmail, at)
 	seedEverywhere(t, b, ann, annEmail, at)
+	zoeAPIEvents := seedThroughEntryPoints(t, b, zoe, "Zoe Quist", zoeEmail, 7001)
+	annAPIEvents := seedThroughEntryPoints(t, b, ann, "Ann Keep", annEmail, 7002)
+	annSkipped := shopifySkipped(t, b, "delivery-7002")
+	require.Contains(t, strings.Join(shopifySkipped(t, b, "delivery-7001"), "\n"), zoeEmail, "the skipped order names the address")
 
 	tables, err := b.s.CustomerTables(b.ctx)
 	require.NoError(t, err)
@@ -179,8 +183,15 @@ func TestForgetLeavesNoTraceOfTheCustomer(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, forgotten.Existed)
 	require.Equal(t, preview.Rows, forgotten.Rows, "the preview counts what forget does")
+	require.Equal(t, preview.Scrubbed, forgotten.Scrubbed, "the preview counts what forget scrubs")
+	require.Equal(t, map[string]int64{"shopify_webhook_deliveries": 1}, forgotten.Scrubbed)
 	require.NotContains(t, forgotten.Tombstone, zoe)
 
+	require.Zero(t, apiEventsLeft(t, b, zoeAPIEvents), "the API's records of %s's events %v (a fingerprint hashes the id and address)", zoe, zoeAPIEvents)
+	require.Equal(t, len(annAPIEvents), apiEventsLeft(t, b, annAPIEvents), "the API's records of %s's events", ann)
+	require.Equal(t, []string{store.ErasedSkipped}, shopifySkipped(t, b, "delivery-7001"),
+		"the Shopify delivery stays recorded (a redelivery is recognised), the part naming %s scrubbed", zoeEmail)
+	require.Equal(t, annSkipped, shopifySkipped(t, b, "delivery-7002"))
 	require.Empty(t, traces(t, b, zoe), "rows still holding the id %s after forget", zoe)
 	require.Empty(t, traces(t, b, zoeEmail), "rows still holding the address %s after forget", zoeEmail)
 	require.Empty(t, traces(t, b, exitWords), "rows still holding the customer's exit words after forget")
@@ -224,6 +235,9 @@ func TestForgetLeavesNoTraceOfTheCustomer(t *testing.T) {
 	require.False(t, again.Existed)
 	for table, n := range again.Rows {
 		require.Zero(t, n, "a second forget found rows of %s in %s", zoe, table)
+	}
+	for table, n := range again.Scrubbed {
+		require.Zero(t, n, "a second forget scrubbed rows naming %s in %s", zoe, table)
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
 )
@@ -58,4 +59,30 @@ func (s *DB) ReplyAddress(ctx context.Context, ref string) (ReplyAddress, error)
 	}
 	a.Kind = lifecycle.Kind(kind)
 	return a, nil
+}
+
+// AdmitReply decides whether a reply to the reply address ref, received at, may be recorded: at
+// most max replies per address per UTC day are. A reply admitted is counted on the address's row,
+// atomically, so concurrent posts cannot pass the bound together. A reply whose note (noteID) is
+// recorded already (SendGrid posting the same message again) is admitted without being counted,
+// so that it is answered as recorded before. An unknown ref is not admitted.
+func (s *DB) AdmitReply(ctx context.Context, ref, noteID string, at time.Time, max int) (bool, error) {
+	var recorded bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customer_notes WHERE id = $1)`, noteID).Scan(&recorded); err != nil {
+		return false, fmt.Errorf("admit reply %s: %w", noteID, err)
+	}
+	if recorded {
+		return true, nil
+	}
+	// The row lock the UPDATE takes serialises concurrent replies to one address.
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE reply_addresses SET
+			replies_that_day = CASE WHEN replies_day = $2::date THEN replies_that_day + 1 ELSE 1 END,
+			replies_day = $2::date
+		WHERE ref = $1 AND (replies_day IS DISTINCT FROM $2::date OR replies_that_day < $3)`,
+		ref, at.UTC().Format(time.DateOnly), max)
+	if err != nil {
+		return false, fmt.Errorf("admit reply %s: %w", noteID, err) // not the ref: the error is logged, and the ref lets whoever reads it post
+	}
+	return tag.RowsAffected() == 1, nil
 }

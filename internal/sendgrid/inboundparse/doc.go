@@ -13,7 +13,10 @@
 // the email was sent (store.RememberReplyAddress). A reply counts only when a recipient (the SMTP
 // envelope first, then To and Cc) is such an address, its ref is recorded, and the record's
 // customer and send key give the same ref again (VerifyReplyRef, constant time). Anything else is
-// refused: nothing is stored and nobody is signalled.
+// refused: nothing is stored and nobody is signalled. A genuine address is a credential whoever
+// holds it can use, so it takes at most Config.MaxRepliesPerDay replies per UTC day
+// (DefaultMaxRepliesPerDay), counted on its row in PostgreSQL (Addresses.AdmitReply); a repeat of a
+// recorded reply is not counted.
 //
 // # Answers and SendGrid's retries
 //
@@ -21,7 +24,8 @@
 // 4xx and 5xx) for up to 3 days, then drops the message without notice. So the handler answers:
 //
 //   - 200 when it decided: the reply is recorded (or was before), or it is refused (no reply
-//     address, an unknown or forged one, an email that asked nothing, an empty reply). A refused
+//     address, an unknown or forged one, an email that asked nothing, an empty reply, one more
+//     than Config.MaxRepliesPerDay replies to the address in a UTC day). A refused
 //     message would be refused again on every retry, so SendGrid is told to stop; the log line
 //     (warn, "sendgrid inbound: reply refused") says why.
 //   - 500 when PostgreSQL failed: the decision could not be made or kept, and SendGrid retries.

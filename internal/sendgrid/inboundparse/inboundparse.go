@@ -31,6 +31,10 @@ const (
 	BodyReadTimeout = 30 * time.Second
 	// DefaultMaxConcurrent bounds the posts handled at once.
 	DefaultMaxConcurrent = webhookgate.DefaultMaxConcurrent
+	// DefaultMaxRepliesPerDay bounds the replies one reply address takes per UTC day: a customer
+	// answering a question writes once or twice, while anyone who learns the address (a forwarded
+	// email, a leaked mailbox) could otherwise add notes to the customer without end.
+	DefaultMaxRepliesPerDay = 10
 )
 
 // fieldCaps are the bytes kept of each field; a field not named here keeps defaultFieldCap.
@@ -38,10 +42,14 @@ var fieldCaps = map[string]int{"text": 64 << 10, "html": 256 << 10, "headers": 6
 
 const defaultFieldCap = 8 << 10
 
-// Addresses look up what a reply address was made for; *store.DB is one.
+// Addresses look up what a reply address was made for and bound the replies it takes; *store.DB
+// is one.
 type Addresses interface {
 	// ReplyAddress returns an error wrapping lifecycle.ErrNotFound for an unknown ref.
 	ReplyAddress(ctx context.Context, ref string) (store.ReplyAddress, error)
+	// AdmitReply counts the reply (noteID) to ref received at and reports whether it is within
+	// max per address per UTC day; a reply whose note is recorded already is admitted uncounted.
+	AdmitReply(ctx context.Context, ref, noteID string, at time.Time, max int) (bool, error)
 }
 
 // Verifier checks a reply reference against the customer and send key it claims; *links.Signer
@@ -64,6 +72,7 @@ const (
 	OutcomeRefusedForged    = "refused_forged"      // a record whose ref is not the HMAC of its customer and key
 	OutcomeRefusedQuestion  = "refused_no_question" // the answered email asked nothing
 	OutcomeRefusedEmpty     = "refused_empty"       // nothing left once the quoted email is cut
+	OutcomeRefusedTooMany   = "refused_too_many"    // the reply address took its replies for the day
 )
 
 // Counter counts the outcomes; *metrics.Metrics is one.
@@ -73,9 +82,12 @@ type Counter interface {
 
 // Config is how the endpoint reads a post.
 type Config struct {
-	Domain        string           // REPLY_DOMAIN: only reply addresses at it count
-	MaxConcurrent int              // posts handled at once; 0 means DefaultMaxConcurrent
-	Now           func() time.Time // nil means time.Now
+	Domain        string // REPLY_DOMAIN: only reply addresses at it count
+	MaxConcurrent int    // posts handled at once; 0 means DefaultMaxConcurrent
+	// MaxRepliesPerDay bounds the replies recorded per reply address and UTC day; 0 means
+	// DefaultMaxRepliesPerDay.
+	MaxRepliesPerDay int
+	Now              func() time.Time // nil means time.Now
 }
 
 // Deps are the endpoint's collaborators.
@@ -101,6 +113,9 @@ func New(cfg Config, deps Deps) http.Handler {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.MaxRepliesPerDay <= 0 {
+		cfg.MaxRepliesPerDay = DefaultMaxRepliesPerDay
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
@@ -251,13 +266,24 @@ func (h *handler) handle(ctx context.Context, msg message) (string, string, erro
 		log.Warn("sendgrid inbound: reply text cut for its note", "cap_bytes", events.MaxNoteText, "was_bytes", len(text), "customer_id", addr.CustomerID)
 		text = cut
 	}
+	id, at := noteID(ref, messageID(msg.fields["headers"]), msg.fields), h.cfg.Now().UTC()
+	admitted, err := h.deps.Addresses.AdmitReply(ctx, ref, id, at, h.cfg.MaxRepliesPerDay)
+	if err != nil {
+		return "", "", err
+	}
+	if !admitted {
+		// The address is genuine, so whoever holds it may be posting on: the log names the
+		// customer and the email, never the ref, which would let a reader of the log post too.
+		return refuse(OutcomeRefusedTooMany, fmt.Sprintf("the reply address took %d replies today (UTC), the most it takes", h.cfg.MaxRepliesPerDay),
+			"customer_id", addr.CustomerID, "send_key", addr.SendKey)
+	}
 	res, err := h.deps.Replies.Reply(ctx, events.Reply{
-		NoteID:     noteID(ref, messageID(msg.fields["headers"]), msg.fields),
+		NoteID:     id,
 		CustomerID: addr.CustomerID,
 		SendKey:    addr.SendKey,
 		Kind:       addr.Kind,
 		Text:       text,
-		At:         h.cfg.Now().UTC(),
+		At:         at,
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("record the reply of customer %s to %s: %w", addr.CustomerID, addr.SendKey, err)
