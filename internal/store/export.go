@@ -40,7 +40,7 @@ var exportTables = []exportTable{
 	{"handoffs", "customer_id = $1", "created_at, id", ""},
 	{"signal_outbox", "customer_id = $1", "seq", ""},
 	{"reply_addresses", "customer_id = $1", "created_at, ref", ""},
-	// The HTTP API events about the customer (since migration 0023 records whom).
+	// The HTTP API events about the customer (since migration 0024 records whom).
 	{"api_events", "customer_id = $1", "received_at, event_id", ""},
 	// That a data key encrypts the customer's Temporal payloads, and since when; not the wrapped
 	// key itself, a secret of the shop's (README, Forgetting a customer).

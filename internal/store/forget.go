@@ -50,7 +50,7 @@ var ForgetPlan = map[string]ForgetAction{
 	"handoffs":           ForgetDelete,
 	"customer_data_keys": ForgetDelete,
 	"reply_addresses":    ForgetDelete,
-	// The HTTP API's record of each event applied (migration 0023): its event id (the shop's, often
+	// The HTTP API's record of each event applied (migration 0024): its event id (the shop's, often
 	// naming the customer), its result (which repeats the id) and its fingerprint (a hash of the
 	// event, customer id and address included). A batch retried after the forget applies the event
 	// again, and the event layer refuses it: the customer is forgotten.
@@ -198,7 +198,7 @@ func (s *DB) forget(ctx context.Context, customerID string, commit bool) (Forgot
 			return fmt.Errorf("table email_events: %w", err)
 		}
 		out.Rows["email_events"] += tag.RowsAffected()
-		// API events recorded before migration 0023 name no customer: those whose event id (which
+		// API events recorded before migration 0024 name no customer: those whose event id (which
 		// their stored result repeats) holds the id go too. Losing one only means that a retry of it
 		// is applied again, which every event type makes harmless.
 		if tag, err = tx.Exec(ctx, `DELETE FROM api_events WHERE customer_id IS NULL AND strpos(lower(event_id), lower($1)) > 0`,

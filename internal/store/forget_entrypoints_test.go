@@ -80,7 +80,7 @@ func seedThroughEntryPoints(t *testing.T, b bundle, id, name, email string, shop
 	h.ServeHTTP(rec, req)
 	require.Equal(t, http.StatusOK, rec.Code, "API batch of %s: %s", id, rec.Body.String())
 
-	// A row of an event applied before migration 0023, which names no customer: only its event id
+	// A row of an event applied before migration 0024, which names no customer: only its event id
 	// (repeated in its result) does.
 	_, err = b.db.Exec(b.ctx, `INSERT INTO api_events (event_id, type, fingerprint, result, applied_at)
 		VALUES ('usage-' || $1 || '-old', 'usage', md5($1), jsonb_build_object('id', 'usage-' || $1 || '-old', 'type', 'usage', 'status', 'applied'), now())`, id)

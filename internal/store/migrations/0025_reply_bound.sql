@@ -1,4 +1,4 @@
--- 0024: a bound on the replies one reply address takes (internal/sendgrid/inboundparse): anyone who
+-- 0025: a bound on the replies one reply address takes (internal/sendgrid/inboundparse): anyone who
 -- learns a reply+<ref>@ address could otherwise add notes to its customer without end. The count is
 -- kept on the address's own row, per UTC day: replies_day is the day of the last reply admitted,
 -- replies_that_day how many were admitted that day (store.AdmitReply).
