@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"log/slog"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tailorhq/tailor/activities"
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/sendinggate"
 	"github.com/tailorhq/tailor/internal/store"
@@ -24,7 +26,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout or leaver-retention")
+var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout, leaver-retention or purchase-recorded")
 
 const historyDir = "testdata/histories"
 
@@ -56,8 +58,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 		recordHoldout(t, filepath.Join(historyDir, "holdout.json"))
 	case "leaver-retention":
 		recordLeaverRetention(t, filepath.Join(historyDir, "leaver-retention.json"), 3)
+	case "purchase-recorded":
+		recordPurchaseRecorded(t, filepath.Join(historyDir, "purchase-recorded.json"))
 	default:
-		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout or leaver-retention", *record)
+		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout, leaver-retention or purchase-recorded", *record)
 	}
 	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
 	require.NoError(t, err)
@@ -315,6 +319,57 @@ func recordLeaverRetention(t *testing.T, path string, wantEmails int) {
 		return len(st.Usage) == 1 && st.Usage[0].ContractEndsAt.Equal(laterEnd) && len(st.Emails) == wantEmails
 	}, 30*time.Second, 50*time.Millisecond, "the later contract end and %d emails", wantEmails)
 	saveHistory(t, srv, id, path)
+}
+
+// recordPurchaseRecorded plays, at version 2 with the "purchase-recorded" change, purchases made
+// through the event layer, whose signals carry what was recorded: p1 without RecordPurchase (the
+// version marker), p2 recorded while a preference edit that removes blue was owed but not yet
+// delivered (its carried preferences are stale: the activity reads what is stored), p3 without
+// RecordPurchase again.
+func recordPurchaseRecorded(t *testing.T, path string) {
+	st, srv, _, _ := recordingStack(t, lifecycle.Policy{MinGap: time.Hour, RestockWindow: time.Minute, SeasonFallback: 24 * time.Hour})
+	ctx := context.Background()
+	id := workflows.CustomerWorkflowID("david")
+	lc := &devLifecycle{c: srv.Client, in: workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2}}
+	ev := events.New(st, lc, nil)
+	purchases := func(n int) {
+		require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Purchases) == n }, 30*time.Second, 50*time.Millisecond, "%d purchases", n)
+	}
+	_, err := ev.Purchase(ctx, events.Purchase{ID: "p1", CustomerID: "david", SKU: "TR-BLUE-50", WantedColor: "grey"})
+	require.NoError(t, err)
+	purchases(1)
+	lc.down = true
+	_, err = ev.Preferences(ctx, events.Preferences{CustomerID: "david", Signal: workflows.PreferencesSignal{
+		Preferences: lifecycle.Preferences{Colors: []string{"grey"}, Sizes: []string{"50"}, Categories: []string{"trousers"}}}})
+	require.NoError(t, err)
+	_, err = ev.Purchase(ctx, events.Purchase{ID: "p2", CustomerID: "david", SKU: "CH-GREY-50"})
+	require.NoError(t, err)
+	lc.down = false
+	_, err = ev.Relay(ctx, []string{"david"})
+	require.NoError(t, err)
+	purchases(2)
+	_, err = ev.Purchase(ctx, events.Purchase{ID: "p3", CustomerID: "david", SKU: "SU-GREY-50"})
+	require.NoError(t, err)
+	purchases(3)
+	require.NotContains(t, queryStatus(t, srv.Client, id).Preferences.Colors, "blue", "the colour removed stays removed")
+	saveHistory(t, srv, id, path)
+}
+
+// devLifecycle delivers the event layer's signals to a dev server, starting the workflow with in;
+// while down, every delivery fails and the signal stays owed.
+type devLifecycle struct {
+	c    client.Client
+	in   workflows.CustomerLifecycleInput
+	down bool
+}
+
+func (d *devLifecycle) Signal(ctx context.Context, customerID, name string, payload any) error {
+	if d.down {
+		return errors.New("frontend unavailable")
+	}
+	_, err := d.c.SignalWithStartWorkflow(ctx, workflows.CustomerWorkflowID(customerID), name, payload,
+		client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue}, workflows.CustomerLifecycle, d.in)
+	return err
 }
 
 // exportRun saves the history of one run of workflow id as the CLI exports it.
