@@ -385,17 +385,27 @@ func exportRun(t *testing.T, srv *temporaltest.Server, id, runID, path string) {
 // per customer-year figures. The year is an assumption, stated there: three purchases (the first
 // with a wish), one restock, three sales, one season campaign, one segment change. It is a recording,
 // not a test: the signals go out at their day on the wall clock, and the history holds whatever the
-// workflow decided about them.
+// workflow decided about them. The purchases go through the event layer, as every entry point's do,
+// so their signals carry what was recorded (no RecordPurchase activity); the campaigns and the
+// segment recompute signal directly, as their activities do.
 func recordCustomerYear(t *testing.T, path string) {
 	const dayLength = 150 * time.Millisecond
 	days := func(n int) time.Duration { return time.Duration(n) * dayLength }
 	st, srv, mailer, _ := recordingStack(t, lifecycle.Policy{MinGap: days(7), RestockWindow: days(60), SeasonFallback: days(90)})
 	ctx := context.Background()
 	id := workflows.CustomerWorkflowID("david")
-	send := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: workflows.CurrentVersion})
+	in := workflows.CustomerLifecycleInput{CustomerID: "david", Version: workflows.CurrentVersion}
+	send := signalDavid(t, srv.Client, in)
+	ev := events.New(st, &devLifecycle{c: srv.Client, in: in}, nil)
 	start := time.Now()
 	on := func(day int, name string, arg any) {
 		time.Sleep(time.Until(start.Add(days(day))))
+		if p, ok := arg.(workflows.PurchaseSignal); ok {
+			res, err := ev.Purchase(ctx, events.Purchase{ID: p.PurchaseID, CustomerID: "david", SKU: p.SKU, WantedColor: p.WantedColor})
+			require.NoError(t, err, "purchase %s", p.PurchaseID)
+			require.NoError(t, res.DeliveryError, "purchase %s delivered", p.PurchaseID)
+			return
+		}
 		send(name, arg)
 	}
 	on(0, workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50", WantedColor: "grey"})
