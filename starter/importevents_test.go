@@ -128,7 +128,11 @@ func TestImportOrders(t *testing.T) {
 	require.Equal(t, 3, tc.count(), "ann's two order lines, owed from the first import")
 	ann := tc.signals[workflows.CustomerWorkflowID("ann")]
 	require.Len(t, ann, 2)
-	assert.Equal(t, workflows.PurchaseSignal{PurchaseID: "o1:TR-BLU-32", SKU: "TR-BLU-32", WantedColor: "grey", At: time.Date(2026, 5, 30, 10, 0, 0, 0, time.UTC)}, ann[0])
+	bought := ann[0].(workflows.PurchaseSignal)
+	require.NotNil(t, bought.Recorded, "the order line as recorded travels with its signal")
+	assert.Equal(t, "TR-BLU-32", bought.Recorded.Product.SKU)
+	bought.Recorded = nil
+	assert.Equal(t, workflows.PurchaseSignal{PurchaseID: "o1:TR-BLU-32", SKU: "TR-BLU-32", WantedColor: "grey", At: time.Date(2026, 5, 30, 10, 0, 0, 0, time.UTC)}, bought)
 	require.Len(t, tc.signals[workflows.CustomerWorkflowID("bob")], 1, "bob's history order is not told")
 
 	require.Equal(t, exitOK, run("import", "orders", orders), "stderr %q", errOut.String())

@@ -66,6 +66,10 @@ type lifecycleRun struct {
 	// retention is version 1 of the "leaver-retention" change, asked once per run at the first
 	// leaver whose contract ends within contract_end_within.
 	retention, retentionChecked bool
+	// purchaseRecorded is version 1 of the "purchase-recorded" change (input version 3): a purchase
+	// signal that carries what the event layer recorded runs no RecordPurchase activity. Asked once
+	// per run, at the first such signal.
+	purchaseRecorded, purchaseRecordedChecked bool
 }
 
 // signalNames is the fixed order in which signal channels are drained.
@@ -77,7 +81,7 @@ func setup(ctx workflow.Context, in CustomerLifecycleInput) (*lifecycleRun, erro
 		return nil, temporal.NewNonRetryableApplicationError("customer id is empty", activities.ErrTypeInvalidInput, nil)
 	}
 	l := &lifecycleRun{state: in.State, canAfter: in.ContinueAsNewAfter, channels: map[string]workflow.ReceiveChannel{},
-		recordOutcomes: in.Version >= 2}
+		recordOutcomes: in.Version >= 2, purchaseRecorded: in.Version >= 3, purchaseRecordedChecked: in.Version >= 3}
 	if l.state == nil {
 		l.state = newState(in.CustomerID)
 	}
@@ -296,18 +300,20 @@ func (l *lifecycleRun) onPurchase(ctx workflow.Context, sig PurchaseSignal) {
 		return
 	}
 	at := eventTime(ctx, sig.At)
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
-		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy:            &temporal.RetryPolicy{MaximumInterval: 5 * time.Minute},
-	})
-	var res activities.RecordPurchaseResult
-	err := workflow.ExecuteActivity(actx, a.RecordPurchase, activities.RecordPurchaseInput{Purchase: lifecycle.Purchase{
-		ID: sig.PurchaseID, CustomerID: s.CustomerID, SKU: sig.SKU, WantedColor: sig.WantedColor, At: at,
-	}}).Get(ctx, &res)
-	if err != nil {
-		l.decide(Decision{At: now, Outcome: OutcomeFailed, Code: lifecycle.ReasonOther, Reason: fmt.Sprintf("record purchase %s of %s: %v", sig.PurchaseID, sig.SKU, err)})
-		return
+	res, recorded := l.recordedPurchase(ctx, sig)
+	if !recorded {
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout:    30 * time.Second,
+			ScheduleToCloseTimeout: 24 * time.Hour,
+			RetryPolicy:            &temporal.RetryPolicy{MaximumInterval: 5 * time.Minute},
+		})
+		err := workflow.ExecuteActivity(actx, a.RecordPurchase, activities.RecordPurchaseInput{Purchase: lifecycle.Purchase{
+			ID: sig.PurchaseID, CustomerID: s.CustomerID, SKU: sig.SKU, WantedColor: sig.WantedColor, At: at,
+		}}).Get(ctx, &res)
+		if err != nil {
+			l.decide(Decision{At: now, Outcome: OutcomeFailed, Code: lifecycle.ReasonOther, Reason: fmt.Sprintf("record purchase %s of %s: %v", sig.PurchaseID, sig.SKU, err)})
+			return
+		}
 	}
 	p := res.Product
 	s.Purchases = appendBounded(s.Purchases, PurchaseRecord{
@@ -340,6 +346,51 @@ func (l *lifecycleRun) onPurchase(ctx workflow.Context, sig PurchaseSignal) {
 	// Buying again says enough about an earlier disappointment: upsells may resume.
 	s.Unhappy = ""
 	l.scheduleCare(now, at, sig.PurchaseID, p)
+}
+
+// recordedPurchase returns the product and preferences the signal carries, when the workflow may
+// take them instead of running RecordPurchase: the event layer wrote them in the transaction that
+// recorded the purchase and owes the signal, so the purchase is recorded and the activity would
+// only read them back (one workflow task and three history events per purchase).
+//
+// Why they are not stale by the time the signal arrives. The product is the one bought, as it was
+// then; the activity would read the catalogue row as it is at delivery. The stored preferences
+// change in two places only: in a purchase's own transaction (whose signal carries its own result)
+// and when this workflow saves a preference edit (onPreferences, SavePreferences). "Stop learning"
+// is written in the transaction that owes its preferences signal, so a purchase recorded after it
+// learned nothing. What can be stale is an edit this workflow saved after the purchase was recorded
+// but handled before it (an edit owed first, delivered first: say a learned item removed); the
+// carried preferences would bring the removed item back. PreferencesBefore tells: when the stored
+// preferences the purchase learned from are not the ones the workflow holds (that edit, or a
+// purchase kept as history that taught the store without a signal), the activity reads what is
+// stored now, as before the change. A workflow that has neither recorded a purchase nor saved an
+// edit holds no preferences yet (those imported with the customer are read at the first purchase)
+// and has saved nothing that could be lost: it takes the carried ones. Once the customer stopped
+// learning, a carried purchase that still taught something was recorded before the stop, and the
+// edit saved since may have dropped it: the activity again.
+func (l *lifecycleRun) recordedPurchase(ctx workflow.Context, sig PurchaseSignal) (activities.RecordPurchaseResult, bool) {
+	r, s := sig.Recorded, l.state
+	if r == nil {
+		return activities.RecordPurchaseResult{}, false
+	}
+	before, after, held := lifecycle.Preferences{}.Merge(r.PreferencesBefore), lifecycle.Preferences{}.Merge(r.Preferences), lifecycle.Preferences{}.Merge(s.Preferences)
+	readYet := len(s.Purchases) > 0 || s.PreferencesEdited || !samePreferences(held, lifecycle.Preferences{})
+	if (readYet && !samePreferences(before, held)) || (s.LearningStopped && !samePreferences(before, after)) {
+		return activities.RecordPurchaseResult{}, false
+	}
+	if !l.purchaseRecordedChecked {
+		l.purchaseRecordedChecked = true
+		l.purchaseRecorded = workflow.GetVersion(ctx, "purchase-recorded", workflow.DefaultVersion, 1) == 1
+	}
+	if !l.purchaseRecorded {
+		return activities.RecordPurchaseResult{}, false
+	}
+	return activities.RecordPurchaseResult{Product: r.Product, Preferences: after}, true
+}
+
+// samePreferences compares two normalized (Merge) preference lists.
+func samePreferences(a, b lifecycle.Preferences) bool {
+	return slices.Equal(a.Colors, b.Colors) && slices.Equal(a.Sizes, b.Sizes) && slices.Equal(a.Categories, b.Categories)
 }
 
 func (l *lifecycleRun) onRestock(ctx workflow.Context, sig RestockSignal) {
@@ -473,7 +524,7 @@ func (l *lifecycleRun) onPreferences(ctx workflow.Context, sig PreferencesSignal
 		l.decide(Decision{At: now, Outcome: OutcomeFailed, Code: lifecycle.ReasonOther, Reason: "save the customer's preferences: " + err.Error()})
 		return
 	}
-	s.Preferences, s.Paused = prefs, sig.Paused
+	s.Preferences, s.Paused, s.PreferencesEdited = prefs, sig.Paused, true
 	learning := ""
 	if sig.StopLearning != s.LearningStopped {
 		learning = "; learning from what the customer does resumed"

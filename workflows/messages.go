@@ -80,8 +80,10 @@ type CustomerLifecycleInput struct {
 // CurrentVersion is the version new customers' workflows start under. Version 1 holds the
 // "contact-policy" change, so a new workflow skips that GetVersion and the visibility write of
 // its TemporalChangeVersion search attribute. Version 2 records the deferrals, skips and drops of
-// campaign follow-ups in PostgreSQL (a local activity before the workflow waits).
-const CurrentVersion = 2
+// campaign follow-ups in PostgreSQL (a local activity before the workflow waits). Version 3 holds
+// the "purchase-recorded" change: a purchase signal that carries what was recorded runs no
+// RecordPurchase activity.
+const CurrentVersion = 3
 
 // PurchaseSignal: the customer bought SKU, perhaps wishing for another colour.
 type PurchaseSignal struct {
@@ -89,6 +91,19 @@ type PurchaseSignal struct {
 	SKU         string    //
 	WantedColor string    // optional
 	At          time.Time // optional; the workflow's time when zero
+	// Recorded is what the event layer wrote in the transaction that recorded the purchase and
+	// owes this signal. nil from a client that signals directly, or in a signal owed before it
+	// existed: then the workflow's RecordPurchase activity records the purchase (idempotent) and
+	// reads them ("purchase-recorded" change, docs/VERSIONING.md).
+	Recorded *PurchaseRecorded `json:",omitempty"`
+}
+
+// PurchaseRecorded is a purchase as recorded in PostgreSQL: the product bought and the customer's
+// stored preferences before and after what the purchase taught.
+type PurchaseRecorded struct {
+	Product           lifecycle.Product
+	PreferencesBefore lifecycle.Preferences
+	Preferences       lifecycle.Preferences
 }
 
 // RestockSignal: SKU is back in stock. Only customers with a matching open wish are sent one.

@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"log/slog"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tailorhq/tailor/activities"
+	"github.com/tailorhq/tailor/internal/events"
 	"github.com/tailorhq/tailor/internal/lifecycle"
 	"github.com/tailorhq/tailor/internal/sendinggate"
 	"github.com/tailorhq/tailor/internal/store"
@@ -24,7 +26,7 @@ import (
 	"github.com/tailorhq/tailor/workflows"
 )
 
-var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout or leaver-retention")
+var record = flag.String("record", "", "record a history into testdata/histories from a dev server before replaying: tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout, leaver-retention or purchase-recorded")
 
 const historyDir = "testdata/histories"
 
@@ -56,8 +58,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 		recordHoldout(t, filepath.Join(historyDir, "holdout.json"))
 	case "leaver-retention":
 		recordLeaverRetention(t, filepath.Join(historyDir, "leaver-retention.json"), 3)
+	case "purchase-recorded":
+		recordPurchaseRecorded(t, filepath.Join(historyDir, "purchase-recorded.json"))
 	default:
-		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout or leaver-retention", *record)
+		t.Fatalf("-record %q: choose tailor-story, contact-policy, usage-phase, campaign-outcomes, sending-paused, handoffs, customer-year, holdout, leaver-retention or purchase-recorded", *record)
 	}
 	files, err := filepath.Glob(filepath.Join(historyDir, "*.json"))
 	require.NoError(t, err)
@@ -317,6 +321,57 @@ func recordLeaverRetention(t *testing.T, path string, wantEmails int) {
 	saveHistory(t, srv, id, path)
 }
 
+// recordPurchaseRecorded plays, at version 2 with the "purchase-recorded" change, purchases made
+// through the event layer, whose signals carry what was recorded: p1 without RecordPurchase (the
+// version marker), p2 recorded while a preference edit that removes blue was owed but not yet
+// delivered (its carried preferences are stale: the activity reads what is stored), p3 without
+// RecordPurchase again.
+func recordPurchaseRecorded(t *testing.T, path string) {
+	st, srv, _, _ := recordingStack(t, lifecycle.Policy{MinGap: time.Hour, RestockWindow: time.Minute, SeasonFallback: 24 * time.Hour})
+	ctx := context.Background()
+	id := workflows.CustomerWorkflowID("david")
+	lc := &devLifecycle{c: srv.Client, in: workflows.CustomerLifecycleInput{CustomerID: "david", Version: 2}}
+	ev := events.New(st, lc, nil)
+	purchases := func(n int) {
+		require.Eventually(t, func() bool { return len(queryStatus(t, srv.Client, id).Purchases) == n }, 30*time.Second, 50*time.Millisecond, "%d purchases", n)
+	}
+	_, err := ev.Purchase(ctx, events.Purchase{ID: "p1", CustomerID: "david", SKU: "TR-BLUE-50", WantedColor: "grey"})
+	require.NoError(t, err)
+	purchases(1)
+	lc.down = true
+	_, err = ev.Preferences(ctx, events.Preferences{CustomerID: "david", Signal: workflows.PreferencesSignal{
+		Preferences: lifecycle.Preferences{Colors: []string{"grey"}, Sizes: []string{"50"}, Categories: []string{"trousers"}}}})
+	require.NoError(t, err)
+	_, err = ev.Purchase(ctx, events.Purchase{ID: "p2", CustomerID: "david", SKU: "CH-GREY-50"})
+	require.NoError(t, err)
+	lc.down = false
+	_, err = ev.Relay(ctx, []string{"david"})
+	require.NoError(t, err)
+	purchases(2)
+	_, err = ev.Purchase(ctx, events.Purchase{ID: "p3", CustomerID: "david", SKU: "SU-GREY-50"})
+	require.NoError(t, err)
+	purchases(3)
+	require.NotContains(t, queryStatus(t, srv.Client, id).Preferences.Colors, "blue", "the colour removed stays removed")
+	saveHistory(t, srv, id, path)
+}
+
+// devLifecycle delivers the event layer's signals to a dev server, starting the workflow with in;
+// while down, every delivery fails and the signal stays owed.
+type devLifecycle struct {
+	c    client.Client
+	in   workflows.CustomerLifecycleInput
+	down bool
+}
+
+func (d *devLifecycle) Signal(ctx context.Context, customerID, name string, payload any) error {
+	if d.down {
+		return errors.New("frontend unavailable")
+	}
+	_, err := d.c.SignalWithStartWorkflow(ctx, workflows.CustomerWorkflowID(customerID), name, payload,
+		client.StartWorkflowOptions{TaskQueue: workflows.TaskQueue}, workflows.CustomerLifecycle, d.in)
+	return err
+}
+
 // exportRun saves the history of one run of workflow id as the CLI exports it.
 func exportRun(t *testing.T, srv *temporaltest.Server, id, runID, path string) {
 	out, err := exec.Command(cliPath(t), "workflow", "show", "--address", srv.HostPort, "--namespace", srv.Namespace, "--workflow-id", id, "--run-id", runID, "--output", "json").Output()
@@ -330,17 +385,27 @@ func exportRun(t *testing.T, srv *temporaltest.Server, id, runID, path string) {
 // per customer-year figures. The year is an assumption, stated there: three purchases (the first
 // with a wish), one restock, three sales, one season campaign, one segment change. It is a recording,
 // not a test: the signals go out at their day on the wall clock, and the history holds whatever the
-// workflow decided about them.
+// workflow decided about them. The purchases go through the event layer, as every entry point's do,
+// so their signals carry what was recorded (no RecordPurchase activity); the campaigns and the
+// segment recompute signal directly, as their activities do.
 func recordCustomerYear(t *testing.T, path string) {
 	const dayLength = 150 * time.Millisecond
 	days := func(n int) time.Duration { return time.Duration(n) * dayLength }
 	st, srv, mailer, _ := recordingStack(t, lifecycle.Policy{MinGap: days(7), RestockWindow: days(60), SeasonFallback: days(90)})
 	ctx := context.Background()
 	id := workflows.CustomerWorkflowID("david")
-	send := signalDavid(t, srv.Client, workflows.CustomerLifecycleInput{CustomerID: "david", Version: workflows.CurrentVersion})
+	in := workflows.CustomerLifecycleInput{CustomerID: "david", Version: workflows.CurrentVersion}
+	send := signalDavid(t, srv.Client, in)
+	ev := events.New(st, &devLifecycle{c: srv.Client, in: in}, nil)
 	start := time.Now()
 	on := func(day int, name string, arg any) {
 		time.Sleep(time.Until(start.Add(days(day))))
+		if p, ok := arg.(workflows.PurchaseSignal); ok {
+			res, err := ev.Purchase(ctx, events.Purchase{ID: p.PurchaseID, CustomerID: "david", SKU: p.SKU, WantedColor: p.WantedColor})
+			require.NoError(t, err, "purchase %s", p.PurchaseID)
+			require.NoError(t, res.DeliveryError, "purchase %s delivered", p.PurchaseID)
+			return
+		}
 		send(name, arg)
 	}
 	on(0, workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "p1", SKU: "TR-BLUE-50", WantedColor: "grey"})

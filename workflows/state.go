@@ -106,10 +106,13 @@ type State struct {
 	ConsentAt     time.Time `json:"consent_at,omitzero"`
 	Paused        bool      `json:"paused,omitempty"`
 	// LearningStopped: the customer asked the shop to learn nothing more from what they do.
-	LearningStopped bool             `json:"learning_stopped,omitempty"`
-	Kinds           []lifecycle.Kind `json:"kinds,omitempty"`    // follow-up kinds wanted; empty: all
-	Accepted        []string         `json:"accepted,omitempty"` // offer keys the customer said yes to
-	Goals           []string         `json:"goals,omitempty"`    // goals reached: no more offers of these
+	LearningStopped bool `json:"learning_stopped,omitempty"`
+	// PreferencesEdited: a preference edit was saved. Before it and before the first purchase, the
+	// workflow's empty preferences mean "not read yet" rather than "none" (recordedPurchase).
+	PreferencesEdited bool             `json:"preferences_edited,omitempty"`
+	Kinds             []lifecycle.Kind `json:"kinds,omitempty"`    // follow-up kinds wanted; empty: all
+	Accepted          []string         `json:"accepted,omitempty"` // offer keys the customer said yes to
+	Goals             []string         `json:"goals,omitempty"`    // goals reached: no more offers of these
 
 	// The usage phase, the moment of truth and the value segment.
 	Usage           []lifecycle.UsageProfile `json:"usage,omitempty"`   // one per metric, sorted by metric

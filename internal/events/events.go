@@ -222,12 +222,24 @@ func (s *Service) RecordPurchases(ctx context.Context, ps []Purchase) ([]Purchas
 		if p.Historical {
 			continue
 		}
-		sig, err := owed(PurchaseEventID(p.ID), p.CustomerID, workflows.SignalPurchase,
-			workflows.PurchaseSignal{PurchaseID: p.ID, SKU: p.SKU, WantedColor: wanted, At: at})
+		payload := workflows.PurchaseSignal{PurchaseID: p.ID, SKU: p.SKU, WantedColor: wanted, At: at}
+		sig, err := owed(PurchaseEventID(p.ID), p.CustomerID, workflows.SignalPurchase, payload)
 		if err != nil {
 			return nil, err
 		}
 		in[i].Signal = sig
+		// The workflow needs the product and the preferences after this purchase: written into the
+		// signal in the transaction that records them, they save its RecordPurchase activity
+		// (workflows, recordedPurchase, says why they are still right when the signal arrives).
+		in[i].SignalPayload = func(r store.RecordedPurchase) (json.RawMessage, error) {
+			withRecorded := payload
+			withRecorded.Recorded = &workflows.PurchaseRecorded{Product: r.Product, PreferencesBefore: r.PreferencesBefore, Preferences: r.Preferences}
+			b, err := json.Marshal(withRecorded)
+			if err != nil {
+				return nil, fmt.Errorf("encode the purchase signal of %s: %w", sig.EventID, err)
+			}
+			return b, nil
+		}
 	}
 	recorded, err := s.store.RecordPurchases(ctx, in)
 	if err != nil {

@@ -122,7 +122,16 @@ func TestEveryUseCaseOwesItsSignalUntilDelivered(t *testing.T) {
 		}
 	}
 	require.Len(t, ann, 4, "ann's deliveries: %+v", ann)
-	assert.Equal(t, delivery{"ann", workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "o1-1", SKU: "TR-BLU-32", WantedColor: "grey", At: at}}, ann[0])
+	// The purchase signal carries what its transaction recorded: the workflow runs no RecordPurchase.
+	bought, ok := ann[0].Payload.(workflows.PurchaseSignal)
+	require.True(t, ok, "purchase payload %T", ann[0].Payload)
+	require.NotNil(t, bought.Recorded, "the purchase as recorded travels with the signal")
+	assert.Equal(t, "TR-BLU-32", bought.Recorded.Product.SKU)
+	assert.Equal(t, "Chino", bought.Recorded.Product.Name)
+	assert.Equal(t, lifecycle.Preferences{Colors: []string{}, Sizes: []string{}, Categories: []string{}}, bought.Recorded.PreferencesBefore)
+	assert.Equal(t, lifecycle.Preferences{Colors: []string{"blue", "grey"}, Sizes: []string{"32"}, Categories: []string{"trousers"}}, bought.Recorded.Preferences)
+	bought.Recorded = nil
+	assert.Equal(t, delivery{"ann", workflows.SignalPurchase, workflows.PurchaseSignal{PurchaseID: "o1-1", SKU: "TR-BLU-32", WantedColor: "grey", At: at}}, delivery{ann[0].CustomerID, ann[0].Signal, bought})
 	assert.Equal(t, delivery{"ann", workflows.SignalComplaint, workflows.ComplaintSignal{Reason: "late", At: at}}, ann[1])
 	assert.Equal(t, delivery{"ann", workflows.SignalSuppress, workflows.SuppressSignal{Event: "bounce", At: at}}, ann[2])
 	require.Equal(t, workflows.SignalConsent, ann[3].Signal)

@@ -47,6 +47,10 @@ func TestPreferencesStopLearningBeforeTheWorkflowHears(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &got))
 	assert.True(t, got.StopLearning, "the workflow hears that learning stopped: %s", raw)
+	bought, ok := lc.got[1].Payload.(workflows.PurchaseSignal)
+	require.True(t, ok, "the purchase follows the edit: %+v", lc.got)
+	require.NotNil(t, bought.Recorded)
+	assert.Equal(t, bought.Recorded.PreferencesBefore, bought.Recorded.Preferences, "the purchase's signal says it taught nothing")
 
 	// Saving the page again with the box unticked lets the shop learn again.
 	_, err = ev.Preferences(ctx, events.Preferences{CustomerID: "ann", Signal: workflows.PreferencesSignal{Kinds: []lifecycle.Kind{lifecycle.KindSale}}})

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -26,8 +27,8 @@ func (s *DB) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycl
 		prefs   lifecycle.Preferences
 	)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		product, prefs, _, err = s.recordPurchase(ctx, tx, p, false)
+		r, err := s.recordPurchase(ctx, tx, p, false)
+		product, prefs = r.Product, r.Preferences
 		return err
 	})
 	if err != nil {
@@ -41,13 +42,21 @@ func (s *DB) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycl
 type PurchaseOwing struct {
 	Purchase lifecycle.Purchase
 	Signal   OwedSignal
+	// SignalPayload, when not nil, writes the signal's payload from what the transaction recorded,
+	// in place of Signal.Payload: the workflow then learns the product and the preferences from the
+	// signal instead of recording the purchase again (the event layer fills it; the store does not
+	// know the workflow's payloads).
+	SignalPayload func(RecordedPurchase) (json.RawMessage, error)
 }
 
 // RecordedPurchase is what RecordPurchases did with one purchase.
 type RecordedPurchase struct {
 	Product     lifecycle.Product
-	Preferences lifecycle.Preferences
-	New         bool // false: the purchase was recorded before, and nothing new is owed
+	Preferences lifecycle.Preferences // after the purchase
+	// PreferencesBefore are the stored preferences the purchase's learning was merged into (equal
+	// to Preferences when the customer stopped learning or the purchase was recorded before).
+	PreferencesBefore lifecycle.Preferences
+	New               bool // false: the purchase was recorded before, and nothing new is owed
 }
 
 // RecordPurchases records each purchase as RecordPurchase does and owes its signal, all in one
@@ -58,15 +67,21 @@ func (s *DB) RecordPurchases(ctx context.Context, ps []PurchaseOwing) ([]Recorde
 	out := make([]RecordedPurchase, len(ps))
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		for i, p := range ps {
-			product, prefs, isNew, err := s.recordPurchase(ctx, tx, p.Purchase, p.Signal.EventID == "")
+			r, err := s.recordPurchase(ctx, tx, p.Purchase, p.Signal.EventID == "")
 			if err != nil {
 				return fmt.Errorf("record purchase %s: %w", p.Purchase.ID, err)
 			}
-			out[i] = RecordedPurchase{Product: product, Preferences: prefs, New: isNew}
-			if !isNew || p.Signal.EventID == "" {
+			out[i] = r
+			if !r.New || p.Signal.EventID == "" {
 				continue
 			}
-			if _, err := owe(ctx, tx, p.Signal); err != nil {
+			sig := p.Signal
+			if p.SignalPayload != nil {
+				if sig.Payload, err = p.SignalPayload(r); err != nil {
+					return fmt.Errorf("purchase %s: %w", p.Purchase.ID, err)
+				}
+			}
+			if _, err := owe(ctx, tx, sig); err != nil {
 				return err
 			}
 		}
@@ -78,10 +93,17 @@ func (s *DB) RecordPurchases(ctx context.Context, ps []PurchaseOwing) ([]Recorde
 	return out, nil
 }
 
-// recordPurchase is RecordPurchase in tx; it also reports whether the purchase was new. history
-// marks a new purchase as kept as history (it owes no signal).
-func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase, history bool) (product lifecycle.Product, prefs lifecycle.Preferences, isNew bool, err error) {
-	err = func() error {
+// recordPurchase is RecordPurchase in tx; it also reports whether the purchase was new and the
+// preferences it was merged into. history marks a new purchase as kept as history (it owes no
+// signal).
+func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase, history bool) (RecordedPurchase, error) {
+	var (
+		product lifecycle.Product
+		prefs   lifecycle.Preferences
+		current lifecycle.Preferences
+		isNew   bool
+	)
+	err := func() error {
 		var err error
 		product, err = scanProduct(tx.QueryRow(ctx, `SELECT `+productColumns+` FROM products WHERE sku = $1`, p.SKU))
 		if isNoRows(err) {
@@ -91,7 +113,7 @@ func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase
 			return err
 		}
 		// Locks the customer row: concurrent purchases of one customer merge one after the other.
-		current, err := loadPreferences(ctx, tx, p.CustomerID, true)
+		current, err = loadPreferences(ctx, tx, p.CustomerID, true)
 		if err != nil {
 			return err
 		}
@@ -157,7 +179,7 @@ func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase
 		isNew = true
 		return nil
 	}()
-	return product, prefs, isNew, err
+	return RecordedPurchase{Product: product, Preferences: prefs, PreferencesBefore: current, New: isNew}, err
 }
 
 // learnedFrom is what a purchase of product teaches about the customer's taste: its colour, size
