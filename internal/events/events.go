@@ -268,17 +268,18 @@ func (s *Service) DeliverOwed(ctx context.Context, customerIDs []string, concurr
 				failed++
 			}
 			done++
-			if progress != nil && done < len(ids) {
+			if progress != nil {
 				progress(done, len(ids))
 			}
 		},
 	}, s.deliverSignal)
+	// Customers another relay held (the worker's) are delivered by it: done here too, unless this
+	// relay stopped short (ctx ended, or the database failed it before any refusal).
+	if progress != nil && done < len(ids) && ctx.Err() == nil && (firstErr == nil || failed > 0) {
+		progress(len(ids), len(ids))
+	}
 	if firstErr != nil {
 		return delivered, failed, fmt.Errorf("relay owed signals: %w", firstErr)
-	}
-	// Customers another relay held (the worker's) are delivered by it: done here too.
-	if progress != nil {
-		progress(len(ids), len(ids))
 	}
 	return delivered, failed, nil
 }
