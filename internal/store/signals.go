@@ -219,6 +219,7 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 	perCustomer := map[string]int{}
 	var refused []string // customers with a refusal: nothing more of theirs in this relay
 	var firstErr error
+	emptyClaims := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			if firstErr == nil {
@@ -235,8 +236,26 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 			return delivered, firstErr
 		}
 		if len(claimed) == 0 {
-			return delivered, firstErr // nothing owed, or other relays hold what is
+			// Nothing claimed: nothing owed, other relays hold what is, or another relay's claim
+			// took the very heads this one was after (its statement saw them free). Only the last
+			// leaves some to claim: claim again, now seeing that relay's leases.
+			emptyClaims++
+			if emptyClaims > relayEmptyClaims {
+				return delivered, firstErr
+			}
+			more, err := s.claimableLeft(ctx, customerIDs, refused)
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return delivered, firstErr
+			}
+			if !more {
+				return delivered, firstErr
+			}
+			continue
 		}
+		emptyClaims = 0
 		outcomes := deliverClaimed(ctx, claimed, inFlight, !opts.PastRefusals, leasedUntil, deliver)
 		n, settled, err := s.recordRelayed(ctx, claimed, outcomes)
 		delivered += n
@@ -266,6 +285,29 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 			return delivered, firstErr
 		}
 	}
+}
+
+// relayEmptyClaims bounds how often in a row a relay claims again after a claim that lost every
+// head to another relay's: each retry sees the leases of the claim it lost to, so one is normally
+// enough; the bound keeps a relay from spinning against many others.
+const relayEmptyClaims = 5
+
+// claimableLeft reports whether any customer of customerIDs (all when nil), none of except, is
+// owed a signal and has none leased: what claimOwedHeads would claim.
+func (s *DB) claimableLeft(ctx context.Context, customerIDs, except []string) (bool, error) {
+	var more bool
+	err := s.pool.QueryRow(ctx, `
+		SELECT EXISTS (
+			SELECT 1 FROM signal_outbox
+			WHERE delivered_at IS NULL
+				AND ($1::text[] IS NULL OR customer_id IN (SELECT unnest($1::text[])))
+				AND customer_id NOT IN (SELECT unnest($2::text[]))
+			GROUP BY customer_id
+			HAVING bool_and(leased_until IS NULL OR leased_until < now()))`, customerIDs, except).Scan(&more)
+	if err != nil {
+		return false, fmt.Errorf("look for owed signals left to claim: %w", err)
+	}
+	return more, nil
 }
 
 // claimOwedHeads leases the oldest owed signal of up to limit customers (of customerIDs, all when
