@@ -32,6 +32,7 @@ func (noEvents) Stock(context.Context, api.Stock) error       { return nil }
 func (noEvents) Usage(context.Context, api.Usage) error       { return nil }
 func (noEvents) Customer(context.Context, api.Customer) error { return nil }
 func (noEvents) Consent(context.Context, api.Consent) error   { return nil }
+func (noEvents) Deliver(context.Context, []string)            {}
 
 type noLedger struct{}
 
@@ -134,6 +135,7 @@ func TestAPIEventsAdapter(t *testing.T) {
 	assert.Empty(t, lc.sent, "an order with an unknown SKU signals nothing")
 
 	require.NoError(t, e.Order(ctx, order))
+	e.Deliver(ctx, []string{"c1"}) // as the handler does once the batch's events are applied
 	require.Len(t, lc.sent, 2)
 	assert.Equal(t, "c1", lc.sent[1].customerID)
 	assert.Equal(t, workflows.SignalPurchase, lc.sent[1].name)
@@ -149,6 +151,7 @@ func TestAPIEventsAdapter(t *testing.T) {
 	assert.Equal(t, &paid, price, "line 1's price_cents kept with its purchase")
 	assert.Equal(t, "l", size, "line 1's wanted_size kept with its purchase, normalised")
 	require.NoError(t, e.Order(ctx, order), "the same order again")
+	e.Deliver(ctx, []string{"c1"})
 	assert.Len(t, lc.sent, 2, "the same order again signals nothing: idempotent by purchase id")
 
 	require.NoError(t, e.Stock(ctx, api.Stock{SKU: "CH-NAVY-M", Stock: 7}))
@@ -171,6 +174,7 @@ func TestAPIEventsAdapter(t *testing.T) {
 	assert.Empty(t, p.URL, "url cleared by the second stock event")
 
 	require.NoError(t, e.Usage(ctx, api.Usage{CustomerID: "c1", Metric: "data_mb", Used: 10, Limit: 100, At: at}))
+	e.Deliver(ctx, []string{"c1"})
 	assert.Equal(t, workflows.SignalUsage, lc.sent[len(lc.sent)-1].name)
 
 	require.NoError(t, e.Consent(ctx, api.Consent{CustomerID: "c1", Granted: false, Source: "api"}), "a failed delivery is not the event's failure")

@@ -50,7 +50,7 @@ func rejectNotFound(err error, field, what, id string) error {
 }
 
 // Order records each line as a purchase (purchase id <order_id>-<n>, idempotent) with the signal
-// it owes, in one transaction for the whole order, and delivers them. Every SKU and the customer are
+// it owes, in one transaction for the whole order; Deliver delivers them with the batch's. Every SKU and the customer are
 // checked first, so an order with an unknown one records nothing. Each line's price and wanted size
 // are stored with its purchase; the price is the revenue an attribution credits.
 func (e *apiEvents) Order(ctx context.Context, o api.Order) error {
@@ -67,12 +67,8 @@ func (e *apiEvents) Order(ctx context.Context, o api.Order) error {
 		ps[i] = events.Purchase{ID: o.PurchaseID(i), CustomerID: o.CustomerID, SKU: l.SKU, WantedColor: l.WantedColor,
 			WantedSize: l.WantedSize, PriceCents: l.PriceCents, At: o.OrderedAt}
 	}
-	results, err := e.events.Purchases(ctx, ps)
-	if err != nil {
+	if _, err := e.events.RecordPurchases(ctx, ps); err != nil {
 		return fmt.Errorf("record order %s: %w", o.OrderID, err)
-	}
-	for _, r := range results {
-		e.owed(r.Result, o.CustomerID)
 	}
 	return nil
 }
@@ -89,19 +85,15 @@ func (e *apiEvents) Stock(ctx context.Context, s api.Stock) error {
 	return nil
 }
 
-// Usage records the reading with the signal it owes (idempotent by customer, metric and time)
-// and delivers it.
+// Usage records the reading with the signal it owes (idempotent by customer, metric and time);
+// Deliver delivers it with the batch's.
 func (e *apiEvents) Usage(ctx context.Context, u api.Usage) error {
 	if _, err := e.store.Customer(ctx, u.CustomerID); err != nil {
 		return rejectNotFound(err, "customer_id", "customer (send a customer event first)", u.CustomerID)
 	}
 	r := lifecycle.UsageReading{Metric: u.Metric, Used: u.Used, Limit: u.Limit, At: u.At, ContractEndsAt: u.ContractEnds}
-	res, err := e.events.Usage(ctx, events.Usage{CustomerID: u.CustomerID, Reading: r})
-	if err != nil {
-		return err
-	}
-	e.owed(res, u.CustomerID)
-	return nil
+	_, err := e.events.RecordUsages(ctx, []events.Usage{{CustomerID: u.CustomerID, Reading: r}})
+	return err
 }
 
 // Customer upserts the customer through the customers import (one CSV row), which owes a consent
@@ -142,6 +134,19 @@ func (e *apiEvents) Consent(ctx context.Context, c api.Consent) error {
 	}
 	e.owed(res, c.CustomerID)
 	return nil
+}
+
+// apiDeliveryInFlight is how many deliveries one batch runs at once. The API handles a few batches
+// at once (api.Config.MaxConcurrent), so the calls to Temporal are this times those at most.
+const apiDeliveryInFlight = 4
+
+// Deliver delivers what the batch's customers are owed, apiDeliveryInFlight at a time, each
+// customer's signals in the order its events were applied. What is not delivered stays owed for
+// the worker's relay.
+func (e *apiEvents) Deliver(ctx context.Context, customerIDs []string) {
+	if _, failed, err := e.events.DeliverOwed(ctx, customerIDs, apiDeliveryInFlight, nil); err != nil {
+		e.logger.Warn("api: events recorded, their signals are left to the relay", "customers", len(customerIDs), "not_told", failed, "error", err.Error())
+	}
 }
 
 // owed logs a signal left to the worker's relay. It is not the event's failure: the change is

@@ -200,17 +200,27 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := Response{Results: make([]Result, len(b.Events))}
+	var customers []string // of the events applied, in order: their signals are delivered below
 	for i, raw := range b.Events {
-		res := h.apply(r.Context(), i, raw)
+		res, customerID := h.apply(r.Context(), i, raw)
 		resp.Results[i] = res
 		switch res.Status {
 		case StatusApplied:
 			resp.Applied++
+			if customerID != "" {
+				customers = append(customers, customerID)
+			}
 		case StatusInvalid:
 			resp.Invalid++
 		default:
 			resp.Failed++
 		}
+	}
+	// The events are applied one after another, in order; their signals are then delivered several
+	// customers at once, each customer's in the order applied, before the answer, as when each
+	// event delivered its own.
+	if len(customers) > 0 {
+		h.deps.Events.Deliver(r.Context(), customers)
 	}
 	status := http.StatusOK
 	switch {
@@ -223,8 +233,9 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, resp)
 }
 
-// apply checks and applies the index'th event, at most once per event id.
-func (h *handler) apply(ctx context.Context, index int, raw json.RawMessage) Result {
+// apply checks and applies the index'th event, at most once per event id, and returns its result
+// and the customer it is about ("" for none, or when it was not applied).
+func (h *handler) apply(ctx context.Context, index int, raw json.RawMessage) (Result, string) {
 	e, problems := parseEvent(index, raw)
 	if len(problems) > 0 {
 		var id string
@@ -232,7 +243,7 @@ func (h *handler) apply(ctx context.Context, index int, raw json.RawMessage) Res
 		if json.Unmarshal(raw, &head) == nil {
 			id, _ = head.ID.(string)
 		}
-		return Result{Index: index, ID: short(id), Status: StatusInvalid, Problems: problems}
+		return Result{Index: index, ID: short(id), Status: StatusInvalid, Problems: problems}, ""
 	}
 	res := Result{Index: index, ID: e.id, Type: e.typ}
 	failed := func(err error, what string) Result {
@@ -243,23 +254,23 @@ func (h *handler) apply(ctx context.Context, index int, raw json.RawMessage) Res
 	fp := e.fingerprint()
 	claim, err := h.deps.Ledger.ClaimAPIEvent(ctx, e.id, e.typ, e.customerID(), fp, claimLease)
 	if err != nil {
-		return failed(err, "the database did not answer")
+		return failed(err, "the database did not answer"), ""
 	}
 	if !claim.Claimed {
 		switch {
 		case claim.Fingerprint != fp:
 			res.Status = StatusInvalid
 			res.Problems = []Problem{{Path: fmt.Sprintf("events[%d].id", index), Problem: fmt.Sprintf("%q: already used for a different event; give each event its own id", e.id)}}
-			return res
+			return res, ""
 		case claim.Result == nil:
-			return failed(errors.New("claimed by another request"), "another request is applying this event")
+			return failed(errors.New("claimed by another request"), "another request is applying this event"), ""
 		}
 		var stored Result
 		if err := json.Unmarshal(claim.Result, &stored); err != nil {
-			return failed(err, "the stored result does not decode")
+			return failed(err, "the stored result does not decode"), ""
 		}
 		stored.Index = index
-		return stored
+		return stored, customerOf(e)
 	}
 	if err := h.dispatch(ctx, e); err != nil {
 		if rerr := h.deps.Ledger.ReleaseAPIEvent(context.WithoutCancel(ctx), e.id); rerr != nil {
@@ -269,14 +280,14 @@ func (h *handler) apply(ctx context.Context, index int, raw json.RawMessage) Res
 		if errors.As(err, &rejected) {
 			res.Status = StatusInvalid
 			res.Problems = []Problem{{Path: fmt.Sprintf("events[%d].%s", index, rejected.Field), Problem: rejected.Problem}}
-			return res
+			return res, ""
 		}
 		if errors.Is(err, ErrRejected) {
 			res.Status = StatusInvalid
 			res.Problems = []Problem{{Path: fmt.Sprintf("events[%d]", index), Problem: err.Error()}}
-			return res
+			return res, ""
 		}
-		return failed(err, "the event layer did not answer")
+		return failed(err, "the event layer did not answer"), ""
 	}
 	res.Status = StatusApplied
 	stored, _ := json.Marshal(Result{ID: res.ID, Type: res.Type, Status: res.Status})
@@ -285,7 +296,7 @@ func (h *handler) apply(ctx context.Context, index int, raw json.RawMessage) Res
 		// event layer's own keys (purchase ids, ...) keep that harmless.
 		h.deps.Logger.Warn("api: event applied but its result was not stored", "event_id", e.id, "error", err.Error())
 	}
-	return res
+	return res, customerOf(e)
 }
 
 func (h *handler) dispatch(ctx context.Context, e event) error {

@@ -328,3 +328,35 @@ func TestConcurrencyBound(t *testing.T) {
 		t.Errorf("after the held batches finished: status %d, want 200", rec.Code)
 	}
 }
+
+// A batch's applied events are delivered once, after all are applied and before the answer, with
+// their customers in the order applied; a stock count, an invalid event and a failed one add none.
+func TestBatchDeliveredOnceAfterItsEvents(t *testing.T) {
+	ev := &fakeEvents{fail: func(v any) error {
+		if c, ok := v.(Consent); ok && c.CustomerID == "down" {
+			return errors.New("postgres unreachable")
+		}
+		return nil
+	}}
+	h := newTestHandler(t, ev, newMemLedger(), nil)
+	_, resp := post(t, h, testToken, `{"events":[
+		{"id":"o1","type":"order","order_id":"1","customer_id":"c2","ordered_at":"2026-06-01T10:00:00Z","lines":[{"sku":"S1"}]},
+		{"id":"s1","type":"stock","sku":"S1","stock":5},
+		{"id":"o2","type":"order","order_id":"2","customer_id":"c1","ordered_at":"2026-06-01T10:00:00Z","lines":[{"sku":"S1"}]},
+		{"id":"x1","type":"order","customer_id":"c3"},
+		{"id":"k1","type":"consent","customer_id":"down","granted":false},
+		{"id":"u1","type":"usage","customer_id":"c2","metric":"data_mb","used":1,"limit":2,"at":"2026-06-01T10:00:00Z"}]}`)
+	if resp.Applied != 4 || resp.Invalid != 1 || resp.Failed != 1 {
+		t.Fatalf("results %+v, want 4 applied, 1 invalid, 1 failed", resp)
+	}
+	want := [][]string{{"c2", "c1", "c2"}}
+	if !reflect.DeepEqual(ev.told, want) {
+		t.Errorf("Deliver called with %v, want %v", ev.told, want)
+	}
+
+	ev.told = nil
+	post(t, h, testToken, `{"events":[{"id":"s2","type":"stock","sku":"S1","stock":4}]}`)
+	if len(ev.told) != 0 {
+		t.Errorf("a batch of a stock count only: Deliver called with %v, want no call", ev.told)
+	}
+}

@@ -11,6 +11,10 @@
 //     lifecycle.CheckLine, addresses through lifecycle.ValidateEmail, times RFC 3339, numbers in
 //     range); an invalid one gets its problems with field paths (events[3].lines[0].sku: required)
 //     and the answer is 422, while the valid events of the batch are still applied, in order.
+//   - The batch's events are applied one after another; then Events.Deliver tells their customers'
+//     workflows, several customers at once, each customer's events in the order applied, before the
+//     answer. For a caller nothing changes from each event delivering its own: the same answer, and
+//     a signal that cannot be delivered stays owed for the worker's relay, never failing an event.
 //   - Idempotent by event id: an applied event's result is kept (Ledger) and a retried batch gets
 //     the same results without applying anything twice; an id reused for a different event is
 //     refused. An event whose handling failed for a reason that may pass (Temporal or PostgreSQL

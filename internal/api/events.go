@@ -11,12 +11,34 @@ import (
 // implementation writes to PostgreSQL and owes the customer's workflow its signal. It returns an
 // error wrapping ErrRejected when the event cannot apply as it stands (an unknown customer or SKU):
 // retrying it unchanged does not help. Any other error may pass, and the event is retried.
+//
+// An event method may leave its signal owed for Deliver, which the handler calls once a batch's
+// events are applied, with the customers of the batch's applied events, before it answers.
 type Events interface {
 	Order(ctx context.Context, o Order) error
 	Stock(ctx context.Context, s Stock) error
 	Usage(ctx context.Context, u Usage) error
 	Customer(ctx context.Context, c Customer) error
 	Consent(ctx context.Context, c Consent) error
+	// Deliver tells the workflows of customerIDs what they are owed, several customers at once and
+	// each customer's signals in the order its events were applied. A signal it cannot deliver
+	// stays owed for the worker's relay: that is not the events' failure, so Deliver returns none.
+	Deliver(ctx context.Context, customerIDs []string)
+}
+
+// customerOf returns the customer an event is about, "" for none (a stock count).
+func customerOf(e event) string {
+	switch v := e.value.(type) {
+	case Order:
+		return v.CustomerID
+	case Usage:
+		return v.CustomerID
+	case Customer:
+		return v.CustomerID
+	case Consent:
+		return v.CustomerID
+	}
+	return ""
 }
 
 // ErrRejected is wrapped by an Events method refusing an event that is valid in form but cannot

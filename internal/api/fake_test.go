@@ -12,6 +12,7 @@ import (
 type fakeEvents struct {
 	mu      sync.Mutex
 	applied []any
+	told    [][]string // the customers of each Deliver call
 	fail    func(v any) error
 	block   chan struct{} // when set, every call waits for it to close
 	entered chan struct{} // when set, every call reports here first
@@ -44,6 +45,12 @@ func (f *fakeEvents) Stock(ctx context.Context, s Stock) error       { return f.
 func (f *fakeEvents) Usage(ctx context.Context, u Usage) error       { return f.do(ctx, u) }
 func (f *fakeEvents) Customer(ctx context.Context, c Customer) error { return f.do(ctx, c) }
 func (f *fakeEvents) Consent(ctx context.Context, c Consent) error   { return f.do(ctx, c) }
+
+func (f *fakeEvents) Deliver(_ context.Context, customerIDs []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.told = append(f.told, customerIDs)
+}
 
 func (f *fakeEvents) count() int {
 	f.mu.Lock()

@@ -15,7 +15,8 @@
 //     delivery that fails is not the caller's error, the event is recorded and stays owed. The
 //     result says whether it was delivered (Delivered) so a caller can tell a person.
 //   - Relay (worker: RelayEvery, at start and every few seconds) delivers whatever is still owed,
-//     per customer in the order written, with SignalWithStart through Lifecycle, until delivered.
+//     per customer in the order written, several customers at once (RelayInFlight), with
+//     SignalWithStart through Lifecycle, until delivered.
 //     A signal may so arrive twice (a crash after the delivery, before it is marked): every signal
 //     the layer owes is harmless when heard twice (workflows: TestDuplicateEventsSendNothingTwice; e2e: drill 6, DuplicateEvents).
 //   - RelayEvery also deletes signals delivered more than DeliveredSignalRetention (7 days) ago,

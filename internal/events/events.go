@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
@@ -41,6 +41,8 @@ type Store interface {
 	OwedCustomers(ctx context.Context, customerIDs []string) ([]string, error)
 	// RelaySignals hands each owed signal of customerIDs (nil: all) to deliver, per customer in order.
 	RelaySignals(ctx context.Context, customerIDs []string, deliver func(context.Context, store.OwedSignal) error) (int, error)
+	// RelayOwed does as RelaySignals, opts.InFlight deliveries at a time (store.RelayOwed).
+	RelayOwed(ctx context.Context, customerIDs []string, opts store.RelayOptions, deliver func(context.Context, store.OwedSignal) error) (int, error)
 	// PruneDeliveredSignals forgets the signals delivered before deliveredBefore.
 	PruneDeliveredSignals(ctx context.Context, deliveredBefore time.Time) (int64, error)
 }
@@ -253,9 +255,11 @@ func (s *Service) RecordPurchases(ctx context.Context, ps []Purchase) ([]Purchas
 }
 
 // DeliverOwed delivers what those of customerIDs that are owed a signal are owed, concurrency
-// customers at a time (at least 1), calling progress (if not nil) after each customer with how
-// many are done of how many. It returns how many signals were delivered, how many customers still
-// wait (the worker delivers them) and the first error among them.
+// deliveries at a time (at least 1), each customer's signals in the order written, calling
+// progress (if not nil) after each customer with how many are done of how many. A customer whose
+// delivery is refused keeps its signals owed and the others go on. It returns how many signals
+// were delivered, how many customers still wait (the worker delivers them) and the first error
+// among them.
 func (s *Service) DeliverOwed(ctx context.Context, customerIDs []string, concurrency int, progress func(done, total int)) (delivered, failed int, firstErr error) {
 	ids, err := s.store.OwedCustomers(ctx, customerIDs)
 	if err != nil {
@@ -264,44 +268,32 @@ func (s *Service) DeliverOwed(ctx context.Context, customerIDs []string, concurr
 	if progress != nil {
 		progress(0, len(ids))
 	}
-	var mu sync.Mutex
-	next := make(chan string)
-	var wg sync.WaitGroup
+	if len(ids) == 0 {
+		return 0, 0, nil
+	}
 	done := 0
-	for range max(concurrency, 1) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for id := range next {
-				n, err := s.Relay(ctx, []string{id})
-				mu.Lock()
-				delivered += n
-				if err != nil {
-					failed++
-					if firstErr == nil {
-						firstErr = err
-					}
-				}
-				done++
-				if progress != nil {
-					progress(done, len(ids))
-				}
-				mu.Unlock()
+	delivered, firstErr = s.store.RelayOwed(ctx, ids, store.RelayOptions{
+		InFlight:     concurrency,
+		PastRefusals: true,
+		Settled: func(_ string, _ int, err error) {
+			if err != nil {
+				failed++
 			}
-		}()
+			done++
+			if progress != nil {
+				progress(done, len(ids))
+			}
+		},
+	}, s.deliverSignal)
+	// Customers another relay held (the worker's) are delivered by it: done here too, unless this
+	// relay stopped short (ctx ended, or the database failed it before any refusal).
+	if progress != nil && done < len(ids) && ctx.Err() == nil && (firstErr == nil || failed > 0) {
+		progress(len(ids), len(ids))
 	}
-	for _, id := range ids {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- id
+	if firstErr != nil {
+		return delivered, failed, fmt.Errorf("relay owed signals: %w", firstErr)
 	}
-	close(next)
-	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	return delivered, failed, firstErr
+	return delivered, failed, nil
 }
 
 // Usage records one meter reading; see Usages.
@@ -525,16 +517,48 @@ func (s *Service) ImportCustomers(ctx context.Context, r io.Reader) (n int, chan
 	return n, changes, delivered, delivErr, nil
 }
 
-// deliverResults delivers what each customer is owed, once per customer, and reports each.
+// deliverResults delivers what each customer is owed, several customers at once (RelayInFlight),
+// each customer's signals in order, and reports each customer once: delivered when this call
+// delivered its signals, with the error when one was refused or the relay failed. A customer whose
+// signals another relay was delivering at the time counts as not delivered here (it will be).
 func (s *Service) deliverResults(ctx context.Context, customers []string, report func(customerID string, delivered bool, err error)) {
+	if len(customers) == 0 {
+		return
+	}
+	ids := slices.Clone(customers)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	type outcome struct {
+		delivered int
+		err       error
+	}
+	settled := map[string]outcome{}
+	_, err := s.store.RelayOwed(ctx, ids, store.RelayOptions{
+		InFlight:     RelayInFlight,
+		PastRefusals: true,
+		Settled: func(customerID string, delivered int, err error) {
+			settled[customerID] = outcome{delivered, err}
+		},
+	}, s.deliverSignal)
+	if err != nil {
+		err = fmt.Errorf("relay owed signals: %w", err)
+	}
 	seen := map[string]bool{}
 	for _, c := range customers {
 		if seen[c] {
 			continue
 		}
 		seen[c] = true
-		delivered, err := s.deliver(ctx, c)
-		report(c, delivered, err)
+		o, ok := settled[c]
+		switch {
+		case ok && o.err != nil:
+			report(c, false, fmt.Errorf("relay owed signals: %w", o.err))
+		case ok:
+			report(c, o.delivered > 0, nil)
+		default:
+			// Not settled: held by another relay, or this one stopped (err says why, if it did).
+			report(c, false, err)
+		}
 	}
 }
 

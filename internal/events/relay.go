@@ -41,21 +41,29 @@ func DecodePayload(sig store.OwedSignal) (any, error) {
 	return reflect.ValueOf(p).Elem().Interface(), nil
 }
 
+// RelayInFlight is how many deliveries a relay of the event layer runs at once: as many as an
+// import's default, so the worker's relay catches up on a backlog as fast as an import delivers.
+const RelayInFlight = 16
+
 // Relay delivers the signals still owed: those of customerIDs, or all when customerIDs is nil,
-// each customer's in the order written (store.RelaySignals). It returns how many were delivered;
-// on error the rest stay owed.
+// RelayInFlight at a time, each customer's in the order written (store.RelayOwed). It stops after
+// the first refusal. It returns how many were delivered; on error the rest stay owed.
 func (s *Service) Relay(ctx context.Context, customerIDs []string) (int, error) {
-	n, err := s.store.RelaySignals(ctx, customerIDs, func(ctx context.Context, sig store.OwedSignal) error {
-		p, err := DecodePayload(sig)
-		if err != nil {
-			return err
-		}
-		return s.lifecycle.Signal(ctx, sig.CustomerID, sig.Signal, p)
-	})
+	n, err := s.store.RelayOwed(ctx, customerIDs, store.RelayOptions{InFlight: RelayInFlight}, s.deliverSignal)
 	if err != nil {
 		return n, fmt.Errorf("relay owed signals: %w", err)
 	}
 	return n, nil
+}
+
+// deliverSignal hands sig to its customer's workflow, with the payload typed as the workflow
+// expects it.
+func (s *Service) deliverSignal(ctx context.Context, sig store.OwedSignal) error {
+	p, err := DecodePayload(sig)
+	if err != nil {
+		return err
+	}
+	return s.lifecycle.Signal(ctx, sig.CustomerID, sig.Signal, p)
 }
 
 // DeliveredSignalRetention is how long a delivered signal is kept: the time within which a

@@ -208,6 +208,16 @@ func (s *shopEvents) RelaySignals(ctx context.Context, customerIDs []string, del
 	}
 }
 
+// RelayOwed delivers as RelaySignals does, one at a time: a scenario has one customer, whose
+// signals go one after another in any case.
+func (s *shopEvents) RelayOwed(ctx context.Context, customerIDs []string, opts store.RelayOptions, deliver func(context.Context, store.OwedSignal) error) (int, error) {
+	n, err := s.RelaySignals(ctx, customerIDs, deliver)
+	if opts.Settled != nil && (n > 0 || err != nil) {
+		opts.Settled(s.customerID, n, err)
+	}
+	return n, err
+}
+
 // PruneDeliveredSignals keeps every event id: a scenario is short, and the simulation never runs
 // the worker's relay loop that prunes.
 func (s *shopEvents) PruneDeliveredSignals(context.Context, time.Time) (int64, error) { return 0, nil }

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -143,99 +146,318 @@ func (s *DB) EventRecorded(ctx context.Context, eventID string) (bool, error) {
 	return found, nil
 }
 
-// RelaySignals hands each owed signal to deliver: those of customerIDs, or all when customerIDs
-// is nil; the customers least tried and waiting longest first, each customer's signals in the
-// order they were written. A signal deliver accepted is marked delivered; one it refused stays
-// owed with the error, and so do the customer's later ones (the order holds). It stops at the
-// first refusal (the workflow service is most likely unreachable, and every further call would
-// wait as long) and returns how many signals were delivered and that error.
+// RelaySignals hands each owed signal to deliver, one at a time: those of customerIDs, or all
+// when customerIDs is nil; the customers least tried and waiting longest first, each customer's
+// signals in the order they were written. A signal deliver accepted is marked delivered; one it
+// refused stays owed with the error, and so do the customer's later ones (the order holds). It
+// stops at the first refusal (the workflow service is most likely unreachable, and every further
+// call would wait as long) and returns how many signals were delivered and that error.
 //
-// A relay claims a customer's oldest owed signal with a lease (signalLease), and only when none
-// of that customer's signals is leased, and counts the attempt before it delivers, so a delivery
-// that hangs still moves that customer behind the others next time. No connection is held while
-// deliver runs (a slow Temporal must not take the pool from the pages, the webhook and the
-// activities). The lease outlasts a delivery (cut off after signalDeliveryTimeout), so two relays
-// never deliver one customer's signals at once and a late delivery cannot overtake a newer one.
+// It is RelayOwed with one delivery in flight that stops at the first refusal; RelayOwed says how
+// the relay claims, leases and records.
 func (s *DB) RelaySignals(ctx context.Context, customerIDs []string, deliver func(context.Context, OwedSignal) error) (int, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT customer_id FROM signal_outbox
-		WHERE delivered_at IS NULL AND ($1::text[] IS NULL OR customer_id = ANY($1))
-		GROUP BY customer_id
-		ORDER BY max(attempts), min(seq)`, customerIDs)
-	if err != nil {
-		return 0, fmt.Errorf("list owed signals: %w", err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return 0, fmt.Errorf("list owed signals: %w", err)
-	}
-	delivered := 0
-	for _, id := range ids {
-		for {
-			ok, err := s.relayNextSignal(ctx, id, deliver)
-			if err != nil {
-				return delivered, err
-			}
-			if !ok {
-				break
-			}
-			delivered++
-		}
-	}
-	return delivered, nil
+	return s.RelayOwed(ctx, customerIDs, RelayOptions{InFlight: 1}, deliver)
 }
 
-// relayNextSignal delivers customerID's oldest owed signal, if one is still owed and no relay
-// holds any of that customer's, and reports whether it delivered one.
-func (s *DB) relayNextSignal(ctx context.Context, customerID string, deliver func(context.Context, OwedSignal) error) (bool, error) {
-	var sig OwedSignal
-	var payload []byte
-	// The head's own conditions are repeated outside the subquery: when two relays race for the
-	// same head, the second re-checks the row the first updated (READ COMMITTED) and claims nothing.
-	err := s.pool.QueryRow(ctx, `
-		UPDATE signal_outbox
-		SET leased_until = now() + make_interval(secs => $2), attempts = attempts + 1, last_attempt_at = now()
-		WHERE event_id = (
-				SELECT event_id FROM signal_outbox
-				WHERE customer_id = $1 AND delivered_at IS NULL
-				ORDER BY seq LIMIT 1)
-			AND delivered_at IS NULL
-			AND (leased_until IS NULL OR leased_until < now())
-			AND NOT EXISTS (
-				SELECT 1 FROM signal_outbox
-				WHERE customer_id = $1 AND delivered_at IS NULL AND leased_until >= now())
-		RETURNING event_id, customer_id, signal, payload, attempts, created_at`,
-		customerID, signalLease.Seconds(),
-	).Scan(&sig.EventID, &sig.CustomerID, &sig.Signal, &payload, &sig.Attempts, &sig.CreatedAt)
-	if isNoRows(err) {
-		return false, nil // nothing owed, or another relay is delivering this customer's
-	}
-	if err != nil {
-		return false, fmt.Errorf("claim owed signal of %s: %w", customerID, err)
-	}
-	sig.Payload = payload
-	dctx, cancel := context.WithTimeout(ctx, signalDeliveryTimeout)
-	deliverErr := deliver(dctx, sig)
-	cancel()
+// RelayOptions says how RelayOwed delivers.
+type RelayOptions struct {
+	// InFlight is how many deliveries run at once (less than 1 counts as 1). deliver must be safe
+	// for concurrent use when it is more than 1.
+	InFlight int
+	// PastRefusals, when true, holds back only the refused customer's signals and goes on with the
+	// other customers (an import or an API batch, where each customer's result counts); when false
+	// the relay starts no delivery after the first refusal (the worker's relay, which tries again).
+	PastRefusals bool
+	// Settled, if not nil, is called once for each customer this relay is done with: the last
+	// signal it was owed when claimed was delivered (err nil), or one was refused (err says why).
+	// delivered is how many of its signals this relay delivered. Calls come one at a time. A
+	// customer whose signals another relay holds, or that the relay stopped before, is not settled.
+	Settled func(customerID string, delivered int, err error)
+}
 
-	// The bookkeeping gets its own time: a round that ended during the delivery still records it.
+// relayBatchRounds is how many deliveries per slot in flight one claim hands out: more amortise
+// the claim and the bookkeeping over more deliveries, fewer keep a lease short.
+const relayBatchRounds = 4
+
+// claimedSignal is a customer's oldest owed signal, leased to this relay.
+type claimedSignal struct {
+	OwedSignal
+	tries int64 // the most attempts among the customer's owed signals before this claim
+	seq   int64
+	last  bool // the only signal the customer was owed when claimed
+}
+
+// RelayOwed hands owed signals to deliver, opts.InFlight at a time: those of customerIDs, or all
+// when customerIDs is nil; the customers least tried and waiting longest first, each customer's
+// signals in the order they were written. A signal deliver accepted is marked delivered; one it
+// refused stays owed with the error, and so do the customer's later ones (the order holds): the
+// relay claims nothing more of that customer. It returns how many signals were delivered and the
+// first error (a refusal, the bookkeeping, or ctx ending).
+//
+// The relay works in batches, so that the bookkeeping costs two statements per batch rather than
+// four per signal. One UPDATE claims the oldest owed signal of up to relayBatchRounds x InFlight
+// customers, each only when none of that customer's signals is leased, and gives each a lease and
+// counts its attempt before delivering, so a delivery that hangs still moves that customer behind
+// the others next time. The claimed signals are delivered, InFlight at a time, and one UPDATE
+// marks those delivered; the refused ones are recorded with their error, and those the relay did
+// not start (it stopped, or their lease was running short) are given back with the attempt
+// uncounted. A customer owed several signals gets its next one in the next batch, after the
+// previous one is marked.
+//
+// No connection is held while deliver runs (a slow Temporal must not take the pool from the
+// pages, the webhook and the activities). A batch's lease outlasts its deliveries (each cut off
+// after signalDeliveryTimeout), and a delivery starts only while its lease has a delivery and its
+// bookkeeping left, so two relays never deliver one customer's signals at once and a late
+// delivery cannot overtake a newer one.
+func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOptions, deliver func(context.Context, OwedSignal) error) (int, error) {
+	inFlight := max(opts.InFlight, 1)
+	batch := relayBatchRounds * inFlight
+	// The slowest batch delivers relayBatchRounds rounds of signals that each hang until their
+	// timeout; the lease covers that as signalLease covers one.
+	lease := signalLease + (relayBatchRounds-1)*signalDeliveryTimeout
+	delivered := 0
+	perCustomer := map[string]int{}
+	var refused []string // customers with a refusal: nothing more of theirs in this relay
+	var firstErr error
+	emptyClaims := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			return delivered, firstErr
+		}
+		leasedUntil := time.Now().Add(lease)
+		claimed, err := s.claimOwedHeads(ctx, customerIDs, refused, batch, lease)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			return delivered, firstErr
+		}
+		if len(claimed) == 0 {
+			// Nothing claimed: nothing owed, other relays hold what is, or another relay's claim
+			// took the very heads this one was after (its statement saw them free). Only the last
+			// leaves some to claim: claim again, now seeing that relay's leases.
+			emptyClaims++
+			if emptyClaims > relayEmptyClaims {
+				return delivered, firstErr
+			}
+			more, err := s.claimableLeft(ctx, customerIDs, refused)
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return delivered, firstErr
+			}
+			if !more {
+				return delivered, firstErr
+			}
+			continue
+		}
+		emptyClaims = 0
+		outcomes := deliverClaimed(ctx, claimed, inFlight, !opts.PastRefusals, leasedUntil, deliver)
+		n, settled, err := s.recordRelayed(ctx, claimed, outcomes)
+		delivered += n
+		for i, c := range claimed {
+			if outcomes[i].tried && outcomes[i].err == nil {
+				perCustomer[c.CustomerID]++
+			}
+			if outcomes[i].err != nil {
+				refused = append(refused, c.CustomerID)
+				if firstErr == nil {
+					firstErr = fmt.Errorf("deliver %s to customer %s: %w", c.EventID, c.CustomerID, outcomes[i].err)
+				}
+			}
+		}
+		if opts.Settled != nil {
+			for _, i := range settled {
+				opts.Settled(claimed[i].CustomerID, perCustomer[claimed[i].CustomerID], outcomes[i].err)
+			}
+		}
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			return delivered, firstErr
+		}
+		if firstErr != nil && !opts.PastRefusals {
+			return delivered, firstErr
+		}
+	}
+}
+
+// relayEmptyClaims bounds how often in a row a relay claims again after a claim that lost every
+// head to another relay's: each retry sees the leases of the claim it lost to, so one is normally
+// enough; the bound keeps a relay from spinning against many others.
+const relayEmptyClaims = 5
+
+// claimableLeft reports whether any customer of customerIDs (all when nil), none of except, is
+// owed a signal and has none leased: what claimOwedHeads would claim.
+func (s *DB) claimableLeft(ctx context.Context, customerIDs, except []string) (bool, error) {
+	var more bool
+	err := s.pool.QueryRow(ctx, `
+		SELECT EXISTS (
+			SELECT 1 FROM signal_outbox
+			WHERE delivered_at IS NULL
+				AND ($1::text[] IS NULL OR customer_id IN (SELECT unnest($1::text[])))
+				AND customer_id NOT IN (SELECT unnest($2::text[]))
+			GROUP BY customer_id
+			HAVING bool_and(leased_until IS NULL OR leased_until < now()))`, customerIDs, except).Scan(&more)
+	if err != nil {
+		return false, fmt.Errorf("look for owed signals left to claim: %w", err)
+	}
+	return more, nil
+}
+
+// claimOwedHeads leases the oldest owed signal of up to limit customers (of customerIDs, all when
+// nil, none of except) none of whose signals is leased, counting an attempt on each, and returns
+// them the customers least tried and waiting longest first.
+func (s *DB) claimOwedHeads(ctx context.Context, customerIDs, except []string, limit int, lease time.Duration) ([]claimedSignal, error) {
+	// The head's own conditions are repeated in the UPDATE: when two relays race for the same
+	// head, the second re-checks the row the first updated (READ COMMITTED) and claims nothing. A
+	// customer's other signals are leased only as its head, so a head that moved on was delivered,
+	// which the re-check sees too.
+	rows, err := s.pool.Query(ctx, `
+		WITH owed AS (
+			SELECT customer_id, min(seq) AS head, max(attempts) AS tries, count(*) AS owed
+			FROM signal_outbox
+			WHERE delivered_at IS NULL
+				AND ($1::text[] IS NULL OR customer_id IN (SELECT unnest($1::text[])))
+				AND customer_id NOT IN (SELECT unnest($2::text[]))
+			GROUP BY customer_id
+			HAVING bool_and(leased_until IS NULL OR leased_until < now())
+			ORDER BY max(attempts), min(seq)
+			LIMIT $3)
+		UPDATE signal_outbox AS s
+		SET leased_until = now() + make_interval(secs => $4), attempts = s.attempts + 1, last_attempt_at = now()
+		FROM owed
+		WHERE s.customer_id = owed.customer_id AND s.seq = owed.head
+			AND s.delivered_at IS NULL
+			AND (s.leased_until IS NULL OR s.leased_until < now())
+			AND NOT EXISTS (
+				SELECT 1 FROM signal_outbox AS o
+				WHERE o.customer_id = s.customer_id AND o.delivered_at IS NULL AND o.leased_until >= now())
+		RETURNING s.event_id, s.customer_id, s.signal, s.payload, s.attempts, s.created_at, owed.tries, s.seq, owed.owed = 1`,
+		customerIDs, except, limit, lease.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("claim owed signals: %w", err)
+	}
+	claimed, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (claimedSignal, error) {
+		var c claimedSignal
+		var payload []byte
+		err := row.Scan(&c.EventID, &c.CustomerID, &c.Signal, &payload, &c.Attempts, &c.CreatedAt, &c.tries, &c.seq, &c.last)
+		c.Payload = payload
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim owed signals: %w", err)
+	}
+	// RETURNING keeps no order: the order of the claim's ORDER BY.
+	slices.SortFunc(claimed, func(a, b claimedSignal) int {
+		return cmp.Or(cmp.Compare(a.tries, b.tries), cmp.Compare(a.seq, b.seq))
+	})
+	return claimed, nil
+}
+
+// relayOutcome is what became of one claimed signal.
+type relayOutcome struct {
+	tried bool  // handed to deliver
+	err   error // deliver refused it (tried only)
+}
+
+// deliverClaimed hands the claimed signals to deliver, in order, inFlight at a time. It starts no
+// delivery once ctx ended, once one was refused when stopAtRefusal, or when the lease (until
+// leasedUntil) has no longer a delivery and its bookkeeping left.
+func deliverClaimed(ctx context.Context, claimed []claimedSignal, inFlight int, stopAtRefusal bool, leasedUntil time.Time, deliver func(context.Context, OwedSignal) error) []relayOutcome {
+	outcomes := make([]relayOutcome, len(claimed))
+	var mu sync.Mutex
+	next, stopped := 0, false
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped || next == len(claimed) || ctx.Err() != nil ||
+			time.Until(leasedUntil) < signalDeliveryTimeout+signalBookkeepingTimeout {
+			return 0, false
+		}
+		next++
+		return next - 1, true
+	}
+	var wg sync.WaitGroup
+	for range min(inFlight, len(claimed)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i, ok := take()
+				if !ok {
+					return
+				}
+				dctx, cancel := context.WithTimeout(ctx, signalDeliveryTimeout)
+				err := deliver(dctx, claimed[i].OwedSignal)
+				cancel()
+				mu.Lock()
+				outcomes[i] = relayOutcome{tried: true, err: err}
+				if err != nil && stopAtRefusal {
+					stopped = true
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return outcomes
+}
+
+// recordRelayed records what became of a batch: the delivered signals marked in one statement,
+// the refused ones given their error and the untried ones given back in another. It returns how
+// many were marked delivered and the indexes of the customers settled (see RelayOptions.Settled).
+func (s *DB) recordRelayed(ctx context.Context, claimed []claimedSignal, outcomes []relayOutcome) (int, []int, error) {
+	var done, given []string
+	var errs []string
+	var tried []bool
+	var settled []int
+	for i, c := range claimed {
+		switch o := outcomes[i]; {
+		case !o.tried:
+			given, errs, tried = append(given, c.EventID), append(errs, ""), append(tried, false)
+		case o.err != nil:
+			given, errs, tried = append(given, c.EventID), append(errs, o.err.Error()), append(tried, true)
+			settled = append(settled, i)
+		default:
+			done = append(done, c.EventID)
+			if c.last {
+				settled = append(settled, i)
+			}
+		}
+	}
+	// The bookkeeping gets its own time: a round that ended during the deliveries still records them.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), signalBookkeepingTimeout)
 	defer cancel()
-	if deliverErr != nil {
-		_, err := s.pool.Exec(bctx, `
-			UPDATE signal_outbox SET last_error = left($2, 1000), leased_until = NULL
-			WHERE event_id = $1`, sig.EventID, deliverErr.Error())
-		if err != nil {
-			return false, fmt.Errorf("deliver %s to customer %s: %w (and record it: %v)", sig.EventID, customerID, deliverErr, err)
+	if len(done) > 0 {
+		if _, err := s.pool.Exec(bctx, `
+			UPDATE signal_outbox SET delivered_at = now(), leased_until = NULL, last_error = NULL
+			WHERE event_id = ANY($1)`, done); err != nil {
+			// Delivered but still owed: delivered again once their leases run out (every signal
+			// the event layer owes is harmless when heard twice).
+			return 0, nil, fmt.Errorf("mark %d delivered signals (%s first): %w", len(done), done[0], err)
 		}
-		return false, fmt.Errorf("deliver %s to customer %s: %w", sig.EventID, customerID, deliverErr)
 	}
-	if _, err := s.pool.Exec(bctx, `
-		UPDATE signal_outbox SET delivered_at = now(), leased_until = NULL, last_error = NULL
-		WHERE event_id = $1`, sig.EventID); err != nil {
-		return true, fmt.Errorf("mark %s delivered: %w", sig.EventID, err)
+	if len(given) > 0 {
+		// A refused signal keeps its attempt and gets its error; one never handed to deliver was
+		// not tried and gets its attempt back.
+		if _, err := s.pool.Exec(bctx, `
+			UPDATE signal_outbox AS s
+			SET leased_until = NULL,
+				last_error = CASE WHEN f.tried THEN left(f.error, 1000) ELSE s.last_error END,
+				attempts = CASE WHEN f.tried THEN s.attempts ELSE s.attempts - 1 END
+			FROM unnest($1::text[], $2::text[], $3::bool[]) AS f (event_id, error, tried)
+			WHERE s.event_id = f.event_id`, given, errs, tried); err != nil {
+			// Still owed: their leases run out.
+			return len(done), nil, fmt.Errorf("record %d refused or untried signal deliveries (%s first): %w", len(given), given[0], err)
+		}
 	}
-	return true, nil
+	return len(done), settled, nil
 }
 
 // pruneBatch bounds one DELETE of PruneDeliveredSignals, so that a first prune of a large outbox
