@@ -26,6 +26,7 @@ func (acceptingEvents) Stock(context.Context, api.Stock) error       { return ni
 func (acceptingEvents) Usage(context.Context, api.Usage) error       { return nil }
 func (acceptingEvents) Customer(context.Context, api.Customer) error { return nil }
 func (acceptingEvents) Consent(context.Context, api.Consent) error   { return nil }
+func (acceptingEvents) Deliver(context.Context, []string)            {}
 
 // refusingShopifyEvents fails the test when called: the Shopify order below is skipped before the
 // event layer is reached.
