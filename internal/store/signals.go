@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -198,8 +199,9 @@ type claimedSignal struct {
 // four per signal. One UPDATE claims the oldest owed signal of up to relayBatchRounds x InFlight
 // customers, each only when none of that customer's signals is leased, and gives each a lease and
 // counts its attempt before delivering, so a delivery that hangs still moves that customer behind
-// the others next time. The claimed signals are delivered, InFlight at a time, and one UPDATE
-// marks those delivered; the refused ones are recorded with their error, and those the relay did
+// the others next time. The claimed signals are delivered, InFlight at a time across batches (the
+// next batch is claimed once this one has handed out its last signal, so no slot waits for a
+// batch's slowest delivery), and one UPDATE marks a batch's delivered signals once they all ended; the refused ones are recorded with their error, and those the relay did
 // not start (it stopped, or their lease was running short) are given back with the attempt
 // uncounted. A customer owed several signals gets its next one in the next batch, after the
 // previous one is marked.
@@ -215,76 +217,110 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 	// The slowest batch delivers relayBatchRounds rounds of signals that each hang until their
 	// timeout; the lease covers that as signalLease covers one.
 	lease := signalLease + (relayBatchRounds-1)*signalDeliveryTimeout
+	// The deliveries in flight, across batches: the next batch is claimed as soon as this one has
+	// handed out its last signal, so the slots stay busy while a batch waits for its slowest
+	// delivery, and a batch is recorded when its last delivery ends.
+	slots := make(chan struct{}, inFlight)
+	var stopped atomic.Bool // a refusal stopped the relay (not opts.PastRefusals)
+	type finishedBatch struct {
+		claimed  []claimedSignal
+		outcomes []relayOutcome
+	}
+	finished := make(chan finishedBatch)
+	active := 0 // batches delivering
 	delivered := 0
 	perCustomer := map[string]int{}
 	var refused []string // customers with a refusal: nothing more of theirs in this relay
 	var firstErr error
+	bookkeepingFailed := false
+	fail := func(err error) {
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	// record does the bookkeeping of a finished batch; it runs on this goroutine only.
+	record := func(b finishedBatch) {
+		active--
+		n, settled, err := s.recordRelayed(ctx, b.claimed, b.outcomes)
+		delivered += n
+		for i, c := range b.claimed {
+			if b.outcomes[i].tried && b.outcomes[i].err == nil {
+				perCustomer[c.CustomerID]++
+			}
+			if b.outcomes[i].err != nil {
+				refused = append(refused, c.CustomerID)
+				fail(fmt.Errorf("deliver %s to customer %s: %w", c.EventID, c.CustomerID, b.outcomes[i].err))
+			}
+		}
+		if opts.Settled != nil {
+			for _, i := range settled {
+				opts.Settled(b.claimed[i].CustomerID, perCustomer[b.claimed[i].CustomerID], b.outcomes[i].err)
+			}
+		}
+		if err != nil {
+			fail(err)
+			bookkeepingFailed = true
+		}
+	}
 	emptyClaims := 0
 	for {
 		if err := ctx.Err(); err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			return delivered, firstErr
+			fail(err)
+			break
+		}
+		if bookkeepingFailed || stopped.Load() || (firstErr != nil && !opts.PastRefusals) {
+			break
 		}
 		leasedUntil := time.Now().Add(lease)
 		claimed, err := s.claimOwedHeads(ctx, customerIDs, refused, batch, lease)
 		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			return delivered, firstErr
+			fail(err)
+			break
 		}
 		if len(claimed) == 0 {
+			if active > 0 {
+				// The rest may be this relay's own: a customer's next signal is claimable once
+				// the batch delivering its previous one is recorded.
+				record(<-finished)
+				continue
+			}
 			// Nothing claimed: nothing owed, other relays hold what is, or another relay's claim
 			// took the very heads this one was after (its statement saw them free). Only the last
 			// leaves some to claim: claim again, now seeing that relay's leases.
 			emptyClaims++
 			if emptyClaims > relayEmptyClaims {
-				return delivered, firstErr
+				break
 			}
 			more, err := s.claimableLeft(ctx, customerIDs, refused)
 			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				return delivered, firstErr
+				fail(err)
+				break
 			}
 			if !more {
-				return delivered, firstErr
+				break
 			}
 			continue
 		}
 		emptyClaims = 0
-		outcomes := deliverClaimed(ctx, claimed, inFlight, !opts.PastRefusals, leasedUntil, deliver)
-		n, settled, err := s.recordRelayed(ctx, claimed, outcomes)
-		delivered += n
-		for i, c := range claimed {
-			if outcomes[i].tried && outcomes[i].err == nil {
-				perCustomer[c.CustomerID]++
+		handedOut := make(chan struct{})
+		active++
+		go func() {
+			outcomes := deliverClaimed(ctx, claimed, slots, &stopped, !opts.PastRefusals, leasedUntil, deliver, handedOut)
+			finished <- finishedBatch{claimed, outcomes}
+		}()
+		for waiting := true; waiting; {
+			select {
+			case <-handedOut:
+				waiting = false
+			case b := <-finished:
+				record(b)
 			}
-			if outcomes[i].err != nil {
-				refused = append(refused, c.CustomerID)
-				if firstErr == nil {
-					firstErr = fmt.Errorf("deliver %s to customer %s: %w", c.EventID, c.CustomerID, outcomes[i].err)
-				}
-			}
-		}
-		if opts.Settled != nil {
-			for _, i := range settled {
-				opts.Settled(claimed[i].CustomerID, perCustomer[claimed[i].CustomerID], outcomes[i].err)
-			}
-		}
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			return delivered, firstErr
-		}
-		if firstErr != nil && !opts.PastRefusals {
-			return delivered, firstErr
 		}
 	}
+	for active > 0 {
+		record(<-finished)
+	}
+	return delivered, firstErr
 }
 
 // relayEmptyClaims bounds how often in a row a relay claims again after a claim that lost every
@@ -366,45 +402,42 @@ type relayOutcome struct {
 	err   error // deliver refused it (tried only)
 }
 
-// deliverClaimed hands the claimed signals to deliver, in order, inFlight at a time. It starts no
-// delivery once ctx ended, once one was refused when stopAtRefusal, or when the lease (until
-// leasedUntil) has no longer a delivery and its bookkeeping left.
-func deliverClaimed(ctx context.Context, claimed []claimedSignal, inFlight int, stopAtRefusal bool, leasedUntil time.Time, deliver func(context.Context, OwedSignal) error) []relayOutcome {
+// deliverClaimed hands the claimed signals to deliver, in order, each once it has one of slots
+// (shared by the relay's batches), and closes handedOut when it will start no more. It starts no
+// delivery once ctx ended, once stopped (set here on a refusal when stopAtRefusal), or when the
+// lease (until leasedUntil) has no longer a delivery and its bookkeeping left. It returns when the
+// deliveries it started have ended.
+func deliverClaimed(ctx context.Context, claimed []claimedSignal, slots chan struct{}, stopped *atomic.Bool, stopAtRefusal bool,
+	leasedUntil time.Time, deliver func(context.Context, OwedSignal) error, handedOut chan<- struct{}) []relayOutcome {
 	outcomes := make([]relayOutcome, len(claimed))
-	var mu sync.Mutex
-	next, stopped := 0, false
-	take := func() (int, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped || next == len(claimed) || ctx.Err() != nil ||
-			time.Until(leasedUntil) < signalDeliveryTimeout+signalBookkeepingTimeout {
-			return 0, false
-		}
-		next++
-		return next - 1, true
-	}
 	var wg sync.WaitGroup
-	for range min(inFlight, len(claimed)) {
+	for i := range claimed {
+		acquired := false
+		select {
+		case slots <- struct{}{}:
+			acquired = true
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil || stopped.Load() || time.Until(leasedUntil) < signalDeliveryTimeout+signalBookkeepingTimeout {
+			if acquired {
+				<-slots
+			}
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i, ok := take()
-				if !ok {
-					return
-				}
-				dctx, cancel := context.WithTimeout(ctx, signalDeliveryTimeout)
-				err := deliver(dctx, claimed[i].OwedSignal)
-				cancel()
-				mu.Lock()
-				outcomes[i] = relayOutcome{tried: true, err: err}
-				if err != nil && stopAtRefusal {
-					stopped = true
-				}
-				mu.Unlock()
+			defer func() { <-slots }()
+			dctx, cancel := context.WithTimeout(ctx, signalDeliveryTimeout)
+			err := deliver(dctx, claimed[i].OwedSignal)
+			cancel()
+			outcomes[i] = relayOutcome{tried: true, err: err} // each delivery its own index; read after Wait
+			if err != nil && stopAtRefusal {
+				stopped.Store(true)
 			}
 		}()
 	}
+	close(handedOut)
 	wg.Wait()
 	return outcomes
 }
