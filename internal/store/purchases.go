@@ -20,7 +20,9 @@ import (
 // preferences. A zero p.At means the database's current time.
 //
 // In the same transaction the purchase is credited to the marketing email that last touched the
-// customer within the attribution window before it (see attribute), with the product's price.
+// customer within the attribution window before it (see attribute), and counted on the customer's
+// held-out follow-ups decided within the window before it, at the price paid: the order's, else
+// the product's price now, which is frozen there (the report's "revenue (the price at purchase)").
 func (s *DB) RecordPurchase(ctx context.Context, p lifecycle.Purchase) (lifecycle.Product, lifecycle.Preferences, error) {
 	var (
 		product lifecycle.Product
@@ -151,6 +153,17 @@ func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase
 		}
 		if err := attribute(ctx, tx, p.ID, p.CustomerID, purchasedAt, revenue, s.attributionWindow); err != nil {
 			return err
+		}
+		// And counted, at the same price, on each of the customer's held-out follow-ups whose
+		// attribution window it falls in, for the report (migration 0023). The customer row is
+		// locked (loadPreferences), so a hold-out recorded concurrently sees this purchase or is
+		// seen here (RecordOutcomes).
+		if _, err := tx.Exec(ctx, `
+			UPDATE followup_outcomes
+			SET held_purchases = held_purchases + 1, held_revenue_cents = held_revenue_cents + $3
+			WHERE customer_id = $1 AND outcome = 'held_out' AND decided_at < $2 AND decided_at + $4::interval >= $2`,
+			p.CustomerID, purchasedAt, revenue, s.attributionWindow); err != nil {
+			return fmt.Errorf("count the purchase for the holdout: %w", err)
 		}
 		var stopped bool
 		if err := tx.QueryRow(ctx, `SELECT learning_stopped_at IS NOT NULL FROM customers WHERE id = $1`, p.CustomerID).Scan(&stopped); err != nil {

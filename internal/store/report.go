@@ -39,7 +39,7 @@ type ReportQuery struct {
 // Holdout side: follow-ups recorded in followup_outcomes with outcome held_out (SendFollowUp
 // holds them out), HoldoutConversions (held-out follow-ups whose customer bought within the
 // attribution window after the decision) and that revenue, at the price paid (the order's price,
-// else the product's current price).
+// else the product's price when the purchase or the hold-out was recorded).
 type ReportCounts struct {
 	Group               string `json:"group"`
 	Sent                int64  `json:"sent"`
@@ -75,12 +75,16 @@ func groupExpr(by ReportGrouping, alias string) (string, error) {
 // Report counts, per group, what the marketing follow-ups emailed or held out in the query's
 // period did. Groups come in byte order of their names.
 //
-// It reads each email's engagement from its send_log row (delivered_at, opened_at, clicked_at,
-// kept by RecordEmailEvent) rather than grouping email_events, finds accepted offers from the
-// confirmations of the period, and matches held-out follow-ups to purchases with one hash join:
-// BenchmarkReport measures it against a bare scan of the same rows (docs/BENCHMARKS.md). It runs in
-// a read-only transaction with JIT off (compiling the plan cost more than it saved at a million
-// emails) and work_mem 32MB (the per-email hash of attributions fits without spilling to disk).
+// It is one scan of the period's emails in send_log and one of its held-out follow-ups in
+// followup_outcomes, with no join between them (but customer_segments, by segment): each row
+// carries what the report counts, written with the fact it stands for (migrations 0016 and 0023):
+// engagement by RecordEmailEvent, the credited purchases and revenue by each attribution, an offer's
+// acceptance by its confirmation's claim, a held-out follow-up's purchases by RecordPurchase and
+// RecordOutcomes. So a held-out purchase's revenue is the product's price when the purchase (or the
+// hold-out) was recorded, when the order said no price, and the attribution window is the one in
+// force then. BenchmarkReport measures it against a bare scan of the same rows
+// (docs/BENCHMARKS.md). It runs in a read-only transaction with JIT off (compiling the plan cost
+// more than it saved at a million emails).
 func (s *DB) Report(ctx context.Context, q ReportQuery) ([]ReportCounts, error) {
 	sendGroup, err := groupExpr(q.By, "sl")
 	if err != nil {
@@ -90,68 +94,47 @@ func (s *DB) Report(ctx context.Context, q ReportQuery) ([]ReportCounts, error) 
 	if err != nil {
 		return nil, err
 	}
+	sendSegments, heldSegments := "", ""
+	if q.By == BySegment {
+		sendSegments = `LEFT JOIN customer_segments cs ON cs.customer_id = sl.customer_id`
+		heldSegments = `LEFT JOIN customer_segments cs ON cs.customer_id = fo.customer_id`
+	}
 	// By behaviour only offers count: the behaviour is that of the moment of truth.
 	onlyOffers := q.By == ByBehaviour
-	// The marketing emails of the period, sent (alias sl); the same filter for each subquery.
-	const sentInPeriod = `sl.status = 'sent' AND sl.kind <> ALL($3) AND sl.sent_at >= $1 AND sl.sent_at < $2
-			  AND (NOT $5 OR sl.kind = 'offer')`
 	var out []ReportCounts
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL work_mem = '32MB'`); err != nil {
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `
 		WITH treated AS (
-			-- A purchase is credited after its email was sent, so after $1.
+			-- An offer is accepted when a confirmation was queued for it, after it was sent, so
+			-- after $1; a purchase is credited after its email was sent.
 			SELECT `+sendGroup+` AS grp, count(*) AS sent,
 				count(sl.delivered_at) AS delivered, count(sl.opened_at) AS opened, count(sl.clicked_at) AS clicked,
 				count(*) FILTER (WHERE sl.kind = 'offer') AS offers,
-				count(cr.send_key) AS conversions, coalesce(sum(cr.revenue), 0)::bigint AS revenue
-			FROM send_log sl
-			LEFT JOIN customer_segments cs ON cs.customer_id = sl.customer_id
-			LEFT JOIN (
-				SELECT a.send_key, sum(a.revenue_cents) AS revenue FROM attributions a
-				WHERE a.purchased_at >= $1 GROUP BY a.send_key
-			) cr ON cr.send_key = sl.key
-			WHERE `+sentInPeriod+`
+				count(*) FILTER (WHERE sl.kind = 'offer' AND sl.accepted_at >= $1) AS accepted,
+				count(*) FILTER (WHERE sl.credited_purchases > 0) AS conversions,
+				coalesce(sum(sl.credited_revenue_cents), 0)::bigint AS revenue
+			FROM send_log sl `+sendSegments+`
+			WHERE sl.status = 'sent' AND sl.kind <> ALL($3) AND sl.sent_at >= $1 AND sl.sent_at < $2
+			  AND (NOT $4 OR sl.kind = 'offer')
 			GROUP BY 1
-		), accepted AS (
-			-- An offer was accepted when a confirmation was queued for it: key
-			-- customer/<id>/confirmation/<the offer's key>, made after the offer.
-			SELECT `+sendGroup+` AS grp, count(*) AS accepted
-			FROM send_log c
-			JOIN send_log sl ON sl.key = substr(c.key, length('customer/' || `+sqlKeyEscape("c.customer_id")+` || '/confirmation/') + 1)
-			LEFT JOIN customer_segments cs ON cs.customer_id = sl.customer_id
-			WHERE c.kind = 'confirmation' AND c.created_at >= $1 AND sl.kind = 'offer' AND `+sentInPeriod+`
-			GROUP BY 1
-		), held AS (
-			SELECT fo.key, fo.customer_id, fo.decided_at, `+heldGroup+` AS grp
-			FROM followup_outcomes fo
-			LEFT JOIN customer_segments cs ON cs.customer_id = fo.customer_id
-			WHERE fo.outcome = 'held_out' AND fo.kind <> ALL($3) AND fo.decided_at >= $1 AND fo.decided_at < $2
-			  AND (NOT $5 OR fo.kind = 'offer')
-		), bought AS (
-			-- Purchases within the window after the decision, at the price paid (the order's, else
-			-- the product's current price), as attributions credit the emailed.
-			SELECT h.key, sum(coalesce(pu.price_cents, p.price_cents)) AS revenue
-			FROM held h
-			JOIN purchases pu ON pu.customer_id = h.customer_id AND pu.purchased_at > h.decided_at AND pu.purchased_at <= h.decided_at + $4
-			JOIN products p ON p.sku = pu.sku
-			WHERE pu.purchased_at > $1
-			GROUP BY h.key
 		), holdout AS (
-			SELECT h.grp, count(*) AS held_out, count(b.key) AS conversions, coalesce(sum(b.revenue), 0)::bigint AS revenue
-			FROM held h LEFT JOIN bought b ON b.key = h.key
-			GROUP BY h.grp
+			SELECT `+heldGroup+` AS grp, count(*) AS held_out,
+				count(*) FILTER (WHERE fo.held_purchases > 0) AS conversions,
+				coalesce(sum(fo.held_revenue_cents), 0)::bigint AS revenue
+			FROM followup_outcomes fo `+heldSegments+`
+			WHERE fo.outcome = 'held_out' AND fo.kind <> ALL($3) AND fo.decided_at >= $1 AND fo.decided_at < $2
+			  AND (NOT $4 OR fo.kind = 'offer')
+			GROUP BY 1
 		)
 		SELECT coalesce(t.grp, h.grp), coalesce(t.sent, 0), coalesce(t.delivered, 0), coalesce(t.opened, 0), coalesce(t.clicked, 0),
-			coalesce(t.offers, 0), coalesce(ac.accepted, 0), coalesce(t.conversions, 0), coalesce(t.revenue, 0),
+			coalesce(t.offers, 0), coalesce(t.accepted, 0), coalesce(t.conversions, 0), coalesce(t.revenue, 0),
 			coalesce(h.held_out, 0), coalesce(h.conversions, 0), coalesce(h.revenue, 0)
-		FROM treated t
-		LEFT JOIN accepted ac ON ac.grp = t.grp
-		FULL JOIN holdout h ON h.grp = t.grp
+		FROM treated t FULL JOIN holdout h ON h.grp = t.grp
 		ORDER BY coalesce(t.grp, h.grp) COLLATE "C"`,
-			q.Since, q.Until, transactionalKinds(), s.attributionWindow, onlyOffers)
+			q.Since, q.Until, transactionalKinds(), onlyOffers)
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,9 @@ func scanSend(row pgx.Row) (lifecycle.SendRecord, error) {
 // and returns the row as it stands afterwards, so a caller sees when the email already went out.
 // A row already there for another customer or kind is an error wrapping
 // lifecycle.ErrSendKeyConflict. A zero r.CreatedAt means the database's current time.
+//
+// Claiming a confirmation marks the offer it confirms accepted (send_log.accepted_at, set by a
+// trigger of migration 0023 in the same statement), which the report counts.
 func (s *DB) ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycle.SendRecord, error) {
 	var createdAt *time.Time
 	if !r.CreatedAt.IsZero() {
