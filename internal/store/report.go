@@ -65,7 +65,8 @@ func groupExpr(by ReportGrouping, alias string) (string, error) {
 		// The sale id or the season's collection, from the send key: a generated column (0022).
 		return alias + `.campaign`, nil
 	case BySegment:
-		return `coalesce(nullif(cs.segment, ''), 'none')`, nil
+		// The customer's segment when the email was claimed or the follow-up decided (0023).
+		return `coalesce(nullif(` + alias + `.segment, ''), 'none')`, nil
 	case ByBehaviour:
 		return `coalesce(nullif(` + alias + `.behaviour, ''), 'not recorded')`, nil
 	}
@@ -76,11 +77,12 @@ func groupExpr(by ReportGrouping, alias string) (string, error) {
 // period did. Groups come in byte order of their names.
 //
 // It is one scan of the period's emails in send_log and one of its held-out follow-ups in
-// followup_outcomes, with no join between them (but customer_segments, by segment): each row
-// carries what the report counts, written with the fact it stands for (migrations 0016 and 0023):
-// engagement by RecordEmailEvent, the credited purchases and revenue by each attribution, an offer's
-// acceptance by its confirmation's claim, a held-out follow-up's purchases by RecordPurchase and
-// RecordOutcomes. So a held-out purchase's revenue is the product's price when the purchase (or the
+// followup_outcomes, with no join: each row carries what the report counts, written with the fact
+// it stands for (migrations 0016 and 0023): engagement by RecordEmailEvent, the credited purchases
+// and revenue by each attribution, an offer's acceptance by its confirmation's claim, a held-out
+// follow-up's purchases by RecordPurchase and RecordOutcomes, and the customer's value segment by
+// ClaimSend and RecordOutcomes. So by segment groups by the segment the email went out under (or
+// the follow-up was held out under), not the customer's segment today; a held-out purchase's revenue is the product's price when the purchase (or the
 // hold-out) was recorded, when the order said no price, and the attribution window is the one in
 // force then. BenchmarkReport measures it against a bare scan of the same rows
 // (docs/BENCHMARKS.md). It runs in a read-only transaction with JIT off (compiling the plan cost
@@ -93,11 +95,6 @@ func (s *DB) Report(ctx context.Context, q ReportQuery) ([]ReportCounts, error) 
 	heldGroup, err := groupExpr(q.By, "fo")
 	if err != nil {
 		return nil, err
-	}
-	sendSegments, heldSegments := "", ""
-	if q.By == BySegment {
-		sendSegments = `LEFT JOIN customer_segments cs ON cs.customer_id = sl.customer_id`
-		heldSegments = `LEFT JOIN customer_segments cs ON cs.customer_id = fo.customer_id`
 	}
 	// By behaviour only offers count: the behaviour is that of the moment of truth.
 	onlyOffers := q.By == ByBehaviour
@@ -116,7 +113,7 @@ func (s *DB) Report(ctx context.Context, q ReportQuery) ([]ReportCounts, error) 
 				count(*) FILTER (WHERE sl.kind = 'offer' AND sl.accepted_at >= $1) AS accepted,
 				count(*) FILTER (WHERE sl.credited_purchases > 0) AS conversions,
 				coalesce(sum(sl.credited_revenue_cents), 0)::bigint AS revenue
-			FROM send_log sl `+sendSegments+`
+			FROM send_log sl
 			WHERE sl.status = 'sent' AND sl.kind <> ALL($3) AND sl.sent_at >= $1 AND sl.sent_at < $2
 			  AND (NOT $4 OR sl.kind = 'offer')
 			GROUP BY 1
@@ -124,7 +121,7 @@ func (s *DB) Report(ctx context.Context, q ReportQuery) ([]ReportCounts, error) 
 			SELECT `+heldGroup+` AS grp, count(*) AS held_out,
 				count(*) FILTER (WHERE fo.held_purchases > 0) AS conversions,
 				coalesce(sum(fo.held_revenue_cents), 0)::bigint AS revenue
-			FROM followup_outcomes fo `+heldSegments+`
+			FROM followup_outcomes fo
 			WHERE fo.outcome = 'held_out' AND fo.kind <> ALL($3) AND fo.decided_at >= $1 AND fo.decided_at < $2
 			  AND (NOT $4 OR fo.kind = 'offer')
 			GROUP BY 1

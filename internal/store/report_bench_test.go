@@ -128,18 +128,21 @@ func seedReportBench(b *testing.B, db *pgx.Conn) {
 			timestamptz '2026-09-01 00:00:00Z' + n * interval '6 days' + c * interval '3 seconds' AS t) a,
 		 LATERAL (SELECT CASE k WHEN 'sale' THEN 'sale-' || n WHEN 'season' THEN 'winter-2026'
 			WHEN 'restock' THEN 'SKU-' || lpad((c % 1000)::text, 4, '0') ELSE k || '-' || n END AS subj) s`,
-		`INSERT INTO send_log (key, customer_id, kind, subject, status, created_at, sent_at, behaviour)
+		// Each row with the customer's segment then, as ClaimSend and RecordOutcomes write it.
+		`INSERT INTO send_log (key, customer_id, kind, subject, status, created_at, sent_at, behaviour, segment)
 		 SELECT key, cid, k, subj, 'sent', t, t,
-			CASE WHEN k = 'offer' THEN (ARRAY['cost-conscious', 'heavy', 'churn-risk', 'unknown'])[1 + abs(hashtext(key)) % 4] ELSE '' END
-		 FROM followups WHERE NOT held`,
-		`INSERT INTO followup_outcomes (key, customer_id, kind, outcome, reason, decided_at)
-		 SELECT key, cid, k, 'held_out', 'held-out', t FROM followups WHERE held`,
-		`INSERT INTO followup_outcomes (key, customer_id, kind, outcome, reason, decided_at)
-		 SELECT 'customer/' || id || '/care/care-skipped', id, 'care', 'skipped', 'frequency-cap', timestamptz '2026-09-20 00:00:00Z'
-		 FROM customers WHERE substr(id, 2)::int % 2 = 0`,
-		`INSERT INTO send_log (key, customer_id, kind, subject, status, created_at, sent_at)
+			CASE WHEN k = 'offer' THEN (ARRAY['cost-conscious', 'heavy', 'churn-risk', 'unknown'])[1 + abs(hashtext(key)) % 4] ELSE '' END,
+			cs.segment
+		 FROM followups f JOIN customer_segments cs ON cs.customer_id = f.cid WHERE NOT held`,
+		`INSERT INTO followup_outcomes (key, customer_id, kind, outcome, reason, decided_at, segment)
+		 SELECT key, cid, k, 'held_out', 'held-out', t, cs.segment
+		 FROM followups f JOIN customer_segments cs ON cs.customer_id = f.cid WHERE held`,
+		`INSERT INTO followup_outcomes (key, customer_id, kind, outcome, reason, decided_at, segment)
+		 SELECT 'customer/' || id || '/care/care-skipped', id, 'care', 'skipped', 'frequency-cap', timestamptz '2026-09-20 00:00:00Z', cs.segment
+		 FROM customers c JOIN customer_segments cs ON cs.customer_id = c.id WHERE substr(id, 2)::int % 2 = 0`,
+		`INSERT INTO send_log (key, customer_id, kind, subject, status, created_at, sent_at, segment)
 		 SELECT 'customer/' || customer_id || '/confirmation/' || key, customer_id, 'confirmation', key, 'sent',
-			sent_at + interval '1 hour', sent_at + interval '1 hour'
+			sent_at + interval '1 hour', sent_at + interval '1 hour', segment
 		 FROM send_log WHERE kind = 'offer' AND abs(hashtext(key)) % 5 = 0`,
 		`INSERT INTO email_events (dedupe_key, send_key, customer_id, kind, email, event, occurred_at)
 		 SELECT sl.key || '/' || e.event, sl.key, sl.customer_id, sl.kind, sl.customer_id || '@example.com', e.event, sl.sent_at + e.after

@@ -35,7 +35,8 @@ func scanSend(row pgx.Row) (lifecycle.SendRecord, error) {
 // A row already there for another customer or kind is an error wrapping
 // lifecycle.ErrSendKeyConflict. A zero r.CreatedAt means the database's current time.
 //
-// Claiming a confirmation marks the offer it confirms accepted (send_log.accepted_at, set by a
+// The row keeps the customer's value segment at the claim, which the report groups by (the segment
+// the email went out under). Claiming a confirmation marks the offer it confirms accepted (send_log.accepted_at, set by a
 // trigger of migration 0023 in the same statement), which the report counts.
 func (s *DB) ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycle.SendRecord, error) {
 	var createdAt *time.Time
@@ -43,8 +44,9 @@ func (s *DB) ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycle.S
 		createdAt = &r.CreatedAt
 	}
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO send_log (key, customer_id, kind, subject, status, created_at, behaviour)
-		VALUES ($1, $2, $3, $4, 'claimed', coalesce($5, now()), $6)
+		INSERT INTO send_log (key, customer_id, kind, subject, status, created_at, behaviour, segment)
+		VALUES ($1, $2, $3, $4, 'claimed', coalesce($5, now()), $6,
+			coalesce((SELECT segment FROM customer_segments WHERE customer_id = $2), ''))
 		ON CONFLICT (key) DO NOTHING`, r.Key, r.CustomerID, string(r.Kind), r.Subject, createdAt, string(r.Behaviour))
 	if err != nil {
 		return lifecycle.SendRecord{}, fmt.Errorf("claim send %s: %w", r.Key, err)

@@ -1,5 +1,5 @@
 -- 0023: what `starter report` joined for each email and each held-out follow-up, kept on their own
--- rows, so that the report is one scan of send_log and one of followup_outcomes with no join
+-- rows (and the customer's segment as it was then, below), so that the report is one scan of send_log and one of followup_outcomes with no join
 -- (issue 14: at 1,000,000 emails the joins to attributions, to the confirmations and to purchases
 -- kept the report above twice the time of a bare scan of its rows, docs/BENCHMARKS.md). As in 0016,
 -- each column is written with the fact it summarises and filled here once; attributions, the
@@ -46,6 +46,16 @@ FROM (
     GROUP BY h.key
 ) b
 WHERE fo.key = b.key;
+
+-- The customer's value segment when the email was claimed (ClaimSend) or the follow-up decided
+-- (RecordOutcomes), '' when none was computed yet: `starter report --by segment` groups by it, the
+-- segment each email went out under, instead of joining every email to the customer's current
+-- segment (that join alone kept the report by segment above twice its floor). Rows written before
+-- this migration take the segment the customer has now, the only one known.
+ALTER TABLE send_log ADD COLUMN segment text NOT NULL DEFAULT '';
+ALTER TABLE followup_outcomes ADD COLUMN segment text NOT NULL DEFAULT '';
+UPDATE send_log sl SET segment = cs.segment FROM customer_segments cs WHERE cs.customer_id = sl.customer_id AND cs.segment <> '';
+UPDATE followup_outcomes fo SET segment = cs.segment FROM customer_segments cs WHERE cs.customer_id = fo.customer_id AND cs.segment <> '';
 
 -- RecordPurchase finds the customer's held-out follow-ups whose window the purchase falls in.
 CREATE INDEX followup_outcomes_held_out_customer_idx ON followup_outcomes (customer_id, decided_at) WHERE outcome = 'held_out';
