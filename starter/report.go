@@ -26,7 +26,10 @@ the policy's holdout per kind); without a holdout they are 0 and the lift cannot
 The period is [--since, --until): dates (YYYY-MM-DD, UTC) or RFC 3339 times; default the last
 30 days. --json prints {"rows": [...]} for the shop's own tools; --html FILE also writes the
 self-contained HTML report (charts over time, lift per kind and segment, acceptance per behaviour).
-By segment uses each customer's current segment.`
+By segment counts each email under the value segment its customer was in when it was sent, and each
+held-out follow-up under the segment at the decision (not the segment today; emails sent before
+the upgrade that brought this count under the customer's segment at the upgrade). Revenue is the
+price paid: the order's, else the product's price when the purchase was recorded.`
 
 func runReport(ctx context.Context, a *app, c command, args []string) error {
 	fs := newFlags(c.name)
