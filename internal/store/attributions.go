@@ -40,7 +40,7 @@ func transactionalKinds() []string {
 // sent last within the window. A click takes precedence over a later send without one. Nothing is
 // written when no email qualifies; a purchase already credited keeps its row, so recording it again
 // changes nothing. The insert adds the purchase and its revenue to the email's send_log row, for
-// the report (a trigger of migration 0023, so rows inserted by any writer count).
+// the report (a trigger of migration 0026, so rows inserted by any writer count).
 func attribute(ctx context.Context, tx pgx.Tx, purchaseID, customerID string, purchasedAt time.Time, revenueCents int64, window time.Duration) error {
 	from := purchasedAt.Add(-window)
 	var (

@@ -17,7 +17,7 @@ import (
 // A held_out row is written with the purchases its customer already made within the attribution
 // window after the decision, and their revenue at the price paid (the order's, else the product's
 // price now: it is frozen on the row); RecordPurchase adds the later ones. The report counts them
-// from the row (migration 0023), by the customer's value segment at the decision, kept on the row
+// from the row (migration 0026), by the customer's value segment at the decision, kept on the row
 // too. The batch first locks the held-out customers' rows, as
 // RecordPurchase does, so a purchase recorded concurrently is counted by one side or the other.
 func (s *DB) RecordOutcomes(ctx context.Context, outcomes []lifecycle.FollowUpOutcome) error {

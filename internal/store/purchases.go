@@ -155,7 +155,7 @@ func (s *DB) recordPurchase(ctx context.Context, tx pgx.Tx, p lifecycle.Purchase
 			return err
 		}
 		// And counted, at the same price, on each of the customer's held-out follow-ups whose
-		// attribution window it falls in, for the report (migration 0023). The customer row is
+		// attribution window it falls in, for the report (migration 0026). The customer row is
 		// locked (loadPreferences), so a hold-out recorded concurrently sees this purchase or is
 		// seen here (RecordOutcomes).
 		if _, err := tx.Exec(ctx, `

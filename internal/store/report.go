@@ -65,7 +65,7 @@ func groupExpr(by ReportGrouping, alias string) (string, error) {
 		// The sale id or the season's collection, from the send key: a generated column (0022).
 		return alias + `.campaign`, nil
 	case BySegment:
-		// The customer's segment when the email was claimed or the follow-up decided (0023).
+		// The customer's segment when the email was claimed or the follow-up decided (0026).
 		return `coalesce(nullif(` + alias + `.segment, ''), 'none')`, nil
 	case ByBehaviour:
 		return `coalesce(nullif(` + alias + `.behaviour, ''), 'not recorded')`, nil
@@ -78,7 +78,7 @@ func groupExpr(by ReportGrouping, alias string) (string, error) {
 //
 // It is one scan of the period's emails in send_log and one of its held-out follow-ups in
 // followup_outcomes, with no join: each row carries what the report counts, written with the fact
-// it stands for (migrations 0016 and 0023): engagement by RecordEmailEvent, the credited purchases
+// it stands for (migrations 0016 and 0026): engagement by RecordEmailEvent, the credited purchases
 // and revenue by each attribution, an offer's acceptance by its confirmation's claim, a held-out
 // follow-up's purchases by RecordPurchase and RecordOutcomes, and the customer's value segment by
 // ClaimSend and RecordOutcomes. So by segment groups by the segment the email went out under (or

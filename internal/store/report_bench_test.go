@@ -24,7 +24,7 @@ var (
 // reads the same rows of the same tables as the report (the emails sent and the held-out
 // follow-ups, with the columns the report counts) once each and counts them, with no join between
 // them. x_floor is the report's time over the floor's; the issue's target is at most 2. Before
-// timing, each grouping's rows are checked against the query as it joined before migration 0023.
+// timing, each grouping's rows are checked against the query as it joined before migration 0026.
 //
 //	go test -run '^$' -bench Report -benchtime 3x -timeout 40m ./internal/store
 func BenchmarkReport(b *testing.B) {
@@ -72,7 +72,7 @@ func BenchmarkReport(b *testing.B) {
 // reportFloor is the bare aggregate: the rows the report reads, each table scanned once with the
 // report's filters and the columns it counts counted per kind, nothing joined. Since migration 0016
 // the report reads what SendGrid reported from send_log's own columns, not email_events, and since
-// 0023 the credited purchases, the acceptance and the held-out purchases from send_log's and
+// 0026 the credited purchases, the acceptance and the held-out purchases from send_log's and
 // followup_outcomes' own columns, not attributions, the confirmations and purchases; so the floor
 // reads those columns too (scanning the tables the report no longer reads would flatter the ratio).
 // It runs with the report's settings, in a read-only transaction with JIT off: with JIT on, the
@@ -178,7 +178,7 @@ func seedReportBench(b *testing.B, db *pgx.Conn) {
 		 JOIN followups f ON f.cid = pu.customer_id AND f.t = pu.purchased_at - interval '1 day' AND NOT f.held
 		 WHERE abs(hashtext(pu.id)) % 10 < 6`,
 		// What RecordPurchase keeps on each held-out follow-up (the attributions and the
-		// confirmations above kept their emails' rows right by themselves: migration 0023's triggers).
+		// confirmations above kept their emails' rows right by themselves: migration 0026's triggers).
 		`UPDATE followup_outcomes fo SET held_purchases = b.n, held_revenue_cents = b.revenue
 		 FROM (SELECT h.key, count(*) AS n, sum(coalesce(pu.price_cents, p.price_cents)) AS revenue
 			FROM followup_outcomes h
@@ -213,8 +213,8 @@ func reportBenchSizes(b *testing.B, db *pgx.Conn) string {
 }
 
 // checkReportAsJoined fails the benchmark unless store.Report gives, on the seeded database, the
-// rows the report's query gave before migration 0023, which joined attributions, the confirmations
-// and purchases at report time instead of reading the columns 0023 keeps (reportAsJoined); it logs
+// rows the report's query gave before migration 0026, which joined attributions, the confirmations
+// and purchases at report time instead of reading the columns 0026 keeps (reportAsJoined); it logs
 // that query's time, once.
 func checkReportAsJoined(b *testing.B, s *store.DB, db *pgx.Conn, q store.ReportQuery) {
 	b.Helper()
@@ -224,7 +224,7 @@ func checkReportAsJoined(b *testing.B, s *store.DB, db *pgx.Conn, q store.Report
 	}
 	start := time.Now()
 	want := reportAsJoined(b, db, q)
-	b.Logf("by %s: the query as joined before 0023 took %s", q.By, time.Since(start).Round(time.Millisecond))
+	b.Logf("by %s: the query as joined before 0026 took %s", q.By, time.Since(start).Round(time.Millisecond))
 	if len(got) != len(want) {
 		b.Fatalf("report by %s: %d groups, the joined query %d:\n%+v\n%+v", q.By, len(got), len(want), got, want)
 	}
@@ -235,7 +235,7 @@ func checkReportAsJoined(b *testing.B, s *store.DB, db *pgx.Conn, q store.Report
 	}
 }
 
-// reportAsJoined is store.Report's query as it was before migration 0023, with the benchmark's
+// reportAsJoined is store.Report's query as it was before migration 0026, with the benchmark's
 // attribution window (the default, 5 days), in the same transaction settings.
 func reportAsJoined(b *testing.B, db *pgx.Conn, q store.ReportQuery) []store.ReportCounts {
 	b.Helper()

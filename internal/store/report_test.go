@@ -15,7 +15,7 @@ import (
 
 // The report by segment counts an email under the segment its customer was in when it was sent,
 // and a held-out follow-up under the segment at the decision, whatever the segment is today
-// (migration 0023 keeps it on the row).
+// (migration 0026 keeps it on the row).
 func TestReportBySegmentIsTheSegmentAtTheSend(t *testing.T) {
 	b := setup(t)
 	b.importCustomers(t, attributionCustomersCSV)
@@ -88,9 +88,9 @@ func TestHoldoutCountsPurchasesRecordedBeforeAndAfterTheHoldOut(t *testing.T) {
 		"a1 and a2 bought within the window at 79.95, the list price when recorded; a3 before the decision and after the window")
 }
 
-// Migration 0023 fills the report's columns of the rows already there as the writers fill them
+// Migration 0026 fills the report's columns of the rows already there as the writers fill them
 // for new rows: undone and run again over rows the store wrote, it gives the same values.
-func TestMigration0023FillsTheRowsAsTheWritersDo(t *testing.T) {
+func TestMigration0026FillsTheRowsAsTheWritersDo(t *testing.T) {
 	b := setup(t)
 	b.importCustomers(t, attributionCustomersCSV)
 	b.importProducts(t, productsCSV)
@@ -151,10 +151,10 @@ func TestMigration0023FillsTheRowsAsTheWritersDo(t *testing.T) {
 		ALTER TABLE send_log DROP COLUMN credited_purchases, DROP COLUMN credited_revenue_cents, DROP COLUMN accepted_at, DROP COLUMN segment;
 		ALTER TABLE followup_outcomes DROP COLUMN held_purchases, DROP COLUMN held_revenue_cents, DROP COLUMN segment;`
 	_, err = b.db.Exec(b.ctx, undo)
-	require.NoError(t, err, "undo 0023")
-	migration, err := os.ReadFile("migrations/0023_report_on_the_rows.sql")
+	require.NoError(t, err, "undo 0026")
+	migration, err := os.ReadFile("migrations/0026_report_on_the_rows.sql")
 	require.NoError(t, err)
 	_, err = b.db.Exec(b.ctx, string(migration))
-	require.NoError(t, err, "run 0023 again")
+	require.NoError(t, err, "run 0026 again")
 	require.Equal(t, written, snapshot(), "the migration's backfill against the writers")
 }

@@ -37,7 +37,7 @@ func scanSend(row pgx.Row) (lifecycle.SendRecord, error) {
 //
 // The row keeps the customer's value segment at the claim, which the report groups by (the segment
 // the email went out under). Claiming a confirmation marks the offer it confirms accepted (send_log.accepted_at, set by a
-// trigger of migration 0023 in the same statement), which the report counts.
+// trigger of migration 0026 in the same statement), which the report counts.
 func (s *DB) ClaimSend(ctx context.Context, r lifecycle.SendRecord) (lifecycle.SendRecord, error) {
 	var createdAt *time.Time
 	if !r.CreatedAt.IsZero() {

@@ -121,7 +121,7 @@ func (s *DB) Migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLockID); err != nil {
 			return err
 		}
-		// Migrations that need the store's attribution window (0023 fills each held-out
+		// Migrations that need the store's attribution window (0026 fills each held-out
 		// follow-up's purchases within it) read it from this setting, for this transaction only.
 		if _, err := tx.Exec(ctx, `SELECT set_config('tailor.attribution_window', $1, true)`,
 			fmt.Sprintf("%d microseconds", s.attributionWindow.Microseconds())); err != nil {

@@ -1,9 +1,9 @@
--- 0023: what `starter report` joined for each email and each held-out follow-up, kept on their own
--- rows (and the customer's segment as it was then, below), so that the report is one scan of send_log and one of followup_outcomes with no join
--- (issue 14: at 1,000,000 emails the joins to attributions, to the confirmations and to purchases
--- kept the report above twice the time of a bare scan of its rows, docs/BENCHMARKS.md). As in 0016,
--- each column is written with the fact it summarises and filled here once; attributions, the
--- confirmations and purchases stay the record.
+-- 0026: what `starter report` joined for each email and each held-out follow-up, kept on their own
+-- rows (and the customer's segment as it was then, below), so that the report is one scan of
+-- send_log and one of followup_outcomes with no join (issue 14: at 1,000,000 emails the joins to
+-- attributions, to the confirmations and to purchases kept the report above twice the time of a
+-- bare scan of its rows, docs/BENCHMARKS.md). As in 0016, each column is written with the fact it
+-- summarises and filled here once; attributions, the confirmations and purchases stay the record.
 
 -- The purchases credited to the email (attributions) and their revenue, as credited: the price paid,
 -- frozen when the attribution was written.
