@@ -174,12 +174,13 @@ render_config() {
 
 # running_pid prints the pid of the server this script started, if it is alive: after a crash
 # or a reboot the pid in the file may belong to another process by now, which must not be stopped.
+# The kernel names the executable by its real path, so .bin/temporal-server may be a symlink.
 running_pid() {
 	local pid
 	[[ -f "$PID_FILE" ]] || return 1
 	pid="$(<"$PID_FILE")"
 	[[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null &&
-		[[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$SERVER_BIN" ]] && printf '%s' "$pid"
+		[[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$SERVER_BIN")" ]] && printf '%s' "$pid"
 }
 
 serving() {
