@@ -210,8 +210,8 @@ MEASURE_ENDED=$(date +%s.%N)
 if [[ -n "${SAMPLER_PID:-}" ]]; then
 	stop "$SAMPLER_PID"
 	SAMPLER_PID=""
-	first="$(find "$WORK/server-metrics" -name '*.prom' | sort | head -n 1)"
-	last="$(find "$WORK/server-metrics" -name '*.prom' | sort | tail -n 1)"
+	mapfile -t samples < <(find "$WORK/server-metrics" -name '*.prom' | sort)
+	first="${samples[0]}" last="${samples[${#samples[@]} - 1]}"
 	printf '\nhistory shards (%s; baseline + sale, from the server'"'"'s metrics):\n' "$HISTORY_SHARDS" | tee -a "$WORK/report.md"
 	"$REPO_ROOT/bench/shardload.sh" "$HISTORY_SHARDS" "$first" "$last" | sed 's/^/    /' | tee -a "$WORK/report.md"
 fi

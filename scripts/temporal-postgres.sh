@@ -29,12 +29,13 @@
 # (/metrics), membership F-1000, F-999, F-998 and F-994. By default: 7633, 7643, 7634, 7635, 7639,
 # 7636 and 6633-6639.
 #
-# History shards: TEMPORAL_HISTORY_SHARDS (default 4, what the tests use). A cluster's shard count
-# is fixed when its databases are created, so any other count gets a stack of its own beside the
-# default one: databases tailor_temporal_shardsN and tailor_temporal_shardsN_visibility, the run
-# folder .run/temporal-postgres-shardsN, and F 7733 unless TAILOR_TEMPORAL_PG_PORT says otherwise
-# (two non-default stacks at once need different TAILOR_TEMPORAL_PG_PORT values). Every command
-# acts on the stack of the count in the environment, e.g. the benchmark with one shard:
+# History shards: 4 in the default stack, the one the tests use. A cluster's shard count is fixed
+# when its databases are created, so TEMPORAL_HISTORY_SHARDS=N (4 included) gets a stack of its
+# own beside the default one, which the benchmarks of shard counts then never touch: databases
+# tailor_temporal_shardsN and tailor_temporal_shardsN_visibility, the run folder
+# .run/temporal-postgres-shardsN, and F 7733 unless TAILOR_TEMPORAL_PG_PORT says otherwise (two
+# such stacks at once need different TAILOR_TEMPORAL_PG_PORT values). Every command acts on the
+# stack the environment names, e.g. the benchmark with one shard:
 #
 #   TEMPORAL_HISTORY_SHARDS=1 scripts/temporal-postgres.sh up
 #   TEMPORAL_HISTORY_SHARDS=1 bench/run.sh --temporal postgres --customers 2000
@@ -54,10 +55,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PG_USER="${TAILOR_TEMPORAL_PG_USER:-postgres}"
 PG_PASSWORD="${PGPASSWORD:-}"
-DEFAULT_SHARDS=4
-SHARDS="${TEMPORAL_HISTORY_SHARDS:-$DEFAULT_SHARDS}"
+SHARDS="${TEMPORAL_HISTORY_SHARDS:-4}"
 [[ "$SHARDS" =~ ^[1-9][0-9]*$ ]] || die "TEMPORAL_HISTORY_SHARDS must be a whole number of at least 1, not '$SHARDS'"
-if ((SHARDS == DEFAULT_SHARDS)); then
+if [[ -z "${TEMPORAL_HISTORY_SHARDS:-}" ]]; then
 	DB="tailor_temporal"
 	RUN="$REPO_ROOT/.run/temporal-postgres"
 	FRONTEND_PORT="${TAILOR_TEMPORAL_PG_PORT:-7633}"
