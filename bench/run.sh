@@ -211,9 +211,13 @@ if [[ -n "${SAMPLER_PID:-}" ]]; then
 	stop "$SAMPLER_PID"
 	SAMPLER_PID=""
 	mapfile -t samples < <(find "$WORK/server-metrics" -name '*.prom' | sort)
-	first="${samples[0]}" last="${samples[${#samples[@]} - 1]}"
 	printf '\nhistory shards (%s; baseline + sale, from the server'"'"'s metrics):\n' "$HISTORY_SHARDS" | tee -a "$WORK/report.md"
-	"$REPO_ROOT/bench/shardload.sh" "$HISTORY_SHARDS" "$first" "$last" | sed 's/^/    /' | tee -a "$WORK/report.md"
+	if ((${#samples[@]} >= 2)); then
+		"$REPO_ROOT/bench/shardload.sh" "$HISTORY_SHARDS" "${samples[0]}" "${samples[${#samples[@]} - 1]}" |
+			sed 's/^/    /' | tee -a "$WORK/report.md"
+	else
+		echo "    fewer than two samples of $SERVER_METRICS_URL were taken; is the server's metrics listener up?" | tee -a "$WORK/report.md"
+	fi
 fi
 {
 	# CPU per customer over the whole measurement (baseline + sale), the same way for the three.
