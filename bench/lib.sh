@@ -30,6 +30,7 @@ teardown() {
 	stop "${WORKER_PID:-}"
 	stop "${SINK_PID:-}"
 	stop "${SERVER_PID:-}"
+	stop "${SAMPLER_PID:-}"
 	if ((DB_CREATED)); then
 		psql "$ADMIN_URL" -XqtAc "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null && note "dropped database $DB_NAME"
 	fi
@@ -76,4 +77,18 @@ postgres_cpu_ticks() {
 		total=$((total + ${12} + ${13}))
 	done
 	printf '%s' "$total"
+}
+
+# sample_server_metrics writes the Prometheus metrics at URL $1 into folder $2 every 2 s, one file
+# per sample named by its Unix time in milliseconds, until it is stopped. Only the families
+# bench/shardload.sh reads are kept: a full sample is megabytes.
+sample_server_metrics() {
+	local url="$1" dir="$2" now
+	while :; do
+		now="$(date +%s%3N)"
+		curl -sf --max-time 2 "$url" |
+			grep -E '^(persistence_latency|persistence_requests|semaphore_latency|semaphore_requests)' \
+				>"$dir/$now.prom.tmp" && mv "$dir/$now.prom.tmp" "$dir/$now.prom"
+		sleep 2
+	done
 }

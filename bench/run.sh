@@ -78,7 +78,7 @@ LINK_SECRET="bench-link-secret-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/tailor-bench.XXXXXX")"
 BIN="$WORK/bin"
-SERVER_PID="" SINK_PID="" WORKER_PID="" DB_CREATED=0 OK=0
+SERVER_PID="" SINK_PID="" WORKER_PID="" SAMPLER_PID="" DB_CREATED=0 OK=0
 
 KEPT_FILES="logs, CSVs and results.json"
 trap teardown EXIT
@@ -133,8 +133,11 @@ else
 	step "the Temporal server on PostgreSQL (scripts/temporal-postgres.sh), namespace $NAMESPACE"
 	"$REPO_ROOT/scripts/temporal-postgres.sh" up | sed 's/^/    /'
 	# Not ours to stop at the end: teardown only stops SERVER_PID, so it is measured through
-	# MEASURED_SERVER_PID instead.
-	MEASURED_SERVER_PID="$(<"$REPO_ROOT/.run/temporal-postgres/server.pid")"
+	# MEASURED_SERVER_PID instead. TEMPORAL_HISTORY_SHARDS, if set, picks the stack (and its
+	# databases) the script runs for that shard count.
+	MEASURED_SERVER_PID="$("$REPO_ROOT/scripts/temporal-postgres.sh" pid)"
+	SERVER_METRICS_URL="$("$REPO_ROOT/scripts/temporal-postgres.sh" metrics)"
+	HISTORY_SHARDS="${TEMPORAL_HISTORY_SHARDS:-4}"
 	"$TEMPORAL_CLI_PATH" operator namespace create --namespace "$NAMESPACE" --retention 24h \
 		--address "127.0.0.1:$TEMPORAL_PORT" >/dev/null
 	wait_for 30 "namespace $NAMESPACE" "$TEMPORAL_CLI_PATH" workflow list --namespace "$NAMESPACE" \
@@ -187,9 +190,16 @@ else
 	step "measuring: baseline, then the sale"
 fi
 PG_DATABASES="$DB_NAME"
-[[ "$TEMPORAL_KIND" == dev ]] || PG_DATABASES+="|tailor_temporal|tailor_temporal_visibility"
+[[ "$TEMPORAL_KIND" == dev ]] || PG_DATABASES+="|$("$REPO_ROOT/scripts/temporal-postgres.sh" databases | paste -sd'|')"
 PG_CPU_BEFORE="$(postgres_cpu_ticks "$PG_DATABASES")"
 MEASURE_STARTED=$(date +%s.%N)
+if [[ -n "${SERVER_METRICS_URL:-}" ]]; then
+	# The server's own view of its history shards, every 2 s while the measurement runs (kept
+	# with --keep): bench/shardload.sh turns two samples into each shard's write load.
+	mkdir -p "$WORK/server-metrics"
+	sample_server_metrics "$SERVER_METRICS_URL" "$WORK/server-metrics" &
+	SAMPLER_PID=$!
+fi
 app env BENCH_API_TOKEN="$API_TOKEN" "$BIN/campaignbench" measure "${MODE_ARGS[@]}" \
 	--temporal "127.0.0.1:$TEMPORAL_PORT" --namespace "$NAMESPACE" --database "$DATABASE_URL" \
 	--sink "http://127.0.0.1:$SINK_PORT" --starter "$BIN/starter" \
@@ -197,6 +207,18 @@ app env BENCH_API_TOKEN="$API_TOKEN" "$BIN/campaignbench" measure "${MODE_ARGS[@
 	--worker-pid "$WORKER_PID" --server-pid "${MEASURED_SERVER_PID:-$SERVER_PID}" --out "$WORK" | tee "$WORK/report.md"
 PG_CPU_AFTER="$(postgres_cpu_ticks "$PG_DATABASES")"
 MEASURE_ENDED=$(date +%s.%N)
+if [[ -n "${SAMPLER_PID:-}" ]]; then
+	stop "$SAMPLER_PID"
+	SAMPLER_PID=""
+	mapfile -t samples < <(find "$WORK/server-metrics" -name '*.prom' | sort)
+	printf '\nhistory shards (%s; baseline + sale, from the server'"'"'s metrics):\n' "$HISTORY_SHARDS" | tee -a "$WORK/report.md"
+	if ((${#samples[@]} >= 2)); then
+		"$REPO_ROOT/bench/shardload.sh" "$HISTORY_SHARDS" "${samples[0]}" "${samples[${#samples[@]} - 1]}" |
+			sed 's/^/    /' | tee -a "$WORK/report.md"
+	else
+		echo "    fewer than two samples of $SERVER_METRICS_URL were taken; is the server's metrics listener up?" | tee -a "$WORK/report.md"
+	fi
+fi
 {
 	# CPU per customer over the whole measurement (baseline + sale), the same way for the three.
 	[[ "$MODE" == orders ]] || jq -r --argjson pg "$(((PG_CPU_AFTER - PG_CPU_BEFORE)))" --argjson hz "$(getconf CLK_TCK)" \
@@ -219,6 +241,8 @@ MEASURE_ENDED=$(date +%s.%N)
 	((RATE == 0)) || extra+=" --rate $RATE"
 	((RAW_COUNT == 0)) || extra+=" --raw-count $RAW_COUNT"
 	[[ "$TEMPORAL_KIND" == dev ]] || extra+=" --temporal $TEMPORAL_KIND"
-	printf 'command: bench/run.sh --customers %s%s\n' "$CUSTOMERS" "$extra"
+	prefix=""
+	[[ "$TEMPORAL_KIND" == dev || -z "${TEMPORAL_HISTORY_SHARDS:-}" ]] || prefix="TEMPORAL_HISTORY_SHARDS=$TEMPORAL_HISTORY_SHARDS "
+	printf 'command: %sbench/run.sh --customers %s%s\n' "$prefix" "$CUSTOMERS" "$extra"
 } | tee -a "$WORK/report.md"
 OK=1

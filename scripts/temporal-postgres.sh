@@ -8,6 +8,9 @@
 #   scripts/temporal-postgres.sh down     # SIGTERM, then SIGKILL after 30 s
 #   scripts/temporal-postgres.sh kill     # SIGKILL, as a crash would (the drills use it)
 #   scripts/temporal-postgres.sh address  # prints 127.0.0.1:PORT
+#   scripts/temporal-postgres.sh pid      # prints the server's pid, if this script started it
+#   scripts/temporal-postgres.sh databases # prints its two databases, one a line
+#   scripts/temporal-postgres.sh metrics  # prints the URL of its Prometheus metrics
 #
 # What `up` does:
 #   - builds go.temporal.io/server/cmd/server and cmd/tools/sql at TEMPORAL_SERVER_VERSION
@@ -21,8 +24,24 @@
 #     `temporal operator cluster health` to say SERVING, and creates the namespace "default".
 #
 # Ports (fixed, below the ephemeral range, so a dev server on 7233 and the tests' dev servers on
-# random ports run beside it): frontend gRPC 7633 (TAILOR_TEMPORAL_PG_PORT), HTTP 7643, history
-# 7634, matching 7635, worker 7639, membership 6633-6639, Prometheus metrics 7636.
+# random ports run beside it), all counted from the frontend's gRPC port F (TAILOR_TEMPORAL_PG_PORT,
+# default 7633): HTTP F+10, history F+1, matching F+2, worker F+6, Prometheus metrics F+3
+# (/metrics), membership F-1000, F-999, F-998 and F-994. By default: 7633, 7643, 7634, 7635, 7639,
+# 7636 and 6633-6639.
+#
+# History shards: 4 in the default stack, the one the tests use. A cluster's shard count is fixed
+# when its databases are created, so TEMPORAL_HISTORY_SHARDS=N (4 included) gets a stack of its
+# own beside the default one, which the benchmarks of shard counts then never touch: databases
+# tailor_temporal_shardsN and tailor_temporal_shardsN_visibility, the run folder
+# .run/temporal-postgres-shardsN, and F 7733 unless TAILOR_TEMPORAL_PG_PORT says otherwise (two
+# such stacks at once need different TAILOR_TEMPORAL_PG_PORT values). Every command acts on the
+# stack the environment names, e.g. the benchmark with one shard:
+#
+#   TEMPORAL_HISTORY_SHARDS=1 scripts/temporal-postgres.sh up
+#   TEMPORAL_HISTORY_SHARDS=1 bench/run.sh --temporal postgres --customers 2000
+#   TEMPORAL_HISTORY_SHARDS=1 scripts/temporal-postgres.sh down
+#
+# Its databases stay after `down`; drop them with dropdb when done.
 #
 # Tailor's search attributes are registered by `starter setup`, per namespace, as on any server;
 # the tests register them in each namespace they create.
@@ -36,12 +55,27 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PG_USER="${TAILOR_TEMPORAL_PG_USER:-postgres}"
 PG_PASSWORD="${PGPASSWORD:-}"
-FRONTEND_PORT="${TAILOR_TEMPORAL_PG_PORT:-7633}"
-METRICS_PORT=7636
-DB="tailor_temporal"
-VISIBILITY_DB="tailor_temporal_visibility"
+SHARDS="${TEMPORAL_HISTORY_SHARDS:-4}"
+[[ "$SHARDS" =~ ^[1-9][0-9]*$ ]] || die "TEMPORAL_HISTORY_SHARDS must be a whole number of at least 1, not '$SHARDS'"
+if [[ -z "${TEMPORAL_HISTORY_SHARDS:-}" ]]; then
+	DB="tailor_temporal"
+	RUN="$REPO_ROOT/.run/temporal-postgres"
+	FRONTEND_PORT="${TAILOR_TEMPORAL_PG_PORT:-7633}"
+else
+	DB="tailor_temporal_shards$SHARDS"
+	RUN="$REPO_ROOT/.run/temporal-postgres-shards$SHARDS"
+	FRONTEND_PORT="${TAILOR_TEMPORAL_PG_PORT:-7733}"
+fi
+VISIBILITY_DB="${DB}_visibility"
+[[ "$FRONTEND_PORT" =~ ^[0-9]+$ ]] && ((FRONTEND_PORT >= 2000 && FRONTEND_PORT <= 60000)) ||
+	die "TAILOR_TEMPORAL_PG_PORT must be a port from 2000 to 60000 (the membership ports are 1000 below it), not '$FRONTEND_PORT'"
+HTTP_PORT=$((FRONTEND_PORT + 10))
+HISTORY_PORT=$((FRONTEND_PORT + 1))
+MATCHING_PORT=$((FRONTEND_PORT + 2))
+METRICS_PORT=$((FRONTEND_PORT + 3))
+WORKER_PORT=$((FRONTEND_PORT + 6))
+MEMBERSHIP_PORT=$((FRONTEND_PORT - 1000)) # frontend; history, matching and worker follow as above
 NAMESPACE="default"
-RUN="$REPO_ROOT/.run/temporal-postgres"
 PID_FILE="$RUN/server.pid"
 LOG="$RUN/server.log"
 SERVER_BIN="$REPO_ROOT/.bin/temporal-server"
@@ -123,7 +157,14 @@ render_config() {
 	sed -e "s#@DB@#$DB#g" -e "s#@VISIBILITY_DB@#$VISIBILITY_DB#g" \
 		-e "s#@PG_ADDR@#$PG_HOST:$PG_PORT#g" -e "s#@PG_USER@#$PG_USER#g" \
 		-e "s#@PG_PASSWORD@#$PG_PASSWORD#g" -e "s#@FRONTEND_PORT@#$FRONTEND_PORT#g" \
-		-e "s#@METRICS_PORT@#$METRICS_PORT#g" \
+		-e "s#@METRICS_PORT@#$METRICS_PORT#g" -e "s#@HTTP_PORT@#$HTTP_PORT#g" \
+		-e "s#@HISTORY_PORT@#$HISTORY_PORT#g" -e "s#@MATCHING_PORT@#$MATCHING_PORT#g" \
+		-e "s#@WORKER_PORT@#$WORKER_PORT#g" \
+		-e "s#@FRONTEND_MEMBERSHIP_PORT@#$MEMBERSHIP_PORT#g" \
+		-e "s#@HISTORY_MEMBERSHIP_PORT@#$((MEMBERSHIP_PORT + 1))#g" \
+		-e "s#@MATCHING_MEMBERSHIP_PORT@#$((MEMBERSHIP_PORT + 2))#g" \
+		-e "s#@WORKER_MEMBERSHIP_PORT@#$((MEMBERSHIP_PORT + 6))#g" \
+		-e "s#@NUM_HISTORY_SHARDS@#$SHARDS#g" \
 		-e "s#@DYNAMIC_CONFIG@#$REPO_ROOT/deploy/temporal-postgres/dynamicconfig.yaml#g" \
 		"$template" >"$RUN/config/tailor.yaml"
 	if grep -q '@[A-Z_]*@' "$RUN/config/tailor.yaml"; then
@@ -133,12 +174,13 @@ render_config() {
 
 # running_pid prints the pid of the server this script started, if it is alive: after a crash
 # or a reboot the pid in the file may belong to another process by now, which must not be stopped.
+# The kernel names the executable by its real path, so .bin/temporal-server may be a symlink.
 running_pid() {
 	local pid
 	[[ -f "$PID_FILE" ]] || return 1
 	pid="$(<"$PID_FILE")"
 	[[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null &&
-		[[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$SERVER_BIN" ]] && printf '%s' "$pid"
+		[[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$SERVER_BIN")" ]] && printf '%s' "$pid"
 }
 
 serving() {
@@ -163,7 +205,7 @@ cmd_up() {
 		migrate_database "$DB" "$module/schema/postgresql/v12/temporal/versioned"
 		migrate_database "$VISIBILITY_DB" "$module/schema/postgresql/v12/visibility/versioned"
 
-		step "starting the server on $ADDRESS (log: ${LOG#"$REPO_ROOT/"})"
+		step "starting the server on $ADDRESS, $SHARDS history shards (log: ${LOG#"$REPO_ROOT/"})"
 		render_config
 		if serving; then
 			die "something already serves Temporal on $ADDRESS, not started by this script; stop it or set TAILOR_TEMPORAL_PG_PORT"
@@ -249,6 +291,9 @@ down) cmd_down ;;
 kill) cmd_kill ;;
 status) cmd_status ;;
 address) printf '%s\n' "$ADDRESS" ;;
+pid) running_pid && echo || die "the server with $SHARDS history shards (${RUN#"$REPO_ROOT/"}) is not running" ;;
+databases) printf '%s\n' "$DB" "$VISIBILITY_DB" ;;
+metrics) printf 'http://127.0.0.1:%s/metrics\n' "$METRICS_PORT" ;;
 -h | --help | help) usage ;;
 *)
 	usage >&2
