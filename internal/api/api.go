@@ -270,7 +270,7 @@ func (h *handler) apply(ctx context.Context, index int, raw json.RawMessage) (Re
 			return failed(err, "the stored result does not decode"), ""
 		}
 		stored.Index = index
-		return stored, customerOf(e)
+		return stored, e.customerID()
 	}
 	if err := h.dispatch(ctx, e); err != nil {
 		if rerr := h.deps.Ledger.ReleaseAPIEvent(context.WithoutCancel(ctx), e.id); rerr != nil {
@@ -296,7 +296,7 @@ func (h *handler) apply(ctx context.Context, index int, raw json.RawMessage) (Re
 		// event layer's own keys (purchase ids, ...) keep that harmless.
 		h.deps.Logger.Warn("api: event applied but its result was not stored", "event_id", e.id, "error", err.Error())
 	}
-	return res, customerOf(e)
+	return res, e.customerID()
 }
 
 func (h *handler) dispatch(ctx context.Context, e event) error {

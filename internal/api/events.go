@@ -26,21 +26,6 @@ type Events interface {
 	Deliver(ctx context.Context, customerIDs []string)
 }
 
-// customerOf returns the customer an event is about, "" for none (a stock count).
-func customerOf(e event) string {
-	switch v := e.value.(type) {
-	case Order:
-		return v.CustomerID
-	case Usage:
-		return v.CustomerID
-	case Customer:
-		return v.CustomerID
-	case Consent:
-		return v.CustomerID
-	}
-	return ""
-}
-
 // ErrRejected is wrapped by an Events method refusing an event that is valid in form but cannot
 // apply, e.g. an order of a customer Tailor does not know.
 var ErrRejected = errors.New("event rejected")
