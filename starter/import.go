@@ -27,6 +27,12 @@ type imported struct {
 var importers = map[string]func(ev *events.Service, st *store.DB, ctx context.Context, r io.Reader) (int, imported, error){
 	"customers": func(ev *events.Service, _ *store.DB, ctx context.Context, r io.Reader) (int, imported, error) {
 		n, changes, told, relayErr, err := ev.ImportCustomers(ctx, r)
+		if err == nil && relayErr == nil {
+			// A command line also delivers what earlier runs left owed, as the worker would.
+			var earlier int
+			earlier, relayErr = ev.Relay(ctx, nil)
+			told += earlier
+		}
 		return n, imported{consent: changes, told: told, relayErr: relayErr}, err
 	},
 	"products": func(_ *events.Service, st *store.DB, ctx context.Context, r io.Reader) (int, imported, error) {

@@ -504,16 +504,24 @@ func (s *Service) Suppression(ctx context.Context, sp Suppression) (Result, erro
 }
 
 // ImportCustomers upserts the customers of a CSV file (store.ImportCustomersWithConsentChanges:
-// all or nothing, *store.ImportError lists the bad rows) and delivers the consent signals owed,
-// from this file and from earlier runs. It returns how many customers were imported, the consent
-// changes and how many signals were delivered; a delivery that fails is in delivErr, the signals
-// stay owed.
+// all or nothing, *store.ImportError lists the bad rows) and delivers what the customers whose
+// consent the file changed are owed. Only theirs: the API and the Shopify webhook import one
+// customer per event, and a request must not take on every signal still owed to anyone (the
+// worker's relay delivers those). It returns how many customers were imported, the consent changes
+// and how many signals were delivered; a delivery that fails is in delivErr, the signals stay owed.
 func (s *Service) ImportCustomers(ctx context.Context, r io.Reader) (n int, changes []store.ConsentChange, delivered int, delivErr error, err error) {
 	n, changes, err = s.store.ImportCustomersWithConsentChanges(ctx, r)
 	if err != nil {
 		return 0, nil, 0, nil, err
 	}
-	delivered, delivErr = s.Relay(ctx, nil)
+	if len(changes) == 0 {
+		return n, changes, 0, nil, nil
+	}
+	changed := make([]string, 0, len(changes))
+	for _, c := range changes {
+		changed = append(changed, c.CustomerID)
+	}
+	delivered, delivErr = s.Relay(ctx, changed)
 	return n, changes, delivered, delivErr, nil
 }
 

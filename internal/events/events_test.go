@@ -272,3 +272,31 @@ func TestRelayEveryPrunesDeliveredSignals(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, res.New, "a reading repeated after its signal was pruned is owed again")
 }
+
+// A customers import delivers only what the customers whose consent it changed are owed: the API
+// and the Shopify webhook import one customer per event, and their request must not take on the
+// signals still owed to everyone else (the worker's relay delivers those).
+func TestImportCustomersDeliversOnlyItsOwn(t *testing.T) {
+	st, lc, ev, _ := fixture(t)
+	ctx := context.Background()
+	require.NoError(t, st.SetConsent(ctx, "ann", false, "phone")) // owed to ann, not delivered
+
+	_, changes, delivered, delivErr, err := ev.ImportCustomers(ctx, strings.NewReader(
+		"id,name,email,locale,timezone,colors,sizes,consent\nbob,Bob,bob@example.com,en,UTC,,,false\n"))
+	require.NoError(t, err)
+	require.NoError(t, delivErr)
+	require.Equal(t, []store.ConsentChange{{CustomerID: "bob", Granted: false}}, changes)
+	require.Equal(t, 1, delivered, "bob's consent signal only")
+	require.Len(t, lc.got, 1)
+	require.Equal(t, "bob", lc.got[0].CustomerID)
+	owed, err := st.OwedCustomers(ctx, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"ann"}, owed, "ann's signal is left to the worker's relay")
+
+	// An import that changes no consent delivers nothing at all.
+	_, _, delivered, _, err = ev.ImportCustomers(ctx, strings.NewReader(
+		"id,name,email,locale,timezone,colors,sizes,consent\nbob,Robert,bob@example.com,en,UTC,,,false\n"))
+	require.NoError(t, err)
+	require.Zero(t, delivered)
+	require.Len(t, lc.got, 1)
+}
