@@ -101,7 +101,7 @@ func parseTime(s string) (time.Time, error) {
 // parseOrders checks every row and returns the purchases, one per order line (purchase id
 // <order id>:<sku>), or every problem with its line number. Existence of customers and SKUs is
 // checked against st.
-func (a *app) parseOrders(ctx context.Context, st *store.DB, r io.Reader, historyAge time.Duration) ([]events.Purchase, []string, error) {
+func (a *app) parseOrders(ctx context.Context, st *store.DB, r io.Reader, historyAge time.Duration) ([]events.Purchase, []int, []string, error) {
 	cols, rows, lines, problems := csvRows(r,
 		[]string{"order_id", "customer_id", "sku", "ordered_at"}, []string{"price", "wanted_color", "wanted_size"})
 	now := a.now().UTC()
@@ -152,26 +152,41 @@ func (a *app) parseOrders(ctx context.Context, st *store.DB, r io.Reader, histor
 		ps = append(ps, p)
 	}
 	if len(problems) > 0 {
-		return nil, problems, nil
+		return nil, nil, problems, nil
 	}
-	// Unknown customers and SKUs, named with their lines, before anything is written.
+	// Unknown customers and SKUs, and order lines recorded before for another customer or SKU,
+	// named with their lines before anything is written: the import records in chunks, so a row
+	// refused while recording would leave the chunks before it recorded.
+	customerIDs, skus, ids := make([]string, len(ps)), make([]string, len(ps)), make([]string, len(ps))
 	for i, p := range ps {
-		if _, err := st.Customer(ctx, p.CustomerID); errors.Is(err, lifecycle.ErrNotFound) {
+		customerIDs[i], skus[i], ids[i] = p.CustomerID, p.SKU, p.ID
+	}
+	unknownCustomers, unknownProducts, err := st.Unknown(ctx, customerIDs, skus)
+	if err != nil {
+		return nil, nil, nil, explainStoreError(err)
+	}
+	owners, err := st.PurchaseOwners(ctx, ids)
+	if err != nil {
+		return nil, nil, nil, explainStoreError(err)
+	}
+	isUnknownCustomer, isUnknownProduct := setOf(unknownCustomers), setOf(unknownProducts)
+	for i, p := range ps {
+		if isUnknownCustomer[p.CustomerID] {
 			problems = append(problems, fmt.Sprintf("line %d: no customer %q (import it first: starter import customers FILE.csv)", lines[i], p.CustomerID))
-		} else if err != nil {
-			return nil, nil, explainStoreError(err)
 		}
-		if _, err := st.Product(ctx, p.SKU); errors.Is(err, lifecycle.ErrNotFound) {
+		if isUnknownProduct[p.SKU] {
 			problems = append(problems, fmt.Sprintf("line %d: no product with SKU %q (import it first: starter import products FILE.csv)", lines[i], p.SKU))
-		} else if err != nil {
-			return nil, nil, explainStoreError(err)
+		}
+		if o, ok := owners[p.ID]; ok && (o.CustomerID != p.CustomerID || o.SKU != p.SKU) {
+			problems = append(problems, fmt.Sprintf("line %d: order %s with SKU %s was imported before for customer %s: an order id belongs to one customer",
+				lines[i], strings.TrimSuffix(p.ID, ":"+p.SKU), p.SKU, o.CustomerID))
 		}
 	}
-	return ps, problems, nil
+	return ps, lines, problems, nil
 }
 
 // parseUsage checks every row of a readings file.
-func (a *app) parseUsage(ctx context.Context, st *store.DB, r io.Reader) ([]events.Usage, []string, error) {
+func (a *app) parseUsage(ctx context.Context, st *store.DB, r io.Reader) ([]events.Usage, []int, []string, error) {
 	cols, rows, lines, problems := csvRows(r, []string{"customer_id", "metric", "used", "limit", "read_at"}, []string{"contract_ends"})
 	now := a.now().UTC()
 	seen := map[string]int{}
@@ -221,75 +236,74 @@ func (a *app) parseUsage(ctx context.Context, st *store.DB, r io.Reader) ([]even
 		us = append(us, u)
 	}
 	if len(problems) > 0 {
-		return nil, problems, nil
+		return nil, nil, problems, nil
 	}
-	known := map[string]bool{}
+	customerIDs := make([]string, len(us))
 	for i, u := range us {
-		if ok, checked := known[u.CustomerID]; checked {
-			if !ok {
-				problems = append(problems, fmt.Sprintf("line %d: no customer %q", lines[i], u.CustomerID))
-			}
-			continue
-		}
-		ok, err := st.CustomerExists(ctx, u.CustomerID)
-		if err != nil {
-			return nil, nil, explainStoreError(err)
-		}
-		known[u.CustomerID] = ok
-		if !ok {
+		customerIDs[i] = u.CustomerID
+	}
+	unknown, _, err := st.Unknown(ctx, customerIDs, nil)
+	if err != nil {
+		return nil, nil, nil, explainStoreError(err)
+	}
+	isUnknown := setOf(unknown)
+	for i, u := range us {
+		if isUnknown[u.CustomerID] {
 			problems = append(problems, fmt.Sprintf("line %d: no customer %q (import it first: starter import customers FILE.csv)", lines[i], u.CustomerID))
 		}
 	}
-	return us, problems, nil
+	return us, lines, problems, nil
+}
+
+func setOf(xs []string) map[string]bool {
+	set := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		set[x] = true
+	}
+	return set
 }
 
 // importEvents runs `starter import orders|usage FILE.csv`.
 func (a *app) importEvents(ctx context.Context, ev *events.Service, st *store.DB, kind string, imp eventImport) error {
 	var (
-		problems  []string
-		customers []string
-		recorded  func() (fresh, history, total int, err error)
+		problems []string
+		lines    []int // each row's line in the file
+		run      func(opts events.ImportOptions) (fresh, history, total int, res events.ImportResult, err error)
 	)
 	switch kind {
 	case "orders":
-		ps, probs, err := a.parseOrders(ctx, st, imp.file, imp.historyAge)
+		ps, lns, probs, err := a.parseOrders(ctx, st, imp.file, imp.historyAge)
 		if err != nil {
 			return err
 		}
-		problems = probs
-		for _, p := range ps {
-			customers = append(customers, p.CustomerID)
-		}
-		recorded = func() (int, int, int, error) {
-			res, err := ev.RecordPurchases(ctx, ps)
+		problems, lines = probs, lns
+		run = func(opts events.ImportOptions) (int, int, int, events.ImportResult, error) {
+			rs, res, err := ev.ImportPurchases(ctx, ps, opts)
 			fresh, history := 0, 0
-			for i, r := range res {
+			for i, r := range rs {
 				if r.New && ps[i].Historical {
 					history++
 				} else if r.New {
 					fresh++
 				}
 			}
-			return fresh, history, len(ps), err
+			return fresh, history, len(ps), res, err
 		}
 	default: // usage
-		us, probs, err := a.parseUsage(ctx, st, imp.file)
+		us, lns, probs, err := a.parseUsage(ctx, st, imp.file)
 		if err != nil {
 			return err
 		}
-		problems = probs
-		for _, u := range us {
-			customers = append(customers, u.CustomerID)
-		}
-		recorded = func() (int, int, int, error) {
-			res, err := ev.RecordUsages(ctx, us)
+		problems, lines = probs, lns
+		run = func(opts events.ImportOptions) (int, int, int, events.ImportResult, error) {
+			rs, res, err := ev.ImportUsages(ctx, us, opts)
 			fresh := 0
-			for _, r := range res {
+			for _, r := range rs {
 				if r.New {
 					fresh++
 				}
 			}
-			return fresh, 0, len(us), err
+			return fresh, 0, len(us), res, err
 		}
 	}
 	if len(problems) > 0 {
@@ -299,11 +313,32 @@ func (a *app) importEvents(ctx context.Context, ev *events.Service, st *store.DB
 		return fmt.Errorf("%s has %d problem(s) listed above; nothing from it was imported: fix them and run `starter import %s %s` again",
 			imp.path, len(problems), kind, imp.path)
 	}
-	fresh, history, total, err := recorded()
-	if err != nil {
-		return fmt.Errorf("import %s from %s: nothing was imported: %w", kind, imp.path, explainStoreError(err))
-	}
+
 	what := map[string]string{"orders": "order line(s)", "usage": "reading(s)"}[kind]
+	tty := isTerminal(a.stdout)
+	shown := -1 // the tenth of the way last printed when not on a terminal
+	progress := func(p events.ImportProgress) {
+		line, frac := importProgressLine(p, what)
+		switch {
+		case tty:
+			fmt.Fprintf(a.stdout, "\r\033[K%s", line)
+		case int(frac*10) > shown:
+			shown = int(frac * 10)
+			fmt.Fprintf(a.stdout, "import %s: %s\n", kind, line)
+		}
+	}
+	fresh, history, total, res, err := run(events.ImportOptions{Concurrency: imp.concurrency, Progress: progress})
+	if tty {
+		fmt.Fprintln(a.stdout)
+	}
+	if err != nil {
+		if res.Recorded == 0 {
+			return fmt.Errorf("import %s from %s: nothing was imported: %w", kind, imp.path, explainStoreError(err))
+		}
+		return fmt.Errorf("import %s from %s stopped after the first %d of %d %s (up to line %d), which are recorded and their workflows told: %w; "+
+			"run `starter import %s %s` again for the rest (what was recorded is skipped)",
+			kind, imp.path, res.Recorded, total, what, lines[res.Recorded-1], explainStoreError(err), kind, imp.path)
+	}
 	msg := fmt.Sprintf("imported %d new %s of %d", fresh+history, what, total)
 	if history > 0 {
 		msg += fmt.Sprintf("; %d older than %s kept as history (preferences, wishes, segments): their follow-ups' moments have passed, so their workflows are not told and nothing is sent late",
@@ -313,38 +348,32 @@ func (a *app) importEvents(ctx context.Context, ev *events.Service, st *store.DB
 		msg += fmt.Sprintf("; %d recorded before, nothing new owed", old)
 	}
 	fmt.Fprintln(a.stdout, msg)
-
-	slices.Sort(customers)
-	customers = slices.Compact(customers)
-	tty := isTerminal(a.stdout)
-	progress := func(done, all int) {
-		if all == 0 {
-			return
-		}
-		line := importProgressLine(done, all)
-		if tty {
-			fmt.Fprintf(a.stdout, "\r\033[K%s", line)
-			if done == all {
-				fmt.Fprintln(a.stdout)
-			}
-		} else if done == all || done%max(all/10, 1) == 0 {
-			fmt.Fprintf(a.stdout, "import %s: %s\n", kind, line)
-		}
-	}
-	delivered, failed, err := ev.DeliverOwed(ctx, customers, imp.concurrency, progress)
-	if err != nil && failed == 0 {
-		return fmt.Errorf("%s imported, but the workflows were not told yet (the worker tells them within %s): %w", kind, relayInterval, err)
-	}
-	if failed > 0 {
+	if res.NotTold > 0 {
 		return fmt.Errorf("%s imported; %d customer workflow(s) not told yet (the worker tells them within %s once Temporal answers, or import again, it is safe); the first error: %w",
-			kind, failed, relayInterval, err)
+			kind, res.NotTold, relayInterval, res.DeliveryError)
 	}
-	fmt.Fprintf(a.stdout, "told %d signal(s) to customer workflows\n", delivered)
+	if res.DeliveryError != nil {
+		return fmt.Errorf("%s imported, but the workflows were not all told yet (the worker tells them within %s): %w", kind, relayInterval, res.DeliveryError)
+	}
+	fmt.Fprintf(a.stdout, "told %d signal(s) to customer workflows\n", res.Delivered)
 	return nil
 }
 
-func importProgressLine(done, total int) string {
-	frac := float64(done) / float64(total)
+// importProgressLine draws how far an import is: the bar is the share of rows recorded and of
+// the customers they owe a signal told (or refused).
+func importProgressLine(p events.ImportProgress, what string) (string, float64) {
+	frac := 1.0
+	if p.Rows > 0 {
+		frac = float64(p.Recorded) / float64(p.Rows)
+	}
+	if p.Owed > 0 {
+		frac *= float64(p.Told+p.NotTold) / float64(p.Owed)
+	}
 	cells := int(frac * progressBarWidth)
-	return fmt.Sprintf("[%s%s] %d/%d customers told (%3.0f%%)", strings.Repeat("#", cells), strings.Repeat(".", progressBarWidth-cells), done, total, frac*100)
+	line := fmt.Sprintf("[%s%s] %d/%d %s recorded, %d/%d customers told", strings.Repeat("#", cells), strings.Repeat(".", progressBarWidth-cells),
+		p.Recorded, p.Rows, what, p.Told, p.Owed)
+	if p.NotTold > 0 {
+		line += fmt.Sprintf(" (%d not yet)", p.NotTold)
+	}
+	return line, frac
 }

@@ -273,3 +273,50 @@ func (s *DB) HistoryPurchases(ctx context.Context, customerID string, limit int)
 	}
 	return total, ps, nil
 }
+
+// Unknown returns, each once and in the order given, those of customerIDs that are no customer
+// and those of skus that are no product: an import names them all before it writes anything, in
+// two statements rather than two per row.
+func (s *DB) Unknown(ctx context.Context, customerIDs, skus []string) (customers, products []string, err error) {
+	customers, err = s.ids(ctx, `
+		SELECT id FROM unnest($1::text[]) WITH ORDINALITY AS i (id, n)
+		WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = i.id)
+		GROUP BY id ORDER BY min(n)`, customerIDs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("look for unknown customers: %w", err)
+	}
+	products, err = s.ids(ctx, `
+		SELECT sku FROM unnest($1::text[]) WITH ORDINALITY AS i (sku, n)
+		WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.sku = i.sku)
+		GROUP BY sku ORDER BY min(n)`, skus)
+	if err != nil {
+		return nil, nil, fmt.Errorf("look for unknown products: %w", err)
+	}
+	return customers, products, nil
+}
+
+// PurchaseOwner is who bought what under a purchase id.
+type PurchaseOwner struct {
+	CustomerID, SKU string
+}
+
+// PurchaseOwners returns, for those of ids already recorded, the customer and SKU each was
+// recorded for: an import refuses a purchase id used before for another customer or SKU before it
+// writes anything (recording it would fail in the middle).
+func (s *DB) PurchaseOwners(ctx context.Context, ids []string) (map[string]PurchaseOwner, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, customer_id, sku FROM purchases WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("look up recorded purchases: %w", err)
+	}
+	owners := map[string]PurchaseOwner{}
+	var id string
+	var o PurchaseOwner
+	_, err = pgx.ForEachRow(rows, []any{&id, &o.CustomerID, &o.SKU}, func() error {
+		owners[id] = o
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look up recorded purchases: %w", err)
+	}
+	return owners, nil
+}

@@ -202,3 +202,57 @@ func TestBatchedRelayRefusalInTheMiddleOfABatch(t *testing.T) {
 	require.Equal(t, 2, attemptsOf["u/c03/0"], "refused once, then delivered (the stopped relay never reached it)")
 	requireOwed(t, b.s, 0, "after the last relay")
 }
+
+// A relay fed by Arrivals (an import committing chunk by chunk) claims only among the customers it
+// was given, waits for more while nothing is left to claim (saying so through Waiting), delivers a
+// customer that arrives again after it was settled, and ends only once Arrivals is closed.
+func TestRelayFedByArrivals(t *testing.T) {
+	b, ids := batchFixture(t, 6, 1) // c00..c05 owed u/<id>/0 each
+	d := newDeliveries()
+	arrivals := make(chan []string)
+	waiting := make(chan struct{}, 10)
+	var settled []string
+	done := make(chan error, 1)
+	var delivered int
+	go func() {
+		var err error
+		delivered, err = b.s.RelayOwed(b.ctx, nil, store.RelayOptions{InFlight: 2, PastRefusals: true, Arrivals: arrivals,
+			Waiting: func() { waiting <- struct{}{} },
+			Settled: func(id string, _ int, err error) { settled = append(settled, id) }}, d.deliver)
+		done <- err
+	}()
+	waitFor := func(what string) {
+		t.Helper()
+		select {
+		case <-waiting:
+		case err := <-done:
+			t.Fatalf("the relay ended (%v) before %s", err, what)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the relay did not wait for arrivals %s", what)
+		}
+	}
+	waitFor("at the start, given nobody")
+	d.mu.Lock()
+	require.Empty(t, d.got, "nil customers with Arrivals means none, not all")
+	d.mu.Unlock()
+
+	arrivals <- ids[:2]
+	waitFor("after the first arrival")
+	d.mu.Lock()
+	assert.Equal(t, map[string][]string{"c00": {"u/c00/0"}, "c01": {"u/c01/0"}}, d.got, "only the customers given")
+	d.mu.Unlock()
+
+	// c00 is owed again after it was settled: it arrives again with the rest.
+	_, err := b.s.Owe(b.ctx, []store.OwedSignal{{EventID: "u/c00/1", CustomerID: "c00", Signal: "usage", Payload: json.RawMessage(`{}`)}})
+	require.NoError(t, err)
+	arrivals <- []string{"c00", "c02"}
+	waitFor("after the second arrival")
+	close(arrivals)
+	require.NoError(t, <-done)
+	assert.Equal(t, 4, delivered)
+	assert.Equal(t, []string{"u/c00/0", "u/c00/1"}, d.got["c00"])
+	assert.Equal(t, []string{"u/c02/0"}, d.got["c02"])
+	assert.Empty(t, d.got["c03"], "never given")
+	assert.ElementsMatch(t, []string{"c00", "c01", "c00", "c02"}, settled)
+	requireOwed(t, b.s, 3, "c03, c04 and c05, never given")
+}

@@ -174,6 +174,17 @@ type RelayOptions struct {
 	// delivered is how many of its signals this relay delivered. Calls come one at a time. A
 	// customer whose signals another relay holds, or that the relay stopped before, is not settled.
 	Settled func(customerID string, delivered int, err error)
+	// Arrivals, when not nil, brings more customers while the relay runs: an import that commits
+	// its rows chunk by chunk sends each chunk's customers owed a signal once the chunk committed.
+	// The relay then claims only among the customers given (customerIDs, nil meaning none, and
+	// the arrivals), drops each once settled (until it arrives again), so that its claims stay as
+	// small as what is still owed, and, finding nothing to claim, waits for the next arrival
+	// instead of ending, until Arrivals is closed.
+	Arrivals <-chan []string
+	// Waiting, if not nil, is called (on the relay's goroutine) each time the relay has nothing
+	// to claim or deliver and waits for Arrivals: whatever it was given is settled, refused, or
+	// held by another relay.
+	Waiting func()
 }
 
 // relayBatchRounds is how many deliveries per slot in flight one claim hands out: more amortise
@@ -238,6 +249,45 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 			firstErr = err
 		}
 	}
+
+	// With opts.Arrivals the customers to claim among change as the relay runs: given counts each
+	// customer's arrivals, and atClaim what it was when the customer's signal in flight was
+	// claimed, so a customer that arrived again meanwhile is kept for its newer signals.
+	arrivals := opts.Arrivals
+	var given, atClaim map[string]int
+	if arrivals != nil {
+		given, atClaim = map[string]int{}, map[string]int{}
+		for _, id := range customerIDs {
+			given[id]++
+		}
+	}
+	arrive := func(ids []string, ok bool) {
+		if !ok {
+			arrivals = nil
+			return
+		}
+		for _, id := range ids {
+			if !slices.Contains(refused, id) {
+				given[id]++
+			}
+		}
+	}
+	drop := func(customerID string) {
+		if given != nil && given[customerID] == atClaim[customerID] {
+			delete(given, customerID)
+		}
+	}
+	claimAmong := func() ([]string, bool) {
+		if given == nil {
+			return customerIDs, true
+		}
+		ids := make([]string, 0, len(given))
+		for id := range given {
+			ids = append(ids, id)
+		}
+		return ids, len(ids) > 0
+	}
+
 	// record does the bookkeeping of a finished batch; it runs on this goroutine only.
 	record := func(b finishedBatch) {
 		active--
@@ -249,11 +299,15 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 			}
 			if b.outcomes[i].err != nil {
 				refused = append(refused, c.CustomerID)
+				if given != nil {
+					delete(given, c.CustomerID)
+				}
 				fail(fmt.Errorf("deliver %s to customer %s: %w", c.EventID, c.CustomerID, b.outcomes[i].err))
 			}
 		}
-		if opts.Settled != nil {
-			for _, i := range settled {
+		for _, i := range settled {
+			drop(b.claimed[i].CustomerID)
+			if opts.Settled != nil {
 				opts.Settled(b.claimed[i].CustomerID, perCustomer[b.claimed[i].CustomerID], b.outcomes[i].err)
 			}
 		}
@@ -271,17 +325,38 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 		if bookkeepingFailed || stopped.Load() || (firstErr != nil && !opts.PastRefusals) {
 			break
 		}
+		for drained := false; arrivals != nil && !drained; {
+			select {
+			case ids, ok := <-arrivals:
+				arrive(ids, ok)
+			default:
+				drained = true
+			}
+		}
 		leasedUntil := time.Now().Add(lease)
-		claimed, err := s.claimOwedHeads(ctx, customerIDs, refused, batch, lease)
-		if err != nil {
-			fail(err)
-			break
+		var claimed []claimedSignal
+		if among, any := claimAmong(); any {
+			var err error
+			claimed, err = s.claimOwedHeads(ctx, among, refused, batch, lease)
+			if err != nil {
+				fail(err)
+				break
+			}
 		}
 		if len(claimed) == 0 {
-			if active > 0 {
-				// The rest may be this relay's own: a customer's next signal is claimable once
-				// the batch delivering its previous one is recorded.
-				record(<-finished)
+			if active > 0 || arrivals != nil {
+				// The rest may be this relay's own (a customer's next signal is claimable once
+				// the batch delivering its previous one is recorded), or still to arrive.
+				if active == 0 && opts.Waiting != nil {
+					opts.Waiting()
+				}
+				select {
+				case b := <-finished:
+					record(b)
+				case ids, ok := <-arrivals:
+					arrive(ids, ok)
+				case <-ctx.Done():
+				}
 				continue
 			}
 			// Nothing claimed: nothing owed, other relays hold what is, or another relay's claim
@@ -291,7 +366,11 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 			if emptyClaims > relayEmptyClaims {
 				break
 			}
-			more, err := s.claimableLeft(ctx, customerIDs, refused)
+			among, any := claimAmong()
+			if !any {
+				break
+			}
+			more, err := s.claimableLeft(ctx, among, refused)
 			if err != nil {
 				fail(err)
 				break
@@ -302,6 +381,11 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 			continue
 		}
 		emptyClaims = 0
+		if atClaim != nil {
+			for _, c := range claimed {
+				atClaim[c.CustomerID] = given[c.CustomerID]
+			}
+		}
 		handedOut := make(chan struct{})
 		active++
 		go func() {
@@ -314,6 +398,8 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 				waiting = false
 			case b := <-finished:
 				record(b)
+			case ids, ok := <-arrivals: // nil (never ready) without Arrivals or once closed
+				arrive(ids, ok)
 			}
 		}
 	}

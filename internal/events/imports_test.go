@@ -1,0 +1,175 @@
+package events_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tailorhq/tailor/internal/events"
+	"github.com/tailorhq/tailor/internal/store"
+	"github.com/tailorhq/tailor/internal/store/storetest"
+)
+
+// gatedLifecycle holds every delivery until open is closed, and counts them.
+type gatedLifecycle struct {
+	open    chan struct{}
+	mu      sync.Mutex
+	started int
+	got     map[string]int
+}
+
+func (g *gatedLifecycle) Signal(ctx context.Context, customerID, _ string, _ any) error {
+	g.mu.Lock()
+	g.started++
+	g.mu.Unlock()
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.got[customerID]++
+	return nil
+}
+
+func (g *gatedLifecycle) startedCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.started
+}
+
+// importFixture is a store with n customers c0000.. and one product, and the purchases of one
+// order each, an hour ago.
+func importFixture(t *testing.T, n int) (*store.DB, []events.Purchase, time.Time) {
+	t.Helper()
+	st, _ := storetest.New(t)
+	ctx := context.Background()
+	var csv strings.Builder
+	csv.WriteString("id,name,email,locale,timezone,colors,sizes,consent\n")
+	ps := make([]events.Purchase, n)
+	now := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	for i := range n {
+		id := fmt.Sprintf("c%04d", i)
+		fmt.Fprintf(&csv, "%s,C,%s@example.com,en,UTC,,,true\n", id, id)
+		ps[i] = events.Purchase{ID: "o" + id + ":TR-BLU-32", CustomerID: id, SKU: "TR-BLU-32", At: now.Add(-time.Hour)}
+	}
+	_, err := st.ImportCustomers(ctx, strings.NewReader(csv.String()))
+	require.NoError(t, err)
+	_, err = st.ImportProducts(ctx, strings.NewReader("sku,product,name,category,color,size,price,stock,collections\n"+
+		"TR-BLU-32,chino,Chino,trousers,blue,32,79.95,3,\n"))
+	require.NoError(t, err)
+	return st, ps, now
+}
+
+// An import records chunk by chunk and delivers while it records: with Temporal holding every
+// delivery, the deliveries of the first chunks are under way before the file is recorded, and the
+// recording stops at the bound of customers not yet told (it does not run ahead of the
+// workflows). Once Temporal answers, every customer is told once.
+func TestImportDeliversWhileItRecords(t *testing.T) {
+	const customers = 2000 // eight chunks, twice the bound
+	st, ps, now := importFixture(t, customers)
+	lc := &gatedLifecycle{open: make(chan struct{}), got: map[string]int{}}
+	ev := events.New(st, lc, func() time.Time { return now })
+
+	var mu sync.Mutex
+	var last events.ImportProgress
+	type outcome struct {
+		rs  []events.PurchaseResult
+		res events.ImportResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		rs, res, err := ev.ImportPurchases(context.Background(), ps, events.ImportOptions{Concurrency: 4, Progress: func(p events.ImportProgress) {
+			mu.Lock()
+			last = p
+			mu.Unlock()
+		}})
+		done <- outcome{rs, res, err}
+	}()
+	progress := func() events.ImportProgress {
+		mu.Lock()
+		defer mu.Unlock()
+		return last
+	}
+	if !assert.Eventually(t, func() bool { return progress().Recorded >= 1000 && lc.startedCount() > 0 }, 30*time.Second, 10*time.Millisecond) {
+		t.Fatalf("the first chunks were not recorded with their deliveries started: %+v, %d deliveries started", progress(), lc.startedCount())
+	}
+	time.Sleep(500 * time.Millisecond) // the recording would go on here if it ran ahead
+	p := progress()
+	assert.Less(t, p.Recorded, customers, "the recording waits for the workflows to be told: %+v", p)
+	assert.LessOrEqual(t, p.Recorded, 1000+events.ImportChunk, "at most the bound and one chunk ahead: %+v", p)
+	assert.Zero(t, p.Told, "nothing told while Temporal holds every delivery")
+
+	close(lc.open)
+	var o outcome
+	select {
+	case o = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the import did not finish: %+v", progress())
+	}
+	require.NoError(t, o.err)
+	require.NoError(t, o.res.DeliveryError)
+	assert.Equal(t, events.ImportResult{Recorded: customers, Delivered: customers}, o.res)
+	require.Len(t, o.rs, customers)
+	for _, r := range o.rs {
+		require.True(t, r.New, "%s", r.EventID)
+	}
+	assert.Len(t, lc.got, customers)
+	for id, n := range lc.got {
+		require.Equal(t, 1, n, "customer %s told once", id)
+	}
+	assert.Equal(t, events.ImportProgress{Recorded: customers, Rows: customers, Told: customers, Owed: customers}, progress())
+	owed, _, err := st.OwedSignals(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, owed)
+}
+
+// A chunk that fails to record stops the import: the chunks before it stay recorded and their
+// customers are told, nothing of the failed chunk or after it is, and importing again records the
+// rest without telling anyone twice.
+func TestImportStoppedByAChunkKeepsTheChunksBefore(t *testing.T) {
+	const customers = 3 * events.ImportChunk
+	st, ps, now := importFixture(t, customers)
+	lc := &fakeLifecycle{}
+	ev := events.New(st, lc, func() time.Time { return now })
+	ctx := context.Background()
+	// Row 300 (in the second chunk) names a product nobody has: the store refuses its chunk.
+	bad := ps[300]
+	ps[300].SKU = "NO-SUCH-SKU"
+	rs, res, err := ev.ImportPurchases(ctx, ps, events.ImportOptions{Concurrency: 4})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "NO-SUCH-SKU")
+	assert.Equal(t, events.ImportChunk, res.Recorded, "the first chunk only")
+	assert.Len(t, rs, events.ImportChunk)
+	assert.Equal(t, events.ImportChunk, res.Delivered, "the first chunk's customers told")
+	lc.mu.Lock()
+	assert.Len(t, lc.got, events.ImportChunk)
+	lc.mu.Unlock()
+	owed, _, err := st.OwedSignals(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, owed, "nothing of the failed chunk owed")
+
+	ps[300] = bad
+	rs, res, err = ev.ImportPurchases(ctx, ps, events.ImportOptions{Concurrency: 4})
+	require.NoError(t, err)
+	assert.Equal(t, customers, res.Recorded)
+	assert.Equal(t, customers-events.ImportChunk, res.Delivered, "the rest, once")
+	fresh := 0
+	for _, r := range rs {
+		if r.New {
+			fresh++
+		}
+	}
+	assert.Equal(t, customers-events.ImportChunk, fresh)
+	lc.mu.Lock()
+	assert.Len(t, lc.got, customers)
+	lc.mu.Unlock()
+}
