@@ -42,9 +42,13 @@ Lists are separated by ";". Every bad row is reported with its line number and n
 file is written; importing again updates the rows already there.
 A products import that brings a SKU back in stock (from 0 to more) starts its restock campaign,
 as starter restock does, once the file is imported; --no-restock starts none.
-Orders and readings go through the event layer: each order line (purchase id <order_id>:<sku>) or
-reading is recorded once with the signal it owes, then the workflows are told, --concurrency at a
-time, with a progress bar; a second import of the same file tells nothing. An order older than
+Orders and readings go through the event layer: the whole file is checked first (bad rows,
+unknown customers and SKUs, an order id used before for another customer), then each order line
+(purchase id <order_id>:<sku>) or reading is recorded once with the signal it owes, 250 rows per
+transaction, and each batch's workflows are told, --concurrency at a time, while the next are
+recorded, with a progress bar; a second import of the same file tells nothing. Should the database
+fail in the middle, the rows before stay recorded and their workflows told: import the file again
+for the rest. An order older than
 --history-older-than is history: it teaches preferences, opens its wish and counts in segments, but
 its workflow is not told, so no follow-up is sent late. price (what the customer paid for the line,
 else the product's price counts) and wanted_size are kept with the purchase.`, runImport},

@@ -24,9 +24,10 @@ const (
 	defaultHistoryAge = 30 * 24 * time.Hour
 )
 
-// eventImport is one `starter import orders|usage` run: the rows are checked all at once, recorded
-// with the signals they owe in one transaction (all or nothing), then delivered at bounded
-// concurrency with a progress bar; a second import of the same file owes and sends nothing.
+// eventImport is one `starter import orders|usage` run: the rows are checked all at once (a bad
+// row writes nothing), then recorded with the signals they owe, a chunk per transaction, and
+// delivered at bounded concurrency while the next chunks are recorded (events.ImportPurchases),
+// with a progress bar; a second import of the same file owes and sends nothing.
 type eventImport struct {
 	path        string
 	file        io.Reader // the opened file at path

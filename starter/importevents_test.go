@@ -154,6 +154,30 @@ func TestImportOrders(t *testing.T) {
 	require.Zero(t, n, "ann's orders were news to her workflow, not history")
 }
 
+// An order id imported before for another customer is named with its line before anything of the
+// file is written: the import records in chunks, and the store refusing it mid-way would leave the
+// chunks before it.
+func TestImportOrdersRefusesAnOrderIDOfAnotherCustomer(t *testing.T) {
+	a, tc, out, errOut, write, _ := importFixture(t)
+	ctx := context.Background()
+	require.Equal(t, exitOK, a.main(ctx, []string{"import", "orders", write("first.csv", "order_id,customer_id,sku,ordered_at\n"+
+		"o1,ann,TR-BLU-32,2026-05-30T10:00:00Z\n")}), "stderr %q", errOut.String())
+	told := tc.count()
+	out.Reset()
+	errOut.Reset()
+	require.Equal(t, exitFailed, a.main(ctx, []string{"import", "orders", write("second.csv", "order_id,customer_id,sku,ordered_at\n"+
+		"o2,bob,SH-WHI-40,2026-05-30T11:00:00Z\n"+
+		"o1,bob,TR-BLU-32,2026-05-30T11:00:00Z\n")}))
+	assert.Contains(t, errOut.String(), "line 3: order o1 with SKU TR-BLU-32 was imported before for customer ann")
+	assert.Contains(t, errOut.String(), "nothing from it was imported")
+	st, err := a.db(ctx)
+	require.NoError(t, err)
+	owed, _, err := st.OwedSignals(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, owed, "o2 not recorded either: it would owe bob's workflow its purchase")
+	assert.Equal(t, told, tc.count(), "nobody told")
+}
+
 func TestImportUsage(t *testing.T) {
 	a, tc, out, errOut, write, _ := importFixture(t)
 	ctx := context.Background()

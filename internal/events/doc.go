@@ -34,5 +34,8 @@
 //	Suppression(ctx, Suppression) the mail provider gave up on an address
 //	Preferences(ctx, Preferences) the customer's own edit on the preference page
 //	ImportCustomers(ctx, io.Reader) customers upserted from CSV; consent changes owe their signal
+//	ImportPurchases(ctx, []Purchase, ImportOptions), ImportUsages(ctx, []Usage, ImportOptions)
+//	                             a file's rows, ImportChunk per transaction, each chunk's
+//	                             customers told while the next chunks are recorded
 //	Relay(ctx, customerIDs), RelayEvery(ctx, interval, logger)
 package events

@@ -24,7 +24,8 @@ import (
 //
 //  1. the baseline: SignalWithStart into a no-op workflow, as in the campaign benchmark;
 //  2. `starter import orders`: one order per customer, none of whose workflows exists yet,
-//     recorded in one transaction with the signals they owe and delivered at --concurrency;
+//     recorded in chunks with the signals they owe and delivered at --concurrency while the
+//     next chunks are recorded;
 //  3. a sale to the same customers, whose workflows now exist (the realistic case);
 //  4. the HTTP API: batches of new orders POSTed to the worker's /api/v1/events, each applied
 //     through the event layer and delivered before the answer.
@@ -59,7 +60,8 @@ type importRun struct {
 	StarterErr  string        `json:"starter_error,omitempty"`
 	Owed        int64         `json:"owed"`         // purchase signals in signal_outbox
 	Delivered   int64         `json:"delivered"`    // of them delivered when the wait ended
-	RecordedIn  time.Duration `json:"recorded_ns"`  // trigger to the import's rows being visible (polled)
+	FirstIn     time.Duration `json:"first_ns"`     // trigger to the first of the import's rows being visible (polled)
+	RecordedIn  time.Duration `json:"recorded_ns"`  // trigger to all of the import's rows being visible (polled)
 	DeliveredIn time.Duration `json:"delivered_ns"` // trigger to the last delivered_at
 	GaveUp      string        `json:"gave_up,omitempty"`
 }
@@ -232,9 +234,15 @@ func runImport(ctx context.Context, cfg measureConfig, orders string, db *pgxpoo
 			WHERE signal = 'purchase' AND event_id NOT LIKE 'purchase/api-%'`).Scan(&r.Owed, &r.Delivered, &lastAt); err != nil {
 			return r, fmt.Errorf("count the owed signals: %w", err)
 		}
-		if r.Owed > 0 && r.RecordedIn == 0 {
+		// The import records in chunks and delivers while it records: the first chunk starts
+		// the deliveries, the last ends the recording.
+		if r.Owed > 0 && r.FirstIn == 0 {
+			r.FirstIn = time.Since(r.Trigger)
+			fmt.Fprintf(progress, "import: the first %d orders recorded with their signals %s after the trigger\n", r.Owed, round(r.FirstIn))
+		}
+		if r.Owed >= int64(cfg.customers) && r.RecordedIn == 0 {
 			r.RecordedIn = time.Since(r.Trigger)
-			fmt.Fprintf(progress, "import: %d orders recorded with their signals %s after the trigger\n", r.Owed, round(r.RecordedIn))
+			fmt.Fprintf(progress, "import: all %d orders recorded with their signals %s after the trigger\n", r.Owed, round(r.RecordedIn))
 		}
 		progressed := r.Owed + r.Delivered
 		if progressed != last {
@@ -363,8 +371,8 @@ func reportOrders(w io.Writer, r ordersResult) {
 	fmt.Fprintf(w, "baseline:          %d SignalWithStart into a no-op workflow: %.0f accepted/s (%s), %.0f completed/s (%s); per call p50 %s, p99 %s%s\n",
 		r.Raw.Count, rawAcc, round(r.Raw.Accepted), rawDone, round(r.Raw.Completed), round(r.Raw.CallP50), round(r.Raw.CallP99), failedCount(r.Raw.Failed))
 	fmt.Fprintf(w, "import:            starter %s (returned after %s%s)\n", strings.Join(im.Args, " "), round(im.StarterTook), failedNote(im.StarterErr))
-	fmt.Fprintf(w, "                   %d orders recorded with their signals %s after the trigger; %d delivered %s after it: %.0f orders/s imported and delivered\n",
-		im.Owed, round(im.RecordedIn), im.Delivered, round(im.DeliveredIn), delivered)
+	fmt.Fprintf(w, "                   %d orders recorded with their signals from %s to %s after the trigger; %d delivered %s after it: %.0f orders/s imported and delivered\n",
+		im.Owed, round(im.FirstIn), round(im.RecordedIn), im.Delivered, round(im.DeliveredIn), delivered)
 	fmt.Fprintf(w, "                   every workflow at stage purchased after %s: %.0f orders/s processed\n", round(r.ProcessedIn), processed)
 	h := r.ImportHistory
 	fmt.Fprintf(w, "                   per customer: %.1f history events, %.1f workflow tasks, %.1f activities, %.1f local activities (mean of %d)\n",
