@@ -17,8 +17,9 @@ const ImportChunk = 250
 
 // importAhead bounds how many customers an import may have recorded and not yet told before it
 // records its next chunk: the database is not made to hold (and the relay to sort through) a
-// whole file's backlog while Temporal takes the signals at its own pace.
-const importAhead = 4 * ImportChunk
+// whole file's backlog while Temporal takes the signals at its own pace. (A variable for the
+// tests.)
+var importAhead = 4 * ImportChunk
 
 // ImportOptions says how an import delivers.
 type ImportOptions struct {

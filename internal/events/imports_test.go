@@ -173,3 +173,80 @@ func TestImportStoppedByAChunkKeepsTheChunksBefore(t *testing.T) {
 	assert.Len(t, lc.got, customers)
 	lc.mu.Unlock()
 }
+
+// Another relay (the worker's) holding some of the import's customers does not stall the import:
+// those customers are never settled by the import's relay, so the bound of customers ahead would
+// hold the recording back for good; the relay, with nothing left it can do, says so and the
+// recording goes on. The held customers are the other relay's to tell.
+func TestImportGoesOnWhileAnotherRelayHoldsItsCustomers(t *testing.T) {
+	defer events.SetImportAhead(10)()
+	const customers = 2*events.ImportChunk + 100
+	st, ps, now := importFixture(t, customers)
+	lc := &fakeLifecycle{}
+	ev := events.New(st, lc, func() time.Time { return now })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	// The rival relay claims whatever is owed, as the worker's does, and holds it until released.
+	release := make(chan struct{})
+	var mu sync.Mutex
+	held := map[string]bool{}
+	rivalDone := make(chan struct{})
+	go func() {
+		defer close(rivalDone)
+		for ctx.Err() == nil {
+			_, _ = st.RelayOwed(ctx, nil, store.RelayOptions{InFlight: 64, PastRefusals: true}, func(dctx context.Context, s store.OwedSignal) error {
+				mu.Lock()
+				held[s.CustomerID] = true
+				mu.Unlock()
+				select {
+				case <-release:
+					return nil
+				case <-dctx.Done():
+					return dctx.Err()
+				}
+			})
+			time.Sleep(time.Millisecond)
+		}
+	}()
+
+	var last events.ImportProgress
+	type outcome struct {
+		res events.ImportResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		_, res, err := ev.ImportPurchases(ctx, ps, events.ImportOptions{Concurrency: 4, Progress: func(p events.ImportProgress) { last = p }})
+		done <- outcome{res, err}
+	}()
+	var o outcome
+	select {
+	case o = <-done:
+	case <-time.After(8 * time.Second): // before the rival's deliveries time out (10 s) and give its customers back
+		t.Fatal("the import stalled behind the customers another relay holds")
+	}
+	require.NoError(t, o.err)
+	mu.Lock()
+	rivalHeld := len(held)
+	mu.Unlock()
+	require.Positive(t, rivalHeld, "the rival relay claimed nothing: the test did not hold anything back")
+	assert.Equal(t, customers, o.res.Recorded)
+	owed, _, err := st.OwedSignals(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, customers-o.res.Delivered, owed, "the import told all but those the rival holds")
+	assert.GreaterOrEqual(t, owed, rivalHeld)
+	assert.Equal(t, events.ImportProgress{Recorded: customers, Rows: customers, Told: customers, Owed: customers}, last,
+		"the held customers count as told: the other relay tells them")
+
+	close(release)
+	require.Eventually(t, func() bool {
+		n, _, err := st.OwedSignals(context.Background())
+		return err == nil && n == 0
+	}, 20*time.Second, 50*time.Millisecond, "the rival delivers what it holds")
+	cancel()
+	<-rivalDone
+	lc.mu.Lock()
+	assert.Len(t, lc.got, o.res.Delivered, "the import's own deliveries, once each")
+	lc.mu.Unlock()
+}

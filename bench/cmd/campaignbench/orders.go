@@ -37,7 +37,9 @@ type ordersResult struct {
 	Concurrency int       `json:"concurrency"`
 	Expected    int       `json:"expected"` // customers with consent: the sale's audience
 	Raw         rawResult `json:"raw"`
-	Import      importRun `json:"import"`
+	// Shape compares the bare SignalWithStart of Raw with one shaped like the event layer's.
+	Shape  shapeResult `json:"shape"`
+	Import importRun   `json:"import"`
 	// ProcessedIn is the import's trigger to the moment visibility listed every customer's workflow
 	// at stage purchased (each has run the workflow task and the activity of its purchase).
 	ProcessedIn   time.Duration `json:"processed_ns"`
@@ -146,6 +148,11 @@ func measureOrders(ctx context.Context, cfg measureConfig, oc ordersConfig, c cl
 		return res, err
 	}
 
+	meter.start("shape")
+	if res.Shape, err = runShape(ctx, c, min(shapePairs, cfg.customers), cfg.concurrency, cfg.stall, progress); err != nil {
+		return res, err
+	}
+
 	meter.start("import")
 	if res.Import, err = runImport(ctx, cfg, oc.orders, db, progress); err != nil {
 		return res, err
@@ -196,6 +203,10 @@ func measureOrders(ctx context.Context, cfg measureConfig, oc ordersConfig, c cl
 	}
 	return res, nil
 }
+
+// shapePairs is how many bare and how many shaped SignalWithStarts the shape probe makes: enough
+// for a stable mean, few enough to leave the server as the baseline left it.
+const shapePairs = 2000
 
 // runImport runs `starter import orders` and waits until every purchase signal it owes is
 // delivered (by the starter or by the worker's relay) and the starter has returned.
@@ -370,6 +381,10 @@ func reportOrders(w io.Writer, r ordersResult) {
 	fmt.Fprintf(w, "\n== data-in benchmark: %d customers, %d in flight ==\n", r.Customers, r.Concurrency)
 	fmt.Fprintf(w, "baseline:          %d SignalWithStart into a no-op workflow: %.0f accepted/s (%s), %.0f completed/s (%s); per call p50 %s, p99 %s%s\n",
 		r.Raw.Count, rawAcc, round(r.Raw.Accepted), rawDone, round(r.Raw.Completed), round(r.Raw.CallP50), round(r.Raw.CallP99), failedCount(r.Raw.Failed))
+	if sh := r.Shape; sh.Pairs > 0 {
+		fmt.Fprintf(w, "shape:             %d bare and %d shaped SignalWithStarts (two search attributes, the input, a recorded purchase), alternating: mean %s and %s per call, p50 %s and %s; the shape runs at %.2f of the bare rate%s\n",
+			sh.Pairs, sh.Pairs, round(sh.BareMean), round(sh.ShapedMean), round(sh.BareP50), round(sh.ShapedP50), sh.rateRatio(), failedCount(sh.Failed))
+	}
 	fmt.Fprintf(w, "import:            starter %s (returned after %s%s)\n", strings.Join(im.Args, " "), round(im.StarterTook), failedNote(im.StarterErr))
 	fmt.Fprintf(w, "                   %d orders recorded with their signals from %s to %s after the trigger; %d delivered %s after it: %.0f orders/s imported and delivered\n",
 		im.Owed, round(im.FirstIn), round(im.RecordedIn), im.Delivered, round(im.DeliveredIn), delivered)
@@ -405,6 +420,10 @@ func reportOrders(w io.Writer, r ordersResult) {
 		ratio(delivered, rawAcc), ratio(processed, rawDone))
 	fmt.Fprintf(w, "                   sale emails/s ÷ raw completed/s = %.2f; API events/s ÷ raw accepted/s = %.2f\n",
 		ratio(emails, rawDone), ratio(apiRate, rawAcc))
+	if r.Shape.Pairs > 0 {
+		fmt.Fprintf(w, "                   import delivered/s ÷ (raw accepted/s × the shape's %.2f) = %.2f: the import against SignalWithStarts shaped like its own\n",
+			r.Shape.rateRatio(), ratio(delivered, rawAcc*r.Shape.rateRatio()))
+	}
 
 	fmt.Fprintf(w, "\nmarkdown rows (docs/BENCHMARKS.md):\n")
 	fmt.Fprintln(w, "| date | customers | raw SWS accepted/s | raw completed/s | import: delivered/s | ÷ accepted | processed/s | ÷ completed | events/customer | sale: emails/s | ÷ completed | p99 | events/customer (sale) | duplicates | misses |")

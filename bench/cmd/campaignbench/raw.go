@@ -9,9 +9,13 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/workflows"
 )
 
 // The baseline's workflow lives on its own task queue, served by a worker in this process, so
@@ -104,4 +108,126 @@ func runRaw(ctx context.Context, c client.Client, count, concurrency int, waitLi
 	fmt.Fprintf(progress, "baseline: %d no-op workflows completed in %s (%.0f/s)\n",
 		want, round(res.Completed), res.completedPerSec())
 	return res, nil
+}
+
+// The shape probe's workflow types: the baseline's no-op under its own name, and one that takes
+// the customer workflow's input, so that a SignalWithStart into it carries what Tailor's carries.
+const (
+	bareProbeWorkflowType = "BenchNoopProbe"
+	shapedWorkflowType    = "BenchNoopShaped"
+)
+
+func noopShapedWorkflow(ctx workflow.Context, _ workflows.CustomerLifecycleInput) error {
+	workflow.GetSignalChannel(ctx, rawSignal).Receive(ctx, nil)
+	return nil
+}
+
+// shapeResult compares, on the same server at the same moment, the baseline's bare
+// SignalWithStart with one shaped like the event layer's (lifecycleclient.Signal: the two search
+// attributes set at the start, the workflow's input, a purchase signal carrying its recorded
+// product and preferences): the calls alternate, so both see the same load. At a fixed number in
+// flight a call's mean latency sets the rate (rate = in flight ÷ mean latency), so the ratio of the
+// means is what the shape costs in rate.
+type shapeResult struct {
+	Pairs      int           `json:"pairs"`
+	BareMean   time.Duration `json:"bare_mean_ns"`
+	ShapedMean time.Duration `json:"shaped_mean_ns"`
+	BareP50    time.Duration `json:"bare_p50_ns"`
+	ShapedP50  time.Duration `json:"shaped_p50_ns"`
+	Failed     int           `json:"failed"`
+}
+
+// rateRatio is the shaped call's rate over the bare call's at the same number in flight.
+func (s shapeResult) rateRatio() float64 {
+	if s.ShapedMean <= 0 {
+		return 0
+	}
+	return float64(s.BareMean) / float64(s.ShapedMean)
+}
+
+// shapedPurchase is a purchase signal as the event layer owes it: with the product and the
+// preferences before and after (the sizes of the benchmark's catalogue).
+func shapedPurchase(i int) workflows.PurchaseSignal {
+	prefs := lifecycle.Preferences{Colors: []string{"blue"}, Sizes: []string{"50"}, Categories: []string{"trousers"}}
+	return workflows.PurchaseSignal{PurchaseID: fmt.Sprintf("o%07d:CH-BLUE-50", i), SKU: "CH-BLUE-50", At: time.Now().UTC(),
+		Recorded: &workflows.PurchaseRecorded{
+			Product:           lifecycle.Product{SKU: "CH-BLUE-50", Product: "chino", Name: "Chino", Category: "trousers", Color: "blue", Size: "50", PriceCents: 7995, Stock: 10, Collections: []string{}},
+			PreferencesBefore: lifecycle.Preferences{Colors: []string{}, Sizes: []string{}, Categories: []string{}},
+			Preferences:       prefs,
+		}}
+}
+
+// runShape makes pairs bare and pairs shaped SignalWithStarts, alternating, concurrency in flight,
+// and waits until their workflows completed (so they do not load the phase after).
+func runShape(ctx context.Context, c client.Client, pairs, concurrency int, waitLimit time.Duration, progress io.Writer) (shapeResult, error) {
+	res := shapeResult{Pairs: pairs}
+	w := worker.New(c, rawTaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: bareProbeWorkflowType})
+	w.RegisterWorkflowWithOptions(noopShapedWorkflow, workflow.RegisterOptions{Name: shapedWorkflowType})
+	if err := w.Start(); err != nil {
+		return res, fmt.Errorf("start the shape probe's worker: %w", err)
+	}
+	defer w.Stop()
+	var failed atomic.Int64
+	calls := make([]time.Duration, 2*pairs)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	for i := range 2 * pairs {
+		g.Go(func() error {
+			id := fmt.Sprintf("bench-shape/%07d", i)
+			sent := time.Now()
+			var err error
+			if i%2 == 0 {
+				_, err = c.SignalWithStartWorkflow(gctx, id, rawSignal, nil,
+					client.StartWorkflowOptions{ID: id, TaskQueue: rawTaskQueue}, bareProbeWorkflowType)
+			} else {
+				_, err = c.SignalWithStartWorkflow(gctx, id, rawSignal, shapedPurchase(i),
+					client.StartWorkflowOptions{ID: id, TaskQueue: rawTaskQueue,
+						TypedSearchAttributes: temporal.NewSearchAttributes(
+							temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrCustomerID).ValueSet(id),
+							temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrLifecycleStage).ValueSet(string(workflows.StageNew)),
+						)},
+					shapedWorkflowType, workflows.CustomerLifecycleInput{CustomerID: id, Version: workflows.CurrentVersion})
+			}
+			calls[i] = time.Since(sent)
+			if err != nil {
+				failed.Add(1)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	res.Failed = int(failed.Load())
+	var bare, shaped []time.Duration
+	for i, d := range calls {
+		if i%2 == 0 {
+			bare = append(bare, d)
+		} else {
+			shaped = append(shaped, d)
+		}
+	}
+	res.BareMean, res.ShapedMean = mean(bare), mean(shaped)
+	slices.Sort(bare)
+	slices.Sort(shaped)
+	if pairs > 0 {
+		res.BareP50, res.ShapedP50 = percentile(bare, 50), percentile(shaped, 50)
+	}
+	fmt.Fprintf(progress, "shape: %d bare and %d shaped SignalWithStarts alternating: mean %s and %s per call (%d failed)\n",
+		pairs, pairs, round(res.BareMean), round(res.ShapedMean), res.Failed)
+	query := fmt.Sprintf("WorkflowType IN ('%s', '%s') AND ExecutionStatus = 'Completed'", bareProbeWorkflowType, shapedWorkflowType)
+	if err := waitForCount(ctx, c, query, int64(2*pairs-res.Failed), waitLimit, progress, "shape probe completed"); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func mean(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return sum / time.Duration(len(ds))
 }
