@@ -1,7 +1,9 @@
 package events
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -130,7 +132,9 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 		err       error
 	}
 	relayed := make(chan relayDone, 1)
+	relayEnded := make(chan struct{}) // closed when the relay returns: early only on an error or ctx
 	go func() {
+		defer close(relayEnded)
 		delivered, err := s.store.RelayOwed(ctx, nil, store.RelayOptions{
 			InFlight:     opts.Concurrency,
 			PastRefusals: true,
@@ -159,9 +163,10 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 	}()
 
 	var recordErr error
-	for from := 0; from < n && recordErr == nil; from += ImportChunk {
+	relayStopped := false // the relay ended before the file was recorded: record no more
+	for from := 0; from < n && recordErr == nil && !relayStopped; from += ImportChunk {
 		// Wait while the relay is well behind, unless it has nothing it can do.
-		for {
+		for !relayStopped && ctx.Err() == nil {
 			mu.Lock()
 			wait := len(owed) > importAhead && !idle
 			mu.Unlock()
@@ -170,14 +175,21 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 			}
 			select {
 			case <-changed:
+			case <-relayEnded:
+				relayStopped = true
 			case <-ctx.Done():
 			}
-			if ctx.Err() != nil {
-				break
-			}
+		}
+		select {
+		case <-relayEnded:
+			relayStopped = true
+		default:
 		}
 		if err := ctx.Err(); err != nil {
 			recordErr = err
+			break
+		}
+		if relayStopped {
 			break
 		}
 		to := min(from+ImportChunk, n)
@@ -211,6 +223,8 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 		if len(waiting) > 0 {
 			select {
 			case arrivals <- waiting:
+			case <-relayEnded:
+				relayStopped = true
 			case <-ctx.Done():
 				recordErr = ctx.Err()
 			}
@@ -218,6 +232,10 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 	}
 	close(arrivals)
 	r := <-relayed
+	if relayStopped && recordErr == nil {
+		// Recording on would owe signals nobody here delivers, past any bound.
+		recordErr = fmt.Errorf("the import stopped telling the workflows, so it stopped recording: %w", cmp.Or(r.err, errors.New("the relay ended early")))
+	}
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -250,3 +250,50 @@ func TestImportGoesOnWhileAnotherRelayHoldsItsCustomers(t *testing.T) {
 	assert.Len(t, lc.got, o.res.Delivered, "the import's own deliveries, once each")
 	lc.mu.Unlock()
 }
+
+// relayFailingStore is the store with a relay that fails (its context ends) once it settled its
+// first customer: a database gone in the middle of an import's deliveries.
+type relayFailingStore struct {
+	*store.DB
+}
+
+func (f relayFailingStore) RelayOwed(ctx context.Context, ids []string, opts store.RelayOptions, deliver func(context.Context, store.OwedSignal) error) (int, error) {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	settled := opts.Settled
+	opts.Settled = func(id string, n int, err error) {
+		if settled != nil {
+			settled(id, n, err)
+		}
+		cancel()
+	}
+	return f.DB.RelayOwed(rctx, ids, opts, deliver)
+}
+
+// A relay that stops in the middle stops the recording too (nothing would deliver, or bound, what
+// it went on to owe), and the import says so instead of waiting for it for good.
+func TestImportStopsRecordingWhenItsRelayStops(t *testing.T) {
+	defer events.SetImportAhead(10)()
+	const customers = 3 * events.ImportChunk
+	st, ps, now := importFixture(t, customers)
+	ev := events.New(relayFailingStore{st}, &fakeLifecycle{}, func() time.Time { return now })
+	type outcome struct {
+		res events.ImportResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		_, res, err := ev.ImportPurchases(context.Background(), ps, events.ImportOptions{Concurrency: 4})
+		done <- outcome{res, err}
+	}()
+	var o outcome
+	select {
+	case o = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the import waits for good for a relay that stopped")
+	}
+	require.Error(t, o.err)
+	assert.Contains(t, o.err.Error(), "stopped telling the workflows, so it stopped recording")
+	assert.Less(t, o.res.Recorded, customers, "recording stopped with the relay")
+	assert.Error(t, o.res.DeliveryError)
+}
