@@ -336,9 +336,9 @@ func (a *app) importEvents(ctx context.Context, ev *events.Service, st *store.DB
 		if res.Recorded == 0 {
 			return fmt.Errorf("import %s from %s: nothing was imported: %w", kind, imp.path, explainStoreError(err))
 		}
-		return fmt.Errorf("import %s from %s stopped after the first %d of %d %s (up to line %d), which are recorded and their workflows told: %w; "+
-			"run `starter import %s %s` again for the rest (what was recorded is skipped)",
-			kind, imp.path, res.Recorded, total, what, lines[res.Recorded-1], explainStoreError(err), kind, imp.path)
+		return fmt.Errorf("import %s from %s stopped after recording the first %d of %d %s (up to line %d): %w; "+
+			"their workflows are told (by the worker within %s, for what this import did not tell); run `starter import %s %s` again for the rest (what was recorded is skipped)",
+			kind, imp.path, res.Recorded, total, what, lines[res.Recorded-1], explainStoreError(err), relayInterval, kind, imp.path)
 	}
 	msg := fmt.Sprintf("imported %d new %s of %d", fresh+history, what, total)
 	if history > 0 {
