@@ -287,7 +287,7 @@ func (s *Service) DeliverOwed(ctx context.Context, customerIDs []string, concurr
 	}, s.deliverSignal)
 	// Customers another relay held (the worker's) are delivered by it: done here too, unless this
 	// relay stopped short (ctx ended, or the database failed it before any refusal).
-	if progress != nil && done < len(ids) && ctx.Err() == nil && (firstErr == nil || failed > 0) {
+	if progress != nil && done < len(ids) && !errors.Is(firstErr, store.ErrRelayStopped) {
 		progress(len(ids), len(ids))
 	}
 	if firstErr != nil {

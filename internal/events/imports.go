@@ -67,13 +67,11 @@ func (s *Service) ImportPurchases(ctx context.Context, ps []Purchase, opts Impor
 			return nil, err
 		}
 		out = append(out, rs...)
-		var told []string
+		customers := make([]string, 0, to-from)
 		for _, p := range ps[from:to] {
-			if !p.Historical {
-				told = append(told, p.CustomerID)
-			}
+			customers = append(customers, p.CustomerID)
 		}
-		return told, nil
+		return customers, nil
 	})
 	return out, res, err
 }
@@ -98,10 +96,10 @@ func (s *Service) ImportUsages(ctx context.Context, us []Usage, opts ImportOptio
 }
 
 // importInChunks records rows [0, n) with record, ImportChunk at a time, while one relay delivers
-// what the recorded chunks' customers are owed. record returns the customers whose workflows the
-// chunk's rows are news to (their earlier leftovers are delivered too). The recording waits while
-// more than importAhead customers are still to be told, unless the relay has nothing it can do
-// (the rest are refused or held by another relay).
+// what the recorded chunks' customers are owed. record returns the chunk's customers: those owed a
+// signal then (by these rows, or left owed by earlier runs) are handed to the relay. The recording
+// waits while more than importAhead customers are still to be told, unless the relay has nothing
+// it can do (the rest are refused or held by another relay).
 func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions, record func(ctx context.Context, from, to int) ([]string, error)) (ImportResult, error) {
 	var (
 		mu       sync.Mutex
@@ -110,7 +108,8 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 		told     = map[string]bool{}
 		notTold  = map[string]bool{}
 		counted  = map[string]bool{} // every customer handed to the relay
-		idle     bool                // the relay waits for arrivals: nothing left it can do
+		sent     int                 // arrivals handed to the relay
+		idleAt   = -1                // the arrivals the relay had received when it last had nothing to do
 		changed  = make(chan struct{}, 1)
 	)
 	wake := func() {
@@ -139,9 +138,9 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 			InFlight:     opts.Concurrency,
 			PastRefusals: true,
 			Arrivals:     arrivals,
-			Waiting: func() {
+			Waiting: func(arrived int) {
 				mu.Lock()
-				idle = true
+				idleAt = arrived
 				mu.Unlock()
 				wake()
 			},
@@ -168,6 +167,9 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 		// Wait while the relay is well behind, unless it has nothing it can do.
 		for !relayStopped && ctx.Err() == nil {
 			mu.Lock()
+			// The relay had nothing to do once it had all that was sent: the rest is refused or
+			// another relay's.
+			idle := idleAt == sent
 			wait := len(owed) > importAhead && !idle
 			mu.Unlock()
 			if !wait {
@@ -211,12 +213,14 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 			recordErr = err
 			break
 		}
-		idle = false
 		waiting = slices.DeleteFunc(waiting, func(c string) bool { return notTold[c] }) // the relay takes no more of theirs
 		for _, c := range waiting {
 			delete(told, c) // told before and owed again: told once this is delivered too
 			owed[c] = true
 			counted[c] = true
+		}
+		if len(waiting) > 0 {
+			sent++
 		}
 		report()
 		mu.Unlock()
@@ -232,7 +236,7 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 	}
 	close(arrivals)
 	r := <-relayed
-	if relayStopped && recordErr == nil {
+	if relayStopped && recordErr == nil && progress.Recorded < n {
 		// Recording on would owe signals nobody here delivers, past any bound.
 		recordErr = fmt.Errorf("the import stopped telling the workflows, so it stopped recording: %w", cmp.Or(r.err, errors.New("the relay ended early")))
 	}
@@ -244,8 +248,8 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 		res.DeliveryError = fmt.Errorf("relay owed signals: %w", r.err)
 	}
 	// Customers another relay (the worker's) took are told by it: told here too, unless this
-	// relay stopped short (ctx ended, or the database failed it before any refusal).
-	if len(told)+len(notTold) < len(counted) && ctx.Err() == nil && (r.err == nil || len(notTold) > 0) {
+	// relay stopped short (ctx ended, or the database failed it).
+	if len(told)+len(notTold) < len(counted) && !errors.Is(r.err, store.ErrRelayStopped) {
 		for c := range counted {
 			if !notTold[c] {
 				told[c] = true

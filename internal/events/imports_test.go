@@ -2,12 +2,14 @@ package events_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -50,6 +52,11 @@ func (g *gatedLifecycle) startedCount() int {
 func importFixture(t *testing.T, n int) (*store.DB, []events.Purchase, time.Time) {
 	t.Helper()
 	st, _ := storetest.New(t)
+	return importFixtureIn(t, st, n)
+}
+
+func importFixtureIn(t *testing.T, st *store.DB, n int) (*store.DB, []events.Purchase, time.Time) {
+	t.Helper()
 	ctx := context.Background()
 	var csv strings.Builder
 	csv.WriteString("id,name,email,locale,timezone,colors,sizes,consent\n")
@@ -296,4 +303,67 @@ func TestImportStopsRecordingWhenItsRelayStops(t *testing.T) {
 	assert.Contains(t, o.err.Error(), "stopped telling the workflows, so it stopped recording")
 	assert.Less(t, o.res.Recorded, customers, "recording stopped with the relay")
 	assert.Error(t, o.res.DeliveryError)
+}
+
+// lockingLifecycle refuses the delivery to refuse, and delivering to lockFor takes a row lock on
+// that customer's owed signals from another connection and keeps it until release: the relay's
+// bookkeeping of that batch then times out, as with a database gone bad mid-import.
+type lockingLifecycle struct {
+	url, lockFor, refuse string
+	mu                   sync.Mutex
+	conn                 *pgx.Conn
+	tx                   pgx.Tx
+}
+
+func (l *lockingLifecycle) Signal(ctx context.Context, customerID, _ string, _ any) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if customerID == l.refuse {
+		return errors.New("refused")
+	}
+	if customerID == l.lockFor && l.conn == nil {
+		c, err := pgx.Connect(context.Background(), l.url)
+		if err != nil {
+			return err
+		}
+		tx, err := c.Begin(context.Background())
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(context.Background(), `SELECT 1 FROM signal_outbox WHERE customer_id = $1 FOR UPDATE`, customerID); err != nil {
+			return err
+		}
+		l.conn, l.tx = c, tx
+	}
+	return nil
+}
+
+func (l *lockingLifecycle) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn != nil {
+		_ = l.tx.Rollback(context.Background())
+		_ = l.conn.Close(context.Background())
+	}
+}
+
+// A refusal first, then the relay's bookkeeping fails: the import stops recording and blames the
+// failure, not the refusal, and its progress does not count the customers nobody told as told.
+func TestImportStoppedByTheDatabaseAfterARefusal(t *testing.T) {
+	const customers = 5 * events.ImportChunk
+	st, url := storetest.New(t)
+	_, ps, now := importFixtureIn(t, st, customers)
+	lc := &lockingLifecycle{url: url, lockFor: "c0100", refuse: "c0000"}
+	defer lc.release()
+	ev := events.New(st, lc, func() time.Time { return now })
+	var last events.ImportProgress
+	_, res, err := ev.ImportPurchases(context.Background(), ps, events.ImportOptions{Concurrency: 1, Progress: func(p events.ImportProgress) { last = p }})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, store.ErrRelayStopped)
+	assert.NotContains(t, err.Error(), "refused", "the stop is the bookkeeping's")
+	assert.Less(t, res.Recorded, customers)
+	assert.Equal(t, 1, res.NotTold)
+	owed, _, oerr := st.OwedSignals(context.Background())
+	require.NoError(t, oerr)
+	assert.Less(t, last.Told, last.Owed-last.NotTold, "customers still owed are not counted as told: %+v, %d owed", last, owed)
 }

@@ -210,34 +210,35 @@ func TestRelayFedByArrivals(t *testing.T) {
 	b, ids := batchFixture(t, 6, 1) // c00..c05 owed u/<id>/0 each
 	d := newDeliveries()
 	arrivals := make(chan []string)
-	waiting := make(chan struct{}, 10)
+	waiting := make(chan int, 10)
 	var settled []string
 	done := make(chan error, 1)
 	var delivered int
 	go func() {
 		var err error
 		delivered, err = b.s.RelayOwed(b.ctx, nil, store.RelayOptions{InFlight: 2, PastRefusals: true, Arrivals: arrivals,
-			Waiting: func() { waiting <- struct{}{} },
+			Waiting: func(arrived int) { waiting <- arrived },
 			Settled: func(id string, _ int, err error) { settled = append(settled, id) }}, d.deliver)
 		done <- err
 	}()
-	waitFor := func(what string) {
+	waitFor := func(arrived int, what string) {
 		t.Helper()
 		select {
-		case <-waiting:
+		case n := <-waiting:
+			require.Equal(t, arrived, n, "the arrivals received when waiting %s", what)
 		case err := <-done:
 			t.Fatalf("the relay ended (%v) before %s", err, what)
 		case <-time.After(10 * time.Second):
 			t.Fatalf("the relay did not wait for arrivals %s", what)
 		}
 	}
-	waitFor("at the start, given nobody")
+	waitFor(0, "at the start, given nobody")
 	d.mu.Lock()
 	require.Empty(t, d.got, "nil customers with Arrivals means none, not all")
 	d.mu.Unlock()
 
 	arrivals <- ids[:2]
-	waitFor("after the first arrival")
+	waitFor(1, "after the first arrival")
 	d.mu.Lock()
 	assert.Equal(t, map[string][]string{"c00": {"u/c00/0"}, "c01": {"u/c01/0"}}, d.got, "only the customers given")
 	d.mu.Unlock()
@@ -246,7 +247,7 @@ func TestRelayFedByArrivals(t *testing.T) {
 	_, err := b.s.Owe(b.ctx, []store.OwedSignal{{EventID: "u/c00/1", CustomerID: "c00", Signal: "usage", Payload: json.RawMessage(`{}`)}})
 	require.NoError(t, err)
 	arrivals <- []string{"c00", "c02"}
-	waitFor("after the second arrival")
+	waitFor(2, "after the second arrival")
 	close(arrivals)
 	require.NoError(t, <-done)
 	assert.Equal(t, 4, delivered)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -173,6 +174,7 @@ type RelayOptions struct {
 	// signal it was owed when claimed was delivered (err nil), or one was refused (err says why).
 	// delivered is how many of its signals this relay delivered. Calls come one at a time. A
 	// customer whose signals another relay holds, or that the relay stopped before, is not settled.
+	// With Arrivals a customer that arrives again with more signals is settled again.
 	Settled func(customerID string, delivered int, err error)
 	// Arrivals, when not nil, brings more customers while the relay runs: an import that commits
 	// its rows chunk by chunk sends each chunk's customers owed a signal once the chunk committed.
@@ -182,9 +184,10 @@ type RelayOptions struct {
 	// instead of ending, until Arrivals is closed.
 	Arrivals <-chan []string
 	// Waiting, if not nil, is called (on the relay's goroutine) each time the relay has nothing
-	// to claim or deliver and waits for Arrivals: whatever it was given is settled, refused, or
-	// held by another relay.
-	Waiting func()
+	// to claim or deliver and waits for Arrivals, with how many arrivals it has received:
+	// whatever those brought is settled, refused, or held by another relay. (An arrival sent
+	// meanwhile is not counted yet.)
+	Waiting func(arrived int)
 }
 
 // relayBatchRounds is how many deliveries per slot in flight one claim hands out: more amortise
@@ -203,8 +206,9 @@ type claimedSignal struct {
 // when customerIDs is nil; the customers least tried and waiting longest first, each customer's
 // signals in the order they were written. A signal deliver accepted is marked delivered; one it
 // refused stays owed with the error, and so do the customer's later ones (the order holds): the
-// relay claims nothing more of that customer. It returns how many signals were delivered and the
-// first error (a refusal, the bookkeeping, or ctx ending).
+// relay claims nothing more of that customer. It returns how many signals were delivered and an
+// error: one that stopped the relay short (the bookkeeping, a claim, ctx ending) wraps
+// ErrRelayStopped and comes before any refusal; else the first refusal.
 //
 // The relay works in batches, so that the bookkeeping costs two statements per batch rather than
 // four per signal. One UPDATE claims the oldest owed signal of up to relayBatchRounds x InFlight
@@ -242,11 +246,16 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 	delivered := 0
 	perCustomer := map[string]int{}
 	var refused []string // customers with a refusal: nothing more of theirs in this relay
-	var firstErr error
+	var firstErr, stopErr error
 	bookkeepingFailed := false
-	fail := func(err error) {
+	fail := func(err error) { // a refusal
 		if firstErr == nil {
 			firstErr = err
+		}
+	}
+	stop := func(err error) { // what ends the relay before it is done
+		if stopErr == nil {
+			stopErr = fmt.Errorf("%w: %w", ErrRelayStopped, err)
 		}
 	}
 
@@ -254,6 +263,7 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 	// customer's arrivals, and atClaim what it was when the customer's signal in flight was
 	// claimed, so a customer that arrived again meanwhile is kept for its newer signals.
 	arrivals := opts.Arrivals
+	arrivedBatches := 0 // arrivals received, for Waiting
 	var given, atClaim map[string]int
 	if arrivals != nil {
 		given, atClaim = map[string]int{}, map[string]int{}
@@ -266,6 +276,7 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 			arrivals = nil
 			return
 		}
+		arrivedBatches++
 		for _, id := range ids {
 			if !slices.Contains(refused, id) {
 				given[id]++
@@ -312,14 +323,14 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 			}
 		}
 		if err != nil {
-			fail(err)
+			stop(err)
 			bookkeepingFailed = true
 		}
 	}
 	emptyClaims := 0
 	for {
 		if err := ctx.Err(); err != nil {
-			fail(err)
+			stop(err)
 			break
 		}
 		if bookkeepingFailed || stopped.Load() || (firstErr != nil && !opts.PastRefusals) {
@@ -339,7 +350,7 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 			var err error
 			claimed, err = s.claimOwedHeads(ctx, among, refused, batch, lease)
 			if err != nil {
-				fail(err)
+				stop(err)
 				break
 			}
 		}
@@ -348,7 +359,7 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 				// The rest may be this relay's own (a customer's next signal is claimable once
 				// the batch delivering its previous one is recorded), or still to arrive.
 				if active == 0 && opts.Waiting != nil {
-					opts.Waiting()
+					opts.Waiting(arrivedBatches)
 				}
 				select {
 				case b := <-finished:
@@ -372,7 +383,7 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 			}
 			more, err := s.claimableLeft(ctx, among, refused)
 			if err != nil {
-				fail(err)
+				stop(err)
 				break
 			}
 			if !more {
@@ -406,8 +417,15 @@ func (s *DB) RelayOwed(ctx context.Context, customerIDs []string, opts RelayOpti
 	for active > 0 {
 		record(<-finished)
 	}
+	if stopErr != nil {
+		return delivered, stopErr
+	}
 	return delivered, firstErr
 }
+
+// ErrRelayStopped is wrapped by RelayOwed's error when the relay ended before it was done (the
+// bookkeeping or a claim failed, or ctx ended), as opposed to having only refused deliveries.
+var ErrRelayStopped = errors.New("the relay stopped")
 
 // relayEmptyClaims bounds how often in a row a relay claims again after a claim that lost every
 // head to another relay's: each retry sees the leases of the claim it lost to, so one is normally
