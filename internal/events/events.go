@@ -205,8 +205,8 @@ func (s *Service) Purchases(ctx context.Context, ps []Purchase) ([]PurchaseResul
 	return out, nil
 }
 
-// RecordPurchases records the purchases as Purchases does, all or none, and delivers nothing:
-// for an import, which delivers at bounded concurrency afterwards (DeliverOwed).
+// RecordPurchases records the purchases as Purchases does, all or none, and delivers nothing: for
+// a caller that delivers itself (an import's chunk, ImportPurchases; an API batch, DeliverOwed).
 func (s *Service) RecordPurchases(ctx context.Context, ps []Purchase) ([]PurchaseResult, error) {
 	now := s.now().UTC()
 	in := make([]store.PurchaseOwing, len(ps))
@@ -315,8 +315,8 @@ func (s *Service) Usages(ctx context.Context, us []Usage) ([]Result, error) {
 	return s.oweAndDeliver(ctx, sigs)
 }
 
-// RecordUsages owes the readings' signals as Usages does, all or none, and delivers nothing: for
-// an import, which delivers at bounded concurrency afterwards (DeliverOwed).
+// RecordUsages owes the readings' signals as Usages does, all or none, and delivers nothing: for a
+// caller that delivers itself (an import's chunk, ImportUsages; an API batch, DeliverOwed).
 func (s *Service) RecordUsages(ctx context.Context, us []Usage) ([]Result, error) {
 	sigs, err := s.usageSignals(us)
 	if err != nil {
