@@ -170,12 +170,11 @@ func (a *app) parseOrders(ctx context.Context, st *store.DB, r io.Reader, histor
 	if err != nil {
 		return nil, nil, nil, explainStoreError(err)
 	}
-	isUnknownCustomer, isUnknownProduct := setOf(unknownCustomers), setOf(unknownProducts)
 	for i, p := range ps {
-		if isUnknownCustomer[p.CustomerID] {
+		if unknownCustomers[p.CustomerID] {
 			problems = append(problems, fmt.Sprintf("line %d: no customer %q (import it first: starter import customers FILE.csv)", lines[i], p.CustomerID))
 		}
-		if isUnknownProduct[p.SKU] {
+		if unknownProducts[p.SKU] {
 			problems = append(problems, fmt.Sprintf("line %d: no product with SKU %q (import it first: starter import products FILE.csv)", lines[i], p.SKU))
 		}
 		if o, ok := owners[p.ID]; ok && (o.CustomerID != p.CustomerID || o.SKU != p.SKU) {
@@ -247,21 +246,12 @@ func (a *app) parseUsage(ctx context.Context, st *store.DB, r io.Reader) ([]even
 	if err != nil {
 		return nil, nil, nil, explainStoreError(err)
 	}
-	isUnknown := setOf(unknown)
 	for i, u := range us {
-		if isUnknown[u.CustomerID] {
+		if unknown[u.CustomerID] {
 			problems = append(problems, fmt.Sprintf("line %d: no customer %q (import it first: starter import customers FILE.csv)", lines[i], u.CustomerID))
 		}
 	}
 	return us, lines, problems, nil
-}
-
-func setOf(xs []string) map[string]bool {
-	set := make(map[string]bool, len(xs))
-	for _, x := range xs {
-		set[x] = true
-	}
-	return set
 }
 
 // importEvents runs `starter import orders|usage FILE.csv`.

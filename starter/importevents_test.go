@@ -102,8 +102,9 @@ func TestImportOrders(t *testing.T) {
 	assert.Contains(t, errOut.String(), "line 4: price \"-1\"")
 	assert.Contains(t, errOut.String(), "nothing from it was imported")
 	require.Equal(t, exitFailed, run("import", "orders", write("unknown.csv", "order_id,customer_id,sku,ordered_at\n"+
-		"o1,ann,TR-BLU-32,2026-05-30T10:00:00Z\no2,nobody,TR-BLU-32,2026-05-30\n")))
+		"o1,ann,TR-BLU-32,2026-05-30T10:00:00Z\no2,nobody,TR-BLU-32,2026-05-30\no3,bob,NO-SUCH-SKU,2026-05-30\n")))
 	assert.Contains(t, errOut.String(), `line 3: no customer "nobody"`)
+	assert.Contains(t, errOut.String(), `line 4: no product with SKU "NO-SUCH-SKU"`)
 	st, err := a.db(ctx)
 	require.NoError(t, err)
 	n, _, err := st.OwedSignals(ctx)

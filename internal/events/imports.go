@@ -61,17 +61,10 @@ type ImportResult struct {
 // It returns what became of each recorded row.
 func (s *Service) ImportPurchases(ctx context.Context, ps []Purchase, opts ImportOptions) ([]PurchaseResult, ImportResult, error) {
 	out := make([]PurchaseResult, 0, len(ps))
-	res, err := s.importInChunks(ctx, len(ps), opts, func(ctx context.Context, from, to int) ([]string, error) {
+	res, err := s.importInChunks(ctx, len(ps), opts, func(i int) string { return ps[i].CustomerID }, func(ctx context.Context, from, to int) error {
 		rs, err := s.RecordPurchases(ctx, ps[from:to])
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, rs...)
-		customers := make([]string, 0, to-from)
-		for _, p := range ps[from:to] {
-			customers = append(customers, p.CustomerID)
-		}
-		return customers, nil
+		return err
 	})
 	return out, res, err
 }
@@ -80,27 +73,22 @@ func (s *Service) ImportPurchases(ctx context.Context, ps []Purchase, opts Impor
 // commit, as ImportPurchases does.
 func (s *Service) ImportUsages(ctx context.Context, us []Usage, opts ImportOptions) ([]Result, ImportResult, error) {
 	out := make([]Result, 0, len(us))
-	res, err := s.importInChunks(ctx, len(us), opts, func(ctx context.Context, from, to int) ([]string, error) {
+	res, err := s.importInChunks(ctx, len(us), opts, func(i int) string { return us[i].CustomerID }, func(ctx context.Context, from, to int) error {
 		rs, err := s.RecordUsages(ctx, us[from:to])
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, rs...)
-		customers := make([]string, 0, to-from)
-		for _, u := range us[from:to] {
-			customers = append(customers, u.CustomerID)
-		}
-		return customers, nil
+		return err
 	})
 	return out, res, err
 }
 
 // importInChunks records rows [0, n) with record, ImportChunk at a time, while one relay delivers
-// what the recorded chunks' customers are owed. record returns the chunk's customers: those owed a
-// signal then (by these rows, or left owed by earlier runs) are handed to the relay. The recording
+// what the recorded chunks' customers are owed. customerOf says whose row i is: a chunk's customers
+// owed a signal once it committed (by its rows, or left owed by earlier runs) are handed to the
+// relay. The recording
 // waits while more than importAhead customers are still to be told, unless the relay has nothing
 // it can do (the rest are refused or held by another relay).
-func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions, record func(ctx context.Context, from, to int) ([]string, error)) (ImportResult, error) {
+func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions, customerOf func(i int) string,
+	record func(ctx context.Context, from, to int) error) (ImportResult, error) {
 	var (
 		mu       sync.Mutex
 		progress = ImportProgress{Rows: n}
@@ -195,10 +183,13 @@ func (s *Service) importInChunks(ctx context.Context, n int, opts ImportOptions,
 			break
 		}
 		to := min(from+ImportChunk, n)
-		customers, err := record(ctx, from, to)
-		if err != nil {
+		if err := record(ctx, from, to); err != nil {
 			recordErr = err
 			break
+		}
+		customers := make([]string, 0, to-from)
+		for i := from; i < to; i++ {
+			customers = append(customers, customerOf(i))
 		}
 		// Only the customers owed something are handed over: a customer owed nothing would
 		// never be settled. The relay claims among the customers handed to it only, so none of

@@ -274,25 +274,33 @@ func (s *DB) HistoryPurchases(ctx context.Context, customerID string, limit int)
 	return total, ps, nil
 }
 
-// Unknown returns, each once and in the order given, those of customerIDs that are no customer
-// and those of skus that are no product: an import names them all before it writes anything, in
-// two statements rather than two per row.
-func (s *DB) Unknown(ctx context.Context, customerIDs, skus []string) (customers, products []string, err error) {
-	customers, err = s.ids(ctx, `
-		SELECT id FROM unnest($1::text[]) WITH ORDINALITY AS i (id, n)
-		WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = i.id)
-		GROUP BY id ORDER BY min(n)`, customerIDs)
-	if err != nil {
+// Unknown returns those of customerIDs that are no customer and those of skus that are no
+// product: an import names them all before it writes anything, in two statements rather than two
+// per row.
+func (s *DB) Unknown(ctx context.Context, customerIDs, skus []string) (customers, products map[string]bool, err error) {
+	if customers, err = s.missing(ctx, "customers", "id", customerIDs); err != nil {
 		return nil, nil, fmt.Errorf("look for unknown customers: %w", err)
 	}
-	products, err = s.ids(ctx, `
-		SELECT sku FROM unnest($1::text[]) WITH ORDINALITY AS i (sku, n)
-		WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.sku = i.sku)
-		GROUP BY sku ORDER BY min(n)`, skus)
-	if err != nil {
+	if products, err = s.missing(ctx, "products", "sku", skus); err != nil {
 		return nil, nil, fmt.Errorf("look for unknown products: %w", err)
 	}
 	return customers, products, nil
+}
+
+// missing returns those of values that no row of table has in column (both named by the code,
+// never by input).
+func (s *DB) missing(ctx context.Context, table, column string, values []string) (map[string]bool, error) {
+	ids, err := s.ids(ctx, `
+		SELECT DISTINCT v FROM unnest($1::text[]) AS v
+		WHERE NOT EXISTS (SELECT 1 FROM `+table+` t WHERE t.`+column+` = v)`, values)
+	if err != nil {
+		return nil, err
+	}
+	set := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set, nil
 }
 
 // PurchaseOwner is who bought what under a purchase id.
