@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -202,22 +200,6 @@ func startFileDevServer(t *testing.T) *fileDevServer {
 	})
 	d.start()
 	return d
-}
-
-// listenablePort returns a port on 127.0.0.1 that is free now, below Linux's ephemeral range
-// (32768-60999): the dev server must bind it again after a restart, and an ephemeral port may meanwhile
-// be taken by any outgoing connection of the test run (a full run once lost the port that way).
-func listenablePort(t *testing.T) string {
-	t.Helper()
-	for range 100 {
-		port := strconv.Itoa(20000 + mathrand.IntN(12000))
-		if ln, err := net.Listen("tcp", "127.0.0.1:"+port); err == nil {
-			require.NoError(t, ln.Close())
-			return port
-		}
-	}
-	t.Fatal("no free port in 20000-31999 on 127.0.0.1 after 100 tries")
-	return ""
 }
 
 // start starts the server on its file and port and waits until it serves the default namespace.

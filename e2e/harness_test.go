@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -333,11 +334,24 @@ func (s *stack) startWorker() {
 // HTTP_ADDR and PUBLIC_BASE_URL must name the same port, so the test chooses it.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
+	return "127.0.0.1:" + listenablePort(t)
+}
+
+// listenablePort returns a port on 127.0.0.1 that is free now, below Linux's ephemeral range
+// (32768-60999). The port is closed again before the worker or server binds it, and an ephemeral
+// port may meanwhile be taken by any outgoing connection of the test run: a full run once lost a dev
+// server's port that way, and CI once lost a worker's OPS_ADDR chosen with 127.0.0.1:0.
+func listenablePort(t *testing.T) string {
+	t.Helper()
+	for range 100 {
+		port := strconv.Itoa(20000 + mathrand.IntN(12000))
+		if ln, err := net.Listen("tcp", "127.0.0.1:"+port); err == nil {
+			require.NoError(t, ln.Close())
+			return port
+		}
+	}
+	t.Fatal("no free port in 20000-31999 on 127.0.0.1 after 100 tries")
+	return ""
 }
 
 // killWorker kills the worker with SIGKILL, as a crash would.
