@@ -204,7 +204,8 @@ app env BENCH_API_TOKEN="$API_TOKEN" "$BIN/campaignbench" measure "${MODE_ARGS[@
 	--temporal "127.0.0.1:$TEMPORAL_PORT" --namespace "$NAMESPACE" --database "$DATABASE_URL" \
 	--sink "http://127.0.0.1:$SINK_PORT" --starter "$BIN/starter" \
 	--customers "$CUSTOMERS" --concurrency "$CONCURRENCY" --rate "$RATE" --raw-count "$RAW_COUNT" \
-	--worker-pid "$WORKER_PID" --server-pid "${MEASURED_SERVER_PID:-$SERVER_PID}" --out "$WORK" | tee "$WORK/report.md"
+	--worker-pid "$WORKER_PID" --server-pid "${MEASURED_SERVER_PID:-$SERVER_PID}" \
+	--server-metrics "${SERVER_METRICS_URL:-http://127.0.0.1:$METRICS_PORT/metrics}" --out "$WORK" | tee "$WORK/report.md"
 PG_CPU_AFTER="$(postgres_cpu_ticks "$PG_DATABASES")"
 MEASURE_ENDED=$(date +%s.%N)
 if [[ -n "${SAMPLER_PID:-}" ]]; then

@@ -35,9 +35,12 @@ type measureConfig struct {
 	samples     int
 	workerPID   int
 	serverPID   int
-	stall       time.Duration
-	settle      time.Duration
-	outDir      string
+	// serverMetrics is the server's Prometheus URL: each orders phase then reports where the
+	// server's time went.
+	serverMetrics string
+	stall         time.Duration
+	settle        time.Duration
+	outDir        string
 }
 
 // result is everything one run measured; results.json holds it.
@@ -95,6 +98,7 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVar(&cfg.samples, "samples", 20, "customer workflows whose history is read")
 	fs.IntVar(&cfg.workerPID, "worker-pid", 0, "`pid` of Tailor's worker, for its peak RSS and CPU")
 	fs.IntVar(&cfg.serverPID, "server-pid", 0, "`pid` of the dev server, for its peak RSS and CPU")
+	fs.StringVar(&cfg.serverMetrics, "server-metrics", "", "the server's Prometheus `url` (orders: where each phase's server time went)")
 	fs.DurationVar(&cfg.stall, "stall", 2*time.Minute, "give up when nothing moves for this long")
 	fs.DurationVar(&cfg.settle, "settle", 5*time.Second, "watch this long after the last expected email, for duplicates")
 	fs.StringVar(&cfg.outDir, "out", ".", "`folder` for the starter's output and results.json")

@@ -91,6 +91,7 @@ type phaseUse struct {
 	WorkerCPU time.Duration `json:"worker_cpu_ns"`
 	ServerCPU time.Duration `json:"server_cpu_ns"`
 	Busy      float64       `json:"busy_cores"`
+	Server    *serverUse    `json:"server,omitempty"` // with --server-metrics
 }
 
 type ordersConfig struct {
@@ -105,6 +106,8 @@ type ordersConfig struct {
 // phaseMeter samples the worker, the server and the machine at the start of each phase.
 type phaseMeter struct {
 	workerPID, serverPID int
+	metricsURL           string // the server's Prometheus listener; "" when not known
+	metrics              serverMetrics
 	name                 string
 	at                   time.Time
 	w, s                 procStats
@@ -116,6 +119,20 @@ func (p *phaseMeter) start(name string) {
 	p.end()
 	p.name, p.at = name, time.Now()
 	p.w, p.s, p.m = procOrZero(p.workerPID), procOrZero(p.serverPID), readMachineCPU()
+	p.metrics = p.scrape()
+}
+
+// scrape reads the server's metrics, or nil when there is no listener to read or it failed (the
+// phase is then reported without them).
+func (p *phaseMeter) scrape() serverMetrics {
+	if p.metricsURL == "" {
+		return nil
+	}
+	m, err := readServerMetrics(context.Background(), p.metricsURL)
+	if err != nil {
+		return nil
+	}
+	return m
 }
 
 func (p *phaseMeter) end() {
@@ -123,7 +140,12 @@ func (p *phaseMeter) end() {
 		return
 	}
 	w, s, m := procOrZero(p.workerPID), procOrZero(p.serverPID), readMachineCPU()
-	p.done = append(p.done, phaseUse{Name: p.name, Wall: time.Since(p.at), WorkerCPU: w.CPU - p.w.CPU, ServerCPU: s.CPU - p.s.CPU, Busy: busyCores(p.m, m)})
+	use := phaseUse{Name: p.name, Wall: time.Since(p.at), WorkerCPU: w.CPU - p.w.CPU, ServerCPU: s.CPU - p.s.CPU, Busy: busyCores(p.m, m)}
+	if after := p.scrape(); p.metrics != nil && after != nil {
+		u := summarise(after.since(p.metrics), use.Wall)
+		use.Server = &u
+	}
+	p.done = append(p.done, use)
 	p.name = ""
 }
 
@@ -135,7 +157,7 @@ func measureOrders(ctx context.Context, cfg measureConfig, oc ordersConfig, c cl
 	}
 	res.Expected = len(expected)
 	// The deferred function completes res on every return (a named result).
-	meter := &phaseMeter{workerPID: cfg.workerPID, serverPID: cfg.serverPID}
+	meter := &phaseMeter{workerPID: cfg.workerPID, serverPID: cfg.serverPID, metricsURL: cfg.serverMetrics}
 	defer func() {
 		meter.end()
 		res.Phases = meter.done
@@ -160,6 +182,8 @@ func measureOrders(ctx context.Context, cfg measureConfig, oc ordersConfig, c cl
 	if res.Import.GaveUp != "" {
 		return res, fmt.Errorf("import: %s", res.Import.GaveUp)
 	}
+	// The import's phase ends with its deliveries; the workflows' processing of them goes on.
+	meter.start("processing")
 	const processed = "WorkflowType = 'CustomerLifecycle' AND LifecycleStage = 'purchased'"
 	if err := waitForCount(ctx, c, processed, int64(cfg.customers), cfg.stall, progress, "orders processed by their workflows"); err != nil {
 		return res, err
@@ -414,6 +438,9 @@ func reportOrders(w io.Writer, r ordersResult) {
 	for _, p := range r.Phases {
 		fmt.Fprintf(w, "phase %-9s     %s wall; worker CPU %s, server CPU %s; %.2f of %d cores busy\n",
 			p.Name+":", round(p.Wall), round(p.WorkerCPU), round(p.ServerCPU), p.Busy, runtime.NumCPU())
+		if p.Server != nil {
+			p.Server.write(w, "                   ")
+		}
 	}
 	fmt.Fprintf(w, "worker:            peak RSS %s; dev server peak RSS %s\n", mib(r.Worker.PeakRSS), mib(r.Server.PeakRSS))
 	fmt.Fprintf(w, "ratio:             import delivered/s ÷ raw accepted/s = %.2f (target ≥ 0.80); processed/s ÷ raw completed/s = %.2f\n",
