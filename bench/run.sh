@@ -22,6 +22,9 @@
 #   --mode M         campaign (default) or orders: import, sale and API, as above
 #   --api-events N   orders: order events POSTed to the API (default min(N, 10000); 0: none)
 #   --api-batch K    orders: events per POST (default 10)
+#   --import-without-worker
+#                    orders: stop the worker before the import and end the run after it, so that
+#                    no workflow runs its purchase while the import delivers
 #
 # Everything it starts is its own: a dev server on free ports with an in-memory store (or a
 # namespace of its own on the PostgreSQL-backed server), a fresh database tailor_bench_<pid> on the
@@ -44,7 +47,8 @@ TEMPORAL_KIND=dev
 MODE=campaign
 API_EVENTS=-1
 API_BATCH=10
-usage() { sed -n '11,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+WITHOUT_WORKER=0
+usage() { sed -n '11,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case "$1" in
 	--customers) CUSTOMERS="${2:?--customers needs a number}"; shift 2 ;;
@@ -56,6 +60,7 @@ while (($#)); do
 	--mode) MODE="${2:?--mode needs campaign or orders}"; shift 2 ;;
 	--api-events) API_EVENTS="${2:?--api-events needs a number}"; shift 2 ;;
 	--api-batch) API_BATCH="${2:?--api-batch needs a number}"; shift 2 ;;
+	--import-without-worker) WITHOUT_WORKER=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument $1" ;;
 	esac
@@ -185,6 +190,7 @@ note "worker pid $WORKER_PID"
 MODE_ARGS=(--mode "$MODE")
 if [[ "$MODE" == orders ]]; then
 	MODE_ARGS+=(--orders "$WORK/orders.csv" --api "http://127.0.0.1:$HTTP_PORT" --api-events "$API_EVENTS" --api-batch "$API_BATCH")
+	((WITHOUT_WORKER == 0)) || MODE_ARGS+=(--import-without-worker)
 	step "measuring: baseline, import orders, the sale, the API"
 else
 	step "measuring: baseline, then the sale"
@@ -238,6 +244,7 @@ fi
 	[[ "$MODE" == campaign ]] || extra+=" --mode $MODE"
 	((API_EVENTS < 0)) || extra+=" --api-events $API_EVENTS"
 	((API_BATCH == 10)) || extra+=" --api-batch $API_BATCH"
+	((WITHOUT_WORKER == 0)) || extra+=" --import-without-worker"
 	((CONCURRENCY == 16)) || extra+=" --concurrency $CONCURRENCY"
 	((RATE == 0)) || extra+=" --rate $RATE"
 	((RAW_COUNT == 0)) || extra+=" --raw-count $RAW_COUNT"

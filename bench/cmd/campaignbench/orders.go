@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -52,6 +54,8 @@ type ordersResult struct {
 	Worker        procStats     `json:"worker"`
 	Server        procStats     `json:"server"`
 	Phases        []phaseUse    `json:"phases"`
+	// WithoutWorker: Tailor's worker was stopped before the import and the run ended after it.
+	WithoutWorker bool `json:"without_worker,omitempty"`
 }
 
 // importRun is what happened when the starter imported the orders.
@@ -101,6 +105,24 @@ type ordersConfig struct {
 	apiEvents int
 	apiBatch  int
 	apiFlight int // requests in flight
+	// withoutWorker stops Tailor's worker before the import and ends the run after it.
+	withoutWorker bool
+}
+
+// stopProcess ends the process pid with SIGTERM and waits until it is gone.
+func stopProcess(pid int) error {
+	if pid <= 0 {
+		return errors.New("--import-without-worker needs --worker-pid")
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop the worker (pid %d): %w", pid, err)
+	}
+	for deadline := time.Now().Add(time.Minute); syscall.Kill(pid, 0) == nil; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the worker (pid %d) is still running a minute after SIGTERM", pid)
+		}
+	}
+	return nil
 }
 
 // phaseMeter samples the worker, the server and the machine at the start of each phase.
@@ -175,15 +197,22 @@ func measureOrders(ctx context.Context, cfg measureConfig, oc ordersConfig, c cl
 		return res, err
 	}
 
+	if oc.withoutWorker {
+		// How much of the import's rate the workflows' own work costs: with no worker none of
+		// them runs its purchase while the import delivers.
+		if err := stopProcess(cfg.workerPID); err != nil {
+			return res, err
+		}
+		res.WithoutWorker = true
+		fmt.Fprintf(progress, "import: Tailor's worker (pid %d) stopped first; the run ends after the import\n", cfg.workerPID)
+	}
 	meter.start("import")
 	if res.Import, err = runImport(ctx, cfg, oc.orders, db, progress); err != nil {
 		return res, err
 	}
-	if res.Import.GaveUp != "" {
-		return res, fmt.Errorf("import: %s", res.Import.GaveUp)
+	if res.WithoutWorker {
+		return res, nil // the rest needs the worker
 	}
-	// The import's phase ends with its deliveries; the workflows' processing of them goes on.
-	meter.start("processing")
 	const processed = "WorkflowType = 'CustomerLifecycle' AND LifecycleStage = 'purchased'"
 	if err := waitForCount(ctx, c, processed, int64(cfg.customers), cfg.stall, progress, "orders processed by their workflows"); err != nil {
 		return res, err
@@ -412,6 +441,14 @@ func reportOrders(w io.Writer, r ordersResult) {
 	fmt.Fprintf(w, "import:            starter %s (returned after %s%s)\n", strings.Join(im.Args, " "), round(im.StarterTook), failedNote(im.StarterErr))
 	fmt.Fprintf(w, "                   %d orders recorded with their signals from %s to %s after the trigger; %d delivered %s after it: %.0f orders/s imported and delivered\n",
 		im.Owed, round(im.FirstIn), round(im.RecordedIn), im.Delivered, round(im.DeliveredIn), delivered)
+	if r.WithoutWorker {
+		fmt.Fprintf(w, "                   Tailor's worker was stopped during the import, so no workflow ran its purchase; the run ended here\n")
+		for _, p := range r.Phases {
+			writePhase(w, p)
+		}
+		fmt.Fprintf(w, "ratio:             import delivered/s ÷ raw accepted/s = %.2f, without the worker\n", ratio(delivered, rawAcc))
+		return
+	}
 	fmt.Fprintf(w, "                   every workflow at stage purchased after %s: %.0f orders/s processed\n", round(r.ProcessedIn), processed)
 	h := r.ImportHistory
 	fmt.Fprintf(w, "                   per customer: %.1f history events, %.1f workflow tasks, %.1f activities, %.1f local activities (mean of %d)\n",
@@ -436,11 +473,7 @@ func reportOrders(w io.Writer, r ordersResult) {
 			a.Events, a.Batch, a.Concurrency, a.Applied, a.NotApplied, round(a.Took), apiRate, round(a.P50), round(a.P99), round(a.Max), a.Delivered, a.Retries, failedNote(a.FirstError))
 	}
 	for _, p := range r.Phases {
-		fmt.Fprintf(w, "phase %-9s     %s wall; worker CPU %s, server CPU %s; %.2f of %d cores busy\n",
-			p.Name+":", round(p.Wall), round(p.WorkerCPU), round(p.ServerCPU), p.Busy, runtime.NumCPU())
-		if p.Server != nil {
-			p.Server.write(w, "                   ")
-		}
+		writePhase(w, p)
 	}
 	fmt.Fprintf(w, "worker:            peak RSS %s; dev server peak RSS %s\n", mib(r.Worker.PeakRSS), mib(r.Server.PeakRSS))
 	fmt.Fprintf(w, "ratio:             import delivered/s ÷ raw accepted/s = %.2f (target ≥ 0.80); processed/s ÷ raw completed/s = %.2f\n",
@@ -465,6 +498,14 @@ func reportOrders(w io.Writer, r ordersResult) {
 		fmt.Fprintf(w, "| %s | %d × %d | %d | %.0f | %.0f | %.2f | %s | %s | %s | %d | %d |\n",
 			r.Started.Format("2006-01-02"), a.Events, a.Batch, a.Concurrency, apiRate, rawAcc, ratio(apiRate, rawAcc),
 			millis(a.P50), millis(a.P99), millis(r.Raw.CallP99), a.Applied, a.Delivered)
+	}
+}
+
+func writePhase(w io.Writer, p phaseUse) {
+	fmt.Fprintf(w, "phase %-9s     %s wall; worker CPU %s, server CPU %s; %.2f of %d cores busy\n",
+		p.Name+":", round(p.Wall), round(p.WorkerCPU), round(p.ServerCPU), p.Busy, runtime.NumCPU())
+	if p.Server != nil {
+		p.Server.write(w, "                   ")
 	}
 }
 
