@@ -122,28 +122,33 @@ func noopShapedWorkflow(ctx workflow.Context, _ workflows.CustomerLifecycleInput
 	return nil
 }
 
-// shapeResult compares, on the same server at the same moment, the baseline's bare
-// SignalWithStart with one shaped like the event layer's (lifecycleclient.Signal: the two search
-// attributes set at the start, the workflow's input, a purchase signal carrying its recorded
-// product and preferences): the calls alternate, so both see the same load. At a fixed number in
-// flight a call's mean latency sets the rate (rate = in flight ÷ mean latency), so the ratio of the
-// means is what the shape costs in rate.
+// shapeResult compares, on the same server, the baseline's bare SignalWithStart with one shaped
+// like the event layer's (lifecycleclient.Signal: the two search attributes set at the start, the
+// workflow's input, a purchase signal carrying its recorded product and preferences), and with one
+// shaped so but without the search attributes. Each kind runs in blocks of calls alone, at the
+// baseline's number in flight, in the order bare, shaped, unsearchable, unsearchable, shaped, bare:
+// a drift of the server as it fills falls alike on every kind, and no kind's cost slows another's
+// calls (when the kinds alternated, the shaped calls' cost slowed the bare ones beside them and
+// hid most of itself). A kind's rate is its calls over its blocks' time.
 type shapeResult struct {
-	Pairs      int           `json:"pairs"`
-	BareMean   time.Duration `json:"bare_mean_ns"`
-	ShapedMean time.Duration `json:"shaped_mean_ns"`
-	BareP50    time.Duration `json:"bare_p50_ns"`
-	ShapedP50  time.Duration `json:"shaped_p50_ns"`
-	Failed     int           `json:"failed"`
+	Block    int          `json:"block"` // calls per block
+	Bare     shapeOfCalls `json:"bare"`
+	Shaped   shapeOfCalls `json:"shaped"`
+	NoSearch shapeOfCalls `json:"unsearchable"` // shaped, without the search attributes
+	Failed   int          `json:"failed"`
 }
 
-// rateRatio is the shaped call's rate over the bare call's at the same number in flight.
-func (s shapeResult) rateRatio() float64 {
-	if s.ShapedMean <= 0 {
-		return 0
-	}
-	return float64(s.BareMean) / float64(s.ShapedMean)
+// shapeOfCalls is one kind of call in the shape probe.
+type shapeOfCalls struct {
+	Calls int           `json:"calls"`
+	Took  time.Duration `json:"took_ns"` // its blocks' time, first call sent to last returned
+	Mean  time.Duration `json:"mean_ns"`
 }
+
+func (k shapeOfCalls) perSec() float64 { return perSec(k.Calls, k.Took) }
+
+// rateRatio is the shaped call's rate over the bare call's.
+func (s shapeResult) rateRatio() float64 { return ratio(s.Shaped.perSec(), s.Bare.perSec()) }
 
 // shapedPurchase is a purchase signal as the event layer owes it: with the product and the
 // preferences before and after (the sizes of the benchmark's catalogue).
@@ -157,10 +162,17 @@ func shapedPurchase(i int) workflows.PurchaseSignal {
 		}}
 }
 
-// runShape makes pairs bare and pairs shaped SignalWithStarts, alternating, concurrency in flight,
-// and waits until their workflows completed (so they do not load the phase after).
-func runShape(ctx context.Context, c client.Client, pairs, concurrency int, waitLimit time.Duration, progress io.Writer) (shapeResult, error) {
-	res := shapeResult{Pairs: pairs}
+// The shape probe's kinds of call.
+const (
+	callBare = iota
+	callShaped
+	callNoSearch
+)
+
+// runShape runs the shape probe with block calls per block, concurrency in flight, and waits until
+// its workflows completed (so they do not load the phase after).
+func runShape(ctx context.Context, c client.Client, block, concurrency int, waitLimit time.Duration, progress io.Writer) (shapeResult, error) {
+	res := shapeResult{Block: block}
 	w := worker.New(c, rawTaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: bareProbeWorkflowType})
 	w.RegisterWorkflowWithOptions(noopShapedWorkflow, workflow.RegisterOptions{Name: shapedWorkflowType})
@@ -168,66 +180,64 @@ func runShape(ctx context.Context, c client.Client, pairs, concurrency int, wait
 		return res, fmt.Errorf("start the shape probe's worker: %w", err)
 	}
 	defer w.Stop()
-	var failed atomic.Int64
-	calls := make([]time.Duration, 2*pairs)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(concurrency)
-	for i := range 2 * pairs {
-		g.Go(func() error {
-			id := fmt.Sprintf("bench-shape/%07d", i)
-			sent := time.Now()
-			var err error
-			if i%2 == 0 {
-				_, err = c.SignalWithStartWorkflow(gctx, id, rawSignal, nil,
-					client.StartWorkflowOptions{ID: id, TaskQueue: rawTaskQueue}, bareProbeWorkflowType)
-			} else {
-				_, err = c.SignalWithStartWorkflow(gctx, id, rawSignal, shapedPurchase(i),
-					client.StartWorkflowOptions{ID: id, TaskQueue: rawTaskQueue,
-						TypedSearchAttributes: temporal.NewSearchAttributes(
-							temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrCustomerID).ValueSet(id),
-							temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrLifecycleStage).ValueSet(string(workflows.StageNew)),
-						)},
-					shapedWorkflowType, workflows.CustomerLifecycleInput{CustomerID: id, Version: workflows.CurrentVersion})
-			}
-			calls[i] = time.Since(sent)
-			if err != nil {
-				failed.Add(1)
-			}
-			return nil
-		})
+	call := func(ctx context.Context, kind, i int) error {
+		id := fmt.Sprintf("bench-shape/%07d", i)
+		if kind == callBare {
+			_, err := c.SignalWithStartWorkflow(ctx, id, rawSignal, nil,
+				client.StartWorkflowOptions{ID: id, TaskQueue: rawTaskQueue}, bareProbeWorkflowType)
+			return err
+		}
+		opts := client.StartWorkflowOptions{ID: id, TaskQueue: rawTaskQueue}
+		if kind == callShaped {
+			opts.TypedSearchAttributes = temporal.NewSearchAttributes(
+				temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrCustomerID).ValueSet(id),
+				temporal.NewSearchAttributeKeyKeyword(workflows.SearchAttrLifecycleStage).ValueSet(string(workflows.StageNew)),
+			)
+		}
+		_, err := c.SignalWithStartWorkflow(ctx, id, rawSignal, shapedPurchase(i), opts,
+			shapedWorkflowType, workflows.CustomerLifecycleInput{CustomerID: id, Version: workflows.CurrentVersion})
+		return err
 	}
-	_ = g.Wait()
-	res.Failed = int(failed.Load())
-	var bare, shaped []time.Duration
-	for i, d := range calls {
-		if i%2 == 0 {
-			bare = append(bare, d)
-		} else {
-			shaped = append(shaped, d)
+	kinds := map[int]*shapeOfCalls{callBare: &res.Bare, callShaped: &res.Shaped, callNoSearch: &res.NoSearch}
+	var sums [3]time.Duration
+	next := 0
+	for _, kind := range []int{callBare, callShaped, callNoSearch, callNoSearch, callShaped, callBare} {
+		var failed atomic.Int64
+		calls := make([]time.Duration, block)
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(concurrency)
+		start := time.Now()
+		for j := range block {
+			i := next + j
+			g.Go(func() error {
+				sent := time.Now()
+				if err := call(gctx, kind, i); err != nil {
+					failed.Add(1)
+				}
+				calls[j] = time.Since(sent)
+				return nil
+			})
+		}
+		_ = g.Wait()
+		k := kinds[kind]
+		k.Took += time.Since(start)
+		k.Calls += block - int(failed.Load())
+		res.Failed += int(failed.Load())
+		for _, d := range calls {
+			sums[kind] += d
+		}
+		next += block
+	}
+	for kind, k := range kinds {
+		if n := 2 * block; n > 0 {
+			k.Mean = sums[kind] / time.Duration(n)
 		}
 	}
-	res.BareMean, res.ShapedMean = mean(bare), mean(shaped)
-	slices.Sort(bare)
-	slices.Sort(shaped)
-	if pairs > 0 {
-		res.BareP50, res.ShapedP50 = percentile(bare, 50), percentile(shaped, 50)
-	}
-	fmt.Fprintf(progress, "shape: %d bare and %d shaped SignalWithStarts alternating: mean %s and %s per call (%d failed)\n",
-		pairs, pairs, round(res.BareMean), round(res.ShapedMean), res.Failed)
+	fmt.Fprintf(progress, "shape: %d calls of each kind in blocks: bare %.0f/s (mean %s), shaped %.0f/s (%s), shaped without search attributes %.0f/s (%s); %d failed\n",
+		2*block, res.Bare.perSec(), round(res.Bare.Mean), res.Shaped.perSec(), round(res.Shaped.Mean), res.NoSearch.perSec(), round(res.NoSearch.Mean), res.Failed)
 	query := fmt.Sprintf("WorkflowType IN ('%s', '%s') AND ExecutionStatus = 'Completed'", bareProbeWorkflowType, shapedWorkflowType)
-	if err := waitForCount(ctx, c, query, int64(2*pairs-res.Failed), waitLimit, progress, "shape probe completed"); err != nil {
+	if err := waitForCount(ctx, c, query, int64(6*block-res.Failed), waitLimit, progress, "shape probe completed"); err != nil {
 		return res, err
 	}
 	return res, nil
-}
-
-func mean(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	var sum time.Duration
-	for _, d := range ds {
-		sum += d
-	}
-	return sum / time.Duration(len(ds))
 }

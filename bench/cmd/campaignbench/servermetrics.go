@@ -131,6 +131,7 @@ type serverUse struct {
 	SWS         float64 `json:"sws"`         // SignalWithStartWorkflowExecution served by the frontend
 	SWSMeanMs   float64 `json:"sws_mean_ms"` // their mean latency at the server
 	TopWrites   []opUse `json:"top_writes"`  // the writes that took the most time, most first
+	TopReads    []opUse `json:"top_reads"`   // the reads that took the most time
 	TopRPCs     []opUse `json:"top_rpcs"`    // the frontend and history RPCs that took the most time
 	wallSeconds float64
 }
@@ -147,7 +148,7 @@ func summarise(d serverMetrics, wall time.Duration) serverUse {
 	if wall <= 0 {
 		return u
 	}
-	var writes, rpcs []opUse
+	var writes, reads, rpcs []opUse
 	for k, v := range d {
 		o := opUse{Name: k.Service + "/" + k.Operation, Count: v.Count, MeanMs: 1000 * v.Sum / v.Count, Busy: v.Sum / wall.Seconds()}
 		switch {
@@ -157,6 +158,7 @@ func summarise(d serverMetrics, wall time.Duration) serverUse {
 			writes = append(writes, o)
 		case k.Family == "persistence_latency":
 			u.ReadBusy += o.Busy
+			reads = append(reads, o)
 		case k.Family == "service_latency" && (k.Service == "frontend" || k.Service == "history"):
 			if k.Service == "frontend" && k.Operation == "SignalWithStartWorkflowExecution" {
 				u.SWS, u.SWSMeanMs = v.Count, o.MeanMs
@@ -166,8 +168,9 @@ func summarise(d serverMetrics, wall time.Duration) serverUse {
 	}
 	byBusy := func(a, b opUse) int { return cmp.Or(cmp.Compare(b.Busy, a.Busy), strings.Compare(a.Name, b.Name)) }
 	slices.SortFunc(writes, byBusy)
+	slices.SortFunc(reads, byBusy)
 	slices.SortFunc(rpcs, byBusy)
-	u.TopWrites, u.TopRPCs = writes[:min(len(writes), 6)], rpcs[:min(len(rpcs), 6)]
+	u.TopWrites, u.TopReads, u.TopRPCs = writes[:min(len(writes), 6)], reads[:min(len(reads), 6)], rpcs[:min(len(rpcs), 6)]
 	return u
 }
 
@@ -175,6 +178,7 @@ func (u serverUse) write(w io.Writer, indent string) {
 	fmt.Fprintf(w, "%sserver writes: %.0f (%.0f/s), the writer busy %.0f%% of the phase, reads %.0f%%; SignalWithStart %.0f at %.1f ms mean at the server\n",
 		indent, u.Writes, u.Writes/u.wallSeconds, 100*u.WriteBusy, 100*u.ReadBusy, u.SWS, u.SWSMeanMs)
 	fmt.Fprintf(w, "%s  writes by time: %s\n", indent, opList(u.TopWrites))
+	fmt.Fprintf(w, "%s  reads by time:  %s\n", indent, opList(u.TopReads))
 	fmt.Fprintf(w, "%s  RPCs by time:   %s\n", indent, opList(u.TopRPCs))
 }
 
