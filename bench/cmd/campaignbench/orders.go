@@ -211,9 +211,14 @@ func measureOrders(ctx context.Context, cfg measureConfig, oc ordersConfig, c cl
 	if res.Import, err = runImport(ctx, cfg, oc.orders, db, progress); err != nil {
 		return res, err
 	}
+	if res.Import.GaveUp != "" {
+		return res, fmt.Errorf("import: %s", res.Import.GaveUp)
+	}
 	if res.WithoutWorker {
 		return res, nil // the rest needs the worker
 	}
+	// The import's phase ends with its deliveries; the workflows' processing of them goes on.
+	meter.start("processing")
 	const processed = "WorkflowType = 'CustomerLifecycle' AND LifecycleStage = 'purchased'"
 	if err := waitForCount(ctx, c, processed, int64(cfg.customers), cfg.stall, progress, "orders processed by their workflows"); err != nil {
 		return res, err
