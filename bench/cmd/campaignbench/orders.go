@@ -192,21 +192,22 @@ func measureOrders(ctx context.Context, cfg measureConfig, oc ordersConfig, c cl
 		return res, err
 	}
 
-	meter.start("shape")
-	if res.Shape, err = runShape(ctx, c, min(shapeBlock, cfg.customers), cfg.concurrency, cfg.stall, progress); err != nil {
-		return res, err
-	}
-
-	meter.end() // the shape's phase, while the worker still runs
 	if oc.withoutWorker {
 		// How much of the import's rate the workflows' own work costs: with no worker none of
-		// them runs its purchase while the import delivers.
+		// them runs its purchase while the import delivers. Stopped before the shape probe, so
+		// that the probe can also send Tailor's own calls into customers' workflows.
+		meter.end()
 		if err := stopProcess(cfg.workerPID); err != nil {
 			return res, err
 		}
 		res.WithoutWorker = true
-		fmt.Fprintf(progress, "import: Tailor's worker (pid %d) stopped first; the run ends after the import\n", cfg.workerPID)
+		fmt.Fprintf(progress, "shape: Tailor's worker (pid %d) stopped first; the run ends after the import\n", cfg.workerPID)
 	}
+	meter.start("shape")
+	if res.Shape, err = runShape(ctx, c, min(shapeBlock, cfg.customers), cfg.concurrency, oc.withoutWorker, cfg.stall, progress); err != nil {
+		return res, err
+	}
+
 	meter.start("import")
 	if res.Import, err = runImport(ctx, cfg, oc.orders, db, progress); err != nil {
 		return res, err
@@ -444,6 +445,10 @@ func reportOrders(w io.Writer, r ordersResult) {
 		fmt.Fprintf(w, "shape:             %d SignalWithStarts of each kind, in blocks of %d (bare, shaped, unsearchable, unsearchable, shaped, bare): bare %.0f/s (mean %s), shaped like the event layer's (two search attributes, the input, a recorded purchase) %.0f/s (%s), the same without the search attributes %.0f/s (%s); the shape runs at %.2f of the bare rate, %.2f without its search attributes%s\n",
 			2*sh.Block, sh.Block, sh.Bare.perSec(), round(sh.Bare.Mean), sh.Shaped.perSec(), round(sh.Shaped.Mean), sh.NoSearch.perSec(), round(sh.NoSearch.Mean),
 			sh.rateRatio(), ratio(sh.NoSearch.perSec(), sh.Bare.perSec()), failedCount(sh.Failed))
+		if sh.Tailor.Calls > 0 {
+			fmt.Fprintf(w, "                   Tailor's own calls (lifecycleclient.Signal into customers' workflows, no worker running) %.0f/s (mean %s): %.2f of the bare rate\n",
+				sh.Tailor.perSec(), round(sh.Tailor.Mean), ratio(sh.Tailor.perSec(), sh.Bare.perSec()))
+		}
 	}
 	fmt.Fprintf(w, "import:            starter %s (returned after %s%s)\n", strings.Join(im.Args, " "), round(im.StarterTook), failedNote(im.StarterErr))
 	fmt.Fprintf(w, "                   %d orders recorded with their signals from %s to %s after the trigger; %d delivered %s after it: %.0f orders/s imported and delivered\n",

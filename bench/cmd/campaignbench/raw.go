@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tailorhq/tailor/internal/lifecycle"
+	"github.com/tailorhq/tailor/internal/lifecycleclient"
 	"github.com/tailorhq/tailor/workflows"
 )
 
@@ -135,7 +136,11 @@ type shapeResult struct {
 	Bare     shapeOfCalls `json:"bare"`
 	Shaped   shapeOfCalls `json:"shaped"`
 	NoSearch shapeOfCalls `json:"unsearchable"` // shaped, without the search attributes
-	Failed   int          `json:"failed"`
+	// Tailor's own calls (with --import-without-worker only): lifecycleclient.Signal, the event
+	// layer's delivery, into customers' workflows on the customers' task queue, which no worker
+	// runs meanwhile.
+	Tailor shapeOfCalls `json:"tailor"`
+	Failed int          `json:"failed"`
 }
 
 // shapeOfCalls is one kind of call in the shape probe.
@@ -167,11 +172,12 @@ const (
 	callBare = iota
 	callShaped
 	callNoSearch
+	callTailor
 )
 
 // runShape runs the shape probe with block calls per block, concurrency in flight, and waits until
 // its workflows completed (so they do not load the phase after).
-func runShape(ctx context.Context, c client.Client, block, concurrency int, waitLimit time.Duration, progress io.Writer) (shapeResult, error) {
+func runShape(ctx context.Context, c client.Client, block, concurrency int, tailorCalls bool, waitLimit time.Duration, progress io.Writer) (shapeResult, error) {
 	res := shapeResult{Block: block}
 	w := worker.New(c, rawTaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: bareProbeWorkflowType})
@@ -180,8 +186,12 @@ func runShape(ctx context.Context, c client.Client, block, concurrency int, wait
 		return res, fmt.Errorf("start the shape probe's worker: %w", err)
 	}
 	defer w.Stop()
+	lc := lifecycleclient.New(c)
 	call := func(ctx context.Context, kind, i int) error {
 		id := fmt.Sprintf("bench-shape/%07d", i)
+		if kind == callTailor {
+			return lc.Signal(ctx, fmt.Sprintf("bench-shape-%07d", i), workflows.SignalPurchase, shapedPurchase(i))
+		}
 		if kind == callBare {
 			_, err := c.SignalWithStartWorkflow(ctx, id, rawSignal, nil,
 				client.StartWorkflowOptions{ID: id, TaskQueue: rawTaskQueue}, bareProbeWorkflowType)
@@ -199,9 +209,14 @@ func runShape(ctx context.Context, c client.Client, block, concurrency int, wait
 		return err
 	}
 	kinds := map[int]*shapeOfCalls{callBare: &res.Bare, callShaped: &res.Shaped, callNoSearch: &res.NoSearch}
-	var sums [3]time.Duration
+	order := []int{callBare, callShaped, callNoSearch, callNoSearch, callShaped, callBare}
+	if tailorCalls {
+		kinds[callTailor] = &res.Tailor
+		order = []int{callBare, callShaped, callNoSearch, callTailor, callTailor, callNoSearch, callShaped, callBare}
+	}
+	var sums [4]time.Duration
 	next := 0
-	for _, kind := range []int{callBare, callShaped, callNoSearch, callNoSearch, callShaped, callBare} {
+	for _, kind := range order {
 		var failed atomic.Int64
 		calls := make([]time.Duration, block)
 		g, gctx := errgroup.WithContext(ctx)
@@ -233,10 +248,12 @@ func runShape(ctx context.Context, c client.Client, block, concurrency int, wait
 			k.Mean = sums[kind] / time.Duration(n)
 		}
 	}
-	fmt.Fprintf(progress, "shape: %d calls of each kind in blocks: bare %.0f/s (mean %s), shaped %.0f/s (%s), shaped without search attributes %.0f/s (%s); %d failed\n",
-		2*block, res.Bare.perSec(), round(res.Bare.Mean), res.Shaped.perSec(), round(res.Shaped.Mean), res.NoSearch.perSec(), round(res.NoSearch.Mean), res.Failed)
+	fmt.Fprintf(progress, "shape: %d calls of each kind in blocks: bare %.0f/s (mean %s), shaped %.0f/s (%s), shaped without search attributes %.0f/s (%s), Tailor's own %.0f/s (%s); %d failed\n",
+		2*block, res.Bare.perSec(), round(res.Bare.Mean), res.Shaped.perSec(), round(res.Shaped.Mean), res.NoSearch.perSec(), round(res.NoSearch.Mean),
+		res.Tailor.perSec(), round(res.Tailor.Mean), res.Failed)
 	query := fmt.Sprintf("WorkflowType IN ('%s', '%s') AND ExecutionStatus = 'Completed'", bareProbeWorkflowType, shapedWorkflowType)
-	if err := waitForCount(ctx, c, query, int64(6*block-res.Failed), waitLimit, progress, "shape probe completed"); err != nil {
+	probeCalls := res.Bare.Calls + res.Shaped.Calls + res.NoSearch.Calls // Tailor's workflows stay open
+	if err := waitForCount(ctx, c, query, int64(probeCalls), waitLimit, progress, "shape probe completed"); err != nil {
 		return res, err
 	}
 	return res, nil
