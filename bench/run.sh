@@ -23,8 +23,9 @@
 #   --api-events N   orders: order events POSTed to the API (default min(N, 10000); 0: none)
 #   --api-batch K    orders: events per POST (default 10)
 #   --import-without-worker
-#                    orders: stop the worker before the import and end the run after it, so that
-#                    no workflow runs its purchase while the import delivers
+#                    orders: stop the worker before the shape probe (which then also sends Tailor's
+#                    own calls) and end the run after the import, so that no workflow runs its
+#                    purchase while the import delivers
 #
 # Everything it starts is its own: a dev server on free ports with an in-memory store (or a
 # namespace of its own on the PostgreSQL-backed server), a fresh database tailor_bench_<pid> on the
@@ -48,7 +49,7 @@ MODE=campaign
 API_EVENTS=-1
 API_BATCH=10
 WITHOUT_WORKER=0
-usage() { sed -n '11,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '11,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case "$1" in
 	--customers) CUSTOMERS="${2:?--customers needs a number}"; shift 2 ;;

@@ -106,7 +106,7 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var oc ordersConfig
 	fs.StringVar(&oc.orders, "orders", "", "orders: the orders CSV to import (campaignbench gen --orders)")
 	fs.StringVar(&oc.api, "api", "", "orders: base `URL` of the worker's HTTP_ADDR, for POST /api/v1/events; the token is in BENCH_API_TOKEN")
-	fs.BoolVar(&oc.withoutWorker, "import-without-worker", false, "orders: stop Tailor's worker (--worker-pid) before the import and end after it")
+	fs.BoolVar(&oc.withoutWorker, "import-without-worker", false, "orders: stop Tailor's worker (--worker-pid) before the shape probe, which then also sends Tailor's own calls, and end after the import")
 	fs.IntVar(&oc.apiEvents, "api-events", -1, "orders: order events to POST (default min(customers, 10000); 0: no API phase)")
 	fs.IntVar(&oc.apiBatch, "api-batch", 10, "orders: events per POST")
 	fs.IntVar(&oc.apiFlight, "api-concurrency", api.DefaultMaxConcurrent, "orders: POSTs in flight (default: as many batches as the API handles at once)")

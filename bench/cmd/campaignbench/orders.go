@@ -54,7 +54,7 @@ type ordersResult struct {
 	Worker        procStats     `json:"worker"`
 	Server        procStats     `json:"server"`
 	Phases        []phaseUse    `json:"phases"`
-	// WithoutWorker: Tailor's worker was stopped before the import and the run ended after it.
+	// WithoutWorker: Tailor's worker was stopped before the shape probe and the run ended after the import.
 	WithoutWorker bool `json:"without_worker,omitempty"`
 }
 
@@ -105,7 +105,7 @@ type ordersConfig struct {
 	apiEvents int
 	apiBatch  int
 	apiFlight int // requests in flight
-	// withoutWorker stops Tailor's worker before the import and ends the run after it.
+	// withoutWorker stops Tailor's worker before the shape probe and ends the run after the import.
 	withoutWorker bool
 }
 
