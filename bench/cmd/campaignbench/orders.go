@@ -442,8 +442,12 @@ func reportOrders(w io.Writer, r ordersResult) {
 	fmt.Fprintf(w, "baseline:          %d SignalWithStart into a no-op workflow: %.0f accepted/s (%s), %.0f completed/s (%s); per call p50 %s, p99 %s%s\n",
 		r.Raw.Count, rawAcc, round(r.Raw.Accepted), rawDone, round(r.Raw.Completed), round(r.Raw.CallP50), round(r.Raw.CallP99), failedCount(r.Raw.Failed))
 	if sh := r.Shape; sh.Block > 0 {
-		fmt.Fprintf(w, "shape:             %d SignalWithStarts of each kind, in blocks of %d (bare, shaped, unsearchable, unsearchable, shaped, bare): bare %.0f/s (mean %s), shaped like the event layer's (two search attributes, the input, a recorded purchase) %.0f/s (%s), the same without the search attributes %.0f/s (%s); the shape runs at %.2f of the bare rate, %.2f without its search attributes%s\n",
-			2*sh.Block, sh.Block, sh.Bare.perSec(), round(sh.Bare.Mean), sh.Shaped.perSec(), round(sh.Shaped.Mean), sh.NoSearch.perSec(), round(sh.NoSearch.Mean),
+		order := "bare, shaped, unsearchable, unsearchable, shaped, bare"
+		if sh.Tailor.Calls > 0 {
+			order = "bare, shaped, unsearchable, Tailor's, Tailor's, unsearchable, shaped, bare"
+		}
+		fmt.Fprintf(w, "shape:             %d SignalWithStarts of each kind, in blocks of %d (%s): bare %.0f/s (mean %s), shaped like the event layer's (two search attributes, the input, a recorded purchase) %.0f/s (%s), the same without the search attributes %.0f/s (%s); the shape runs at %.2f of the bare rate, %.2f without its search attributes%s\n",
+			2*sh.Block, sh.Block, order, sh.Bare.perSec(), round(sh.Bare.Mean), sh.Shaped.perSec(), round(sh.Shaped.Mean), sh.NoSearch.perSec(), round(sh.NoSearch.Mean),
 			sh.rateRatio(), ratio(sh.NoSearch.perSec(), sh.Bare.perSec()), failedCount(sh.Failed))
 		if sh.Tailor.Calls > 0 {
 			fmt.Fprintf(w, "                   Tailor's own calls (lifecycleclient.Signal into customers' workflows, no worker running) %.0f/s (mean %s): %.2f of the bare rate\n",

@@ -248,9 +248,13 @@ func runShape(ctx context.Context, c client.Client, block, concurrency int, tail
 			k.Mean = sums[kind] / time.Duration(n)
 		}
 	}
-	fmt.Fprintf(progress, "shape: %d calls of each kind in blocks: bare %.0f/s (mean %s), shaped %.0f/s (%s), shaped without search attributes %.0f/s (%s), Tailor's own %.0f/s (%s); %d failed\n",
+	tailor := ""
+	if tailorCalls {
+		tailor = fmt.Sprintf(", Tailor's own %.0f/s (%s)", res.Tailor.perSec(), round(res.Tailor.Mean))
+	}
+	fmt.Fprintf(progress, "shape: %d calls of each kind in blocks: bare %.0f/s (mean %s), shaped %.0f/s (%s), shaped without search attributes %.0f/s (%s)%s; %d failed\n",
 		2*block, res.Bare.perSec(), round(res.Bare.Mean), res.Shaped.perSec(), round(res.Shaped.Mean), res.NoSearch.perSec(), round(res.NoSearch.Mean),
-		res.Tailor.perSec(), round(res.Tailor.Mean), res.Failed)
+		tailor, res.Failed)
 	query := fmt.Sprintf("WorkflowType IN ('%s', '%s') AND ExecutionStatus = 'Completed'", bareProbeWorkflowType, shapedWorkflowType)
 	probeCalls := res.Bare.Calls + res.Shaped.Calls + res.NoSearch.Calls // Tailor's workflows stay open
 	if err := waitForCount(ctx, c, query, int64(probeCalls), waitLimit, progress, "shape probe completed"); err != nil {
