@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -60,35 +61,21 @@ func runRaw(ctx context.Context, c client.Client, count, concurrency int, waitLi
 	}
 	defer w.Stop()
 
-	var failed atomic.Int64
-	var firstErr atomic.Value
-	calls := make([]time.Duration, count)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(concurrency)
 	start := time.Now()
-	for i := range count {
-		g.Go(func() error {
-			id := fmt.Sprintf("bench-noop/%07d", i)
-			sent := time.Now()
-			_, err := c.SignalWithStartWorkflow(gctx, id, rawSignal, nil,
-				client.StartWorkflowOptions{ID: id, TaskQueue: rawTaskQueue}, rawWorkflowType)
-			calls[i] = time.Since(sent)
-			if err != nil {
-				failed.Add(1)
-				firstErr.CompareAndSwap(nil, err)
-			}
-			return nil
-		})
-	}
-	_ = g.Wait() // failures are counted above
-	res.Accepted = time.Since(start)
-	res.Failed = int(failed.Load())
+	run := callConcurrently(ctx, 0, count, concurrency, func(ctx context.Context, i int) error {
+		id := fmt.Sprintf("bench-noop/%07d", i)
+		_, err := c.SignalWithStartWorkflow(ctx, id, rawSignal, nil,
+			client.StartWorkflowOptions{ID: id, TaskQueue: rawTaskQueue}, rawWorkflowType)
+		return err
+	})
+	res.Accepted, res.Failed = run.took, run.failed
+	calls := run.latencies
 	slices.Sort(calls)
 	if count > 0 {
 		res.CallP50, res.CallP99 = percentile(calls, 50), percentile(calls, 99)
 	}
-	if err, _ := firstErr.Load().(error); err != nil {
-		fmt.Fprintf(progress, "baseline: %d SignalWithStarts failed, the first: %v\n", res.Failed, err)
+	if run.firstErr != nil {
+		fmt.Fprintf(progress, "baseline: %d SignalWithStarts failed, the first: %v\n", res.Failed, run.firstErr)
 	}
 	fmt.Fprintf(progress, "baseline: %d SignalWithStarts accepted in %s (%.0f/s)\n",
 		count-res.Failed, round(res.Accepted), res.acceptedPerSec())
@@ -216,32 +203,21 @@ func runShape(ctx context.Context, c client.Client, block, concurrency int, tail
 	}
 	var sums [4]time.Duration
 	next := 0
+	var firstErr error
 	for _, kind := range order {
-		var failed atomic.Int64
-		calls := make([]time.Duration, block)
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(concurrency)
-		start := time.Now()
-		for j := range block {
-			i := next + j
-			g.Go(func() error {
-				sent := time.Now()
-				if err := call(gctx, kind, i); err != nil {
-					failed.Add(1)
-				}
-				calls[j] = time.Since(sent)
-				return nil
-			})
-		}
-		_ = g.Wait()
+		run := callConcurrently(ctx, next, block, concurrency, func(ctx context.Context, i int) error { return call(ctx, kind, i) })
 		k := kinds[kind]
-		k.Took += time.Since(start)
-		k.Calls += block - int(failed.Load())
-		res.Failed += int(failed.Load())
-		for _, d := range calls {
+		k.Took += run.took
+		k.Calls += block - run.failed
+		res.Failed += run.failed
+		firstErr = cmp.Or(firstErr, run.firstErr)
+		for _, d := range run.latencies {
 			sums[kind] += d
 		}
 		next += block
+	}
+	if firstErr != nil {
+		fmt.Fprintf(progress, "shape: %d SignalWithStarts failed, the first: %v\n", res.Failed, firstErr)
 	}
 	for kind, k := range kinds {
 		if n := 2 * block; n > 0 {
@@ -261,4 +237,39 @@ func runShape(ctx context.Context, c client.Client, block, concurrency int, tail
 		return res, err
 	}
 	return res, nil
+}
+
+// callsRun is how n calls made at a fixed number in flight went.
+type callsRun struct {
+	took      time.Duration   // first call sent to last returned
+	latencies []time.Duration // each call's, sent to returned, in call order
+	failed    int
+	firstErr  error
+}
+
+// callConcurrently makes calls from to from+n-1, concurrency in flight; a failed call is counted,
+// and the others go on.
+func callConcurrently(ctx context.Context, from, n, concurrency int, call func(ctx context.Context, i int) error) callsRun {
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	latencies := make([]time.Duration, n)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(concurrency)
+	start := time.Now()
+	for j := range n {
+		g.Go(func() error {
+			sent := time.Now()
+			err := call(gctx, from+j)
+			latencies[j] = time.Since(sent)
+			if err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // failures are counted above
+	run := callsRun{took: time.Since(start), latencies: latencies, failed: int(failed.Load())}
+	run.firstErr, _ = firstErr.Load().(error)
+	return run
 }

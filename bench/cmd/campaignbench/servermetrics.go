@@ -17,8 +17,9 @@ import (
 // persistence calls (every read and write of its store, by the service that made them) and the
 // RPCs it served (the frontend's SignalWithStartWorkflowExecution among them), each a count and a
 // sum of latencies, from its Prometheus listener. Two snapshots around a phase say where the
-// server's time went in it: on the dev server one SQLite database takes every write one at a time,
-// so the sum of the writes' latencies over the wall time is how busy that writer was.
+// server's time went in it. A latency includes the wait for the store (on the dev server one SQLite
+// database takes every write one at a time), so the sum of the writes' latencies over the wall time
+// is how many writes were in progress or waiting on average, and may exceed 1.
 type serverMetrics map[metricKey]latencySum
 
 type metricKey struct {
@@ -112,8 +113,7 @@ func (m serverMetrics) since(before serverMetrics) serverMetrics {
 	return d
 }
 
-// isWrite tells the persistence operations that write (the rest read): on the dev server each
-// holds the one SQLite writer for its length.
+// isWrite tells the persistence operations that write (the rest read), by their names' verbs.
 func isWrite(op string) bool {
 	for _, p := range []string{"Create", "Update", "Delete", "Upsert", "Set", "Complete", "Add", "Put", "Conflict", "RangeComplete", "Append", "Lease", "Insert"} {
 		if strings.HasPrefix(op, p) {
@@ -175,7 +175,7 @@ func summarise(d serverMetrics, wall time.Duration) serverUse {
 }
 
 func (u serverUse) write(w io.Writer, indent string) {
-	fmt.Fprintf(w, "%sserver writes: %.0f (%.0f/s), the writer busy %.0f%% of the phase, reads %.0f%%; SignalWithStart %.0f at %.1f ms mean at the server\n",
+	fmt.Fprintf(w, "%sserver writes: %.0f (%.0f/s), their time %.0f%% of the phase, the reads' %.0f%%; SignalWithStart %.0f at %.1f ms mean at the server\n",
 		indent, u.Writes, u.Writes/u.wallSeconds, 100*u.WriteBusy, 100*u.ReadBusy, u.SWS, u.SWSMeanMs)
 	fmt.Fprintf(w, "%s  writes by time: %s\n", indent, opList(u.TopWrites))
 	fmt.Fprintf(w, "%s  reads by time:  %s\n", indent, opList(u.TopReads))
