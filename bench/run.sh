@@ -26,6 +26,10 @@
 #                    orders: stop the worker before the shape probe (which then also sends Tailor's
 #                    own calls) and end the run after the import, so that no workflow runs its
 #                    purchase while the import delivers
+#   --search-attribute-cache
+#                    dev: keep the dev server's search attribute cache, as every other Temporal
+#                    server does (the pinned CLI turns it off, so that each call carrying search
+#                    attributes reads them from the store under one lock; docs/BENCHMARKS.md)
 #
 # Everything it starts is its own: a dev server on free ports with an in-memory store (or a
 # namespace of its own on the PostgreSQL-backed server), a fresh database tailor_bench_<pid> on the
@@ -49,7 +53,8 @@ MODE=campaign
 API_EVENTS=-1
 API_BATCH=10
 WITHOUT_WORKER=0
-usage() { sed -n '11,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+SA_CACHE=0
+usage() { sed -n '11,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
 	case "$1" in
 	--customers) CUSTOMERS="${2:?--customers needs a number}"; shift 2 ;;
@@ -62,6 +67,7 @@ while (($#)); do
 	--api-events) API_EVENTS="${2:?--api-events needs a number}"; shift 2 ;;
 	--api-batch) API_BATCH="${2:?--api-batch needs a number}"; shift 2 ;;
 	--import-without-worker) WITHOUT_WORKER=1; shift ;;
+	--search-attribute-cache) SA_CACHE=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument $1" ;;
 	esac
@@ -74,6 +80,7 @@ done
 [[ "$MODE" == campaign || "$MODE" == orders ]] || die "--mode must be campaign or orders, not $MODE"
 [[ "$API_EVENTS" =~ ^-?[0-9]+$ && "$API_BATCH" =~ ^[0-9]+$ ]] || die "--api-events and --api-batch take whole numbers"
 [[ "$TEMPORAL_KIND" == dev || "$TEMPORAL_KIND" == postgres ]] || die "--temporal must be dev or postgres, not $TEMPORAL_KIND"
+((SA_CACHE == 0)) || [[ "$TEMPORAL_KIND" == dev ]] || die "--search-attribute-cache is for the dev server: the PostgreSQL-backed one keeps its cache"
 
 ADMIN_URL="${BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 DB_NAME="tailor_bench_$$"
@@ -127,7 +134,14 @@ fi
 
 if [[ "$TEMPORAL_KIND" == dev ]]; then
 	step "starting a fresh dev server on 127.0.0.1:$TEMPORAL_PORT (in memory, no UI)"
-	"$TEMPORAL_CLI_PATH" server start-dev --headless --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
+	DEV_SERVER_ARGS=()
+	if ((SA_CACHE)); then
+		# The server's default; the dev server's own is true. Its search attributes are in its
+		# store before it serves, so the cache never misses one.
+		DEV_SERVER_ARGS+=(--dynamic-config-value system.forceSearchAttributesCacheRefreshOnRead=false)
+		note "the dev server keeps its search attribute cache"
+	fi
+	"$TEMPORAL_CLI_PATH" server start-dev "${DEV_SERVER_ARGS[@]}" --headless --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
 		--http-port "$TEMPORAL_HTTP_PORT" --metrics-port "$METRICS_PORT" --log-level error \
 		--search-attribute CustomerId=Keyword --search-attribute LifecycleStage=Keyword \
 		--search-attribute CampaignState=Keyword --search-attribute Segment=Keyword >"$WORK/server.log" 2>&1 &
@@ -246,6 +260,7 @@ fi
 	((API_EVENTS < 0)) || extra+=" --api-events $API_EVENTS"
 	((API_BATCH == 10)) || extra+=" --api-batch $API_BATCH"
 	((WITHOUT_WORKER == 0)) || extra+=" --import-without-worker"
+	((SA_CACHE == 0)) || extra+=" --search-attribute-cache"
 	((CONCURRENCY == 16)) || extra+=" --concurrency $CONCURRENCY"
 	((RATE == 0)) || extra+=" --rate $RATE"
 	((RAW_COUNT == 0)) || extra+=" --raw-count $RAW_COUNT"
