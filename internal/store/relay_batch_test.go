@@ -73,6 +73,19 @@ func (d *deliveries) deliver(_ context.Context, s store.OwedSignal) error {
 	return nil
 }
 
+// customersDone is how many customers have had all perCustomer of their signals delivered.
+func (d *deliveries) customersDone(perCustomer int) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, got := range d.got {
+		if len(got) >= perCustomer {
+			n++
+		}
+	}
+	return n
+}
+
 func inOrder(id string, from, n int) []string {
 	var out []string
 	for k := from; k < n; k++ {
@@ -111,6 +124,7 @@ func TestBatchedRelaysRacingOnTheSameCustomers(t *testing.T) {
 	d := newDeliveries()
 	var wg sync.WaitGroup
 	counts := make([]int, 2)
+	leftAtEnd := make([]int, 2) // customers still owed a signal when relay r returned
 	for r := range 2 {
 		wg.Add(1)
 		go func() {
@@ -118,14 +132,23 @@ func TestBatchedRelaysRacingOnTheSameCustomers(t *testing.T) {
 			n, err := b.s.RelayOwed(b.ctx, ids, store.RelayOptions{InFlight: 4, PastRefusals: r == 0}, d.deliver)
 			assert.NoError(t, err, "relay %d", r)
 			counts[r] = n
+			leftAtEnd[r] = customers - d.customersDone(perCustomer)
 		}()
 	}
 	wg.Wait()
 	// A relay ends only when every customer still owed is held by the other, which goes on: a
 	// claim that lost its heads to the other's does not end it. Nothing is left for a third.
 	require.Equal(t, customers*perCustomer, counts[0]+counts[1], "delivered by the two relays %v", counts)
-	require.Positive(t, counts[0], "relay 0 delivered none: it ended on a claim the other won (%v)", counts)
-	require.Positive(t, counts[1], "relay 1 delivered none: it ended on a claim the other won (%v)", counts)
+	// A relay that delivered none may have started its first claim late, when the other held
+	// every customer left: at most the customers of its batch delivering and of the next, 2 x 16.
+	// More left means it ended on a claim the other won.
+	const heldByOne = 2 * 16
+	for r := range 2 {
+		if counts[r] == 0 {
+			require.LessOrEqual(t, leftAtEnd[r], heldByOne,
+				"relay %d delivered none and returned with %d customers left: it ended on a claim the other won (%v)", r, leftAtEnd[r], counts)
+		}
+	}
 	rest, err := b.s.RelayOwed(b.ctx, nil, store.RelayOptions{InFlight: 4}, d.deliver)
 	require.NoError(t, err)
 	require.Zero(t, rest, "left for a relay after the two")
